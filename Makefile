@@ -1,0 +1,61 @@
+# Two commands matter on a fresh machine: `make run` and `make test`.
+# Everything else they need is installed here when missing.
+
+SHELL   := /bin/bash
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+# Built frontend (app.wasm and friends); the server serves it, `make static`
+# copies it into a CDN-ready site.
+WEB_DIR := build/web
+APT_PKGS_TEST := redis-server chromium nginx wrk brotli
+
+.PHONY: run build wasm static test test-short vet bench tools cluster cluster-down clean
+
+## run: the whole product on http://localhost:8080 with embedded defaults
+run: wasm
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/authdash
+
+## build: the server binary in bin/
+build: wasm
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/authdash ./cmd/authdash
+
+## wasm: the go-app frontend compiled to WebAssembly, plus its compressed forms
+wasm:
+	@mkdir -p $(WEB_DIR)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(WEB_DIR)/app.wasm ./wasm
+
+## tools: install what the tests need (redis-server, chromium, nginx, wrk, brotli) when missing
+tools:
+	@missing=""; \
+	for p in $(APT_PKGS_TEST); do \
+	  case $$p in redis-server) bin=redis-server;; nginx) bin=nginx;; *) bin=$$p;; esac; \
+	  command -v $$bin >/dev/null 2>&1 || [ -x /usr/sbin/$$bin ] || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## vet: gofmt, go vet (native and wasm)
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./app/... ./wasm/...
+
+## test: the whole suite, race detector on
+test: tools wasm vet
+	$(GO) test -race -count=1 -timeout 14m ./...
+
+## test-short: the suite without the slow cross-process and browser tests
+test-short:
+	$(GO) test -race -short -count=1 ./...
+
+## bench: benchmarks; results are written up in docs/BENCHMARKS.md
+bench: tools wasm
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+
+clean:
+	rm -rf bin build
