@@ -1,0 +1,359 @@
+// Package mongo implements authdash.Store on MongoDB with the official
+// driver (go.mongodb.org/mongo-driver/v2), for deployments that run many API
+// instances over one replica set or sharded cluster.
+//
+// Inside this package the unqualified driver names (mongo, bson, options)
+// mean the driver's packages; callers outside alias this package (for
+// example mongostore).
+//
+// The design rests on single-document atomicity only, because neither a
+// standalone mongod nor FerretDB offers multi-document transactions: each
+// write changes one document with one findOneAndUpdate or insert, and the
+// per-owner change number comes from an atomic $inc on the owner's user
+// document. docs/ARCHITECTURE.md ("MongoDB") lists what that costs.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authdash/authdash"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultDatabase               = "authdash"
+	DefaultMaxPoolSize            = 100
+	DefaultConnectTimeout         = 10 * time.Second
+	DefaultServerSelectionTimeout = 5 * time.Second
+	DefaultOpTimeout              = 5 * time.Second
+)
+
+// Options tunes the connection. The zero value is a sound production
+// configuration: majority writes, primary reads, retryable reads and writes.
+type Options struct {
+	// Database is the database name; default: the one in the URI, else
+	// "authdash".
+	Database string
+	// MaxPoolSize bounds connections per server per instance.
+	MaxPoolSize uint64
+	// ConnectTimeout bounds dialling one server.
+	ConnectTimeout time.Duration
+	// ServerSelectionTimeout bounds waiting for a suitable server (a primary
+	// during an election, for instance).
+	ServerSelectionTimeout time.Duration
+	// OpTimeout bounds every operation whose context has no deadline
+	// (the driver's client-side operation timeout).
+	OpTimeout time.Duration
+	// NoRetryReads and NoRetryWrites turn the driver's single automatic
+	// retry off (it is on by default and safe: every write here is
+	// idempotent or guarded by a filter).
+	NoRetryReads, NoRetryWrites bool
+	// WriteConcern is "majority" (default when the URI sets none) or a
+	// number of members such as "1".
+	WriteConcern string
+	// ReadPreference is a mode such as "primary" (default when the URI sets
+	// none). Reading from secondaries gives up read-your-writes: a client
+	// could miss its own change in a list or resume.
+	ReadPreference string
+	// Monitor, if set, sees every command sent (tests count round trips
+	// with it; metrics could too).
+	Monitor *event.CommandMonitor
+	// Log receives start-up notices; default slog.Default().
+	Log *slog.Logger
+}
+
+// OptionsFromEnv reads MONGO_DATABASE, MONGO_MAX_POOL_SIZE,
+// MONGO_CONNECT_TIMEOUT, MONGO_SERVER_SELECTION_TIMEOUT, MONGO_OP_TIMEOUT,
+// MONGO_RETRY (true/false), MONGO_WRITE_CONCERN and MONGO_READ_PREFERENCE.
+// Unset variables keep the defaults; malformed ones are an error naming the
+// variable.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	var o Options
+	var errs []error
+	dur := func(name string, dst *time.Duration) {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	o.Database = getenv("MONGO_DATABASE")
+	if v := getenv("MONGO_MAX_POOL_SIZE"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			errs = append(errs, fmt.Errorf("MONGO_MAX_POOL_SIZE=%q: want a positive integer", v))
+		}
+		o.MaxPoolSize = n
+	}
+	dur("MONGO_CONNECT_TIMEOUT", &o.ConnectTimeout)
+	dur("MONGO_SERVER_SELECTION_TIMEOUT", &o.ServerSelectionTimeout)
+	dur("MONGO_OP_TIMEOUT", &o.OpTimeout)
+	if v := getenv("MONGO_RETRY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MONGO_RETRY=%q: want true or false", v))
+		}
+		o.NoRetryReads, o.NoRetryWrites = !b, !b
+	}
+	o.WriteConcern = getenv("MONGO_WRITE_CONCERN")
+	if _, err := writeConcern(o.WriteConcern); err != nil {
+		errs = append(errs, fmt.Errorf("MONGO_WRITE_CONCERN: %w", err))
+	}
+	o.ReadPreference = getenv("MONGO_READ_PREFERENCE")
+	if _, err := readPref(o.ReadPreference); err != nil {
+		errs = append(errs, fmt.Errorf("MONGO_READ_PREFERENCE: %w", err))
+	}
+	return o, errors.Join(errs...)
+}
+
+func writeConcern(s string) (*writeconcern.WriteConcern, error) {
+	switch s {
+	case "", "majority":
+		return writeconcern.Majority(), nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("%q: want majority or a number of members of at least 1", s)
+	}
+	return &writeconcern.WriteConcern{W: n}, nil
+}
+
+func readPref(s string) (*readpref.ReadPref, error) {
+	if s == "" {
+		return readpref.Primary(), nil
+	}
+	m, err := readpref.ModeFromString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q: want primary, primaryPreferred, secondary, secondaryPreferred or nearest", s)
+	}
+	return readpref.New(m)
+}
+
+// DB is a MongoDB-backed authdash.Store. It is safe for concurrent use.
+type DB struct {
+	client   *mongo.Client
+	users    *mongo.Collection
+	tasks    *mongo.Collection
+	sessions *mongo.Collection
+	log      *slog.Logger
+}
+
+var _ authdash.Store = (*DB)(nil)
+
+// Open connects to uri, checks the server answers and creates the indexes
+// every query needs (a no-op when they exist). It does not retry: callers
+// that want to wait for the database use Ping in a loop first, or retry
+// Open.
+func Open(ctx context.Context, uri string, o Options) (*DB, error) {
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil {
+		// The parse error can quote the URI, password included.
+		return nil, errors.New("mongo: MONGO_URI is not a valid MongoDB connection string")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	name := firstSet(o.Database, cs.Database, DefaultDatabase)
+
+	copts := options.Client().ApplyURI(uri).
+		SetMaxPoolSize(firstSet(o.MaxPoolSize, cs.MaxPoolSize, DefaultMaxPoolSize)).
+		SetConnectTimeout(firstSet(o.ConnectTimeout, cs.ConnectTimeout, DefaultConnectTimeout)).
+		SetServerSelectionTimeout(firstSet(o.ServerSelectionTimeout, cs.ServerSelectionTimeout, DefaultServerSelectionTimeout)).
+		SetTimeout(firstSet(o.OpTimeout, cs.Timeout, DefaultOpTimeout)).
+		SetRetryReads(!o.NoRetryReads).
+		SetRetryWrites(!o.NoRetryWrites).
+		SetAppName("authdash")
+	// The URI's own w= and readPreference= win over our defaults; explicit
+	// options win over both.
+	if o.WriteConcern != "" || (cs.WString == "" && !cs.WNumberSet) {
+		wc, err := writeConcern(o.WriteConcern)
+		if err != nil {
+			return nil, fmt.Errorf("mongo: write concern: %w", err)
+		}
+		copts.SetWriteConcern(wc)
+	}
+	if o.ReadPreference != "" || cs.ReadPreference == "" {
+		rp, err := readPref(o.ReadPreference)
+		if err != nil {
+			return nil, fmt.Errorf("mongo: read preference: %w", err)
+		}
+		copts.SetReadPreference(rp)
+	}
+	if o.Monitor != nil {
+		copts.SetMonitor(o.Monitor)
+	}
+	client, err := mongo.Connect(copts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	d := client.Database(name)
+	db := &DB{
+		client:   client,
+		users:    d.Collection("users"),
+		tasks:    d.Collection("tasks"),
+		sessions: d.Collection("sessions"),
+		log:      o.Log,
+	}
+	if err := db.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return db, nil
+}
+
+// firstSet returns the first of vs that is not the zero value.
+func firstSet[T comparable](vs ...T) T {
+	var zero T
+	for _, v := range vs {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}
+
+// Close ends every pooled connection, waiting for operations in flight
+// until ctx ends.
+func (db *DB) Close(ctx context.Context) error {
+	if err := db.client.Disconnect(ctx); err != nil {
+		return fmt.Errorf("mongo: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that a server the read preference allows answers; /readyz
+// calls it.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.client.Ping(ctx, nil); err != nil {
+		return db.fail(ctx, "ping", err)
+	}
+	return nil
+}
+
+// codeNotImplemented is what FerretDB answers for an index option it lacks.
+const codeNotImplemented = 238
+
+// ensureIndexes creates the index behind every query the store makes.
+// createIndexes is idempotent for an identical spec, so every instance runs
+// it at start-up; a changed spec under an old name fails loudly instead of
+// silently keeping the old index.
+func (db *DB) ensureIndexes(ctx context.Context) error {
+	asc := func(keys ...string) bson.D {
+		d := make(bson.D, len(keys))
+		for i, k := range keys {
+			d[i] = bson.E{Key: k, Value: 1}
+		}
+		return d
+	}
+	specs := []struct {
+		coll   *mongo.Collection
+		models []mongo.IndexModel
+	}{
+		{db.users, []mongo.IndexModel{
+			{Keys: asc("email"), Options: options.Index().SetUnique(true)},
+		}},
+		{db.tasks, []mongo.IndexModel{
+			// One per sort key, with _id as the tie-breaker the keyset
+			// cursor uses: owner and deleted are equalities, so a page is
+			// one index range read in order, forwards or backwards.
+			{Keys: asc("owner", "deleted", "createdAt", "_id")},
+			{Keys: asc("owner", "deleted", "updatedAt", "_id")},
+			{Keys: asc("owner", "deleted", "dueKey", "_id")},
+			{Keys: asc("owner", "deleted", "prioRank", "_id")},
+			{Keys: asc("owner", "deleted", "titleKey", "_id")},
+			{Keys: asc("owner", "deleted", "tagKeys")},
+			{Keys: asc("owner", "deleted", "status")},
+			// The change log: unique because each change number is
+			// handed to exactly one write.
+			{Keys: asc("owner", "seq"), Options: options.Index().SetUnique(true)},
+		}},
+		{db.sessions, []mongo.IndexModel{
+			{Keys: asc("token"), Options: options.Index().SetUnique(true)},
+			{Keys: asc("used.h")},
+			{Keys: bson.D{{Key: "user", Value: 1}, {Key: "lastUsedAt", Value: -1}}},
+		}},
+	}
+	for _, s := range specs {
+		if _, err := s.coll.Indexes().CreateMany(ctx, s.models); err != nil {
+			return db.fail(ctx, "create indexes on "+s.coll.Name(), err)
+		}
+	}
+	// Expired sessions are never returned (every query checks expiresAt);
+	// the TTL index only reclaims their space. FerretDB has no TTL indexes,
+	// so there a plain index serves PurgeExpiredSessions instead.
+	ttl := mongo.IndexModel{Keys: asc("expiresAt"), Options: options.Index().SetExpireAfterSeconds(0)}
+	if _, err := db.sessions.Indexes().CreateOne(ctx, ttl); err != nil {
+		var ce mongo.CommandError
+		if !errors.As(err, &ce) || ce.Code != codeNotImplemented {
+			return db.fail(ctx, "create TTL index on sessions", err)
+		}
+		db.log.Warn("mongo: server has no TTL indexes; expired sessions stay until PurgeExpiredSessions runs", "err", err)
+		if _, err := db.sessions.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: asc("expiresAt")}); err != nil {
+			return db.fail(ctx, "create expiry index on sessions", err)
+		}
+	}
+	return nil
+}
+
+// fail translates err at the edge of the store, as store/sqlite does:
+// domain errors pass through, an ended context or an unreachable server
+// becomes CodeUnavailable, and everything is wrapped with the operation.
+func (db *DB) fail(ctx context.Context, op string, err error) error {
+	var de *authdash.Error
+	switch {
+	case errors.As(err, &de):
+	case ctx.Err() != nil:
+		err = authdash.WrapError(authdash.CodeUnavailable, err, "The request was cancelled or timed out.")
+	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, mongo.ErrClientDisconnected):
+		err = authdash.WrapError(authdash.CodeUnavailable, err, "The database is unavailable; try again.")
+	}
+	return fmt.Errorf("mongo: %s: %w", op, err)
+}
+
+// isDuplicate reports a unique-index violation. FerretDB 1.x reports one
+// raised by an update (not an insert) as an InternalError quoting SQLite's
+// message, so that is recognised too.
+func isDuplicate(err error) bool {
+	if mongo.IsDuplicateKeyError(err) {
+		return true
+	}
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && strings.Contains(ce.Message, "UNIQUE constraint failed")
+}
+
+// objectID parses an ID the API handed out. Anything that is not the
+// canonical 24 lower-case hex digits names nothing, so callers answer not
+// found without asking the server.
+func objectID(s string) (bson.ObjectID, bool) {
+	id, err := bson.ObjectIDFromHex(s)
+	if err != nil || id.Hex() != s {
+		return bson.ObjectID{}, false
+	}
+	return id, true
+}
+
+// now is the store's clock, at the precision BSON dates keep.
+func now() time.Time { return authdash.Millis(time.Now()) }
+
+// utc puts a decoded BSON date in UTC (the driver may decode to local time).
+func utc(t time.Time) time.Time { return t.UTC() }

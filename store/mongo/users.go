@@ -1,0 +1,209 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/authdash/authdash"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// userDoc is a user in the users collection. Seq and LogFloor make the user
+// document the head of the owner's change log: Seq is the last change number
+// handed out, LogFloor the highest one whose tombstone was purged.
+type userDoc struct {
+	ID           bson.ObjectID `bson:"_id"`
+	Email        string        `bson:"email"`
+	Name         string        `bson:"name"`
+	PasswordHash string        `bson:"passwordHash"`
+	CreatedAt    time.Time     `bson:"createdAt"`
+	UpdatedAt    time.Time     `bson:"updatedAt"`
+	Version      int64         `bson:"version"`
+	Seq          int64         `bson:"seq"`
+	LogFloor     int64         `bson:"logFloor"`
+}
+
+func (d *userDoc) user() *authdash.User {
+	return &authdash.User{
+		ID:        authdash.UserID(d.ID.Hex()),
+		Email:     d.Email,
+		Name:      d.Name,
+		CreatedAt: utc(d.CreatedAt),
+		UpdatedAt: utc(d.UpdatedAt),
+		Version:   d.Version,
+	}
+}
+
+// profileFields is the projection of a profile read: the hash stays in the
+// database unless a caller asks for it.
+var profileFields = bson.D{{Key: "passwordHash", Value: 0}}
+
+func errUserNotFound() error { return authdash.Errorf(authdash.CodeNotFound, "User not found.") }
+
+func errEmailTaken(cause error) error {
+	const msg = "Email is already registered."
+	return &authdash.Error{Code: authdash.CodeConflict, Message: msg, Fields: map[string]string{"email": msg}, Err: cause}
+}
+
+// CreateUser stores a new account with its email normalised; the unique
+// email index makes a second registration fail with CodeConflict.
+func (db *DB) CreateUser(ctx context.Context, nu authdash.NewUser) (*authdash.User, error) {
+	t := now()
+	d := userDoc{
+		ID:           bson.NewObjectID(),
+		Email:        authdash.NormalizeEmail(nu.Email),
+		Name:         nu.Name,
+		PasswordHash: nu.PasswordHash,
+		CreatedAt:    t,
+		UpdatedAt:    t,
+		Version:      1,
+	}
+	if _, err := db.users.InsertOne(ctx, d); err != nil {
+		if isDuplicate(err) {
+			err = errEmailTaken(err)
+		}
+		return nil, db.fail(ctx, "create user", err)
+	}
+	return d.user(), nil
+}
+
+// FindUser returns the account with that id.
+func (db *DB) FindUser(ctx context.Context, id authdash.UserID) (*authdash.User, error) {
+	oid, ok := objectID(string(id))
+	if !ok {
+		return nil, db.fail(ctx, "find user", errUserNotFound())
+	}
+	var d userDoc
+	err := db.users.FindOne(ctx, bson.D{{Key: "_id", Value: oid}}, options.FindOne().SetProjection(profileFields)).Decode(&d)
+	if err != nil {
+		return nil, db.fail(ctx, "find user", notFound(err, errUserNotFound))
+	}
+	return d.user(), nil
+}
+
+// FindLogin returns the account with that email and its password hash.
+func (db *DB) FindLogin(ctx context.Context, email string) (*authdash.User, string, error) {
+	var d userDoc
+	// The email is a typed string compared for equality: whatever it
+	// contains, it cannot become an operator.
+	err := db.users.FindOne(ctx, bson.D{{Key: "email", Value: authdash.NormalizeEmail(email)}}).Decode(&d)
+	if err != nil {
+		return nil, "", db.fail(ctx, "find login", notFound(err, errUserNotFound))
+	}
+	return d.user(), d.PasswordHash, nil
+}
+
+// PasswordHash returns the user's password hash.
+func (db *DB) PasswordHash(ctx context.Context, id authdash.UserID) (string, error) {
+	oid, ok := objectID(string(id))
+	if !ok {
+		return "", db.fail(ctx, "password hash", errUserNotFound())
+	}
+	var d struct {
+		Hash string `bson:"passwordHash"`
+	}
+	err := db.users.FindOne(ctx, bson.D{{Key: "_id", Value: oid}},
+		options.FindOne().SetProjection(bson.D{{Key: "passwordHash", Value: 1}})).Decode(&d)
+	if err != nil {
+		return "", db.fail(ctx, "password hash", notFound(err, errUserNotFound))
+	}
+	return d.Hash, nil
+}
+
+// UpdateUser applies a validated patch in one findOneAndUpdate.
+func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.UserPatch) (*authdash.User, error) {
+	oid, ok := objectID(string(id))
+	if !ok {
+		return nil, db.fail(ctx, "update user", errUserNotFound())
+	}
+	set := bson.D{{Key: "updatedAt", Value: now()}}
+	if p.Email != nil {
+		set = append(set, bson.E{Key: "email", Value: authdash.NormalizeEmail(*p.Email)})
+	}
+	if p.Name != nil {
+		set = append(set, bson.E{Key: "name", Value: *p.Name})
+	}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+	var d userDoc
+	err := db.users.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: oid}}, update,
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if isDuplicate(err) {
+		err = errEmailTaken(err)
+	}
+	if err != nil {
+		return nil, db.fail(ctx, "update user", notFound(err, errUserNotFound))
+	}
+	return d.user(), nil
+}
+
+// SetPassword replaces the hash, then ends the user's other sessions. They
+// are two single-document steps, not one transaction: if the second fails,
+// the error is returned and the caller's retry (the same request again)
+// ends the sessions, since the new hash is already in place. The order
+// (hash first) means a thief's session can outlive the change only until
+// that retry, never the other way round (sessions gone, old password still
+// valid).
+func (db *DB) SetPassword(ctx context.Context, id authdash.UserID, hash string, keep authdash.SessionID) error {
+	oid, ok := objectID(string(id))
+	if !ok {
+		return db.fail(ctx, "set password", errUserNotFound())
+	}
+	res, err := db.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "passwordHash", Value: hash},
+	}}})
+	if err != nil {
+		return db.fail(ctx, "set password", err)
+	}
+	if res.MatchedCount == 0 {
+		return db.fail(ctx, "set password", errUserNotFound())
+	}
+	if _, err := db.DeleteSessions(ctx, id, keep); err != nil {
+		return db.fail(ctx, "set password: end sessions", err)
+	}
+	return nil
+}
+
+// DeleteUser removes the account, its sessions and its tasks. Without
+// transactions the order is what keeps a failure safe: sessions go first
+// (nobody can refresh into a half-deleted account), then the user (the
+// account is gone and no task can be created for it, since CreateTask needs
+// the user document), then the tasks, which nothing can reach any more, and
+// finally sessions once more, in case a sign-in raced the first sweep.
+// A failure part-way returns an error and a retry finishes the job.
+func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
+	oid, ok := objectID(string(id))
+	if !ok {
+		return db.fail(ctx, "delete user", errUserNotFound())
+	}
+	byUser := bson.D{{Key: "user", Value: oid}}
+	if _, err := db.sessions.DeleteMany(ctx, byUser); err != nil {
+		return db.fail(ctx, "delete user: sessions", err)
+	}
+	res, err := db.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}})
+	if err != nil {
+		return db.fail(ctx, "delete user", err)
+	}
+	if _, err := db.tasks.DeleteMany(ctx, bson.D{{Key: "owner", Value: oid}}); err != nil {
+		return db.fail(ctx, "delete user: tasks", err)
+	}
+	if res.DeletedCount == 0 {
+		// Already gone (perhaps a retry after a partial failure, which
+		// the task sweep above has just finished).
+		return db.fail(ctx, "delete user", errUserNotFound())
+	}
+	if _, err := db.sessions.DeleteMany(ctx, byUser); err != nil {
+		return db.fail(ctx, "delete user: sessions", err)
+	}
+	return nil
+}
+
+// notFound maps the driver's no-document error to the domain's.
+func notFound(err error, domain func() error) error {
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return domain()
+	}
+	return err
+}
