@@ -1,0 +1,328 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/realtime/wire"
+)
+
+// LiveStatus is what the live indicator shows.
+type LiveStatus string
+
+// Live statuses.
+const (
+	LiveConnecting   LiveStatus = "connecting"
+	LiveOn           LiveStatus = "live"
+	LiveReconnecting LiveStatus = "reconnecting"
+	LiveOffline      LiveStatus = "offline"
+)
+
+// Reconnection backoff: full jitter between 0 and min(maxBackoff,
+// baseBackoff·2ⁿ), so that a fleet of tabs cut off by one server restart
+// does not come back in one wave.
+const (
+	baseBackoff = 500 * time.Millisecond
+	maxBackoff  = 30 * time.Second
+	// offlineAfter failed attempts in a row, the indicator says offline
+	// rather than reconnecting.
+	offlineAfter = 3
+	// maxFrame bounds a server frame (an event carries one task, at most
+	// about 10k runes of description).
+	maxFrame = 1 << 20
+)
+
+// StreamHandler receives what the socket delivers. Its methods are called
+// one at a time, in order, on the stream's goroutine; events wait while
+// Reload runs.
+type StreamHandler interface {
+	// Reload loads the user's state over REST: on the first connection, and
+	// when the server's change log cannot fill a gap (resync).
+	Reload(ctx context.Context) error
+	// Event delivers a change, in sequence order, each at most once.
+	Event(ev authdash.Event)
+	// Status reports the connection's state; err says why it is not live.
+	Status(s LiveStatus, err error)
+}
+
+// Stream keeps a realtime connection open and delivers the user's changes
+// to a handler exactly once and in order, filling gaps from the server's
+// change log. The zero value is not usable; see Client.NewStream.
+type Stream struct {
+	c   *Client
+	url string
+	h   StreamHandler
+
+	seq sequencer
+}
+
+// NewStream returns a stream of the user's changes from the socket at url
+// (ws:// or wss://). Run it with Run.
+func (c *Client) NewStream(url string, h StreamHandler) *Stream {
+	return &Stream{c: c, url: url, h: h}
+}
+
+// Last returns the sequence number of the last change delivered.
+func (s *Stream) Last() int64 { return s.seq.last }
+
+// Run connects, reconnects with backoff after any interruption, and returns
+// nil when ctx ends, or the error that makes reconnecting pointless: the
+// session was revoked, the account deleted, or the user must sign in again.
+func (s *Stream) Run(ctx context.Context) error {
+	failures := 0
+	s.h.Status(LiveConnecting, nil)
+	for {
+		live, err := s.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if live {
+			failures = 0
+		}
+		code := wire.CloseCode(websocket.CloseStatus(err))
+		switch code {
+		case wire.CloseAuthFailed, wire.CloseTokenExpired:
+			// The token was refused or ran out: get a new one before
+			// redialing. If that fails with unauthorized, the session is
+			// over.
+			if _, rerr := s.c.Refresh(ctx); authdash.ErrorCodeOf(rerr) == authdash.CodeUnauthorized {
+				s.h.Status(LiveOffline, rerr)
+				return rerr
+			}
+		default:
+			if code != -1 {
+				if _, reconnect := code.Meaning(); !reconnect {
+					cerr := code.Err()
+					if cerr == nil {
+						cerr = authdash.Errorf(authdash.CodeUnavailable, "Live updates ended.")
+					}
+					s.h.Status(LiveOffline, cerr)
+					return cerr
+				}
+			} else if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
+				s.h.Status(LiveOffline, err)
+				return err
+			}
+		}
+		failures++
+		st := LiveReconnecting
+		if failures >= offlineAfter {
+			st = LiveOffline
+		}
+		s.h.Status(st, err)
+		t := time.NewTimer(backoff(failures))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func backoff(failures int) time.Duration {
+	d := maxBackoff
+	if failures < 16 {
+		d = min(maxBackoff, baseBackoff<<failures)
+	}
+	return rand.N(d) + 50*time.Millisecond
+}
+
+// session runs one connection until it ends, and reports whether it got as
+// far as ready.
+func (s *Stream) session(ctx context.Context) (live bool, err error) {
+	tok, err := s.c.AccessToken(ctx)
+	if err != nil {
+		return false, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	conn, _, err := websocket.Dial(dctx, s.url, nil)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(maxFrame)
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := writeFrame(ctx, conn, wire.Auth{Token: tok}); err != nil {
+		return false, err
+	}
+	reauth := make(chan time.Time, 1)
+	go s.keepAuthenticated(ctx, conn, reauth)
+
+	for {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			return live, err
+		}
+		f, err := wire.DecodeServer(b)
+		if errors.Is(err, wire.ErrUnknownType) {
+			continue // a newer server's frame: ignore it
+		}
+		if err != nil {
+			conn.Close(websocket.StatusCode(wire.CloseProtocolError), "bad frame")
+			return live, err
+		}
+		switch f := f.(type) {
+		case wire.Authed:
+			select {
+			case reauth <- f.ExpiresAt:
+			default:
+				<-reauth
+				reauth <- f.ExpiresAt
+			}
+		case wire.Ready:
+			live = true
+			s.h.Status(LiveOn, nil)
+			if err := s.ready(ctx, conn, f.Seq); err != nil {
+				return live, err
+			}
+		case wire.Resync:
+			if err := s.h.Reload(ctx); err != nil {
+				return live, err
+			}
+			s.seq.resync(f.Seq)
+		case *wire.Event:
+			if err := s.event(ctx, conn, authdash.Event(*f)); err != nil {
+				return live, err
+			}
+		}
+	}
+}
+
+// ready starts from the server's head: a fresh client loads everything; a
+// client that was away asks for what it missed.
+func (s *Stream) ready(ctx context.Context, conn *websocket.Conn, head int64) error {
+	reload, since := s.seq.ready(head)
+	if reload {
+		return s.h.Reload(ctx)
+	}
+	if since >= 0 {
+		return writeFrame(ctx, conn, wire.Resume{Since: since})
+	}
+	return nil
+}
+
+func (s *Stream) event(ctx context.Context, conn *websocket.Conn, ev authdash.Event) error {
+	if !ev.Kind.Logged() {
+		s.h.Event(ev)
+		return nil
+	}
+	deliver, since := s.seq.event(ev.Seq)
+	if deliver {
+		s.h.Event(ev)
+	}
+	if since >= 0 {
+		return writeFrame(ctx, conn, wire.Resume{Since: since})
+	}
+	return nil
+}
+
+// sequencer decides what to do with each sequence number so that changes
+// are delivered at most once and in order, and gaps are filled from the
+// server's change log.
+type sequencer struct {
+	// last is the sequence number of the last change delivered or loaded.
+	last int64
+	// resumeUntil is not 0 while a resume is being answered: the server
+	// replays only the latest change of each task changed since last, so
+	// the numbers skip, up to this one.
+	resumeUntil int64
+}
+
+// ready handles the server's head on (re)connecting: reload when there is
+// no state yet or the server's log restarted; resume (since >= 0) when
+// changes were missed; nothing when up to date.
+func (q *sequencer) ready(head int64) (reload bool, since int64) {
+	q.resumeUntil = 0
+	switch {
+	case q.last == 0 || head < q.last:
+		// Take the head first, so every change after it is delivered,
+		// then load: changes the load already reflects are harmless, the
+		// list ignores versions it has.
+		q.last = head
+		return true, -1
+	case head > q.last:
+		q.resumeUntil = head
+		return false, q.last
+	}
+	return false, -1
+}
+
+// resync records that a reload brought the state up to seq.
+func (q *sequencer) resync(seq int64) {
+	q.resumeUntil = 0
+	q.last = seq
+}
+
+// event says whether to deliver the change numbered seq, and whether to ask
+// for the changes after since (since >= 0). A jump means something was lost
+// on the way: rather than deliver out of order, ask for the missing part;
+// the change that revealed the gap is part of the answer.
+func (q *sequencer) event(seq int64) (deliver bool, since int64) {
+	switch {
+	case seq <= q.last:
+		return false, -1 // already delivered (a replay overlapping live events)
+	case seq == q.last+1, q.resumeUntil != 0:
+		q.last = seq
+		if q.last >= q.resumeUntil {
+			q.resumeUntil = 0
+		}
+		return true, -1
+	}
+	q.resumeUntil = seq
+	return false, q.last
+}
+
+// keepAuthenticated sends a fresh token shortly before the socket's expires,
+// so that the server does not close it.
+func (s *Stream) keepAuthenticated(ctx context.Context, conn *websocket.Conn, expiries <-chan time.Time) {
+	var timer *time.Timer
+	var fire <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case exp := <-expiries:
+			if timer != nil {
+				timer.Stop()
+			}
+			timer = time.NewTimer(max(time.Until(exp)-refreshMargin-5*time.Second, time.Second))
+			fire = timer.C
+		case <-fire:
+			fire = nil
+			tok, err := s.c.AccessToken(ctx)
+			if err != nil {
+				// Let the server close with CloseTokenExpired; Run
+				// refreshes and redials.
+				continue
+			}
+			if err := writeFrame(ctx, conn, wire.Auth{Token: tok}); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func writeFrame(ctx context.Context, conn *websocket.Conn, f wire.Frame) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return conn.Write(wctx, websocket.MessageText, b)
+}

@@ -1,0 +1,106 @@
+// Package app is the dashboard's user interface: go-app components for the
+// sign-in, sign-up, dashboard and profile pages, the controller that does
+// their work through app/api, and the go-app Handler that serves the app
+// shell (used by the server and by the static-site build alike).
+//
+// Components only render state and post actions; the controller's action
+// handlers do the I/O and set state. Nothing here runs network I/O while
+// prerendering on the server: a prerendered page is the empty shell.
+package app
+
+import (
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Environment keys the handler passes to the page (go-app's Env), read by
+// the browser build with app.Getenv.
+const (
+	envAPIURL = "AUTHDASH_API_URL"
+	envWSURL  = "AUTHDASH_WS_URL"
+)
+
+// Routes of the pages.
+const (
+	routeHome    = "/"
+	routeSignIn  = "/signin"
+	routeSignUp  = "/signup"
+	routeProfile = "/profile"
+)
+
+// Routes lists every page path, for the service worker's offline cache and
+// the static-site generator.
+func Routes() []string { return []string{routeHome, routeSignIn, routeSignUp, routeProfile} }
+
+// Register declares the pages and the action handlers. Both the server
+// (which prerenders the shell) and the browser build call it once, from
+// main: go-app's route and handler tables are global.
+func Register() {
+	app.Route(routeHome, func() app.Composer { return &dashboardPage{} })
+	app.Route(routeSignIn, func() app.Composer { return &signInPage{} })
+	app.Route(routeSignUp, func() app.Composer { return &signUpPage{} })
+	app.Route(routeProfile, func() app.Composer { return &profilePage{} })
+	newController().register()
+}
+
+// Config describes the app shell a handler serves.
+type Config struct {
+	// Version identifies the build (the commit). go-app puts it in the
+	// service worker, so a new version updates every installed client once,
+	// and the same version on every replica updates none.
+	Version string
+	// APIURL is the API's origin when it is not the page's own (the static
+	// CDN build); empty means same origin.
+	APIURL string
+	// WSURL is the realtime socket's URL; empty means derived from APIURL or
+	// the page's origin.
+	WSURL string
+	// Resources resolves /web/ paths, e.g. to content-hashed file names;
+	// nil means go-app's default (the web/ directory next to the binary).
+	Resources app.ResourceResolver
+	// WasmSize is the uncompressed size of app.wasm, for the loading
+	// progress (the served file is compressed, so Content-Length is not).
+	WasmSize string
+}
+
+// Theme colours, also in web/app.css.
+const (
+	themeColor      = "#1e40af"
+	backgroundColor = "#f8fafc"
+)
+
+// Handler returns the go-app handler of the app shell: the prerendered
+// pages, app.js, the service worker and the web manifest.
+func Handler(cfg Config) *app.Handler {
+	env := map[string]string{}
+	if cfg.APIURL != "" {
+		env[envAPIURL] = strings.TrimRight(cfg.APIURL, "/")
+	}
+	if cfg.WSURL != "" {
+		env[envWSURL] = cfg.WSURL
+	}
+	return &app.Handler{
+		Name:            "Authdash",
+		ShortName:       "Authdash",
+		Title:           "Authdash — tasks",
+		Description:     "Your tasks, live on every device.",
+		Lang:            "en",
+		Author:          "Authdash",
+		BackgroundColor: backgroundColor,
+		ThemeColor:      themeColor,
+		LoadingLabel:    "Loading… {progress}%",
+		Icon: app.Icon{
+			Default:  "/web/icon-192.png",
+			Large:    "/web/icon-512.png",
+			Maskable: "/web/icon-512.png",
+			SVG:      "/web/icon.svg",
+		},
+		Styles:             []string{"/web/app.css"},
+		CacheableResources: Routes(),
+		Env:                env,
+		Version:            cfg.Version,
+		Resources:          cfg.Resources,
+		WasmContentLength:  cfg.WasmSize,
+	}
+}

@@ -1,0 +1,764 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/tasklist"
+)
+
+// statsDelay coalesces the stats reloads a burst of changes asks for.
+const statsDelay = 300 * time.Millisecond
+
+// controller does the app's work: it owns the API client, the realtime
+// stream and the task list, and publishes what components show as state.
+// Its handlers run on goroutines of their own (go-app runs global action
+// handlers asynchronously), so everything it owns is behind mu.
+type controller struct {
+	mu     sync.Mutex
+	client *api.Client
+	wsURL  string
+	booted bool
+	// session counts sign-ins; work started for an earlier one drops its
+	// result instead of showing one user's data to the next.
+	session int
+	stop    context.CancelFunc // ends the realtime stream
+	list    *tasklist.List
+	// loading is not 0 while a list reload is in flight: events that arrive
+	// meanwhile are kept in during and applied again to the new list.
+	loading    int
+	during     []authdash.Event
+	statsTimer *time.Timer
+	user       authdash.User
+}
+
+// newController reads the API's location from the environment go-app
+// passes to the page (see Config.APIURL).
+func newController() *controller { return &controller{} }
+
+// register installs the action handlers.
+func (c *controller) register() {
+	handle := func(a action, h func(ctx app.Context, a app.Action)) { app.Handle(string(a), h) }
+	handle(actBoot, c.boot)
+	handle(actSignIn, c.signIn)
+	handle(actSignUp, c.signUp)
+	handle(actSignOut, c.signOut)
+	handle(actSignOutAll, c.signOutAll)
+	handle(actQuery, c.query)
+	handle(actMore, c.more)
+	handle(actCreate, c.create)
+	handle(actUpdate, c.update)
+	handle(actDelete, c.remove)
+	handle(actResolve, c.resolve)
+	handle(actUpdateProfile, c.updateProfile)
+	handle(actChangePassword, c.changePassword)
+	handle(actLoadSessions, c.loadSessions)
+	handle(actRevokeSession, c.revokeSession)
+	handle(actDeleteAccount, c.deleteAccount)
+	handle(actDismiss, func(ctx app.Context, _ app.Action) { setState(ctx, stNotice, notice{}) })
+}
+
+// api returns the client, made on first use: only in the browser, where
+// the page's environment and origin are known.
+func (c *controller) api() *api.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		base := strings.TrimRight(app.Getenv(envAPIURL), "/")
+		c.wsURL = app.Getenv(envWSURL)
+		if c.wsURL == "" {
+			c.wsURL = socketURL(base)
+		}
+		c.client = api.New(api.Config{BaseURL: base, ClientID: newClientID()})
+	}
+	return c.client
+}
+
+// socketURL derives the WebSocket URL from the API's base URL, or from the
+// page's own origin when the API is on it.
+func socketURL(base string) string {
+	if base == "" {
+		loc := app.Window().Get("location")
+		base = loc.Get("protocol").String() + "//" + loc.Get("host").String()
+	}
+	switch {
+	case strings.HasPrefix(base, "https:"):
+		base = "wss:" + strings.TrimPrefix(base, "https:")
+	case strings.HasPrefix(base, "http:"):
+		base = "ws:" + strings.TrimPrefix(base, "http:")
+	}
+	return base + "/api/ws"
+}
+
+// newClientID names this tab for X-Client-ID: 26 characters of base32,
+// within the server's [A-Za-z0-9_-]{1,64}.
+func newClientID() string { return rand.Text() }
+
+// boot restores the session from the refresh cookie once per page load.
+func (c *controller) boot(ctx app.Context, _ app.Action) {
+	c.mu.Lock()
+	if c.booted {
+		c.mu.Unlock()
+		return
+	}
+	c.booted = true
+	c.mu.Unlock()
+
+	cl := c.api()
+	for attempt := 0; ; attempt++ {
+		user, err := cl.Refresh(ctx)
+		switch {
+		case err == nil:
+			c.startSession(ctx, *user)
+			return
+		case api.IsOffline(err):
+			// Offline: show what was loaded last, read-only, and keep
+			// trying until the network is back.
+			if attempt == 0 && !c.openOffline(ctx) {
+				setState(ctx, stSession, sessionView{Phase: phaseSignedOut})
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(min(time.Duration(attempt+1)*2*time.Second, 15*time.Second)):
+			}
+		default:
+			// No session (or it ended while we were away): nothing of
+			// the last user may stay.
+			c.clearBrowser(ctx)
+			setState(ctx, stSession, sessionView{Phase: phaseSignedOut})
+			return
+		}
+	}
+}
+
+// offlineCopy is what is kept in local storage while signed in.
+type offlineCopy struct {
+	User  authdash.User      `json:"user"`
+	Query authdash.TaskQuery `json:"query"`
+	Items []authdash.Task    `json:"items"`
+}
+
+func (c *controller) openOffline(ctx app.Context) bool {
+	var oc offlineCopy
+	if err := ctx.LocalStorage().Get(offlineKey, &oc); err != nil || oc.User.ID == "" {
+		return false
+	}
+	setState(ctx, stSession, sessionView{Phase: phaseOffline, User: oc.User})
+	setState(ctx, stTasks, tasksView{Query: oc.Query, Items: oc.Items, Loaded: true, ReadOnly: true})
+	setState(ctx, stLive, liveView{Status: api.LiveOffline})
+	return true
+}
+
+// startSession shows the user and opens the realtime stream, whose first
+// ready loads the tasks.
+func (c *controller) startSession(ctx app.Context, u authdash.User) {
+	c.mu.Lock()
+	c.session++
+	c.user = u
+	if c.list == nil {
+		c.list = tasklist.New(authdash.TaskQuery{})
+	}
+	if c.stop != nil {
+		c.stop()
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	session := c.session
+	stream := c.client.NewStream(c.wsURL, &streamHandler{c: c, ctx: ctx, session: session})
+	c.mu.Unlock()
+
+	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
+	setState(ctx, stConflict, conflict{})
+	// The list is loaded over REST right away rather than after the
+	// socket's ready, so the first paint does not wait for the socket;
+	// events that overtake it are merged by version.
+	c.reload(ctx, session)
+	ctx.Async(func() {
+		err := stream.Run(sctx)
+		if err != nil && c.current(session) {
+			// The server ended the session: revoked elsewhere, password
+			// changed, account deleted.
+			c.endSession(ctx, authdash.ErrorMessageOf(err))
+		}
+	})
+}
+
+func (c *controller) current(session int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.session == session && c.stop != nil
+}
+
+// streamHandler feeds the controller from the realtime stream.
+type streamHandler struct {
+	c       *controller
+	ctx     app.Context
+	session int
+}
+
+func (h *streamHandler) Reload(ctx context.Context) error {
+	if !h.c.current(h.session) {
+		return nil
+	}
+	h.c.reload(h.ctx, h.session)
+	if u, err := h.c.client.Me(ctx); err == nil && h.c.current(h.session) {
+		h.c.setUser(h.ctx, *u)
+	}
+	return nil
+}
+
+func (h *streamHandler) Event(ev authdash.Event) {
+	c := h.c
+	if ev.Kind == authdash.EventUserUpdated {
+		if ev.User != nil && c.current(h.session) {
+			c.setUser(h.ctx, *ev.User)
+		}
+		return
+	}
+	c.mu.Lock()
+	if c.session != h.session || c.list == nil {
+		c.mu.Unlock()
+		return
+	}
+	if c.loading != 0 {
+		c.during = append(c.during, ev)
+	}
+	changed := c.list.Apply(ev)
+	c.mu.Unlock()
+	if changed {
+		c.publishTasks(h.ctx, "")
+	}
+	// The counts change even when the task is outside the loaded list.
+	c.scheduleStats(h.ctx, h.session)
+}
+
+func (h *streamHandler) Status(s api.LiveStatus, _ error) {
+	if h.c.current(h.session) {
+		setState(h.ctx, stLive, liveView{Status: s})
+	}
+}
+
+func (c *controller) setUser(ctx app.Context, u authdash.User) {
+	c.mu.Lock()
+	if u.Version < c.user.Version {
+		c.mu.Unlock()
+		return
+	}
+	c.user = u
+	c.mu.Unlock()
+	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
+}
+
+// reload loads the first page of the current query and the stats.
+func (c *controller) reload(ctx app.Context, session int) {
+	c.mu.Lock()
+	q := c.list.Query()
+	c.mu.Unlock()
+	c.load(ctx, session, q)
+	c.loadStats(ctx, session)
+}
+
+// load replaces the list with the first page of q.
+func (c *controller) load(ctx app.Context, session int, q authdash.TaskQuery) {
+	c.mu.Lock()
+	if c.session != session {
+		c.mu.Unlock()
+		return
+	}
+	c.loading++
+	gen := c.loading
+	if gen == 1 {
+		c.during = nil
+	}
+	next := tasklist.New(q)
+	c.mu.Unlock()
+	c.publishLoading(ctx, next.Query())
+
+	page, err := c.client.ListTasks(ctx, next.Query())
+
+	c.mu.Lock()
+	if c.session != session || c.loading != gen {
+		// Signed out meanwhile, or a newer query superseded this one.
+		if c.session == session && c.loading == gen {
+			c.loading = 0
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.loading = 0
+	if err != nil {
+		c.mu.Unlock()
+		c.publishTasks(ctx, authdash.ErrorMessageOf(err))
+		return
+	}
+	next.Reset(page)
+	for _, ev := range c.during {
+		next.Apply(ev)
+	}
+	c.during = nil
+	c.list = next
+	c.mu.Unlock()
+	c.publishTasks(ctx, "")
+}
+
+func (c *controller) publishLoading(ctx app.Context, q authdash.TaskQuery) {
+	c.mu.Lock()
+	v := c.viewLocked("")
+	c.mu.Unlock()
+	v.Query, v.Loading = q, true
+	setState(ctx, stTasks, v)
+}
+
+func (c *controller) viewLocked(errMsg string) tasksView {
+	if c.list == nil {
+		return tasksView{}
+	}
+	_, more := c.list.NextQuery()
+	return tasksView{
+		Query:   c.list.Query(),
+		Items:   slices.Clone(c.list.Items()),
+		HasMore: more,
+		Loading: c.loading != 0,
+		Loaded:  true,
+		Err:     errMsg,
+	}
+}
+
+// publishTasks shows the list and keeps the offline copy current.
+func (c *controller) publishTasks(ctx app.Context, errMsg string) {
+	c.mu.Lock()
+	v := c.viewLocked(errMsg)
+	u := c.user
+	signedIn := c.stop != nil
+	c.mu.Unlock()
+	setState(ctx, stTasks, v)
+	if signedIn && errMsg == "" {
+		n := min(len(v.Items), 50)
+		_ = ctx.LocalStorage().Set(offlineKey, offlineCopy{User: u, Query: v.Query, Items: v.Items[:n]})
+	}
+}
+
+func (c *controller) scheduleStats(ctx app.Context, session int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.statsTimer != nil {
+		return
+	}
+	c.statsTimer = time.AfterFunc(statsDelay, func() {
+		c.mu.Lock()
+		c.statsTimer = nil
+		c.mu.Unlock()
+		c.loadStats(ctx, session)
+	})
+}
+
+func (c *controller) loadStats(ctx app.Context, session int) {
+	st, err := c.client.Stats(ctx)
+	if err == nil && c.current(session) {
+		setState(ctx, stStats, st)
+	}
+}
+
+func (c *controller) signIn(ctx app.Context, a app.Action) {
+	cr, _ := a.Value.(authdash.Credentials)
+	if err := cr.Validate(); err != nil {
+		setForm(ctx, formSignIn, formState{}, err)
+		return
+	}
+	setForm(ctx, formSignIn, formState{Busy: true}, nil)
+	u, err := c.api().Login(ctx, cr)
+	if err != nil {
+		setForm(ctx, formSignIn, formState{}, err)
+		return
+	}
+	c.mu.Lock()
+	c.booted = true
+	c.mu.Unlock()
+	setForm(ctx, formSignIn, formState{Done: 1}, nil)
+	c.startSession(ctx, *u)
+}
+
+func (c *controller) signUp(ctx app.Context, a app.Action) {
+	r, _ := a.Value.(authdash.Registration)
+	r.Normalize()
+	if err := r.Validate(); err != nil {
+		setForm(ctx, formSignUp, formState{}, err)
+		return
+	}
+	setForm(ctx, formSignUp, formState{Busy: true}, nil)
+	u, err := c.api().Register(ctx, r)
+	if err != nil {
+		setForm(ctx, formSignUp, formState{}, err)
+		return
+	}
+	c.mu.Lock()
+	c.booted = true
+	c.mu.Unlock()
+	setForm(ctx, formSignUp, formState{Done: 1}, nil)
+	c.startSession(ctx, *u)
+}
+
+func (c *controller) signOut(ctx app.Context, _ app.Action) {
+	err := c.api().Logout(ctx)
+	c.endSession(ctx, "")
+	if err != nil && !api.IsOffline(err) {
+		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
+	}
+}
+
+func (c *controller) signOutAll(ctx app.Context, _ app.Action) {
+	if err := c.api().LogoutAll(ctx); err != nil {
+		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
+		return
+	}
+	c.endSession(ctx, "You were signed out on every device.")
+}
+
+// endSession forgets everything about the user: memory, state, storage.
+func (c *controller) endSession(ctx app.Context, why string) {
+	c.mu.Lock()
+	c.session++
+	if c.stop != nil {
+		c.stop()
+		c.stop = nil
+	}
+	c.list = nil
+	c.loading = 0
+	c.during = nil
+	c.user = authdash.User{}
+	if c.statsTimer != nil {
+		c.statsTimer.Stop()
+		c.statsTimer = nil
+	}
+	cl := c.client
+	c.mu.Unlock()
+	if cl != nil {
+		cl.Forget()
+	}
+	c.clearBrowser(ctx)
+	setState(ctx, stTasks, tasksView{})
+	setState(ctx, stStats, authdash.TaskStats{})
+	setState(ctx, stSessions, sessionsList{})
+	setState(ctx, stConflict, conflict{})
+	setState(ctx, stLive, liveView{})
+	for _, f := range []string{formSignIn, formSignUp, formCreate, formEdit, formProfile, formPassword, formDelete} {
+		setState(ctx, formKey(f), formState{})
+	}
+	setState(ctx, stSession, sessionView{Phase: phaseSignedOut})
+	setState(ctx, stNotice, notice{Text: why})
+}
+
+// clearBrowser removes whatever the app stored in the browser.
+func (c *controller) clearBrowser(ctx app.Context) {
+	ctx.LocalStorage().Clear()
+	ctx.SessionStorage().Clear()
+}
+
+func (c *controller) query(ctx app.Context, a app.Action) {
+	q, _ := a.Value.(authdash.TaskQuery)
+	q.Cursor = ""
+	q.Normalize()
+	if err := q.Validate(); err != nil {
+		c.publishTasks(ctx, authdash.ErrorMessageOf(err)+" "+fieldText(err))
+		return
+	}
+	c.mu.Lock()
+	session, ok := c.session, c.list != nil
+	c.mu.Unlock()
+	if ok {
+		c.load(ctx, session, q)
+	}
+}
+
+func (c *controller) more(ctx app.Context, _ app.Action) {
+	c.mu.Lock()
+	if c.list == nil || c.loading != 0 {
+		c.mu.Unlock()
+		return
+	}
+	list, session := c.list, c.session
+	q, ok := list.NextQuery()
+	c.mu.Unlock()
+	if !ok {
+		return
+	}
+	page, err := c.client.ListTasks(ctx, q)
+	c.mu.Lock()
+	if c.session != session || c.list != list {
+		c.mu.Unlock()
+		return
+	}
+	if err == nil {
+		list.Append(page)
+	}
+	c.mu.Unlock()
+	c.publishTasks(ctx, authdash.ErrorMessageOf(err))
+}
+
+func (c *controller) create(ctx app.Context, a app.Action) {
+	d, _ := a.Value.(authdash.TaskDraft)
+	d.Normalize()
+	if err := d.Validate(); err != nil {
+		setForm(ctx, formCreate, formState{}, err)
+		return
+	}
+	var prev formState
+	ctx.GetState(string(formKey(formCreate)), &prev)
+	setForm(ctx, formCreate, formState{Busy: true, Done: prev.Done}, nil)
+	t, err := c.api().CreateTask(ctx, d)
+	if err != nil {
+		setForm(ctx, formCreate, formState{Done: prev.Done}, err)
+		return
+	}
+	c.put(ctx, *t)
+	setForm(ctx, formCreate, formState{Done: prev.Done + 1}, nil)
+}
+
+// put applies a task the server returned.
+func (c *controller) put(ctx app.Context, t authdash.Task) {
+	c.mu.Lock()
+	changed := c.list != nil && c.list.Put(t)
+	session := c.session
+	c.mu.Unlock()
+	if changed {
+		c.publishTasks(ctx, "")
+	}
+	c.scheduleStats(ctx, session)
+}
+
+// update applies an edit optimistically, then asks the server to make it
+// on the version the user saw. If someone changed the task meanwhile the
+// server refuses (412) and the user sees both versions and chooses.
+func (c *controller) update(ctx app.Context, a app.Action) {
+	e, _ := a.Value.(taskEdit)
+	e.Patch.Normalize()
+	if err := e.Patch.Validate(); err != nil {
+		setForm(ctx, formEdit, formState{Target: e.ID}, err)
+		return
+	}
+	c.mu.Lock()
+	var orig authdash.Task
+	var shown bool
+	if c.list != nil {
+		orig, shown = c.list.Get(e.ID)
+		if shown {
+			c.list.Force(e.Patch.Apply(orig))
+		}
+	}
+	c.mu.Unlock()
+	if shown {
+		c.publishTasks(ctx, "")
+	}
+	setForm(ctx, formEdit, formState{Busy: true, Target: e.ID}, nil)
+
+	t, err := c.api().UpdateTask(ctx, e.ID, e.Patch, e.IfVersion)
+	switch {
+	case err == nil:
+		setForm(ctx, formEdit, formState{Done: 1, Target: e.ID}, nil)
+		c.put(ctx, *t)
+		setState(ctx, stConflict, conflict{})
+	case authdash.ErrorCodeOf(err) == authdash.CodePreconditionFailed:
+		setForm(ctx, formEdit, formState{Target: e.ID}, nil)
+		c.conflict(ctx, e.ID, e.Patch, false, orig, shown)
+	default:
+		if shown {
+			c.revert(ctx, orig)
+		}
+		setForm(ctx, formEdit, formState{Target: e.ID}, err)
+	}
+}
+
+// conflict fetches the version that won and lets the user choose.
+func (c *controller) conflict(ctx app.Context, id authdash.TaskID, mine authdash.TaskPatch, del bool, orig authdash.Task, shown bool) {
+	theirs, err := c.client.Task(ctx, id)
+	if err != nil {
+		if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
+			c.mu.Lock()
+			if c.list != nil {
+				c.list.Remove(id, 0)
+			}
+			c.mu.Unlock()
+			c.publishTasks(ctx, "")
+			setState(ctx, stNotice, notice{Text: "That task was deleted elsewhere.", Error: true})
+			return
+		}
+		if shown {
+			c.revert(ctx, orig)
+		}
+		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
+		return
+	}
+	c.put(ctx, *theirs)
+	setState(ctx, stConflict, conflict{Open: true, Mine: mine, Theirs: *theirs, Delete: del})
+}
+
+func (c *controller) revert(ctx app.Context, orig authdash.Task) {
+	c.mu.Lock()
+	changed := c.list != nil && c.list.Force(orig)
+	c.mu.Unlock()
+	if changed {
+		c.publishTasks(ctx, "")
+	}
+}
+
+func (c *controller) remove(ctx app.Context, a app.Action) {
+	r, _ := a.Value.(taskRef)
+	c.mu.Lock()
+	var orig authdash.Task
+	var shown bool
+	if c.list != nil {
+		orig, shown = c.list.Get(r.ID)
+		c.list.Hide(r.ID)
+	}
+	c.mu.Unlock()
+	c.publishTasks(ctx, "")
+
+	err := c.api().DeleteTask(ctx, r.ID, r.Version)
+	switch code := authdash.ErrorCodeOf(err); {
+	case err == nil, code == authdash.CodeNotFound:
+		c.mu.Lock()
+		if c.list != nil {
+			c.list.Remove(r.ID, 0)
+		}
+		session := c.session
+		c.mu.Unlock()
+		c.scheduleStats(ctx, session)
+	case code == authdash.CodePreconditionFailed:
+		c.conflict(ctx, r.ID, authdash.TaskPatch{}, true, orig, shown)
+	default:
+		if shown {
+			c.revert(ctx, orig)
+		}
+		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
+	}
+}
+
+// resolve ends a conflict: keep mine re-applies the user's change on top
+// of the version that won; take theirs leaves that version.
+func (c *controller) resolve(ctx app.Context, a app.Action) {
+	keepMine, _ := a.Value.(bool)
+	var cf conflict
+	ctx.GetState(string(stConflict), &cf)
+	setState(ctx, stConflict, conflict{})
+	if !cf.Open || !keepMine {
+		return
+	}
+	if cf.Delete {
+		c.remove(ctx, app.Action{Value: taskRef{ID: cf.Theirs.ID, Version: cf.Theirs.Version}})
+		return
+	}
+	c.update(ctx, app.Action{Value: taskEdit{ID: cf.Theirs.ID, Patch: cf.Mine, IfVersion: cf.Theirs.Version}})
+}
+
+func (c *controller) updateProfile(ctx app.Context, a app.Action) {
+	p, _ := a.Value.(authdash.UserPatch)
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		setForm(ctx, formProfile, formState{}, err)
+		return
+	}
+	setForm(ctx, formProfile, formState{Busy: true}, nil)
+	u, err := c.api().UpdateMe(ctx, p)
+	if err != nil {
+		setForm(ctx, formProfile, formState{}, err)
+		return
+	}
+	c.setUser(ctx, *u)
+	setForm(ctx, formProfile, formState{Done: 1}, nil)
+	setState(ctx, stNotice, notice{Text: "Profile saved."})
+}
+
+func (c *controller) changePassword(ctx app.Context, a app.Action) {
+	pc, _ := a.Value.(authdash.PasswordChange)
+	if err := pc.Validate(); err != nil {
+		setForm(ctx, formPassword, formState{}, err)
+		return
+	}
+	setForm(ctx, formPassword, formState{Busy: true}, nil)
+	if err := c.api().ChangePassword(ctx, pc); err != nil {
+		setForm(ctx, formPassword, formState{}, err)
+		return
+	}
+	setForm(ctx, formPassword, formState{Done: 1}, nil)
+	setState(ctx, stNotice, notice{Text: "Password changed. Your other devices were signed out."})
+	c.loadSessions(ctx, app.Action{})
+}
+
+func (c *controller) loadSessions(ctx app.Context, _ app.Action) {
+	c.mu.Lock()
+	session := c.session
+	c.mu.Unlock()
+	setState(ctx, stSessions, sessionsList{Loading: true})
+	list, err := c.api().Sessions(ctx)
+	if !c.current(session) {
+		return
+	}
+	setState(ctx, stSessions, sessionsList{Items: list, Err: authdash.ErrorMessageOf(err)})
+}
+
+func (c *controller) revokeSession(ctx app.Context, a app.Action) {
+	id, _ := a.Value.(authdash.SessionID)
+	var list sessionsList
+	ctx.GetState(string(stSessions), &list)
+	current := slices.ContainsFunc(list.Items, func(s authdash.Session) bool { return s.ID == id && s.Current })
+	if err := c.api().RevokeSession(ctx, id); err != nil {
+		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
+		return
+	}
+	if current {
+		c.endSession(ctx, "This device was signed out.")
+		return
+	}
+	c.loadSessions(ctx, app.Action{})
+}
+
+func (c *controller) deleteAccount(ctx app.Context, a app.Action) {
+	pw, _ := a.Value.(string)
+	if pw == "" {
+		setForm(ctx, formDelete, formState{}, &authdash.Error{Code: authdash.CodeInvalid, Message: "Enter your password to confirm.",
+			Fields: map[string]string{"password": "Password is required."}})
+		return
+	}
+	setForm(ctx, formDelete, formState{Busy: true}, nil)
+	if err := c.api().DeleteAccount(ctx, pw); err != nil {
+		if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized && len(authdash.ErrorFieldsOf(err)) == 0 {
+			err = &authdash.Error{Code: authdash.CodeUnauthorized, Message: authdash.ErrorMessageOf(err),
+				Fields: map[string]string{"password": authdash.ErrorMessageOf(err)}}
+		}
+		setForm(ctx, formDelete, formState{}, err)
+		return
+	}
+	c.endSession(ctx, "Your account was deleted.")
+}
+
+// setForm publishes a form's state, with err's message and field errors.
+func setForm(ctx app.Context, form string, st formState, err error) {
+	if err != nil {
+		st.Err = authdash.ErrorMessageOf(err)
+		st.Fields = authdash.ErrorFieldsOf(err)
+		var e *authdash.Error
+		if !errors.As(err, &e) {
+			st.Err = "Something went wrong."
+		}
+	}
+	setState(ctx, formKey(form), st)
+}
+
+func fieldText(err error) string {
+	var parts []string
+	for _, v := range authdash.ErrorFieldsOf(err) {
+		parts = append(parts, v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,115 @@
+package app
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+)
+
+// stateKey names a piece of app state. Components observe state; only the
+// action handlers in controller.go set it.
+type stateKey string
+
+// State keys.
+const (
+	stSession  stateKey = "authdash.session"
+	stLive     stateKey = "authdash.live"
+	stTasks    stateKey = "authdash.tasks"
+	stStats    stateKey = "authdash.stats"
+	stConflict stateKey = "authdash.conflict"
+	stSessions stateKey = "authdash.sessions"
+	stNotice   stateKey = "authdash.notice"
+	stUpdate   stateKey = "authdash.update"
+)
+
+// formKey is the state of one form: busy, its error and field errors.
+func formKey(form string) stateKey { return stateKey("authdash.form." + form) }
+
+// Form names.
+const (
+	formSignIn   = "signin"
+	formSignUp   = "signup"
+	formCreate   = "create"
+	formEdit     = "edit"
+	formProfile  = "profile"
+	formPassword = "password"
+	formDelete   = "delete"
+)
+
+// offlineKey is the local-storage key of the last loaded task page, kept
+// only while signed in so the app can open offline; signing out deletes it.
+const offlineKey = "authdash.offline"
+
+func observe(ctx app.Context, k stateKey, recv any) app.Observer {
+	return ctx.ObserveState(string(k), recv)
+}
+
+func setState(ctx app.Context, k stateKey, v any) { ctx.SetState(string(k), v) }
+
+// phase is where the session stands.
+type phase int
+
+const (
+	phaseBooting   phase = iota // restoring a session from the refresh cookie
+	phaseSignedOut              // nobody is signed in
+	phaseSignedIn               // a user is signed in and the API answers
+	phaseOffline                // signed in from the offline copy: read-only
+)
+
+// sessionView is the signed-in user as components see it.
+type sessionView struct {
+	Phase phase
+	User  authdash.User
+}
+
+// tasksView is the task list as components see it: a copy, never shared
+// with the controller.
+type tasksView struct {
+	Query    authdash.TaskQuery
+	Items    []authdash.Task
+	HasMore  bool
+	Loading  bool
+	Loaded   bool
+	Err      string
+	ReadOnly bool
+}
+
+// formState is the status of a form's submission.
+type formState struct {
+	Busy   bool
+	Err    string
+	Fields map[string]string
+	// Done counts successful submissions, so a form knows to clear itself.
+	Done int
+	// Target is the task an edit form concerns.
+	Target authdash.TaskID
+}
+
+// conflict is an edit the server refused because the task had changed:
+// the user chooses between Mine (re-applied on top of Theirs) and Theirs.
+type conflict struct {
+	Open   bool
+	Mine   authdash.TaskPatch
+	Theirs authdash.Task
+	Delete bool // the refused change was a deletion
+}
+
+// sessionsList is the user's signed-in devices.
+type sessionsList struct {
+	Items   []authdash.Session
+	Loading bool
+	Err     string
+}
+
+// liveView is the realtime indicator's state.
+type liveView struct {
+	Status api.LiveStatus
+}
+
+// notice is a short message for the user (an error, or news such as
+// "signed out elsewhere").
+type notice struct {
+	Text  string
+	Error bool
+}

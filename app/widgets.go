@@ -1,0 +1,226 @@
+package app
+
+import (
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+)
+
+// field is a labelled input with its error message, which screen readers
+// announce with the input (aria-describedby).
+type field struct {
+	ID           string
+	Label        string
+	Type         string // default text
+	Value        string
+	Err          string
+	AutoComplete string
+	Required     bool
+	Max          int
+	Hint         string
+	OnInput      app.EventHandler
+}
+
+func (f field) render() app.UI {
+	typ := f.Type
+	if typ == "" {
+		typ = "text"
+	}
+	in := app.Input().ID(f.ID).Name(f.ID).Type(typ).Value(f.Value).Required(f.Required).OnInput(f.OnInput)
+	if f.AutoComplete != "" {
+		in = in.Attr("autocomplete", f.AutoComplete)
+	}
+	if f.Max > 0 {
+		in = in.MaxLength(f.Max)
+	}
+	var describedBy []string
+	if f.Hint != "" {
+		describedBy = append(describedBy, f.ID+"-hint")
+	}
+	if f.Err != "" {
+		describedBy = append(describedBy, f.ID+"-err")
+		in = in.Aria("invalid", "true").Class("invalid")
+	}
+	if len(describedBy) > 0 {
+		in = in.Aria("describedby", strings.Join(describedBy, " "))
+	}
+	return app.Div().Class("field").Body(
+		app.Label().For(f.ID).Text(f.Label),
+		in,
+		app.If(f.Hint != "", func() app.UI { return app.Small().ID(f.ID + "-hint").Class("hint").Text(f.Hint) }),
+		app.If(f.Err != "", func() app.UI { return app.P().ID(f.ID + "-err").Class("field-error").Text(f.Err) }),
+	)
+}
+
+// option is one choice of a select.
+type option struct{ Value, Label string }
+
+// selectField is a labelled select.
+func selectField(id, label, value, errMsg string, opts []option, onChange app.EventHandler) app.UI {
+	sel := app.Select().ID(id).Name(id).OnChange(onChange).Body(
+		app.Range(opts).Slice(func(i int) app.UI {
+			return app.Option().Value(opts[i].Value).Selected(opts[i].Value == value).Text(opts[i].Label)
+		}),
+	)
+	if errMsg != "" {
+		sel = sel.Aria("invalid", "true").Aria("describedby", id+"-err")
+	}
+	return app.Div().Class("field").Body(
+		app.Label().For(id).Text(label),
+		sel,
+		app.If(errMsg != "", func() app.UI { return app.P().ID(id + "-err").Class("field-error").Text(errMsg) }),
+	)
+}
+
+// formError is the summary at the top of a form; role=alert announces it.
+func formError(msg string) app.UI {
+	return app.If(msg != "", func() app.UI {
+		return app.Div().Class("form-error").Role("alert").Text(msg)
+	})
+}
+
+// value reads an input event's element value into dst.
+func value(dst *string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) { *dst = ctx.JSSrc().Get("value").String() }
+}
+
+var statusOptions = []option{{"todo", "To do"}, {"in_progress", "In progress"}, {"done", "Done"}}
+var priorityOptions = []option{{"low", "Low"}, {"medium", "Medium"}, {"high", "High"}}
+
+func statusLabel(s authdash.TaskStatus) string { return labelOf(statusOptions, string(s)) }
+
+func priorityLabel(p authdash.TaskPriority) string { return labelOf(priorityOptions, string(p)) }
+
+func labelOf(opts []option, v string) string {
+	for _, o := range opts {
+		if o.Value == v {
+			return o.Label
+		}
+	}
+	return v
+}
+
+// dateValue formats a due date for an <input type=date>.
+func dateValue(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// parseDate reads an <input type=date> value; "" is no date.
+func parseDate(s string) (*time.Time, bool) {
+	if s == "" {
+		return nil, true
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil, false
+	}
+	return &t, true
+}
+
+// splitTags reads a comma-separated tag list.
+func splitTags(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return []string{}
+	}
+	return authdash.NormalizeTags(strings.Split(s, ","))
+}
+
+// layout is the frame of every page: skip link, top bar, notices, main.
+func layout(sess sessionView, content ...app.UI) app.UI {
+	signedIn := sess.Phase == phaseSignedIn || sess.Phase == phaseOffline
+	return app.Div().Class("page").Body(
+		app.A().Class("skip-link").Href("#main").Text("Skip to content"),
+		app.Header().Class("topbar").Body(
+			app.A().Class("brand").Href(routeHome).Body(
+				app.Img().Class("brand-icon").Src("/web/icon.svg").Alt("").Width(28).Height(28),
+				app.Span().Text("Authdash"),
+			),
+			app.If(signedIn, func() app.UI {
+				return app.Nav().Class("topnav").Aria("label", "Main").Body(
+					app.A().Href(routeHome).Text("Dashboard"),
+					app.A().Href(routeProfile).Text("Profile"),
+					&liveBadge{},
+					app.Button().Type("button").Class("btn ghost").ID("signout").
+						OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actSignOut)) }).
+						Text("Sign out"),
+				)
+			}),
+		),
+		app.If(sess.Phase == phaseOffline, func() app.UI {
+			return app.Div().Class("banner offline").Role("status").ID("offline-banner").
+				Text("You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back.")
+		}),
+		&noticeBar{},
+		app.Main().ID("main").Class("main").Body(content...),
+	)
+}
+
+// liveBadge shows whether live updates flow.
+type liveBadge struct {
+	app.Compo
+	live liveView
+}
+
+func (b *liveBadge) OnMount(ctx app.Context) { observe(ctx, stLive, &b.live) }
+
+func (b *liveBadge) Render() app.UI {
+	st := b.live.Status
+	text := map[api.LiveStatus]string{
+		api.LiveOn: "Live", api.LiveReconnecting: "Reconnecting…", api.LiveOffline: "Offline", api.LiveConnecting: "Connecting…",
+	}[st]
+	if text == "" {
+		text = "Connecting…"
+		st = api.LiveConnecting
+	}
+	return app.Span().ID("live").Class("live live-"+string(st)).Role("status").
+		Aria("label", "Live updates: "+text).Body(
+		app.Span().Class("dot").Aria("hidden", "true"),
+		app.Span().Text(text),
+	)
+}
+
+// noticeBar shows the latest notice and offers a new version when the
+// service worker installed one.
+type noticeBar struct {
+	app.Compo
+	n       notice
+	updated bool
+}
+
+func (b *noticeBar) OnMount(ctx app.Context) {
+	observe(ctx, stNotice, &b.n)
+	b.updated = ctx.AppUpdateAvailable()
+}
+
+// OnAppUpdate is called by go-app when a new version has been installed.
+func (b *noticeBar) OnAppUpdate(ctx app.Context) { b.updated = ctx.AppUpdateAvailable() }
+
+func (b *noticeBar) Render() app.UI {
+	return app.Div().Class("notices").Body(
+		app.If(b.updated, func() app.UI {
+			return app.Div().Class("banner update").Role("status").Body(
+				app.Span().Text("A new version of Authdash is ready."),
+				app.Button().Type("button").Class("btn small").
+					OnClick(func(ctx app.Context, e app.Event) { ctx.Reload() }).Text("Reload"),
+			)
+		}),
+		app.If(b.n.Text != "", func() app.UI {
+			cls, role := "banner info", "status"
+			if b.n.Error {
+				cls, role = "banner error", "alert"
+			}
+			return app.Div().Class(cls).Role(role).ID("notice").Body(
+				app.Span().Text(b.n.Text),
+				app.Button().Type("button").Class("btn small ghost").Aria("label", "Dismiss").
+					OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actDismiss)) }).Text("×"),
+			)
+		}),
+	)
+}
