@@ -104,4 +104,3 @@ func (fetchDoer) Do(req *http.Request) (*http.Response, error) {
 		return nil, ctx.Err()
 	}
 }
-
