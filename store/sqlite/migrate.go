@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// migrations are applied in order, each once; PRAGMA user_version records
+// how many have run. Append new ones; never edit one that has shipped.
+var migrations = []string{
+	// 1: the initial schema. Every index starts with the owner, because
+	// every query names one.
+	`
+CREATE TABLE users (
+	id            TEXT    NOT NULL PRIMARY KEY,
+	email         TEXT    NOT NULL UNIQUE,
+	name          TEXT    NOT NULL,
+	password_hash TEXT    NOT NULL,
+	created_ms    INTEGER NOT NULL,
+	updated_ms    INTEGER NOT NULL,
+	version       INTEGER NOT NULL,
+	seq           INTEGER NOT NULL DEFAULT 0, -- the owner's last change number
+	log_floor     INTEGER NOT NULL DEFAULT 0  -- changes at or below it may be purged
+) STRICT;
+
+CREATE TABLE sessions (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	user_id      TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	device       TEXT    NOT NULL,
+	created_ms   INTEGER NOT NULL,
+	last_used_ms INTEGER NOT NULL,
+	expires_ms   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_user    ON sessions(user_id, last_used_ms);
+CREATE INDEX sessions_expires ON sessions(expires_ms);
+
+CREATE TABLE refresh_tokens (
+	hash       BLOB    NOT NULL PRIMARY KEY,
+	session_id TEXT    NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+	used_ms    INTEGER,
+	created_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+
+CREATE TABLE tasks (
+	id            TEXT    NOT NULL UNIQUE,
+	owner_id      TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	title         TEXT    NOT NULL,
+	description   TEXT    NOT NULL,
+	status        TEXT    NOT NULL,
+	priority      TEXT    NOT NULL,
+	priority_rank INTEGER NOT NULL,
+	due_ms        INTEGER,
+	due_sort      INTEGER NOT NULL, -- authdash.DueKey: undated sorts last
+	title_key     TEXT    NOT NULL, -- authdash.TitleKey, also searched
+	desc_key      TEXT    NOT NULL, -- description lower-cased in Go, searched
+	tags          TEXT    NOT NULL, -- JSON array as written, so a page needs no join
+	created_ms    INTEGER NOT NULL,
+	updated_ms    INTEGER NOT NULL,
+	version       INTEGER NOT NULL,
+	seq           INTEGER NOT NULL  -- the owner's change number of the last change
+) STRICT;
+CREATE INDEX tasks_created  ON tasks(owner_id, created_ms, id);
+CREATE INDEX tasks_updated  ON tasks(owner_id, updated_ms, id);
+CREATE INDEX tasks_due      ON tasks(owner_id, due_sort, id);
+CREATE INDEX tasks_priority ON tasks(owner_id, priority_rank, id);
+CREATE INDEX tasks_title    ON tasks(owner_id, title_key, id);
+CREATE INDEX tasks_seq      ON tasks(owner_id, seq);
+CREATE INDEX tasks_status   ON tasks(owner_id, status);
+
+CREATE TABLE task_tags (
+	task_id  TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+	owner_id TEXT NOT NULL,
+	tag_key  TEXT NOT NULL, -- lower-cased in Go
+	PRIMARY KEY (task_id, tag_key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX task_tags_owner ON task_tags(owner_id, tag_key, task_id);
+
+CREATE TABLE tombstones (
+	task_id    TEXT    NOT NULL PRIMARY KEY,
+	owner_id   TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	seq        INTEGER NOT NULL,
+	version    INTEGER NOT NULL,
+	deleted_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX tombstones_seq     ON tombstones(owner_id, seq);
+CREATE INDEX tombstones_deleted ON tombstones(deleted_ms);
+`,
+}
+
+// migrate brings the schema up to date in one transaction. BEGIN IMMEDIATE
+// makes a second process opening the same file wait, then see the new
+// user_version and do nothing.
+func (db *DB) migrate(ctx context.Context) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this program's %d", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate: version %d: %w", i+1, err)
+		}
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	// PRAGMA takes no bound parameters; the value is an int we control.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("migrate: record version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+// Package sqlite keeps users, sessions and tasks in an embedded SQLite
+// database (modernc.org/sqlite, pure Go). It implements authdash.Store.
+//
+// Writes go through one connection, so they are serialised in this process,
+// and start with BEGIN IMMEDIATE, so they are serialised with any other
+// process that opens the same file (SQLite's busy timeout does the waiting).
+// Reads use a separate pool and, in WAL mode, never wait for writers.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/authdash/authdash"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ authdash.Store = (*DB)(nil)
+
+// DB is an open SQLite store. It is safe for concurrent use.
+type DB struct {
+	w     *sql.DB // one connection: every write transaction
+	r     *sql.DB // read pool
+	stmts sync.Map
+}
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty path")
+	}
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout(5000)")
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous(NORMAL)")
+
+	wq := cloneValues(common)
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", dsn(path, wq))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	rq := cloneValues(common)
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", dsn(path, rq))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+
+	db := &DB{w: w, r: r}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func dsn(path string, q url.Values) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := url.Values{}
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// Ping checks that the database file can be read, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return db.fail(ctx, "ping", err)
+	}
+	return nil
+}
+
+// stmt returns a statement prepared on pool, cached by its text. Queries
+// are built from a small fixed set of fragments, so the cache stays small.
+func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	key := stmtKey{pool == db.w, query}
+	if s, ok := db.stmts.Load(key); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(key, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+type stmtKey struct {
+	write bool
+	query string
+}
+
+// query runs a cached read statement on the read pool.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := db.stmt(ctx, db.r, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// queryRow runs a cached single-row read statement on the read pool.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	s, err := db.stmt(ctx, db.r, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryRowContext(ctx, args...), nil
+}
+
+// wtx is a write transaction whose statements are cached on the writer.
+type wtx struct {
+	ctx context.Context
+	db  *DB
+	tx  *sql.Tx
+	// uncached lists statements to prepare on the writer once this
+	// transaction has released its only connection; preparing them now
+	// would wait for that connection forever.
+	uncached []string
+}
+
+func (t *wtx) prep(query string) (*sql.Stmt, error) {
+	if s, ok := t.db.stmts.Load(stmtKey{true, query}); ok {
+		return t.tx.StmtContext(t.ctx, s.(*sql.Stmt)), nil
+	}
+	t.uncached = append(t.uncached, query)
+	return t.tx.PrepareContext(t.ctx, query)
+}
+
+func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
+	s, err := t.prep(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(t.ctx, args...)
+}
+
+func (t *wtx) queryRow(query string, args ...any) *sql.Row {
+	s, err := t.prep(query)
+	if err != nil {
+		// A Row carrying the error: Scan reports it.
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	return s.QueryRowContext(t.ctx, args...)
+}
+
+// write runs fn in one write transaction and commits it if fn succeeds.
+func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	t := &wtx{ctx: ctx, db: db, tx: tx}
+	if err = fn(t); err != nil {
+		tx.Rollback()
+	} else {
+		err = tx.Commit()
+	}
+	for _, q := range t.uncached {
+		// Best effort: a failure here only means preparing again next time.
+		db.stmt(ctx, db.w, q)
+	}
+	return err
+}
+
+// fail translates err at the edge of the store: domain errors pass through,
+// driver errors become domain kinds, and everything is wrapped with the
+// operation for the logs.
+func (db *DB) fail(ctx context.Context, op string, err error) error {
+	var de *authdash.Error
+	var se *sqlite.Error
+	switch {
+	case errors.As(err, &de):
+	case ctx.Err() != nil:
+		err = authdash.WrapError(authdash.CodeUnavailable, ctx.Err(), "The request was cancelled or timed out.")
+	case errors.Is(err, sql.ErrNoRows):
+		err = authdash.WrapError(authdash.CodeNotFound, err, "Not found.")
+	case errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		err = authdash.WrapError(authdash.CodeConflict, err, "Already exists.")
+	case errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY:
+		err = authdash.WrapError(authdash.CodeUnavailable, err, "The database is busy; try again.")
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+func isForeignKey(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// newID returns 24 lowercase hex characters: 4 bytes of Unix seconds and 8
+// random bytes, the shape of a MongoDB ObjectID, so IDs look the same
+// whichever store made them and sort roughly by creation.
+func newID() string {
+	var b [12]byte
+	binary.BigEndian.PutUint32(b[:4], uint32(time.Now().Unix()))
+	rand.Read(b[4:]) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b[:])
+}
+
+// validID reports whether s could be an ID newID made; anything else cannot
+// name a row, so lookups answer not found without asking the database.
+func validID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// now is the store's clock, at the precision it keeps.
+func now() time.Time { return authdash.Millis(time.Now()) }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

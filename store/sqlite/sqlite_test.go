@@ -1,0 +1,160 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/store/sqlite"
+	"github.com/authdash/authdash/store/storetest"
+)
+
+// mustOpen opens a database file in a fresh temp dir, closed at cleanup.
+func mustOpen(tb testing.TB) (*sqlite.DB, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "authdash.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) authdash.Store {
+		db, _ := mustOpen(t)
+		return db
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "authdash.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "kept", Status: "todo", Priority: "low", Tags: []string{"x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopening runs the migrations again; they must be no-ops.
+	for range 2 {
+		db, err = sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.FindTask(ctx, u.ID, task.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != "kept" || got.Version != 1 || len(got.Tags) != 1 {
+			t.Errorf("after reopen: %+v", got)
+		}
+		_, ev, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "more", Status: "todo", Priority: "low"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Seq < 2 {
+			t.Errorf("Seq restarted: %d", ev.Seq)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestTwoHandlesOneFile stands in for two processes sharing one file: each
+// handle has its own connections, so only SQLite's locking serialises them.
+func TestTwoHandlesOneFile(t *testing.T) {
+	ctx := context.Background()
+	a, path := mustOpen(t)
+	b, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	u, err := a.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	errs := make(chan error, 2*n)
+	for _, db := range []*sqlite.DB{a, b} {
+		go func() {
+			for range n {
+				_, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low"})
+				errs <- err
+			}
+		}()
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, head, ok, err := b.ChangesSince(ctx, u.ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok || head != 2*n || len(evs) != 2*n {
+		t.Fatalf("head %d, %d events, ok %v; want %d without gaps", head, len(evs), ok, 2*n)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) {
+			t.Fatalf("event %d has Seq %d", i, ev.Seq)
+		}
+	}
+}
+
+func TestPurgeTombstones(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	u, err := db.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []*authdash.Task
+	for range 3 {
+		task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, task)
+	}
+	ev, err := db.DeleteTask(ctx, u.ID, tasks[0].ID, 0) // seq 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.PurgeTombstones(ctx, ev.At) // nothing older than the delete itself
+	if err != nil || n != 0 {
+		t.Fatalf("PurgeTombstones before = %d, %v", n, err)
+	}
+	n, err = db.PurgeTombstones(ctx, ev.At.Add(time.Millisecond))
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeTombstones = %d, %v; want 1", n, err)
+	}
+	for _, c := range []struct {
+		since int64
+		ok    bool
+	}{{0, false}, {3, false}, {4, true}} {
+		_, _, ok, err := db.ChangesSince(ctx, u.ID, c.since, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != c.ok {
+			t.Errorf("ChangesSince(%d) ok = %v after purging seq 4, want %v", c.since, ok, c.ok)
+		}
+	}
+}

@@ -1,0 +1,545 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authdash/authdash"
+)
+
+const taskCols = `t.id, t.title, t.description, t.status, t.priority, t.due_ms, t.tags, t.created_ms, t.updated_ms, t.version`
+
+func scanTask(row interface{ Scan(...any) error }, extra ...any) (*authdash.Task, error) {
+	var t authdash.Task
+	var due sql.NullInt64
+	var tags string
+	var created, updated int64
+	dest := append([]any{&t.ID, &t.Title, &t.Description, &t.Status, &t.Priority, &due, &tags, &created, &updated, &t.Version}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	if due.Valid {
+		d := fromMillis(due.Int64)
+		t.DueDate = &d
+	}
+	if err := json.Unmarshal([]byte(tags), &t.Tags); err != nil {
+		return nil, fmt.Errorf("task %s: tags: %w", t.ID, err)
+	}
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	t.CreatedAt, t.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &t, nil
+}
+
+func errTaskNotFound() error { return authdash.Errorf(authdash.CodeNotFound, "Task not found.") }
+
+func errStale() error {
+	return authdash.Errorf(authdash.CodePreconditionFailed, "The task has changed since you loaded it; reload and try again.")
+}
+
+// cloneTask copies t deeply enough that the caller and the event do not
+// share the tags or the due date.
+func cloneTask(t *authdash.Task) *authdash.Task {
+	c := *t
+	c.Tags = slices.Clone(t.Tags)
+	if t.DueDate != nil {
+		d := *t.DueDate
+		c.DueDate = &d
+	}
+	return &c
+}
+
+// taskRow is a task as its columns store it, derived keys included.
+type taskRow struct {
+	dueMs    sql.NullInt64
+	dueSort  int64
+	rank     int
+	titleKey string
+	descKey  string
+	tags     string
+}
+
+func rowOf(t *authdash.Task) (taskRow, error) {
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	tags, err := json.Marshal(t.Tags)
+	if err != nil {
+		return taskRow{}, err
+	}
+	r := taskRow{
+		dueSort:  authdash.DueKey(t.DueDate),
+		rank:     t.Priority.Rank(),
+		titleKey: authdash.TitleKey(t.Title),
+		descKey:  strings.ToLower(t.Description),
+		tags:     string(tags),
+	}
+	if t.DueDate != nil {
+		r.dueMs = sql.NullInt64{Int64: t.DueDate.UnixMilli(), Valid: true}
+	}
+	return r, nil
+}
+
+// tagKeys returns the distinct lower-cased tags, as the tag filter matches.
+func tagKeys(tags []string) []string {
+	keys := make([]string, 0, len(tags))
+	for _, t := range tags {
+		k := strings.ToLower(t)
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// nextSeq stamps the owner's next change number; an unknown owner has no
+// row to stamp and so cannot own tasks.
+func nextSeq(tx *wtx, owner authdash.UserID) (int64, error) {
+	var seq int64
+	err := tx.queryRow(`UPDATE users SET seq = seq + 1 WHERE id = ? RETURNING seq`, owner).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errUserNotFound()
+	}
+	return seq, err
+}
+
+func insertTags(tx *wtx, owner authdash.UserID, id authdash.TaskID, tags []string) error {
+	for _, k := range tagKeys(tags) {
+		if _, err := tx.exec(`INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`, id, owner, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateTask stores a validated draft and stamps the owner's next Seq.
+func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.TaskDraft) (*authdash.Task, authdash.Event, error) {
+	if !validID(string(owner)) {
+		return nil, authdash.Event{}, db.fail(ctx, "create task", errUserNotFound())
+	}
+	at := now()
+	t := &authdash.Task{
+		ID:          authdash.TaskID(newID()),
+		Title:       d.Title,
+		Description: d.Description,
+		Status:      d.Status,
+		Priority:    d.Priority,
+		Tags:        slices.Clone(d.Tags),
+		CreatedAt:   at,
+		UpdatedAt:   at,
+		Version:     1,
+	}
+	if d.DueDate != nil {
+		due := authdash.Millis(*d.DueDate)
+		t.DueDate = &due
+	}
+	r, err := rowOf(t)
+	if err != nil {
+		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+	}
+	var seq int64
+	err = db.write(ctx, func(tx *wtx) error {
+		var err error
+		if seq, err = nextSeq(tx, owner); err != nil {
+			return err
+		}
+		_, err = tx.exec(`INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
+			due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
+			r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, at.UnixMilli(), at.UnixMilli(), seq)
+		if err != nil {
+			return err
+		}
+		return insertTags(tx, owner, t.ID, t.Tags)
+	})
+	if err != nil {
+		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+	}
+	ev := authdash.Event{Kind: authdash.EventTaskCreated, Owner: owner, Seq: seq, TaskID: t.ID, Version: 1, Task: cloneTask(t), At: at}
+	return t, ev, nil
+}
+
+// FindTask returns the owner's task; another owner's task is not found.
+func (db *DB) FindTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID) (*authdash.Task, error) {
+	if !validID(string(id)) {
+		return nil, db.fail(ctx, "find task", errTaskNotFound())
+	}
+	row, err := db.queryRow(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.id = ? AND t.owner_id = ?`, id, owner)
+	if err != nil {
+		return nil, db.fail(ctx, "find task", err)
+	}
+	t, err := scanTask(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errTaskNotFound()
+	}
+	if err != nil {
+		return nil, db.fail(ctx, "find task", err)
+	}
+	return t, nil
+}
+
+// sortColumn is the indexed column that orders tasks by s.
+func sortColumn(s authdash.TaskSort) string {
+	switch s {
+	case authdash.SortUpdated:
+		return "t.updated_ms"
+	case authdash.SortDue:
+		return "t.due_sort"
+	case authdash.SortPriority:
+		return "t.priority_rank"
+	case authdash.SortTitle:
+		return "t.title_key"
+	default:
+		return "t.created_ms"
+	}
+}
+
+// FindTasks returns one page of the owner's tasks. Paging is by keyset: the
+// cursor holds the last task's sort key and ID, and the next page starts
+// strictly after that pair, so inserts and deletes between pages neither
+// skip nor repeat a task.
+func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery) (authdash.TaskPage, error) {
+	if q.Sort == "" {
+		q.Sort = authdash.SortCreated
+	}
+	if q.Order == "" {
+		q.Order = authdash.Desc
+	}
+	if q.Limit <= 0 {
+		q.Limit = authdash.DefaultPageSize
+	}
+	q.Limit = min(q.Limit, authdash.MaxPageSize)
+
+	var b strings.Builder
+	args := make([]any, 0, 12)
+	b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.owner_id = ?`)
+	args = append(args, owner)
+	if q.Status != "" {
+		b.WriteString(` AND t.status = ?`)
+		args = append(args, q.Status)
+	}
+	if q.Priority != "" {
+		b.WriteString(` AND t.priority_rank = ?`)
+		args = append(args, q.Priority.Rank())
+	}
+	if q.Search != "" {
+		// instr is a literal match: no LIKE wildcards, no escaping to get
+		// wrong. Both sides are lower-cased in Go, which folds all of
+		// Unicode where SQLite's lower() folds only ASCII.
+		s := strings.ToLower(q.Search)
+		b.WriteString(` AND (instr(t.title_key, ?) > 0 OR instr(t.desc_key, ?) > 0)`)
+		args = append(args, s, s)
+	}
+	if q.Tag != "" {
+		b.WriteString(` AND t.id IN (SELECT g.task_id FROM task_tags g WHERE g.owner_id = ? AND g.tag_key = ?)`)
+		args = append(args, owner, strings.ToLower(q.Tag))
+	}
+	if q.DueBefore != nil {
+		// Undated tasks sort as NoDue, after every date, so this also
+		// excludes them.
+		b.WriteString(` AND t.due_sort < ?`)
+		args = append(args, q.DueBefore.UnixMilli())
+	}
+	if q.DueAfter != nil {
+		b.WriteString(` AND t.due_sort > ? AND t.due_sort < ` + strconv.FormatInt(authdash.NoDue, 10))
+		args = append(args, q.DueAfter.UnixMilli())
+	}
+	col := sortColumn(q.Sort)
+	dir, cmp := "ASC", ">"
+	if q.Order == authdash.Desc {
+		dir, cmp = "DESC", "<"
+	}
+	if q.Cursor != "" {
+		c, err := authdash.DecodeCursor(q.Cursor, q.Sort, q.Order)
+		if err != nil {
+			msg := "Cursor is not valid for this query."
+			return authdash.TaskPage{}, db.fail(ctx, "find tasks", &authdash.Error{
+				Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"cursor": msg}, Err: err})
+		}
+		b.WriteString(` AND (` + col + `, t.id) ` + cmp + ` (?, ?)`)
+		if q.Sort == authdash.SortTitle {
+			args = append(args, c.Str)
+		} else {
+			args = append(args, c.Int)
+		}
+		args = append(args, c.ID)
+	}
+	b.WriteString(` ORDER BY ` + col + ` ` + dir + `, t.id ` + dir + ` LIMIT ?`)
+	args = append(args, q.Limit+1)
+
+	rows, err := db.query(ctx, b.String(), args...)
+	if err != nil {
+		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
+	}
+	defer rows.Close()
+	page := authdash.TaskPage{Items: make([]authdash.Task, 0, q.Limit+1)}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
+		}
+		page.Items = append(page.Items, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
+	}
+	if len(page.Items) > q.Limit {
+		page.Items = page.Items[:q.Limit]
+		page.NextCursor = authdash.SortKey(page.Items[q.Limit-1], q.Sort, q.Order).Encode()
+	}
+	return page, nil
+}
+
+// current reads the owner's task inside a write transaction and checks
+// ifVersion against it, so a stale write is told apart from a missing task.
+func current(tx *wtx, owner authdash.UserID, id authdash.TaskID, ifVersion int64) (*authdash.Task, error) {
+	t, err := scanTask(tx.queryRow(`SELECT `+taskCols+` FROM tasks t WHERE t.id = ? AND t.owner_id = ?`, id, owner))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errTaskNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ifVersion != 0 && ifVersion != t.Version {
+		return nil, errStale()
+	}
+	return t, nil
+}
+
+// UpdateTask applies a validated patch, bumps Version and stamps the owner's
+// next Seq.
+func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, p authdash.TaskPatch, ifVersion int64) (*authdash.Task, authdash.Event, error) {
+	if !validID(string(id)) {
+		return nil, authdash.Event{}, db.fail(ctx, "update task", errTaskNotFound())
+	}
+	if p.DueDate != nil {
+		due := authdash.Millis(*p.DueDate)
+		p.DueDate = &due
+	}
+	var t *authdash.Task
+	var seq int64
+	err := db.write(ctx, func(tx *wtx) error {
+		cur, err := current(tx, owner, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		next := p.Apply(*cur)
+		t = &next
+		t.Version++
+		t.UpdatedAt = now()
+		r, err := rowOf(t)
+		if err != nil {
+			return err
+		}
+		if seq, err = nextSeq(tx, owner); err != nil {
+			return err
+		}
+		_, err = tx.exec(`UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, priority_rank = ?,
+			due_ms = ?, due_sort = ?, title_key = ?, desc_key = ?, tags = ?, updated_ms = ?, version = ?, seq = ?
+			WHERE id = ?`,
+			t.Title, t.Description, t.Status, t.Priority, r.rank,
+			r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, t.UpdatedAt.UnixMilli(), t.Version, seq, id)
+		if err != nil || p.Tags == nil {
+			return err
+		}
+		if _, err := tx.exec(`DELETE FROM task_tags WHERE task_id = ?`, id); err != nil {
+			return err
+		}
+		return insertTags(tx, owner, id, t.Tags)
+	})
+	if err != nil {
+		return nil, authdash.Event{}, db.fail(ctx, "update task", err)
+	}
+	ev := authdash.Event{Kind: authdash.EventTaskUpdated, Owner: owner, Seq: seq, TaskID: id, Version: t.Version, Task: cloneTask(t), At: t.UpdatedAt}
+	return t, ev, nil
+}
+
+// DeleteTask removes the task and leaves a tombstone for ChangesSince. The
+// event's Version is one past the task's last, so a client that applies
+// only newer versions still applies the delete.
+func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, ifVersion int64) (authdash.Event, error) {
+	if !validID(string(id)) {
+		return authdash.Event{}, db.fail(ctx, "delete task", errTaskNotFound())
+	}
+	ev := authdash.Event{Kind: authdash.EventTaskDeleted, Owner: owner, TaskID: id}
+	err := db.write(ctx, func(tx *wtx) error {
+		cur, err := current(tx, owner, id, ifVersion)
+		if err != nil {
+			return err
+		}
+		if ev.Seq, err = nextSeq(tx, owner); err != nil {
+			return err
+		}
+		ev.Version = cur.Version + 1
+		ev.At = now()
+		if _, err := tx.exec(`DELETE FROM tasks WHERE id = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.exec(`INSERT INTO tombstones (task_id, owner_id, seq, version, deleted_ms) VALUES (?, ?, ?, ?, ?)`,
+			id, owner, ev.Seq, ev.Version, ev.At.UnixMilli())
+		return err
+	})
+	if err != nil {
+		return authdash.Event{}, db.fail(ctx, "delete task", err)
+	}
+	return ev, nil
+}
+
+// TaskStats counts the owner's tasks by status.
+func (db *DB) TaskStats(ctx context.Context, owner authdash.UserID) (authdash.TaskStats, error) {
+	var st authdash.TaskStats
+	rows, err := db.query(ctx, `SELECT status, count(*) FROM tasks WHERE owner_id = ? GROUP BY status`, owner)
+	if err != nil {
+		return st, db.fail(ctx, "task stats", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s authdash.TaskStatus
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return authdash.TaskStats{}, db.fail(ctx, "task stats", err)
+		}
+		switch s {
+		case authdash.StatusTodo:
+			st.Todo = n
+		case authdash.StatusInProgress:
+			st.InProgress = n
+		case authdash.StatusDone:
+			st.Done = n
+		}
+		st.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return authdash.TaskStats{}, db.fail(ctx, "task stats", err)
+	}
+	return st, nil
+}
+
+// ChangesSince returns the latest change of each of the owner's tasks
+// changed after since, in Seq order, read from one snapshot.
+func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int64, limit int) ([]authdash.Event, int64, bool, error) {
+	if !validID(string(owner)) {
+		return nil, 0, false, db.fail(ctx, "changes since", errUserNotFound())
+	}
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	defer tx.Rollback()
+	stmt := func(query string) (*sql.Stmt, error) {
+		s, err := db.stmt(ctx, db.r, query)
+		if err != nil {
+			return nil, err
+		}
+		return tx.StmtContext(ctx, s), nil
+	}
+
+	var head, floor int64
+	s, err := stmt(`SELECT seq, log_floor FROM users WHERE id = ?`)
+	if err == nil {
+		err = s.QueryRowContext(ctx, owner).Scan(&head, &floor)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errUserNotFound()
+	}
+	if err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	// since > head: the client's log came from another database.
+	if since < floor || since > head || limit < 0 {
+		return nil, head, false, nil
+	}
+
+	var evs []authdash.Event
+	s, err = stmt(`SELECT ` + taskCols + `, t.seq FROM tasks t WHERE t.owner_id = ? AND t.seq > ? ORDER BY t.seq LIMIT ?`)
+	if err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	rows, err := s.QueryContext(ctx, owner, since, limit+1)
+	if err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	for rows.Next() {
+		var seq int64
+		t, err := scanTask(rows, &seq)
+		if err != nil {
+			rows.Close()
+			return nil, 0, false, db.fail(ctx, "changes since", err)
+		}
+		kind := authdash.EventTaskUpdated
+		if t.Version == 1 {
+			kind = authdash.EventTaskCreated
+		}
+		evs = append(evs, authdash.Event{Kind: kind, Owner: owner, Seq: seq, TaskID: t.ID, Version: t.Version, Task: t, At: t.UpdatedAt})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	if len(evs) > limit {
+		return nil, head, false, nil
+	}
+
+	s, err = stmt(`SELECT task_id, seq, version, deleted_ms FROM tombstones WHERE owner_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
+	if err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	rows, err = s.QueryContext(ctx, owner, since, limit+1-len(evs))
+	if err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev := authdash.Event{Kind: authdash.EventTaskDeleted, Owner: owner}
+		var ms int64
+		if err := rows.Scan(&ev.TaskID, &ev.Seq, &ev.Version, &ms); err != nil {
+			return nil, 0, false, db.fail(ctx, "changes since", err)
+		}
+		ev.At = fromMillis(ms)
+		evs = append(evs, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, false, db.fail(ctx, "changes since", err)
+	}
+	if len(evs) > limit {
+		return nil, head, false, nil
+	}
+	slices.SortFunc(evs, func(a, b authdash.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	return evs, head, true, nil
+}
+
+// PurgeTombstones deletes tombstones of deletions before olderThan and
+// raises each affected owner's log floor past them, so a client asking for
+// changes from before the floor is told to reload rather than miss a delete.
+func (db *DB) PurgeTombstones(ctx context.Context, olderThan time.Time) (int, error) {
+	var n int64
+	ms := olderThan.UnixMilli()
+	err := db.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(`UPDATE users SET log_floor = max(log_floor,
+				(SELECT max(b.seq) FROM tombstones b WHERE b.owner_id = users.id AND b.deleted_ms < ?))
+			WHERE id IN (SELECT owner_id FROM tombstones WHERE deleted_ms < ?)`, ms, ms)
+		if err != nil {
+			return err
+		}
+		res, err := tx.exec(`DELETE FROM tombstones WHERE deleted_ms < ?`, ms)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, db.fail(ctx, "purge tombstones", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/authdash/authdash"
+)
+
+const userCols = `id, email, name, created_ms, updated_ms, version`
+
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (*authdash.User, error) {
+	var u authdash.User
+	var created, updated int64
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &created, &updated, &u.Version}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &u, nil
+}
+
+func errUserNotFound() error { return authdash.Errorf(authdash.CodeNotFound, "User not found.") }
+
+func errEmailTaken(cause error) error {
+	const msg = "Email is already registered."
+	return &authdash.Error{Code: authdash.CodeConflict, Message: msg, Fields: map[string]string{"email": msg}, Err: cause}
+}
+
+// CreateUser stores a new account with its email normalised.
+func (db *DB) CreateUser(ctx context.Context, nu authdash.NewUser) (*authdash.User, error) {
+	t := now()
+	u := &authdash.User{
+		ID:        authdash.UserID(newID()),
+		Email:     authdash.NormalizeEmail(nu.Email),
+		Name:      nu.Name,
+		CreatedAt: t,
+		UpdatedAt: t,
+		Version:   1,
+	}
+	err := db.write(ctx, func(tx *wtx) error {
+		_, err := tx.exec(`INSERT INTO users (id, email, name, password_hash, created_ms, updated_ms, version)
+			VALUES (?, ?, ?, ?, ?, ?, 1)`, u.ID, u.Email, u.Name, nu.PasswordHash, t.UnixMilli(), t.UnixMilli())
+		if isUnique(err) {
+			return errEmailTaken(err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, db.fail(ctx, "create user", err)
+	}
+	return u, nil
+}
+
+// FindUser returns the account with that id.
+func (db *DB) FindUser(ctx context.Context, id authdash.UserID) (*authdash.User, error) {
+	if !validID(string(id)) {
+		return nil, db.fail(ctx, "find user", errUserNotFound())
+	}
+	row, err := db.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id)
+	if err != nil {
+		return nil, db.fail(ctx, "find user", err)
+	}
+	u, err := scanUser(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errUserNotFound()
+	}
+	if err != nil {
+		return nil, db.fail(ctx, "find user", err)
+	}
+	return u, nil
+}
+
+// FindLogin returns the account with that email and its password hash.
+func (db *DB) FindLogin(ctx context.Context, email string) (*authdash.User, string, error) {
+	row, err := db.queryRow(ctx, `SELECT `+userCols+`, password_hash FROM users WHERE email = ?`, authdash.NormalizeEmail(email))
+	if err != nil {
+		return nil, "", db.fail(ctx, "find login", err)
+	}
+	var hash string
+	u, err := scanUser(row, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errUserNotFound()
+	}
+	if err != nil {
+		return nil, "", db.fail(ctx, "find login", err)
+	}
+	return u, hash, nil
+}
+
+// PasswordHash returns the user's password hash.
+func (db *DB) PasswordHash(ctx context.Context, id authdash.UserID) (string, error) {
+	if !validID(string(id)) {
+		return "", db.fail(ctx, "password hash", errUserNotFound())
+	}
+	row, err := db.queryRow(ctx, `SELECT password_hash FROM users WHERE id = ?`, id)
+	if err != nil {
+		return "", db.fail(ctx, "password hash", err)
+	}
+	var hash string
+	err = row.Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errUserNotFound()
+	}
+	if err != nil {
+		return "", db.fail(ctx, "password hash", err)
+	}
+	return hash, nil
+}
+
+// UpdateUser applies a validated patch and bumps the version.
+func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.UserPatch) (*authdash.User, error) {
+	if !validID(string(id)) {
+		return nil, db.fail(ctx, "update user", errUserNotFound())
+	}
+	var u *authdash.User
+	err := db.write(ctx, func(tx *wtx) error {
+		var err error
+		u, err = scanUser(tx.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errUserNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		if p.Email != nil {
+			u.Email = authdash.NormalizeEmail(*p.Email)
+		}
+		if p.Name != nil {
+			u.Name = *p.Name
+		}
+		u.UpdatedAt = now()
+		u.Version++
+		_, err = tx.exec(`UPDATE users SET email = ?, name = ?, updated_ms = ?, version = ? WHERE id = ?`,
+			u.Email, u.Name, u.UpdatedAt.UnixMilli(), u.Version, id)
+		if isUnique(err) {
+			return errEmailTaken(err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, db.fail(ctx, "update user", err)
+	}
+	return u, nil
+}
+
+// SetPassword replaces the hash and ends every other session in the same
+// transaction, so a stolen session cannot outlive a password change.
+func (db *DB) SetPassword(ctx context.Context, id authdash.UserID, hash string, keep authdash.SessionID) error {
+	if !validID(string(id)) {
+		return db.fail(ctx, "set password", errUserNotFound())
+	}
+	err := db.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errUserNotFound()
+		}
+		_, err = tx.exec(`DELETE FROM sessions WHERE user_id = ? AND id <> ?`, id, keep)
+		return err
+	})
+	if err != nil {
+		return db.fail(ctx, "set password", err)
+	}
+	return nil
+}
+
+// DeleteUser removes the account; foreign keys cascade to its tasks, tags,
+// tombstones, sessions and refresh tokens.
+func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
+	if !validID(string(id)) {
+		return db.fail(ctx, "delete user", errUserNotFound())
+	}
+	err := db.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`DELETE FROM users WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errUserNotFound()
+		}
+		return nil
+	})
+	if err != nil {
+		return db.fail(ctx, "delete user", err)
+	}
+	return nil
+}
