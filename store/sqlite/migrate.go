@@ -31,7 +31,7 @@ CREATE TABLE sessions (
 	last_used_ms INTEGER NOT NULL,
 	expires_ms   INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX sessions_user    ON sessions(user_id, last_used_ms);
+CREATE INDEX sessions_user    ON sessions(user_id, last_used_ms, id);
 CREATE INDEX sessions_expires ON sessions(expires_ms);
 
 CREATE TABLE refresh_tokens (

@@ -220,64 +220,11 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	}
 	q.Limit = min(q.Limit, authdash.MaxPageSize)
 
-	var b strings.Builder
-	args := make([]any, 0, 12)
-	b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.owner_id = ?`)
-	args = append(args, owner)
-	if q.Status != "" {
-		b.WriteString(` AND t.status = ?`)
-		args = append(args, q.Status)
+	query, args, err := findTasksQuery(owner, q)
+	if err != nil {
+		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
 	}
-	if q.Priority != "" {
-		b.WriteString(` AND t.priority_rank = ?`)
-		args = append(args, q.Priority.Rank())
-	}
-	if q.Search != "" {
-		// instr is a literal match: no LIKE wildcards, no escaping to get
-		// wrong. Both sides are lower-cased in Go, which folds all of
-		// Unicode where SQLite's lower() folds only ASCII.
-		s := strings.ToLower(q.Search)
-		b.WriteString(` AND (instr(t.title_key, ?) > 0 OR instr(t.desc_key, ?) > 0)`)
-		args = append(args, s, s)
-	}
-	if q.Tag != "" {
-		b.WriteString(` AND t.id IN (SELECT g.task_id FROM task_tags g WHERE g.owner_id = ? AND g.tag_key = ?)`)
-		args = append(args, owner, strings.ToLower(q.Tag))
-	}
-	if q.DueBefore != nil {
-		// Undated tasks sort as NoDue, after every date, so this also
-		// excludes them.
-		b.WriteString(` AND t.due_sort < ?`)
-		args = append(args, q.DueBefore.UnixMilli())
-	}
-	if q.DueAfter != nil {
-		b.WriteString(` AND t.due_sort > ? AND t.due_sort < ` + strconv.FormatInt(authdash.NoDue, 10))
-		args = append(args, q.DueAfter.UnixMilli())
-	}
-	col := sortColumn(q.Sort)
-	dir, cmp := "ASC", ">"
-	if q.Order == authdash.Desc {
-		dir, cmp = "DESC", "<"
-	}
-	if q.Cursor != "" {
-		c, err := authdash.DecodeCursor(q.Cursor, q.Sort, q.Order)
-		if err != nil {
-			msg := "Cursor is not valid for this query."
-			return authdash.TaskPage{}, db.fail(ctx, "find tasks", &authdash.Error{
-				Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"cursor": msg}, Err: err})
-		}
-		b.WriteString(` AND (` + col + `, t.id) ` + cmp + ` (?, ?)`)
-		if q.Sort == authdash.SortTitle {
-			args = append(args, c.Str)
-		} else {
-			args = append(args, c.Int)
-		}
-		args = append(args, c.ID)
-	}
-	b.WriteString(` ORDER BY ` + col + ` ` + dir + `, t.id ` + dir + ` LIMIT ?`)
-	args = append(args, q.Limit+1)
-
-	rows, err := db.query(ctx, b.String(), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
 	}
@@ -298,6 +245,79 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		page.NextCursor = authdash.SortKey(page.Items[q.Limit-1], q.Sort, q.Order).Encode()
 	}
 	return page, nil
+}
+
+// findTasksQuery builds the statement for one page of q (with one extra row
+// to tell whether another page follows). Filters on columns other than the
+// sort key are written as +column so SQLite walks the sort index, stops
+// after the page, and never sorts the owner's whole list.
+func findTasksQuery(owner authdash.UserID, q authdash.TaskQuery) (string, []any, error) {
+	col := sortColumn(q.Sort)
+	// filter names a filtered column; unless it is the sort column, the +
+	// keeps SQLite from picking its index over the sort index.
+	filter := func(c string) string {
+		if c == col {
+			return c
+		}
+		return "+" + c
+	}
+	var b strings.Builder
+	args := make([]any, 0, 12)
+	b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.owner_id = ?`)
+	args = append(args, owner)
+	if q.Status != "" {
+		b.WriteString(` AND ` + filter("t.status") + ` = ?`)
+		args = append(args, q.Status)
+	}
+	if q.Priority != "" {
+		b.WriteString(` AND ` + filter("t.priority_rank") + ` = ?`)
+		args = append(args, q.Priority.Rank())
+	}
+	if q.Search != "" {
+		// instr is a literal match: no LIKE wildcards, no escaping to get
+		// wrong. Both sides are lower-cased in Go, which folds all of
+		// Unicode where SQLite's lower() folds only ASCII.
+		s := strings.ToLower(q.Search)
+		b.WriteString(` AND (instr(t.title_key, ?) > 0 OR instr(t.desc_key, ?) > 0)`)
+		args = append(args, s, s)
+	}
+	if q.Tag != "" {
+		b.WriteString(` AND t.id IN (SELECT g.task_id FROM task_tags g WHERE g.owner_id = ? AND g.tag_key = ?)`)
+		args = append(args, owner, strings.ToLower(q.Tag))
+	}
+	if q.DueBefore != nil {
+		// Undated tasks sort as NoDue, after every date, so this also
+		// excludes them.
+		b.WriteString(` AND ` + filter("t.due_sort") + ` < ?`)
+		args = append(args, q.DueBefore.UnixMilli())
+	}
+	if q.DueAfter != nil {
+		due := filter("t.due_sort")
+		b.WriteString(` AND ` + due + ` > ? AND ` + due + ` < ` + strconv.FormatInt(authdash.NoDue, 10))
+		args = append(args, q.DueAfter.UnixMilli())
+	}
+	dir, cmp := "ASC", ">"
+	if q.Order == authdash.Desc {
+		dir, cmp = "DESC", "<"
+	}
+	if q.Cursor != "" {
+		c, err := authdash.DecodeCursor(q.Cursor, q.Sort, q.Order)
+		if err != nil {
+			msg := "Cursor is not valid for this query."
+			return "", nil, &authdash.Error{Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"cursor": msg}, Err: err}
+		}
+		b.WriteString(` AND (` + col + `, t.id) ` + cmp + ` (?, ?)`)
+		if q.Sort == authdash.SortTitle {
+			args = append(args, c.Str)
+		} else {
+			args = append(args, c.Int)
+		}
+		args = append(args, c.ID)
+	}
+	b.WriteString(` ORDER BY ` + col + ` ` + dir + `, t.id ` + dir + ` LIMIT ?`)
+	args = append(args, q.Limit+1)
+
+	return b.String(), args, nil
 }
 
 // current reads the owner's task inside a write transaction and checks

@@ -1,0 +1,180 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authdash/authdash"
+)
+
+// fullScan matches a query-plan step that reads a whole table or a whole
+// index of one: with every query naming an owner, user, session or token,
+// none should.
+var fullScan = regexp.MustCompile(`^SCAN (\w+)`)
+
+// TestQueryPlans runs EXPLAIN QUERY PLAN on every statement the store
+// prepares and on every shape of task list, and fails on a full scan, or on
+// a sort of the owner's whole list where an index gives the order.
+func TestQueryPlans(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	// Exercise every method so the statement cache holds every statement.
+	exercise(t, db)
+	var queries []string
+	db.stmts.Range(func(k, _ any) bool {
+		queries = append(queries, k.(stmtKey).query)
+		return true
+	})
+	if len(queries) < 20 {
+		t.Fatalf("only %d statements cached; exercise misses some", len(queries))
+	}
+	for _, q := range queries {
+		if q == "SELECT 1" || strings.HasPrefix(q, "SELECT t.id, t.title") && strings.Contains(q, "ORDER BY t.") && !strings.Contains(q, "t.seq") {
+			continue // Ping; FindTasks shapes are checked below with their sorts
+		}
+		checkPlan(t, db, q, nil, false)
+	}
+
+	owner := authdash.UserID(newID())
+	due := time.Now()
+	cursor := func(s authdash.TaskSort, o authdash.Order) string {
+		return authdash.Cursor{Sort: s, Order: o, Int: 1, Str: "m", ID: authdash.TaskID(newID())}.Encode()
+	}
+	filters := []authdash.TaskQuery{
+		{},
+		{Status: authdash.StatusDone},
+		{Priority: authdash.PriorityHigh},
+		{Search: "report"},
+		{DueBefore: &due},
+		{DueAfter: &due},
+		{Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Search: "x", DueBefore: &due, DueAfter: &due},
+		{Tag: "work"},
+	}
+	for _, f := range filters {
+		for _, s := range authdash.TaskSorts {
+			for _, o := range []authdash.Order{authdash.Asc, authdash.Desc} {
+				for _, withCursor := range []bool{false, true} {
+					q := f
+					q.Sort, q.Order, q.Limit = s, o, 20
+					if withCursor {
+						q.Cursor = cursor(s, o)
+					}
+					query, args, err := findTasksQuery(owner, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkPlan(t, db, query, args, true)
+				}
+			}
+		}
+	}
+}
+
+func checkPlan(t *testing.T, db *DB, query string, args []any, noSort bool) {
+	t.Helper()
+	if args == nil {
+		// Bind NULLs: the plan does not depend on the values.
+		args = make([]any, strings.Count(query, "?"))
+	}
+	rows, err := db.r.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range plan {
+		if m := fullScan.FindStringSubmatch(step); m != nil && m[1] != "CONSTANT" {
+			t.Errorf("full scan in\n  %s\nplan:\n  %s", query, strings.Join(plan, "\n  "))
+		}
+		if noSort && strings.Contains(step, "TEMP B-TREE") {
+			t.Errorf("sort without an index in\n  %s\nplan:\n  %s", query, strings.Join(plan, "\n  "))
+		}
+	}
+	if testing.Verbose() {
+		fmt.Printf("%s\n  %s\n", query, strings.Join(plan, "\n  "))
+	}
+}
+
+// exercise calls every method of the store at least once.
+func exercise(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.Ping(ctx))
+	u, err := db.CreateUser(ctx, authdash.NewUser{Email: "a@example.com", Name: "A", PasswordHash: "h"})
+	must(err)
+	_, err = db.FindUser(ctx, u.ID)
+	must(err)
+	_, _, err = db.FindLogin(ctx, u.Email)
+	must(err)
+	_, err = db.PasswordHash(ctx, u.ID)
+	must(err)
+	_, err = db.UpdateUser(ctx, u.ID, authdash.UserPatch{Name: new("B")})
+	must(err)
+	s, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("1"), ExpiresAt: time.Now().Add(time.Hour)})
+	must(err)
+	_, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("2"), ExpiresAt: time.Now().Add(time.Hour)})
+	must(err)
+	_, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("3"), ExpiresAt: time.Now().Add(time.Hour)})
+	if authdash.ErrorCodeOf(err) != authdash.CodeUnauthorized {
+		t.Fatalf("reuse: %v", err)
+	}
+	s, err = db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("4"), ExpiresAt: time.Now().Add(time.Hour)})
+	must(err)
+	_, err = db.FindSession(ctx, u.ID, s.ID)
+	must(err)
+	_, err = db.SessionByToken(ctx, []byte("4"))
+	must(err)
+	_, err = db.ListSessions(ctx, u.ID)
+	must(err)
+	must(db.DeleteSession(ctx, u.ID, s.ID))
+	_, err = db.DeleteSessions(ctx, u.ID, "")
+	must(err)
+	_, err = db.PurgeExpiredSessions(ctx, time.Now())
+	must(err)
+	must(db.SetPassword(ctx, u.ID, "h2", ""))
+
+	task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low", Tags: []string{"x"}})
+	must(err)
+	_, err = db.FindTask(ctx, u.ID, task.ID)
+	must(err)
+	_, err = db.FindTasks(ctx, u.ID, authdash.TaskQuery{})
+	must(err)
+	_, _, err = db.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{Tags: &[]string{"y"}}, 0)
+	must(err)
+	_, err = db.TaskStats(ctx, u.ID)
+	must(err)
+	_, err = db.DeleteTask(ctx, u.ID, task.ID, 0)
+	must(err)
+	_, _, _, err = db.ChangesSince(ctx, u.ID, 0, 10)
+	must(err)
+	_, err = db.PurgeTombstones(ctx, time.Now().Add(time.Hour))
+	must(err)
+	must(db.DeleteUser(ctx, u.ID))
+}
