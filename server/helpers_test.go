@@ -1,0 +1,280 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/store/sqlite"
+)
+
+var testSecret = []byte("k3Vq9-test-signing-key-Zt7pW2xL8mN4bR6yH0")
+
+// recorder is the Publisher of both TaskService and auth.Service: it keeps
+// every event so scenarios can assert what a request published.
+type recorder struct {
+	mu     sync.Mutex
+	events []authdash.Event
+}
+
+func (r *recorder) Publish(_ context.Context, ev authdash.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, ev)
+	return nil
+}
+
+// take returns and forgets the events published so far.
+func (r *recorder) take() []authdash.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	evs := r.events
+	r.events = nil
+	return evs
+}
+
+// syncBuffer collects log output written from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// env is one API over a fresh SQLite file, with the real auth service.
+type env struct {
+	h      http.Handler
+	store  *sqlite.DB
+	auth   *auth.Service
+	tasks  *authdash.TaskService
+	events *recorder
+	logs   *syncBuffer
+	users  map[string]*user
+}
+
+// user is a signed-up account and one of its sessions.
+type user struct {
+	ID       authdash.UserID
+	Email    string
+	Password string
+	Token    string // access token
+	Refresh  string // refresh token of the session
+}
+
+func mustEnv(tb testing.TB, opts ...func(*server.Deps)) *env {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "test.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	e := &env{store: db, events: &recorder{}, logs: &syncBuffer{}, users: map[string]*user{}}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.auth, err = auth.New(db, e.events, auth.Config{Secret: testSecret}, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.tasks = &authdash.TaskService{Store: db, Events: e.events, Log: log}
+	d := server.Deps{Tasks: e.tasks, Auth: e.auth, Log: log, Ready: []server.Check{{Name: "store", Check: db.Ping}}}
+	for _, o := range opts {
+		o(&d)
+	}
+	e.h = server.NewHandler(d)
+	return e
+}
+
+// mustUser signs up name (as name@example.com) through the API, in token
+// mode, and remembers it for scenarios' "as".
+func (e *env) mustUser(tb testing.TB, name string) *user {
+	tb.Helper()
+	u := &user{Email: name + "@example.com", Password: "pw-" + name + "-long-enough"}
+	body := `{"email":"` + u.Email + `","password":"` + u.Password + `","name":"` + name + `"}`
+	res := e.do(http.MethodPost, "/api/auth/register", body, map[string]string{"X-Auth-Mode": "token"}, "")
+	if res.Code != http.StatusCreated {
+		tb.Fatalf("register %s: %d %s", name, res.Code, res.Body)
+	}
+	var g struct {
+		User         authdash.User `json:"user"`
+		AccessToken  string        `json:"accessToken"`
+		RefreshToken string        `json:"refreshToken"`
+	}
+	mustDecode(tb, res.Body.Bytes(), &g)
+	u.ID, u.Token, u.Refresh = g.User.ID, g.AccessToken, g.RefreshToken
+	e.users[name] = u
+	e.events.take()
+	return u
+}
+
+// mustTask creates a task for the named user straight through the service.
+func (e *env) mustTask(tb testing.TB, as, title string) *authdash.Task {
+	tb.Helper()
+	t, err := e.tasks.Create(context.Background(), e.users[as].ID, authdash.TaskDraft{Title: title})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.events.take()
+	return t
+}
+
+// do sends one request through the handler. as names a user whose access
+// token goes in Authorization ("" for none). A JSON Content-Type is set
+// for a non-empty body unless headers say otherwise.
+func (e *env) do(method, path, body string, headers map[string]string, as string) *httptest.ResponseRecorder {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.RemoteAddr = "192.0.2.1:1234"
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if as != "" {
+		req.Header.Set("Authorization", "Bearer "+e.users[as].Token)
+	}
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	res := httptest.NewRecorder()
+	e.h.ServeHTTP(res, req)
+	return res
+}
+
+// scenario is one request and what must come of it (PocketBase's
+// ApiScenario, cut to what this API needs).
+type scenario struct {
+	name    string
+	method  string
+	path    string // "{task}" / "{bobTask}": a fresh task of alice / bob
+	body    string
+	headers map[string]string // "" deletes a header
+	as      string            // user name, or "" for anonymous
+	// setup runs before the request and may change the scenario.
+	setup func(t *testing.T, e *env, s *scenario)
+
+	wantStatus      int
+	wantBody        []string // substrings
+	wantProblemCode authdash.ErrorCode
+	wantEvents      []authdash.EventKind // nil: none may be published
+	check           func(t *testing.T, e *env, res *httptest.ResponseRecorder, evs []authdash.Event)
+}
+
+func (e *env) runScenarios(t *testing.T, scenarios []scenario) {
+	t.Helper()
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			if strings.Contains(s.path, "{task}") {
+				s.path = strings.ReplaceAll(s.path, "{task}", string(e.mustTask(t, "alice", "alice's task").ID))
+			}
+			if strings.Contains(s.path, "{bobTask}") {
+				s.path = strings.ReplaceAll(s.path, "{bobTask}", string(e.mustTask(t, "bob", "bob's task").ID))
+			}
+			if s.setup != nil {
+				s.setup(t, e, &s)
+			}
+			e.events.take()
+			res := e.do(s.method, s.path, s.body, s.headers, s.as)
+			evs := e.events.take()
+			if res.Code != s.wantStatus {
+				t.Fatalf("status %d, want %d; body: %s", res.Code, s.wantStatus, res.Body)
+			}
+			for _, want := range s.wantBody {
+				if !strings.Contains(res.Body.String(), want) {
+					t.Errorf("body lacks %q: %s", want, res.Body)
+				}
+			}
+			if s.wantProblemCode != "" {
+				wantProblem(t, res, s.wantProblemCode)
+			} else if res.Code >= 400 {
+				t.Errorf("error status %d but no wantProblemCode", res.Code)
+			}
+			if got := kinds(evs); !slices.Equal(got, s.wantEvents) {
+				t.Errorf("events %v, want %v", got, s.wantEvents)
+			}
+			if s.check != nil {
+				s.check(t, e, res, evs)
+			}
+		})
+	}
+}
+
+func kinds(evs []authdash.Event) []authdash.EventKind {
+	var out []authdash.EventKind
+	for _, ev := range evs {
+		out = append(out, ev.Kind)
+	}
+	return out
+}
+
+// problemBody is the part of a problem document tests look at.
+type problemBody struct {
+	Type      string            `json:"type"`
+	Title     string            `json:"title"`
+	Status    int               `json:"status"`
+	Detail    string            `json:"detail"`
+	Instance  string            `json:"instance"`
+	Code      string            `json:"code"`
+	Errors    map[string]string `json:"errors"`
+	RequestID string            `json:"requestId"`
+}
+
+// wantProblem checks res is an RFC 9457 document of the given code whose
+// status matches the response's.
+func wantProblem(tb testing.TB, res *httptest.ResponseRecorder, code authdash.ErrorCode) problemBody {
+	tb.Helper()
+	if ct := res.Header().Get("Content-Type"); ct != "application/problem+json" {
+		tb.Errorf("Content-Type %q, want application/problem+json", ct)
+	}
+	var p problemBody
+	mustDecode(tb, res.Body.Bytes(), &p)
+	if p.Code != string(code) || p.Status != res.Code || p.Title == "" || p.Detail == "" || p.Type == "" ||
+		p.Instance == "" || p.RequestID == "" || p.RequestID != res.Header().Get("X-Request-ID") {
+		tb.Errorf("problem %+v (status %d), want code %q", p, res.Code, code)
+	}
+	return p
+}
+
+func mustDecode(tb testing.TB, b []byte, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		tb.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+// wantField checks a problem names field in its "errors".
+func wantField(field string) func(*testing.T, *env, *httptest.ResponseRecorder, []authdash.Event) {
+	return func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
+		t.Helper()
+		var p problemBody
+		mustDecode(t, res.Body.Bytes(), &p)
+		if p.Errors[field] == "" {
+			t.Errorf("problem errors %v lack %q", p.Errors, field)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/authdash/authdash/server/auth"
+)
+
+// addRoutes binds the whole HTTP surface. Middleware runs in this order:
+// trace (request id + request log) → recoverer → security headers → CORS →
+// [compression → body limit → X-Client-ID → Identify (lenient) → rate
+// limit → RequireWith (strict)], the bracketed part only where it applies.
+func addRoutes(r chi.Router, d Deps) {
+	cookie := newRefreshCookie(d.SecureCookies)
+	signIn := rateLimits{lim: d.Limiter, log: d.Log, trusted: d.TrustedProxies}
+	account := rateLimits{lim: d.AccountLimiter, log: d.Log}
+	refresh := rateLimits{lim: d.RefreshLimiter, log: d.Log, trusted: d.TrustedProxies}
+	identify := func(next http.Handler) http.Handler { return d.Auth.Identify(noteUser(next)) }
+	require := auth.RequireWith(writeProblem)
+	svc := d.Auth
+
+	r.Use(
+		trace(newRequestIDs(), d.Log, d.Observe),
+		recoverer(d.Log),
+		securityHeaders(d.SecureCookies, d.ConnectSrc),
+		cors(d.AllowedOrigins),
+	)
+	r.NotFound(problemHandler(errNotFound))
+	r.MethodNotAllowed(problemHandler(errMethodNotAllowed))
+
+	r.Get("/healthz", handleHealthz())
+	r.Get("/readyz", handleReadyz(d.Ready, d.Log))
+	// The WebSocket hijacks its connection: no compression, no body limit.
+	r.Method(http.MethodGet, "/api/ws", orNotFound(d.Realtime))
+
+	r.Group(func(r chi.Router) {
+		r.Use(newCompressor().handler, limitBody(maxBodyBytes))
+
+		r.Route("/api", func(r chi.Router) {
+			r.Use(noStore, clientID, identify)
+			r.NotFound(problemHandler(errNotFound))
+			r.MethodNotAllowed(problemHandler(errMethodNotAllowed))
+
+			r.Route("/auth", func(r chi.Router) {
+				r.With(signIn.perIP("register")).Method(http.MethodPost, "/register", handleRegister(svc, account, cookie))
+				r.With(signIn.perIP("login")).Method(http.MethodPost, "/login", handleLogin(svc, account, cookie))
+				r.With(refresh.perIP("refresh")).Method(http.MethodPost, "/refresh", handleRefresh(svc, cookie))
+				r.Method(http.MethodPost, "/logout", handleLogout(svc, cookie))
+				r.Group(func(r chi.Router) {
+					r.Use(require)
+					r.Method(http.MethodPost, "/logout-all", handleLogoutAll(svc, cookie))
+					r.Method(http.MethodGet, "/sessions", handleSessions(svc))
+					r.Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, cookie))
+				})
+			})
+
+			r.Group(func(r chi.Router) {
+				r.Use(require)
+				r.Method(http.MethodGet, "/me", handleProfile(svc))
+				r.Method(http.MethodPatch, "/me", handleUpdateProfile(svc))
+				r.Method(http.MethodDelete, "/me", handleDeleteAccount(svc, cookie))
+				r.Method(http.MethodPost, "/me/password", handleChangePassword(svc))
+
+				r.Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
+				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))
+				r.Method(http.MethodGet, "/tasks/stats", handleTaskStats(d.Tasks))
+				r.Method(http.MethodGet, "/tasks/{id}", handleGetTask(d.Tasks))
+				r.Method(http.MethodPatch, "/tasks/{id}", handleUpdateTask(d.Tasks))
+				r.Method(http.MethodDelete, "/tasks/{id}", handleDeleteTask(d.Tasks))
+			})
+		})
+
+		r.Handle("/*", orNotFound(d.Frontend))
+	})
+}
+
+// problemHandler answers every request with err.
+func problemHandler(err error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, err) }
+}
+
+// orNotFound stands in for an optional handler that was not provided.
+func orNotFound(h http.Handler) http.Handler {
+	if h == nil {
+		return problemHandler(errNotFound)
+	}
+	return h
+}

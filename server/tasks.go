@@ -1,0 +1,267 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/authdash/authdash"
+)
+
+// handleListTasks answers one page of the user's tasks: {items, nextCursor}.
+func handleListTasks(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		q, err := parseTaskQuery(r.URL.Query())
+		if err != nil {
+			return err
+		}
+		page, err := tasks.List(r.Context(), authdash.UserFrom(r.Context()), q)
+		if err != nil {
+			return err
+		}
+		if page.Items == nil {
+			page.Items = []authdash.Task{}
+		}
+		for i := range page.Items {
+			fixTags(&page.Items[i])
+		}
+		encode(w, http.StatusOK, page)
+		return nil
+	})
+}
+
+// taskQueryParams are the query parameters GET /api/tasks understands; any
+// other is refused so that a typo ("stauts") is not silently ignored.
+var taskQueryParams = []string{"q", "status", "priority", "tag", "dueBefore", "dueAfter", "sort", "order", "limit", "cursor"}
+
+// parseTaskQuery reads the list parameters. Syntax problems (a limit that is
+// not a number, a date that is not RFC 3339, a repeated or unknown
+// parameter) and domain validation problems come back together, one message
+// per parameter.
+func parseTaskQuery(v url.Values) (authdash.TaskQuery, error) {
+	bad := map[string]string{}
+	for name, vals := range v {
+		known := false
+		for _, p := range taskQueryParams {
+			if name == p {
+				known = true
+				break
+			}
+		}
+		switch {
+		case !known:
+			bad[name] = "Unknown parameter."
+		case len(vals) > 1:
+			bad[name] = "Give this parameter once."
+		}
+	}
+	q := authdash.TaskQuery{
+		Search:   v.Get("q"),
+		Status:   authdash.TaskStatus(v.Get("status")),
+		Priority: authdash.TaskPriority(v.Get("priority")),
+		Tag:      v.Get("tag"),
+		Sort:     authdash.TaskSort(v.Get("sort")),
+		Order:    authdash.Order(v.Get("order")),
+		Cursor:   v.Get("cursor"),
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			bad["limit"] = "Limit must be a whole number between 1 and 100."
+		} else {
+			q.Limit = n
+		}
+		if err == nil && n == 0 {
+			q.Limit = -1 // 0 means "default" to Normalize; here it was asked for
+		}
+	}
+	for name, dst := range map[string]**time.Time{"dueBefore": &q.DueBefore, "dueAfter": &q.DueAfter} {
+		if s := v.Get(name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				bad[name] = "Must be an RFC 3339 date-time, e.g. 2026-01-31T17:00:00Z."
+				continue
+			}
+			*dst = &t
+		}
+	}
+	if len(bad) == 0 {
+		return q, nil // TaskService validates the rest
+	}
+	q.Normalize()
+	if err := q.Validate(); err != nil {
+		for k, m := range authdash.ErrorFieldsOf(err) {
+			if _, ok := bad[k]; !ok {
+				bad[k] = m
+			}
+		}
+	}
+	return q, &authdash.Error{Code: authdash.CodeInvalid, Message: "Some query parameters are not valid.", Fields: bad}
+}
+
+// handleCreateTask stores a new task: 201 with Location and ETag.
+func handleCreateTask(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		var d authdash.TaskDraft
+		if err := decode(r, &d); err != nil {
+			return dueDateError(err)
+		}
+		t, err := tasks.Create(r.Context(), authdash.UserFrom(r.Context()), d)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", "/api/tasks/"+url.PathEscape(string(t.ID)))
+		writeTask(w, http.StatusCreated, t)
+		return nil
+	})
+}
+
+// dueDateError names the field of a date that failed to parse: dueDate is
+// the only date in a draft, and encoding/json does not say which field a
+// time.Time came from.
+func dueDateError(err error) error {
+	var pe *time.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	var e *authdash.Error
+	if errors.As(err, &e) {
+		e2 := *e
+		e2.Fields = map[string]string{"dueDate": "Must be an RFC 3339 date-time, e.g. 2026-01-31T17:00:00Z."}
+		return &e2
+	}
+	return err
+}
+
+// handleGetTask returns one task with its ETag; a matching If-None-Match
+// gets 304.
+func handleGetTask(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		t, err := tasks.Get(r.Context(), authdash.UserFrom(r.Context()), taskID(r))
+		if err != nil {
+			return err
+		}
+		if inm := r.Header.Get("If-None-Match"); inm != "" && noneMatch(inm, t.Version) {
+			w.Header().Set("ETag", etag(t.Version))
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		writeTask(w, http.StatusOK, t)
+		return nil
+	})
+}
+
+// handleUpdateTask applies a partial update, conditional on If-Match.
+func handleUpdateTask(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		ifVersion, err := ifMatch(r)
+		if err != nil {
+			return err
+		}
+		var p authdash.TaskPatch
+		if err := decode(r, &p); err != nil {
+			return err
+		}
+		t, err := tasks.Update(r.Context(), authdash.UserFrom(r.Context()), taskID(r), p, ifVersion)
+		if err != nil {
+			return err
+		}
+		writeTask(w, http.StatusOK, t)
+		return nil
+	})
+}
+
+// handleDeleteTask removes a task, conditional on If-Match.
+func handleDeleteTask(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		ifVersion, err := ifMatch(r)
+		if err != nil {
+			return err
+		}
+		if err := tasks.Delete(r.Context(), authdash.UserFrom(r.Context()), taskID(r), ifVersion); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+// handleTaskStats counts the user's tasks by status.
+func handleTaskStats(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		s, err := tasks.Stats(r.Context(), authdash.UserFrom(r.Context()))
+		if err != nil {
+			return err
+		}
+		encode(w, http.StatusOK, s)
+		return nil
+	})
+}
+
+func taskID(r *http.Request) authdash.TaskID { return authdash.TaskID(chi.URLParam(r, "id")) }
+
+func writeTask(w http.ResponseWriter, status int, t *authdash.Task) {
+	fixTags(t)
+	w.Header().Set("ETag", etag(t.Version))
+	encode(w, status, t)
+}
+
+// fixTags makes tags an empty array rather than null in JSON.
+func fixTags(t *authdash.Task) {
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+}
+
+// etag is a task's entity tag: its version, which changes on every write.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+var errIfMatch = &authdash.Error{Code: authdash.CodeInvalid,
+	Message: `If-Match must be one ETag of this task, e.g. "3".`,
+	Fields:  map[string]string{"If-Match": `Must be one ETag, e.g. "3".`}}
+
+// ifMatch reads the version a write is conditional on: 0 (unconditional)
+// when If-Match is absent or "*". It accepts "3", W/"3" and a bare 3, as
+// clients differ in how they echo an ETag; anything else is a 400 rather
+// than a write that silently ignores the condition.
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, ok := parseETag(h)
+	if !ok {
+		return 0, errIfMatch
+	}
+	return v, nil
+}
+
+func parseETag(s string) (int64, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "W/")
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 1 {
+		return 0, false
+	}
+	return v, true
+}
+
+// noneMatch reports whether an If-None-Match list names version.
+func noneMatch(h string, version int64) bool {
+	if strings.TrimSpace(h) == "*" {
+		return true
+	}
+	for part := range strings.SplitSeq(h, ",") {
+		if v, ok := parseETag(part); ok && v == version {
+			return true
+		}
+	}
+	return false
+}
