@@ -1,0 +1,214 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// config is everything the server reads from its environment. README.md
+// "Configuration" documents each variable; keep the two in step.
+type config struct {
+	Addr    string
+	DataDir string
+	Env     string // "dev" or "production"
+	// JWTSecret is the HS256 key. Empty in dev means "use the one kept in
+	// DATA_DIR, creating it if needed" (see loadDevSecret).
+	JWTSecret       []byte
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
+	LogLevel        slog.Level
+	LogFormat       string // "json" or "text"
+	ShutdownTimeout time.Duration
+	// RateLimit turns the sign-in and refresh limits off for load tests on
+	// one machine, where every request comes from 127.0.0.1.
+	RateLimit bool
+	MongoURI  string // see openStore
+	RedisURL  string // see newBroker
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+// Bounds of the lifetimes. A longer access token would outlive revocation
+// for longer than we promise (README "Refresh tokens").
+const (
+	maxAccessTTL    = 15 * time.Minute
+	minAccessTTL    = 30 * time.Second
+	maxRefreshTTL   = 365 * 24 * time.Hour
+	maxShutdownWait = 5 * time.Minute
+	minSecretLen    = 32
+)
+
+// loadConfig reads and validates the configuration, reporting every bad
+// variable at once, each by name.
+func loadConfig(getenv func(string) string) (config, error) {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	str := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	dur := func(name string, def, lo, hi time.Duration) time.Duration {
+		s := str(name, "")
+		if s == "" {
+			return def
+		}
+		d, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			bad(name, "%q is not a duration such as 15m or 720h", s)
+		case d < lo || d > hi:
+			bad(name, "%s is outside %s to %s", d, lo, hi)
+		default:
+			return d
+		}
+		return def
+	}
+
+	c := config{
+		Addr:     str("ADDR", ":8080"),
+		DataDir:  str("DATA_DIR", "./data"),
+		Env:      str("ENV", "dev"),
+		MongoURI: str("MONGO_URI", ""),
+		RedisURL: str("REDIS_URL", ""),
+	}
+	if c.Env != "dev" && c.Env != "production" {
+		bad("ENV", "%q must be dev or production", c.Env)
+	}
+	c.AccessTTL = dur("ACCESS_TOKEN_TTL", maxAccessTTL, minAccessTTL, maxAccessTTL)
+	c.RefreshTTL = dur("REFRESH_TOKEN_TTL", 720*time.Hour, time.Hour, maxRefreshTTL)
+	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, maxShutdownWait)
+
+	if secret := getenv("JWT_SECRET"); secret != "" {
+		if err := checkSecret(secret); err != nil {
+			bad("JWT_SECRET", "%v; generate one with: openssl rand -base64 48", err)
+		}
+		c.JWTSecret = []byte(secret)
+	} else if c.production() {
+		bad("JWT_SECRET", "is required when ENV=production (at least %d random bytes; generate one with: openssl rand -base64 48)", minSecretLen)
+	}
+
+	for o := range strings.SplitSeq(getenv("ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			bad("ALLOWED_ORIGINS", "%q %v", o, err)
+			continue
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, o)
+	}
+
+	for p := range strings.SplitSeq(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				bad("TRUSTED_PROXIES", "%q is neither a CIDR (10.0.0.0/8) nor an IP address", p)
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
+
+	switch lv := strings.ToLower(str("LOG_LEVEL", "info")); lv {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		bad("LOG_LEVEL", "%q must be debug, info, warn or error", lv)
+	}
+	defFormat := "text"
+	if c.production() {
+		defFormat = "json"
+	}
+	c.LogFormat = strings.ToLower(str("LOG_FORMAT", defFormat))
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("LOG_FORMAT", "%q must be json or text", c.LogFormat)
+	}
+
+	switch rl := strings.ToLower(str("RATE_LIMIT", "on")); rl {
+	case "on":
+		c.RateLimit = true
+	case "off":
+		c.RateLimit = false
+	default:
+		bad("RATE_LIMIT", "%q must be on or off", rl)
+	}
+	return c, errors.Join(errs...)
+}
+
+// checkOrigin accepts a browser origin: scheme and host (and port), nothing
+// else. "*" cannot be used: the API allows credentials.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("is not an origin such as https://app.example.com")
+	}
+	return nil
+}
+
+// weakWords are what people type when asked for a secret. A key containing
+// one was not generated by a random source.
+var weakWords = []string{
+	"changeme", "change-me", "change_me", "secret", "password", "passw0rd", "letmein",
+	"example", "default", "qwerty", "123456", "abcdef", "admin", "token", "authdash",
+}
+
+// checkSecret refuses HS256 keys that are short or evidently not random: an
+// attacker who guesses the key can mint a token for any user.
+func checkSecret(s string) error {
+	if len(s) < minSecretLen {
+		return fmt.Errorf("is %d bytes; at least %d are required", len(s), minSecretLen)
+	}
+	lower := strings.ToLower(s)
+	for _, w := range weakWords {
+		if strings.Contains(lower, w) {
+			return fmt.Errorf("contains the well-known word %q", w)
+		}
+	}
+	distinct := map[rune]bool{}
+	for _, r := range s {
+		distinct[r] = true
+	}
+	if len(distinct) < 10 {
+		return fmt.Errorf("uses only %d distinct characters", len(distinct))
+	}
+	// A pattern repeated (abcabc…) or a run stepping by one (0123…, zyx…)
+	// over most of the key.
+	for p := 1; p <= len(s)/2; p++ {
+		if s[p:] == s[:len(s)-p] {
+			return errors.New("is a repeated pattern")
+		}
+	}
+	steps := 0
+	for i := 1; i < len(s); i++ {
+		if d := int(s[i]) - int(s[i-1]); d == 1 || d == -1 || d == 0 {
+			steps++
+		}
+	}
+	if steps*2 >= len(s) {
+		return errors.New("is mostly sequential or repeated characters")
+	}
+	return nil
+}

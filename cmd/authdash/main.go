@@ -1,0 +1,285 @@
+// Command authdash serves the Scalable Auth Dashboard: the JSON API, the
+// realtime endpoint and the go-app frontend, from one binary configured by
+// environment variables (README.md "Configuration").
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app"
+	"github.com/authdash/authdash/app/frontend"
+	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/server/ratelimit"
+	"github.com/authdash/authdash/store/sqlite"
+)
+
+// version is the build's commit, set by the Makefile through -ldflags.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "authdash:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program: it returns when ctx ends (after a graceful
+// shutdown) or when the server cannot start. Logs go to stdout; stderr gets
+// only what main prints for a fatal error.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		fmt.Fprintln(stderr, "usage: authdash (configured by environment variables; see README.md)")
+		return fmt.Errorf("unexpected arguments %q", args[1:])
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(stdout, cfg)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
+	if cfg.JWTSecret == nil {
+		// Only in dev: loadConfig requires JWT_SECRET in production.
+		if cfg.JWTSecret, err = loadDevSecret(cfg.DataDir); err != nil {
+			return err
+		}
+	}
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+
+	broker, err := newBroker(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	authSvc, err := auth.New(store, broker, auth.Config{
+		Secret:     cfg.JWTSecret,
+		AccessTTL:  cfg.AccessTTL,
+		RefreshTTL: cfg.RefreshTTL,
+	}, log)
+	if err != nil {
+		return err
+	}
+	tasks := &authdash.TaskService{Store: store, Events: broker, Log: log}
+
+	frontend, err := newFrontend(cfg, log)
+	if err != nil {
+		return err
+	}
+	deps := server.Deps{
+		Tasks:          tasks,
+		Auth:           authSvc,
+		Log:            log,
+		AllowedOrigins: cfg.AllowedOrigins,
+		SecureCookies:  cfg.production(),
+		TrustedProxies: cfg.TrustedProxies,
+		Ready:          []server.Check{{Name: "store", Check: store.Ping}},
+		Frontend:       frontend,
+		Observe:        newMetrics(cfg),
+	}
+	if cfg.RateLimit {
+		if err := addRateLimits(&deps); err != nil {
+			return err
+		}
+	}
+
+	srv := &http.Server{
+		Handler: server.NewHandler(deps),
+		// Slow-loris bound: headers must arrive promptly.
+		ReadHeaderTimeout: 5 * time.Second,
+		// Request bodies are at most 1 MiB.
+		ReadTimeout: 30 * time.Second,
+		// Long enough to send app.wasm to a slow client. A WebSocket is not
+		// cut by it: net/http clears a connection's deadlines on Hijack, and
+		// the realtime handler sets its own per-message deadlines.
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR: %w", err)
+	}
+	// Tests bind ADDR=127.0.0.1:0 and read the real address from this line.
+	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.Env, "version", version)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Stop accepting, let in-flight requests finish, then close the store
+	// (deferred above) once nothing can use it any more.
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(w io.Writer, cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// store is what the server needs of a database.
+type store interface {
+	authdash.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens the database: SQLite in DATA_DIR. MONGO_URI will select
+// MongoDB (README "Scaling out").
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error) {
+	if cfg.MongoURI != "" {
+		return nil, errors.New("MONGO_URI: this build has no MongoDB store yet")
+	}
+	path := filepath.Join(cfg.DataDir, "authdash.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("store opened", "kind", "sqlite", "path", path)
+	return db, nil
+}
+
+// newBroker returns where committed changes are published for realtime
+// fan-out. Nil until the realtime hub is wired in; REDIS_URL will select the
+// Redis broker (README "Scaling out").
+func newBroker(ctx context.Context, cfg config, log *slog.Logger) (authdash.Publisher, error) {
+	if cfg.RedisURL != "" {
+		return nil, errors.New("REDIS_URL: this build has no Redis broker yet")
+	}
+	return nil, nil
+}
+
+// newFrontend returns the handler serving the dashboard: the go-app shell
+// and the web assets (app.wasm from build/web, or embedded with -tags
+// embedweb). Without a built app.wasm the API still runs and the frontend
+// answers 404, so API-only tests need no wasm build.
+func newFrontend(cfg config, log *slog.Logger) (http.Handler, error) {
+	app.Register()
+	site, err := frontend.New(frontend.Options{Version: version})
+	if errors.Is(err, fs.ErrNotExist) {
+		log.Warn("frontend not built: run `make wasm`; serving the API only", "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return site, nil
+}
+
+// newMetrics returns the per-request observer feeding the metrics. Nil until
+// metrics are wired in.
+func newMetrics(cfg config) func(r *http.Request, route string, status int, d time.Duration) {
+	return nil
+}
+
+// Rate limits on the auth endpoints. Sign-in per IP is generous enough for
+// an office behind one NAT; per account it is tight, since no person types
+// a password more than a few times a minute; refreshes come once per access
+// token lifetime per tab, so a flood of them is a bug or an attack.
+func addRateLimits(d *server.Deps) error {
+	ip, err := ratelimit.NewMemory(30.0/60, 30) // 30 a minute
+	if err != nil {
+		return err
+	}
+	acct, err := ratelimit.NewMemory(5.0/60, 10) // 10 at once, then 5 a minute
+	if err != nil {
+		return err
+	}
+	refresh, err := ratelimit.NewMemory(2, 60) // 60 at once, then 2 a second
+	if err != nil {
+		return err
+	}
+	d.Limiter, d.AccountLimiter, d.RefreshLimiter = ip, acct, refresh
+	return nil
+}
+
+// loadDevSecret returns the development signing key kept in DATA_DIR,
+// creating it on first start, so tokens survive a restart without anyone
+// having to invent a secret.
+func loadDevSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "jwt-secret")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 48)
+		rand.Read(key)
+		b = []byte(base64.RawURLEncoding.EncodeToString(key))
+		// Written whole to a temporary file and then linked into place, so
+		// a second process starting at the same moment sees either no file
+		// or a complete one, and exactly one key wins.
+		tmp, err := os.CreateTemp(dir, ".jwt-secret-*")
+		if err != nil {
+			return nil, fmt.Errorf("create dev JWT secret: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		if _, err := tmp.Write(b); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("write dev JWT secret: %w", err)
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, fmt.Errorf("write dev JWT secret: %w", err)
+		}
+		switch err := os.Link(tmp.Name(), path); {
+		case errors.Is(err, fs.ErrExist):
+			return loadDevSecret(dir)
+		case err != nil:
+			return nil, fmt.Errorf("create dev JWT secret: %w", err)
+		}
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read dev JWT secret: %w", err)
+	}
+	b = []byte(strings.TrimSpace(string(b)))
+	if len(b) < minSecretLen {
+		return nil, fmt.Errorf("%s holds a key shorter than %d bytes; delete it to generate a new one", path, minSecretLen)
+	}
+	return b, nil
+}
