@@ -1,0 +1,202 @@
+// Package instrumented wraps an authdash.Store so that every operation is
+// timed and reported, with its error, to an observer (for metrics). It adds
+// no behaviour: what the wrapped store returns is returned unchanged.
+package instrumented
+
+import (
+	"context"
+	"time"
+
+	"github.com/authdash/authdash"
+)
+
+// Observer receives each operation's name (the method, e.g. "FindTasks"),
+// duration and error.
+type Observer func(op string, d time.Duration, err error)
+
+// Store is an authdash.Store that reports every call to an Observer.
+type Store struct {
+	s       authdash.Store
+	observe Observer
+}
+
+// New wraps s. Methods outside authdash.Store (Ping, Close …) are not
+// forwarded: keep the original for those.
+func New(s authdash.Store, observe Observer) *Store {
+	return &Store{s: s, observe: observe}
+}
+
+var _ authdash.Store = (*Store)(nil)
+
+// done reports an operation that started at start.
+func (s *Store) done(op string, start time.Time, err error) {
+	s.observe(op, time.Since(start), err)
+}
+
+// CreateUser implements authdash.UserStore.
+func (s *Store) CreateUser(ctx context.Context, u authdash.NewUser) (*authdash.User, error) {
+	start := time.Now()
+	r0, err := s.s.CreateUser(ctx, u)
+	s.done("CreateUser", start, err)
+	return r0, err
+}
+
+// FindUser implements authdash.UserStore.
+func (s *Store) FindUser(ctx context.Context, id authdash.UserID) (*authdash.User, error) {
+	start := time.Now()
+	r0, err := s.s.FindUser(ctx, id)
+	s.done("FindUser", start, err)
+	return r0, err
+}
+
+// FindLogin implements authdash.UserStore.
+func (s *Store) FindLogin(ctx context.Context, email string) (*authdash.User, string, error) {
+	start := time.Now()
+	r0, r1, err := s.s.FindLogin(ctx, email)
+	s.done("FindLogin", start, err)
+	return r0, r1, err
+}
+
+// PasswordHash implements authdash.UserStore.
+func (s *Store) PasswordHash(ctx context.Context, id authdash.UserID) (string, error) {
+	start := time.Now()
+	r0, err := s.s.PasswordHash(ctx, id)
+	s.done("PasswordHash", start, err)
+	return r0, err
+}
+
+// UpdateUser implements authdash.UserStore.
+func (s *Store) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.UserPatch) (*authdash.User, error) {
+	start := time.Now()
+	r0, err := s.s.UpdateUser(ctx, id, p)
+	s.done("UpdateUser", start, err)
+	return r0, err
+}
+
+// SetPassword implements authdash.UserStore.
+func (s *Store) SetPassword(ctx context.Context, id authdash.UserID, hash string, keep authdash.SessionID) error {
+	start := time.Now()
+	err := s.s.SetPassword(ctx, id, hash, keep)
+	s.done("SetPassword", start, err)
+	return err
+}
+
+// DeleteUser implements authdash.UserStore.
+func (s *Store) DeleteUser(ctx context.Context, id authdash.UserID) error {
+	start := time.Now()
+	err := s.s.DeleteUser(ctx, id)
+	s.done("DeleteUser", start, err)
+	return err
+}
+
+// CreateSession implements authdash.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, ns authdash.NewSession) (*authdash.Session, error) {
+	start := time.Now()
+	r0, err := s.s.CreateSession(ctx, ns)
+	s.done("CreateSession", start, err)
+	return r0, err
+}
+
+// RotateSession implements authdash.SessionStore.
+func (s *Store) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, error) {
+	start := time.Now()
+	r0, err := s.s.RotateSession(ctx, r)
+	s.done("RotateSession", start, err)
+	return r0, err
+}
+
+// FindSession implements authdash.SessionStore.
+func (s *Store) FindSession(ctx context.Context, user authdash.UserID, id authdash.SessionID) (*authdash.Session, error) {
+	start := time.Now()
+	r0, err := s.s.FindSession(ctx, user, id)
+	s.done("FindSession", start, err)
+	return r0, err
+}
+
+// SessionByToken implements authdash.SessionStore.
+func (s *Store) SessionByToken(ctx context.Context, tokenHash []byte) (*authdash.Session, error) {
+	start := time.Now()
+	r0, err := s.s.SessionByToken(ctx, tokenHash)
+	s.done("SessionByToken", start, err)
+	return r0, err
+}
+
+// ListSessions implements authdash.SessionStore.
+func (s *Store) ListSessions(ctx context.Context, user authdash.UserID) ([]authdash.Session, error) {
+	start := time.Now()
+	r0, err := s.s.ListSessions(ctx, user)
+	s.done("ListSessions", start, err)
+	return r0, err
+}
+
+// DeleteSession implements authdash.SessionStore.
+func (s *Store) DeleteSession(ctx context.Context, user authdash.UserID, id authdash.SessionID) error {
+	start := time.Now()
+	err := s.s.DeleteSession(ctx, user, id)
+	s.done("DeleteSession", start, err)
+	return err
+}
+
+// DeleteSessions implements authdash.SessionStore.
+func (s *Store) DeleteSessions(ctx context.Context, user authdash.UserID, keep authdash.SessionID) (int, error) {
+	start := time.Now()
+	r0, err := s.s.DeleteSessions(ctx, user, keep)
+	s.done("DeleteSessions", start, err)
+	return r0, err
+}
+
+// CreateTask implements authdash.TaskStore.
+func (s *Store) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.TaskDraft) (*authdash.Task, authdash.Event, error) {
+	start := time.Now()
+	r0, r1, err := s.s.CreateTask(ctx, owner, d)
+	s.done("CreateTask", start, err)
+	return r0, r1, err
+}
+
+// FindTask implements authdash.TaskStore.
+func (s *Store) FindTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID) (*authdash.Task, error) {
+	start := time.Now()
+	r0, err := s.s.FindTask(ctx, owner, id)
+	s.done("FindTask", start, err)
+	return r0, err
+}
+
+// FindTasks implements authdash.TaskStore.
+func (s *Store) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery) (authdash.TaskPage, error) {
+	start := time.Now()
+	r0, err := s.s.FindTasks(ctx, owner, q)
+	s.done("FindTasks", start, err)
+	return r0, err
+}
+
+// UpdateTask implements authdash.TaskStore.
+func (s *Store) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, p authdash.TaskPatch, ifVersion int64) (*authdash.Task, authdash.Event, error) {
+	start := time.Now()
+	r0, r1, err := s.s.UpdateTask(ctx, owner, id, p, ifVersion)
+	s.done("UpdateTask", start, err)
+	return r0, r1, err
+}
+
+// DeleteTask implements authdash.TaskStore.
+func (s *Store) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, ifVersion int64) (authdash.Event, error) {
+	start := time.Now()
+	r0, err := s.s.DeleteTask(ctx, owner, id, ifVersion)
+	s.done("DeleteTask", start, err)
+	return r0, err
+}
+
+// TaskStats implements authdash.TaskStore.
+func (s *Store) TaskStats(ctx context.Context, owner authdash.UserID) (authdash.TaskStats, error) {
+	start := time.Now()
+	r0, err := s.s.TaskStats(ctx, owner)
+	s.done("TaskStats", start, err)
+	return r0, err
+}
+
+// ChangesSince implements authdash.TaskStore.
+func (s *Store) ChangesSince(ctx context.Context, owner authdash.UserID, since int64, limit int) ([]authdash.Event, int64, bool, error) {
+	start := time.Now()
+	r0, r1, r2, err := s.s.ChangesSince(ctx, owner, since, limit)
+	s.done("ChangesSince", start, err)
+	return r0, r1, r2, err
+}
