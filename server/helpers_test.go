@@ -83,7 +83,16 @@ type user struct {
 	Refresh  string // refresh token of the session
 }
 
-func mustEnv(tb testing.TB, opts ...func(*server.Deps)) *env {
+// envOption adjusts the auth configuration or the server's dependencies.
+type envOption struct {
+	auth func(*auth.Config)
+	deps func(*server.Deps)
+}
+
+func withDeps(f func(*server.Deps)) envOption { return envOption{deps: f} }
+func withAuth(f func(*auth.Config)) envOption { return envOption{auth: f} }
+
+func mustEnv(tb testing.TB, opts ...envOption) *env {
 	tb.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "test.db"))
 	if err != nil {
@@ -92,14 +101,22 @@ func mustEnv(tb testing.TB, opts ...func(*server.Deps)) *env {
 	tb.Cleanup(func() { db.Close() })
 	e := &env{store: db, events: &recorder{}, logs: &syncBuffer{}, users: map[string]*user{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.auth, err = auth.New(db, e.events, auth.Config{Secret: testSecret}, log)
+	cfg := auth.Config{Secret: testSecret}
+	for _, o := range opts {
+		if o.auth != nil {
+			o.auth(&cfg)
+		}
+	}
+	e.auth, err = auth.New(db, e.events, cfg, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.tasks = &authdash.TaskService{Store: db, Events: e.events, Log: log}
 	d := server.Deps{Tasks: e.tasks, Auth: e.auth, Log: log, Ready: []server.Check{{Name: "store", Check: db.Ping}}}
 	for _, o := range opts {
-		o(&d)
+		if o.deps != nil {
+			o.deps(&d)
+		}
 	}
 	e.h = server.NewHandler(d)
 	return e

@@ -114,7 +114,9 @@ func writeGrant(w http.ResponseWriter, status int, g *auth.Grant, inBody bool, c
 	resp := grantResponse{
 		User:        g.User,
 		AccessToken: g.AccessToken,
-		ExpiresIn:   int64(time.Until(g.AccessExpiresAt).Round(time.Second) / time.Second),
+		// Rounded up: the lifetime is whole seconds, of which a moment has
+		// passed since the token was signed.
+		ExpiresIn: int64((time.Until(g.AccessExpiresAt) + time.Second - 1) / time.Second),
 	}
 	if inBody {
 		resp.RefreshToken = g.RefreshToken
