@@ -1,0 +1,427 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/realtime/wire"
+)
+
+// Handler returns the WebSocket endpoint, to be mounted on GET /api/ws.
+func (h *Hub) Handler() http.Handler { return http.HandlerFunc(h.serveWS) }
+
+// outbound is one event encoded for the sockets of its owner; all of them
+// share it, so a queued event costs a socket one pointer.
+type outbound struct {
+	kind authdash.EventKind
+	seq  int64
+	data []byte
+}
+
+// request is a verified client frame handed from the reader to the writer:
+// an authentication when grant is set, else a resume.
+type request struct {
+	grant *grant
+	since int64
+}
+
+type grant struct {
+	user    authdash.UserID
+	session authdash.SessionID
+	expires time.Time
+}
+
+// conn is one socket. Two goroutines serve it: the HTTP handler's, which
+// reads client frames, and a writer, which owns everything the socket is
+// sent and in what order. Neither outlives serveWS.
+type conn struct {
+	h  *Hub
+	ws *websocket.Conn
+
+	ctx    context.Context // ends when the socket is being closed
+	cancel context.CancelFunc
+
+	owner   authdash.UserID    // set by the writer before register, then fixed
+	session authdash.SessionID // guarded by h.mu once registered
+
+	send       chan *outbound // live events, bounded: full means too slow
+	gap        chan struct{}  // the broker may have lost events
+	req        chan request   // from the reader
+	kill       chan struct{}  // closed by stop
+	writerDone chan struct{}
+
+	stopOnce sync.Once
+	code     wire.CloseCode // why the socket closes; 0 closes without a handshake
+	cause    error          // shown to the client in the error frame
+
+	// Writer-only state.
+	authed bool
+	last   int64 // the client holds every change up to this Seq
+}
+
+func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+
+	allowed := h.originAllowed(r)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// originAllowed has judged the origin already: a refused one is
+		// accepted only to be told why with a close code, which a browser
+		// can read (it cannot read a refused handshake's status).
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has written the HTTP error
+	}
+	if !allowed {
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "realtime: origin refused", slog.String("origin", r.Header.Get("Origin")))
+		ws.Close(websocket.StatusCode(wire.CloseOriginNotAllowed), wire.CloseOriginNotAllowed.Reason())
+		return
+	}
+	ws.SetReadLimit(wire.MaxClientFrame)
+
+	h.stats.conns.Add(1)
+	defer h.stats.conns.Add(-1)
+
+	c := &conn{
+		h:          h,
+		ws:         ws,
+		send:       make(chan *outbound, h.cfg.QueueSize),
+		gap:        make(chan struct{}, 1),
+		req:        make(chan request),
+		kill:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	defer c.cancel()
+
+	go c.writeLoop()
+	c.readLoop()
+	<-c.writerDone
+	h.unregister(c)
+}
+
+// stop asks the writer to close the socket with code (the first reason
+// wins) and reports whether this call was the one that decided. It never
+// blocks, so the hub may call it while fanning out.
+func (c *conn) stop(code wire.CloseCode, cause error) bool {
+	first := false
+	c.stopOnce.Do(func() {
+		first = true
+		c.code, c.cause = code, cause
+		close(c.kill)
+		c.cancel()
+	})
+	return first
+}
+
+// Errors shown to clients in the error frame before a close.
+var (
+	errAuthFirst   = authdash.Errorf(authdash.CodeUnauthorized, "Send an auth frame first.")
+	errAuthTimeout = authdash.Errorf(authdash.CodeUnauthorized, "No auth frame in time.")
+	errOtherUser   = authdash.Errorf(authdash.CodeUnauthorized, "The token is for another user.")
+	errBinary      = authdash.Errorf(authdash.CodeInvalid, "Frames must be JSON text.")
+	errBadSince    = authdash.Errorf(authdash.CodeInvalid, "since must not be negative.")
+)
+
+// readLoop reads client frames until the socket ends or a frame ends it.
+func (c *conn) readLoop() {
+	lim := newLimiter(c.h.cfg.MaxMessagesPerMinute, time.Minute)
+	var user authdash.UserID // whom the socket authenticated as
+	for {
+		// Not c.ctx: cancelling a Read tears the connection down without a
+		// close frame, and the writer must be able to send one.
+		typ, b, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.stop(0, nil) // the peer left, or the writer closed the socket
+			return
+		}
+		if !lim.allow(time.Now()) {
+			c.stop(wire.CloseTooManyMessages, nil)
+			return
+		}
+		if typ != websocket.MessageText {
+			c.stop(wire.CloseProtocolError, errBinary)
+			return
+		}
+		f, err := wire.DecodeClient(b)
+		if err != nil {
+			c.stop(wire.CloseProtocolError, authdash.Errorf(authdash.CodeInvalid, "Bad frame: %v", err))
+			return
+		}
+		var r request
+		switch f := f.(type) {
+		case wire.Auth:
+			uid, sid, exp, err := c.h.tokens.VerifyAccess(f.Token)
+			switch {
+			case err != nil:
+				c.stop(wire.CloseAuthFailed, err)
+				return
+			case user != "" && uid != user:
+				c.stop(wire.CloseAuthFailed, errOtherUser)
+				return
+			case !exp.After(time.Now()):
+				c.stop(wire.CloseTokenExpired, nil)
+				return
+			}
+			user = uid
+			r.grant = &grant{user: uid, session: sid, expires: exp}
+		case wire.Resume:
+			switch {
+			case user == "":
+				c.stop(wire.CloseAuthFailed, errAuthFirst)
+				return
+			case f.Since < 0:
+				c.stop(wire.CloseProtocolError, errBadSince)
+				return
+			}
+			r.since = f.Since
+		}
+		select {
+		case c.req <- r:
+		case <-c.kill:
+			return
+		}
+	}
+}
+
+// writeLoop sends the socket everything it gets, in order, until stop; then
+// it closes the socket.
+func (c *conn) writeLoop() {
+	defer close(c.writerDone)
+	cfg := &c.h.cfg
+	authTimer := time.NewTimer(cfg.AuthTimeout)
+	defer authTimer.Stop()
+	expiry := time.NewTimer(math.MaxInt64)
+	defer expiry.Stop()
+	ping := time.NewTicker(cfg.PingInterval)
+	defer ping.Stop()
+
+	for c.serveOne(authTimer, expiry, ping) {
+	}
+	c.finish()
+}
+
+// serveOne handles one thing and reports whether to go on.
+func (c *conn) serveOne(authTimer, expiry *time.Timer, ping *time.Ticker) bool {
+	// A stop takes precedence over queued work.
+	select {
+	case <-c.kill:
+		return false
+	default:
+	}
+	select {
+	case <-c.kill:
+		return false
+	case <-c.h.done:
+		c.stop(wire.CloseGoingAway, nil)
+		return false
+	case <-authTimer.C:
+		if !c.authed {
+			c.stop(wire.CloseAuthFailed, errAuthTimeout)
+			return false
+		}
+	case <-expiry.C:
+		c.stop(wire.CloseTokenExpired, nil)
+		return false
+	case r := <-c.req:
+		if r.grant != nil {
+			return c.authenticate(r.grant, expiry)
+		}
+		return c.catchUp(r.since)
+	case m := <-c.send:
+		return c.deliver(m)
+	case <-c.gap:
+		return c.catchUp(c.last)
+	case <-ping.C:
+		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.PongTimeout)
+		err := c.ws.Ping(ctx)
+		cancel()
+		if err != nil {
+			c.stop(0, nil) // the peer is gone or frozen: nothing would read a close frame
+			return false
+		}
+	}
+	return true
+}
+
+// authenticate handles an auth frame: the first one registers the socket
+// and reports the head; later ones extend its life.
+func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
+	if !c.authed {
+		c.owner, c.session = g.user, g.session
+		// Register before reading the head: from here on every event is
+		// queued, so nothing committed after the read can slip past.
+		if err := c.h.register(c.ctx, c); err != nil {
+			c.stop(wire.CloseGoingAway, nil)
+			return false
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.StoreTimeout)
+		_, head, _, err := c.h.changes.ChangesSince(ctx, c.owner, math.MaxInt64, 0)
+		cancel()
+		if err != nil {
+			c.storeFailed(err)
+			return false
+		}
+		c.authed, c.last = true, head
+		expiry.Reset(time.Until(g.expires))
+		return c.writeFrame(wire.Authed{ExpiresAt: g.expires}) && c.writeFrame(wire.Ready{Seq: head})
+	}
+	c.h.mu.Lock()
+	c.session = g.session
+	c.h.mu.Unlock()
+	expiry.Reset(time.Until(g.expires))
+	return c.writeFrame(wire.Authed{ExpiresAt: g.expires})
+}
+
+// deliver sends a live event, keeping the client's view gap-free: an event
+// already covered is skipped, and one that skips a Seq (published out of
+// order, or lost on the way) makes the socket catch up from the log first.
+func (c *conn) deliver(m *outbound) bool {
+	if m.kind.Logged() {
+		if m.seq <= c.last {
+			return true
+		}
+		if m.seq > c.last+1 {
+			if !c.catchUp(c.last) {
+				return false
+			}
+			if m.seq <= c.last {
+				return true
+			}
+		}
+		c.last = m.seq
+	}
+	if !c.write(m.data) {
+		return false
+	}
+	c.h.stats.delivered.Add(1)
+	return true
+}
+
+// catchUp sends every change after since from the store, or a resync if the
+// log cannot answer.
+func (c *conn) catchUp(since int64) bool {
+	c.h.stats.catchUps.Add(1)
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.StoreTimeout)
+	evs, head, ok, err := c.h.changes.ChangesSince(ctx, c.owner, since, c.h.cfg.ResumeLimit)
+	cancel()
+	if err != nil {
+		c.storeFailed(err)
+		return false
+	}
+	if !ok {
+		c.h.stats.resyncs.Add(1)
+		c.last = head
+		return c.writeFrame(wire.Resync{Seq: head})
+	}
+	for _, ev := range evs {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			c.stop(wire.CloseInternalError, nil)
+			return false
+		}
+		if !c.write(data) {
+			return false
+		}
+		c.h.stats.delivered.Add(1)
+	}
+	c.last = head
+	return true
+}
+
+func (c *conn) storeFailed(err error) {
+	switch {
+	case authdash.ErrorCodeOf(err) == authdash.CodeNotFound:
+		c.stop(wire.CloseAccountDeleted, nil)
+	case c.ctx.Err() != nil: // closing anyway
+	default:
+		c.h.log.LogAttrs(c.ctx, slog.LevelError, "realtime: read change log",
+			slog.String("user", string(c.owner)), slog.Any("err", err))
+		c.stop(wire.CloseInternalError, nil)
+	}
+}
+
+func (c *conn) writeFrame(f wire.Frame) bool {
+	data, err := json.Marshal(f)
+	if err != nil {
+		c.stop(wire.CloseInternalError, nil)
+		return false
+	}
+	return c.write(data)
+}
+
+func (c *conn) write(data []byte) bool {
+	// Not c.ctx: a stop must not abort a frame half-written, which would
+	// leave no way to send the close code after it.
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.WriteTimeout)
+	err := c.ws.Write(ctx, websocket.MessageText, data)
+	cancel()
+	if err != nil {
+		c.stop(0, nil) // the socket is broken or stuck; coder/websocket has closed it
+		return false
+	}
+	return true
+}
+
+// finish closes the socket as stop asked: with an error frame and a close
+// handshake for our own codes, at once otherwise.
+func (c *conn) finish() {
+	if c.code == 0 {
+		c.ws.CloseNow()
+		return
+	}
+	if c.code >= 4000 {
+		msg := wire.Error{Code: authdash.ErrorCodeOf(c.code.Err()), Message: authdash.ErrorMessageOf(c.code.Err())}
+		var e *authdash.Error
+		if errors.As(c.cause, &e) {
+			msg.Code, msg.Message = e.Code, e.Message
+		}
+		if data, err := json.Marshal(msg); err == nil && !c.write(data) {
+			c.ws.CloseNow()
+			return
+		}
+	}
+	c.ws.Close(websocket.StatusCode(c.code), c.code.Reason())
+}
+
+// limiter is a token bucket: n messages per period, in bursts of up to n.
+type limiter struct {
+	tokens, max float64
+	rate        float64 // tokens per second
+	last        time.Time
+}
+
+func newLimiter(n int, per time.Duration) *limiter {
+	return &limiter{tokens: float64(n), max: float64(n), rate: float64(n) / per.Seconds()}
+}
+
+func (l *limiter) allow(now time.Time) bool {
+	if !l.last.IsZero() {
+		l.tokens = min(l.max, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	}
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
+}

@@ -1,0 +1,501 @@
+package realtime_test
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/realtime"
+	"github.com/authdash/authdash/realtime/wire"
+)
+
+func TestAuth(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) { c.AuthTimeout = 200 * time.Millisecond })
+	alice := e.user("alice")
+	tests := []struct {
+		name  string
+		frame func() []byte
+		typ   websocket.MessageType
+		want  wire.CloseCode
+	}{
+		{"ErrNoAuthFrame", nil, 0, wire.CloseAuthFailed},
+		{"ErrResumeFirst", func() []byte { return []byte(`{"type":"resume","since":0}`) }, websocket.MessageText, wire.CloseAuthFailed},
+		{"ErrBadToken", func() []byte { return []byte(`{"type":"auth","token":"forged"}`) }, websocket.MessageText, wire.CloseAuthFailed},
+		{"ErrNoToken", func() []byte { return []byte(`{"type":"auth"}`) }, websocket.MessageText, wire.CloseAuthFailed},
+		{"ErrExpiredToken", func() []byte {
+			return []byte(`{"type":"auth","token":"` + e.tokens.issue(alice, "s1", -time.Second) + `"}`)
+		}, websocket.MessageText, wire.CloseTokenExpired},
+		{"ErrNotJSON", func() []byte { return []byte(`hello`) }, websocket.MessageText, wire.CloseProtocolError},
+		{"ErrUnknownType", func() []byte { return []byte(`{"type":"subscribe"}`) }, websocket.MessageText, wire.CloseProtocolError},
+		{"ErrBinary", func() []byte { return []byte(`{"type":"auth","token":"x"}`) }, websocket.MessageBinary, wire.CloseProtocolError},
+		{"ErrOversized", func() []byte {
+			return []byte(`{"type":"auth","token":"` + strings.Repeat("x", wire.MaxClientFrame) + `"}`)
+		}, websocket.MessageText, wire.CloseMessageTooBig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.dial(nil)
+			if tt.frame != nil {
+				c.sendRaw(tt.typ, tt.frame())
+			}
+			c.expectClose(tt.want)
+		})
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		e.create(alice, "before")
+		c := e.dial(nil)
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+		authed := c.expectType(wire.TypeAuthed).(wire.Authed)
+		if time.Until(authed.ExpiresAt) < 59*time.Minute {
+			t.Errorf("expiresAt = %v, want about an hour from now", authed.ExpiresAt)
+		}
+		if ready := c.expectType(wire.TypeReady).(wire.Ready); ready.Seq != 1 {
+			t.Errorf("ready seq = %d, want 1 (the head)", ready.Seq)
+		}
+		task := e.create(alice, "after")
+		c.expectEvent(authdash.EventTaskCreated, task.ID, 2)
+	})
+
+	t.Run("ErrOtherUsersTokenOnReauth", func(t *testing.T) {
+		bob := e.user("bob")
+		c := e.login(alice, "s1")
+		c.send(wire.Auth{Token: e.tokens.issue(bob, "s2", time.Hour)})
+		c.expectClose(wire.CloseAuthFailed)
+	})
+
+	t.Run("ErrDeletedAccount", func(t *testing.T) {
+		carol := e.user("carol")
+		if err := e.db.DeleteUser(t.Context(), carol); err != nil {
+			t.Fatal(err)
+		}
+		c := e.dial(nil)
+		c.send(wire.Auth{Token: e.tokens.issue(carol, "s3", time.Hour)})
+		c.expectClose(wire.CloseAccountDeleted)
+	})
+}
+
+func TestOrigin(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.user("alice")
+	tests := []struct {
+		name   string
+		origin string
+		ok     bool
+	}{
+		{"OKNoOrigin", "", true},
+		{"OKSameOrigin", e.srv.URL, true},
+		{"OKAllowed", "https://app.example", true},
+		{"ErrOtherSite", "https://evil.example", false},
+		{"ErrAllowedHostOtherScheme", "http://app.example", false},
+		{"ErrSuffix", "https://app.example.evil.example", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.origin != "" {
+				h.Set("Origin", tt.origin)
+			}
+			c := e.dial(h)
+			if !tt.ok {
+				c.expectClose(wire.CloseOriginNotAllowed)
+				return
+			}
+			c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+			c.expectType(wire.TypeAuthed)
+		})
+	}
+}
+
+// TestOwnerIsolation: events reach every socket of their owner, the tab
+// that made the change included (marked as its own), and nobody else's.
+func TestOwnerIsolation(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice"), e.user("bob")
+	a1, a2 := e.login(alice, "a1"), e.login(alice, "a2")
+	b1 := e.login(bob, "b1")
+
+	ctx := authdash.WithOrigin(t.Context(), "tab-a1")
+	bobs, err := e.tasks.Create(ctx, bob, authdash.TaskDraft{Title: "bob's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alices, err := e.tasks.Create(ctx, alice, authdash.TaskDraft{Title: "alice's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*client{a1, a2} {
+		ev := c.expectEvent(authdash.EventTaskCreated, alices.ID, 1)
+		if ev.Origin != "tab-a1" || ev.Task == nil || ev.Task.Title != "alice's" {
+			t.Errorf("alice got %+v", ev)
+		}
+	}
+	b1.expectEvent(authdash.EventTaskCreated, bobs.ID, 1)
+
+	// A profile change reaches the owner only, too.
+	e.hub.Publish(t.Context(), authdash.Event{Kind: authdash.EventUserUpdated, Owner: bob, User: &authdash.User{ID: bob, Name: "Bob"}})
+	e.rename(alice, alices.ID, "renamed")
+	if f := b1.expectType(wire.TypeUserUpdated).(*wire.Event); f.User == nil || f.User.Name != "Bob" {
+		t.Errorf("bob got %+v", f)
+	}
+	a1.expectEvent(authdash.EventTaskUpdated, alices.ID, 2)
+}
+
+func TestTokenExpiry(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.user("alice")
+
+	t.Run("ErrExpired", func(t *testing.T) {
+		c := e.dial(nil)
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", 300*time.Millisecond)})
+		c.expectClose(wire.CloseTokenExpired)
+	})
+
+	t.Run("OKReauthExtends", func(t *testing.T) {
+		c := e.dial(nil)
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", 300*time.Millisecond)})
+		first := c.expectType(wire.TypeAuthed).(wire.Authed)
+		c.expectType(wire.TypeReady)
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+		c.expectType(wire.TypeAuthed)
+		// Past the first token's expiry the socket still delivers.
+		<-time.After(time.Until(first.ExpiresAt) + 200*time.Millisecond)
+		task := e.create(alice, "still here")
+		c.expectEvent(authdash.EventTaskCreated, task.ID, task.Version)
+	})
+}
+
+func TestSlowConsumer(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) { c.QueueSize = 4 })
+	alice := e.user("alice")
+	slow, fast := e.login(alice, "s1"), e.login(alice, "s2")
+
+	// slow reads nothing until it has been cut off; fast reads each event
+	// before the next is published, so its queue never fills.
+	big := &authdash.Task{ID: "t", Title: "big", Description: strings.Repeat("x", 8000)}
+	var seq int64
+	for e.hub.Stats().SlowConsumers == 0 {
+		seq++
+		if seq > 100000 {
+			t.Fatal("the slow socket was never cut off")
+		}
+		e.hub.Publish(t.Context(), authdash.Event{Kind: authdash.EventTaskUpdated, Owner: alice, Seq: seq, TaskID: "t", Version: seq, Task: big})
+		fast.expectEvent(authdash.EventTaskUpdated, "t", seq)
+	}
+	slow.expectClose(wire.CloseSlowConsumer)
+
+	seq++
+	e.hub.Publish(t.Context(), authdash.Event{Kind: authdash.EventTaskUpdated, Owner: alice, Seq: seq, TaskID: "t", Version: seq, Task: big})
+	fast.expectEvent(authdash.EventTaskUpdated, "t", seq)
+	if st := e.hub.Stats(); st.SlowConsumers != 1 || st.Dropped < 1 {
+		t.Errorf("stats = %+v, want one slow consumer and a drop", st)
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) {
+		c.PingInterval = 50 * time.Millisecond
+		c.PongTimeout = 100 * time.Millisecond
+	})
+	alice := e.user("alice")
+	url := "ws" + strings.TrimPrefix(e.srv.URL, "http")
+
+	t.Run("ErrFrozenPeer", func(t *testing.T) {
+		// A peer that reads but never answers pings, as a frozen one would.
+		c := dialURL(t, url, &websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool { return false }})
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+		c.expectType(wire.TypeAuthed)
+		c.expectType(wire.TypeReady)
+		_, err := c.read()
+		if err == nil || websocket.CloseStatus(err) != -1 {
+			t.Fatalf("read = %v, want the connection dropped", err)
+		}
+	})
+
+	t.Run("OKLivePeer", func(t *testing.T) {
+		c := e.login(alice, "s1")
+		// Reading is what answers pings, as a browser does by itself.
+		frames := make(chan wire.Frame, 10)
+		go func() {
+			defer close(frames)
+			for {
+				_, b, err := c.ws.Read(context.Background())
+				if err != nil {
+					return
+				}
+				if f, err := wire.DecodeServer(b); err == nil {
+					frames <- f
+				}
+			}
+		}()
+		<-time.After(500 * time.Millisecond) // several ping rounds
+		task := e.create(alice, "alive")
+		select {
+		case f := <-frames:
+			if ev, ok := f.(*wire.Event); !ok || ev.TaskID != task.ID {
+				t.Errorf("got %#v", f)
+			}
+		case <-time.After(wait):
+			t.Fatal("no event")
+		}
+		c.ws.Close(websocket.StatusNormalClosure, "")
+		for range frames {
+		}
+	})
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) { c.MaxMessagesPerMinute = 5 })
+	alice := e.user("alice")
+	c := e.login(alice, "s1") // 1
+	for range 5 {             // 2..6: the sixth is one too many
+		c.send(wire.Resume{Since: 0})
+	}
+	c.expectClose(wire.CloseTooManyMessages)
+}
+
+// TestResume: a client that was away gets exactly what it missed, deletions
+// included, compacted to each task's latest state, then live events.
+func TestResume(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.user("alice")
+	t1, t2, t3 := e.create(alice, "one"), e.create(alice, "two"), e.create(alice, "three") // seq 1..3
+
+	c := e.login(alice, "s1")
+	c.ws.Close(websocket.StatusNormalClosure, "")
+
+	e.rename(alice, t1.ID, "one v2")  // 4
+	e.delete(alice, t2.ID)            // 5
+	t4 := e.create(alice, "four")     // 6
+	e.rename(alice, t4.ID, "four v2") // 7
+	e.rename(alice, t1.ID, "one v3")  // 8
+
+	c = e.dial(nil)
+	c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+	c.send(wire.Resume{Since: 3})
+	c.expectType(wire.TypeAuthed)
+	if r := c.expectType(wire.TypeReady).(wire.Ready); r.Seq != 8 {
+		t.Fatalf("ready seq = %d, want 8", r.Seq)
+	}
+	if ev := c.expectEvent(authdash.EventTaskDeleted, t2.ID, 5); ev.Version != 2 || ev.Task != nil {
+		t.Errorf("delete = %+v, want version 2 and no task", ev)
+	}
+	if ev := c.expectEvent(authdash.EventTaskUpdated, t4.ID, 7); ev.Task.Title != "four v2" {
+		t.Errorf("t4 = %+v", ev.Task)
+	}
+	if ev := c.expectEvent(authdash.EventTaskUpdated, t1.ID, 8); ev.Task.Title != "one v3" || ev.Version != 3 {
+		t.Errorf("t1 = %+v", ev.Task)
+	}
+	t5 := e.create(alice, "five")
+	c.expectEvent(authdash.EventTaskCreated, t5.ID, 9)
+	_ = t3
+
+	t.Run("ResyncWhenTooMuchChanged", func(t *testing.T) {
+		e := newEnv(t, func(c *realtime.Config) { c.ResumeLimit = 2 })
+		alice := e.user("alice")
+		for range 3 {
+			e.create(alice, "x")
+		}
+		c := e.login(alice, "s1")
+		c.send(wire.Resume{Since: 0})
+		if r := c.expectType(wire.TypeResync).(wire.Resync); r.Seq != 3 {
+			t.Errorf("resync seq = %d, want 3", r.Seq)
+		}
+		task := e.create(alice, "y")
+		c.expectEvent(authdash.EventTaskCreated, task.ID, 4)
+	})
+
+	t.Run("ResyncWhenSinceIsAhead", func(t *testing.T) {
+		c := e.login(alice, "s1")
+		c.send(wire.Resume{Since: 1000})
+		if r := c.expectType(wire.TypeResync).(wire.Resync); r.Seq != 9 {
+			t.Errorf("resync seq = %d, want 9", r.Seq)
+		}
+	})
+}
+
+// TestResumeUnderWrites: a client that resumes while another tab keeps
+// writing ends up exactly equal to the store, with no gap and nothing
+// applied twice out of order.
+func TestResumeUnderWrites(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.user("alice")
+	for range 20 {
+		e.create(alice, "seed")
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var ids []authdash.TaskID
+		for i := 0; ctx.Err() == nil; i++ {
+			switch {
+			case i%5 == 4 && len(ids) > 0:
+				if err := e.tasks.Delete(ctx, alice, ids[0], 0); err != nil && ctx.Err() == nil {
+					t.Error(err)
+				}
+				ids = ids[1:]
+			case i%2 == 1 && len(ids) > 0:
+				title := "edit"
+				if _, err := e.tasks.Update(ctx, alice, ids[len(ids)-1], authdash.TaskPatch{Title: &title}, 0); err != nil && ctx.Err() == nil {
+					t.Error(err)
+				}
+			default:
+				task, err := e.tasks.Create(ctx, alice, authdash.TaskDraft{Title: "new"})
+				if err != nil {
+					if ctx.Err() == nil {
+						t.Error(err)
+					}
+					continue
+				}
+				ids = append(ids, task.ID)
+			}
+		}
+	})
+
+	v := newView()
+	for round := range 5 {
+		c := e.dial(nil)
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+		c.send(wire.Resume{Since: v.last})
+		c.expectType(wire.TypeAuthed)
+		c.expectType(wire.TypeReady)
+		for range 20 + round*10 {
+			if err := v.applyFrame(c.next()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.ws.Close(websocket.StatusNormalClosure, "")
+	}
+	stop()
+	wg.Wait()
+
+	// One more resume after the writes stopped brings the view to the head.
+	c := e.dial(nil)
+	c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+	c.send(wire.Resume{Since: v.last})
+	c.expectType(wire.TypeAuthed)
+	head := c.expectType(wire.TypeReady).(wire.Ready).Seq
+	for v.last < head {
+		if err := v.applyFrame(c.next()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := e.db.FindTasks(t.Context(), alice, authdash.TaskQuery{Sort: authdash.SortCreated, Order: authdash.Asc, Limit: authdash.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[authdash.TaskID]authdash.Task{}
+	for _, task := range page.Items {
+		want[task.ID] = task
+	}
+	if page.NextCursor != "" {
+		t.Skip("more tasks than one page; the comparison needs paging")
+	}
+	if !maps.EqualFunc(v.tasks, want, func(a, b authdash.Task) bool { return reflect.DeepEqual(a, b) }) {
+		t.Errorf("client view (%d tasks) differs from the store (%d tasks)", len(v.tasks), len(want))
+	}
+}
+
+// TestGap: events the broker lost reach the socket from the store, whether
+// the broker says so (HandleGap) or the socket sees a Seq jump.
+func TestGap(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.user("alice")
+	c := e.login(alice, "s1")
+
+	// Written without publishing, as if the broker had dropped it.
+	lost, _, err := e.db.CreateTask(t.Context(), alice, authdash.TaskDraft{Title: "lost", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.broker.gap()
+	c.expectEvent(authdash.EventTaskCreated, lost.ID, 1)
+
+	lost2, _, err := e.db.CreateTask(t.Context(), alice, authdash.TaskDraft{Title: "lost too", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := e.create(alice, "published") // seq 3 arrives while 2 never did
+	c.expectEvent(authdash.EventTaskCreated, lost2.ID, 2)
+	c.expectEvent(authdash.EventTaskCreated, next.ID, 3)
+	if st := e.hub.Stats(); st.Gaps != 1 || st.CatchUps != 2 {
+		t.Errorf("stats = %+v, want 1 gap and 2 catch-ups", st)
+	}
+}
+
+func TestRevocation(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice"), e.user("bob")
+	a, b, c := e.login(alice, "sa"), e.login(alice, "sb"), e.login(alice, "sc")
+	other := e.login(bob, "sa") // same session ID string, other user: untouched
+
+	e.hub.Publish(t.Context(), authdash.Event{Kind: authdash.EventSessionsRevoked, Owner: alice, SessionID: "sa"})
+	a.expectClose(wire.CloseSessionRevoked)
+
+	e.hub.Publish(t.Context(), authdash.Event{Kind: authdash.EventSessionsRevoked, Owner: alice, Keep: "sb"})
+	c.expectClose(wire.CloseSessionRevoked)
+
+	task := e.create(alice, "b survives")
+	b.expectEvent(authdash.EventTaskCreated, task.ID, 1)
+
+	e.hub.Publish(t.Context(), authdash.Event{Kind: authdash.EventUserDeleted, Owner: alice})
+	b.expectClose(wire.CloseAccountDeleted)
+
+	task = e.create(bob, "bob survives")
+	other.expectEvent(authdash.EventTaskCreated, task.ID, 1)
+}
+
+// TestShutdown: every socket is told to reconnect elsewhere, nothing is left
+// running, and the subscriptions go once the sockets have.
+func TestShutdown(t *testing.T) {
+	e := newEnv(t, nil)
+	alice, bob := e.user("alice"), e.user("bob")
+	clients := []*client{e.login(alice, "s1"), e.login(alice, "s2"), e.login(bob, "s3")}
+	if st := e.hub.Stats(); st.Connections != 3 || st.Subscriptions != 2 {
+		t.Fatalf("stats = %+v, want 3 connections, 2 subscriptions", st)
+	}
+
+	// Closing one owner's sockets unsubscribes it after the delay.
+	clients[2].ws.Close(websocket.StatusNormalClosure, "")
+	select {
+	case id := <-e.broker.unsubscribed:
+		if id != bob {
+			t.Fatalf("unsubscribed %s, want bob", id)
+		}
+	case <-time.After(wait):
+		t.Fatal("bob was never unsubscribed")
+	}
+	if st := e.hub.Stats(); st.Subscriptions != 1 {
+		t.Errorf("subscriptions = %d, want 1", st.Subscriptions)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.hub.Shutdown(ctx) }()
+	for _, c := range clients[:2] {
+		c.expectClose(wire.CloseGoingAway)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := e.hub.Stats(); st.Connections != 0 {
+		t.Errorf("connections = %d after shutdown", st.Connections)
+	}
+	resp, err := http.Get(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("after shutdown: %d, want 503", resp.StatusCode)
+	}
+}
