@@ -1,0 +1,216 @@
+package openapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const (
+	annReg = `{"email":"ann@example.com","password":"ann-password-1","name":"Ann"}`
+	bobReg = `{"email":"bob@example.com","password":"bob-password-1","name":"Bob"}`
+	annPW  = `{"email":"ann@example.com","password":"ann-password-1"}`
+)
+
+var tokenMode = map[string]string{"X-Auth-Mode": "token"}
+
+// TestAPIMatchesSpec replays every operation of the API, successes and
+// failures, against the real server and validates each request and response
+// with kin-openapi's openapi3filter. Then it checks that every operation was
+// exercised with a success and a failure, and every documented status at
+// least once somewhere.
+func TestAPIMatchesSpec(t *testing.T) {
+	a := mustAPI(t)
+	s := &scenario{api: a, spec: mustSpec(t), tokens: map[string]string{}, vars: map[string]string{}, seen: map[string]map[int]bool{}}
+	big := `{"title":"` + strings.Repeat("x", 2<<20) + `"}`
+	keep := func(name string, from func(b []byte, s *scenario) string) func(*testing.T, *scenario, *http.Response, []byte) {
+		return func(t *testing.T, s *scenario, _ *http.Response, b []byte) { s.vars[name] = from(b, s) }
+	}
+	field := func(key string) func(b []byte, s *scenario) string {
+		return func(b []byte, _ *scenario) string {
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				return ""
+			}
+			switch v := m[key].(type) {
+			case string:
+				return v
+			case float64:
+				return strconv.FormatInt(int64(v), 10)
+			}
+			return ""
+		}
+	}
+
+	s.run(t, []exchange{
+		// Sign-up, sign-in, refresh, sign-out.
+		{name: "RegisterOK", method: "POST", path: "/api/auth/register", body: annReg, header: tokenMode, wantStatus: 201, capture: grantOf("ann")},
+		{name: "RegisterBob", method: "POST", path: "/api/auth/register", body: bobReg, header: tokenMode, wantStatus: 201, capture: grantOf("bob")},
+		{name: "ErrRegisterTaken", method: "POST", path: "/api/auth/register", body: annReg, wantStatus: 409},
+		{name: "ErrRegisterInvalid", method: "POST", path: "/api/auth/register", body: `{"email":"nope","password":"short","name":""}`, wantStatus: 400, req: specRejects},
+		{name: "ErrRegisterUnknownField", method: "POST", path: "/api/auth/register", body: `{"email":"c@example.com","password":"long-enough","name":"C","admin":true}`, wantStatus: 400, req: specRejects},
+		{name: "ErrRegisterNotJSON", method: "POST", path: "/api/auth/register", body: annReg, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "ErrRegisterTooLarge", method: "POST", path: "/api/auth/register", body: big, wantStatus: 413, req: specRejects},
+		{name: "LoginTokenMode", method: "POST", path: "/api/auth/login", body: annPW, header: tokenMode, wantStatus: 200, capture: grantOf("ann")},
+		{name: "LoginCookieMode", method: "POST", path: "/api/auth/login", body: annPW, wantStatus: 200, capture: grantOf("ann-browser")},
+		{name: "ErrLoginWrongPassword", method: "POST", path: "/api/auth/login", body: `{"email":"ann@example.com","password":"wrong-password"}`, wantStatus: 401},
+		{name: "ErrLoginMissingPassword", method: "POST", path: "/api/auth/login", body: `{"email":"ann@example.com"}`, wantStatus: 400, req: specRejects},
+		{name: "RefreshTokenMode", method: "POST", path: "/api/auth/refresh", body: `{"refreshToken":"{ann.refresh}"}`, header: tokenMode, wantStatus: 200, capture: grantOf("ann")},
+		{name: "ErrRefreshReused", method: "POST", path: "/api/auth/refresh", body: `{"refreshToken":"{ann.refresh.old}"}`, header: tokenMode, wantStatus: 401},
+		{name: "ErrRefreshNoToken", method: "POST", path: "/api/auth/refresh", body: `{}`, header: tokenMode, wantStatus: 400},
+		{name: "ErrRefreshBadMode", method: "POST", path: "/api/auth/refresh", body: `{}`, header: map[string]string{"X-Auth-Mode": "json"}, wantStatus: 400, req: specRejects},
+		{name: "RefreshCookie", method: "POST", path: "/api/auth/refresh", body: `{}`, cookie: "ann-browser.cookie", wantStatus: 200, capture: grantOf("ann-browser")},
+		{name: "ErrRefreshNoCookie", method: "POST", path: "/api/auth/refresh", body: `{}`, wantStatus: 401},
+		{name: "ErrRefreshNotJSON", method: "POST", path: "/api/auth/refresh", cookie: "ann-browser.cookie", header: map[string]string{"Content-Type": "text/plain"}, body: `x`, wantStatus: 415, req: specRejects},
+		{name: "Sessions", method: "GET", path: "/api/auth/sessions", as: "ann", wantStatus: 200, capture: func(t *testing.T, s *scenario, _ *http.Response, b []byte) {
+			var l struct {
+				Items []struct {
+					ID      string `json:"id"`
+					Current bool   `json:"current"`
+				} `json:"items"`
+			}
+			mustDecode(t, b, &l)
+			for _, it := range l.Items {
+				if !it.Current {
+					s.vars["other-session"] = it.ID
+				}
+			}
+		}},
+		{name: "ErrSessionsNoToken", method: "GET", path: "/api/auth/sessions", wantStatus: 401, req: specRejects},
+		{name: "ErrSessionsBadToken", method: "GET", path: "/api/auth/sessions", header: map[string]string{"Authorization": "Bearer not.a.jwt"}, wantStatus: 401},
+		{name: "RevokeSession", method: "DELETE", path: "/api/auth/sessions/{other-session}", as: "ann", wantStatus: 204},
+		{name: "ErrRevokeUnknownSession", method: "DELETE", path: "/api/auth/sessions/no-such-session", as: "ann", wantStatus: 404},
+		{name: "LogoutTokenMode", method: "POST", path: "/api/auth/logout", body: `{"refreshToken":"{ann.refresh}"}`, header: tokenMode, wantStatus: 204},
+		{name: "LogoutCookie", method: "POST", path: "/api/auth/logout", body: `{}`, cookie: "ann-browser.cookie", wantStatus: 204},
+		{name: "ErrLogoutBadMode", method: "POST", path: "/api/auth/logout", body: `{}`, header: map[string]string{"X-Auth-Mode": "cookie"}, wantStatus: 400, req: specRejects},
+		{name: "ErrLogoutNotJSON", method: "POST", path: "/api/auth/logout", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "LoginAgain", method: "POST", path: "/api/auth/login", body: annPW, header: tokenMode, wantStatus: 200, capture: grantOf("ann")},
+
+		// Profile.
+		{name: "Profile", method: "GET", path: "/api/me", as: "ann", wantStatus: 200},
+		{name: "ErrProfileNoToken", method: "GET", path: "/api/me", wantStatus: 401, req: specRejects},
+		{name: "UpdateProfile", method: "PATCH", path: "/api/me", as: "ann", body: `{"name":"Ann B."}`, wantStatus: 200},
+		{name: "ErrUpdateProfileTaken", method: "PATCH", path: "/api/me", as: "ann", body: `{"email":"bob@example.com"}`, wantStatus: 409},
+		{name: "ErrUpdateProfileType", method: "PATCH", path: "/api/me", as: "ann", body: `{"name":5}`, wantStatus: 400, req: specRejects},
+		{name: "ErrUpdateProfileNotJSON", method: "PATCH", path: "/api/me", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "ErrUpdateProfileTooLarge", method: "PATCH", path: "/api/me", as: "ann", body: big, wantStatus: 413, req: specRejects},
+		{name: "ErrChangePasswordWrong", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"not-it-at-all","newPassword":"ann-password-2"}`, wantStatus: 401},
+		{name: "ErrChangePasswordShort", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"ann-password-1","newPassword":"short"}`, wantStatus: 400, req: specRejects},
+		{name: "ChangePassword", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"ann-password-1","newPassword":"ann-password-2"}`, wantStatus: 204},
+
+		// Tasks.
+		{name: "CreateTask", method: "POST", path: "/api/tasks", as: "ann", header: map[string]string{"X-Client-ID": "tab-1"},
+			body: `{"title":"Write the spec","description":"all of it","priority":"high","dueDate":"2030-01-02T03:04:05Z","tags":["docs","api"]}`, wantStatus: 201,
+			capture: keep("task", field("id"))},
+		{name: "CreateMinimalTask", method: "POST", path: "/api/tasks", as: "ann", body: `{"title":"Plain"}`, wantStatus: 201},
+		{name: "ErrCreateTaskNoTitle", method: "POST", path: "/api/tasks", as: "ann", body: `{"description":"x"}`, wantStatus: 400, req: specRejects},
+		{name: "ErrCreateTaskBlankTitle", method: "POST", path: "/api/tasks", as: "ann", body: `{"title":"   "}`, wantStatus: 400},
+		{name: "ErrCreateTaskBadDue", method: "POST", path: "/api/tasks", as: "ann", body: `{"title":"x","dueDate":"tomorrow"}`, wantStatus: 400, req: specRejects},
+		{name: "ErrCreateTaskBadClientID", method: "POST", path: "/api/tasks", as: "ann", header: map[string]string{"X-Client-ID": "no spaces"}, body: `{"title":"x"}`, wantStatus: 400, req: specRejects},
+		{name: "ErrCreateTaskNotJSON", method: "POST", path: "/api/tasks", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "ErrCreateTaskTooLarge", method: "POST", path: "/api/tasks", as: "ann", body: big, wantStatus: 413, req: specRejects},
+		{name: "ErrCreateTaskNoToken", method: "POST", path: "/api/tasks", body: `{"title":"x"}`, wantStatus: 401, req: specRejects},
+		{name: "ListTasks", method: "GET", path: "/api/tasks", as: "ann", wantStatus: 200},
+		{name: "ListTasksFiltered", method: "GET", as: "ann", wantStatus: 200,
+			path: "/api/tasks?q=spec&status=todo&priority=high&tag=docs&dueBefore=2031-01-01T00:00:00Z&dueAfter=2029-01-01T00:00:00Z&sort=due&order=asc&limit=1"},
+		{name: "ListTasksPaged", method: "GET", path: "/api/tasks?limit=1", as: "ann", wantStatus: 200, capture: keep("cursor", field("nextCursor"))},
+		{name: "ListTasksNextPage", method: "GET", path: "/api/tasks?limit=1&cursor={cursor}", as: "ann", wantStatus: 200},
+		{name: "ErrListTasksLimit", method: "GET", path: "/api/tasks?limit=500", as: "ann", wantStatus: 400, req: specRejects},
+		{name: "ErrListTasksSort", method: "GET", path: "/api/tasks?sort=colour", as: "ann", wantStatus: 400, req: specRejects},
+		{name: "ErrListTasksUnknownParam", method: "GET", path: "/api/tasks?stauts=done", as: "ann", wantStatus: 400, req: specSilent},
+		{name: "ErrListTasksNoToken", method: "GET", path: "/api/tasks", wantStatus: 401, req: specRejects},
+		{name: "TaskStats", method: "GET", path: "/api/tasks/stats", as: "ann", wantStatus: 200},
+		{name: "ErrTaskStatsNoToken", method: "GET", path: "/api/tasks/stats", wantStatus: 401, req: specRejects},
+		{name: "GetTask", method: "GET", path: "/api/tasks/{task}", as: "ann", wantStatus: 200},
+		{name: "GetTaskNotModified", method: "GET", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-None-Match": `"1"`}, wantStatus: 304},
+		{name: "ErrGetTaskOtherUser", method: "GET", path: "/api/tasks/{task}", as: "bob", wantStatus: 404},
+		{name: "ErrGetTaskNoToken", method: "GET", path: "/api/tasks/{task}", wantStatus: 401, req: specRejects},
+		{name: "UpdateTask", method: "PATCH", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": `"1"`}, body: `{"status":"done","dueDate":null}`, wantStatus: 200},
+		{name: "ErrUpdateTaskStale", method: "PATCH", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": `"1"`}, body: `{"title":"late"}`, wantStatus: 412},
+		{name: "ErrUpdateTaskBadIfMatch", method: "PATCH", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": "yesterday"}, body: `{"title":"x"}`, wantStatus: 400},
+		{name: "ErrUpdateTaskEmpty", method: "PATCH", path: "/api/tasks/{task}", as: "ann", body: `{}`, wantStatus: 400, req: specRejects},
+		{name: "ErrUpdateTaskStatus", method: "PATCH", path: "/api/tasks/{task}", as: "ann", body: `{"status":"someday"}`, wantStatus: 400, req: specRejects},
+		{name: "ErrUpdateTaskOtherUser", method: "PATCH", path: "/api/tasks/{task}", as: "bob", body: `{"title":"mine now"}`, wantStatus: 404},
+		{name: "ErrUpdateTaskNotJSON", method: "PATCH", path: "/api/tasks/{task}", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "ErrUpdateTaskTooLarge", method: "PATCH", path: "/api/tasks/{task}", as: "ann", body: big, wantStatus: 413, req: specRejects},
+		{name: "ErrUpdateTaskNoToken", method: "PATCH", path: "/api/tasks/{task}", body: `{"title":"x"}`, wantStatus: 401, req: specRejects},
+		{name: "ErrDeleteTaskStale", method: "DELETE", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": `"1"`}, wantStatus: 412},
+		{name: "ErrDeleteTaskBadIfMatch", method: "DELETE", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": "v2"}, wantStatus: 400},
+		{name: "ErrDeleteTaskNoToken", method: "DELETE", path: "/api/tasks/{task}", wantStatus: 401, req: specRejects},
+		{name: "DeleteTask", method: "DELETE", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": `"2"`}, wantStatus: 204},
+		{name: "ErrDeleteTaskGone", method: "DELETE", path: "/api/tasks/{task}", as: "ann", wantStatus: 404},
+
+		// Rate limit: the per-account limiter allows 6 sign-in attempts.
+		{name: "ErrLoginWrong1", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-1"}`, wantStatus: 401},
+		{name: "ErrLoginWrong2", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-2"}`, wantStatus: 401},
+		{name: "ErrLoginWrong3", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-3"}`, wantStatus: 401},
+		{name: "ErrLoginWrong4", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-4"}`, wantStatus: 401},
+		{name: "ErrLoginWrong5", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-5"}`, wantStatus: 401},
+		{name: "ErrLoginWrong6", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-6"}`, wantStatus: 401},
+		{name: "ErrLoginRateLimited", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-7"}`, wantStatus: 429},
+
+		// Ending things.
+		{name: "LogoutAll", method: "POST", path: "/api/auth/logout-all", as: "bob", wantStatus: 200},
+		{name: "ErrLogoutAllNoToken", method: "POST", path: "/api/auth/logout-all", wantStatus: 401, req: specRejects},
+		{name: "ErrDeleteAccountNoPassword", method: "DELETE", path: "/api/me", as: "ann", body: `{}`, wantStatus: 400, req: specRejects},
+		{name: "ErrDeleteAccountWrongPassword", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"ann-password-1"}`, wantStatus: 401},
+		{name: "ErrDeleteAccountNotJSON", method: "DELETE", path: "/api/me", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "ErrDeleteAccountTooLarge", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"` + strings.Repeat("p", 2<<20) + `"}`, wantStatus: 413},
+		{name: "DeleteAccount", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"ann-password-2"}`, wantStatus: 204},
+		{name: "ErrProfileDeleted", method: "GET", path: "/api/me", as: "ann", wantStatus: 404},
+
+		// Operations and documents.
+		{name: "Healthz", method: "GET", path: "/healthz", wantStatus: 200},
+		{name: "Readyz", method: "GET", path: "/readyz", wantStatus: 200, capture: func(*testing.T, *scenario, *http.Response, []byte) { a.unready.Store(true) }},
+		{name: "ErrReadyzUnready", method: "GET", path: "/readyz", wantStatus: 503, capture: func(*testing.T, *scenario, *http.Response, []byte) { a.unready.Store(false) }},
+		{name: "OpenAPI", method: "GET", path: "/api/openapi.json", wantStatus: 200},
+		{name: "RealtimeSchema", method: "GET", path: "/api/realtime.schema.json", wantStatus: 200},
+		{name: "ErrWebSocketNotUpgrade", method: "GET", path: "/api/ws", wantStatus: 426},
+	})
+	if t.Failed() {
+		return
+	}
+
+	// Coverage: every operation answered with a success and, where it can
+	// fail, an error; every documented status seen somewhere.
+	notProvoked := map[int]bool{500: true, 503: true, 101: true} // server faults; the upgrade is tested in TestSocketMatchesSchema
+	documented := map[int]bool{}
+	seenAny := map[int]bool{}
+	for path, item := range s.spec.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			var hasErr bool
+			for code := range op.Responses.Map() {
+				n, err := strconv.Atoi(code)
+				if err != nil {
+					t.Errorf("%s %s: response %q is not a status code", method, path, code)
+					continue
+				}
+				documented[n] = true
+				hasErr = hasErr || (n >= 400 && !notProvoked[n])
+			}
+			seen := s.seen[op.OperationID]
+			var ok, failed bool
+			for st := range seen {
+				seenAny[st] = true
+				ok = ok || st < 400
+				failed = failed || st >= 400
+			}
+			if op.OperationID == "realtime" {
+				continue
+			}
+			if !ok {
+				t.Errorf("%s %s (%s): no success exercised", method, path, op.OperationID)
+			}
+			if hasErr && !failed {
+				t.Errorf("%s %s (%s): no error exercised", method, path, op.OperationID)
+			}
+		}
+	}
+	for st := range documented {
+		if !seenAny[st] && !notProvoked[st] {
+			t.Errorf("status %d is documented but never exercised", st)
+		}
+	}
+}
