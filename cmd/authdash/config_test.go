@@ -1,0 +1,108 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// strongSecret is what `openssl rand -base64 48` gives.
+func strongSecret(tb testing.TB) string {
+	b := make([]byte, 48)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func TestLoadConfig(t *testing.T) {
+	secret := strongSecret(t)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string // substrings, each naming the variable
+		check   func(t *testing.T, c config)
+	}{
+		{name: "DevDefaults", env: nil, check: func(t *testing.T, c config) {
+			if c.Addr != ":8080" || c.DataDir != "./data" || c.Env != "dev" || c.AccessTTL != 15*time.Minute ||
+				c.RefreshTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || !c.RateLimit ||
+				c.JWTSecret != nil || c.ShutdownTimeout != 20*time.Second || len(c.AllowedOrigins) != 0 {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "ProductionDefaults", env: map[string]string{"ENV": "production", "JWT_SECRET": secret}, check: func(t *testing.T, c config) {
+			if c.LogFormat != "json" || string(c.JWTSecret) != secret || !c.production() {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "Everything", env: map[string]string{
+			"ADDR": "127.0.0.1:9000", "DATA_DIR": "/var/lib/authdash", "ACCESS_TOKEN_TTL": "5m", "REFRESH_TOKEN_TTL": "24h",
+			"ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
+			"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json", "SHUTDOWN_TIMEOUT": "45s", "RATE_LIMIT": "off",
+		}, check: func(t *testing.T, c config) {
+			if c.Addr != "127.0.0.1:9000" || c.AccessTTL != 5*time.Minute || c.RefreshTTL != 24*time.Hour ||
+				strings.Join(c.AllowedOrigins, " ") != "https://app.example.com http://localhost:3000" ||
+				len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != netip.MustParsePrefix("192.168.1.1/32") ||
+				c.LogLevel != slog.LevelDebug || c.ShutdownTimeout != 45*time.Second || c.RateLimit {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "ErrProductionWithoutSecret", env: map[string]string{"ENV": "production"}, wantErr: []string{"JWT_SECRET: is required"}},
+		{name: "ErrShortSecret", env: map[string]string{"ENV": "production", "JWT_SECRET": "tooShort-9f8e7d"}, wantErr: []string{"JWT_SECRET: is 15 bytes"}},
+		{name: "ErrWellKnownWord", env: map[string]string{"ENV": "production", "JWT_SECRET": "changeme-Xq81!zLp0-Wv72#kRt5-Jn3@"}, wantErr: []string{"JWT_SECRET", "changeme"}},
+		{name: "ErrRepeated", env: map[string]string{"ENV": "production", "JWT_SECRET": strings.Repeat("a", 40)}, wantErr: []string{"JWT_SECRET", "distinct"}},
+		{name: "ErrPattern", env: map[string]string{"ENV": "production", "JWT_SECRET": strings.Repeat("q7Zx!mK2p9", 4)}, wantErr: []string{"JWT_SECRET", "repeated pattern"}},
+		{name: "ErrSequential", env: map[string]string{"ENV": "production", "JWT_SECRET": "9876zyxwvutsrqponmlkjihgfedcba5432"}, wantErr: []string{"JWT_SECRET", "sequential"}},
+		{name: "ErrWeakSecretInDevToo", env: map[string]string{"JWT_SECRET": "short"}, wantErr: []string{"JWT_SECRET"}},
+		{name: "ErrEnv", env: map[string]string{"ENV": "staging"}, wantErr: []string{"ENV: \"staging\""}},
+		{name: "ErrAccessTTLTooLong", env: map[string]string{"ACCESS_TOKEN_TTL": "1h"}, wantErr: []string{"ACCESS_TOKEN_TTL"}},
+		{name: "ErrAccessTTLNotADuration", env: map[string]string{"ACCESS_TOKEN_TTL": "15"}, wantErr: []string{"ACCESS_TOKEN_TTL: \"15\" is not a duration"}},
+		{name: "ErrRefreshTTL", env: map[string]string{"REFRESH_TOKEN_TTL": "1m"}, wantErr: []string{"REFRESH_TOKEN_TTL"}},
+		{name: "ErrWildcardOrigin", env: map[string]string{"ALLOWED_ORIGINS": "*"}, wantErr: []string{"ALLOWED_ORIGINS: \"*\""}},
+		{name: "ErrOriginWithPath", env: map[string]string{"ALLOWED_ORIGINS": "https://app.example.com/"}, wantErr: []string{"ALLOWED_ORIGINS"}},
+		{name: "ErrTrustedProxy", env: map[string]string{"TRUSTED_PROXIES": "the-load-balancer"}, wantErr: []string{"TRUSTED_PROXIES"}},
+		{name: "ErrLogLevel", env: map[string]string{"LOG_LEVEL": "verbose"}, wantErr: []string{"LOG_LEVEL"}},
+		{name: "ErrLogFormat", env: map[string]string{"LOG_FORMAT": "xml"}, wantErr: []string{"LOG_FORMAT"}},
+		{name: "ErrShutdownTimeout", env: map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, wantErr: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "ErrRateLimit", env: map[string]string{"RATE_LIMIT": "maybe"}, wantErr: []string{"RATE_LIMIT"}},
+		{name: "ErrSeveralAtOnce", env: map[string]string{"ENV": "production", "LOG_LEVEL": "loud", "ADDR": ":1"},
+			wantErr: []string{"JWT_SECRET", "LOG_LEVEL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.check(t, c)
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error; config %+v", c)
+			}
+			for _, want := range tt.wantErr {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckSecretAcceptsRandomKeys guards against false alarms: keys from a
+// random source, in the encodings people use, always pass.
+func TestCheckSecretAcceptsRandomKeys(t *testing.T) {
+	for range 200 {
+		b := make([]byte, 32)
+		rand.Read(b)
+		for _, s := range []string{hex.EncodeToString(b), base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b)} {
+			if err := checkSecret(s); err != nil {
+				t.Fatalf("random key %q refused: %v", s, err)
+			}
+		}
+	}
+}
