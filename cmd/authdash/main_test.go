@@ -72,7 +72,9 @@ func startRun(tb testing.TB, env map[string]string) *instance {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{log: newLogSink(), cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- run(ctx, []string{"authdash"}, func(k string) string { return full[k] }, in.log, io.Discard) }()
+	go func() {
+		in.done <- run(ctx, []string{"authdash"}, func(k string) string { return full[k] }, in.log, io.Discard)
+	}()
 	select {
 	case addr := <-in.log.addr:
 		in.base = "http://" + addr
