@@ -21,9 +21,13 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app"
 	"github.com/authdash/authdash/app/frontend"
+	"github.com/authdash/authdash/realtime"
+	redisbroker "github.com/authdash/authdash/realtime/redis"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/server/auth"
 	"github.com/authdash/authdash/server/ratelimit"
@@ -76,10 +80,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 
-	broker, err := newBroker(ctx, cfg, log)
+	broker, closeBroker, err := newBroker(cfg, log)
 	if err != nil {
 		return err
 	}
+	defer closeBroker()
+	// The auth service publishes session revocations and account deletions
+	// straight to the broker: the hub verifies tokens with it, so it cannot
+	// also be its publisher.
 	authSvc, err := auth.New(store, broker, auth.Config{
 		Secret:     cfg.JWTSecret,
 		AccessTTL:  cfg.AccessTTL,
@@ -88,7 +96,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	tasks := &authdash.TaskService{Store: store, Events: broker, Log: log}
+	hub, err := realtime.NewHub(realtime.Config{
+		Broker:         broker,
+		Tokens:         authSvc,
+		Changes:        store,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Log:            log,
+	})
+	if err != nil {
+		return err
+	}
+	// Task events go through the hub, which counts them on the way.
+	tasks := &authdash.TaskService{Store: store, Events: hub, Log: log}
 
 	frontend, err := newFrontend(cfg, log)
 	if err != nil {
@@ -103,6 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies: cfg.TrustedProxies,
 		Ready:          []server.Check{{Name: "store", Check: store.Ping}},
 		Frontend:       frontend,
+		Realtime:       hub.Handler(),
 		Observe:        newMetrics(cfg),
 	}
 	if cfg.RateLimit {
@@ -133,6 +153,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// Tests bind ADDR=127.0.0.1:0 and read the real address from this line.
 	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.Env, "version", version)
 
+	// The hub outlives ctx: it must keep delivering while the server drains.
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(hubCtx) }()
+
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -146,6 +172,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Sockets first: srv.Shutdown does not track hijacked connections. They
+	// are told to reconnect, to another instance.
+	if err := hub.Shutdown(sctx); err != nil {
+		log.Warn("realtime shutdown", "err", err)
+	}
+	defer func() {
+		stopHub()
+		<-hubDone
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		return fmt.Errorf("shutdown: %w", err)
@@ -187,14 +222,20 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error)
 	return db, nil
 }
 
-// newBroker returns where committed changes are published for realtime
-// fan-out. Nil until the realtime hub is wired in; REDIS_URL will select the
-// Redis broker (README "Scaling out").
-func newBroker(ctx context.Context, cfg config, log *slog.Logger) (authdash.Publisher, error) {
-	if cfg.RedisURL != "" {
-		return nil, errors.New("REDIS_URL: this build has no Redis broker yet")
+// newBroker returns the realtime fan-out between instances: Redis pub/sub
+// with REDIS_URL, else in-process (one instance). The returned func releases
+// it after the hub has stopped.
+func newBroker(cfg config, log *slog.Logger) (realtime.Broker, func(), error) {
+	if cfg.RedisURL == "" {
+		return realtime.NewLocalBroker(), func() {}, nil
 	}
-	return nil, nil
+	opt, err := goredis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := goredis.NewClient(opt)
+	log.Info("realtime broker", "kind", "redis", "addr", opt.Addr)
+	return redisbroker.New(rdb, redisbroker.Options{Log: log}), func() { rdb.Close() }, nil
 }
 
 // newFrontend returns the handler serving the dashboard: the go-app shell
