@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -156,5 +157,69 @@ func TestPurgeTombstones(t *testing.T) {
 		if ok != c.ok {
 			t.Errorf("ChangesSince(%d) ok = %v after purging seq 4, want %v", c.since, ok, c.ok)
 		}
+	}
+}
+
+// TestGroupCommitIsolatesWrites runs many writes at once so they share
+// transactions, some failing and some cancelled: each must succeed or fail
+// on its own.
+func TestGroupCommitIsolatesWrites(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mustOpen(t)
+	const n = 60
+	type result struct {
+		i   int
+		err error
+	}
+	results := make(chan result, n)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for i := range n {
+		go func() {
+			c := ctx
+			if i%10 == 9 {
+				c = cancelled
+			}
+			// Pairs share an email: one of each pair must conflict.
+			_, err := db.CreateUser(c, authdash.NewUser{Email: fmt.Sprintf("u%d@example.com", i/2), Name: "U", PasswordHash: "h"})
+			results <- result{i, err}
+		}()
+	}
+	created := map[int]int{}
+	for range n {
+		r := <-results
+		switch {
+		case r.i%10 == 9:
+			if r.err == nil {
+				t.Errorf("write %d with a cancelled context succeeded", r.i)
+			}
+		case r.err == nil:
+			created[r.i/2]++
+		case authdash.ErrorCodeOf(r.err) != authdash.CodeConflict:
+			t.Errorf("write %d: %v", r.i, r.err)
+		}
+	}
+	for pair := range n / 2 {
+		if created[pair] > 1 {
+			t.Errorf("email u%d created %d times", pair, created[pair])
+		}
+		_, _, err := db.FindLogin(ctx, fmt.Sprintf("u%d@example.com", pair))
+		if (created[pair] == 1) != (err == nil) {
+			t.Errorf("u%d: created %d times, FindLogin err %v", pair, created[pair], err)
+		}
+	}
+}
+
+func TestCloseFailsLaterWrites(t *testing.T) {
+	db, _ := mustOpen(t)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	_, err := db.CreateUser(context.Background(), authdash.NewUser{Email: "a@example.com", Name: "A", PasswordHash: "h"})
+	if err == nil {
+		t.Fatal("write after Close succeeded")
 	}
 }

@@ -101,6 +101,13 @@ func tagKeys(tags []string) []string {
 	return keys
 }
 
+const (
+	insertTask = `INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
+		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
+	insertTag = `INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`
+)
+
 // nextSeq stamps the owner's next change number; an unknown owner has no
 // row to stamp and so cannot own tasks.
 func nextSeq(tx *wtx, owner authdash.UserID) (int64, error) {
@@ -114,7 +121,7 @@ func nextSeq(tx *wtx, owner authdash.UserID) (int64, error) {
 
 func insertTags(tx *wtx, owner authdash.UserID, id authdash.TaskID, tags []string) error {
 	for _, k := range tagKeys(tags) {
-		if _, err := tx.exec(`INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`, id, owner, k); err != nil {
+		if _, err := tx.exec(insertTag, id, owner, k); err != nil {
 			return err
 		}
 	}
@@ -152,9 +159,7 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 		if seq, err = nextSeq(tx, owner); err != nil {
 			return err
 		}
-		_, err = tx.exec(`INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
-			due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+		_, err = tx.exec(insertTask,
 			t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
 			r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, at.UnixMilli(), at.UnixMilli(), seq)
 		if err != nil {

@@ -1,0 +1,295 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authdash/authdash"
+)
+
+// The benchmark fixture: one owner's 10,000 tasks among 100,000, built once
+// per test binary in a temp file.
+const (
+	benchOwnerTasks = 10_000
+	benchOthers     = 90
+	benchOtherTasks = 1_000
+	// rareWord is in a handful of the owner's tasks, commonWord in about a
+	// third of them.
+	rareWord   = "zeppelin"
+	commonWord = "report"
+)
+
+var (
+	fixtureOnce sync.Once
+	fixtureDir  string
+	fixture     *benchFixture
+	fixtureErr  error
+)
+
+type benchFixture struct {
+	db     *DB
+	owner  authdash.UserID // the 10,000-task owner
+	writer authdash.UserID // a user for write benchmarks, so reads stay put
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixture != nil {
+		fixture.db.Close()
+	}
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+func mustFixture(b *testing.B) *benchFixture {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("builds a 100,000-task database")
+	}
+	fixtureOnce.Do(func() {
+		fixtureDir, fixtureErr = os.MkdirTemp("", "authdash-bench-")
+		if fixtureErr != nil {
+			return
+		}
+		fixture, fixtureErr = buildFixture(filepath.Join(fixtureDir, "bench.db"))
+	})
+	if fixtureErr != nil {
+		b.Fatal(fixtureErr)
+	}
+	b.ResetTimer()
+	return fixture
+}
+
+var words = strings.Fields(`alpha budget call check client deploy design draft email fix follow
+	meeting migrate notes plan prepare review schedule send ship sync team test update write
+	invoice server backup audit onboarding release sprint roadmap`)
+
+func buildFixture(path string) (*benchFixture, error) {
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	f := &benchFixture{db: db}
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Now()
+	for _, q := range []string{insertUser, insertTask, insertTag} {
+		if _, err := db.stmt(ctx, db.w, q); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	// One transaction and three prepared statements: seeding through the
+	// store's API would take minutes.
+	err = db.write(ctx, func(tx *wtx) error {
+		users := make([]authdash.UserID, 0, benchOthers+2)
+		for i := range benchOthers + 2 {
+			id := authdash.UserID(newID())
+			if _, err := tx.exec(insertUser, id, fmt.Sprintf("user%d@example.com", i), "User"); err != nil {
+				return err
+			}
+			users = append(users, id)
+		}
+		f.owner, f.writer = users[0], users[1]
+		seqs := map[authdash.UserID]int64{}
+		task := func(owner authdash.UserID, n int, rare bool) error {
+			title := make([]string, 0, 4)
+			for range 2 + rng.IntN(3) {
+				title = append(title, words[rng.IntN(len(words))])
+			}
+			desc := make([]string, 0, 20)
+			for range 10 + rng.IntN(10) {
+				desc = append(desc, words[rng.IntN(len(words))])
+			}
+			if rng.IntN(3) == 0 {
+				desc = append(desc, commonWord)
+			}
+			if rare {
+				desc = append(desc, rareWord)
+			}
+			var tags []string
+			for range rng.IntN(3) {
+				tags = append(tags, words[rng.IntN(len(words))])
+			}
+			created := start.Add(-time.Duration(n) * time.Minute)
+			t := &authdash.Task{
+				ID: authdash.TaskID(newID()), Title: strings.Join(title, " "), Description: strings.Join(desc, " "),
+				Status: authdash.TaskStatuses[rng.IntN(3)], Priority: authdash.TaskPriorities[rng.IntN(3)],
+				Tags: authdash.NormalizeTags(tags), CreatedAt: authdash.Millis(created), UpdatedAt: authdash.Millis(created), Version: 1,
+			}
+			if rng.IntN(2) == 0 {
+				d := authdash.Millis(created.Add(time.Duration(rng.IntN(60*24)) * time.Hour))
+				t.DueDate = &d
+			}
+			r, err := rowOf(t)
+			if err != nil {
+				return err
+			}
+			seqs[owner]++
+			if _, err := tx.exec(insertTask,
+				t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank, r.dueMs, r.dueSort,
+				r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), seqs[owner]); err != nil {
+				return err
+			}
+			return insertTags(tx, owner, t.ID, t.Tags)
+		}
+		// Interleave owners as real traffic would, so the owner's rows are
+		// spread across the file rather than packed together.
+		for i := range benchOwnerTasks {
+			if err := task(f.owner, i, i%2000 == 1234); err != nil {
+				return err
+			}
+			for j := range benchOthers * benchOtherTasks / benchOwnerTasks {
+				if err := task(users[2+(i*9+j)%benchOthers], i, false); err != nil {
+					return err
+				}
+			}
+		}
+		for owner, seq := range seqs {
+			if _, err := tx.exec(`UPDATE users SET seq = ? WHERE id = ?`, seq, owner); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// benchWriters × GOMAXPROCS goroutines write concurrently.
+const benchWriters = 16
+
+const insertUser = `INSERT INTO users (id, email, name, password_hash, created_ms, updated_ms, version)
+	VALUES (?, ?, ?, 'h', 0, 0, 1)`
+
+func BenchmarkFindTasks(b *testing.B) {
+	f := mustFixture(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		q    authdash.TaskQuery
+	}{
+		{"Plain", authdash.TaskQuery{}},
+		{"SearchRare", authdash.TaskQuery{Search: rareWord}},
+		{"SearchCommon", authdash.TaskQuery{Search: commonWord}},
+		{"Tag", authdash.TaskQuery{Tag: "budget"}},
+		{"StatusDueSort", authdash.TaskQuery{Status: authdash.StatusTodo, Sort: authdash.SortDue, Order: authdash.Asc}},
+	} {
+		q := bc.q
+		q.Normalize()
+		page, err := f.db.FindTasks(ctx, f.owner, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportMetric(float64(len(page.Items)), "items")
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := f.db.FindTasks(ctx, f.owner, q); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkFindTask(b *testing.B) {
+	f := mustFixture(b)
+	ctx := context.Background()
+	page, err := f.db.FindTasks(ctx, f.owner, authdash.TaskQuery{Limit: 100})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := f.db.FindTask(ctx, f.owner, page.Items[i%len(page.Items)].ID); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkCreateTask(b *testing.B) {
+	f := mustFixture(b)
+	ctx := context.Background()
+	d := authdash.TaskDraft{Title: "Benchmark task", Description: "created by a benchmark", Tags: []string{"bench", "load"}}
+	d.Normalize()
+	b.ReportAllocs()
+	// As many concurrent writers as an HTTP server under load has requests
+	// in flight, so group commit shows.
+	b.SetParallelism(benchWriters)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := f.db.CreateTask(ctx, f.writer, d); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkUpdateTask(b *testing.B) {
+	f := mustFixture(b)
+	ctx := context.Background()
+	d := authdash.TaskDraft{Title: "to update"}
+	d.Normalize()
+	task, _, err := f.db.CreateTask(ctx, f.writer, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	status := []authdash.TaskStatus{authdash.StatusInProgress, authdash.StatusDone}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, _, err := f.db.UpdateTask(ctx, f.writer, task.ID, authdash.TaskPatch{Status: &status[i%2]}, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRotateSession(b *testing.B) {
+	f := mustFixture(b)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	// One session per goroutine, each rotating its own chain of tokens.
+	var n sync.Mutex
+	chain := 0
+	b.ReportAllocs()
+	b.SetParallelism(benchWriters)
+	b.RunParallel(func(pb *testing.PB) {
+		n.Lock()
+		chain++
+		prefix := fmt.Sprintf("%d-%d-", b.N, chain)
+		n.Unlock()
+		tok := func(i int) []byte { return []byte(prefix + fmt.Sprint(i)) }
+		if _, err := f.db.CreateSession(ctx, authdash.NewSession{UserID: f.writer, Device: "bench", TokenHash: tok(0), ExpiresAt: exp}); err != nil {
+			b.Error(err)
+			return
+		}
+		for i := 0; pb.Next(); i++ {
+			if _, err := f.db.RotateSession(ctx, authdash.Rotation{Presented: tok(i), Next: tok(i + 1), ExpiresAt: exp, Grace: time.Minute}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
