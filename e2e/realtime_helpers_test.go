@@ -1,0 +1,355 @@
+package e2e
+
+// Helpers of the realtime tests; every name starts with rt so they cannot
+// collide with the browser tests' helpers in this package.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/realtime/wire"
+)
+
+// rtBuild compiles cmd/authdash once per test into a temporary directory.
+func rtBuild(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "authdash")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/authdash")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/authdash: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// rtInstance is one server process.
+type rtInstance struct {
+	t    testing.TB
+	name string
+	cmd  *exec.Cmd
+	url  string // http://127.0.0.1:port
+	logs *os.File
+	done chan struct{}
+}
+
+// rtStart runs the server binary on a free port with the given data
+// directory and Redis, and waits until it listens.
+func rtStart(t testing.TB, bin, name, dataDir, redisURL string) *rtInstance {
+	t.Helper()
+	logs, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(),
+		"ADDR=127.0.0.1:0", "DATA_DIR="+dataDir, "REDIS_URL="+redisURL,
+		"LOG_FORMAT=json", "LOG_LEVEL=info", "RATE_LIMIT=off", "ENV=dev", "SHUTDOWN_TIMEOUT=2s")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in := &rtInstance{t: t, name: name, cmd: cmd, logs: logs, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(in.done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			logs.Write(append(line, '\n'))
+			var rec struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
+				select {
+				case addr <- rec.Addr:
+				default:
+				}
+			}
+		}
+		cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		in.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logs.Name())
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("%s log tail:\n%s", name, b)
+		}
+		logs.Close()
+	})
+	select {
+	case a := <-addr:
+		in.url = "http://" + a
+	case <-in.done:
+		t.Fatalf("%s exited before listening", name)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not start listening", name)
+	}
+	return in
+}
+
+// kill ends the process abruptly, as a crash would.
+func (in *rtInstance) kill() {
+	if in.cmd.Process != nil {
+		in.cmd.Process.Kill()
+	}
+	<-in.done
+}
+
+// rtUser is an account with an access token good on every instance.
+type rtUser struct {
+	id    authdash.UserID
+	token string
+}
+
+func rtRegister(t testing.TB, base, email string) rtUser {
+	t.Helper()
+	var g struct {
+		User        authdash.User `json:"user"`
+		AccessToken string        `json:"accessToken"`
+	}
+	body := fmt.Sprintf(`{"email":%q,"password":"correct horse battery","name":"Tester"}`, email)
+	if err := rtCall(context.Background(), base, "", http.MethodPost, "/api/auth/register", body, &g); err != nil {
+		t.Fatalf("register %s: %v", email, err)
+	}
+	return rtUser{id: g.User.ID, token: g.AccessToken}
+}
+
+// rtCall makes one API request and decodes a 2xx JSON answer into out.
+func rtCall(ctx context.Context, base, token, method, path, body string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// rtListAll returns every task of the user, following cursors.
+func rtListAll(ctx context.Context, base, token string) (map[authdash.TaskID]authdash.Task, error) {
+	all := map[authdash.TaskID]authdash.Task{}
+	cursor := ""
+	for {
+		q := url.Values{"limit": {"100"}, "sort": {"created"}, "order": {"asc"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page authdash.TaskPage
+		if err := rtCall(ctx, base, token, http.MethodGet, "/api/tasks?"+q.Encode(), "", &page); err != nil {
+			return nil, err
+		}
+		for _, task := range page.Items {
+			all[task.ID] = task
+		}
+		if page.NextCursor == "" {
+			return all, nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// rtClient is a live-update client as a browser tab runs one: it keeps a
+// copy of its user's tasks, resumes after every disconnect, and moves to
+// another instance when its own is gone.
+type rtClient struct {
+	user  rtUser
+	bases []string // instances, preferred first
+
+	mu       sync.Mutex
+	tasks    map[authdash.TaskID]authdash.Task
+	deleted  map[authdash.TaskID]int64
+	last     int64
+	received []wire.Event
+	dials    int
+	err      error // a terminal problem
+
+	changed chan struct{} // signalled after every change of the view
+}
+
+func rtNewClient(u rtUser, bases ...string) *rtClient {
+	return &rtClient{user: u, bases: bases, tasks: map[authdash.TaskID]authdash.Task{},
+		deleted: map[authdash.TaskID]int64{}, changed: make(chan struct{}, 1)}
+}
+
+func (c *rtClient) notify() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// run keeps the client connected until ctx ends.
+func (c *rtClient) run(ctx context.Context) {
+	for i := 0; ctx.Err() == nil; i++ {
+		base := c.bases[i%len(c.bases)]
+		err := c.session(ctx, base)
+		if ctx.Err() != nil {
+			return
+		}
+		code := wire.CloseCode(websocket.CloseStatus(err))
+		if _, reconnect := code.Meaning(); !reconnect && code != -1 {
+			c.mu.Lock()
+			c.err = fmt.Errorf("closed with %d: %w", code, err)
+			c.mu.Unlock()
+			c.notify()
+			return
+		}
+		if dialFailed := errors.Is(err, errRTDial); !dialFailed {
+			i-- // the instance answered: stay with it
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+var errRTDial = errors.New("dial failed")
+
+// session is one connection: auth, resume from what the client holds, then
+// apply frames until the socket ends.
+func (c *rtClient) session(ctx context.Context, base string) error {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ws, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/api/ws", nil)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errRTDial, err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(1 << 20)
+	c.mu.Lock()
+	c.dials++
+	since := c.last
+	c.mu.Unlock()
+	for _, f := range []wire.Frame{wire.Auth{Token: c.user.token}, wire.Resume{Since: since}} {
+		b, _ := json.Marshal(f)
+		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+			return err
+		}
+	}
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			return err
+		}
+		f, err := wire.DecodeServer(b)
+		if err != nil {
+			continue // a frame type this client does not know
+		}
+		switch f := f.(type) {
+		case *wire.Event:
+			c.apply(f)
+		case wire.Resync:
+			tasks, err := rtListAll(ctx, base, c.user.token)
+			if err != nil {
+				return err
+			}
+			c.mu.Lock()
+			c.tasks, c.last = tasks, f.Seq
+			c.mu.Unlock()
+			c.notify()
+		}
+	}
+}
+
+// apply takes an event into the view: newer versions win, deletions stick.
+func (c *rtClient) apply(ev *wire.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.notify()
+	c.received = append(c.received, *ev)
+	if !authdash.EventKind(ev.Kind).Logged() {
+		return
+	}
+	c.last = max(c.last, ev.Seq)
+	if ev.Version <= c.deleted[ev.TaskID] {
+		return
+	}
+	if ev.Kind == authdash.EventTaskDeleted {
+		delete(c.tasks, ev.TaskID)
+		c.deleted[ev.TaskID] = ev.Version
+		return
+	}
+	if cur, ok := c.tasks[ev.TaskID]; !ok || cur.Version < ev.Version {
+		c.tasks[ev.TaskID] = *ev.Task
+	}
+}
+
+// diff describes how the client's view differs from want, or "".
+func (c *rtClient) diff(want map[authdash.TaskID]authdash.Task) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err.Error()
+	}
+	var d []string
+	for id, w := range want {
+		got, ok := c.tasks[id]
+		switch {
+		case !ok:
+			d = append(d, fmt.Sprintf("missing %s v%d", id, w.Version))
+		case got.Version != w.Version || got.Title != w.Title:
+			d = append(d, fmt.Sprintf("%s is v%d %q, want v%d %q", id, got.Version, got.Title, w.Version, w.Title))
+		}
+	}
+	for id, got := range c.tasks {
+		if _, ok := want[id]; !ok {
+			d = append(d, fmt.Sprintf("extra %s v%d", id, got.Version))
+		}
+	}
+	if len(d) > 5 {
+		d = append(d[:5], fmt.Sprintf("and %d more", len(d)-5))
+	}
+	return strings.Join(d, "; ")
+}
