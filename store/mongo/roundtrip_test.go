@@ -1,0 +1,196 @@
+package mongo_test
+
+import (
+	"context"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/realtime/brokertest"
+	mongostore "github.com/authdash/authdash/store/mongo"
+	"github.com/authdash/authdash/store/profilecache"
+)
+
+// recorder lists the commands a client sends: one command is one round
+// trip to the server. Handshakes and heartbeats are not commands here.
+type recorder struct {
+	mu   sync.Mutex
+	cmds []string
+}
+
+func (r *recorder) monitor() *event.CommandMonitor {
+	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		r.mu.Lock()
+		r.cmds = append(r.cmds, e.CommandName)
+		r.mu.Unlock()
+	}}
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.cmds
+	r.cmds = nil
+	return c
+}
+
+// TestRoundTrips asserts how many commands each API-level operation sends
+// to MongoDB; docs/BENCHMARKS.md reports the same table.
+func TestRoundTrips(t *testing.T) {
+	for _, s := range servers() {
+		t.Run(s.name, func(t *testing.T) { testRoundTrips(t, s.uri) })
+	}
+}
+
+func testRoundTrips(t *testing.T, uri string) {
+	ctx := context.Background()
+	rec := &recorder{}
+	db := openDB(t, uri, mongostore.Options{Monitor: rec.monitor()})
+	srv := brokertest.StartRedis(t)
+	ro, err := redis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := profilecache.New(db, ro, profilecache.Options{Prefix: "rt:"})
+	t.Cleanup(func() { cached.Close() })
+
+	u, err := db.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []*authdash.Task
+	for i := range 105 { // more than a full page of 100, so its single batch is tested
+		d := authdash.TaskDraft{Title: "task " + string(rune('a'+i%26)), Tags: []string{"work"}}
+		d.Normalize()
+		task, _, err := db.CreateTask(ctx, u.ID, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, task)
+	}
+	if _, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("r0"), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	page1, err := db.FindTasks(ctx, u.ID, query(authdash.TaskQuery{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+
+	title := "renamed"
+	tests := []struct {
+		name string
+		want []string
+		op   func() error
+	}{
+		{"list page (first)", []string{"find"}, func() error {
+			_, err := db.FindTasks(ctx, u.ID, query(authdash.TaskQuery{}))
+			return err
+		}},
+		{"list page (next, filtered, searched)", []string{"find"}, func() error {
+			_, err := db.FindTasks(ctx, u.ID, query(authdash.TaskQuery{Cursor: page1.NextCursor, Tag: "work", Search: "task"}))
+			return err
+		}},
+		{"list page (full, 100)", []string{"find"}, func() error {
+			_, err := db.FindTasks(ctx, u.ID, query(authdash.TaskQuery{Limit: 100, Sort: authdash.SortTitle, Order: authdash.Asc}))
+			return err
+		}},
+		{"create", []string{"findAndModify", "insert"}, func() error {
+			_, _, err := db.CreateTask(ctx, u.ID, draft("new"))
+			return err
+		}},
+		{"update", []string{"findAndModify", "findAndModify"}, func() error {
+			_, _, err := db.UpdateTask(ctx, u.ID, tasks[0].ID, authdash.TaskPatch{Title: &title}, 0)
+			return err
+		}},
+		{"update with If-Match", []string{"findAndModify", "findAndModify"}, func() error {
+			_, _, err := db.UpdateTask(ctx, u.ID, tasks[1].ID, authdash.TaskPatch{Title: &title}, tasks[1].Version)
+			return err
+		}},
+		{"update with stale If-Match (412)", []string{"findAndModify", "findAndModify", "find", "update"}, func() error {
+			_, _, err := db.UpdateTask(ctx, u.ID, tasks[1].ID, authdash.TaskPatch{Title: &title}, tasks[1].Version)
+			if authdash.ErrorCodeOf(err) == authdash.CodePreconditionFailed {
+				return nil
+			}
+			return err
+		}},
+		{"delete", []string{"findAndModify", "findAndModify"}, func() error {
+			_, err := db.DeleteTask(ctx, u.ID, tasks[2].ID, 0)
+			return err
+		}},
+		{"task stats", []string{"aggregate"}, func() error {
+			_, err := db.TaskStats(ctx, u.ID)
+			return err
+		}},
+		{"changes since (resume)", []string{"find", "find"}, func() error {
+			_, _, _, err := db.ChangesSince(ctx, u.ID, 100, 100)
+			return err
+		}},
+		{"login (FindLogin + CreateSession)", []string{"find", "insert"}, func() error {
+			if _, _, err := db.FindLogin(ctx, "ann@example.com"); err != nil {
+				return err
+			}
+			_, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("l0"), ExpiresAt: time.Now().Add(time.Hour)})
+			return err
+		}},
+		{"refresh rotation", []string{"findAndModify"}, func() error {
+			_, err := db.RotateSession(ctx, authdash.Rotation{Presented: []byte("r0"), Next: []byte("r1"), ExpiresAt: time.Now().Add(time.Hour)})
+			return err
+		}},
+		{"list sessions", []string{"find"}, func() error {
+			_, err := db.ListSessions(ctx, u.ID)
+			return err
+		}},
+		{"GET /api/me, profile cache cold", []string{"find"}, func() error {
+			_, err := cached.FindUser(ctx, u.ID)
+			return err
+		}},
+		{"GET /api/me, profile cache warm", nil, func() error {
+			_, err := cached.FindUser(ctx, u.ID)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		rec.take()
+		if err := tt.op(); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		got := rec.take()
+		t.Logf("| %s | %d | %s |", tt.name, len(got), strings.Join(got, ", "))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s sent %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if st := cached.Stats(); st.Hits != 1 || st.Misses != 1 {
+		t.Errorf("profile cache stats = %+v, want one miss then one hit", st)
+	}
+}
+
+// TestServerBinaryLeavesFerretDBOut keeps FerretDB a test-only import: the
+// server binary links the driver, never the embedded database.
+func TestServerBinaryLeavesFerretDBOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go tool")
+	}
+	out, err := exec.Command("go", "list", "-deps", "github.com/authdash/authdash/cmd/authdash").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "go.mongodb.org/mongo-driver/v2/mongo") {
+		t.Log("cmd/authdash does not link the MongoDB driver yet")
+	}
+	for _, p := range deps {
+		if strings.HasPrefix(p, "github.com/FerretDB/") {
+			t.Errorf("cmd/authdash depends on %s", p)
+		}
+	}
+}
