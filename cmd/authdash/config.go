@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -31,6 +32,11 @@ type config struct {
 	RateLimit bool
 	MongoURI  string // see openStore
 	RedisURL  string // see newBroker
+	// MetricsAddr is the operator's listener (metrics, log level, pprof);
+	// "" turns it off. MetricsToken, if set, also serves /metrics on Addr
+	// to requests bearing it. See serveAdmin.
+	MetricsAddr  string
+	MetricsToken string
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -144,6 +150,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.LogFormat = strings.ToLower(str("LOG_FORMAT", defFormat))
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("LOG_FORMAT", "%q must be json or text", c.LogFormat)
+	}
+
+	c.MetricsAddr = str("METRICS_ADDR", "127.0.0.1:9090")
+	if strings.EqualFold(c.MetricsAddr, "off") {
+		c.MetricsAddr = ""
+	} else if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		bad("METRICS_ADDR", "%q is not host:port (or off)", c.MetricsAddr)
+	}
+	c.MetricsToken = strings.TrimSpace(getenv("METRICS_TOKEN"))
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		bad("METRICS_TOKEN", "must be at least 16 characters")
 	}
 
 	switch rl := strings.ToLower(str("RATE_LIMIT", "on")); rl {

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
@@ -30,7 +31,9 @@ import (
 	redisbroker "github.com/authdash/authdash/realtime/redis"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/server/ratelimit"
+	"github.com/authdash/authdash/server/metrics"
+	"github.com/authdash/authdash/server/openapi"
+	"github.com/authdash/authdash/store/instrumented"
 	"github.com/authdash/authdash/store/sqlite"
 )
 
@@ -50,15 +53,24 @@ func main() {
 // shutdown) or when the server cannot start. Logs go to stdout; stderr gets
 // only what main prints for a fatal error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 2 && args[1] == "healthcheck" {
+		return healthcheck(ctx, getenv, stdout)
+	}
 	if len(args) > 1 {
-		fmt.Fprintln(stderr, "usage: authdash (configured by environment variables; see README.md)")
+		fmt.Fprintln(stderr, "usage: authdash [healthcheck] (configured by environment variables; see README.md)")
 		return fmt.Errorf("unexpected arguments %q", args[1:])
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := newLogger(stdout, cfg)
+	log, logLevel, logs, closeLog, err := newLogging(stdout, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	mx := metrics.New(prometheus.NewRegistry(), version)
+	mx.LogDrops(logs.Dropped)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("DATA_DIR: %w", err)
@@ -88,7 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// The auth service publishes session revocations and account deletions
 	// straight to the broker: the hub verifies tokens with it, so it cannot
 	// also be its publisher.
-	authSvc, err := auth.New(store, broker, auth.Config{
+	// Every store call is timed for the metrics; Ping and Close use the
+	// store itself.
+	timed := instrumented.New(store, mx.ObserveStore)
+	authSvc, err := auth.New(timed, broker, auth.Config{
 		Secret:     cfg.JWTSecret,
 		AccessTTL:  cfg.AccessTTL,
 		RefreshTTL: cfg.RefreshTTL,
@@ -99,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hub, err := realtime.NewHub(realtime.Config{
 		Broker:         broker,
 		Tokens:         authSvc,
-		Changes:        store,
+		Changes:        timed,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Log:            log,
 	})
@@ -107,7 +122,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	// Task events go through the hub, which counts them on the way.
-	tasks := &authdash.TaskService{Store: store, Events: hub, Log: log}
+	tasks := &authdash.TaskService{Store: timed, Events: hub, Log: log, OnPublishError: mx.PublishError}
+	mx.Realtime(realtimeStats(hub))
 
 	frontend, err := newFrontend(cfg, log)
 	if err != nil {
@@ -123,16 +139,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Ready:          []server.Check{{Name: "store", Check: store.Ping}},
 		Frontend:       frontend,
 		Realtime:       hub.Handler(),
-		Observe:        newMetrics(cfg),
+		Observe:        mx.Observe,
 	}
 	if cfg.RateLimit {
-		if err := addRateLimits(&deps); err != nil {
+		closeLimits, err := addRateLimits(&deps, cfg, mx, log)
+		if err != nil {
 			return err
 		}
+		defer closeLimits()
 	}
 
 	srv := &http.Server{
-		Handler: server.NewHandler(deps),
+		Handler: withMetricsRoute(openapi.WithDocs(server.NewHandler(deps)), cfg, mx),
 		// Slow-loris bound: headers must arrive promptly.
 		ReadHeaderTimeout: 5 * time.Second,
 		// Request bodies are at most 1 MiB.
@@ -152,6 +170,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// Tests bind ADDR=127.0.0.1:0 and read the real address from this line.
 	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.Env, "version", version)
+	stopAdmin := serveAdmin(cfg, mx, logLevel, log)
+	defer stopAdmin()
 
 	// The hub outlives ctx: it must keep delivering while the server drains.
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
@@ -190,14 +210,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
-}
-
-func newLogger(w io.Writer, cfg config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // store is what the server needs of a database.
@@ -253,33 +265,6 @@ func newFrontend(cfg config, log *slog.Logger) (http.Handler, error) {
 		return nil, err
 	}
 	return site, nil
-}
-
-// newMetrics returns the per-request observer feeding the metrics. Nil until
-// metrics are wired in.
-func newMetrics(cfg config) func(r *http.Request, route string, status int, d time.Duration) {
-	return nil
-}
-
-// Rate limits on the auth endpoints. Sign-in per IP is generous enough for
-// an office behind one NAT; per account it is tight, since no person types
-// a password more than a few times a minute; refreshes come once per access
-// token lifetime per tab, so a flood of them is a bug or an attack.
-func addRateLimits(d *server.Deps) error {
-	ip, err := ratelimit.NewMemory(30.0/60, 30) // 30 a minute
-	if err != nil {
-		return err
-	}
-	acct, err := ratelimit.NewMemory(5.0/60, 10) // 10 at once, then 5 a minute
-	if err != nil {
-		return err
-	}
-	refresh, err := ratelimit.NewMemory(2, 60) // 60 at once, then 2 a second
-	if err != nil {
-		return err
-	}
-	d.Limiter, d.AccountLimiter, d.RefreshLimiter = ip, acct, refresh
-	return nil
 }
 
 // loadDevSecret returns the development signing key kept in DATA_DIR,

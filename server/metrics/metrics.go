@@ -177,6 +177,17 @@ func scopeOf(key string) string {
 	return "other"
 }
 
+// LimiterFailures reports how many decisions a shared limiter skipped
+// (letting the request through) because its backend failed, read from
+// failures at each scrape.
+func (m *Metrics) LimiterFailures(limiter string, failures func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Subsystem: "ratelimit", Name: "backend_failures_total",
+		Help:        "Rate-limit decisions skipped because the shared backend (Redis) failed; the requests were allowed.",
+		ConstLabels: prometheus.Labels{"limiter": limiter},
+	}, func() float64 { return float64(failures()) }))
+}
+
 // RealtimeStats is a snapshot of the WebSocket hub's counters.
 type RealtimeStats struct {
 	Open            int64  // connections open now

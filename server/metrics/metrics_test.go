@@ -65,6 +65,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	})
 	m.Cache("profile", func() (uint64, uint64) { return 30, 4 })
 	m.LogDrops(func() uint64 { return 5 })
+	m.LimiterFailures("signin", func() uint64 { return 9 })
 
 	out := scrape(t, m.Handler())
 	for _, want := range []string{
@@ -88,6 +89,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		`authdash_cache_hits_total{cache="profile"} 30`,
 		`authdash_cache_misses_total{cache="profile"} 4`,
 		`authdash_log_records_dropped_total 5`,
+		`authdash_ratelimit_backend_failures_total{limiter="signin"} 9`,
 		`authdash_build_info{goversion="go`,
 		`go_goroutines `,
 		`process_cpu_seconds_total `,
