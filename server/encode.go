@@ -27,10 +27,20 @@ const maxPooledBuf = 64 << 10
 
 // encode writes v as JSON with the given status.
 func encode(w http.ResponseWriter, status int, v any) {
-	writeJSON(w, status, "application/json", v)
+	writeJSON(w, status, jsonContentType, v)
 }
 
-func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
+// Header values set on many responses, shared rather than allocated per
+// response by Header.Set. Sharing is safe because nothing writes into a
+// header's value slice: net/http and Header.Set replace it, and Header.Add
+// appends to a slice whose capacity is its length, which copies.
+var (
+	jsonContentType    = []string{"application/json"}
+	problemContentType = []string{"application/problem+json"}
+	noStoreValue       = []string{"no-store"}
+)
+
+func writeJSON(w http.ResponseWriter, status int, contentType []string, v any) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -50,7 +60,7 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 		}
 		return
 	}
-	h.Set("Content-Type", contentType)
+	h["Content-Type"] = contentType
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())

@@ -18,8 +18,8 @@ func handleHealthz() http.HandlerFunc {
 	body := []byte(`{"status":"ok"}` + "\n")
 	return func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Cache-Control", "no-store")
+		h["Content-Type"] = jsonContentType
+		h["Cache-Control"] = noStoreValue
 		w.Write(body)
 	}
 }
@@ -52,7 +52,7 @@ func handleReadyz(checks []Check, log *slog.Logger) http.HandlerFunc {
 			}
 			resp.Checks[c.Name] = "ok"
 		}
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = noStoreValue
 		encode(w, status, resp)
 	}
 }

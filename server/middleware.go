@@ -222,21 +222,31 @@ func securityHeaders(hsts bool, connectSrc []string) func(http.Handler) http.Han
 		"connect-src " + strings.Join(append([]string{"'self'"}, connectSrc...), " ") + "; " +
 		"manifest-src 'self'; worker-src 'self'; font-src 'self'; base-uri 'self'; form-action 'self'; " +
 		"frame-ancestors 'none'; object-src 'none'"
+	// Built once and shared by every response (see jsonContentType).
+	cspValue := []string{csp}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
 			if hsts {
-				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+				h["Strict-Transport-Security"] = hstsValue
 			}
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Cross-Origin-Opener-Policy", "same-origin")
-			h.Set("Content-Security-Policy", csp)
+			h["X-Content-Type-Options"] = nosniffValue
+			h["Referrer-Policy"] = noReferrerValue
+			h["X-Frame-Options"] = denyValue
+			h["Cross-Origin-Opener-Policy"] = sameOriginValue
+			h["Content-Security-Policy"] = cspValue
 			next.ServeHTTP(w, r)
 		})
 	}
 }
+
+var (
+	hstsValue       = []string{"max-age=63072000; includeSubDomains"}
+	nosniffValue    = []string{"nosniff"}
+	noReferrerValue = []string{"no-referrer"}
+	denyValue       = []string{"DENY"}
+	sameOriginValue = []string{"same-origin"}
+)
 
 // CORS policy: credentials are allowed, so origins must match exactly and
 // "*" is never used.
@@ -320,7 +330,7 @@ func limitBody(limit int64) func(http.Handler) http.Handler {
 // noStore keeps per-user API answers out of shared and browser caches.
 func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = noStoreValue
 		next.ServeHTTP(w, r)
 	})
 }

@@ -107,7 +107,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	h.Del("ETag")
 	h.Del("Location")
 	h.Del("Content-Encoding")
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = noStoreValue
 
 	p := problem{
 		Type:     "about:blank",
@@ -121,7 +121,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if rs != nil {
 		p.RequestID = rs.id
 	}
-	writeJSON(w, status, "application/problem+json", p)
+	writeJSON(w, status, problemContentType, p)
 }
 
 // errNotFound and errMethodNotAllowed answer requests the router cannot place.

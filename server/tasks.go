@@ -24,13 +24,7 @@ func handleListTasks(tasks *authdash.TaskService) http.Handler {
 		if err != nil {
 			return err
 		}
-		if page.Items == nil {
-			page.Items = []authdash.Task{}
-		}
-		for i := range page.Items {
-			fixTags(&page.Items[i])
-		}
-		encode(w, http.StatusOK, page)
+		writeTaskJSON(w, http.StatusOK, func(b []byte) []byte { return appendTaskPage(b, &page) })
 		return nil
 	})
 }
@@ -206,16 +200,8 @@ func handleTaskStats(tasks *authdash.TaskService) http.Handler {
 func taskID(r *http.Request) authdash.TaskID { return authdash.TaskID(chi.URLParam(r, "id")) }
 
 func writeTask(w http.ResponseWriter, status int, t *authdash.Task) {
-	fixTags(t)
 	w.Header().Set("ETag", etag(t.Version))
-	encode(w, status, t)
-}
-
-// fixTags makes tags an empty array rather than null in JSON.
-func fixTags(t *authdash.Task) {
-	if t.Tags == nil {
-		t.Tags = []string{}
-	}
+	writeTaskJSON(w, status, func(b []byte) []byte { return appendTask(b, t) })
 }
 
 // etag is a task's entity tag: its version, which changes on every write.
