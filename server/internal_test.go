@@ -71,3 +71,15 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+func TestIPKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.5":          "203.0.113.5",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+	} {
+		if got := ipKey(netip.MustParseAddr(in)); got != want {
+			t.Errorf("ipKey(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -61,14 +61,25 @@ func (l rateLimits) perIP(scope string) func(http.Handler) http.Handler {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ip := clientIP(r, l.trusted)
-			if err := l.check(r.Context(), scope+":ip:"+ip.String()); err != nil {
+			if err := l.check(r.Context(), scope+":ip:"+ipKey(clientIP(r, l.trusted))); err != nil {
 				writeProblem(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// ipKey names the address a limit applies to. An IPv6 client usually holds
+// a whole /64, so that is what it is limited as; otherwise each of its
+// 2^64 addresses would get a fresh budget.
+func ipKey(ip netip.Addr) string {
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
 }
 
 // perAccount limits by the normalised email a request names, so a
