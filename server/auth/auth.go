@@ -1,0 +1,167 @@
+// Package auth signs people in and keeps them signed in: argon2id password
+// hashing behind a concurrency bound, short-lived HS256 access tokens (JWT),
+// and opaque refresh tokens that rotate on every use over an
+// authdash.SessionStore, with reuse detection that ends the whole session.
+//
+// Service is the one place account and session changes happen; like
+// authdash.TaskService it publishes what committed (user.updated,
+// sessions.revoked, user.deleted) after the store returns. Identify and
+// RequireWith put the verified identity on the request context.
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authdash/authdash"
+)
+
+// Store is what the service needs of the database.
+type Store interface {
+	authdash.UserStore
+	authdash.SessionStore
+}
+
+// Config tunes the service. Zero values take the documented defaults.
+type Config struct {
+	Secret          []byte        // HS256 key, at least 32 bytes
+	Issuer          string        // default "authdash"
+	Audience        string        // default "authdash-api"
+	AccessTTL       time.Duration // at most 15m (default 15m)
+	RefreshTTL      time.Duration // sliding session lifetime (default 30 days)
+	RefreshGrace    time.Duration // benign concurrent-refresh window (default 10s)
+	HashConcurrency int           // max concurrent password hashes (default runtime.GOMAXPROCS(0))
+	// HashWait is how long a request waits for a hashing slot before it is
+	// told the server is busy (default 5s).
+	HashWait time.Duration
+	Now      func() time.Time // nil = time.Now
+}
+
+// Limits and defaults of Config.
+const (
+	MinSecretLen        = 32
+	MaxAccessTTL        = 15 * time.Minute
+	DefaultRefreshTTL   = 30 * 24 * time.Hour
+	DefaultRefreshGrace = 10 * time.Second
+	DefaultHashWait     = 5 * time.Second
+)
+
+func (c *Config) setDefaults() error {
+	if len(c.Secret) < MinSecretLen {
+		return errors.New("auth: secret must be at least 32 bytes")
+	}
+	if c.Issuer == "" {
+		c.Issuer = "authdash"
+	}
+	if c.Audience == "" {
+		c.Audience = "authdash-api"
+	}
+	switch {
+	case c.AccessTTL == 0:
+		c.AccessTTL = MaxAccessTTL
+	case c.AccessTTL < time.Second || c.AccessTTL > MaxAccessTTL:
+		return errors.New("auth: access token lifetime must be between 1s and 15m")
+	}
+	switch {
+	case c.RefreshTTL == 0:
+		c.RefreshTTL = DefaultRefreshTTL
+	case c.RefreshTTL < c.AccessTTL:
+		return errors.New("auth: refresh lifetime must not be shorter than the access token's")
+	}
+	switch {
+	case c.RefreshGrace == 0:
+		c.RefreshGrace = DefaultRefreshGrace
+	case c.RefreshGrace < 0 || c.RefreshGrace > time.Minute:
+		return errors.New("auth: refresh grace must be between 0 and 1m")
+	}
+	switch {
+	case c.HashConcurrency == 0:
+		c.HashConcurrency = runtime.GOMAXPROCS(0)
+	case c.HashConcurrency < 0:
+		return errors.New("auth: hash concurrency must be positive")
+	}
+	switch {
+	case c.HashWait == 0:
+		c.HashWait = DefaultHashWait
+	case c.HashWait < 0:
+		return errors.New("auth: hash wait must be positive")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Grant is what a successful register, login or refresh returns.
+type Grant struct {
+	User             *authdash.User
+	SessionID        authdash.SessionID
+	AccessToken      string
+	AccessExpiresAt  time.Time
+	RefreshToken     string // opaque, 256 random bits, base64url; only its SHA-256 is stored
+	RefreshExpiresAt time.Time
+}
+
+// Service registers and signs in users and manages their sessions.
+type Service struct {
+	store   Store
+	events  authdash.Publisher
+	log     *slog.Logger
+	cfg     Config
+	hasher  *hasher
+	parser  *jwt.Parser
+	keyFunc jwt.Keyfunc
+}
+
+// New returns a Service. events may be nil (nothing is published); log may
+// be nil (nothing is logged).
+func New(store Store, events authdash.Publisher, cfg Config, log *slog.Logger) (*Service, error) {
+	if store == nil {
+		return nil, errors.New("auth: nil store")
+	}
+	cfg.Secret = append([]byte(nil), cfg.Secret...)
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// Boxed once: converting the slice to any on every verification would
+	// allocate.
+	var key any = cfg.Secret
+	return &Service{
+		store:   store,
+		events:  events,
+		log:     log,
+		cfg:     cfg,
+		hasher:  newHasher(defaultParams, cfg.HashConcurrency, cfg.HashWait),
+		parser:  newParser(cfg),
+		keyFunc: func(*jwt.Token) (any, error) { return key, nil },
+	}, nil
+}
+
+// publishTimeout bounds how long a committed change waits on a slow broker.
+const publishTimeout = 2 * time.Second
+
+// publish hands a committed event to the broker. A failure is logged, never
+// returned: the change happened, and the event is only a live notice.
+func (s *Service) publish(ctx context.Context, ev authdash.Event) {
+	if s.events == nil {
+		return
+	}
+	ev.At = s.cfg.Now().UTC()
+	ev.Origin = authdash.OriginFrom(ctx)
+	// The request may be cancelled the moment the handler returns; the
+	// notice must still go out.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.events.Publish(pctx, ev); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed",
+			slog.String("kind", string(ev.Kind)), slog.String("owner", string(ev.Owner)), slog.Any("err", err))
+	}
+}
