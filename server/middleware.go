@@ -149,14 +149,18 @@ func trace(ids *requestIDs, log *slog.Logger, observe func(*http.Request, string
 				if observe != nil {
 					observe(r, route, status, d)
 				}
+				ctx := r.Context()
 				level := slog.LevelInfo
 				switch {
+				case status >= 500 && ctx.Err() != nil:
+					// The client went away and the handler gave up: worth
+					// seeing, but not a server fault.
+					level = slog.LevelWarn
 				case status >= 500:
 					level = slog.LevelError
 				case route == "/healthz" || route == "/readyz":
 					level = slog.LevelDebug
 				}
-				ctx := r.Context()
 				if !log.Enabled(ctx, level) {
 					return
 				}
