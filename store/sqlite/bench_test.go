@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -178,15 +179,21 @@ func BenchmarkFindTasks(b *testing.B) {
 	f := mustFixture(b)
 	ctx := context.Background()
 	for _, bc := range []struct {
-		name string
-		q    authdash.TaskQuery
+		name   string
+		q      authdash.TaskQuery
+		window int
 	}{
-		{"Plain", authdash.TaskQuery{}},
-		{"SearchRare", authdash.TaskQuery{Search: rareWord}},
-		{"SearchCommon", authdash.TaskQuery{Search: commonWord}},
-		{"Tag", authdash.TaskQuery{Tag: "budget"}},
-		{"StatusDueSort", authdash.TaskQuery{Status: authdash.StatusTodo, Sort: authdash.SortDue, Order: authdash.Asc}},
+		{"Plain", authdash.TaskQuery{}, 0},
+		{"SearchRare", authdash.TaskQuery{Search: rareWord}, 0},
+		{"SearchCommon", authdash.TaskQuery{Search: commonWord}, 0},
+		// The two ways a search can go, forced: reading the owner's
+		// tasks in order, or asking the trigram index.
+		{"SearchRareScanOnly", authdash.TaskQuery{Search: rareWord}, 1 << 30},
+		{"SearchCommonIndexOnly", authdash.TaskQuery{Search: commonWord}, 1},
+		{"Tag", authdash.TaskQuery{Tag: "budget"}, 0},
+		{"StatusDueSort", authdash.TaskQuery{Status: authdash.StatusTodo, Sort: authdash.SortDue, Order: authdash.Asc}, 0},
 	} {
+		f.db.searchWindow = cmp.Or(bc.window, defaultSearchWindow)
 		q := bc.q
 		q.Normalize()
 		page, err := f.db.FindTasks(ctx, f.owner, q)
@@ -206,6 +213,7 @@ func BenchmarkFindTasks(b *testing.B) {
 			})
 		})
 	}
+	f.db.searchWindow = defaultSearchWindow
 }
 
 func BenchmarkFindTask(b *testing.B) {

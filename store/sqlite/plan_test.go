@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/store/storetest"
 )
 
 // fullScan matches a query-plan step that reads a whole table or a whole
@@ -42,46 +43,66 @@ func TestQueryPlans(t *testing.T) {
 		if q == "SELECT 1" || strings.HasPrefix(q, "SELECT t.id, t.title") && strings.Contains(q, "ORDER BY t.") && !strings.Contains(q, "t.seq") {
 			continue // Ping; FindTasks shapes are checked below with their sorts
 		}
-		checkPlan(t, db, q, nil, false)
+		checkPlan(t, db, sqlArgs{query: q}, false)
 	}
 
 	owner := authdash.UserID(newID())
 	due := time.Now()
-	cursor := func(s authdash.TaskSort, o authdash.Order) string {
-		return authdash.Cursor{Sort: s, Order: o, Int: 1, Str: "m", ID: authdash.TaskID(newID())}.Encode()
+	position := func(s authdash.TaskSort, o authdash.Order) *authdash.Cursor {
+		return &authdash.Cursor{Sort: s, Order: o, Int: 1, Str: "m", ID: authdash.TaskID(newID())}
 	}
 	filters := []authdash.TaskQuery{
 		{},
 		{Status: authdash.StatusDone},
 		{Priority: authdash.PriorityHigh},
 		{Search: "report"},
+		{Search: "re"},
 		{DueBefore: &due},
 		{DueAfter: &due},
-		{Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Search: "x", DueBefore: &due, DueAfter: &due},
+		{Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Search: "xyz", DueBefore: &due, DueAfter: &due},
 		{Tag: "work"},
+		{Tag: "work", Search: "report"},
 	}
 	for _, f := range filters {
 		for _, s := range authdash.TaskSorts {
 			for _, o := range []authdash.Order{authdash.Asc, authdash.Desc} {
-				for _, withCursor := range []bool{false, true} {
-					q := f
-					q.Sort, q.Order, q.Limit = s, o, 20
-					if withCursor {
-						q.Cursor = cursor(s, o)
+				q := f
+				q.Sort, q.Order, q.Limit = s, o, 20
+				for _, after := range []*authdash.Cursor{nil, position(s, o)} {
+					for _, upTo := range []*authdash.Cursor{nil, position(s, o)} {
+						checkPlan(t, db, findTasksSQL(owner, q, after, upTo, scanRows), true)
 					}
-					query, args, err := findTasksQuery(owner, q)
-					if err != nil {
-						t.Fatal(err)
+					st := findTasksSQL(owner, q, after, nil, scanBoundary)
+					st.args = append(st.args, 499)
+					checkPlan(t, db, st, true)
+					if q.Search != "" {
+						// Few candidates: sorting them is the point.
+						checkPlan(t, db, findTasksSQL(owner, q, after, nil, scanTrigram), false)
 					}
-					checkPlan(t, db, query, args, true)
 				}
 			}
 		}
 	}
 }
 
-func checkPlan(t *testing.T, db *DB, query string, args []any, noSort bool) {
+// TestStoreSmallSearchWindow runs the contract suite with a search window of
+// two tasks, so that searches go through the window boundary and the
+// trigram index rather than only reading the few tasks of a test.
+func TestStoreSmallSearchWindow(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) authdash.Store {
+		db, err := Open(context.Background(), filepath.Join(t.TempDir(), "small.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		db.searchWindow = 2
+		return db
+	})
+}
+
+func checkPlan(t *testing.T, db *DB, st sqlArgs, noSort bool) {
 	t.Helper()
+	query, args := st.query, st.args
 	if args == nil {
 		// Bind NULLs: the plan does not depend on the values.
 		args = make([]any, strings.Count(query, "?"))
@@ -104,7 +125,7 @@ func checkPlan(t *testing.T, db *DB, query string, args []any, noSort bool) {
 		t.Fatal(err)
 	}
 	for _, step := range plan {
-		if m := fullScan.FindStringSubmatch(step); m != nil && m[1] != "CONSTANT" {
+		if m := fullScan.FindStringSubmatch(step); m != nil && m[1] != "CONSTANT" && !strings.Contains(step, "VIRTUAL TABLE INDEX") {
 			t.Errorf("full scan in\n  %s\nplan:\n  %s", query, strings.Join(plan, "\n  "))
 		}
 		if noSort && strings.Contains(step, "TEMP B-TREE") {

@@ -32,6 +32,8 @@ type DB struct {
 	w     *sql.DB // one connection, used only by the writer goroutine
 	r     *sql.DB // read pool
 	stmts sync.Map
+	// searchWindow: see defaultSearchWindow; tests shrink it.
+	searchWindow int
 
 	writes    chan *writeReq
 	closing   chan struct{}
@@ -83,7 +85,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, r: r, writes: make(chan *writeReq), closing: make(chan struct{})}
+	db := &DB{w: w, r: r, searchWindow: defaultSearchWindow, writes: make(chan *writeReq), closing: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()
