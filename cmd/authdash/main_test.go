@@ -66,7 +66,8 @@ type instance struct {
 // it to listen.
 func startRun(tb testing.TB, env map[string]string) *instance {
 	tb.Helper()
-	full := map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "LOG_LEVEL": "debug"}
+	// METRICS_ADDR off: a fixed metrics port would collide between runs.
+	full := map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "METRICS_ADDR": "off"}
 	for k, v := range env {
 		full[k] = v
 	}
@@ -230,7 +231,7 @@ func TestRunRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"DATA_DIR": t.TempDir(), "ADDR": "127.0.0.1:0"}
+			env := map[string]string{"DATA_DIR": t.TempDir(), "ADDR": "127.0.0.1:0", "METRICS_ADDR": "off"}
 			if tt.name == "BusyAddress" {
 				ln, err := net.Listen("tcp", "127.0.0.1:0")
 				if err != nil {
