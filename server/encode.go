@@ -85,6 +85,7 @@ var (
 		Message: "Send the request body as JSON with Content-Type: application/json."}
 	errEmptyBody = authdash.Errorf(authdash.CodeInvalid, "Request body is empty; send a JSON object.")
 	errTwoValues = authdash.Errorf(authdash.CodeInvalid, "Request body must contain a single JSON object.")
+	errDateTime  = errors.New("bad date-time")
 )
 
 // isJSON reports whether a Content-Type names JSON (parameters such as
@@ -156,8 +157,11 @@ func decodeError(err error) error {
 			Fields:  map[string]string{typ.Field: "Must be " + want + "."},
 			Err:     err,
 		}
-	case errors.As(err, &timeParse):
-		return authdash.WrapError(authdash.CodeInvalid, err, "A date-time is not in RFC 3339 format (e.g. 2026-01-31T17:00:00Z).")
+	case errors.As(err, &timeParse), strings.HasPrefix(err.Error(), "Time.UnmarshalJSON:"):
+		// time.Time reports a bad value without naming the field; callers
+		// that know which field holds a time name it (see dueDateError).
+		return authdash.WrapError(authdash.CodeInvalid, fmt.Errorf("%w: %w", errDateTime, err),
+			"A date-time must be an RFC 3339 string, e.g. 2026-01-31T17:00:00Z.")
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		if n, uerr := strconv.Unquote(name); uerr == nil {

@@ -115,21 +115,16 @@ func handleCreateTask(tasks *authdash.TaskService) http.Handler {
 	})
 }
 
-// dueDateError names the field of a date that failed to parse: dueDate is
-// the only date in a draft, and encoding/json does not say which field a
-// time.Time came from.
+// dueDateError names the field of a date-time that failed to decode:
+// dueDate is the only one in a draft.
 func dueDateError(err error) error {
-	var pe *time.ParseError
-	if !errors.As(err, &pe) {
+	var e *authdash.Error
+	if !errors.Is(err, errDateTime) || !errors.As(err, &e) {
 		return err
 	}
-	var e *authdash.Error
-	if errors.As(err, &e) {
-		e2 := *e
-		e2.Fields = map[string]string{"dueDate": "Must be an RFC 3339 date-time, e.g. 2026-01-31T17:00:00Z."}
-		return &e2
-	}
-	return err
+	named := *e
+	named.Fields = map[string]string{"dueDate": "Must be an RFC 3339 date-time, e.g. 2026-01-31T17:00:00Z."}
+	return &named
 }
 
 // handleGetTask returns one task with its ETag; a matching If-None-Match
