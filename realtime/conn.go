@@ -306,9 +306,7 @@ func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
 			c.stop(wire.CloseGoingAway, nil)
 			return false
 		}
-		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.StoreTimeout)
-		_, head, _, err := c.h.changes.ChangesSince(ctx, c.owner, math.MaxInt64, 0)
-		cancel()
+		_, head, _, err := c.readLog(math.MaxInt64, 0)
 		if err != nil {
 			c.storeFailed(err)
 			return false
@@ -353,9 +351,7 @@ func (c *conn) deliver(m *outbound) bool {
 // log cannot answer.
 func (c *conn) catchUp(since int64) bool {
 	c.h.stats.catchUps.Add(1)
-	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.StoreTimeout)
-	evs, head, ok, err := c.h.changes.ChangesSince(ctx, c.owner, since, c.h.cfg.ResumeLimit)
-	cancel()
+	evs, head, ok, err := c.readLog(since, c.h.cfg.ResumeLimit)
 	if err != nil {
 		c.storeFailed(err)
 		return false
@@ -378,6 +374,20 @@ func (c *conn) catchUp(since int64) bool {
 	}
 	c.last = head
 	return true
+}
+
+// readLog reads the owner's change log, waiting for a turn among the hub's
+// concurrent reads.
+func (c *conn) readLog(since int64, limit int) ([]authdash.Event, int64, bool, error) {
+	select {
+	case c.h.reads <- struct{}{}:
+	case <-c.ctx.Done():
+		return nil, 0, false, c.ctx.Err()
+	}
+	defer func() { <-c.h.reads }()
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.StoreTimeout)
+	defer cancel()
+	return c.h.changes.ChangesSince(ctx, c.owner, since, limit)
 }
 
 func (c *conn) storeFailed(err error) {

@@ -57,6 +57,10 @@ type Config struct {
 	MaxMessagesPerMinute int           // client frames per socket: 60
 	ResumeLimit          int           // changes sent on resume before asking for a resync: 1000
 	StoreTimeout         time.Duration // change-log reads and broker subscribes: 5s
+	// MaxStoreReads bounds concurrent change-log reads, so that thousands
+	// of sockets catching up at once (after a Redis reconnect, or moving
+	// from a crashed instance) queue instead of swamping the store: 16.
+	MaxStoreReads int
 }
 
 func (c *Config) setDefaults() {
@@ -79,6 +83,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ResumeLimit <= 0 {
 		c.ResumeLimit = 1000
+	}
+	if c.MaxStoreReads <= 0 {
+		c.MaxStoreReads = 16
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -118,6 +125,7 @@ type Hub struct {
 	origins []string
 	stats   counters
 
+	reads    chan struct{} // a token per change-log read in flight
 	done     chan struct{} // closed by Shutdown
 	doneOnce sync.Once
 	wg       sync.WaitGroup // one per socket handler
@@ -157,6 +165,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		changes: cfg.Changes,
 		log:     cfg.Log,
 		origins: origins,
+		reads:   make(chan struct{}, cfg.MaxStoreReads),
 		done:    make(chan struct{}),
 		seed:    maphash.MakeSeed(),
 		owners:  make(map[authdash.UserID]*owner),
