@@ -97,12 +97,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeBroker()
-	// The auth service publishes session revocations and account deletions
-	// straight to the broker: the hub verifies tokens with it, so it cannot
-	// also be its publisher.
 	// Every store call is timed for the metrics; Ping and Close use the
 	// store itself.
 	timed := instrumented.New(store, mx.ObserveStore)
+	// The auth service publishes session revocations and account deletions
+	// straight to the broker: the hub verifies tokens with it, so it cannot
+	// also be its publisher.
 	authSvc, err := auth.New(timed, broker, auth.Config{
 		Secret:     cfg.JWTSecret,
 		AccessTTL:  cfg.AccessTTL,
