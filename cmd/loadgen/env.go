@@ -46,6 +46,8 @@ type user struct {
 	// writes counts measured task writes whose event every socket of this
 	// user should receive.
 	writes atomic.Int64
+	// unsure counts writes the end of the run cut short.
+	unsure atomic.Int64
 }
 
 func (u *user) claimRefresh() string {

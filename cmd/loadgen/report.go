@@ -48,7 +48,8 @@ type latencySummary struct {
 type wsReport struct {
 	Sockets     int            `json:"sockets"`
 	Received    int64          `json:"received"`
-	Expected    int64          `json:"expected"`
+	Expected    int64          `json:"expected"` // events of writes that succeeded
+	Unsure      int64          `json:"unsure"`   // events of writes the end of the run cut short`
 	Disconnects int64          `json:"disconnects"`
 	Closes      map[int]int64  `json:"closes,omitempty"`
 	Latency     latencySummary `json:"latency"`
@@ -132,8 +133,8 @@ func (r *report) writeText(w io.Writer) error {
 		return err
 	}
 	if ws := r.WS; ws != nil {
-		fmt.Fprintf(w, "events: %d sockets  received %d of %d (%s)  p50 %s  p95 %s  p99 %s  max %s  disconnects %d %s\n",
-			ws.Sockets, ws.Received, ws.Expected, ratio(ws.Received, ws.Expected),
+		fmt.Fprintf(w, "events: %d sockets  received %d of %d%s (%s)  p50 %s  p95 %s  p99 %s  max %s  disconnects %d %s\n",
+			ws.Sockets, ws.Received, ws.Expected, unsure(ws.Unsure), ratio(min(ws.Received, ws.Expected), ws.Expected),
 			ms(ws.Latency.P50), ms(ws.Latency.P95), ms(ws.Latency.P99), ms(ws.Latency.Max),
 			ws.Disconnects, statuses(ws.Closes))
 	}
@@ -153,7 +154,7 @@ func (r *report) writeMarkdown(w io.Writer, header bool) error {
 	for i, o := range rows {
 		ev := ""
 		if r.WS != nil && i == len(rows)-1 {
-			ev = fmt.Sprintf("%s / %s (%d/%d)", ms(r.WS.Latency.P50), ms(r.WS.Latency.P99), r.WS.Received, r.WS.Expected)
+			ev = fmt.Sprintf("%s / %s (%d/%d%s)", ms(r.WS.Latency.P50), ms(r.WS.Latency.P99), r.WS.Received, r.WS.Expected, unsure(r.WS.Unsure))
 		}
 		errs := strconv.FormatInt(o.Errors, 10)
 		if o.Errors > 0 {
@@ -201,4 +202,12 @@ func ratio(a, b int64) string {
 		return "n/a"
 	}
 	return strconv.FormatFloat(100*float64(a)/float64(b), 'f', 1, 64) + "%"
+}
+
+// unsure formats the events that may or may not come, as "+N?".
+func unsure(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return "+" + strconv.FormatInt(n, 10) + "?"
 }

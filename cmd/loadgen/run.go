@@ -86,10 +86,12 @@ func (e *env) run(ctx context.Context) (*report, error) {
 	rep.addOps(workers)
 	if ws != nil {
 		ws.drain(ctx, 3*time.Second)
+		expected, unsure := ws.expected()
 		rep.WS = &wsReport{
 			Sockets:     e.cfg.sockets,
 			Received:    ws.received.Load(),
-			Expected:    ws.expected(),
+			Expected:    expected,
+			Unsure:      unsure,
 			Disconnects: ws.disconnects.Load(),
 			Closes:      ws.closeCounts(),
 		}

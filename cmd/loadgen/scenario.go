@@ -102,6 +102,7 @@ func mixOps() map[string]op {
 			})
 			var t taskRef
 			if _, err := w.do(ctx, "create", "POST", "/api/tasks", body, &t); err != nil {
+				w.cutShort(ctx, sent)
 				return
 			}
 			w.wrote(sent)
@@ -124,9 +125,11 @@ func mixOps() map[string]op {
 			}
 			sent := time.Now()
 			body := mustJSON(map[string]any{"title": stamp(sent, "u"), "status": statuses[w.rng.IntN(3)]})
-			if _, err := w.do(ctx, "update", "PATCH", "/api/tasks/"+url.PathEscape(id), body, nil); err == nil {
-				w.wrote(sent)
+			if _, err := w.do(ctx, "update", "PATCH", "/api/tasks/"+url.PathEscape(id), body, nil); err != nil {
+				w.cutShort(ctx, sent)
+				return
 			}
+			w.wrote(sent)
 		},
 		"delete": func(ctx context.Context, w *worker) {
 			// Only tasks this worker created are deleted, so no other worker
@@ -170,6 +173,14 @@ func mixOps() map[string]op {
 		},
 	}
 	return ops
+}
+
+// cutShort notes a write the end of the run interrupted: it may or may not
+// have happened, so its event may or may not come.
+func (w *worker) cutShort(ctx context.Context, sent time.Time) {
+	if ctx.Err() != nil && sent.UnixNano() >= w.env.measureFrom.Load() && w.user.sockets > 0 {
+		w.user.unsure.Add(1)
+	}
 }
 
 // wrote notes a task write sent at sent whose event the user's sockets

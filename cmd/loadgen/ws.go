@@ -188,13 +188,14 @@ func (s *sockets) listen(ctx context.Context, u *user, c *websocket.Conn, i int)
 }
 
 // expected is how many measured events the sockets should have received:
-// every measured write of a user, once per socket of that user.
-func (s *sockets) expected() int64 {
-	var n int64
+// every measured write of a user, once per socket of that user; unsure adds
+// the writes the end of the run interrupted, whose events may also come.
+func (s *sockets) expected() (n, unsure int64) {
 	for _, u := range s.env.users {
 		n += u.writes.Load() * int64(u.sockets)
+		unsure += u.unsure.Load() * int64(u.sockets)
 	}
-	return n
+	return n, unsure
 }
 
 // drain waits, at most wait, for the events of the last writes to arrive.
@@ -203,7 +204,10 @@ func (s *sockets) drain(ctx context.Context, wait time.Duration) {
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for s.received.Load() < s.expected() {
+	for {
+		if n, _ := s.expected(); s.received.Load() >= n {
+			return
+		}
 		select {
 		case <-ctx.Done():
 			return
