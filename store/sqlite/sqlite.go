@@ -58,9 +58,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	wq := cloneValues(common)
 	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Set("_txlock", "immediate")
-	// Every write touches a leaf of each of the task indexes; keeping them
-	// cached (64 MiB) saves most of the reads.
-	wq.Add("_pragma", "cache_size(-65536)")
 	// Savepoints (one per write in a group commit) journal in memory.
 	wq.Add("_pragma", "temp_store(MEMORY)")
 	w, err := sql.Open("sqlite", dsn(path, wq))
