@@ -53,9 +53,20 @@ test: tools wasm vet
 test-short:
 	$(GO) test -race -short -count=1 ./...
 
-## bench: benchmarks; results are written up in docs/BENCHMARKS.md
-bench: tools wasm
+## bench: benchmarks, then the cluster load test through nginx (deploy/cluster/bench.sh);
+## results are written up in docs/BENCHMARKS.md
+bench: tools wasm build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+	deploy/cluster/bench.sh
+
+## cluster: three instances, Redis and nginx on loopback, at http://127.0.0.1:8088
+## (deploy/cluster/cluster.sh; data and logs in build/cluster)
+cluster: tools build
+	deploy/cluster/cluster.sh up
+
+## cluster-down: stop what `make cluster` started
+cluster-down:
+	deploy/cluster/cluster.sh down
 
 clean:
 	rm -rf bin build
