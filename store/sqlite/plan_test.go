@@ -100,6 +100,20 @@ func TestStoreSmallSearchWindow(t *testing.T) {
 	})
 }
 
+// TestStoreStatementCacheFull runs the contract suite with the statement
+// cache already full, so every query takes the unprepared path.
+func TestStoreStatementCacheFull(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) authdash.Store {
+		db, err := Open(context.Background(), filepath.Join(t.TempDir(), "full.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		db.nstmts.Store(maxStmts)
+		return db
+	})
+}
+
 func checkPlan(t *testing.T, db *DB, st sqlArgs, noSort bool) {
 	t.Helper()
 	query, args := st.query, st.args

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authdash/authdash"
@@ -29,9 +30,10 @@ var _ authdash.Store = (*DB)(nil)
 
 // DB is an open SQLite store. It is safe for concurrent use.
 type DB struct {
-	w     *sql.DB // one connection, used only by the writer goroutine
-	r     *sql.DB // read pool
-	stmts sync.Map
+	w      *sql.DB // one connection, used only by the writer goroutine
+	r      *sql.DB // read pool
+	stmts  sync.Map
+	nstmts atomic.Int64
 	// searchWindow: see defaultSearchWindow; tests shrink it.
 	searchWindow int
 
@@ -131,12 +133,20 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// stmt returns a statement prepared on pool, cached by its text. Queries
-// are built from a small fixed set of fragments, so the cache stays small.
+// maxStmts bounds the statement cache. Task lists are built from optional
+// filters, so a client trying every combination could otherwise make the
+// store prepare (and keep, on every pooled connection) thousands of them.
+const maxStmts = 400
+
+// stmt returns a statement prepared on pool, cached by its text, or nil if
+// the cache is full: the caller then runs the query unprepared.
 func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	key := stmtKey{pool == db.w, query}
 	if s, ok := db.stmts.Load(key); ok {
 		return s.(*sql.Stmt), nil
+	}
+	if db.nstmts.Load() >= maxStmts {
+		return nil, nil
 	}
 	s, err := pool.PrepareContext(ctx, query)
 	if err != nil {
@@ -146,6 +156,7 @@ func (db *DB) stmt(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, 
 		s.Close()
 		return prev.(*sql.Stmt), nil
 	}
+	db.nstmts.Add(1)
 	return s, nil
 }
 
@@ -154,20 +165,26 @@ type stmtKey struct {
 	query string
 }
 
-// query runs a cached read statement on the read pool.
+// query runs a read statement on the read pool, prepared once if it can be.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s, err := db.stmt(ctx, db.r, query)
 	if err != nil {
 		return nil, err
 	}
+	if s == nil {
+		return db.r.QueryContext(ctx, query, args...)
+	}
 	return s.QueryContext(ctx, args...)
 }
 
-// queryRow runs a cached single-row read statement on the read pool.
+// queryRow runs a single-row read statement on the read pool.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
 	s, err := db.stmt(ctx, db.r, query)
 	if err != nil {
 		return nil, err
+	}
+	if s == nil {
+		return db.r.QueryRowContext(ctx, query, args...), nil
 	}
 	return s.QueryRowContext(ctx, args...), nil
 }

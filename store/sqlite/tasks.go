@@ -333,6 +333,9 @@ func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int
 		if err != nil {
 			return nil, err
 		}
+		if s == nil {
+			return tx.PrepareContext(ctx, query)
+		}
 		return tx.StmtContext(ctx, s), nil
 	}
 
