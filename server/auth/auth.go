@@ -116,6 +116,8 @@ type Service struct {
 	hasher  *hasher
 	parser  *jwt.Parser
 	keyFunc jwt.Keyfunc
+	// verified skips re-parsing tokens seen before.
+	verified tokenCache
 }
 
 // New returns a Service. events may be nil (nothing is published); log may

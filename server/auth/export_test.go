@@ -13,3 +13,12 @@ func UseCheapHashing(s *Service) {
 
 // OnHash makes s call f every time it computes a password hash.
 func OnHash(s *Service, f func()) { s.hasher.inHash = f }
+
+// ForgetTokens empties the verified-token cache of s.
+func ForgetTokens(s *Service) { s.verified.m.Clear(); s.verified.n.Store(0) }
+
+// CachedTokens counts the verified-token cache of s.
+func CachedTokens(s *Service) int { return s.verified.len() }
+
+// MaxCachedTokens is the cache bound.
+const MaxCachedTokens = maxCachedTokens

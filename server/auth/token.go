@@ -95,6 +95,10 @@ func (s *Service) Verify(token string) (Claims, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return Claims{}, errTokenInvalid
 	}
+	now := s.cfg.Now()
+	if cl, ok := s.verified.get(token, now); ok {
+		return cl, nil
+	}
 	var c accessClaims
 	if _, err := s.parser.ParseWithClaims(token, &c, s.keyFunc); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -102,12 +106,14 @@ func (s *Service) Verify(token string) (Claims, error) {
 		}
 		return Claims{}, errTokenInvalid
 	}
-	return Claims{
+	cl := Claims{
 		UserID:    authdash.UserID(c.Subject),
 		SessionID: authdash.SessionID(c.SessionID),
 		ExpiresAt: c.ExpiresAt.Time,
 		ID:        c.ID,
-	}, nil
+	}
+	s.verified.put(token, cl, now)
+	return cl, nil
 }
 
 // VerifyAccess is Verify returning the parts the HTTP layer needs.

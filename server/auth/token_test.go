@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -261,12 +262,68 @@ func TestIdentifyAndRequire(t *testing.T) {
 	}
 }
 
+// TestVerifiedTokenCache: a token served from the cache still expires on
+// time, a token that differs by one byte is not served from it, and the
+// cache stays bounded.
+func TestVerifiedTokenCache(t *testing.T) {
+	now := epoch
+	svc, err := auth.New(mustStore(t), nil, auth.Config{Secret: testSecret, Now: func() time.Time { return now }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := sign(t, jwt.SigningMethodHS256, goodClaims(), testSecret)
+	for range 2 { // miss, then hit
+		if _, err := svc.Verify(good); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := auth.CachedTokens(svc); n != 1 {
+		t.Fatalf("%d cached tokens, want 1", n)
+	}
+	// Same header and payload, another signature: never a hit.
+	forged := good[:strings.LastIndexByte(good, '.')+1] + strings.Repeat("A", 43)
+	if _, err := svc.Verify(forged); authdash.ErrorMessageOf(err) != "Access token is invalid." {
+		t.Fatalf("forged signature: %v", err)
+	}
+	now = epoch.Add(10*time.Minute + 4*time.Second) // within leeway
+	if _, err := svc.Verify(good); err != nil {
+		t.Fatalf("within leeway: %v", err)
+	}
+	now = epoch.Add(10*time.Minute + 5*time.Second)
+	if _, err := svc.Verify(good); authdash.ErrorMessageOf(err) != "Access token expired." {
+		t.Fatalf("cached token past expiry: %v", err)
+	}
+
+	now = epoch
+	for i := range auth.MaxCachedTokens + 10 {
+		tok := sign(t, jwt.SigningMethodHS256, with(func(c jwt.MapClaims) { c["jti"] = fmt.Sprint(i) }), testSecret)
+		if _, err := svc.Verify(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := auth.CachedTokens(svc); n > auth.MaxCachedTokens {
+		t.Fatalf("cache grew to %d entries, bound is %d", n, auth.MaxCachedTokens)
+	}
+}
+
 func BenchmarkVerifyAccess(b *testing.B) {
 	e := mustEnv(b, auth.Config{})
 	g := e.mustRegister(b, "bench@example.com")
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
+	b.Run("Cached", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, _, err := e.svc.VerifyAccess(g.AccessToken); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	// Uncached is the first request with a token: the full parse.
+	b.Run("Uncached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			auth.ForgetTokens(e.svc)
 			if _, _, _, err := e.svc.VerifyAccess(g.AccessToken); err != nil {
 				b.Fatal(err)
 			}
