@@ -49,6 +49,33 @@ func TestRealtimeConvergence(t *testing.T) {
 		running.Go(func() { c.run(ctx) })
 	}
 
+	// Live fan-out across instances: a write on A reaches a socket on B
+	// before anything else happens, which only Redis can carry.
+	// Every client is live before the first write: a first connection
+	// does not resume, as there is nothing before it.
+	probeDeadline := time.After(10 * time.Second)
+	for i, c := range clients {
+		for !c.isReady() {
+			select {
+			case <-c.changed:
+			case <-probeDeadline:
+				t.Fatalf("client %d never got ready", i)
+			}
+		}
+	}
+	probeClient := clients[1] // on b, user 1
+	var probe authdash.Task
+	if err := rtCall(t.Context(), a.url, probeClient.user.token, http.MethodPost, "/api/tasks", `{"title":"probe"}`, &probe); err != nil {
+		t.Fatal(err)
+	}
+	for !probeClient.has(probe.ID) {
+		select {
+		case <-probeClient.changed:
+		case <-probeDeadline:
+			t.Fatal("a write on instance a never reached a socket on instance b")
+		}
+	}
+
 	// Writers: per user one on each instance, each touching only the tasks
 	// it created, so every write is meant to succeed. A write that fails
 	// because its instance died moves to the other.
@@ -99,7 +126,7 @@ func TestRealtimeConvergence(t *testing.T) {
 	running.Wait()
 
 	// And nobody saw anybody else's changes.
-	owner := map[authdash.TaskID]authdash.UserID{}
+	owner := map[authdash.TaskID]authdash.UserID{probe.ID: probeClient.user.id}
 	for u := range users {
 		created[u].Range(func(k, _ any) bool {
 			owner[k.(authdash.TaskID)] = users[u].id
