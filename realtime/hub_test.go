@@ -18,7 +18,7 @@ import (
 )
 
 func TestAuth(t *testing.T) {
-	e := newEnv(t, func(c *realtime.Config) { c.AuthTimeout = 200 * time.Millisecond })
+	e := newEnv(t, func(c *realtime.Config) { c.AuthTimeout = 500 * time.Millisecond })
 	alice := e.user("alice")
 	tests := []struct {
 		name  string
@@ -161,7 +161,7 @@ func TestTokenExpiry(t *testing.T) {
 
 	t.Run("OKReauthExtends", func(t *testing.T) {
 		c := e.dial(nil)
-		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", 300*time.Millisecond)})
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Second)})
 		first := c.expectType(wire.TypeAuthed).(wire.Authed)
 		c.expectType(wire.TypeReady)
 		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
@@ -202,8 +202,8 @@ func TestSlowConsumer(t *testing.T) {
 
 func TestHeartbeat(t *testing.T) {
 	e := newEnv(t, func(c *realtime.Config) {
-		c.PingInterval = 50 * time.Millisecond
-		c.PongTimeout = 100 * time.Millisecond
+		c.PingInterval = 100 * time.Millisecond
+		c.PongTimeout = time.Second
 	})
 	alice := e.user("alice")
 	url := "ws" + strings.TrimPrefix(e.srv.URL, "http")
@@ -236,7 +236,7 @@ func TestHeartbeat(t *testing.T) {
 				}
 			}
 		}()
-		<-time.After(500 * time.Millisecond) // several ping rounds
+		<-time.After(1500 * time.Millisecond) // several ping rounds
 		task := e.create(alice, "alive")
 		select {
 		case f := <-frames:
