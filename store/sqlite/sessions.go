@@ -66,6 +66,7 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 	var s *authdash.Session
 	reused := false
 	err := db.write(ctx, func(tx *wtx) error {
+		reused = false
 		var used sql.NullInt64
 		var err error
 		s, err = scanSession(tx.queryRow(`SELECT s.id, s.user_id, s.device, s.created_ms, s.last_used_ms, s.expires_ms, t.used_ms

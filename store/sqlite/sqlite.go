@@ -1,10 +1,16 @@
 // Package sqlite keeps users, sessions and tasks in an embedded SQLite
 // database (modernc.org/sqlite, pure Go). It implements authdash.Store.
 //
-// Writes go through one connection, so they are serialised in this process,
-// and start with BEGIN IMMEDIATE, so they are serialised with any other
-// process that opens the same file (SQLite's busy timeout does the waiting).
-// Reads use a separate pool and, in WAL mode, never wait for writers.
+// Writes go through one goroutine that owns one connection, so they are
+// serialised in this process and group-committed (see write.go). Their
+// transactions start with BEGIN IMMEDIATE, so they are also serialised with
+// any other process that opens the same file, SQLite's busy timeout doing
+// the waiting. Reads use a separate pool and, in WAL mode, never wait for
+// writers.
+//
+// Open runs the schema migrations. Call PurgeTombstones and
+// PurgeExpiredSessions now and then (say hourly) to bound the change log and
+// the session table.
 package sqlite
 
 import (
@@ -60,7 +66,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	wq := cloneValues(common)
 	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Set("_txlock", "immediate")
-	// Savepoints (one per write in a group commit) journal in memory.
 	wq.Add("_pragma", "temp_store(MEMORY)")
 	w, err := sql.Open("sqlite", dsn(path, wq))
 	if err != nil {
@@ -86,11 +91,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{w: w, r: r, searchWindow: defaultSearchWindow, writes: make(chan *writeReq), closing: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	if err := db.prepareSavepoints(ctx); err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)

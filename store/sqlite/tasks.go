@@ -111,7 +111,7 @@ const (
 // row to stamp and so cannot own tasks.
 func nextSeq(tx *wtx, owner authdash.UserID) (int64, error) {
 	var seq int64
-	err := tx.queryRow(`UPDATE users SET seq = seq + 1 WHERE id = ? RETURNING seq`, owner).Scan(&seq)
+	err := tx.returning(`UPDATE users SET seq = seq + 1 WHERE id = ? RETURNING seq`, owner).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, errUserNotFound()
 	}

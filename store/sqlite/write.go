@@ -4,15 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+
+	"github.com/authdash/authdash"
 )
 
 // Writes are group-committed. One goroutine owns the writer connection;
-// whatever writes are queued while a transaction commits go into the next
-// transaction together, each inside its own savepoint so that one failing
-// undoes only itself. A commit costs the same for one write as for fifty (it
-// is the WAL frames of the pages they share, mostly), so under load this
+// the writes queued while a transaction commits go into the next
+// transaction together. A commit costs about the same for one write as for
+// fifty (mostly the WAL frames of the pages they share), so under load this
 // multiplies write throughput, and with a single caller it costs nothing.
+//
+// A write that fails cleanly (a domain error such as not found, stale or
+// conflict, before it changed anything) leaves the shared transaction as
+// it was, so the others carry on. Any other failure may have left partial
+// changes or ended the transaction, so the whole batch is rolled back and
+// its writes are run again, each in a transaction of its own.
 
 // maxBatch bounds one transaction, so a burst does not hold the database
 // lock (which another process may be waiting for) for long.
@@ -26,13 +32,16 @@ type writeReq struct {
 	done chan error
 }
 
-// wtx is one write inside a (possibly shared) transaction. Its statements
-// run under the caller's context, so a caller that gives up interrupts only
-// its own write.
+// wtx is one write inside a (possibly shared) transaction.
 type wtx struct {
+	// ctx is the caller's context without its cancellation: interrupting a
+	// statement would roll back the whole shared transaction, so a write,
+	// once started, runs to the end (it takes well under a millisecond).
 	ctx context.Context
 	db  *DB
 	tx  *sql.Tx
+	// wrote is set once a statement may have changed the database.
+	wrote bool
 	// uncached lists statements to prepare on the writer once the
 	// transaction has released its only connection; preparing them now
 	// would wait for that connection forever.
@@ -47,14 +56,20 @@ func (t *wtx) prep(query string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(t.ctx, query)
 }
 
+// exec runs a statement that changes the database.
 func (t *wtx) exec(query string, args ...any) (sql.Result, error) {
 	s, err := t.prep(query)
 	if err != nil {
 		return nil, err
 	}
-	return s.ExecContext(t.ctx, args...)
+	res, err := s.ExecContext(t.ctx, args...)
+	if err == nil {
+		t.wrote = true
+	}
+	return res, err
 }
 
+// queryRow runs a statement that only reads.
 func (t *wtx) queryRow(query string, args ...any) *sql.Row {
 	s, err := t.prep(query)
 	if err != nil {
@@ -64,9 +79,17 @@ func (t *wtx) queryRow(query string, args ...any) *sql.Row {
 	return s.QueryRowContext(t.ctx, args...)
 }
 
+// returning runs a statement that changes the database and returns a row.
+func (t *wtx) returning(query string, args ...any) *sql.Row {
+	// Set before it runs: the Row cannot tell whether it changed anything.
+	t.wrote = true
+	return t.queryRow(query, args...)
+}
+
 // write runs fn in a write transaction, possibly shared with other writes,
 // and returns once that transaction has committed or fn's changes have been
-// rolled back. fn must not keep tx.
+// rolled back. fn may run more than once (on a fresh transaction each
+// time), so it must set its results afresh on each run.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -76,24 +99,8 @@ func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	case <-db.closing:
 		return errClosed
 	}
-	// Once handed over, the write may commit; wait to know. The writer
-	// checks ctx and runs fn's statements under it, so this is not long.
+	// Once handed over, the write may commit: wait to know.
 	return <-req.done
-}
-
-const (
-	savepoint  = "SAVEPOINT w"
-	release    = "RELEASE w"
-	rollbackTo = "ROLLBACK TO w"
-)
-
-func (db *DB) prepareSavepoints(ctx context.Context) error {
-	for _, q := range []string{savepoint, release, rollbackTo} {
-		if _, err := db.stmt(ctx, db.w, q); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writer serves write requests until Close.
@@ -135,72 +142,64 @@ func (db *DB) commit(batch []*writeReq) {
 			db.stmt(context.Background(), db.w, q)
 		}
 	}()
-	failAll := func(err error) {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-	}
 
-	live := 0
+	pending := make([]int, 0, len(batch))
 	for i, req := range batch {
 		if err := req.ctx.Err(); err != nil {
 			errs[i] = err
 		} else {
-			live++
+			pending = append(pending, i)
 		}
 	}
-	if live == 0 {
+	if len(pending) == 0 {
 		return
 	}
 	// The transaction outlives any one caller's context.
 	tx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		failAll(err)
+		for _, i := range pending {
+			errs[i] = err
+		}
 		return
 	}
-	sp := func(query string) error {
-		s, _ := db.stmts.Load(stmtKey{true, query})
-		_, err := tx.Stmt(s.(*sql.Stmt)).Exec()
-		return err
-	}
-	for i, req := range batch {
-		if errs[i] != nil {
+	for _, i := range pending {
+		t := &wtx{ctx: context.WithoutCancel(batch[i].ctx), db: db, tx: tx}
+		errs[i] = batch[i].fn(t)
+		uncached = append(uncached, t.uncached...)
+		var de *authdash.Error
+		if errs[i] == nil || (errors.As(errs[i], &de) && !t.wrote) {
 			continue
 		}
-		t := &wtx{ctx: req.ctx, db: db, tx: tx}
-		if live == 1 {
-			// Alone in the transaction: no savepoint needed.
-			if errs[i] = req.fn(t); errs[i] != nil {
-				uncached = t.uncached
-				tx.Rollback()
-				return
-			}
-			uncached = t.uncached
-			break
-		}
-		if err := sp(savepoint); err != nil {
+		if len(pending) == 1 {
 			tx.Rollback()
-			failAll(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		errs[i] = req.fn(t)
-		uncached = append(uncached, t.uncached...)
-		if errs[i] != nil {
-			if err := sp(rollbackTo); err != nil {
-				tx.Rollback()
-				failAll(fmt.Errorf("rollback to savepoint: %w", err))
-				return
-			}
+		// This write may have left partial changes, or SQLite may have
+		// ended the transaction: start over, one write at a time.
+		tx.Rollback()
+		for _, j := range pending {
+			errs[j] = db.commitOne(batch[j])
 		}
-		if err := sp(release); err != nil {
-			tx.Rollback()
-			failAll(fmt.Errorf("release savepoint: %w", err))
-			return
-		}
+		return
 	}
 	if err := tx.Commit(); err != nil {
-		failAll(err)
+		for _, i := range pending {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
 	}
+}
+
+// commitOne runs one write in a transaction of its own.
+func (db *DB) commitOne(req *writeReq) error {
+	tx, err := db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return err
+	}
+	if err := req.fn(&wtx{ctx: context.WithoutCancel(req.ctx), db: db, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
