@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,6 +127,27 @@ func benchCrossInstance(b *testing.B, n int) {
 			b.ReportMetric(float64(sent)/elapsed.Seconds(), "events/s")
 		})
 	}
+	// Sustained rate of the realtime path alone, with 16 publishers.
+	b.Run("publish-parallel", func(b *testing.B) {
+		b.SetParallelism(8)
+		var seeds atomic.Uint64
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			rnd := rand.New(rand.NewPCG(seeds.Add(1), uint64(n)))
+			for pb.Next() {
+				if err := publish(b.Context(), users[rnd.IntN(n)]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		lat := child.collect(b, b.N)
+		elapsed := time.Since(start)
+		slices.Sort(lat)
+		b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+		b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	})
 	if st := hubB.Stats(); st.SlowConsumers != 0 || st.Resyncs != 0 {
 		b.Errorf("instance B: %+v", st)
 	}
