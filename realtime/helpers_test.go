@@ -51,7 +51,7 @@ func newEnv(t *testing.T, configure func(*realtime.Config)) *env {
 		Broker:           e.broker,
 		Tokens:           e.tokens,
 		Changes:          db,
-		AllowedOrigins:   []string{"https://app.example"},
+		AllowedOrigins:   []string{"https://app.example", "*.example.org"},
 		UnsubscribeDelay: 10 * time.Millisecond,
 	}
 	if configure != nil {

@@ -94,6 +94,8 @@ func TestOrigin(t *testing.T) {
 		{"OKNoOrigin", "", true},
 		{"OKSameOrigin", e.srv.URL, true},
 		{"OKAllowed", "https://app.example", true},
+		{"OKPattern", "https://eu.example.org", true},
+		{"ErrPatternIsNotSuffix", "https://example.org.evil.example", false},
 		{"ErrOtherSite", "https://evil.example", false},
 		{"ErrAllowedHostOtherScheme", "http://app.example", false},
 		{"ErrSuffix", "https://app.example.evil.example", false},
@@ -498,4 +500,36 @@ func TestShutdown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("after shutdown: %d, want 503", resp.StatusCode)
 	}
+}
+
+func TestNewHub(t *testing.T) {
+	ok := realtime.Config{Broker: realtime.NewLocalBroker(), Tokens: &tokens{}, Changes: emptyLog{}}
+	tests := []struct {
+		name    string
+		change  func(*realtime.Config)
+		wantErr bool
+	}{
+		{"OK", func(*realtime.Config) {}, false},
+		{"OKOrigins", func(c *realtime.Config) { c.AllowedOrigins = []string{"https://app.example", " *.example.org ", ""} }, false},
+		{"ErrNoBroker", func(c *realtime.Config) { c.Broker = nil }, true},
+		{"ErrNoTokens", func(c *realtime.Config) { c.Tokens = nil }, true},
+		{"ErrNoChangeLog", func(c *realtime.Config) { c.Changes = nil }, true},
+		{"ErrOriginWithPath", func(c *realtime.Config) { c.AllowedOrigins = []string{"https://app.example/login"} }, true},
+		{"ErrBadPattern", func(c *realtime.Config) { c.AllowedOrigins = []string{"[a-"} }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := ok
+			tt.change(&cfg)
+			if _, err := realtime.NewHub(cfg); (err != nil) != tt.wantErr {
+				t.Errorf("NewHub error = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+type emptyLog struct{}
+
+func (emptyLog) ChangesSince(context.Context, authdash.UserID, int64, int) ([]authdash.Event, int64, bool, error) {
+	return nil, 0, true, nil
 }
