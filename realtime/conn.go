@@ -431,7 +431,9 @@ func (c *conn) finish() {
 		c.ws.CloseNow()
 		return
 	}
-	if c.code >= 4000 {
+	// A slow consumer gets no error frame: its socket is the one that is
+	// stuck, and the close frame says why.
+	if c.code >= 4000 && c.code != wire.CloseSlowConsumer {
 		msg := wire.Error{Code: authdash.ErrorCodeOf(c.code.Err()), Message: authdash.ErrorMessageOf(c.code.Err())}
 		var e *authdash.Error
 		if errors.As(c.cause, &e) {
