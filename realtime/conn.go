@@ -291,6 +291,30 @@ func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
 			c.stop(0, nil) // the peer is gone or frozen: nothing would read a close frame
 			return false
 		}
+		if c.authed {
+			return c.checkHead()
+		}
+	}
+	return true
+}
+
+// checkHead compares what the socket was sent with the store's head and
+// catches up if it is behind. It runs with every heartbeat, and covers what
+// neither a gap report nor a Seq jump can reveal: a change whose publish
+// failed, or whose instance died between commit and publish, when nothing
+// follows it.
+func (c *conn) checkHead() bool {
+	_, head, _, err := c.readLog(math.MaxInt64, 0)
+	switch {
+	case err != nil:
+		c.storeFailed(err)
+		return false
+	case head > c.last:
+		return c.catchUp(c.last)
+	case head < c.last: // the store was restored from an older copy
+		c.h.stats.resyncs.Add(1)
+		c.last = head
+		return c.writeFrame(wire.Resync{Seq: head})
 	}
 	return true
 }

@@ -433,6 +433,20 @@ func TestGap(t *testing.T) {
 	}
 }
 
+// TestLostPublish: a change that was never published (its publish failed,
+// or its instance died right after the commit) and that nothing follows
+// still reaches the socket, at the next heartbeat.
+func TestLostPublish(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) { c.PingInterval = 100 * time.Millisecond })
+	alice := e.user("alice")
+	c := e.login(alice, "s1")
+	lost, _, err := e.db.CreateTask(t.Context(), alice, authdash.TaskDraft{Title: "lost", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.expectEvent(authdash.EventTaskCreated, lost.ID, 1)
+}
+
 func TestRevocation(t *testing.T) {
 	e := newEnv(t, nil)
 	alice, bob := e.user("alice"), e.user("bob")
