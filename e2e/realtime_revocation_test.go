@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/authdash/authdash/realtime/brokertest"
+	"github.com/authdash/authdash/realtime/wire"
+)
+
+// TestRealtimeRevocationAcrossInstances: signing out everywhere on one
+// instance closes the user's socket on the other, through Redis, with the
+// close code that tells the tab not to reconnect; another user's socket
+// stays open.
+func TestRealtimeRevocationAcrossInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and runs two instances and redis-server")
+	}
+	bin := rtBuild(t)
+	rs := brokertest.StartRedis(t)
+	data := t.TempDir()
+	a := rtStart(t, bin, "a", data, rs.URL())
+	b := rtStart(t, bin, "b", data, rs.URL())
+	alice := rtRegister(t, a.url, "alice@example.com")
+	bob := rtRegister(t, a.url, "bob@example.com")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	dial := func(u rtUser) *websocket.Conn {
+		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.url, "http")+"/api/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.CloseNow() })
+		auth, _ := json.Marshal(wire.Auth{Token: u.token})
+		if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			_, msg, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f, _ := wire.DecodeServer(msg); f != nil && f.FrameType() == wire.TypeReady {
+				return ws
+			}
+		}
+	}
+	aliceWS, bobWS := dial(alice), dial(bob)
+
+	if err := rtCall(ctx, a.url, alice.token, http.MethodPost, "/api/auth/logout-all", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	var closeErr error
+	for closeErr == nil {
+		_, _, closeErr = aliceWS.Read(ctx)
+	}
+	if got := wire.CloseCode(websocket.CloseStatus(closeErr)); got != wire.CloseSessionRevoked {
+		t.Fatalf("alice's socket ended with %v, want close code %d", closeErr, wire.CloseSessionRevoked)
+	}
+
+	// Bob's socket still delivers.
+	if err := rtCall(ctx, a.url, bob.token, http.MethodPost, "/api/tasks", `{"title":"still here"}`, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, msg, err := bobWS.Read(ctx)
+	if err != nil {
+		t.Fatalf("bob's socket: %v", err)
+	}
+	if f, err := wire.DecodeServer(msg); err != nil || f.FrameType() != wire.TypeTaskCreated {
+		t.Fatalf("bob got %s, want task.created", msg)
+	}
+}
