@@ -97,7 +97,7 @@ func (c *Config) setDefaults() {
 type Stats struct {
 	Connections   int64 // open sockets
 	Subscriptions int64 // owners this instance is subscribed to
-	Published     int64 // events handed to the broker by Publish
+	Published     int64 // events handed to the broker by Hub.Publish (TaskService's)
 	PublishErrors int64 // of which the broker refused or timed out
 	Received      int64 // events the broker delivered to this instance
 	Delivered     int64 // event frames written to sockets
