@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	mongostore "github.com/authdash/authdash/store/mongo"
 )
 
 // config is everything the server reads from its environment. README.md
@@ -32,6 +34,9 @@ type config struct {
 	RateLimit bool
 	MongoURI  string // see openStore
 	RedisURL  string // see newBroker
+	// Mongo holds the MONGO_* tuning (store/mongo.OptionsFromEnv); read
+	// only when MONGO_URI is set.
+	Mongo mongostore.Options
 	// MetricsAddr is the operator's listener (metrics, log level, pprof);
 	// "" turns it off. MetricsToken, if set, also serves /metrics on Addr
 	// to requests bearing it. See serveAdmin.
@@ -87,6 +92,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Env:      str("ENV", "dev"),
 		MongoURI: str("MONGO_URI", ""),
 		RedisURL: str("REDIS_URL", ""),
+	}
+	if c.MongoURI != "" {
+		mo, err := mongostore.OptionsFromEnv(getenv)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		c.Mongo = mo
 	}
 	if c.Env != "dev" && c.Env != "production" {
 		bad("ENV", "%q must be dev or production", c.Env)

@@ -34,6 +34,8 @@ import (
 	"github.com/authdash/authdash/server/metrics"
 	"github.com/authdash/authdash/server/openapi"
 	"github.com/authdash/authdash/store/instrumented"
+	mongostore "github.com/authdash/authdash/store/mongo"
+	"github.com/authdash/authdash/store/profilecache"
 	"github.com/authdash/authdash/store/sqlite"
 )
 
@@ -99,7 +101,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer closeBroker()
 	// Every store call is timed for the metrics; Ping and Close use the
 	// store itself.
-	timed := instrumented.New(store, mx.ObserveStore)
+	ready := []server.Check{{Name: "store", Check: store.Ping}}
+	var cached authdash.Store = store
+	if cfg.RedisURL != "" {
+		// GET /api/me reads the profile on every page: serve it from Redis.
+		opt, err := goredis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		profiles := profilecache.New(store, opt, profilecache.Options{Prefix: "authdash:", Log: log})
+		defer profiles.Close()
+		mx.Cache("profile", func() (uint64, uint64) {
+			st := profiles.Stats()
+			return st.Hits, st.Misses + st.Bypassed
+		})
+		ready = append(ready, server.Check{Name: "redis", Check: profiles.Ping})
+		cached = profiles
+	}
+	timed := instrumented.New(cached, mx.ObserveStore)
 	// The auth service publishes session revocations and account deletions
 	// straight to the broker: the hub verifies tokens with it, so it cannot
 	// also be its publisher.
@@ -136,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		AllowedOrigins: cfg.AllowedOrigins,
 		SecureCookies:  cfg.production(),
 		TrustedProxies: cfg.TrustedProxies,
-		Ready:          []server.Check{{Name: "store", Check: store.Ping}},
+		Ready:          ready,
 		Frontend:       frontend,
 		Realtime:       hub.Handler(),
 		Observe:        mx.Observe,
@@ -219,11 +238,18 @@ type store interface {
 	Close() error
 }
 
-// openStore opens the database: SQLite in DATA_DIR. MONGO_URI will select
-// MongoDB (README "Scaling out").
+// openStore opens the database: MongoDB when MONGO_URI is set (waiting for
+// it to come up, README "Scaling out"), else SQLite in DATA_DIR.
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error) {
 	if cfg.MongoURI != "" {
-		return nil, errors.New("MONGO_URI: this build has no MongoDB store yet")
+		o := cfg.Mongo
+		o.Log = log
+		db, err := mongostore.OpenWait(ctx, cfg.MongoURI, o)
+		if err != nil {
+			return nil, fmt.Errorf("MONGO_URI: %w", err)
+		}
+		log.Info("store opened", "kind", "mongodb", "database", db.Name())
+		return mongoStore{db}, nil
 	}
 	path := filepath.Join(cfg.DataDir, "authdash.db")
 	db, err := sqlite.Open(ctx, path)
@@ -232,6 +258,16 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error)
 	}
 	log.Info("store opened", "kind", "sqlite", "path", path)
 	return db, nil
+}
+
+// mongoStore gives the MongoDB store the Close the server calls: it closes
+// after the HTTP server has drained, so a short bound is enough.
+type mongoStore struct{ *mongostore.DB }
+
+func (m mongoStore) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return m.DB.Close(ctx)
 }
 
 // newBroker returns the realtime fan-out between instances: Redis pub/sub

@@ -63,7 +63,7 @@ func run(m *testing.M) int {
 		<-stopped
 	}()
 
-	proxy, err := newSerialProxy(addr)
+	proxy, err := newSerialProxy("127.0.0.1:0", addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

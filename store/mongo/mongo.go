@@ -221,6 +221,45 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 	return db, nil
 }
 
+// OpenWait is Open for start-up: while the server is unreachable (not yet
+// started, electing a primary, a DNS name not yet resolvable) it logs what
+// it is waiting for and tries again with exponential backoff, until it
+// succeeds or ctx ends. Any other failure (a bad URI, refused credentials,
+// an index conflict) is returned at once: waiting would not fix it.
+func OpenWait(ctx context.Context, uri string, o Options) (*DB, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	hosts := "?"
+	if cs, err := connstring.ParseAndValidate(uri); err == nil {
+		hosts = strings.Join(cs.Hosts, ",") // no credentials
+	}
+	delay := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		db, err := Open(ctx, uri, o)
+		if err == nil {
+			if attempt > 1 {
+				o.Log.Info("mongo: connected", "hosts", hosts, "attempts", attempt)
+			}
+			return db, nil
+		}
+		if authdash.ErrorCodeOf(err) != authdash.CodeUnavailable || ctx.Err() != nil {
+			return nil, err
+		}
+		o.Log.Warn("mongo: waiting for MongoDB", "hosts", hosts, "attempt", attempt,
+			"retry_in", delay.String(), "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("mongo: gave up waiting for %s: %w", hosts, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 15*time.Second)
+	}
+}
+
+// Name is the database the store uses.
+func (db *DB) Name() string { return db.users.Database().Name() }
+
 // firstSet returns the first of vs that is not the zero value.
 func firstSet[T comparable](vs ...T) T {
 	var zero T

@@ -35,8 +35,8 @@ type serialProxy struct {
 	wg    sync.WaitGroup
 }
 
-func newSerialProxy(target string) (*serialProxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func newSerialProxy(listen, target string) (*serialProxy, error) {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
 	}
