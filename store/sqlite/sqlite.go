@@ -38,6 +38,7 @@ var _ authdash.Store = (*DB)(nil)
 type DB struct {
 	w      *sql.DB // one connection, used only by the writer goroutine
 	r      *sql.DB // read pool
+	ckpt   *sql.DB // one connection for WAL checkpoints
 	stmts  sync.Map
 	nstmts atomic.Int64
 	// searchWindow: see defaultSearchWindow; tests shrink it.
@@ -67,6 +68,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	wq.Add("_pragma", "journal_mode(WAL)")
 	wq.Set("_txlock", "immediate")
 	wq.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoints run on their own connection (see checkpointer), off the
+	// serialised write path; this is only the backstop if they fall behind.
+	wq.Add("_pragma", "wal_autocheckpoint(20000)")
 	w, err := sql.Open("sqlite", dsn(path, wq))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -89,14 +93,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
-	db := &DB{w: w, r: r, searchWindow: defaultSearchWindow, writes: make(chan *writeReq), closing: make(chan struct{})}
+	c, err := sql.Open("sqlite", dsn(path, common))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+
+	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, writes: make(chan *writeReq), closing: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()
+		c.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.writerWG.Add(1)
+	db.writerWG.Add(2)
 	go db.writer()
+	go db.checkpointer()
 	return db, nil
 }
 
@@ -119,7 +133,7 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closing)
 		db.writerWG.Wait()
-		err = errors.Join(db.r.Close(), db.w.Close())
+		err = errors.Join(db.r.Close(), db.w.Close(), db.ckpt.Close())
 	})
 	return err
 }

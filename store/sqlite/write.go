@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/authdash/authdash"
 )
@@ -187,6 +188,30 @@ func (db *DB) commit(batch []*writeReq) {
 			if errs[i] == nil {
 				errs[i] = err
 			}
+		}
+	}
+}
+
+// checkpointInterval is how often the checkpointer copies the WAL back
+// into the database file.
+const checkpointInterval = 500 * time.Millisecond
+
+// checkpointer runs passive checkpoints until Close. A passive checkpoint
+// waits for no one and no one waits for it, so the writer goroutine, which
+// every write in the process queues behind, never spends its time copying
+// pages.
+func (db *DB) checkpointer() {
+	defer db.writerWG.Done()
+	tick := time.NewTicker(checkpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			// Errors (SQLITE_BUSY while another process checkpoints) only
+			// mean trying again at the next tick.
+			db.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		case <-db.closing:
+			return
 		}
 	}
 }
