@@ -255,10 +255,17 @@ func (c *conn) writeLoop() {
 
 // serveOne handles one thing and reports whether to go on.
 func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
-	// A stop takes precedence over queued work.
+	// A stop takes precedence over queued work, and a client's request over
+	// live events, so that a resume sent right behind auth is answered
+	// before anything live.
 	select {
 	case <-c.kill:
 		return false
+	default:
+	}
+	select {
+	case r := <-c.req:
+		return c.request(r, deadline)
 	default:
 	}
 	select {
@@ -275,10 +282,7 @@ func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
 		}
 		return false
 	case r := <-c.req:
-		if r.grant != nil {
-			return c.authenticate(r.grant, deadline)
-		}
-		return c.catchUp(r.since)
+		return c.request(r, deadline)
 	case m := <-c.send:
 		return c.deliver(m)
 	case <-c.gap:
@@ -317,6 +321,13 @@ func (c *conn) checkHead() bool {
 		return c.writeFrame(wire.Resync{Seq: head})
 	}
 	return true
+}
+
+func (c *conn) request(r request, deadline *time.Timer) bool {
+	if r.grant != nil {
+		return c.authenticate(r.grant, deadline)
+	}
+	return c.catchUp(r.since)
 }
 
 // authenticate handles an auth frame: the first one registers the socket
