@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"go.uber.org/goleak"
 )
 
 // The benchmark fixture: one owner's 10,000 tasks among 100,000, built once
@@ -40,6 +41,9 @@ type benchFixture struct {
 	writer authdash.UserID // a user for write benchmarks, so reads stay put
 }
 
+// TestMain removes the benchmark fixture and checks that every DB the tests
+// opened and closed left no goroutine behind (the writer, the
+// checkpointer, database/sql's openers).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if fixture != nil {
@@ -47,6 +51,12 @@ func TestMain(m *testing.M) {
 	}
 	if fixtureDir != "" {
 		os.RemoveAll(fixtureDir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
