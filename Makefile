@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 WEB_DIR := build/web
 APT_PKGS_TEST := redis-server chromium nginx wrk brotli
 
-.PHONY: run build wasm static test test-short vet bench tools cluster cluster-down clean
+.PHONY: run build wasm static embedweb test test-short vet bench tools cluster cluster-down clean
 
 ## run: the whole product on http://localhost:8080 with embedded defaults
 run: wasm
@@ -21,9 +21,32 @@ build: wasm
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/authdash ./cmd/authdash
 
 ## wasm: the go-app frontend compiled to WebAssembly, plus its compressed forms
+## (recompressed only when app.wasm changed: brotli -q 11 takes ~20 s)
 wasm:
 	@mkdir -p $(WEB_DIR)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(WEB_DIR)/app.wasm ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $(WEB_DIR)/app.wasm.new ./wasm
+	@if cmp -s $(WEB_DIR)/app.wasm.new $(WEB_DIR)/app.wasm && [ -f $(WEB_DIR)/app.wasm.gz ] && \
+	    { [ -f $(WEB_DIR)/app.wasm.br ] || ! command -v brotli >/dev/null; }; then \
+	  rm $(WEB_DIR)/app.wasm.new; \
+	else \
+	  mv $(WEB_DIR)/app.wasm.new $(WEB_DIR)/app.wasm; \
+	  rm -f $(WEB_DIR)/app.wasm.gz $(WEB_DIR)/app.wasm.br; \
+	  gzip -9 -k -f $(WEB_DIR)/app.wasm; \
+	  if command -v brotli >/dev/null; then brotli -q 11 -f -o $(WEB_DIR)/app.wasm.br $(WEB_DIR)/app.wasm; \
+	  else echo "brotli not installed (make tools): serving gzip only"; fi; \
+	fi
+
+## static: a CDN-ready static site in dist/ for an API at $(API_URL) (which
+## must list the site's origin in ALLOWED_ORIGINS)
+static: wasm
+	rm -rf dist
+	$(GO) run ./wasm/static -out dist -build $(WEB_DIR) -api '$(API_URL)' -version '$(VERSION)'
+
+## embedweb: put the built frontend where `go build -tags embedweb` embeds it
+embedweb: wasm
+	rm -rf app/frontend/dist && mkdir -p app/frontend/dist
+	cp $(WEB_DIR)/app.wasm $(WEB_DIR)/app.wasm.gz app/frontend/dist/
+	if [ -f $(WEB_DIR)/app.wasm.br ]; then cp $(WEB_DIR)/app.wasm.br app/frontend/dist/; fi
 
 ## tools: install what the tests need (redis-server, chromium, nginx, wrk, brotli) when missing
 tools:

@@ -49,6 +49,7 @@ func (p *dashboardPage) OnMount(ctx app.Context) {
 		if p.create.Done != p.createDone && !p.create.Busy {
 			p.createDone = p.create.Done
 			p.title, p.desc, p.newDue, p.newTags = "", "", "", ""
+			clearInputs("new-title", "new-description", "new-due", "new-tags")
 		}
 	})
 	observe(ctx, formKey(formEdit), &p.edit).OnChange(func() {
@@ -136,8 +137,11 @@ func (p *dashboardPage) Render() app.UI {
 				app.P().Class("muted").Text(p.sess.User.Email),
 				p.renderStats(),
 			),
-			p.renderConflict(),
-			app.If(!p.readOnly(), p.renderCreate),
+			// Slots keep the page's structure fixed whatever is shown, so
+			// go-app's positional diff never reuses the create form's
+			// inputs for the toolbar's.
+			app.Div().Class("slot").Body(p.renderConflict()),
+			app.Div().Class("slot").Body(app.If(!p.readOnly(), p.renderCreate)),
 			app.Section().Class("card tasks").Aria("labelledby", "tasks-title").Body(
 				app.H2().ID("tasks-title").Text("Tasks"),
 				p.renderToolbar(),
@@ -177,7 +181,7 @@ func (p *dashboardPage) renderCreate() app.UI {
 			field{ID: "new-due", Label: "Due date", Type: "date", Value: p.newDue, Err: f["dueDate"], OnInput: value(&p.newDue)}.render(),
 			app.Div().Class("field span2").Body(
 				app.Label().For("new-description").Text("Description"),
-				app.Textarea().ID("new-description").Rows(2).MaxLength(authdash.MaxDescriptionLen).Text(p.desc).OnInput(value(&p.desc)),
+				app.Textarea().ID("new-description").Rows(2).MaxLength(authdash.MaxDescriptionLen).Text(p.desc).OnInput(value(&p.desc), app.EventScope("new-description")),
 				app.If(f["description"] != "", func() app.UI { return app.P().Class("field-error").Text(f["description"]) }),
 			),
 			app.Div().Class("actions span2").Body(
@@ -221,15 +225,15 @@ func (p *dashboardPage) renderToolbar() app.UI {
 		selectField("filter-priority", "Priority", p.priority, "", append([]option{any}, priorityOptions...), p.onFilter(&p.priority)),
 		app.Div().Class("field").Body(
 			app.Label().For("filter-tag").Text("Tag"),
-			app.Input().ID("filter-tag").Type("text").Value(p.tag).MaxLength(authdash.MaxTagLen).OnChange(p.onFilter(&p.tag)),
+			app.Input().ID("filter-tag").Type("text").Value(p.tag).MaxLength(authdash.MaxTagLen).OnChange(p.onFilter(&p.tag), app.EventScope("tag")),
 		),
 		app.Div().Class("field").Body(
 			app.Label().For("filter-due-after").Text("Due after"),
-			app.Input().ID("filter-due-after").Type("date").Value(p.dueAfter).OnChange(p.onFilter(&p.dueAfter)),
+			app.Input().ID("filter-due-after").Type("date").Value(p.dueAfter).OnChange(p.onFilter(&p.dueAfter), app.EventScope("after")),
 		),
 		app.Div().Class("field").Body(
 			app.Label().For("filter-due-before").Text("Due by"),
-			app.Input().ID("filter-due-before").Type("date").Value(p.dueBefore).OnChange(p.onFilter(&p.dueBefore)),
+			app.Input().ID("filter-due-before").Type("date").Value(p.dueBefore).OnChange(p.onFilter(&p.dueBefore), app.EventScope("before")),
 		),
 		selectField("sort", "Sort by", orDefault(p.sort, "created"), "", []option{
 			{"created", "Created"}, {"updated", "Updated"}, {"due", "Due date"}, {"priority", "Priority"}, {"title", "Title"},
@@ -241,11 +245,13 @@ func (p *dashboardPage) renderToolbar() app.UI {
 func (p *dashboardPage) renderList() app.UI {
 	t := p.tasks
 	return app.Div().Class("list-wrap").Aria("busy", strconv.FormatBool(t.Loading)).Body(
-		app.If(t.Err != "", func() app.UI { return app.P().Class("form-error").Role("alert").Text(t.Err) }),
-		app.If(t.Loaded && len(t.Items) == 0 && !t.Loading, func() app.UI {
-			return app.P().Class("empty").ID("empty").Text("No tasks here yet.")
-		}),
-		app.If(!t.Loaded, func() app.UI { return app.P().Class("muted").Role("status").Text("Loading tasks…") }),
+		formError(t.Err),
+		app.Div().Class("list-status").Role("status").Body(
+			app.If(t.Loaded && len(t.Items) == 0 && !t.Loading, func() app.UI {
+				return app.P().Class("empty").ID("empty").Text("No tasks here yet.")
+			}),
+			app.If(!t.Loaded, func() app.UI { return app.P().Class("muted").Text("Loading tasks…") }),
+		),
 		app.Ul().Class("task-list").ID("task-list").Body(
 			app.Range(t.Items).Slice(func(i int) app.UI { return p.renderTask(t.Items[i]) }),
 		),
@@ -261,6 +267,9 @@ func (p *dashboardPage) renderTask(t authdash.Task) app.UI {
 		return p.renderEditor(t)
 	}
 	id := string(t.ID)
+	// Handlers close over t; the scope makes go-app swap them when the row
+	// shows another task or version (it compares handlers by code pointer).
+	scope := app.EventScope(id, t.Version)
 	return app.Li().Class("task status-"+string(t.Status)).ID("task-"+id).DataSet("id", id).Body(
 		app.Div().Class("task-main").Body(
 			app.H3().Class("task-title").Text(t.Title),
@@ -282,16 +291,16 @@ func (p *dashboardPage) renderTask(t authdash.Task) app.UI {
 						OnClick(func(ctx app.Context, e app.Event) {
 							p.confirmDelete = ""
 							ctx.NewActionWithValue(string(actDelete), taskRef{ID: t.ID, Version: t.Version})
-						}).Text("Delete"),
+						}, scope).Text("Delete"),
 					app.Button().Type("button").Class("btn small").
-						OnClick(func(ctx app.Context, e app.Event) { p.confirmDelete = "" }).Text("Cancel"),
+						OnClick(func(ctx app.Context, e app.Event) { p.confirmDelete = "" }, scope).Text("Cancel"),
 				)
 			}
 			return app.Div().Class("task-actions").Body(
 				app.Button().Type("button").Class("btn small").Aria("label", "Edit "+t.Title).
-					OnClick(func(ctx app.Context, e app.Event) { p.startEdit(t) }).Text("Edit"),
+					OnClick(func(ctx app.Context, e app.Event) { p.startEdit(t) }, scope).Text("Edit"),
 				app.Button().Type("button").Class("btn small ghost danger-text").Aria("label", "Delete "+t.Title).
-					OnClick(func(ctx app.Context, e app.Event) { p.confirmDelete = t.ID }).Text("Delete"),
+					OnClick(func(ctx app.Context, e app.Event) { p.confirmDelete = t.ID }, scope).Text("Delete"),
 			)
 		}),
 	)
@@ -321,7 +330,7 @@ func (p *dashboardPage) renderEditor(t authdash.Task) app.UI {
 			field{ID: "edit-due", Label: "Due date", Type: "date", Value: p.eDue, Err: f["dueDate"], OnInput: value(&p.eDue)}.render(),
 			app.Div().Class("field span2").Body(
 				app.Label().For("edit-description").Text("Description"),
-				app.Textarea().ID("edit-description").Rows(3).MaxLength(authdash.MaxDescriptionLen).Text(p.eDesc).OnInput(value(&p.eDesc)),
+				app.Textarea().ID("edit-description").Rows(3).MaxLength(authdash.MaxDescriptionLen).Text(p.eDesc).OnInput(value(&p.eDesc), app.EventScope("edit-description")),
 				app.If(f["description"] != "", func() app.UI { return app.P().Class("field-error").Text(f["description"]) }),
 			),
 			app.Div().Class("actions span2").Body(

@@ -46,6 +46,7 @@ func (p *profilePage) OnMount(ctx app.Context) {
 		if p.password.Done != p.pwDone {
 			p.pwDone = p.password.Done
 			p.curPw, p.newPw = "", ""
+			clearInputs("current-password", "new-password")
 		}
 	})
 	observe(ctx, formKey(formDelete), &p.deletion)
@@ -139,8 +140,8 @@ func (p *profilePage) renderSessions() app.UI {
 	s := p.sessions
 	return app.Section().Class("card").Aria("labelledby", "sessions-title").Body(
 		app.H2().ID("sessions-title").Text("Signed-in devices"),
-		app.If(s.Err != "", func() app.UI { return app.P().Class("form-error").Role("alert").Text(s.Err) }),
-		app.If(s.Loading, func() app.UI { return app.P().Class("muted").Role("status").Text("Loading…") }),
+		formError(s.Err),
+		app.P().Class("muted").Role("status").Hidden(!s.Loading).Text("Loading…"),
 		app.Ul().Class("sessions").ID("sessions").Body(
 			app.Range(s.Items).Slice(func(i int) app.UI {
 				se := s.Items[i]
@@ -157,7 +158,7 @@ func (p *profilePage) renderSessions() app.UI {
 					app.Button().Type("button").Class("btn small").Aria("label", "Sign out "+device).
 						OnClick(func(ctx app.Context, e app.Event) {
 							ctx.NewActionWithValue(string(actRevokeSession), se.ID)
-						}).Text("Sign out"),
+						}, app.EventScope(string(se.ID))).Text("Sign out"),
 				)
 			}),
 		),

@@ -30,7 +30,9 @@ func (f field) render() app.UI {
 	if typ == "" {
 		typ = "text"
 	}
-	in := app.Input().ID(f.ID).Name(f.ID).Type(typ).Value(f.Value).Required(f.Required).OnInput(f.OnInput)
+	// The scope matters: go-app keeps a mounted handler whose code pointer
+	// is unchanged, and every value(&x) closure shares one.
+	in := app.Input().ID(f.ID).Name(f.ID).Type(typ).Value(f.Value).Required(f.Required).OnInput(f.OnInput, app.EventScope(f.ID))
 	if f.AutoComplete != "" {
 		in = in.Attr("autocomplete", f.AutoComplete)
 	}
@@ -61,7 +63,7 @@ type option struct{ Value, Label string }
 
 // selectField is a labelled select.
 func selectField(id, label, value, errMsg string, opts []option, onChange app.EventHandler) app.UI {
-	sel := app.Select().ID(id).Name(id).OnChange(onChange).Body(
+	sel := app.Select().ID(id).Name(id).OnChange(onChange, app.EventScope(id)).Body(
 		app.Range(opts).Slice(func(i int) app.UI {
 			return app.Option().Value(opts[i].Value).Selected(opts[i].Value == value).Text(opts[i].Label)
 		}),
@@ -77,10 +79,11 @@ func selectField(id, label, value, errMsg string, opts []option, onChange app.Ev
 }
 
 // formError is the summary at the top of a form; role=alert announces it.
+// It is always in the page, hidden when empty: a live region present before
+// its text changes is announced reliably, and a stable structure keeps
+// go-app's positional diff from reusing one input's element for another.
 func formError(msg string) app.UI {
-	return app.If(msg != "", func() app.UI {
-		return app.Div().Class("form-error").Role("alert").Text(msg)
-	})
+	return app.Div().Class("form-error").Role("alert").Hidden(msg == "").Text(msg)
 }
 
 // value reads an input event's element value into dst.
@@ -132,14 +135,20 @@ func splitTags(s string) []string {
 	return authdash.NormalizeTags(strings.Split(s, ","))
 }
 
+// brandIcon is the logo inline: a constant, never user data. An <img> of
+// /web/icon.svg would miss the service worker's cache, which holds the
+// content-hashed name only, and show broken offline.
+const brandIcon = `<svg class="brand-icon" aria-hidden="true" width="28" height="28" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="#1e40af"/><path d="M19 33l9 9 17-19" fill="none" stroke="#fff" stroke-width="7" stroke-linecap="round" stroke-linejoin="round"/></svg>`
+
 // layout is the frame of every page: skip link, top bar, notices, main.
 func layout(sess sessionView, content ...app.UI) app.UI {
 	signedIn := sess.Phase == phaseSignedIn || sess.Phase == phaseOffline
-	return app.Div().Class("page").Body(
+	// data-ready tells a prerendered page (false) from the running app.
+	return app.Div().Class("page").DataSet("ready", app.IsClient).Body(
 		app.A().Class("skip-link").Href("#main").Text("Skip to content"),
 		app.Header().Class("topbar").Body(
 			app.A().Class("brand").Href(routeHome).Body(
-				app.Img().Class("brand-icon").Src("/web/icon.svg").Alt("").Width(28).Height(28),
+				app.Raw(brandIcon),
 				app.Span().Text("Authdash"),
 			),
 			app.If(signedIn, func() app.UI {
@@ -153,10 +162,8 @@ func layout(sess sessionView, content ...app.UI) app.UI {
 				)
 			}),
 		),
-		app.If(sess.Phase == phaseOffline, func() app.UI {
-			return app.Div().Class("banner offline").Role("status").ID("offline-banner").
-				Text("You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back.")
-		}),
+		app.Div().Class("banner offline").Role("status").ID("offline-banner").Hidden(sess.Phase != phaseOffline).
+			Text("You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back."),
 		&noticeBar{},
 		app.Main().ID("main").Class("main").Body(content...),
 	)
@@ -223,4 +230,20 @@ func (b *noticeBar) Render() app.UI {
 			)
 		}),
 	)
+}
+
+// clearInputs empties form controls in the page. go-app v10.1.11 drops an
+// empty "value" attribute instead of setting it (attributes.Set switches on
+// the value rather than the name), so rendering Value("") leaves what the
+// user typed on screen. Call it on the UI goroutine.
+func clearInputs(ids ...string) {
+	if !app.IsClient {
+		return
+	}
+	doc := app.Window().Get("document")
+	for _, id := range ids {
+		if el := doc.Call("getElementById", id); el.Truthy() {
+			el.Set("value", "")
+		}
+	}
 }

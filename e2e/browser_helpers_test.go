@@ -1,0 +1,292 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is Debian's Chromium, which `make tools` installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserTimeout bounds each browser step; a step that waits longer has
+// failed (the app never showed what it should).
+const browserTimeout = 30 * time.Second
+
+// webapp is the real server binary with a freshly built app.wasm, run as a
+// subprocess from a directory of its own.
+type webapp struct {
+	t       testing.TB
+	dir     string // working directory: build/web/app.wasm and the data
+	bin     string
+	addr    string // host:port, fixed after the first start
+	cmd     *exec.Cmd
+	waitErr chan error
+	logs    *logBuffer
+}
+
+// mustBuildWebapp builds cmd/authdash and app.wasm into a temporary
+// directory. The wasm build uses the Go build cache, so it is quick after
+// `make wasm`.
+func mustBuildWebapp(t testing.TB) *webapp {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("no Chromium at %s (make tools installs it)", chromiumPath)
+	}
+	dir := t.TempDir()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "authdash")
+	build := func(env []string, args ...string) {
+		cmd := exec.Command("go", append([]string{"build", "-trimpath"}, args...)...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %v: %v\n%s", args, err, out)
+		}
+	}
+	build(nil, "-ldflags", "-X main.version=e2e", "-o", bin, "./cmd/authdash")
+	web := filepath.Join(dir, "build", "web")
+	if err := os.MkdirAll(web, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	build([]string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-s -w", "-o", filepath.Join(web, "app.wasm"), "./wasm")
+	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &logBuffer{}}
+}
+
+var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)|"msg":"listening","addr":"([^"]+)"`)
+
+// start runs the server and waits until it listens. A restart reuses the
+// address, as a server coming back after an outage would.
+func (w *webapp) start() {
+	t := w.t
+	t.Helper()
+	cmd := exec.Command(w.bin)
+	cmd.Dir = w.dir
+	cmd.Env = append(os.Environ(), "ADDR="+w.addr, "DATA_DIR="+filepath.Join(w.dir, "data"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.cmd = cmd
+	w.waitErr = make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		found := false
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(w.logs, line)
+			if m := listeningRE.FindStringSubmatch(line); m != nil && !found {
+				found = true
+				addr <- m[1] + m[2]
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	go func() { w.waitErr <- cmd.Wait() }()
+	select {
+	case a := <-addr:
+		w.addr = a
+	case err := <-w.waitErr:
+		t.Fatalf("server exited: %v\n%s", err, w.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not listen in time\n%s", w.logs)
+	}
+	t.Cleanup(w.stop)
+}
+
+// stop ends the server gracefully; it is safe to call twice.
+func (w *webapp) stop() {
+	if w.cmd == nil {
+		return
+	}
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-w.waitErr:
+	case <-time.After(15 * time.Second):
+		w.cmd.Process.Kill()
+		<-w.waitErr
+	}
+	w.cmd = nil
+}
+
+func (w *webapp) url(path string) string { return "http://" + w.addr + path }
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// mustBrowser starts a headless Chromium with a fresh profile.
+func mustBrowser(t testing.TB) context.Context {
+	t.Helper()
+	opts := append([]chromedp.ExecAllocatorOption{},
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	// Start the browser now, so that its failure is reported here.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return bctx
+}
+
+// tab is one page in a browser context of its own (its own cookies and
+// storage), with every console message recorded.
+type tab struct {
+	t   testing.TB
+	ctx context.Context
+	mu  sync.Mutex
+	log []chromedp.ConsoleMessage
+}
+
+// newTab opens a tab; isolated means in a new browser context (another
+// "person"), else in the browser's default context (another tab of the same
+// person, sharing cookies).
+func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
+	t.Helper()
+	var opts []chromedp.ContextOption
+	if isolated {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	ctx, cancel := chromedp.NewContext(browser, opts...)
+	t.Cleanup(cancel)
+	tb := &tab{t: t, ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			tb.mu.Lock()
+			tb.log = append(tb.log, m)
+			tb.mu.Unlock()
+		}
+	}()
+	return tb
+}
+
+// appReady waits until the app runs: the server's prerendered page is only
+// the shell, and what is typed into it before the app starts is lost.
+var appReady = chromedp.WaitVisible(`.page[data-ready="true"]`)
+
+// do runs steps with the step timeout and fails the test on error.
+func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.screenshot("failed-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.t.Name()))
+		b.t.Fatalf("%s: %v\nconsole:\n%s", what, err, b.console())
+	}
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *tab, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("eval %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS waits until a JavaScript predicate holds. It checks at an
+// interval rather than on DOM mutations: go-app changes text by setting a
+// text node's value, which the mutation mode does not watch.
+func (b *tab) waitJS(what, expr string) {
+	b.t.Helper()
+	b.do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(browserTimeout), chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+func (b *tab) console() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var s strings.Builder
+	for _, m := range b.log {
+		fmt.Fprintf(&s, "  [%s %s] %s\n", m.Type, m.Source, m.Text)
+	}
+	return s.String()
+}
+
+// cspViolations returns the Content-Security-Policy violations the page
+// reported.
+func (b *tab) cspViolations() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.log {
+		if strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Refused to") {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+// screenshot saves a full-page screenshot under e2e/artifacts.
+func (b *tab) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.MkdirAll("artifacts", 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("artifacts", name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}

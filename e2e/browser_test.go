@@ -1,0 +1,258 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowser drives the real app in headless Chromium against the real
+// server: one person's journey from sign-up to sign-out, a second browser
+// showing their changes live, a reload, a network cut and keyboard-only
+// use. The steps share the server and build on each other, so they run in
+// order as subtests.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	top := t
+	w := mustBuildWebapp(t)
+	w.start()
+	browser := mustBrowser(t)
+	a := newTab(t, browser, false)
+	var b *tab
+	const (
+		name  = "Ada Lovelace"
+		email = "ada@example.com"
+		pw    = "correct horse battery"
+	)
+
+	// The steps build on each other: after a failure the rest would only
+	// time out one by one.
+	failed := false
+	run := func(name string, f func(t *testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			if failed {
+				t.Skip("an earlier step failed")
+			}
+			f(t)
+		})
+		failed = failed || t.Failed()
+	}
+
+	run("SignUp", func(t *testing.T) {
+		a.t = t
+		a.do("open the app", chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#signin-form"))
+		a.screenshot("signin-desktop")
+		a.do("go to sign-up", chromedp.Click(`a[href="/signup"]`), chromedp.WaitVisible("#signup-form"))
+		// Field-level validation messages, before anything is sent.
+		a.do("submit a bad form",
+			chromedp.SendKeys("#signup-email", "not-an-email"),
+			chromedp.Click(`#signup-form button[type="submit"]`),
+			chromedp.WaitVisible("#signup-email-err"),
+			chromedp.WaitVisible("#signup-name-err"))
+		a.screenshot("signup-errors-desktop")
+		setField(a, "#signup-email", "", "input")
+		a.do("fill the form",
+			chromedp.SendKeys("#signup-name", name),
+			chromedp.SendKeys("#signup-email", email),
+			chromedp.SendKeys("#signup-password", pw),
+			chromedp.Click(`#signup-form button[type="submit"]`),
+			chromedp.WaitVisible("#hello"))
+		if got := eval[string](a, `document.querySelector("#hello").textContent`); got != "Hello, "+name {
+			t.Errorf("greeting = %q", got)
+		}
+		a.waitJS("live indicator", `document.querySelector("#live").textContent.includes("Live")`)
+	})
+
+	run("CreateEditDelete", func(t *testing.T) {
+		a.t = t
+		for _, title := range []string{"Write report", "Buy milk", "Alpha task"} {
+			createTask(a, title, "work")
+		}
+		a.waitJS("stats", `document.querySelector("#stat-total").textContent === "3"`)
+
+		clickInTask(a, "Buy milk", `button[aria-label^="Edit"]`)
+		a.do("edit", chromedp.WaitVisible("#edit-form"))
+		setField(a, "#edit-title", "Buy oat milk", "input")
+		setField(a, "#edit-status", "done", "change")
+		a.do("save", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+		a.waitJS("edited task", taskJS("Buy oat milk")+` && document.querySelector("#task-list .status-done .task-title").textContent === "Buy oat milk"`)
+		a.waitJS("done count", `document.querySelector("#stat-done").textContent === "1"`)
+
+		clickInTask(a, "Alpha task", `button[aria-label^="Delete"]`)
+		clickInTask(a, "Alpha task", `.confirm .btn.danger`)
+		a.waitJS("deleted task gone", "!"+taskJS("Alpha task"))
+		a.waitJS("stats after delete", `document.querySelector("#stat-total").textContent === "2"`)
+	})
+
+	run("SearchAndFilter", func(t *testing.T) {
+		a.t = t
+		a.do("search", chromedp.SendKeys("#search", "REPORT"))
+		a.waitJS("search result", countJS(1)+" && "+taskJS("Write report"))
+		setField(a, "#search", "", "input")
+		a.waitJS("search cleared", countJS(2))
+		setField(a, "#filter-status", "done", "change")
+		a.waitJS("status filter", countJS(1)+" && "+taskJS("Buy oat milk"))
+		setField(a, "#filter-status", "", "change")
+		a.waitJS("filter cleared", countJS(2))
+		setField(a, "#sort", "title", "change")
+		setField(a, "#order", "asc", "change")
+		a.waitJS("sorted by title", `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join("|") === "Buy oat milk|Write report"`)
+		a.screenshot("dashboard-desktop")
+		a.do("phone width", chromedp.EmulateViewport(360, 780))
+		a.screenshot("dashboard-360")
+		a.do("desktop width", chromedp.EmulateViewport(1280, 900))
+	})
+
+	run("LiveFromAnotherBrowser", func(t *testing.T) {
+		a.t = t
+		b = newTab(top, browser, true)
+		b.t = t
+		b.do("sign in elsewhere",
+			chromedp.Navigate(w.url("/signin")),
+			appReady,
+			chromedp.WaitVisible("#signin-form"),
+			chromedp.SendKeys("#signin-email", email),
+			chromedp.SendKeys("#signin-password", pw),
+			chromedp.Click(`#signin-form button[type="submit"]`),
+			chromedp.WaitVisible("#hello"))
+		b.waitJS("b live", `document.querySelector("#live").textContent.includes("Live")`)
+		createTask(b, "Made in the other browser", "")
+		// No reload in a: the change arrives over the socket.
+		a.waitJS("live create", taskJS("Made in the other browser"))
+		clickInTask(b, "Write report", `button[aria-label^="Edit"]`)
+		b.do("edit elsewhere", chromedp.WaitVisible("#edit-form"))
+		setField(b, "#edit-title", "Write the report", "input")
+		b.do("save elsewhere", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+		a.waitJS("live update", taskJS("Write the report")+" && !"+taskJS("Write report"))
+		a.waitJS("live stats", `document.querySelector("#stat-total").textContent === "3"`)
+	})
+
+	run("KeyboardOnlyCreate", func(t *testing.T) {
+		a.t = t
+		a.do("start from the top", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+		for i := 0; ; i++ {
+			if i == 40 {
+				t.Fatal("Tab never reached the title field")
+			}
+			a.do("tab", chromedp.KeyEvent("\t"))
+			if eval[string](a, `document.activeElement ? document.activeElement.id : ""`) == "new-title" {
+				break
+			}
+		}
+		if outline := eval[string](a, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+			t.Error("the focused field shows no focus outline")
+		}
+		a.do("type and press Enter", chromedp.KeyEvent("Typed without a mouse"), chromedp.KeyEvent("\r"))
+		a.waitJS("keyboard task", taskJS("Typed without a mouse"))
+	})
+
+	run("SessionSurvivesReload", func(t *testing.T) {
+		a.t = t
+		a.do("reload", chromedp.Reload(), appReady, chromedp.WaitVisible("#hello"))
+		a.waitJS("tasks after reload", taskJS("Typed without a mouse"))
+	})
+
+	run("Profile", func(t *testing.T) {
+		a.t, b.t = t, t
+		click(a, `.topnav a[href="/profile"]`)
+		a.do("open profile", chromedp.WaitVisible("#profile-form"))
+		a.waitJS("sessions listed", `document.querySelectorAll("#sessions li").length === 2`)
+		a.screenshot("profile-desktop")
+		a.do("phone width", chromedp.EmulateViewport(360, 780))
+		a.screenshot("profile-360")
+		a.do("desktop width", chromedp.EmulateViewport(1280, 900))
+		setField(a, "#profile-name", "Ada King", "input")
+		a.do("save profile", chromedp.Click(`#profile-form button[type="submit"]`))
+		a.waitJS("saved", `document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("Profile saved")`)
+		// The other browser hears of it live.
+		b.waitJS("live profile", `document.querySelector("#hello").textContent === "Hello, Ada King"`)
+		click(a, `.topnav a[href="/"]`)
+		a.do("back to the dashboard", chromedp.WaitVisible("#hello"))
+	})
+
+	run("OfflineShell", func(t *testing.T) {
+		a.t = t
+		a.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+		w.stop()
+		a.do("reload with the server gone", chromedp.Reload(), appReady, chromedp.WaitVisible("#offline-banner"))
+		a.waitJS("last tasks shown", taskJS("Typed without a mouse"))
+		if n := eval[int](a, `document.querySelectorAll("#create-form, #task-list button").length`); n != 0 {
+			t.Errorf("offline view offers %d write controls; want read-only", n)
+		}
+		a.screenshot("offline-desktop")
+		w.start()
+		a.waitJS("back online", `document.querySelector("#offline-banner").hidden && document.querySelector("#live").textContent.includes("Live")`)
+	})
+
+	run("SignOutClears", func(t *testing.T) {
+		a.t = t
+		click(a, "#signout")
+		a.do("sign out", chromedp.WaitVisible("#signin-form"))
+		if n := eval[int](a, `localStorage.length + sessionStorage.length`); n != 0 {
+			t.Errorf("%d items left in web storage after sign-out", n)
+		}
+		if eval[bool](a, `document.body.textContent.includes("Typed without a mouse")`) {
+			t.Error("a task is still on the page after sign-out")
+		}
+		a.do("reload", chromedp.Reload(), appReady, chromedp.WaitVisible("#signin-form"))
+	})
+
+	t.Run("NoCSPViolations", func(t *testing.T) {
+		for name, tb := range map[string]*tab{"first": a, "second": b} {
+			if tb == nil {
+				continue
+			}
+			for _, v := range tb.cspViolations() {
+				t.Errorf("%s browser: %s", name, v)
+			}
+		}
+	})
+}
+
+// taskJS is a predicate: a task with this title is listed.
+func taskJS(title string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#task-list .task-title")].some(e => e.textContent === %s)`, strconv.Quote(title))
+}
+
+// countJS is a predicate: exactly n tasks are listed.
+func countJS(n int) string {
+	return fmt.Sprintf(`document.querySelectorAll("#task-list > li").length === %d`, n)
+}
+
+func createTask(b *tab, title, tags string) {
+	b.t.Helper()
+	b.do("create "+title, chromedp.WaitVisible("#create-form"), chromedp.SendKeys("#new-title", title))
+	if tags != "" {
+		b.do("tags", chromedp.SendKeys("#new-tags", tags))
+	}
+	b.do("submit", chromedp.Click("#create-submit"))
+	b.waitJS("created "+title, taskJS(title)+` && document.querySelector("#new-title").value === ""`)
+}
+
+// clickInTask clicks the element matching sel inside the task titled title.
+func clickInTask(b *tab, title, sel string) {
+	b.t.Helper()
+	b.waitJS("find "+title, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
+		li.querySelector(".task-title")?.textContent === %s && li.querySelector(%s))`, strconv.Quote(title), strconv.Quote(sel)))
+	eval[chromedp.Void](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
+		li.querySelector(".task-title")?.textContent === %s).querySelector(%s).click()`, strconv.Quote(title), strconv.Quote(sel)))
+}
+
+// click clicks an element through the DOM, immune to layout shifts between
+// finding it and pressing the mouse.
+func click(b *tab, sel string) {
+	b.t.Helper()
+	b.do("find "+sel, chromedp.WaitVisible(sel))
+	eval[chromedp.Void](b, fmt.Sprintf(`document.querySelector(%s).click()`, strconv.Quote(sel)))
+}
+
+// setField sets a control's value and fires the event the app listens to.
+func setField(b *tab, sel, value, event string) {
+	b.t.Helper()
+	eval[chromedp.Void](b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.value = %s;
+		e.dispatchEvent(new Event(%s, {bubbles: true})); })()`, strconv.Quote(sel), strconv.Quote(value), strconv.Quote(event)))
+}
