@@ -89,16 +89,20 @@ func TestOrigin(t *testing.T) {
 	tests := []struct {
 		name   string
 		origin string
+		host   string // as a proxy forwards it; default the server's address
 		ok     bool
 	}{
-		{"OKNoOrigin", "", true},
-		{"OKSameOrigin", e.srv.URL, true},
-		{"OKAllowed", "https://app.example", true},
-		{"OKPattern", "https://eu.example.org", true},
-		{"ErrPatternIsNotSuffix", "https://example.org.evil.example", false},
-		{"ErrOtherSite", "https://evil.example", false},
-		{"ErrAllowedHostOtherScheme", "http://app.example", false},
-		{"ErrSuffix", "https://app.example.evil.example", false},
+		{"OKNoOrigin", "", "", true},
+		{"OKSameOrigin", e.srv.URL, "", true},
+		{"OKSameHostBehindProxyWithoutPort", "http://dash.test:8080", "dash.test", true},
+		{"ErrOtherPortSameHost", "http://dash.test:8080", "dash.test:9090", false},
+		{"ErrOtherHostBehindProxy", "http://evil.test:8080", "dash.test", false},
+		{"OKAllowed", "https://app.example", "", true},
+		{"OKPattern", "https://eu.example.org", "", true},
+		{"ErrPatternIsNotSuffix", "https://example.org.evil.example", "", false},
+		{"ErrOtherSite", "https://evil.example", "", false},
+		{"ErrAllowedHostOtherScheme", "http://app.example", "", false},
+		{"ErrSuffix", "https://app.example.evil.example", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +110,7 @@ func TestOrigin(t *testing.T) {
 			if tt.origin != "" {
 				h.Set("Origin", tt.origin)
 			}
-			c := e.dial(h)
+			c := dialURL(t, "ws"+strings.TrimPrefix(e.srv.URL, "http"), &websocket.DialOptions{HTTPHeader: h, Host: tt.host})
 			if !tt.ok {
 				c.expectClose(wire.CloseOriginNotAllowed)
 				return

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -45,8 +46,13 @@ func (h *Hub) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	host := strings.ToLower(u.Host)
-	if host == strings.ToLower(r.Host) {
+	host, reqHost := strings.ToLower(u.Host), strings.ToLower(r.Host)
+	if host == reqHost {
+		return true
+	}
+	// A proxy that forwards nginx's $host drops the port: then the host
+	// name alone decides.
+	if _, _, err := net.SplitHostPort(reqHost); err != nil && strings.Trim(reqHost, "[]") == u.Hostname() {
 		return true
 	}
 	full := strings.ToLower(u.Scheme) + "://" + host
