@@ -39,6 +39,7 @@ type controller struct {
 	during     []authdash.Event
 	statsTimer *time.Timer
 	user       authdash.User
+	stats      authdash.TaskStats
 }
 
 // newController reads the API's location from the environment go-app
@@ -146,6 +147,7 @@ type offlineCopy struct {
 	User  authdash.User      `json:"user"`
 	Query authdash.TaskQuery `json:"query"`
 	Items []authdash.Task    `json:"items"`
+	Stats authdash.TaskStats `json:"stats"`
 }
 
 func (c *controller) openOffline(ctx app.Context) bool {
@@ -155,6 +157,7 @@ func (c *controller) openOffline(ctx app.Context) bool {
 	}
 	setState(ctx, stSession, sessionView{Phase: phaseOffline, User: oc.User})
 	setState(ctx, stTasks, tasksView{Query: oc.Query, Items: oc.Items, Loaded: true, ReadOnly: true})
+	setState(ctx, stStats, oc.Stats)
 	setState(ctx, stLive, liveView{Status: api.LiveOffline})
 	return true
 }
@@ -257,6 +260,7 @@ func (c *controller) setUser(ctx app.Context, u authdash.User) {
 	c.user = u
 	c.mu.Unlock()
 	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
+	c.saveOffline(ctx)
 }
 
 // reload loads the first page of the current query and the stats.
@@ -338,14 +342,26 @@ func (c *controller) viewLocked(errMsg string) tasksView {
 func (c *controller) publishTasks(ctx app.Context, errMsg string) {
 	c.mu.Lock()
 	v := c.viewLocked(errMsg)
-	u := c.user
 	signedIn := c.stop != nil
 	c.mu.Unlock()
 	setState(ctx, stTasks, v)
 	if signedIn && errMsg == "" {
-		n := min(len(v.Items), 50)
-		_ = ctx.LocalStorage().Set(offlineKey, offlineCopy{User: u, Query: v.Query, Items: v.Items[:n]})
+		c.saveOffline(ctx)
 	}
+}
+
+// saveOffline keeps what the app shows in local storage, for opening
+// offline: the user, the stats and the first tasks of the list.
+func (c *controller) saveOffline(ctx app.Context) {
+	c.mu.Lock()
+	if c.stop == nil || c.list == nil {
+		c.mu.Unlock()
+		return
+	}
+	items := c.list.Items()
+	oc := offlineCopy{User: c.user, Query: c.list.Query(), Items: slices.Clone(items[:min(len(items), 50)]), Stats: c.stats}
+	c.mu.Unlock()
+	_ = ctx.LocalStorage().Set(offlineKey, oc)
 }
 
 func (c *controller) scheduleStats(ctx app.Context, session int) {
@@ -365,7 +381,11 @@ func (c *controller) scheduleStats(ctx app.Context, session int) {
 func (c *controller) loadStats(ctx app.Context, session int) {
 	st, err := c.client.Stats(ctx)
 	if err == nil && c.current(session) {
+		c.mu.Lock()
+		c.stats = st
+		c.mu.Unlock()
 		setState(ctx, stStats, st)
+		c.saveOffline(ctx)
 	}
 }
 
@@ -436,6 +456,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	c.loading = 0
 	c.during = nil
 	c.user = authdash.User{}
+	c.stats = authdash.TaskStats{}
 	if c.statsTimer != nil {
 		c.statsTimer.Stop()
 		c.statsTimer = nil

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
@@ -145,13 +147,10 @@ func (p *profilePage) renderSessions() app.UI {
 		app.Ul().Class("sessions").ID("sessions").Body(
 			app.Range(s.Items).Slice(func(i int) app.UI {
 				se := s.Items[i]
-				device := se.Device
-				if device == "" {
-					device = "Unknown device"
-				}
+				device := deviceLabel(se.Device)
 				return app.Li().Class("session").Body(
 					app.Div().Body(
-						app.Strong().Text(device),
+						app.Strong().Title(se.Device).Text(device),
 						app.If(se.Current, func() app.UI { return app.Span().Class("badge current").Text("This device") }),
 						app.P().Class("muted").Text("Last active "+se.LastUsedAt.Local().Format("Jan 2, 2006 15:04")),
 					),
@@ -193,4 +192,44 @@ func (p *profilePage) renderDelete() app.UI {
 			)
 		}),
 	)
+}
+
+// deviceLabel names a device by its browser and system, from the user agent
+// the server recorded at sign-in ("Chrome on Linux").
+func deviceLabel(ua string) string {
+	if ua == "" {
+		return "Unknown device"
+	}
+	browser := ""
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"HeadlessChrome/", "Headless Chrome"},
+		{"Chrome/", "Chrome"}, {"Safari/", "Safari"},
+	} {
+		if strings.Contains(ua, b.token) {
+			browser = b.name
+			break
+		}
+	}
+	system := ""
+	for _, s := range []struct{ token, name string }{
+		{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, s.token) {
+			system = s.name
+			break
+		}
+	}
+	switch {
+	case browser != "" && system != "":
+		return browser + " on " + system
+	case browser != "":
+		return browser
+	case system != "":
+		return system
+	}
+	if len(ua) > 60 {
+		return ua[:60] + "…"
+	}
+	return ua
 }

@@ -1,0 +1,369 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/realtime"
+	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/store/sqlite"
+)
+
+// mustServer runs the real API (chi handlers, auth, realtime hub, SQLite in
+// a temporary file) in httptest, so the client is tested against what it
+// talks to in production: a field renamed on either side fails here.
+func mustServer(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlite.Open(ctx, t.TempDir()+"/authdash.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broker := realtime.NewLocalBroker()
+	svc, err := auth.New(db, broker, auth.Config{Secret: []byte(strings.Repeat("k", 32))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := realtime.NewHub(realtime.Config{Broker: broker, Tokens: svc, Changes: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hubDone := make(chan struct{})
+	go func() { hub.Run(ctx); close(hubDone) }()
+	srv := httptest.NewServer(server.NewHandler(server.Deps{
+		Tasks:    &authdash.TaskService{Store: db, Events: hub},
+		Auth:     svc,
+		Realtime: hub.Handler(),
+	}))
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		hub.Shutdown(sctx)
+		srv.Close()
+		cancel()
+		<-hubDone
+		db.Close()
+	})
+	return srv.URL
+}
+
+// clock is a settable time for the client's token expiry checks.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newClient is one browser: its own cookie jar and tab ID.
+func newClient(t *testing.T, base, tab string, now func() time.Time) *api.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api.New(api.Config{BaseURL: base, ClientID: tab, HTTP: &http.Client{Jar: jar, Timeout: 10 * time.Second}, Now: now})
+}
+
+func mustRegister(t *testing.T, c *api.Client, email string) *authdash.User {
+	t.Helper()
+	u, err := c.Register(t.Context(), authdash.Registration{Email: email, Password: "long enough pw", Name: "Grace"})
+	if err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	return u
+}
+
+func wantCode(t *testing.T, err error, code authdash.ErrorCode) {
+	t.Helper()
+	if got := authdash.ErrorCodeOf(err); got != code {
+		t.Fatalf("error %v: code %q, want %q", err, got, code)
+	}
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	clk := &clock{now: time.Now()}
+	c := newClient(t, base, "tabA", clk.Now)
+	u := mustRegister(t, c, "grace@example.com")
+
+	// A second registration with the same email is a conflict.
+	_, err := newClient(t, base, "tabX", nil).Register(ctx, authdash.Registration{Email: "GRACE@example.com", Password: "long enough pw", Name: "G"})
+	wantCode(t, err, authdash.CodeConflict)
+
+	// A bad sign-in names no field but says why, as the server words it.
+	_, err = newClient(t, base, "tabY", nil).Login(ctx, authdash.Credentials{Email: "grace@example.com", Password: "wrong password"})
+	wantCode(t, err, authdash.CodeUnauthorized)
+
+	me, err := c.Me(ctx)
+	if err != nil || me.ID != u.ID {
+		t.Fatalf("me = %+v, %v", me, err)
+	}
+
+	// Time passes beyond the access token's life: the next call refreshes
+	// it silently through the cookie.
+	clk.Add(time.Hour)
+	if _, err := c.Me(ctx); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+
+	// A reloaded page has no token, only the cookie.
+	c.Forget()
+	if ru, err := c.Refresh(ctx); err != nil || ru.ID != u.ID {
+		t.Fatalf("refresh = %+v, %v", ru, err)
+	}
+
+	// Field errors come back per field.
+	name := ""
+	_, err = c.UpdateMe(ctx, authdash.UserPatch{Name: &name})
+	wantCode(t, err, authdash.CodeInvalid)
+	if authdash.ErrorFieldsOf(err)["name"] == "" {
+		t.Errorf("no field error for name: %v", err)
+	}
+	err = c.ChangePassword(ctx, authdash.PasswordChange{CurrentPassword: "not it at all", NewPassword: "another long pw"})
+	wantCode(t, err, authdash.CodeUnauthorized)
+
+	other := newClient(t, base, "tabB", nil)
+	if _, err := other.Login(ctx, authdash.Credentials{Email: "grace@example.com", Password: "long enough pw"}); err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := c.Sessions(ctx)
+	if err != nil || len(sessions) != 2 {
+		t.Fatalf("sessions = %+v, %v", sessions, err)
+	}
+	for _, s := range sessions {
+		if !s.Current {
+			if err := c.RevokeSession(ctx, s.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	other.Forget()
+	_, err = other.Refresh(ctx)
+	wantCode(t, err, authdash.CodeUnauthorized)
+
+	if err := c.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Refresh(ctx)
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = c.Me(ctx)
+	wantCode(t, err, authdash.CodeUnauthorized)
+}
+
+func TestTasks(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	c := newClient(t, base, "tab", nil)
+	mustRegister(t, c, "tasks@example.com")
+
+	_, err := c.CreateTask(ctx, authdash.TaskDraft{Title: " "})
+	wantCode(t, err, authdash.CodeInvalid)
+	if authdash.ErrorFieldsOf(err)["title"] == "" {
+		t.Errorf("no field error for title: %v", err)
+	}
+
+	due := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
+	a, err := c.CreateTask(ctx, authdash.TaskDraft{Title: "Alpha (a+b)*", Tags: []string{"Work"}, DueDate: &due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTask(ctx, authdash.TaskDraft{Title: "Beta", Status: authdash.StatusDone}); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		q    authdash.TaskQuery
+		want []string
+	}{
+		{"All", authdash.TaskQuery{Sort: authdash.SortTitle, Order: authdash.Asc}, []string{"Alpha (a+b)*", "Beta"}},
+		{"SearchIsLiteral", authdash.TaskQuery{Search: "(A+B)*"}, []string{"Alpha (a+b)*"}},
+		{"Status", authdash.TaskQuery{Status: authdash.StatusDone}, []string{"Beta"}},
+		{"Tag", authdash.TaskQuery{Tag: "work"}, []string{"Alpha (a+b)*"}},
+		{"DueBefore", authdash.TaskQuery{DueBefore: ptr(due.Add(time.Hour))}, []string{"Alpha (a+b)*"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := c.ListTasks(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, x := range p.Items {
+				got = append(got, x.Title)
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("titles = %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	// Paging with the cursor.
+	p1, err := c.ListTasks(ctx, authdash.TaskQuery{Limit: 1})
+	if err != nil || len(p1.Items) != 1 || p1.NextCursor == "" {
+		t.Fatalf("page 1 = %+v, %v", p1, err)
+	}
+	p2, err := c.ListTasks(ctx, authdash.TaskQuery{Limit: 1, Cursor: p1.NextCursor})
+	if err != nil || len(p2.Items) != 1 || p2.Items[0].ID == p1.Items[0].ID {
+		t.Fatalf("page 2 = %+v, %v", p2, err)
+	}
+
+	// If-Match: a stale version is refused, the current one wins.
+	title := "Alpha 2"
+	up, err := c.UpdateTask(ctx, a.ID, authdash.TaskPatch{Title: &title}, a.Version)
+	if err != nil || up.Version != a.Version+1 {
+		t.Fatalf("update = %+v, %v", up, err)
+	}
+	_, err = c.UpdateTask(ctx, a.ID, authdash.TaskPatch{Title: &title}, a.Version)
+	wantCode(t, err, authdash.CodePreconditionFailed)
+	err = c.DeleteTask(ctx, a.ID, a.Version)
+	wantCode(t, err, authdash.CodePreconditionFailed)
+	if err := c.DeleteTask(ctx, a.ID, up.Version); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Task(ctx, a.ID)
+	wantCode(t, err, authdash.CodeNotFound)
+
+	st, err := c.Stats(ctx)
+	if err != nil || st != (authdash.TaskStats{Done: 1, Total: 1}) {
+		t.Errorf("stats = %+v, %v", st, err)
+	}
+	if err := c.DeleteAccount(ctx, "wrong password!"); err == nil {
+		t.Error("account deleted with a wrong password")
+	}
+	if err := c.DeleteAccount(ctx, "long enough pw"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Refresh(ctx)
+	wantCode(t, err, authdash.CodeUnauthorized)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// recorder is a StreamHandler that hands what it gets to the test.
+type recorder struct {
+	events  chan authdash.Event
+	reloads chan struct{}
+	status  chan api.LiveStatus
+}
+
+func newRecorder() *recorder {
+	return &recorder{events: make(chan authdash.Event, 64), reloads: make(chan struct{}, 8), status: make(chan api.LiveStatus, 64)}
+}
+
+func (r *recorder) Reload(context.Context) error     { r.reloads <- struct{}{}; return nil }
+func (r *recorder) Event(ev authdash.Event)          { r.events <- ev }
+func (r *recorder) Status(s api.LiveStatus, _ error) { r.status <- s }
+
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s", what)
+		panic("unreachable")
+	}
+}
+
+// A change made by another device arrives on the socket; the tab's own
+// change arrives too, marked with its client ID so it can tell its echo.
+func TestStream(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	a := newClient(t, base, "tabA", nil)
+	mustRegister(t, a, "live@example.com")
+	b := newClient(t, base, "tabB", nil)
+	if _, err := b.Login(ctx, authdash.Credentials{Email: "live@example.com", Password: "long enough pw"}); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := newRecorder()
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	stream := a.NewStream(strings.Replace(base, "http", "ws", 1)+"/api/ws", rec)
+	go func() { done <- stream.Run(sctx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	for s := recv(t, rec.status, "status"); s != api.LiveOn; s = recv(t, rec.status, "status") {
+	}
+	recv(t, rec.reloads, "first load")
+
+	created, err := b.CreateTask(ctx, authdash.TaskDraft{Title: "from B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := recv(t, rec.events, "event")
+	if ev.Kind != authdash.EventTaskCreated || ev.TaskID != created.ID || ev.Task == nil || ev.Task.Title != "from B" || ev.Origin != "tabB" {
+		t.Errorf("event = %+v", ev)
+	}
+	title := "by A"
+	if _, err := a.UpdateTask(ctx, created.ID, authdash.TaskPatch{Title: &title}, created.Version); err != nil {
+		t.Fatal(err)
+	}
+	ev2 := recv(t, rec.events, "own echo")
+	if ev2.Origin != "tabA" || ev2.Seq != ev.Seq+1 || ev2.Version != created.Version+1 {
+		t.Errorf("echo = %+v after %+v", ev2, ev)
+	}
+	if err := b.DeleteTask(ctx, created.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ev3 := recv(t, rec.events, "delete"); ev3.Kind != authdash.EventTaskDeleted || ev3.TaskID != created.ID {
+		t.Errorf("delete event = %+v", ev3)
+	}
+	if got := stream.Last(); got != ev.Seq+2 {
+		t.Errorf("Last = %d, want %d", got, ev.Seq+2)
+	}
+}
+
+// Signing out everywhere ends the stream for good: reconnecting is
+// pointless.
+func TestStreamEndsWhenSessionRevoked(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	a := newClient(t, base, "tabA", nil)
+	mustRegister(t, a, "revoke@example.com")
+	rec := newRecorder()
+	done := make(chan error, 1)
+	go func() { done <- a.NewStream(strings.Replace(base, "http", "ws", 1)+"/api/ws", rec).Run(ctx) }()
+	for s := recv(t, rec.status, "status"); s != api.LiveOn; s = recv(t, rec.status, "status") {
+	}
+	b := newClient(t, base, "tabB", nil)
+	if _, err := b.Login(ctx, authdash.Credentials{Email: "revoke@example.com", Password: "long enough pw"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.LogoutAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := recv(t, done, "end of stream")
+	var e *authdash.Error
+	if !errors.As(err, &e) || e.Code != authdash.CodeUnauthorized {
+		t.Errorf("Run = %v, want unauthorized", err)
+	}
+}
