@@ -47,12 +47,20 @@ func openSockets(ctx context.Context, e *env) (*sockets, error) {
 	// land at once.
 	conns := make([]*websocket.Conn, e.cfg.sockets)
 	err := parallel(ctx, e.cfg.sockets, 64, func(ctx context.Context, i int) error {
-		c, err := s.dial(ctx, e.users[i%len(e.users)])
-		if err != nil {
-			return fmt.Errorf("socket %d: %w", i, err)
+		// A server may refuse or drop a handshake under a burst of them;
+		// redial as a browser would, a few times.
+		var err error
+		for attempt, wait := 0, 100*time.Millisecond; attempt < 5; attempt, wait = attempt+1, 2*wait {
+			var c *websocket.Conn
+			if c, err = s.dial(ctx, e.users[i%len(e.users)]); err == nil {
+				conns[i] = c
+				return nil
+			}
+			if !waitUntil(ctx, time.Now().Add(wait)) {
+				break
+			}
 		}
-		conns[i] = c
-		return nil
+		return fmt.Errorf("socket %d: %w", i, err)
 	})
 	if err != nil {
 		for _, c := range conns {
