@@ -1,0 +1,107 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+)
+
+// Pages mount in go-app's test engine and render only the shell while no
+// session is known: no network I/O happens before the browser runs them.
+func TestPagesRenderShell(t *testing.T) {
+	tests := []struct {
+		name string
+		page app.Composer
+		want app.UI // the first element inside <main>
+	}{
+		{"SignIn", &signInPage{}, app.Section().Class("card auth-card").Aria("labelledby", "signin-title")},
+		{"SignUp", &signUpPage{}, app.Section().Class("card auth-card").Aria("labelledby", "signup-title")},
+		{"DashboardBooting", &dashboardPage{}, app.Div().Class("card loading").Role("status")},
+		{"ProfileBooting", &profilePage{}, app.Div().Class("card loading").Role("status")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := app.NewTestEngine()
+			if err := e.Load(tt.page); err != nil {
+				t.Fatal(err)
+			}
+			e.ConsumeAll()
+			// page > div.page > [skip link, header, offline banner, notices, main]
+			if err := app.TestMatch(tt.page, app.TestUIDescriptor{Path: app.TestPath(0, 4), Expected: app.Main().ID("main").Class("main")}); err != nil {
+				t.Fatal(err)
+			}
+			if err := app.TestMatch(tt.page, app.TestUIDescriptor{Path: app.TestPath(0, 4, 0), Expected: tt.want}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// A field links its label, hint and error to the input, for screen readers.
+func TestFieldAccessibility(t *testing.T) {
+	ui := field{ID: "f", Label: "Title", Value: "x", Err: "Title is required.", Hint: "Short."}.render()
+	checks := []struct {
+		path []int
+		want app.UI
+	}{
+		{[]int{0}, app.Label().For("f")},
+		{[]int{0, 0}, app.Text("Title")},
+		{[]int{1}, app.Input().ID("f").Name("f").Type("text").Value("x").Required(false).
+			Aria("invalid", "true").Class("invalid").Aria("describedby", "f-hint f-err")},
+		{[]int{2}, app.Small().ID("f-hint").Class("hint")},
+		{[]int{3}, app.P().ID("f-err").Class("field-error")},
+	}
+	for _, c := range checks {
+		if err := app.TestMatch(ui, app.TestUIDescriptor{Path: c.path, Expected: c.want}); err != nil {
+			t.Errorf("path %v: %v", c.path, err)
+		}
+	}
+}
+
+func TestDashboardQuery(t *testing.T) {
+	p := &dashboardPage{search: " milk ", status: "done", tag: "home", dueAfter: "2030-01-01", dueBefore: "2030-01-31", sort: "due", order: "asc"}
+	q := p.query()
+	q.Normalize()
+	if err := q.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if q.Search != "milk" || q.Status != authdash.StatusDone || q.Tag != "home" || q.Sort != authdash.SortDue || q.Order != authdash.Asc {
+		t.Errorf("query = %+v", q)
+	}
+	// "Due by" a day includes that whole day.
+	if want := time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC); !q.DueBefore.Equal(want) {
+		t.Errorf("DueBefore = %v, want %v", q.DueBefore, want)
+	}
+	if want := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC); !q.DueAfter.Equal(want) {
+		t.Errorf("DueAfter = %v, want %v", q.DueAfter, want)
+	}
+}
+
+func TestDeviceLabel(t *testing.T) {
+	tests := map[string]string{
+		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36":            "Chrome on Linux",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/604.1": "Safari on iOS",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0":                              "Edge on Windows",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0":                          "Firefox on macOS",
+		"curl/8.5.0": "curl/8.5.0",
+		"":           "Unknown device",
+	}
+	for ua, want := range tests {
+		if got := deviceLabel(ua); got != want {
+			t.Errorf("deviceLabel(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}
+
+func TestSplitTags(t *testing.T) {
+	got := splitTags(" work, Home ,work,, ")
+	if len(got) != 2 || got[0] != "work" || got[1] != "Home" {
+		t.Errorf("splitTags = %q", got)
+	}
+	if got := splitTags("  "); got == nil || len(got) != 0 {
+		t.Errorf("splitTags(blank) = %#v, want empty non-nil", got)
+	}
+}
