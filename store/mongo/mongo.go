@@ -58,8 +58,9 @@ type Options struct {
 	// (the driver's client-side operation timeout).
 	OpTimeout time.Duration
 	// NoRetryReads and NoRetryWrites turn the driver's single automatic
-	// retry off (it is on by default and safe: every write here is
-	// idempotent or guarded by a filter).
+	// retry off. It is on by default and safe: on a replica set the server
+	// recognises a retried write and applies it once (a standalone server
+	// gets no write retries at all).
 	NoRetryReads, NoRetryWrites bool
 	// WriteConcern is "majority" (default when the URI sets none) or a
 	// number of members such as "1".
@@ -176,9 +177,14 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		SetConnectTimeout(firstSet(o.ConnectTimeout, cs.ConnectTimeout, DefaultConnectTimeout)).
 		SetServerSelectionTimeout(firstSet(o.ServerSelectionTimeout, cs.ServerSelectionTimeout, DefaultServerSelectionTimeout)).
 		SetTimeout(firstSet(o.OpTimeout, cs.Timeout, DefaultOpTimeout)).
-		SetRetryReads(!o.NoRetryReads).
-		SetRetryWrites(!o.NoRetryWrites).
 		SetAppName("authdash")
+	// Retries are the driver's default; the URI or Options can turn them off.
+	if o.NoRetryReads {
+		copts.SetRetryReads(false)
+	}
+	if o.NoRetryWrites {
+		copts.SetRetryWrites(false)
+	}
 	// The URI's own w= and readPreference= win over our defaults; explicit
 	// options win over both.
 	if o.WriteConcern != "" || (cs.WString == "" && !cs.WNumberSet) {
@@ -379,6 +385,9 @@ func isDuplicate(err error) bool {
 	var ce mongo.CommandError
 	return errors.As(err, &ce) && strings.Contains(ce.Message, "UNIQUE constraint failed")
 }
+
+// isCode reports whether err carries the domain code c.
+func isCode(err error, c authdash.ErrorCode) bool { return authdash.ErrorCodeOf(err) == c }
 
 // objectID parses an ID the API handed out. Anything that is not the
 // canonical 24 lower-case hex digits names nothing, so callers answer not

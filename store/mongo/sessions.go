@@ -231,6 +231,3 @@ func (db *DB) PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (in
 	}
 	return int(res.DeletedCount), nil
 }
-
-// isCode reports whether err carries the domain code c.
-func isCode(err error, c authdash.ErrorCode) bool { return authdash.ErrorCodeOf(err) == c }
