@@ -23,10 +23,15 @@ var prefixes atomic.Int64
 // newBroker returns a broker on srv with a key prefix of its own, so tests
 // sharing a server never see each other's events.
 func newBroker(t *testing.T, srv *brokertest.RedisServer) *redis.Broker {
+	return newBrokerPrefix(t, srv, fmt.Sprintf("test%d:", prefixes.Add(1)))
+}
+
+// newBrokerPrefix returns a broker of an instance sharing prefix with others.
+func newBrokerPrefix(t *testing.T, srv *brokertest.RedisServer, prefix string) *redis.Broker {
 	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	return redis.New(rdb, redis.Options{
-		Prefix:     fmt.Sprintf("test%d:", prefixes.Add(1)),
+		Prefix:     prefix,
 		MinBackoff: 20 * time.Millisecond,
 		MaxBackoff: 200 * time.Millisecond,
 	})
