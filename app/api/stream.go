@@ -155,6 +155,12 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 	if err := writeFrame(ctx, conn, wire.Auth{Token: tok}); err != nil {
 		return false, err
 	}
+	// Right behind auth, so it is answered before any live change.
+	if since := s.seq.connected(); since >= 0 {
+		if err := writeFrame(ctx, conn, wire.Resume{Since: since}); err != nil {
+			return false, err
+		}
+	}
 	reauth := make(chan time.Time, 1)
 	go s.keepAuthenticated(ctx, conn, reauth)
 
@@ -182,7 +188,7 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 		case wire.Ready:
 			live = true
 			s.h.Status(LiveOn, nil)
-			if err := s.ready(ctx, conn, f.Seq); err != nil {
+			if err := s.ready(ctx, f.Seq); err != nil {
 				return live, err
 			}
 		case wire.Resync:
@@ -198,15 +204,11 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 	}
 }
 
-// ready starts from the server's head: a fresh client loads everything; a
-// client that was away asks for what it missed.
-func (s *Stream) ready(ctx context.Context, conn *websocket.Conn, head int64) error {
-	reload, since := s.seq.ready(head)
-	if reload {
+// ready starts from the server's head: a fresh client loads everything (it
+// already asked for what it missed, right behind auth, if it had state).
+func (s *Stream) ready(ctx context.Context, head int64) error {
+	if s.seq.ready(head) {
 		return s.h.Reload(ctx)
-	}
-	if since >= 0 {
-		return writeFrame(ctx, conn, wire.Resume{Since: since})
 	}
 	return nil
 }
@@ -216,70 +218,67 @@ func (s *Stream) event(ctx context.Context, conn *websocket.Conn, ev authdash.Ev
 		s.h.Event(ev)
 		return nil
 	}
-	deliver, since := s.seq.event(ev.Seq)
-	if deliver {
-		s.h.Event(ev)
-	}
+	since := s.seq.event(ev.Seq)
+	s.h.Event(ev)
 	if since >= 0 {
 		return writeFrame(ctx, conn, wire.Resume{Since: since})
 	}
 	return nil
 }
 
-// sequencer decides what to do with each sequence number so that changes
-// are delivered at most once and in order, and gaps are filled from the
-// server's change log.
+// sequencer follows the sequence numbers of the changes (docs/REALTIME.md).
+// Every change is delivered, even one numbered at or below the last seen: a
+// resume's answer is compacted to each task's latest state and may come
+// after live changes with higher numbers, so its changes are new to the
+// client whatever their number. Delivering twice is harmless because the
+// consumer applies a task only at a newer version. A jump in the numbers
+// outside a resume's answer means a change was lost on the way (the server
+// fills such gaps itself; this is the client's own check): the stream asks
+// for everything since the last consecutive change.
 type sequencer struct {
-	// last is the sequence number of the last change delivered or loaded.
+	// last is the highest sequence number delivered or loaded.
 	last int64
-	// resumeUntil is not 0 while a resume is being answered: the server
-	// replays only the latest change of each task changed since last, so
-	// the numbers skip, up to this one.
-	resumeUntil int64
+	// resuming is true from a resume until the next consecutive change;
+	// meanwhile jumps are expected (the answer is compacted).
+	resuming bool
 }
 
-// ready handles the server's head on (re)connecting: reload when there is
-// no state yet or the server's log restarted; resume (since >= 0) when
-// changes were missed; nothing when up to date.
-func (q *sequencer) ready(head int64) (reload bool, since int64) {
-	q.resumeUntil = 0
-	switch {
-	case q.last == 0 || head < q.last:
-		// Take the head first, so every change after it is delivered,
-		// then load: changes the load already reflects are harmless, the
-		// list ignores versions it has.
-		q.last = head
-		return true, -1
-	case head > q.last:
-		q.resumeUntil = head
-		return false, q.last
+// connected returns the since of the resume to send right behind auth, so
+// that it is answered before any live change, or -1 without state.
+func (q *sequencer) connected() int64 {
+	if q.last == 0 {
+		return -1
 	}
-	return false, -1
+	q.resuming = true
+	return q.last
+}
+
+// ready reports whether to reload over REST: when there is no state yet,
+// or the server's log restarted below what the client holds. The head is
+// taken first, so that every change after it is delivered; changes the
+// load already reflects are harmless.
+func (q *sequencer) ready(head int64) (reload bool) {
+	if q.last != 0 && head >= q.last {
+		return false
+	}
+	q.last, q.resuming = head, false
+	return true
 }
 
 // resync records that a reload brought the state up to seq.
-func (q *sequencer) resync(seq int64) {
-	q.resumeUntil = 0
-	q.last = seq
-}
+func (q *sequencer) resync(seq int64) { q.last, q.resuming = seq, false }
 
-// event says whether to deliver the change numbered seq, and whether to ask
-// for the changes after since (since >= 0). A jump means something was lost
-// on the way: rather than deliver out of order, ask for the missing part;
-// the change that revealed the gap is part of the answer.
-func (q *sequencer) event(seq int64) (deliver bool, since int64) {
+// event records a change and returns the since of a resume to send, or -1.
+func (q *sequencer) event(seq int64) (since int64) {
+	since = -1
 	switch {
-	case seq <= q.last:
-		return false, -1 // already delivered (a replay overlapping live events)
-	case seq == q.last+1, q.resumeUntil != 0:
-		q.last = seq
-		if q.last >= q.resumeUntil {
-			q.resumeUntil = 0
-		}
-		return true, -1
+	case seq == q.last+1:
+		q.resuming = false
+	case seq > q.last+1 && !q.resuming:
+		since, q.resuming = q.last, true
 	}
-	q.resumeUntil = seq
-	return false, q.last
+	q.last = max(q.last, seq)
+	return since
 }
 
 // keepAuthenticated sends a fresh token shortly before the socket's expires,
