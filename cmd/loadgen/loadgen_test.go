@@ -30,11 +30,17 @@ func mustServer(t *testing.T) string {
 	}
 	log := slog.New(slog.DiscardHandler)
 	broker := realtime.NewLocalBroker()
-	authSvc, err := auth.New(db, broker, auth.Config{Secret: []byte("Zr8p-loadgen-test-signing-key-Wq4mN7xK2")}, log)
+	authSvc, err := auth.New(db, broker, auth.Config{
+		Secret: []byte("Zr8p-loadgen-test-signing-key-Wq4mN7xK2"),
+		// A loaded test machine must not turn a slow hash into a 503.
+		HashWait: time.Minute,
+	}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub, err := realtime.NewHub(realtime.Config{Broker: broker, Tokens: authSvc, Changes: db, Log: log})
+	hub, err := realtime.NewHub(realtime.Config{
+		Broker: broker, Tokens: authSvc, Changes: db, Log: log, StoreTimeout: time.Minute,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +76,7 @@ func TestRunAgainstRealServer(t *testing.T) {
 	// exhaust store/sqlite's four reader connections (each holds one in a
 	// transaction while preparing its statement on another) until the
 	// hub's store timeout. Reported to the store's owner.
-	args := strings.Fields("-scenario mixed -c 4 -n 300 -d 1m -users 2 -tasks 10 -ws 3 -format json " +
+	args := strings.Fields("-scenario mixed -c 4 -n 300 -d 1m -users 2 -tasks 10 -ws 3 -drain 1m -format json " +
 		"-mix list=3,search=1,stats=1,create=3,update=3,delete=2,refresh=1,login=1")
 	if err := run(context.Background(), append(args, "-url", url), &out, io.Discard); err != nil {
 		t.Fatal(err)

@@ -70,6 +70,7 @@ type config struct {
 	mdHeader  bool
 	gzip      bool
 	seedConns int
+	drain     time.Duration
 }
 
 type weighted struct {
@@ -113,6 +114,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.mdHeader, "md-header", true, "print the table header before md rows")
 	fs.BoolVar(&c.gzip, "gzip", true, "accept gzip-compressed responses, as browsers do")
 	fs.IntVar(&c.seedConns, "seed-c", 0, "concurrent requests while seeding (default -c)")
+	fs.DurationVar(&c.drain, "drain", 3*time.Second, "after the run, wait at most this long for the last events to arrive")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -154,6 +156,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	check(c.users >= 1 && c.users <= maxUsers, "-users must be between 1 and %d", maxUsers)
 	check(c.tasks >= 0 && c.tasks*c.users <= maxSeeded, "-tasks × -users must be between 0 and %d", maxSeeded)
 	check(c.sockets >= 0 && c.sockets <= maxSockets, "-ws must be between 0 and %d", maxSockets)
+	check(c.drain >= 0 && c.drain <= maxDuration, "-drain must be between 0 and %s", maxDuration)
 	check((c.email == "") == (c.password == ""), "-email and -password go together")
 	check(slices.Contains([]string{"text", "md", "json"}, c.format), "-format must be text, md or json")
 	return &c, errors.Join(errs...)

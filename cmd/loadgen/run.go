@@ -85,7 +85,7 @@ func (e *env) run(ctx context.Context) (*report, error) {
 	}
 	rep.addOps(workers)
 	if ws != nil {
-		ws.drain(ctx, 3*time.Second)
+		ws.drain(ctx, e.cfg.drain)
 		expected, unsure := ws.expected()
 		rep.WS = &wsReport{
 			Sockets:     e.cfg.sockets,

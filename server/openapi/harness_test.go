@@ -46,11 +46,17 @@ func mustAPI(t *testing.T) *api {
 	}
 	log := slog.New(slog.DiscardHandler)
 	broker := realtime.NewLocalBroker()
-	authSvc, err := auth.New(db, broker, auth.Config{Secret: testSecret}, log)
+	authSvc, err := auth.New(db, broker, auth.Config{
+		Secret: testSecret,
+		// A loaded test machine must not turn a slow hash into a 503.
+		HashWait: time.Minute,
+	}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub, err := realtime.NewHub(realtime.Config{Broker: broker, Tokens: authSvc, Changes: db, Log: log})
+	hub, err := realtime.NewHub(realtime.Config{
+		Broker: broker, Tokens: authSvc, Changes: db, Log: log, StoreTimeout: time.Minute,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
