@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,6 +286,7 @@ type testBroker struct {
 	probed       chan struct{}
 	probeOnce    sync.Once
 	unsubscribed chan authdash.UserID
+	down         atomic.Bool // Publish fails, as with Redis unreachable
 }
 
 func newTestBroker() *testBroker {
@@ -302,6 +304,15 @@ func (b *testBroker) Run(ctx context.Context, h realtime.Handler) error {
 	b.handler = h
 	b.mu.Unlock()
 	return b.LocalBroker.Run(ctx, spy{h, b})
+}
+
+var errBrokerDown = errors.New("broker down")
+
+func (b *testBroker) Publish(ctx context.Context, ev authdash.Event) error {
+	if b.down.Load() {
+		return errBrokerDown
+	}
+	return b.LocalBroker.Publish(ctx, ev)
 }
 
 func (b *testBroker) Unsubscribe(ctx context.Context, owner authdash.UserID) error {

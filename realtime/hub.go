@@ -28,6 +28,14 @@ type TokenVerifier interface {
 	VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error)
 }
 
+// TokenVerifierFunc adapts a function to TokenVerifier.
+type TokenVerifierFunc func(token string) (authdash.UserID, authdash.SessionID, time.Time, error)
+
+// VerifyAccess implements TokenVerifier.
+func (f TokenVerifierFunc) VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
+	return f(token)
+}
+
 // ChangeLog is the part of authdash.TaskStore the hub reads. The hub asks
 // for the head alone with since = math.MaxInt64 and limit 0, which every
 // store answers with ok = false and the head. An unknown owner is
@@ -97,7 +105,7 @@ func (c *Config) setDefaults() {
 type Stats struct {
 	Connections   int64 // open sockets
 	Subscriptions int64 // owners this instance is subscribed to
-	Published     int64 // events handed to the broker by Hub.Publish (TaskService's)
+	Published     int64 // events handed to the broker by Publish
 	PublishErrors int64 // of which the broker refused or timed out
 	Received      int64 // events the broker delivered to this instance
 	Delivered     int64 // event frames written to sockets
@@ -177,13 +185,18 @@ func (h *Hub) Run(ctx context.Context) error {
 	return h.broker.Run(ctx, (*fanout)(h))
 }
 
-// Publish hands a committed event to the broker, counting it. The hub is the
-// authdash.Publisher that TaskService and the auth service use, so the
-// counters see every event.
+// Publish hands a committed event to the broker, counting it; it is the
+// authdash.Publisher of TaskService and the auth service. If the broker fails (Redis down), the
+// event still reaches this instance's sockets directly, and the error is
+// returned for the caller to log: other instances' sockets catch up from the
+// store (at their next heartbeat, or when the broker reconnects).
 func (h *Hub) Publish(ctx context.Context, ev authdash.Event) error {
 	h.stats.published.Add(1)
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.stats.publishErrors.Add(1)
+		// Should the broker have delivered it after all, the socket drops
+		// the duplicate by its Seq.
+		(*fanout)(h).HandleEvent(ev)
 		return err
 	}
 	return nil

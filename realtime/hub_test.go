@@ -451,6 +451,20 @@ func TestLostPublish(t *testing.T) {
 	c.expectEvent(authdash.EventTaskCreated, lost.ID, 1)
 }
 
+// TestBrokerDown: while the broker refuses to publish, a change still
+// reaches the sockets on the instance that made it, at once.
+func TestBrokerDown(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.user("alice")
+	c := e.login(alice, "s1")
+	e.broker.down.Store(true)
+	task := e.create(alice, "while the broker is down") // the write succeeds
+	c.expectEvent(authdash.EventTaskCreated, task.ID, 1)
+	if st := e.hub.Stats(); st.PublishErrors != 1 || st.CatchUps != 0 {
+		t.Errorf("stats = %+v, want one publish error and no catch-up", st)
+	}
+}
+
 func TestRevocation(t *testing.T) {
 	e := newEnv(t, nil)
 	alice, bob := e.user("alice"), e.user("bob")

@@ -119,24 +119,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cached = profiles
 	}
 	timed := instrumented.New(cached, mx.ObserveStore)
-	// The auth service publishes session revocations and account deletions
-	// straight to the broker: the hub verifies tokens with it, so it cannot
-	// also be its publisher.
-	authSvc, err := auth.New(timed, broker, auth.Config{
-		Secret:     cfg.JWTSecret,
-		AccessTTL:  cfg.AccessTTL,
-		RefreshTTL: cfg.RefreshTTL,
-	}, log)
-	if err != nil {
-		return err
-	}
+	// The hub verifies tokens with the auth service, which publishes its
+	// events (revocations, deletions, profile changes) through the hub, so
+	// they are counted and, with Redis down, still reach this instance's
+	// sockets. authSvc is set below, before anything is served.
+	var authSvc *auth.Service
 	hub, err := realtime.NewHub(realtime.Config{
-		Broker:         broker,
-		Tokens:         authSvc,
+		Broker: broker,
+		Tokens: realtime.TokenVerifierFunc(func(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
+			return authSvc.VerifyAccess(token)
+		}),
 		Changes:        timed,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Log:            log,
 	})
+	if err != nil {
+		return err
+	}
+	authSvc, err = auth.New(timed, hub, auth.Config{
+		Secret:     cfg.JWTSecret,
+		AccessTTL:  cfg.AccessTTL,
+		RefreshTTL: cfg.RefreshTTL,
+	}, log)
 	if err != nil {
 		return err
 	}
