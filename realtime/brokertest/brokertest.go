@@ -138,7 +138,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 		b := newBroker(t)
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
-		go func() { done <- b.Run(ctx, newRecorder()) }()
+		go func() { done <- b.Run(ctx, NewRecorder()) }()
 		mustSubscribe(t, b, "alice")
 		cancel()
 		select {
@@ -157,7 +157,7 @@ func Run(t *testing.T, newBroker func(t *testing.T) realtime.Broker) {
 func start(t *testing.T, newBroker func(t *testing.T) realtime.Broker) (realtime.Broker, *Recorder) {
 	t.Helper()
 	b := newBroker(t)
-	rec := newRecorder()
+	rec := NewRecorder()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx, rec) }()
@@ -234,12 +234,10 @@ type Recorder struct {
 	gaps   chan struct{}
 }
 
-func newRecorder() *Recorder {
+// NewRecorder returns an empty recorder.
+func NewRecorder() *Recorder {
 	return &Recorder{owners: make(map[authdash.UserID]chan authdash.Event), gaps: make(chan struct{}, 1000)}
 }
-
-// NewRecorder returns an empty recorder.
-func NewRecorder() *Recorder { return newRecorder() }
 
 func (r *Recorder) ch(id authdash.UserID) chan authdash.Event {
 	r.mu.Lock()
