@@ -119,10 +119,11 @@ func (db *DB) nextSeq(ctx context.Context, owner bson.ObjectID) (int64, error) {
 	return d.Seq, nil
 }
 
-// releaseSeq gives back a change number a write took and did not use, if no
-// later one was taken meanwhile; otherwise the number stays a gap, which
-// clients already treat as "resume from the log". It is best effort: the
-// write has failed anyway, and a gap is harmless.
+// releaseSeq gives back a change number a write took and certainly did not
+// use (its conditional update matched nothing), if no later one was taken
+// meanwhile; otherwise the number stays a gap, which clients already treat
+// as "resume from the log". It is best effort: the write has failed anyway,
+// and a gap is harmless.
 func (db *DB) releaseSeq(ctx context.Context, owner bson.ObjectID, seq int64) {
 	_, err := db.users.UpdateOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: owner}, {Key: "seq", Value: seq}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(-1)}}}})
@@ -172,7 +173,8 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 		DueKey:      authdash.DueKey(due),
 	}
 	if _, err := db.tasks.InsertOne(ctx, doc); err != nil {
-		db.releaseSeq(ctx, uid, seq)
+		// The number is not given back: a timed-out insert may still have
+		// been applied, and reusing its number would duplicate it.
 		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
 	}
 	return doc.task(), doc.event(owner), nil
@@ -305,7 +307,8 @@ func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int
 			return &d, nil
 		}
 		if !errors.Is(err, mongo.ErrNoDocuments) {
-			db.releaseSeq(ctx, owner, seq)
+			// Not given back: the write may have been applied before the
+			// error (a timeout), and then the number is in use.
 			return nil, err
 		}
 		var cur struct {
@@ -319,7 +322,7 @@ func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int
 			db.releaseSeq(ctx, owner, seq)
 			return nil, errTaskNotFound()
 		case err != nil:
-			db.releaseSeq(ctx, owner, seq)
+			db.releaseSeq(ctx, owner, seq) // nothing matched: certainly unused
 			return nil, err
 		case ifVersion != 0 && cur.Version != ifVersion:
 			db.releaseSeq(ctx, owner, seq)
