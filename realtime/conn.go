@@ -337,7 +337,11 @@ func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
 		c.owner, c.session = g.user, g.session
 		// Register before reading the head: from here on every event is
 		// queued, so nothing committed after the read can slip past.
-		if err := c.h.register(c.ctx, c); err != nil {
+		switch err := c.h.register(c.ctx, c); {
+		case errors.Is(err, errTooManySockets):
+			c.stop(wire.CloseTooManySockets, nil)
+			return false
+		case err != nil:
 			c.stop(wire.CloseGoingAway, nil)
 			return false
 		}

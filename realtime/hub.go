@@ -65,6 +65,9 @@ type Config struct {
 	MaxMessagesPerMinute int           // client frames per socket: 60
 	ResumeLimit          int           // changes sent on resume before asking for a resync: 1000
 	StoreTimeout         time.Duration // change-log reads and broker subscribes: 5s
+	// MaxSocketsPerUser bounds one account's open sockets on an instance
+	// (every tab of every device), so one token cannot hold thousands: 32.
+	MaxSocketsPerUser int
 	// MaxStoreReads bounds concurrent change-log reads, so that thousands
 	// of sockets catching up at once (after a Redis reconnect, or moving
 	// from a crashed instance) queue instead of swamping the store: 16.
@@ -94,6 +97,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxStoreReads <= 0 {
 		c.MaxStoreReads = 16
+	}
+	if c.MaxSocketsPerUser <= 0 {
+		c.MaxSocketsPerUser = 32
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -252,7 +258,10 @@ func (h *Hub) subLock(id authdash.UserID) *sync.Mutex {
 	return &h.subLocks[maphash.String(h.seed, string(id))%uint64(len(h.subLocks))]
 }
 
-var errClosing = errors.New("realtime: hub is shutting down")
+var (
+	errClosing        = errors.New("realtime: hub is shutting down")
+	errTooManySockets = errors.New("realtime: too many sockets for one user")
+)
 
 // register adds an authenticated socket and, for the owner's first socket,
 // subscribes the broker. When it returns, the socket receives every event
@@ -272,6 +281,10 @@ func (h *Hub) register(ctx context.Context, c *conn) error {
 	if o == nil {
 		o = &owner{conns: make(map[*conn]struct{})}
 		h.owners[c.owner] = o
+	}
+	if len(o.conns) >= h.cfg.MaxSocketsPerUser {
+		h.mu.Unlock()
+		return errTooManySockets
 	}
 	o.conns[c] = struct{}{}
 	if o.timer != nil {

@@ -258,6 +258,17 @@ func TestHeartbeat(t *testing.T) {
 	})
 }
 
+func TestTooManySockets(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) { c.MaxSocketsPerUser = 2 })
+	alice, bob := e.user("alice"), e.user("bob")
+	e.login(alice, "s1")
+	e.login(alice, "s2")
+	c := e.dial(nil)
+	c.send(wire.Auth{Token: e.tokens.issue(alice, "s3", time.Hour)})
+	c.expectClose(wire.CloseTooManySockets)
+	e.login(bob, "s4") // others are not affected
+}
+
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, func(c *realtime.Config) { c.MaxMessagesPerMinute = 5 })
 	alice := e.user("alice")

@@ -37,6 +37,9 @@ const (
 	CloseOriginNotAllowed CloseCode = 4504
 	// CloseProtocolError: the client sent a frame that is not valid here.
 	CloseProtocolError CloseCode = 4505
+	// CloseTooManySockets: the account has as many sockets open as the
+	// server allows (tabs and devices together). Do not redial on your own.
+	CloseTooManySockets CloseCode = 4506
 )
 
 // The standard codes a client also meets (RFC 6455 §7.4.1).
@@ -65,6 +68,7 @@ var closeMeaning = []struct {
 	{CloseAccountDeleted, authdash.CodeNotFound, false, "account deleted"},
 	{CloseOriginNotAllowed, authdash.CodeForbidden, false, "origin not allowed"},
 	{CloseProtocolError, authdash.CodeInvalid, false, "protocol error"},
+	{CloseTooManySockets, authdash.CodeRateLimited, false, "too many sockets"},
 	{CloseNormal, "", false, "closed"},
 	{CloseEndpointGone, authdash.CodeUnavailable, true, "going away"},
 	{CloseAbnormal, authdash.CodeUnavailable, true, "connection lost"},
@@ -126,6 +130,8 @@ func closeMessage(c CloseCode) string {
 		return "This site may not open live updates."
 	case CloseTooManyMessages:
 		return "Too many messages; reconnecting shortly."
+	case CloseTooManySockets:
+		return "Live updates are open in too many tabs; close some and reload."
 	}
 	return "Live updates were interrupted."
 }

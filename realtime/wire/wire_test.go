@@ -100,6 +100,7 @@ func TestCloseCodeMeaning(t *testing.T) {
 		{wire.CloseAccountDeleted, authdash.CodeNotFound, false},
 		{wire.CloseOriginNotAllowed, authdash.CodeForbidden, false},
 		{wire.CloseProtocolError, authdash.CodeInvalid, false},
+		{wire.CloseTooManySockets, authdash.CodeRateLimited, false},
 		{wire.CloseMessageTooBig, authdash.CodeTooLarge, false},
 		{wire.CloseAbnormal, authdash.CodeUnavailable, true},
 		{wire.CloseNormal, "", false},
