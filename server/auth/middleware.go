@@ -14,7 +14,7 @@ type ctxKey int
 // can tell an expired token (refresh and retry) from a bad one.
 const failureKey ctxKey = 0
 
-var errNoToken = &authdash.Error{Code: authdash.CodeUnauthorized, Message: "Sign in to continue."}
+const msgNoToken = "Sign in to continue."
 
 // Identify is the lenient half of authentication: a valid
 // "Authorization: Bearer <token>" puts its user and session on the request
@@ -61,7 +61,7 @@ func RequireWith(onFail func(w http.ResponseWriter, r *http.Request, err error))
 			err, _ := r.Context().Value(failureKey).(error)
 			if err == nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="authdash"`)
-				onFail(w, r, errNoToken)
+				onFail(w, r, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgNoToken})
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="authdash", error="invalid_token", error_description="`+

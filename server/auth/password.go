@@ -126,7 +126,7 @@ func newHasher(p argonParams, concurrency int, wait time.Duration) *hasher {
 	}
 }
 
-var errBusy = &authdash.Error{Code: authdash.CodeUnavailable, Message: "Server is busy, try again."}
+const msgBusy = "Server is busy, try again."
 
 // acquire takes a hashing slot, waiting at most h.wait and never past ctx.
 func (h *hasher) acquire(ctx context.Context) error {
@@ -144,7 +144,7 @@ func (h *hasher) acquire(ctx context.Context) error {
 	case h.slots <- struct{}{}:
 		return nil
 	case <-t.C:
-		return errBusy
+		return &authdash.Error{Code: authdash.CodeUnavailable, Message: msgBusy}
 	case <-ctx.Done():
 		return authdash.WrapError(authdash.CodeUnavailable, ctx.Err(), "Request cancelled.")
 	}

@@ -12,12 +12,16 @@ import (
 	"github.com/authdash/authdash"
 )
 
-var (
-	// errCredentials is the one answer to an unknown email and a wrong
-	// password alike, so a login never tells whether an account exists.
-	errCredentials = &authdash.Error{Code: authdash.CodeUnauthorized, Message: "Email or password is incorrect."}
-	errSession     = &authdash.Error{Code: authdash.CodeUnauthorized, Message: "Session expired. Sign in again."}
-)
+// msgSession is the answer to every refresh token that does not work, so a
+// client learns nothing about why (reuse, expiry, revocation).
+const msgSession = "Session expired. Sign in again."
+
+// errCredentials is the one answer to an unknown email and a wrong password
+// alike, so a login never tells whether an account exists. Errors are made
+// fresh each time so no caller can alter another's.
+func errCredentials() error {
+	return &authdash.Error{Code: authdash.CodeUnauthorized, Message: "Email or password is incorrect."}
+}
 
 // Register creates an account and signs it in on device.
 // CodeInvalid (with fields), CodeConflict if the email is taken.
@@ -50,7 +54,7 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 		if _, err := s.hasher.verify(ctx, c.Password, s.hasher.dummy); err != nil {
 			return nil, err
 		}
-		return nil, errCredentials
+		return nil, errCredentials()
 	case err != nil:
 		return nil, err
 	}
@@ -59,7 +63,7 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 		return nil, err
 	}
 	if !ok {
-		return nil, errCredentials
+		return nil, errCredentials()
 	}
 	return s.startSession(ctx, u, device)
 }
@@ -112,7 +116,7 @@ func (s *Service) grant(u *authdash.User, sess *authdash.Session, refresh string
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, error) {
 	presented, ok := refreshHash(refreshToken)
 	if !ok {
-		return nil, errSession
+		return nil, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgSession}
 	}
 	now := s.cfg.Now()
 	token, next := newRefresh()
@@ -124,7 +128,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, err
 	})
 	if err != nil {
 		if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
-			return nil, authdash.WrapError(authdash.CodeUnauthorized, err, "%s", errSession.Message)
+			return nil, authdash.WrapError(authdash.CodeUnauthorized, err, "%s", msgSession)
 		}
 		return nil, err
 	}
@@ -132,7 +136,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, err
 	if err != nil {
 		if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
 			// Deleted between the two reads.
-			return nil, authdash.WrapError(authdash.CodeUnauthorized, err, "%s", errSession.Message)
+			return nil, authdash.WrapError(authdash.CodeUnauthorized, err, "%s", msgSession)
 		}
 		return nil, err
 	}

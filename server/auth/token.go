@@ -45,9 +45,9 @@ const maxTokenLen = 2048
 // leeway tolerates clock skew between instances that issue and verify.
 const leeway = 5 * time.Second
 
-var (
-	errTokenInvalid = &authdash.Error{Code: authdash.CodeUnauthorized, Message: "Access token is invalid."}
-	errTokenExpired = &authdash.Error{Code: authdash.CodeUnauthorized, Message: "Access token expired."}
+const (
+	msgTokenInvalid = "Access token is invalid."
+	msgTokenExpired = "Access token expired."
 )
 
 // newParser builds the one parser every verification reuses. It pins HS256
@@ -93,7 +93,7 @@ func (s *Service) issueAccess(uid authdash.UserID, sid authdash.SessionID, now t
 // client knows to refresh rather than sign in again.
 func (s *Service) Verify(token string) (Claims, error) {
 	if token == "" || len(token) > maxTokenLen {
-		return Claims{}, errTokenInvalid
+		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenInvalid}
 	}
 	now := s.cfg.Now()
 	if cl, ok := s.verified.get(token, now); ok {
@@ -102,9 +102,9 @@ func (s *Service) Verify(token string) (Claims, error) {
 	var c accessClaims
 	if _, err := s.parser.ParseWithClaims(token, &c, s.keyFunc); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
-			return Claims{}, errTokenExpired
+			return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenExpired}
 		}
-		return Claims{}, errTokenInvalid
+		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenInvalid}
 	}
 	cl := Claims{
 		UserID:    authdash.UserID(c.Subject),
