@@ -619,7 +619,14 @@ func (c *controller) conflict(ctx app.Context, id authdash.TaskID, mine authdash
 		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
 		return
 	}
-	c.put(ctx, *theirs)
+	// Force, not Put: the list may already hold this version (from a live
+	// event) under the optimistic copy of the refused change.
+	c.mu.Lock()
+	changed := c.list != nil && c.list.Force(*theirs)
+	c.mu.Unlock()
+	if changed {
+		c.publishTasks(ctx, "")
+	}
 	setState(ctx, stConflict, conflict{Open: true, Mine: mine, Theirs: *theirs, Delete: del})
 }
 

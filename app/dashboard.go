@@ -44,7 +44,13 @@ func (p *dashboardPage) OnMount(ctx app.Context) {
 	observe(ctx, stSession, &p.sess).OnChange(func() { p.guard(ctx) })
 	observe(ctx, stTasks, &p.tasks).OnChange(func() { p.syncToolbar() })
 	observe(ctx, stStats, &p.stats)
-	observe(ctx, stConflict, &p.conflict)
+	observe(ctx, stConflict, &p.conflict).OnChange(func() {
+		// The conflict panel holds the user's change now; the editor would
+		// only repeat it.
+		if p.conflict.Open && p.conflict.Theirs.ID == p.editID {
+			p.editID = ""
+		}
+	})
 	observe(ctx, formKey(formCreate), &p.create).OnChange(func() {
 		if p.create.Done != p.createDone && !p.create.Busy {
 			p.createDone = p.create.Done

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -129,6 +130,27 @@ func TestBrowser(t *testing.T) {
 		b.do("save elsewhere", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
 		a.waitJS("live update", taskJS("Write the report")+" && !"+taskJS("Write report"))
 		a.waitJS("live stats", `document.querySelector("#stat-total").textContent === "3"`)
+	})
+
+	run("EditConflict", func(t *testing.T) {
+		a.t, b.t = t, t
+		// a opens the editor, b saves a change first: a's save is refused
+		// (412) and a chooses.
+		clickInTask(a, "Write the report", `button[aria-label^="Edit"]`)
+		a.do("editor", chromedp.WaitVisible("#edit-form"))
+		clickInTask(b, "Write the report", `button[aria-label^="Edit"]`)
+		b.do("editor elsewhere", chromedp.WaitVisible("#edit-form"))
+		setField(b, "#edit-title", "Report by B", "input")
+		b.do("b saves first", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+		setField(a, "#edit-title", "Report by A", "input")
+		a.do("a saves on the old version", chromedp.Click("#edit-save"), chromedp.WaitVisible("#conflict"))
+		if got := eval[string](a, `document.querySelector("#conflict").textContent`); !strings.Contains(got, "Report by B") || !strings.Contains(got, "Report by A") {
+			t.Errorf("conflict panel does not show both versions: %q", got)
+		}
+		a.screenshot("conflict-desktop")
+		a.do("keep mine", chromedp.Click("#keep-mine"), chromedp.WaitNotPresent("#conflict"))
+		a.waitJS("mine saved", taskJS("Report by A")+" && !"+taskJS("Report by B"))
+		b.waitJS("mine seen elsewhere", taskJS("Report by A"))
 	})
 
 	run("KeyboardOnlyCreate", func(t *testing.T) {

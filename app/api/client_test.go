@@ -1,3 +1,8 @@
+//go:build !js
+
+// The server side (SQLite, chi) does not build for js/wasm; the client is
+// tested natively against it.
+
 package api_test
 
 import (
