@@ -289,15 +289,10 @@ func BenchmarkRotateSession(b *testing.B) {
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	// One session per goroutine, each rotating its own chain of tokens.
-	var n sync.Mutex
-	chain := 0
 	b.ReportAllocs()
 	b.SetParallelism(benchWriters)
 	b.RunParallel(func(pb *testing.PB) {
-		n.Lock()
-		chain++
-		prefix := fmt.Sprintf("%d-%d-", b.N, chain)
-		n.Unlock()
+		prefix := newID() + "-"
 		tok := func(i int) []byte { return []byte(prefix + fmt.Sprint(i)) }
 		if _, err := f.db.CreateSession(ctx, authdash.NewSession{UserID: f.writer, Device: "bench", TokenHash: tok(0), ExpiresAt: exp}); err != nil {
 			b.Error(err)

@@ -220,7 +220,7 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 		err = authdash.WrapError(authdash.CodeUnavailable, err, "The service is shutting down; try again.")
 	case errors.Is(err, sql.ErrNoRows):
 		err = authdash.WrapError(authdash.CodeNotFound, err, "Not found.")
-	case errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+	case isUnique(err):
 		err = authdash.WrapError(authdash.CodeConflict, err, "Already exists.")
 	case errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY:
 		err = authdash.WrapError(authdash.CodeUnavailable, err, "The database is busy; try again.")
@@ -230,7 +230,8 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 
 func isUnique(err error) bool {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	return errors.As(err, &se) &&
+		(se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 func isForeignKey(err error) bool {
