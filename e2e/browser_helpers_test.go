@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,6 +184,8 @@ type tab struct {
 	ctx context.Context
 	mu  sync.Mutex
 	log []chromedp.ConsoleMessage
+	// logged is signalled (without blocking) on every message.
+	logged chan struct{}
 }
 
 // newTab opens a tab; isolated means in a new browser context (another
@@ -196,7 +199,7 @@ func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
 	}
 	ctx, cancel := chromedp.NewContext(browser, opts...)
 	t.Cleanup(cancel)
-	tb := &tab{t: t, ctx: ctx}
+	tb := &tab{t: t, ctx: ctx, logged: make(chan struct{}, 1)}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
@@ -209,6 +212,10 @@ func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
 			tb.mu.Lock()
 			tb.log = append(tb.log, m)
 			tb.mu.Unlock()
+			select {
+			case tb.logged <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	return tb
@@ -271,6 +278,24 @@ func (b *tab) cspViolations() []string {
 		}
 	}
 	return out
+}
+
+// waitConsole waits until a console message contains text.
+func (b *tab) waitConsole(text string) bool {
+	deadline := time.After(browserTimeout)
+	for {
+		b.mu.Lock()
+		found := slices.ContainsFunc(b.log, func(m chromedp.ConsoleMessage) bool { return strings.Contains(m.Text, text) })
+		b.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-b.logged:
+		case <-deadline:
+			return false
+		}
+	}
 }
 
 // screenshot saves a full-page screenshot under e2e/artifacts.

@@ -47,6 +47,9 @@ func TestBrowser(t *testing.T) {
 		a.t = t
 		a.do("open the app", chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#signin-form"))
 		a.screenshot("signin-desktop")
+		a.do("phone width", chromedp.EmulateViewport(360, 780))
+		a.screenshot("signin-360")
+		a.do("desktop width", chromedp.EmulateViewport(1280, 900))
 		a.do("go to sign-up", chromedp.Click(`a[href="/signup"]`), chromedp.WaitVisible("#signup-form"))
 		// Field-level validation messages, before anything is sent.
 		a.do("submit a bad form",
@@ -176,6 +179,9 @@ func TestBrowser(t *testing.T) {
 		a.t = t
 		a.do("reload", chromedp.Reload(), appReady, chromedp.WaitVisible("#hello"))
 		a.waitJS("tasks after reload", taskJS("Typed without a mouse"))
+		// Chromium offers installation only when the manifest, icons and
+		// service worker meet its criteria; go-app keeps the prompt.
+		a.waitJS("installable", `deferredPrompt !== null`)
 	})
 
 	run("Profile", func(t *testing.T) {
@@ -206,6 +212,9 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("offline view offers %d write controls; want read-only", n)
 		}
 		a.screenshot("offline-desktop")
+		a.do("phone width", chromedp.EmulateViewport(360, 780))
+		a.screenshot("offline-360")
+		a.do("desktop width", chromedp.EmulateViewport(1280, 900))
 		w.start()
 		a.waitJS("back online", `document.querySelector("#offline-banner").hidden && document.querySelector("#live").textContent.includes("Live")`)
 	})
@@ -224,6 +233,20 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("NoCSPViolations", func(t *testing.T) {
+		// First show that the policy is enforced and that a violation would
+		// be caught: an inline style is refused and reported.
+		c := newTab(t, browser, true)
+		c.do("open", chromedp.Navigate(w.url("/signin")), appReady)
+		directive := eval[string](c, `new Promise(r => {
+			document.addEventListener("securitypolicyviolation", e => r(e.violatedDirective), {once: true});
+			document.body.appendChild(document.createElement("div")).setAttribute("style", "color: red");
+		})`)
+		if directive != "style-src-attr" {
+			t.Errorf("inline style violated %q, want style-src-attr", directive)
+		}
+		if !c.waitConsole("Content Security Policy") {
+			t.Errorf("the console collector missed a CSP violation:\n%s", c.console())
+		}
 		for name, tb := range map[string]*tab{"first": a, "second": b} {
 			if tb == nil {
 				continue
