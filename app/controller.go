@@ -188,10 +188,18 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.reload(ctx, session)
 	ctx.Async(func() {
 		err := stream.Run(sctx)
-		if err != nil && c.current(session) {
+		if err == nil || !c.current(session) {
+			return
+		}
+		switch authdash.ErrorCodeOf(err) {
+		case authdash.CodeUnauthorized, authdash.CodeNotFound:
 			// The server ended the session: revoked elsewhere, password
 			// changed, account deleted.
 			c.endSession(ctx, authdash.ErrorMessageOf(err))
+		default:
+			// Live updates are refused (too many tabs open, say) but the
+			// session is fine: the page keeps working without them.
+			setState(ctx, stNotice, notice{Text: "Live updates are off: " + authdash.ErrorMessageOf(err), Error: true})
 		}
 	})
 }
