@@ -147,7 +147,7 @@ func buildFixture(path string) (*benchFixture, error) {
 			}
 			seqs[owner]++
 			if _, err := tx.exec(insertTask,
-				t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank, r.dueMs, r.dueSort,
+				t.ID, owner, ownerKey(owner), t.Title, t.Description, t.Status, t.Priority, r.rank, r.dueMs, r.dueSort,
 				r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), seqs[owner]); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,7 +15,19 @@ import (
 // matches often fills the page well within the window; one that matches
 // rarely is found through the index instead of by reading all the owner's
 // tasks.
-const defaultSearchWindow = 500
+const defaultSearchWindow = 100
+
+// ownerKey maps an owner to three characters of Unicode's private use area:
+// exactly one trigram, so the search index can narrow a match to one
+// owner's tasks before reading any. Owners may share a key; the query's
+// owner_id condition drops the strays.
+func ownerKey(owner authdash.UserID) string {
+	const first, size = 0xE000, 6400 // U+E000 to U+F8FF
+	h := fnv.New64a()
+	h.Write([]byte(owner))
+	v := h.Sum64()
+	return string([]rune{rune(first + v%size), rune(first + v/size%size), rune(first + v/size/size%size)})
+}
 
 // sortColumn is the indexed column that orders tasks by s.
 func sortColumn(s authdash.TaskSort) string {
@@ -147,9 +160,13 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 		// Unicode where SQLite's lower() folds only ASCII.
 		s := strings.ToLower(q.Search)
 		if mode == scanTrigram {
-			// A phrase of the term's trigrams; instr then confirms.
+			// The owner's trigram and a phrase of the term's trigrams;
+			// the owner_id and instr conditions then confirm. SQLite
+			// still walks the sort index, probing the (Bloom-filtered)
+			// list of matches, and so stops once the page is full: for a
+			// middling term that beats sorting all its matches.
 			b.WriteString(` AND t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)`)
-			args = append(args, `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+			args = append(args, `owner_key : "`+ownerKey(owner)+`" AND {title_key desc_key} : "`+strings.ReplaceAll(s, `"`, `""`)+`"`)
 		}
 		b.WriteString(` AND (instr(t.title_key, ?) > 0 OR instr(t.desc_key, ?) > 0)`)
 		args = append(args, s, s)

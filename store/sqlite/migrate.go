@@ -46,6 +46,7 @@ CREATE TABLE tasks (
 	rid           INTEGER PRIMARY KEY, -- stable rowid, for the search index
 	id            TEXT    NOT NULL UNIQUE,
 	owner_id      TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	owner_key     TEXT    NOT NULL, -- ownerKey(owner_id), for the search index
 	title         TEXT    NOT NULL,
 	description   TEXT    NOT NULL,
 	status        TEXT    NOT NULL,
@@ -88,24 +89,29 @@ CREATE INDEX tombstones_seq     ON tombstones(owner_id, seq);
 CREATE INDEX tombstones_deleted ON tombstones(deleted_ms);
 `,
 	// 2: a trigram index over the lower-cased title and description, for
-	// searches whose term is rare among the owner's tasks. Triggers keep it
-	// in step with the tasks in the same transaction.
+	// searches whose term is rare among the owner's tasks, with the owner's
+	// key (one trigram) so a query can narrow to one owner inside the index.
+	// Triggers keep it in step with the tasks in the same transaction.
 	`
 CREATE VIRTUAL TABLE tasks_fts USING fts5(
-	title_key, desc_key,
+	owner_key, title_key, desc_key,
 	content = 'tasks', content_rowid = 'rid',
 	tokenize = 'trigram case_sensitive 1' -- the text is lower-cased in Go
 );
 INSERT INTO tasks_fts (tasks_fts) VALUES ('rebuild');
 CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
-	INSERT INTO tasks_fts (rowid, title_key, desc_key) VALUES (new.rid, new.title_key, new.desc_key);
+	INSERT INTO tasks_fts (rowid, owner_key, title_key, desc_key)
+	VALUES (new.rid, new.owner_key, new.title_key, new.desc_key);
 END;
 CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
-	INSERT INTO tasks_fts (tasks_fts, rowid, title_key, desc_key) VALUES ('delete', old.rid, old.title_key, old.desc_key);
+	INSERT INTO tasks_fts (tasks_fts, rowid, owner_key, title_key, desc_key)
+	VALUES ('delete', old.rid, old.owner_key, old.title_key, old.desc_key);
 END;
 CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title_key, desc_key ON tasks BEGIN
-	INSERT INTO tasks_fts (tasks_fts, rowid, title_key, desc_key) VALUES ('delete', old.rid, old.title_key, old.desc_key);
-	INSERT INTO tasks_fts (rowid, title_key, desc_key) VALUES (new.rid, new.title_key, new.desc_key);
+	INSERT INTO tasks_fts (tasks_fts, rowid, owner_key, title_key, desc_key)
+	VALUES ('delete', old.rid, old.owner_key, old.title_key, old.desc_key);
+	INSERT INTO tasks_fts (rowid, owner_key, title_key, desc_key)
+	VALUES (new.rid, new.owner_key, new.title_key, new.desc_key);
 END;
 `,
 }
