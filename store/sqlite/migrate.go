@@ -107,7 +107,8 @@ CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
 	INSERT INTO tasks_fts (tasks_fts, rowid, owner_key, title_key, desc_key)
 	VALUES ('delete', old.rid, old.owner_key, old.title_key, old.desc_key);
 END;
-CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title_key, desc_key ON tasks BEGIN
+CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title_key, desc_key ON tasks
+WHEN old.title_key IS NOT new.title_key OR old.desc_key IS NOT new.desc_key BEGIN
 	INSERT INTO tasks_fts (tasks_fts, rowid, owner_key, title_key, desc_key)
 	VALUES ('delete', old.rid, old.owner_key, old.title_key, old.desc_key);
 	INSERT INTO tasks_fts (rowid, owner_key, title_key, desc_key)

@@ -236,11 +236,8 @@ func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash
 		if seq, err = nextSeq(tx, owner); err != nil {
 			return err
 		}
-		_, err = tx.exec(`UPDATE tasks SET title = ?, description = ?, status = ?, priority = ?, priority_rank = ?,
-			due_ms = ?, due_sort = ?, title_key = ?, desc_key = ?, tags = ?, updated_ms = ?, version = ?, seq = ?
-			WHERE id = ?`,
-			t.Title, t.Description, t.Status, t.Priority, r.rank,
-			r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, t.UpdatedAt.UnixMilli(), t.Version, seq, id)
+		query, args := updateTaskSQL(p, t, r, seq)
+		_, err = tx.exec(query, args...)
 		if err != nil || p.Tags == nil {
 			return err
 		}
@@ -254,6 +251,44 @@ func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash
 	}
 	ev := authdash.Event{Kind: authdash.EventTaskUpdated, Owner: owner, Seq: seq, TaskID: id, Version: t.Version, Task: cloneTask(t), At: t.UpdatedAt}
 	return t, ev, nil
+}
+
+// updateTaskSQL sets only the columns the patch changes (besides the
+// version, time and Seq every update changes), because SQLite rewrites the
+// entry of every index on a column that is SET, changed or not, and the
+// trigram index of the text whenever the text is SET.
+func updateTaskSQL(p authdash.TaskPatch, t *authdash.Task, r taskRow, seq int64) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 14)
+	b.WriteString(`UPDATE tasks SET updated_ms = ?, version = ?, seq = ?`)
+	args = append(args, t.UpdatedAt.UnixMilli(), t.Version, seq)
+	if p.Title != nil {
+		b.WriteString(`, title = ?, title_key = ?`)
+		args = append(args, t.Title, r.titleKey)
+	}
+	if p.Description != nil {
+		b.WriteString(`, description = ?, desc_key = ?`)
+		args = append(args, t.Description, r.descKey)
+	}
+	if p.Status != nil {
+		b.WriteString(`, status = ?`)
+		args = append(args, t.Status)
+	}
+	if p.Priority != nil {
+		b.WriteString(`, priority = ?, priority_rank = ?`)
+		args = append(args, t.Priority, r.rank)
+	}
+	if p.DueDate != nil || p.ClearDueDate {
+		b.WriteString(`, due_ms = ?, due_sort = ?`)
+		args = append(args, r.dueMs, r.dueSort)
+	}
+	if p.Tags != nil {
+		b.WriteString(`, tags = ?`)
+		args = append(args, r.tags)
+	}
+	b.WriteString(` WHERE id = ?`)
+	args = append(args, t.ID)
+	return b.String(), args
 }
 
 // DeleteTask removes the task and leaves a tombstone for ChangesSince. The

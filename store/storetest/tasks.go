@@ -159,6 +159,20 @@ func testTasks(t *testing.T, open func(t *testing.T) authdash.Store) {
 			t.Errorf("new tag does not match")
 		}
 
+		for range 3 { // so that a store may look the term up in an index
+			mustTask(t, s, u.ID, authdash.TaskDraft{Title: "filler"})
+		}
+		for _, c := range []struct {
+			search string
+			want   int
+		}{{"final", 1}, {"draft", 0}, {"FINAL", 1}} {
+			page, err = s.FindTasks(ctx, u.ID, query(authdash.TaskQuery{Search: c.search}))
+			mustOK(t, err)
+			if len(page.Items) != c.want {
+				t.Errorf("search %q after the title changed finds %d, want %d", c.search, len(page.Items), c.want)
+			}
+		}
+
 		// Clearing the due date, unconditionally.
 		got, _, err = s.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{ClearDueDate: true}, 0)
 		mustOK(t, err)
