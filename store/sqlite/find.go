@@ -97,10 +97,10 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	st := findTasksSQL(owner, q, after, nil, scanBoundary)
 	st.args = append(st.args, db.searchWindow-1)
 	bound, err := db.boundary(ctx, st, q.Sort)
-	if err != nil || bound == nil {
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
+	}
+	if bound == nil {
 		return db.taskRows(ctx, findTasksSQL(owner, q, after, nil, scanRows), nil, want)
 	}
 	items, err := db.taskRows(ctx, findTasksSQL(owner, q, after, bound, scanRows), nil, want)
