@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -139,14 +140,27 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	if v == len(migrations) {
-		return nil
+		return checkSchema(ctx, tx)
 	}
 	// PRAGMA takes no bound parameters; the value is an int we control.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
 		return fmt.Errorf("migrate: record version: %w", err)
 	}
+	if err := checkSchema(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// checkSchema refuses a database made by a development build whose
+// migrations were edited before release (the columns search needs are
+// missing), rather than let every write fail later.
+func checkSchema(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `SELECT rid, owner_key FROM tasks LIMIT 0`); err != nil {
+		return fmt.Errorf("migrate: the database was made by a development build with another schema; delete it: %w", err)
 	}
 	return nil
 }
