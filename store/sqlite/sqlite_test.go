@@ -223,3 +223,38 @@ func TestCloseFailsLaterWrites(t *testing.T) {
 		t.Fatal("write after Close succeeded")
 	}
 }
+
+// TestChangesSinceBurstOnColdStore is a burst of resumes right after start,
+// before any statement is cached: more callers than readers must not wait on
+// each other (each once held a reader while asking the pool for another).
+func TestChangesSinceBurstOnColdStore(t *testing.T) {
+	db, _ := mustOpen(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	u, err := db.CreateUser(ctx, authdash.NewUser{Email: "burst@example.com", Name: "B", PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}}); err != nil {
+		t.Fatal(err)
+	}
+	const callers = 32
+	errs := make(chan error, callers)
+	start := make(chan struct{})
+	for range callers {
+		go func() {
+			<-start
+			evs, head, ok, err := db.ChangesSince(ctx, u.ID, 0, 100)
+			if err == nil && (!ok || head != 1 || len(evs) != 1) {
+				err = fmt.Errorf("ChangesSince = %d events, head %d, ok %v", len(evs), head, ok)
+			}
+			errs <- err
+		}()
+	}
+	close(start)
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -358,24 +358,37 @@ func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int
 	if !validID(string(owner)) {
 		return nil, 0, false, db.fail(ctx, "changes since", errUserNotFound())
 	}
+	// Statements are taken from the pool's cache before the transaction
+	// holds a reader: preparing on the pool from inside it would need a second
+	// reader, and a burst of resumes holding every reader would then wait on
+	// each other until their deadlines.
+	queries := [...]string{
+		`SELECT seq, log_floor FROM users WHERE id = ?`,
+		`SELECT ` + taskCols + `, t.seq FROM tasks t WHERE t.owner_id = ? AND t.seq > ? ORDER BY t.seq LIMIT ?`,
+		`SELECT task_id, seq, version, deleted_ms FROM tombstones WHERE owner_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+	}
+	var cached [len(queries)]*sql.Stmt
+	for i, q := range queries {
+		s, err := db.stmt(ctx, db.r, q)
+		if err != nil {
+			return nil, 0, false, db.fail(ctx, "changes since", err)
+		}
+		cached[i] = s
+	}
 	tx, err := db.r.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, 0, false, db.fail(ctx, "changes since", err)
 	}
 	defer tx.Rollback()
-	stmt := func(query string) (*sql.Stmt, error) {
-		s, err := db.stmt(ctx, db.r, query)
-		if err != nil {
-			return nil, err
+	stmt := func(i int) (*sql.Stmt, error) {
+		if cached[i] == nil {
+			return tx.PrepareContext(ctx, queries[i])
 		}
-		if s == nil {
-			return tx.PrepareContext(ctx, query)
-		}
-		return tx.StmtContext(ctx, s), nil
+		return tx.StmtContext(ctx, cached[i]), nil
 	}
 
 	var head, floor int64
-	s, err := stmt(`SELECT seq, log_floor FROM users WHERE id = ?`)
+	s, err := stmt(0)
 	if err == nil {
 		err = s.QueryRowContext(ctx, owner).Scan(&head, &floor)
 	}
@@ -391,7 +404,7 @@ func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int
 	}
 
 	var evs []authdash.Event
-	s, err = stmt(`SELECT ` + taskCols + `, t.seq FROM tasks t WHERE t.owner_id = ? AND t.seq > ? ORDER BY t.seq LIMIT ?`)
+	s, err = stmt(1)
 	if err != nil {
 		return nil, 0, false, db.fail(ctx, "changes since", err)
 	}
@@ -420,7 +433,7 @@ func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int
 		return nil, head, false, nil
 	}
 
-	s, err = stmt(`SELECT task_id, seq, version, deleted_ms FROM tombstones WHERE owner_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
+	s, err = stmt(2)
 	if err != nil {
 		return nil, 0, false, db.fail(ctx, "changes since", err)
 	}
