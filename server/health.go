@@ -25,7 +25,8 @@ func handleHealthz() http.HandlerFunc {
 }
 
 // handleReadyz is the readiness probe: it runs every check concurrently and
-// answers 200 if all pass, else 503, with each check's status. Failure
+// answers 200 if every required check passes, else 503, with each check's
+// status; a failing optional check makes the status "degraded", still 200. Failure
 // details go to the log, not to whoever can reach the probe.
 func handleReadyz(checks []Check, log *slog.Logger) http.HandlerFunc {
 	type response struct {
@@ -46,7 +47,12 @@ func handleReadyz(checks []Check, log *slog.Logger) http.HandlerFunc {
 		for i, c := range checks {
 			if errs[i] != nil {
 				resp.Checks[c.Name] = "fail"
-				resp.Status, status = "unavailable", http.StatusServiceUnavailable
+				switch {
+				case !c.Optional:
+					resp.Status, status = "unavailable", http.StatusServiceUnavailable
+				case status == http.StatusOK:
+					resp.Status = "degraded"
+				}
 				log.LogAttrs(ctx, slog.LevelWarn, "readiness check failed", slog.String("check", c.Name), slog.Any("err", errs[i]))
 				continue
 			}

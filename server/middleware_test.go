@@ -240,6 +240,20 @@ func TestHealth(t *testing.T) {
 	}
 }
 
+// TestReadyzOptionalDegrades: a dependency the instance can serve without
+// (Redis) reports "degraded" but keeps the instance in the load balancer.
+func TestReadyzOptionalDegrades(t *testing.T) {
+	e := mustEnv(t, withDeps(func(d *server.Deps) {
+		d.Ready = append(d.Ready, server.Check{Name: "redis", Optional: true,
+			Check: func(context.Context) error { return errors.New("redis: connection refused") }})
+	}))
+	res := e.do("GET", "/readyz", "", nil, "")
+	body := res.Body.String()
+	if res.Code != 200 || !strings.Contains(body, `"status":"degraded"`) || !strings.Contains(body, `"redis":"fail"`) {
+		t.Errorf("readyz %d %s", res.Code, body)
+	}
+}
+
 // TestReadyzTimesOut shows a hung dependency makes the probe answer 503
 // within its bound instead of hanging the probe.
 func TestReadyzTimesOut(t *testing.T) {

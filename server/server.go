@@ -31,6 +31,12 @@ type Limiter interface {
 type Check struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Optional marks a dependency the instance can serve without (Redis:
+	// the profile cache is bypassed, events reach local sockets, limits fail
+	// open). Its failure reads "degraded" but keeps the instance ready:
+	// taking every instance out of the load balancer because a cache blinked
+	// would turn a degradation into an outage.
+	Optional bool
 }
 
 // Deps is everything the API needs. Tasks, Auth and Log are required.

@@ -115,7 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			st := profiles.Stats()
 			return st.Hits, st.Misses + st.Bypassed
 		})
-		ready = append(ready, server.Check{Name: "redis", Check: profiles.Ping})
+		ready = append(ready, server.Check{Name: "redis", Check: profiles.Ping, Optional: true})
 		cached = profiles
 	}
 	timed := instrumented.New(cached, mx.ObserveStore)
