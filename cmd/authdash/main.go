@@ -93,6 +93,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("close store", "err", err)
 		}
 	}()
+	if p, ok := store.(purger); ok {
+		janitorCtx, stopJanitor := context.WithCancel(ctx)
+		janitorDone := make(chan struct{})
+		go func() {
+			defer close(janitorDone)
+			runJanitor(janitorCtx, p, log)
+		}()
+		// Runs before the store closes (defers run in reverse).
+		defer func() { stopJanitor(); <-janitorDone }()
+	}
 
 	broker, closeBroker, err := newBroker(cfg, log)
 	if err != nil {

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// purger is what the janitor needs of a store. Both stores keep deletions
+// (tombstones, so a client that was away learns of them) and ended sessions
+// until told to forget them.
+type purger interface {
+	PurgeTombstones(ctx context.Context, olderThan time.Time) (int, error)
+	PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (int, error)
+}
+
+// Retention. A client away longer than tombstoneRetention reloads in full
+// (ChangesSince reports the log no longer reaches back); an expired session
+// is kept a day for the sessions list and reuse forensics in the logs.
+const (
+	tombstoneRetention = 30 * 24 * time.Hour
+	sessionRetention   = 24 * time.Hour
+	janitorInterval    = time.Hour
+)
+
+// runJanitor purges on start and then about hourly until ctx ends. Every
+// instance runs it; purging is idempotent, and the jitter keeps N replicas
+// from purging in lockstep.
+func runJanitor(ctx context.Context, p purger, log *slog.Logger) {
+	for {
+		purgeOnce(ctx, p, time.Now(), log)
+		jitter := time.Duration(rand.Int64N(int64(janitorInterval / 4)))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(janitorInterval + jitter):
+		}
+	}
+}
+
+// purgeOnce drops what is past retention at now; failures are logged and
+// retried on the next round, since nothing depends on a purge being prompt.
+func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if n, err := p.PurgeTombstones(ctx, now.Add(-tombstoneRetention)); err != nil {
+		log.Warn("purge tombstones", "err", err)
+	} else if n > 0 {
+		log.Info("purged tombstones", "count", n)
+	}
+	if n, err := p.PurgeExpiredSessions(ctx, now.Add(-sessionRetention)); err != nil {
+		log.Warn("purge sessions", "err", err)
+	} else if n > 0 {
+		log.Info("purged expired sessions", "count", n)
+	}
+}
