@@ -271,12 +271,12 @@ func (c *rtClient) session(ctx context.Context, base string) error {
 	ws.SetReadLimit(1 << 20)
 	c.mu.Lock()
 	c.dials++
-	frames := []wire.Frame{wire.Auth{Token: c.user.token}}
-	// The first connection starts from an empty account (the test creates
-	// nothing before); later ones ask for what they missed.
-	if c.dials > 1 {
-		frames = append(frames, wire.Resume{Since: c.last})
-	}
+	// Every connection asks for what it missed since what it holds, the
+	// first one too (it holds nothing: since 0). ready{seq} alone only
+	// promises changes after the head read at connect time, so a change
+	// committed while this socket was in its handshake would otherwise be
+	// known to the server as already seen and never sent (docs/REALTIME.md).
+	frames := []wire.Frame{wire.Auth{Token: c.user.token}, wire.Resume{Since: c.last}}
 	c.mu.Unlock()
 	for _, f := range frames {
 		b, _ := json.Marshal(f)
