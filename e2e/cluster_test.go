@@ -50,17 +50,24 @@ func TestCluster(t *testing.T) {
 	}
 	defer func() { stopClients(); running.Wait() }()
 
-	// converge waits until every client's view equals the store.
+	// converge waits until every client's view equals the store, read
+	// again while a client differs: a write whose client gave up mid-request
+	// may still commit after the first read.
 	converge := func(what string) {
 		t.Helper()
-		want, err := rtListAll(ctx, c.lb, ann.token)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for i, cl := range clients {
-			for d := cl.diff(want); d != ""; d = cl.diff(want) {
+			for {
+				want, err := rtListAll(ctx, c.lb, ann.token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := cl.diff(want)
+				if d == "" {
+					break
+				}
 				select {
 				case <-cl.changed:
+				case <-time.After(250 * time.Millisecond):
 				case <-ctx.Done():
 					cl.mu.Lock()
 					t.Fatalf("%s: client %d never converged: %s (dials %d, last seq %d, %d events received)",
