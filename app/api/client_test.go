@@ -10,7 +10,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -18,48 +17,14 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
-	"github.com/authdash/authdash/realtime"
-	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/store/sqlite"
+	"github.com/authdash/authdash/e2e/apitest"
 )
 
-// mustServer runs the real API (chi handlers, auth, realtime hub, SQLite in
-// a temporary file) in httptest, so the client is tested against what it
-// talks to in production: a field renamed on either side fails here.
+// mustServer runs the real API in httptest, so the client is tested
+// against what it talks to in production.
 func mustServer(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := sqlite.Open(ctx, t.TempDir()+"/authdash.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := realtime.NewLocalBroker()
-	svc, err := auth.New(db, broker, auth.Config{Secret: []byte(strings.Repeat("k", 32))}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err := realtime.NewHub(realtime.Config{Broker: broker, Tokens: svc, Changes: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hubDone := make(chan struct{})
-	go func() { hub.Run(ctx); close(hubDone) }()
-	srv := httptest.NewServer(server.NewHandler(server.Deps{
-		Tasks:    &authdash.TaskService{Store: db, Events: hub},
-		Auth:     svc,
-		Realtime: hub.Handler(),
-	}))
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		hub.Shutdown(sctx)
-		srv.Close()
-		cancel()
-		<-hubDone
-		db.Close()
-	})
-	return srv.URL
+	return apitest.Start(t, apitest.Options{}).URL
 }
 
 // clock is a settable time for the client's token expiry checks.

@@ -5,63 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime"
-	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/store/sqlite"
+	"github.com/authdash/authdash/e2e/apitest"
 )
 
 // mustServer runs the real API (router, auth, realtime hub, SQLite in a
 // temp dir) on a loopback listener.
 func mustServer(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authdash.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	broker := realtime.NewLocalBroker()
-	authSvc, err := auth.New(db, broker, auth.Config{
-		Secret: []byte("Zr8p-loadgen-test-signing-key-Wq4mN7xK2"),
-		// A loaded test machine must not turn a slow hash into a 503.
-		HashWait: time.Minute,
-	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err := realtime.NewHub(realtime.Config{
-		Broker: broker, Tokens: authSvc, Changes: db, Log: log, StoreTimeout: time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); hub.Run(ctx) }()
-	srv := httptest.NewServer(server.NewHandler(server.Deps{
-		Tasks:    &authdash.TaskService{Store: db, Events: hub, Log: log},
-		Auth:     authSvc,
-		Log:      log,
-		Realtime: hub.Handler(),
-	}))
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		hub.Shutdown(sctx)
-		srv.Close()
-		cancel()
-		<-hubDone
-		db.Close()
-	})
-	return srv.URL
+	return apitest.Start(t, apitest.Options{}).URL
 }
 
 // TestRunAgainstRealServer runs every operation of the mixed scenario, with

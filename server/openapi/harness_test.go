@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,9 +17,8 @@ import (
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime"
+	"github.com/authdash/authdash/e2e/apitest"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/auth"
 	"github.com/authdash/authdash/server/openapi"
 	"github.com/authdash/authdash/server/ratelimit"
 	"github.com/authdash/authdash/store/sqlite"
@@ -33,65 +29,34 @@ var testSecret = []byte("Qe7v-openapi-test-signing-key-Lm3xW9pZ2rT5")
 // api is the real server (router, auth, SQLite in a temp dir, realtime hub
 // on an in-process broker) behind a real listener, as cmd/authdash wires it.
 type api struct {
-	srv     *httptest.Server
+	url     string
+	client  *http.Client
 	unready atomic.Bool // makes /readyz fail
 }
 
 func mustAPI(t *testing.T) *api {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authdash.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	broker := realtime.NewLocalBroker()
-	authSvc, err := auth.New(db, broker, auth.Config{
+	a := &api{client: &http.Client{Timeout: time.Minute}}
+	srv := apitest.Start(t, apitest.Options{
 		Secret: testSecret,
-		// A loaded test machine must not turn a slow hash into a 503.
-		HashWait: time.Minute,
-	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err := realtime.NewHub(realtime.Config{
-		Broker: broker, Tokens: authSvc, Changes: db, Log: log, StoreTimeout: time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); hub.Run(ctx) }()
-	// A tight per-account limit, so that the test can provoke a 429
-	// without affecting the other accounts.
-	acct, err := ratelimit.NewMemory(1.0/3600, 6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &api{}
-	h := server.NewHandler(server.Deps{
-		Tasks:          &authdash.TaskService{Store: db, Events: hub, Log: log},
-		Auth:           authSvc,
-		AccountLimiter: acct,
-		Log:            log,
-		Realtime:       hub.Handler(),
-		Ready: []server.Check{{Name: "store", Check: func(ctx context.Context) error {
-			if a.unready.Load() {
-				return authdash.Errorf(authdash.CodeUnavailable, "switched off by the test")
+		Deps: func(d *server.Deps, db *sqlite.DB) {
+			// A tight per-account limit, so that the test can provoke a
+			// 429 without affecting the other accounts.
+			acct, err := ratelimit.NewMemory(1.0/3600, 6)
+			if err != nil {
+				t.Fatal(err)
 			}
-			return db.Ping(ctx)
-		}}},
+			d.AccountLimiter = acct
+			d.Ready = []server.Check{{Name: "store", Check: func(ctx context.Context) error {
+				if a.unready.Load() {
+					return authdash.Errorf(authdash.CodeUnavailable, "switched off by the test")
+				}
+				return db.Ping(ctx)
+			}}}
+		},
+		Wrap: openapi.WithDocs,
 	})
-	a.srv = httptest.NewServer(openapi.WithDocs(h))
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		hub.Shutdown(sctx)
-		a.srv.Close()
-		cancel()
-		<-hubDone
-		db.Close()
-	})
+	a.url = srv.URL
 	return a
 }
 
@@ -168,7 +133,7 @@ func (s *scenario) newRequest(t *testing.T, x exchange) *http.Request {
 	if x.body != "" {
 		body = strings.NewReader(s.expand(x.body))
 	}
-	req, err := http.NewRequest(x.method, s.api.srv.URL+s.expand(x.path), body)
+	req, err := http.NewRequest(x.method, s.api.url+s.expand(x.path), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +207,7 @@ func (s *scenario) exchange(t *testing.T, x exchange) {
 		t.Errorf("the spec accepts a request the server must refuse")
 	}
 
-	resp, err := s.api.srv.Client().Do(s.newRequest(t, x))
+	resp, err := s.api.client.Do(s.newRequest(t, x))
 	if err != nil {
 		t.Fatal(err)
 	}

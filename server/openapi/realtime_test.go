@@ -116,14 +116,14 @@ func TestSocketMatchesSchema(t *testing.T) {
 
 	call := func(method, path, token, body string) []byte {
 		t.Helper()
-		req, _ := http.NewRequestWithContext(ctx, method, a.srv.URL+path, strings.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, method, a.url+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Auth-Mode", "token")
 		req.Header.Set("X-Client-ID", "tab-A")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := a.srv.Client().Do(req)
+		resp, err := a.client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +141,7 @@ func TestSocketMatchesSchema(t *testing.T) {
 
 	dial := func() *websocket.Conn {
 		t.Helper()
-		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.srv.URL, "http")+"/api/ws", nil)
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.url, "http")+"/api/ws", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
