@@ -354,7 +354,13 @@ func TestWebSocketRouteHijacks(t *testing.T) {
 			rw.Flush()
 		})
 	}))
-	srv := httptest.NewServer(e.h)
+	// The request log is written when the handler chain returns, which can
+	// be after the client has read the hijacked connection to its end.
+	served := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.h.ServeHTTP(w, r)
+		served <- struct{}{}
+	}))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/api/ws", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -371,6 +377,11 @@ func TestWebSocketRouteHijacks(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if string(b) != "hello" {
 		t.Errorf("read %q", b)
+	}
+	select {
+	case <-served:
+	case <-time.After(10 * time.Second):
+		t.Fatal("handler chain never returned after the hijack")
 	}
 	if !strings.Contains(e.logs.String(), `"route":"/api/ws","path":"/api/ws","status":101`) {
 		t.Errorf("upgrade not logged as 101:\n%s", e.logs)
