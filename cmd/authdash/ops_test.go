@@ -127,6 +127,10 @@ func TestMetricsAddrTakenKeepsServing(t *testing.T) {
 	if code, _ := in.call(t, "GET", "/healthz", ""); code != 200 {
 		t.Fatalf("healthz: %d", code)
 	}
+	// Logging is asynchronous; stopping flushes it.
+	if err := in.stop(t); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(in.log.String(), "metrics listener not started") {
 		t.Error("the lost metrics listener was not logged")
 	}
