@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/brokertest"
 )
 
 // TestRealtimeConvergence runs two server processes on one SQLite database
@@ -22,12 +21,7 @@ func TestRealtimeConvergence(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs two instances and redis-server")
 	}
-	bin := rtBuild(t)
-	rs := brokertest.StartRedis(t)
-	data := t.TempDir()
-	// One after the other: the first creates the database.
-	a := rtStart(t, bin, "a", data, rs.URL())
-	b := rtStart(t, bin, "b", data, rs.URL())
+	a, b, rs := rtPair(t)
 
 	const nUsers, nClients = 5, 20
 	users := make([]rtUser, nUsers)

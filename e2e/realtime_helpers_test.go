@@ -24,6 +24,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/realtime/brokertest"
 	"github.com/authdash/authdash/realtime/wire"
 )
 
@@ -50,6 +51,19 @@ type rtInstance struct {
 }
 
 // rtStart runs the server binary on a free port with the given data
+// rtPair starts two instances, a and b, on one SQLite database and one
+// redis-server, which the test may kill and restart.
+func rtPair(t testing.TB) (a, b *rtInstance, rs *brokertest.RedisServer) {
+	t.Helper()
+	bin := rtBuild(t)
+	rs = brokertest.StartRedis(t)
+	data := t.TempDir()
+	// One after the other: the first creates the database.
+	a = rtStart(t, bin, "a", data, rs.URL())
+	b = rtStart(t, bin, "b", data, rs.URL())
+	return a, b, rs
+}
+
 // directory and Redis, and waits until it listens.
 func rtStart(t testing.TB, bin, name, dataDir, redisURL string) *rtInstance {
 	t.Helper()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/authdash/authdash/realtime/brokertest"
 	"github.com/authdash/authdash/realtime/wire"
 )
 
@@ -22,11 +21,7 @@ func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs two instances and redis-server")
 	}
-	bin := rtBuild(t)
-	rs := brokertest.StartRedis(t)
-	data := t.TempDir()
-	a := rtStart(t, bin, "a", data, rs.URL())
-	b := rtStart(t, bin, "b", data, rs.URL())
+	a, b, _ := rtPair(t)
 	alice := rtRegister(t, a.url, "alice@example.com")
 	bob := rtRegister(t, a.url, "bob@example.com")
 
