@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"hash/fnv"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,18 +15,6 @@ import (
 // rarely is found through the index instead of by reading all the owner's
 // tasks.
 const defaultSearchWindow = 100
-
-// ownerKey maps an owner to three characters of Unicode's private use area:
-// exactly one trigram, so the search index can narrow a match to one
-// owner's tasks before reading any. Owners may share a key; the query's
-// owner_id condition drops the strays.
-func ownerKey(owner authdash.UserID) string {
-	const first, size = 0xE000, 6400 // U+E000 to U+F8FF
-	h := fnv.New64a()
-	h.Write([]byte(owner))
-	v := h.Sum64()
-	return string([]rune{rune(first + v%size), rune(first + v/size%size), rune(first + v/size/size%size)})
-}
 
 // sortColumn is the indexed column that orders tasks by s.
 func sortColumn(s authdash.TaskSort) string {
@@ -85,6 +72,14 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 
 // findTasks returns up to q.Limit+1 tasks after the cursor, the extra one
 // telling whether another page follows.
+//
+// A search first weighs the term's trigrams in the owner's search index
+// (see grams.go). If one is rare, its few tasks are read and sorted: the
+// page is all the term's matches there are. If every one is common, the
+// term most likely is too, and reading the owner's tasks in page order
+// fills the page within the first few dozen; only when the window of the
+// first db.searchWindow does not, is the rest walked in page order through
+// the tasks that hold all the weighed trigrams.
 func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor) ([]authdash.Task, error) {
 	want := q.Limit + 1
 	// The trigram index needs three characters; shorter terms match so
@@ -92,8 +87,17 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	if utf8.RuneCountInString(q.Search) < 3 {
 		return db.taskRows(ctx, findTasksSQL(owner, q, after, nil, scanRows), nil, want)
 	}
+	rare, grams, err := db.weighGrams(ctx, owner, strings.ToLower(q.Search))
+	if err != nil {
+		return nil, err
+	}
+	if rare != "" {
+		st := findTasksSQL(owner, q, after, nil, scanCandidates)
+		st.args = append([]any{matchAll(rare)}, st.args...)
+		return db.taskRows(ctx, st, nil, want)
+	}
 	// Where does the window end? No boundary: the owner has no more than
-	// the window's worth of candidates, so reading them all is cheap.
+	// the window's worth of tasks, so reading them all is cheap.
 	st := findTasksSQL(owner, q, after, nil, scanBoundary)
 	st.args = append(st.args, db.searchWindow-1)
 	bound, err := db.boundary(ctx, st, q.Sort)
@@ -107,17 +111,65 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	if err != nil || len(items) == want {
 		return items, err
 	}
-	// The term is rare among the owner's tasks: the rest of the page comes
-	// from the tasks past the window that the trigram index names.
-	return db.taskRows(ctx, findTasksSQL(owner, q, bound, nil, scanTrigram), items, want)
+	st = findTasksSQL(owner, q, bound, nil, scanFiltered)
+	st.args = append([]any{matchAll(grams...)}, st.args...)
+	return db.taskRows(ctx, st, items, want)
+}
+
+// matchAll is an FTS5 query for the rows holding every token.
+func matchAll(toks ...string) string {
+	return `"` + strings.Join(toks, `" AND "`) + `"`
+}
+
+// defaultGramCap is how many tasks one trigram may name for a search to
+// read them all and sort them, rather than walk the owner's tasks in page
+// order.
+const defaultGramCap = 256
+
+// weighGrams returns the token of the term's trigram that the fewest of
+// the owner's tasks hold, or "" if every one is in db.gramCap tasks or
+// more, and the tokens it weighed. One statement counts them all, each
+// count stopping at the cap.
+func (db *DB) weighGrams(ctx context.Context, owner authdash.UserID, term string) (string, []string, error) {
+	toks := termGrams(string(owner), term)
+	var b strings.Builder
+	args := make([]any, len(toks))
+	counts := make([]int, len(toks))
+	dst := make([]any, len(toks))
+	b.WriteString(`SELECT `)
+	for i, t := range toks {
+		if i > 0 {
+			b.WriteString(`, `)
+		}
+		b.WriteString(`(SELECT count(*) FROM (SELECT 1 FROM task_grams WHERE task_grams MATCH ? LIMIT ` + strconv.Itoa(db.gramCap) + `))`)
+		args[i], dst[i] = matchAll(t), &counts[i]
+	}
+	row, err := db.queryRow(ctx, b.String(), args...)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := row.Scan(dst...); err != nil {
+		return "", nil, err
+	}
+	best := -1
+	for i, n := range counts {
+		if n < db.gramCap && (best < 0 || n < counts[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return "", toks, nil
+	}
+	return toks[best], toks, nil
 }
 
 type scanMode int
 
 const (
-	scanRows     scanMode = iota // read tasks in page order
-	scanBoundary                 // the sort key and ID of the window's last task
-	scanTrigram                  // read tasks the trigram index says may match
+	scanRows       scanMode = iota // read tasks in page order
+	scanBoundary                   // the sort key and ID of the window's last task
+	scanCandidates                 // read the few tasks the search index names, then sort
+	scanFiltered                   // read in page order the tasks the search index names
 )
 
 type sqlArgs struct {
@@ -140,9 +192,20 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 	}
 	var b strings.Builder
 	args := make([]any, 0, 16)
-	if mode == scanBoundary {
+	switch mode {
+	case scanBoundary:
 		b.WriteString(`SELECT ` + col + `, t.id FROM tasks t WHERE t.owner_id = ?`)
-	} else {
+	case scanCandidates:
+		// CROSS JOIN keeps the index's few rows outermost, each finding
+		// its task by rowid; the caller puts the MATCH argument first.
+		b.WriteString(`SELECT ` + taskCols + ` FROM (SELECT rowid AS rid FROM task_grams WHERE task_grams MATCH ?) g
+			CROSS JOIN tasks t ON t.rid = g.rid WHERE t.owner_id = ?`)
+	case scanFiltered:
+		// SQLite walks the sort index, probing the (Bloom-filtered)
+		// list of rowids, and so stops once the page is full; the caller
+		// puts the MATCH argument first.
+		b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.rid IN (SELECT rowid FROM task_grams WHERE task_grams MATCH ?) AND t.owner_id = ?`)
+	default:
 		b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.owner_id = ?`)
 	}
 	args = append(args, owner)
@@ -159,15 +222,6 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 		// wrong. Both sides are lower-cased in Go, which folds all of
 		// Unicode where SQLite's lower() folds only ASCII.
 		s := strings.ToLower(q.Search)
-		if mode == scanTrigram {
-			// The owner's trigram and a phrase of the term's trigrams;
-			// the owner_id and instr conditions then confirm. SQLite
-			// still walks the sort index, probing the (Bloom-filtered)
-			// list of matches, and so stops once the page is full: for a
-			// middling term that beats sorting all its matches.
-			b.WriteString(` AND t.rid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?)`)
-			args = append(args, `owner_key : "`+ownerKey(owner)+`" AND {title_key desc_key} : "`+strings.ReplaceAll(s, `"`, `""`)+`"`)
-		}
 		b.WriteString(` AND (instr(t.title_key, ?) > 0 OR instr(t.desc_key, ?) > 0)`)
 		args = append(args, s, s)
 	}

@@ -116,6 +116,36 @@ WHEN old.title_key IS NOT new.title_key OR old.desc_key IS NOT new.desc_key BEGI
 	VALUES (new.rid, new.owner_key, new.title_key, new.desc_key);
 END;
 `,
+	// 3: the trigram index becomes per owner (see grams.go): migration 2's
+	// index kept one posting list per trigram for all users, so a term
+	// whose trigrams are common anywhere cost every user's matches.
+	`
+DROP TRIGGER tasks_fts_insert;
+DROP TRIGGER tasks_fts_delete;
+DROP TRIGGER tasks_fts_update;
+DROP TABLE tasks_fts;
+ALTER TABLE tasks DROP COLUMN owner_key;
+CREATE VIRTUAL TABLE task_grams USING fts5(
+	grams,
+	content = '', contentless_delete = 1, detail = none,
+	tokenize = 'ascii' -- the tokens are hex digits, made in Go
+);
+INSERT INTO task_grams (rowid, grams)
+SELECT rid, ` + gramsFunc + `(owner_id, title_key, desc_key) FROM tasks;
+CREATE TRIGGER task_grams_insert AFTER INSERT ON tasks BEGIN
+	INSERT INTO task_grams (rowid, grams)
+	VALUES (new.rid, ` + gramsFunc + `(new.owner_id, new.title_key, new.desc_key));
+END;
+CREATE TRIGGER task_grams_delete AFTER DELETE ON tasks BEGIN
+	DELETE FROM task_grams WHERE rowid = old.rid;
+END;
+CREATE TRIGGER task_grams_update AFTER UPDATE OF title_key, desc_key ON tasks
+WHEN old.title_key IS NOT new.title_key OR old.desc_key IS NOT new.desc_key BEGIN
+	DELETE FROM task_grams WHERE rowid = old.rid;
+	INSERT INTO task_grams (rowid, grams)
+	VALUES (new.rid, ` + gramsFunc + `(new.owner_id, new.title_key, new.desc_key));
+END;
+`,
 }
 
 // migrate brings the schema up to date in one transaction. BEGIN IMMEDIATE
@@ -159,7 +189,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // migrations were edited before release (the columns search needs are
 // missing), rather than let every write fail later.
 func checkSchema(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `SELECT rid, owner_key FROM tasks LIMIT 0`); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT t.rid, g.rowid FROM tasks t, task_grams g LIMIT 0`); err != nil {
 		return fmt.Errorf("migrate: the database was made by a development build with another schema; delete it: %w", err)
 	}
 	return nil

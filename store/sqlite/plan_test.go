@@ -77,7 +77,12 @@ func TestQueryPlans(t *testing.T) {
 					checkPlan(t, db, st, true)
 					if q.Search != "" {
 						// Few candidates: sorting them is the point.
-						checkPlan(t, db, findTasksSQL(owner, q, after, nil, scanTrigram), false)
+						st := findTasksSQL(owner, q, after, nil, scanCandidates)
+						st.args = append([]any{`"00"`}, st.args...)
+						checkPlan(t, db, st, false)
+						st = findTasksSQL(owner, q, after, nil, scanFiltered)
+						st.args = append([]any{`"00"`}, st.args...)
+						checkPlan(t, db, st, true)
 					}
 				}
 			}

@@ -41,8 +41,12 @@ type DB struct {
 	ckpt   *sql.DB // one connection for WAL checkpoints
 	stmts  sync.Map
 	nstmts atomic.Int64
-	// searchWindow: see defaultSearchWindow; tests shrink it.
-	searchWindow int
+	// searchWindow and gramCap: see defaultSearchWindow and
+	// defaultGramCap; tests shrink them.
+	searchWindow, gramCap int
+
+	// commits counts committed write transactions, for the compactor.
+	commits atomic.Int64
 
 	writes    chan *writeReq
 	closing   chan struct{}
@@ -55,6 +59,10 @@ type DB struct {
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: open: empty path")
+	}
+	d, err := newDriver()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	common := url.Values{}
 	common.Add("_pragma", "busy_timeout(5000)")
@@ -71,10 +79,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// Checkpoints run on their own connection (see checkpointer), off the
 	// serialised write path; this is only the backstop if they fall behind.
 	wq.Add("_pragma", "wal_autocheckpoint(20000)")
-	w, err := sql.Open("sqlite", dsn(path, wq))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
+	// sql.OpenDB connects lazily: errors in the DSN or the file surface
+	// at the first statement, which is migrate's.
+	w := sql.OpenDB(connector{d, dsn(path, wq)})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -85,35 +92,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// A search may read a few hundred table pages; keeping them parsed in
 	// each reader's cache (8 MiB) spares re-parsing them from the map.
 	rq.Add("_pragma", "cache_size(-8192)")
-	r, err := sql.Open("sqlite", dsn(path, rq))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
+	r := sql.OpenDB(connector{d, dsn(path, rq)})
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
-	c, err := sql.Open("sqlite", dsn(path, common))
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
+	c := sql.OpenDB(connector{d, dsn(path, common)})
 	c.SetMaxOpenConns(1)
 
-	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, writes: make(chan *writeReq), closing: make(chan struct{})}
+	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, gramCap: defaultGramCap, writes: make(chan *writeReq), closing: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()
 		c.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.writerWG.Add(2)
+	db.writerWG.Add(3)
 	go db.writer()
 	go db.checkpointer()
+	go db.compactor()
 	return db, nil
 }
 

@@ -101,9 +101,9 @@ func tagKeys(tags []string) []string {
 }
 
 const (
-	insertTask = `INSERT INTO tasks (id, owner_id, owner_key, title, description, status, priority, priority_rank,
+	insertTask = `INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
 		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
 	insertTag = `INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`
 )
 
@@ -159,7 +159,7 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 			return err
 		}
 		_, err = tx.exec(insertTask,
-			t.ID, owner, ownerKey(owner), t.Title, t.Description, t.Status, t.Priority, r.rank,
+			t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
 			r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, at.UnixMilli(), at.UnixMilli(), seq)
 		if err != nil {
 			return err

@@ -189,7 +189,9 @@ func (db *DB) commit(batch []*writeReq) {
 				errs[i] = err
 			}
 		}
+		return
 	}
+	db.commits.Add(1)
 }
 
 // checkpointInterval is how often the checkpointer copies the WAL back
@@ -226,5 +228,9 @@ func (db *DB) commitOne(req *writeReq) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.commits.Add(1)
+	return nil
 }

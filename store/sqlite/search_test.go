@@ -1,0 +1,256 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authdash/authdash"
+)
+
+// TestSearchPaths checks every way FindTasks can answer a search (the
+// window alone, the rarest trigram's tasks, reading on past the window)
+// against the owner's whole list filtered in Go, paging through every
+// page, after updates and deletes have changed the index.
+func TestSearchPaths(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "search.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	owner := mustUser(t, db, "owner@example.com")
+	other := mustUser(t, db, "other@example.com")
+
+	vocab := []string{"alpha", "budget", "review", "École", "straße", "🚀launch", "ref000120", "ref001200", "report", "NAÏVE", "x"}
+	rng := rand.New(rand.NewPCG(7, 8))
+	phrase := func(n int) string {
+		w := make([]string, n)
+		for i := range w {
+			w[i] = vocab[rng.IntN(len(vocab))]
+		}
+		return strings.Join(w, " ")
+	}
+	var ids []authdash.TaskID
+	for i := range 300 {
+		d := authdash.TaskDraft{Title: phrase(1 + i%3), Description: phrase(rng.IntN(6)), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}
+		task, _, err := db.CreateTask(ctx, owner, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, task.ID)
+		// The same text for another owner: never a result.
+		if _, _, err := db.CreateTask(ctx, other, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range ids {
+		switch i % 10 {
+		case 1, 2: // new text: the index must drop the old and add the new
+			title, desc := phrase(2), "zebra "+phrase(3)
+			if _, _, err := db.UpdateTask(ctx, owner, id, authdash.TaskPatch{Title: &title, Description: &desc}, 0); err != nil {
+				t.Fatal(err)
+			}
+		case 3: // no text change
+			st := authdash.StatusDone
+			if _, _, err := db.UpdateTask(ctx, owner, id, authdash.TaskPatch{Status: &st}, 0); err != nil {
+				t.Fatal(err)
+			}
+		case 4:
+			if _, err := db.DeleteTask(ctx, owner, id, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	terms := []string{
+		"alpha", "budget review", "école", "ÉCOLE", "straße", "🚀la", "ref00012", "ref0012", "ref001", "report",
+		"naïve", "zebra", "zebra al", "x x", "rev", "lph", "nomatch", "aaa",
+		"alpha\nbudget",  // no trigram spans title and description
+		"pha alp",        // every trigram common, the term rare
+		"ref000120 ref0", // longer than maxTermGrams trigrams
+	}
+	configs := []struct {
+		name         string
+		window, gram int
+	}{
+		{"Defaults", defaultSearchWindow, defaultGramCap},
+		{"RarestGram", 2, defaultGramCap},
+		{"SmallCap", 2, 8},
+		{"ReadOn", 2, 1}, // no trigram is ever rare: read on past the window
+	}
+	for _, sort := range []authdash.TaskSort{authdash.SortCreated, authdash.SortTitle} {
+		q := authdash.TaskQuery{Sort: sort, Order: authdash.Desc, Limit: 7}
+		all := allPages(t, db, owner, q)
+		for _, term := range terms {
+			lower := strings.ToLower(term)
+			var want []authdash.TaskID
+			for _, task := range all {
+				if strings.Contains(strings.ToLower(task.Title), lower) || strings.Contains(strings.ToLower(task.Description), lower) {
+					want = append(want, task.ID)
+				}
+			}
+			for _, c := range configs {
+				t.Run(fmt.Sprintf("%s/%s/%q", sort, c.name, term), func(t *testing.T) {
+					db.searchWindow, db.gramCap = c.window, c.gram
+					qs := q
+					qs.Search = term
+					var got []authdash.TaskID
+					for _, task := range allPages(t, db, owner, qs) {
+						got = append(got, task.ID)
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("got %d tasks %v\nwant %d %v", len(got), got, len(want), want)
+					}
+				})
+			}
+		}
+	}
+}
+
+func mustUser(t *testing.T, db *DB, email string) authdash.UserID {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), authdash.NewUser{Email: email, Name: "U", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+// allPages follows the cursor to the last page.
+func allPages(t *testing.T, db *DB, owner authdash.UserID, q authdash.TaskQuery) []authdash.Task {
+	t.Helper()
+	var out []authdash.Task
+	for {
+		page, err := db.FindTasks(context.Background(), owner, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" {
+			return out
+		}
+		if len(out) > 1000 {
+			t.Fatal("paging does not end")
+		}
+		q.Cursor = page.NextCursor
+	}
+}
+
+// TestMigrateSearchIndex opens a database made before migration 3 and finds
+// its tasks through the new index.
+func TestMigrateSearchIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:2] {
+		if _, err := old.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := authdash.UserID(newID())
+	stmts := []string{
+		`PRAGMA user_version = 2`,
+		`INSERT INTO users (id, email, name, password_hash, created_ms, updated_ms, version, seq) VALUES ('` + string(owner) + `', 'a@example.com', 'A', 'h', 0, 0, 1, 3)`,
+	}
+	for i, title := range []string{"Quarterly Zeppelin", "budget", "zeppelin notes"} {
+		stmts = append(stmts, fmt.Sprintf(`INSERT INTO tasks (id, owner_id, owner_key, title, description, status, priority, priority_rank,
+			due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
+			VALUES ('%s', '%s', 'k', '%s', '', 'todo', 'low', 0, 0, '%s', '', '[]', %d, %d, 1, %d)`,
+			newID(), owner, title, strings.ToLower(title), i, i, i+1))
+	}
+	for _, s := range stmts {
+		if _, err := old.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.searchWindow = 1
+	page, err := db.FindTasks(ctx, owner, authdash.TaskQuery{Search: "zeppelin", Sort: authdash.SortCreated, Order: authdash.Asc, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, task := range page.Items {
+		titles = append(titles, task.Title)
+	}
+	if want := []string{"Quarterly Zeppelin", "zeppelin notes"}; !slices.Equal(titles, want) {
+		t.Errorf("after migration: %q, want %q", titles, want)
+	}
+	// Writes after the migration keep the index: the trigger calls the
+	// function on the new schema.
+	if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: "Zeppelin three", Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {
+		t.Fatal(err)
+	}
+	page, err = db.FindTasks(ctx, owner, authdash.TaskQuery{Search: "zeppelin", Sort: authdash.SortCreated, Order: authdash.Asc, Limit: 10})
+	if err != nil || len(page.Items) != 3 {
+		t.Errorf("after a write: %d items, %v", len(page.Items), err)
+	}
+}
+
+// TestCompactSearchIndex checks that the compactor merges the segments
+// small commits leave down to one, and that searches find the same tasks
+// before and after.
+func TestCompactSearchIndex(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "compact.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	owner := mustUser(t, db, "owner@example.com")
+	for i := range 120 {
+		// One at a time: each commit adds a segment.
+		title := fmt.Sprintf("task %d %s", i, []string{"alpha", "budget", "zeppelin"}[i%3])
+		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: title, Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func() int {
+		var n int
+		if err := db.r.QueryRow(`SELECT count(DISTINCT segid) FROM task_grams_idx`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	db.searchWindow = 1
+	q := authdash.TaskQuery{Search: "zeppelin", Sort: authdash.SortTitle, Order: authdash.Asc, Limit: 100}
+	before := allPages(t, db, owner, q)
+	if len(before) != 40 {
+		t.Fatalf("before: %d tasks, want 40", len(before))
+	}
+	n := segments()
+	if n < 3 {
+		t.Fatalf("only %d segments before compacting: the test shows nothing", n)
+	}
+	// The compactor runs on its own; wait for it rather than call it.
+	deadline := time.Now().Add(4 * compactInterval)
+	for segments() > 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d segments after %v (was %d)", segments(), 4*compactInterval, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	after := allPages(t, db, owner, q)
+	if !slices.EqualFunc(before, after, func(a, b authdash.Task) bool { return a.ID == b.ID }) {
+		t.Errorf("after compacting: %d tasks, want the %d found before", len(after), len(before))
+	}
+	if did, err := db.compactStep(ctx); err != nil || did {
+		t.Errorf("a step on a compact index: did %v, err %v", did, err)
+	}
+}
