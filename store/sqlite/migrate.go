@@ -118,7 +118,12 @@ END;
 `,
 	// 3: the trigram index becomes per owner (see grams.go): migration 2's
 	// index kept one posting list per trigram for all users, so a term
-	// whose trigrams are common anywhere cost every user's matches.
+	// whose trigrams are common anywhere cost every user's matches. The
+	// triggers only note which tasks changed; the writer indexes them just
+	// before each commit (indexDirty), because FTS5 writes its pending
+	// changes out as a new segment at the start of every later statement
+	// of the transaction, which with group commit meant a segment per
+	// write rather than per transaction.
 	`
 DROP TRIGGER tasks_fts_insert;
 DROP TRIGGER tasks_fts_delete;
@@ -132,18 +137,21 @@ CREATE VIRTUAL TABLE task_grams USING fts5(
 );
 INSERT INTO task_grams (rowid, grams)
 SELECT rid, ` + gramsFunc + `(owner_id, title_key, desc_key) FROM tasks;
+-- indexed: whether the index holds the task as it was before the
+-- transaction. The first note of a task in a transaction is the one kept.
+CREATE TABLE task_grams_dirty (
+	rid     INTEGER NOT NULL PRIMARY KEY,
+	indexed INTEGER NOT NULL
+) STRICT;
 CREATE TRIGGER task_grams_insert AFTER INSERT ON tasks BEGIN
-	INSERT INTO task_grams (rowid, grams)
-	VALUES (new.rid, ` + gramsFunc + `(new.owner_id, new.title_key, new.desc_key));
+	INSERT OR IGNORE INTO task_grams_dirty (rid, indexed) VALUES (new.rid, 0);
 END;
 CREATE TRIGGER task_grams_delete AFTER DELETE ON tasks BEGIN
-	DELETE FROM task_grams WHERE rowid = old.rid;
+	INSERT OR IGNORE INTO task_grams_dirty (rid, indexed) VALUES (old.rid, 1);
 END;
 CREATE TRIGGER task_grams_update AFTER UPDATE OF title_key, desc_key ON tasks
 WHEN old.title_key IS NOT new.title_key OR old.desc_key IS NOT new.desc_key BEGIN
-	DELETE FROM task_grams WHERE rowid = old.rid;
-	INSERT INTO task_grams (rowid, grams)
-	VALUES (new.rid, ` + gramsFunc + `(new.owner_id, new.title_key, new.desc_key));
+	INSERT OR IGNORE INTO task_grams_dirty (rid, indexed) VALUES (new.rid, 1);
 END;
 `,
 }
@@ -189,7 +197,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // migrations were edited before release (the columns search needs are
 // missing), rather than let every write fail later.
 func checkSchema(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `SELECT t.rid, g.rowid FROM tasks t, task_grams g LIMIT 0`); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT t.rid, g.rowid, d.indexed FROM tasks t, task_grams g, task_grams_dirty d LIMIT 0`); err != nil {
 		return fmt.Errorf("migrate: the database was made by a development build with another schema; delete it: %w", err)
 	}
 	return nil

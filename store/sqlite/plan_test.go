@@ -119,6 +119,14 @@ func TestStoreStatementCacheFull(t *testing.T) {
 	})
 }
 
+// scanned is the table a SCAN step reads, or "".
+func scanned(step string) string {
+	if s := fullScan.FindStringSubmatch(step); s != nil {
+		return s[1]
+	}
+	return ""
+}
+
 func checkPlan(t *testing.T, db *DB, st sqlArgs, noSort bool) {
 	t.Helper()
 	query, args := st.query, st.args
@@ -144,7 +152,10 @@ func checkPlan(t *testing.T, db *DB, st sqlArgs, noSort bool) {
 		t.Fatal(err)
 	}
 	for _, step := range plan {
-		if m := fullScan.FindStringSubmatch(step); m != nil && m[1] != "CONSTANT" && !strings.Contains(step, "VIRTUAL TABLE INDEX") {
+		// The dirty list is read whole by design: the writer empties it
+		// at every commit, so it holds one transaction's changes.
+		queue := strings.Contains(query, "FROM task_grams_dirty") && (scanned(step) == "d" || scanned(step) == "task_grams_dirty")
+		if m := fullScan.FindStringSubmatch(step); m != nil && m[1] != "CONSTANT" && !strings.Contains(step, "VIRTUAL TABLE INDEX") && !queue {
 			t.Errorf("full scan in\n  %s\nplan:\n  %s", query, strings.Join(plan, "\n  "))
 		}
 		if noSort && strings.Contains(step, "TEMP B-TREE") {

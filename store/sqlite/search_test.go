@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,7 +70,37 @@ func TestSearchPaths(t *testing.T) {
 		}
 	}
 
+	// Concurrent writes share transactions (group commit): each batch is
+	// indexed once, just before its commit.
+	var wg sync.WaitGroup
+	errs := make(chan error, 60)
+	for i := range 60 {
+		wg.Go(func() {
+			task, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("batched %d", i), Description: "quokka", Status: authdash.StatusTodo, Priority: authdash.PriorityLow})
+			if err == nil && i%3 == 0 {
+				title := "batched and renamed"
+				_, _, err = db.UpdateTask(ctx, owner, task.ID, authdash.TaskPatch{Title: &title}, 0)
+			}
+			if err == nil && i%5 == 0 {
+				_, err = db.DeleteTask(ctx, owner, task.ID, 0)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var left int
+	if err := db.r.QueryRow(`SELECT count(*) FROM task_grams_dirty`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d tasks left unindexed after commit (%v)", left, err)
+	}
+
 	terms := []string{
+		"quokka", "renamed", "batched 1",
 		"alpha", "budget review", "école", "ÉCOLE", "straße", "🚀la", "ref00012", "ref0012", "ref001", "report",
 		"naïve", "zebra", "zebra al", "x x", "rev", "lph", "nomatch", "aaa",
 		"alpha\nbudget",  // no trigram spans title and description

@@ -183,7 +183,15 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	t := &wtx{ctx: context.Background(), db: db, tx: tx}
+	err = indexDirty(t)
+	uncached = append(uncached, t.uncached...)
+	if err != nil {
+		tx.Rollback()
+	} else {
+		err = tx.Commit()
+	}
+	if err != nil {
 		for _, i := range pending {
 			if errs[i] == nil {
 				errs[i] = err
@@ -224,7 +232,12 @@ func (db *DB) commitOne(req *writeReq) error {
 	if err != nil {
 		return err
 	}
-	if err := req.fn(&wtx{ctx: context.WithoutCancel(req.ctx), db: db, tx: tx}); err != nil {
+	t := &wtx{ctx: context.WithoutCancel(req.ctx), db: db, tx: tx}
+	if err := req.fn(t); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := indexDirty(t); err != nil {
 		tx.Rollback()
 		return err
 	}
