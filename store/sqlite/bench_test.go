@@ -30,6 +30,9 @@ const (
 	// of its trigrams but the last is in every task of every owner: the
 	// loadgen fixture's search term, the worst case for the trigram index.
 	rareRef = "ref00012"
+	// oldWord is in the owner's 3,000 oldest tasks and no others: common,
+	// but behind 7,000 newer tasks without it in the default order.
+	oldWord = "legacy"
 )
 
 var (
@@ -132,6 +135,9 @@ func buildFixture(path string) (*benchFixture, error) {
 			if rare {
 				desc = append(desc, rareWord)
 			}
+			if owner == f.owner && n >= benchOwnerTasks-3000 {
+				desc = append(desc, oldWord)
+			}
 			var tags []string
 			for range rng.IntN(3) {
 				tags = append(tags, words[rng.IntN(len(words))])
@@ -205,25 +211,29 @@ func BenchmarkFindTasks(b *testing.B) {
 	f := mustFixture(b)
 	ctx := context.Background()
 	for _, bc := range []struct {
-		name         string
-		q            authdash.TaskQuery
-		window, gram int
+		name               string
+		q                  authdash.TaskQuery
+		window, gram, sort int
 	}{
-		{"Plain", authdash.TaskQuery{}, 0, 0},
-		{"SearchRare", authdash.TaskQuery{Search: rareWord}, 0, 0},
-		{"SearchRareRef", authdash.TaskQuery{Search: rareRef}, 0, 0},
-		{"SearchCommon", authdash.TaskQuery{Search: commonWord}, 0, 0},
+		{"Plain", authdash.TaskQuery{}, 0, 0, 0},
+		{"SearchRare", authdash.TaskQuery{Search: rareWord}, 0, 0, 0},
+		{"SearchRareRef", authdash.TaskQuery{Search: rareRef}, 0, 0, 0},
+		{"SearchCommon", authdash.TaskQuery{Search: commonWord}, 0, 0, 0},
+		{"SearchCommonOld", authdash.TaskQuery{Search: oldWord}, 0, 0, 0},
 		// The ways a search can go, forced: a rare term whose trigrams
-		// all count as common (the window, then the tasks holding all
-		// of them, in page order), and a common term whose rarest
-		// trigram counts as rare (all its tasks, sorted).
-		{"SearchRareAllGramsCommon", authdash.TaskQuery{Search: rareRef}, 0, 1},
-		{"SearchCommonSortAll", authdash.TaskQuery{Search: commonWord}, 0, 1 << 20},
-		{"Tag", authdash.TaskQuery{Tag: "budget"}, 0, 0},
-		{"StatusDueSort", authdash.TaskQuery{Status: authdash.StatusTodo, Sort: authdash.SortDue, Order: authdash.Asc}, 0, 0},
+		// all count as common (the window, then the walk through the
+		// tasks holding all of them), a common term whose rarest
+		// trigram counts as rare (all its tasks, sorted), and the old
+		// term walked to its matches rather than sorted.
+		{"SearchRareAllGramsCommon", authdash.TaskQuery{Search: rareRef}, 0, 1, 0},
+		{"SearchCommonSortAll", authdash.TaskQuery{Search: commonWord}, 0, 1 << 20, 0},
+		{"SearchCommonOldWalk", authdash.TaskQuery{Search: oldWord}, 0, 0, 1},
+		{"Tag", authdash.TaskQuery{Tag: "budget"}, 0, 0, 0},
+		{"StatusDueSort", authdash.TaskQuery{Status: authdash.StatusTodo, Sort: authdash.SortDue, Order: authdash.Asc}, 0, 0, 0},
 	} {
 		f.db.searchWindow = cmp.Or(bc.window, defaultSearchWindow)
 		f.db.gramCap = cmp.Or(bc.gram, defaultGramCap)
+		f.db.sortLimit = cmp.Or(bc.sort, defaultSortLimit)
 		q := bc.q
 		q.Normalize()
 		page, err := f.db.FindTasks(ctx, f.owner, q)
@@ -243,7 +253,7 @@ func BenchmarkFindTasks(b *testing.B) {
 			})
 		})
 	}
-	f.db.searchWindow, f.db.gramCap = defaultSearchWindow, defaultGramCap
+	f.db.searchWindow, f.db.gramCap, f.db.sortLimit = defaultSearchWindow, defaultGramCap, defaultSortLimit
 }
 
 func BenchmarkFindTask(b *testing.B) {

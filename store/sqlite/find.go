@@ -77,9 +77,14 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 // (see grams.go). If one is rare, its few tasks are read and sorted: the
 // page is all the term's matches there are. If every one is common, the
 // term most likely is too, and reading the owner's tasks in page order
-// fills the page within the first few dozen; only when the window of the
-// first db.searchWindow does not, is the rest walked in page order through
-// the tasks that hold all the weighed trigrams.
+// fills the page within the first few dozen (the window of
+// db.searchWindow). When it does not, the matches are sparse or lie
+// further back, so the walk goes on for at most db.walkLimit more tasks,
+// through those the index says hold all the trigrams; and if the page is
+// still not full, the remaining tasks holding them all are read and sorted
+// when there are fewer than db.sortLimit, else walked to the end. Each step
+// is bounded but the last, which needs db.sortLimit matches of the term's
+// trigrams that all lie behind db.walkLimit tasks that hold none.
 func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor) ([]authdash.Task, error) {
 	want := q.Limit + 1
 	// The trigram index needs three characters; shorter terms match so
@@ -92,27 +97,62 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		return nil, err
 	}
 	if rare != "" {
-		st := findTasksSQL(owner, q, after, nil, scanCandidates)
-		st.args = append([]any{matchAll(rare)}, st.args...)
-		return db.taskRows(ctx, st, nil, want)
+		return db.candidates(ctx, owner, q, after, matchAll(rare), nil, want)
 	}
-	// Where does the window end? No boundary: the owner has no more than
-	// the window's worth of tasks, so reading them all is cheap.
-	st := findTasksSQL(owner, q, after, nil, scanBoundary)
-	st.args = append(st.args, db.searchWindow-1)
-	bound, err := db.boundary(ctx, st, q.Sort)
+	// The window, in page order.
+	bound, err := db.boundary(ctx, owner, q, after, db.searchWindow)
 	if err != nil {
 		return nil, err
 	}
-	if bound == nil {
+	if bound == nil { // the owner has no more tasks than that
 		return db.taskRows(ctx, findTasksSQL(owner, q, after, nil, scanRows), nil, want)
 	}
 	items, err := db.taskRows(ctx, findTasksSQL(owner, q, after, bound, scanRows), nil, want)
 	if err != nil || len(items) == want {
 		return items, err
 	}
-	st = findTasksSQL(owner, q, bound, nil, scanFiltered)
-	st.args = append([]any{matchAll(grams...)}, st.args...)
+	// The bounded walk.
+	all := matchAll(grams...)
+	end, err := db.boundary(ctx, owner, q, bound, db.walkLimit)
+	if err != nil {
+		return nil, err
+	}
+	st := findTasksSQL(owner, q, bound, end, scanFiltered)
+	st.args = append([]any{all}, st.args...)
+	if items, err = db.taskRows(ctx, st, items, want); err != nil || len(items) == want || end == nil {
+		return items, err
+	}
+	// The rest: sorted if few enough, else walked.
+	var n int
+	row, err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM task_grams WHERE task_grams MATCH ? LIMIT `+strconv.Itoa(db.sortLimit)+`)`, all)
+	if err == nil {
+		err = row.Scan(&n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n < db.sortLimit {
+		return db.candidates(ctx, owner, q, end, all, items, want)
+	}
+	st = findTasksSQL(owner, q, end, nil, scanFiltered)
+	st.args = append([]any{all}, st.args...)
+	return db.taskRows(ctx, st, items, want)
+}
+
+// defaultWalkLimit and defaultSortLimit bound the steps of a search whose
+// trigrams are all common (see findTasks). Walking a task costs about a
+// tenth of reading and sorting one, so a walk of 2,000 costs about as much
+// as sorting 200, and a sort of 4,096 about as much as a walk of 40,000.
+const (
+	defaultWalkLimit = 2000
+	defaultSortLimit = 4096
+)
+
+// candidates appends to items, up to want in all, the tasks after the
+// position after that the search index names for match, sorted.
+func (db *DB) candidates(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor, match string, items []authdash.Task, want int) ([]authdash.Task, error) {
+	st := findTasksSQL(owner, q, after, nil, scanCandidates)
+	st.args = append([]any{match}, st.args...)
 	return db.taskRows(ctx, st, items, want)
 }
 
@@ -269,9 +309,11 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 	return sqlArgs{b.String(), args}
 }
 
-// boundary returns the position of the last task of the search window, or
-// nil if the window is not full.
-func (db *DB) boundary(ctx context.Context, st sqlArgs, sort authdash.TaskSort) (*authdash.Cursor, error) {
+// boundary returns the position of the n-th task after the position after
+// that passes q's filters other than the search, or nil if there are fewer.
+func (db *DB) boundary(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor, n int) (*authdash.Cursor, error) {
+	st := findTasksSQL(owner, q, after, nil, scanBoundary)
+	st.args = append(st.args, n-1)
 	rows, err := db.query(ctx, st.query, st.args...)
 	if err != nil {
 		return nil, err
@@ -281,7 +323,7 @@ func (db *DB) boundary(ctx context.Context, st sqlArgs, sort authdash.TaskSort) 
 		return nil, rows.Err()
 	}
 	c := &authdash.Cursor{}
-	if sort == authdash.SortTitle {
+	if q.Sort == authdash.SortTitle {
 		err = rows.Scan(&c.Str, &c.ID)
 	} else {
 		err = rows.Scan(&c.Int, &c.ID)

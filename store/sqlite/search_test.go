@@ -107,14 +107,21 @@ func TestSearchPaths(t *testing.T) {
 		"pha alp",        // every trigram common, the term rare
 		"ref000120 ref0", // longer than maxTermGrams trigrams
 	}
+	const (
+		dw, dg, dl, ds = defaultSearchWindow, defaultGramCap, defaultWalkLimit, defaultSortLimit
+	)
 	configs := []struct {
-		name         string
-		window, gram int
+		name                     string
+		window, gram, walk, sort int
 	}{
-		{"Defaults", defaultSearchWindow, defaultGramCap},
-		{"RarestGram", 2, defaultGramCap},
-		{"SmallCap", 2, 8},
-		{"ReadOn", 2, 1}, // no trigram is ever rare: read on past the window
+		{"Defaults", dw, dg, dl, ds},
+		{"RarestGram", 2, dg, dl, ds},
+		{"SmallCap", 2, 8, dl, ds},
+		// No trigram is ever rare: past the window, the walk ...
+		{"Walk", 2, 1, dl, ds},
+		// ... and past a short walk, the rest sorted or walked.
+		{"WalkThenSort", 2, 1, 3, 1 << 20},
+		{"WalkThenWalk", 2, 1, 3, 1},
 	}
 	for _, sort := range []authdash.TaskSort{authdash.SortCreated, authdash.SortTitle} {
 		q := authdash.TaskQuery{Sort: sort, Order: authdash.Desc, Limit: 7}
@@ -129,7 +136,7 @@ func TestSearchPaths(t *testing.T) {
 			}
 			for _, c := range configs {
 				t.Run(fmt.Sprintf("%s/%s/%q", sort, c.name, term), func(t *testing.T) {
-					db.searchWindow, db.gramCap = c.window, c.gram
+					db.searchWindow, db.gramCap, db.walkLimit, db.sortLimit = c.window, c.gram, c.walk, c.sort
 					qs := q
 					qs.Search = term
 					var got []authdash.TaskID

@@ -41,9 +41,9 @@ type DB struct {
 	ckpt   *sql.DB // one connection for WAL checkpoints
 	stmts  sync.Map
 	nstmts atomic.Int64
-	// searchWindow and gramCap: see defaultSearchWindow and
-	// defaultGramCap; tests shrink them.
-	searchWindow, gramCap int
+	// The search's bounds: see defaultSearchWindow, defaultGramCap,
+	// defaultWalkLimit and defaultSortLimit; tests change them.
+	searchWindow, gramCap, walkLimit, sortLimit int
 
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
@@ -102,7 +102,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	c := sql.OpenDB(connector{d, dsn(path, common)})
 	c.SetMaxOpenConns(1)
 
-	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, gramCap: defaultGramCap, writes: make(chan *writeReq), closing: make(chan struct{})}
+	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
+		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The single-instance API benchmark of issue 2 (docs/BENCHMARKS.md, "HTTP
+# API"): starts cmd/authdash on a fresh SQLite file, seeds 100,000 tasks
+# through the API (nine accounts of 10,000 and bench@example.com with
+# 10,000), waits for the search index to settle, then measures each
+# endpoint with wrk (cheap on CPU, so the server gets most of the two
+# cores) and with cmd/loadgen, printing Markdown rows. The server is
+# stopped however the run ends.
+#
+# Settings (environment): BENCH_RUNS (2), BENCH_ADDR (127.0.0.1:47311).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DIR=build/bench-api
+ADDR=${BENCH_ADDR:-127.0.0.1:47311}
+RUNS=${BENCH_RUNS:-2}
+URL=http://$ADDR
+EMAIL=bench@example.com PASSWORD=bench-password-1
+command -v wrk >/dev/null || { echo "bench: wrk is missing (make tools)" >&2; exit 1; }
+
+rm -rf "$DIR" && mkdir -p "$DIR/data"
+go build -o "$DIR/authdash" ./cmd/authdash
+go build -o "$DIR/loadgen" ./cmd/loadgen
+ADDR=$ADDR DATA_DIR=$DIR/data RATE_LIMIT=off LOG_LEVEL=warn METRICS_ADDR=off \
+  "$DIR/authdash" >"$DIR/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+curl -sf -H 'Content-Type: application/json' \
+  -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\",\"name\":\"Bench\"}" "$URL/api/auth/register" >/dev/null
+start=$SECONDS
+"$DIR/loadgen" -url "$URL" -users 9 -tasks 10000 -scenario list -d 1s >/dev/null 2>&1
+"$DIR/loadgen" -url "$URL" -email "$EMAIL" -password "$PASSWORD" -tasks 10000 -scenario list -d 1s >/dev/null 2>&1
+echo "bench: seeded 100,000 tasks in $((SECONDS - start)) s; letting the search index settle"
+sleep 30
+
+cpu() { awk '{print $14+$15}' "/proc/$server/stat"; }
+token() {
+  curl -s -H 'Content-Type: application/json' $1 \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" "$URL/api/auth/login" | json "$2"
+}
+# wrk LABEL PATH [SCRIPT]: one Markdown row, with the server's CPU per request.
+bench_wrk() {
+  local label=$1 path=$2 script=${3:-} args=(-t2 -c64 -H "Accept-Encoding: gzip")
+  [ -n "$script" ] && args+=(-s "$script")
+  [ "$label" != refresh ] && args+=(-H "Authorization: Bearer $(token '' accessToken)")
+  if [ "$label" != refresh ]; then wrk "${args[@]}" -d2s "$URL$path" >/dev/null; fi
+  if [ "$label" = refresh ]; then
+    : >"$DIR/rt.txt"
+    for _ in $(seq 64); do token "-H X-Auth-Mode:token" refreshToken >>"$DIR/rt.txt"; done
+  fi
+  local before out n
+  before=$(cpu)
+  out=$(RT_FILE=$DIR/rt.txt wrk "${args[@]}" -d10s --latency "$URL$path")
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  printf '| %s (wrk) | %s | %s | %s | %s | %s µs |\n' "$label" \
+    "$(awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out")" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
+    "$(awk '/Non-2xx/ {print $5; f=1} END {if (!f) print 0}' <<<"$out")" \
+    "$(( ($(cpu) - before) * 10000 / n ))"
+}
+bench_loadgen() {
+  "$DIR/loadgen" -url "$URL" -email "$EMAIL" -password "$PASSWORD" -tasks 0 -scenario "$2" ${3:+-q "$3"} \
+    -d 10s -warmup 2s -format md -md-header=false -label "$1 (loadgen)" 2>/dev/null
+}
+
+echo "| run | req/s | p50 | p99 | errors | server CPU/req |"
+echo "|---|--:|--:|--:|--:|--:|"
+for _ in $(seq "$RUNS"); do
+  bench_wrk "list 20" "/api/tasks?limit=20"
+  bench_wrk "search, 10 matches" "/api/tasks?limit=20&q=ref00012"
+  bench_wrk "search, ~2,500 matches" "/api/tasks?limit=20&q=alpha"
+done
+for _ in $(seq "$RUNS"); do
+  bench_wrk create /api/tasks deploy/bench/create.lua
+  bench_wrk refresh /api/auth/refresh deploy/bench/refresh.lua
+done
+echo
+echo "cmd/loadgen (columns: run, scenario, workers, req/s, mean, p50, p95, p99, max ms, errors):"
+bench_loadgen "list 20" list
+bench_loadgen "search, 10 matches" search ref00012
+bench_loadgen "search, ~2,500 matches" search alpha
+for s in create update refresh login; do bench_loadgen "$s" "$s"; done
