@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 WEB_DIR := build/web
 APT_PKGS_TEST := redis-server chromium nginx wrk brotli
 
-.PHONY: run build wasm static embedweb test test-short vet bench tools cluster cluster-down clean
+.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean
 
 ## run: the whole product on http://localhost:8080 with embedded defaults
 run: wasm
@@ -81,6 +81,11 @@ test-short:
 bench: tools wasm build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
 	deploy/cluster/bench.sh
+
+## bench-api: the single-instance API benchmark of issue 2 (about 6 minutes;
+## prints Markdown rows for docs/BENCHMARKS.md)
+bench-api: tools
+	deploy/bench/api.sh
 
 ## cluster: three instances, Redis and nginx on loopback, at http://127.0.0.1:8088
 ## (deploy/cluster/cluster.sh; data and logs in build/cluster)
