@@ -22,12 +22,7 @@ var fullScan = regexp.MustCompile(`^SCAN (\w+)`)
 // prepares and on every shape of task list, and fails on a full scan, or on
 // a sort of the owner's whole list where an index gives the order.
 func TestQueryPlans(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 
 	// Exercise every method so the statement cache holds every statement.
 	exercise(t, db)

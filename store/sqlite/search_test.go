@@ -21,11 +21,7 @@ import (
 // page, after updates and deletes have changed the index.
 func TestSearchPaths(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "search.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	owner := mustUser(t, db, "owner@example.com")
 	other := mustUser(t, db, "other@example.com")
 
@@ -152,6 +148,17 @@ func TestSearchPaths(t *testing.T) {
 	}
 }
 
+// openTemp opens a database in a fresh temp dir, closed at cleanup.
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func mustUser(t *testing.T, db *DB, email string) authdash.UserID {
 	t.Helper()
 	u, err := db.CreateUser(context.Background(), authdash.NewUser{Email: email, Name: "U", PasswordHash: "h"})
@@ -246,11 +253,7 @@ func TestMigrateSearchIndex(t *testing.T) {
 // before and after.
 func TestCompactSearchIndex(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "compact.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	owner := mustUser(t, db, "owner@example.com")
 	for i := range 120 {
 		// One at a time: each commit adds a segment.
