@@ -35,7 +35,7 @@ func TestSearchPaths(t *testing.T) {
 		return strings.Join(w, " ")
 	}
 	var ids []authdash.TaskID
-	for i := range 300 {
+	for i := range 160 {
 		d := authdash.TaskDraft{Title: phrase(1 + i%3), Description: phrase(rng.IntN(6)), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}
 		task, _, err := db.CreateTask(ctx, owner, d)
 		if err != nil {
@@ -120,7 +120,7 @@ func TestSearchPaths(t *testing.T) {
 		{"WalkThenWalk", 2, 1, 3, 1},
 	}
 	for _, sort := range []authdash.TaskSort{authdash.SortCreated, authdash.SortTitle} {
-		q := authdash.TaskQuery{Sort: sort, Order: authdash.Desc, Limit: 7}
+		q := authdash.TaskQuery{Sort: sort, Order: authdash.Desc, Limit: 9}
 		all := allPages(t, db, owner, q)
 		for _, term := range terms {
 			lower := strings.ToLower(term)
