@@ -124,7 +124,7 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	}
 	// The rest: sorted if few enough, else walked.
 	var n int
-	row, err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM task_grams WHERE task_grams MATCH ? LIMIT `+strconv.Itoa(db.sortLimit)+`)`, all)
+	row, err := db.queryRow(ctx, `SELECT `+cappedCount(db.sortLimit), all)
 	if err == nil {
 		err = row.Scan(&n)
 	}
@@ -157,6 +157,12 @@ func (db *DB) candidates(ctx context.Context, owner authdash.UserID, q authdash.
 	return db.taskRows(ctx, st, items, want)
 }
 
+// cappedCount is an expression counting the search index's rows for a
+// MATCH argument, stopping at limit.
+func cappedCount(limit int) string {
+	return `(SELECT count(*) FROM (SELECT 1 FROM task_grams WHERE task_grams MATCH ? LIMIT ` + strconv.Itoa(limit) + `))`
+}
+
 // matchAll is an FTS5 query for the rows holding every token.
 func matchAll(toks ...string) string {
 	return `"` + strings.Join(toks, `" AND "`) + `"`
@@ -182,7 +188,7 @@ func (db *DB) weighGrams(ctx context.Context, owner authdash.UserID, term string
 		if i > 0 {
 			b.WriteString(`, `)
 		}
-		b.WriteString(`(SELECT count(*) FROM (SELECT 1 FROM task_grams WHERE task_grams MATCH ? LIMIT ` + strconv.Itoa(db.gramCap) + `))`)
+		b.WriteString(cappedCount(db.gramCap))
 		args[i], dst[i] = matchAll(t), &counts[i]
 	}
 	row, err := db.queryRow(ctx, b.String(), args...)

@@ -143,8 +143,10 @@ func (c connector) Driver() driver.Driver                        { return c.d }
 // 80 µs). FTS5's own automerge leaves a dozen or more. The compactor merges
 // them down to one, a step at a time, each step a write of its own so that
 // other writes queue behind one step at most. Merging down to one rewrites
-// the whole index, so while writes keep coming it takes one step a tick
-// (under 1% of the writer's time); once they pause it finishes the merge.
+// the whole index, and a merge once started is carried on by FTS5's
+// automerge at every later commit (one step a second under sustained
+// creates made them five times dearer), so the compactor works only in
+// ticks with fewer than compactBusy commits, and finishes the merge then.
 const (
 	compactInterval = time.Second
 	// compactPages is the merge work of one step, in index pages (a few
