@@ -34,8 +34,12 @@ func (k EventKind) Logged() bool {
 type Event struct {
 	Kind  EventKind `json:"type"`
 	Owner UserID    `json:"-"`
-	// Seq is the owner's change number: consecutive per owner across every
-	// instance, so a client that sees a jump knows it missed something.
+	// Seq is the owner's change stamp: distinct for each change of an
+	// owner and rising with every change of a task, so the log can be read
+	// from a client's last Seq. It is not consecutive (SQLite counts 1, 2,
+	// 3…; MongoDB stamps microseconds, so a write needs no counter round
+	// trip), and across instances a change may commit after one with a
+	// higher Seq: docs/REALTIME.md says what clients make of it.
 	Seq     int64     `json:"seq,omitempty"`
 	TaskID  TaskID    `json:"taskId,omitempty"`
 	Version int64     `json:"version,omitempty"`

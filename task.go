@@ -449,7 +449,10 @@ type TaskStats struct {
 // user's task is indistinguishable from a missing one.
 type TaskStore interface {
 	// CreateTask stores a validated draft, stamping ID, Version 1, times and
-	// the owner's next Seq in one transaction, and returns the event.
+	// a Seq above the owner's head, and returns the event. The owner is the
+	// authenticated caller; for one that does not exist a store answers
+	// CodeNotFound or, if it does not read the owner (MongoDB, to keep a
+	// write to one round trip), stores a task nobody else can reach.
 	CreateTask(ctx context.Context, owner UserID, d TaskDraft) (*Task, Event, error)
 	// FindTask returns CodeNotFound for a missing task and for another
 	// owner's task alike.
@@ -457,8 +460,8 @@ type TaskStore interface {
 	// FindTasks returns one page; q must be normalised and valid. Search is
 	// literal, never a pattern.
 	FindTasks(ctx context.Context, owner UserID, q TaskQuery) (TaskPage, error)
-	// UpdateTask applies a validated patch, bumping Version and stamping the
-	// owner's next Seq. CodeNotFound; CodePreconditionFailed if ifVersion is
+	// UpdateTask applies a validated patch, bumping Version and stamping a
+	// Seq above the task's last one. CodeNotFound; CodePreconditionFailed if ifVersion is
 	// not 0 and differs from the stored version.
 	UpdateTask(ctx context.Context, owner UserID, id TaskID, p TaskPatch, ifVersion int64) (*Task, Event, error)
 	// DeleteTask removes a task, leaving a tombstone in the change log.
@@ -468,7 +471,8 @@ type TaskStore interface {
 	TaskStats(ctx context.Context, owner UserID) (TaskStats, error)
 	// ChangesSince returns the latest change of every task of the owner
 	// changed after seq since (creates and updates as the task now is,
-	// deletes as tombstones), in Seq order, and the owner's current Seq.
+	// deletes as tombstones), in Seq order, and the head: the highest Seq in
+	// the owner's log.
 	// ok is false when the log no longer reaches back to since, or more than
 	// limit tasks changed: the client must then reload in full.
 	ChangesSince(ctx context.Context, owner UserID, since int64, limit int) (evs []Event, head int64, ok bool, err error)

@@ -15,6 +15,13 @@ type purger interface {
 	PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (int, error)
 }
 
+// sweeper is what a store needs of the janitor when it lets a deleted
+// account's still-valid access token create tasks (MongoDB: a create is one
+// round trip, without reading the owner).
+type sweeper interface {
+	SweepDeletedAccounts(ctx context.Context, asOf time.Time) (int, error)
+}
+
 // Retention. A client away longer than tombstoneRetention reloads in full
 // (ChangesSince reports the log no longer reaches back); an expired session
 // is kept a day for the sessions list and reuse forensics in the logs.
@@ -53,5 +60,12 @@ func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
 		log.Warn("purge sessions", "err", err)
 	} else if n > 0 {
 		log.Info("purged expired sessions", "count", n)
+	}
+	if s, ok := p.(sweeper); ok {
+		if n, err := s.SweepDeletedAccounts(ctx, now); err != nil {
+			log.Warn("sweep deleted accounts", "err", err)
+		} else if n > 0 {
+			log.Info("swept tasks of deleted accounts", "count", n)
+		}
 	}
 }

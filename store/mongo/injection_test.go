@@ -101,11 +101,11 @@ func TestConcurrentIfMatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			task, _, err := db.CreateTask(ctx, u.ID, draft("contested"))
+			task, ev, err := db.CreateTask(ctx, u.ID, draft("contested"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			seqs := map[int64]bool{1: true}
+			seqs := map[int64]bool{ev.Seq: true}
 			version := task.Version
 			for round := range 20 {
 				var wg sync.WaitGroup

@@ -152,7 +152,9 @@ type DB struct {
 	users    *mongo.Collection
 	tasks    *mongo.Collection
 	sessions *mongo.Collection
+	deleted  *mongo.Collection // accounts deleted lately: SweepDeletedAccounts
 	log      *slog.Logger
+	stamps   stamps
 }
 
 var _ authdash.Store = (*DB)(nil)
@@ -214,6 +216,7 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		users:    d.Collection("users"),
 		tasks:    d.Collection("tasks"),
 		sessions: d.Collection("sessions"),
+		deleted:  d.Collection("deletedUsers"),
 		log:      o.Log,
 	}
 	if err := db.Ping(ctx); err != nil {
@@ -328,8 +331,9 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 			{Keys: asc("owner", "deleted", "titleKey", "_id")},
 			{Keys: asc("owner", "deleted", "tagKeys")},
 			{Keys: asc("owner", "deleted", "status")},
-			// The change log: unique because each change number is
-			// handed to exactly one write.
+			// The change log: unique, so two instances' writes that
+			// stamp one owner's changes alike cannot both land (the
+			// second retries with a later stamp).
 			{Keys: asc("owner", "seq"), Options: options.Index().SetUnique(true)},
 		}},
 		{db.sessions, []mongo.IndexModel{
@@ -339,7 +343,14 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		}},
 	}
 	for _, s := range specs {
-		if _, err := s.coll.Indexes().CreateMany(ctx, s.models); err != nil {
+		models, err := missingIndexes(ctx, s.coll, s.models)
+		if err != nil {
+			return db.fail(ctx, "list indexes on "+s.coll.Name(), err)
+		}
+		if len(models) == 0 {
+			continue
+		}
+		if _, err := s.coll.Indexes().CreateMany(ctx, models); err != nil {
 			return db.fail(ctx, "create indexes on "+s.coll.Name(), err)
 		}
 	}
@@ -358,6 +369,60 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// missingIndexes returns the models with no index of the same name and
+// uniqueness yet. Creating an existing index is a no-op on MongoDB but
+// crashes FerretDB 1.24's connection for compound indexes, and one
+// listIndexes is cheaper than re-sending every spec anyway. An index of the
+// same name with other options stays in the list, so that createIndexes
+// refuses it loudly.
+func missingIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.IndexModel) ([]mongo.IndexModel, error) {
+	specs, err := coll.Indexes().ListSpecifications(ctx)
+	var ce mongo.CommandError
+	if errors.As(err, &ce) && ce.Code == codeNamespaceNotFound {
+		return models, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, sp := range specs {
+		have[sp.Name] = sp.Unique != nil && *sp.Unique
+	}
+	var missing []mongo.IndexModel
+	for _, m := range models {
+		var o options.IndexOptions
+		if m.Options != nil {
+			for _, set := range m.Options.List() {
+				if err := set(&o); err != nil {
+					return nil, err
+				}
+			}
+		}
+		unique := o.Unique != nil && *o.Unique
+		if u, ok := have[indexName(m.Keys.(bson.D))]; !ok || u != unique {
+			missing = append(missing, m)
+		}
+	}
+	return missing, nil
+}
+
+// codeNamespaceNotFound is the server's answer to listIndexes on a
+// collection that does not exist yet.
+const codeNamespaceNotFound = 26
+
+// indexName is the name the server gives an index created without one:
+// each key and its direction, joined by underscores.
+func indexName(keys bson.D) string {
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('_')
+		}
+		fmt.Fprintf(&b, "%s_%v", k.Key, k.Value)
+	}
+	return b.String()
 }
 
 // fail translates err at the edge of the store, as store/sqlite does:

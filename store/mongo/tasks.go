@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -99,49 +100,38 @@ func errStale() error {
 	return authdash.Errorf(authdash.CodePreconditionFailed, "The task was changed by someone else; reload it and try again.")
 }
 
-// maxSeqRetries bounds how often a write re-takes a change number after a
-// concurrent write to the same task took a later one (see UpdateTask).
+// maxSeqRetries bounds how often a write takes a new change stamp after
+// another instance's write to the same owner took the same stamp, or to the
+// same task a later one.
 const maxSeqRetries = 8
 
-// nextSeq takes the owner's next change number with an atomic $inc on the
-// user document: the first of a write's two round trips. A missing user is
-// CodeNotFound.
-func (db *DB) nextSeq(ctx context.Context, owner bson.ObjectID) (int64, error) {
-	var d struct {
-		Seq int64 `bson:"seq"`
-	}
-	err := db.users.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: owner}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-	if err != nil {
-		return 0, notFound(err, errUserNotFound)
-	}
-	return d.Seq, nil
-}
+// stamps hands out change stamps: microseconds since the epoch, strictly
+// increasing on this instance. A stamp needs no round trip, which keeps
+// every task write to one command; the unique (owner, seq) index catches
+// the rare equal stamp of two instances, and the write then retries. Across
+// instances stamps follow the clocks, which NTP keeps within milliseconds:
+// docs/REALTIME.md says what that ordering costs a client.
+type stamps struct{ last atomic.Int64 }
 
-// releaseSeq gives back a change number a write took and certainly did not
-// use (its conditional update matched nothing), if no later one was taken
-// meanwhile; otherwise the number stays a gap, which clients already treat
-// as "resume from the log". It is best effort: the write has failed anyway,
-// and a gap is harmless.
-func (db *DB) releaseSeq(ctx context.Context, owner bson.ObjectID, seq int64) {
-	_, err := db.users.UpdateOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: owner}, {Key: "seq", Value: seq}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(-1)}}}})
-	if err != nil {
-		db.log.Debug("mongo: release change number", "seq", seq, "err", err)
+// next returns a stamp above both the previous one and floor.
+func (c *stamps) next(floor int64) int64 {
+	for {
+		prev := c.last.Load()
+		n := max(time.Now().UnixMicro(), prev+1, floor+1)
+		if c.last.CompareAndSwap(prev, n) {
+			return n
+		}
 	}
 }
 
-// CreateTask stores a validated draft: one $inc for the change number, one
-// insert for the task.
+// CreateTask stores a validated draft with one insert. It does not read the
+// owner's document, which would be a second round trip: the owner is the
+// authenticated caller, and a task created by a just-deleted account's
+// still-valid token is unreachable and removed by SweepDeletedAccounts.
 func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.TaskDraft) (*authdash.Task, authdash.Event, error) {
 	uid, ok := objectID(string(owner))
 	if !ok {
 		return nil, authdash.Event{}, db.fail(ctx, "create task", errUserNotFound())
-	}
-	seq, err := db.nextSeq(ctx, uid)
-	if err != nil {
-		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
 	}
 	t := now()
 	tags := slices.Clone(d.Tags)
@@ -156,7 +146,6 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 	doc := taskDoc{
 		ID:          bson.NewObjectID(),
 		Owner:       uid,
-		Seq:         seq,
 		Version:     1,
 		Title:       d.Title,
 		Description: d.Description,
@@ -172,12 +161,22 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 		PrioRank:    int64(d.Priority.Rank()),
 		DueKey:      authdash.DueKey(due),
 	}
-	if _, err := db.tasks.InsertOne(ctx, doc); err != nil {
-		// The number is not given back: a timed-out insert may still have
-		// been applied, and reusing its number would duplicate it.
-		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+	for range maxSeqRetries {
+		doc.Seq = db.stamps.next(0)
+		_, err := db.tasks.InsertOne(ctx, doc)
+		if isDuplicate(err) {
+			continue // another instance's write took this stamp for this owner
+		}
+		if err != nil {
+			return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+		}
+		return doc.task(), doc.event(owner), nil
 	}
-	return doc.task(), doc.event(owner), nil
+	return nil, authdash.Event{}, db.fail(ctx, "create task", errTooFast())
+}
+
+func errTooFast() error {
+	return authdash.Errorf(authdash.CodeUnavailable, "The tasks are changing too fast; try again.")
 }
 
 // FindTask returns the owner's live task with that id.
@@ -202,13 +201,12 @@ func liveTask(owner, id bson.ObjectID) bson.D {
 	return bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}, {Key: "deleted", Value: false}}
 }
 
-// UpdateTask applies a validated patch: one $inc for the change number and
-// one findOneAndUpdate whose filter carries the owner, the expected version
-// (when ifVersion is set) and "seq below ours". That last clause keeps a
-// task's Seq rising: if a writer that took a later number got to the
-// document first, this one takes a new number and tries again rather than
-// stamp newer content with an older number that clients have already
-// passed.
+// UpdateTask applies a validated patch with one findOneAndUpdate whose
+// filter carries the owner, the expected version (when ifVersion is set) and
+// "seq below ours". That last clause keeps a task's Seq rising: if another
+// instance's write with a later stamp got to the document first, this one
+// takes a stamp above it and tries again rather than stamp newer content
+// with an older number that clients have already passed.
 func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, p authdash.TaskPatch, ifVersion int64) (*authdash.Task, authdash.Event, error) {
 	uid, ok1 := objectID(string(owner))
 	tid, ok2 := objectID(string(id))
@@ -276,21 +274,15 @@ func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash
 	return d.event(owner), nil
 }
 
-// change runs the write protocol shared by updates and deletes: take a
-// change number, then apply update (plus the number, the version bump and
-// the time) to the live task in one findOneAndUpdate, and return the
-// document as written. When nothing matched it reads the task once to say
-// why: missing, stale, or overtaken by a later change number (retry).
+// change runs the write protocol shared by updates and deletes: apply update
+// (plus a new stamp, the version bump and the time) to the live task in one
+// findOneAndUpdate, and return the document as written. Only when nothing
+// matched does it read the task, once, to say why: missing, stale, or
+// overtaken by a later stamp (retry above it).
 func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int64, update func(time.Time) bson.D) (*taskDoc, error) {
+	var floor int64
 	for range maxSeqRetries {
-		seq, err := db.nextSeq(ctx, owner)
-		if isCode(err, authdash.CodeNotFound) {
-			// No owner, so no task of theirs either.
-			return nil, errTaskNotFound()
-		}
-		if err != nil {
-			return nil, err
-		}
+		seq := db.stamps.next(floor)
 		t := now()
 		filter := liveTask(owner, id)
 		if ifVersion != 0 {
@@ -301,14 +293,14 @@ func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int
 		u = appendSet(u, bson.E{Key: "seq", Value: seq})
 		u = append(u, bson.E{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}})
 		var d taskDoc
-		err = db.tasks.FindOneAndUpdate(ctx, filter, u,
+		err := db.tasks.FindOneAndUpdate(ctx, filter, u,
 			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-		if err == nil {
+		switch {
+		case err == nil:
 			return &d, nil
-		}
-		if !errors.Is(err, mongo.ErrNoDocuments) {
-			// Not given back: the write may have been applied before the
-			// error (a timeout), and then the number is in use.
+		case isDuplicate(err):
+			continue // another instance's write took this stamp for this owner
+		case !errors.Is(err, mongo.ErrNoDocuments):
 			return nil, err
 		}
 		var cur struct {
@@ -319,18 +311,16 @@ func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int
 			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "seq", Value: 1}})).Decode(&cur)
 		switch {
 		case errors.Is(err, mongo.ErrNoDocuments):
-			db.releaseSeq(ctx, owner, seq)
 			return nil, errTaskNotFound()
 		case err != nil:
-			db.releaseSeq(ctx, owner, seq) // nothing matched: certainly unused
 			return nil, err
 		case ifVersion != 0 && cur.Version != ifVersion:
-			db.releaseSeq(ctx, owner, seq)
 			return nil, errStale()
 		}
-		// A write holding a later number got there first; ours is a gap.
+		// A write stamped later (by a clock ahead of ours) got there first.
+		floor = cur.Seq
 	}
-	return nil, authdash.Errorf(authdash.CodeUnavailable, "The task is changing too fast; try again.")
+	return nil, errTooFast()
 }
 
 // appendSet adds e to the $set stage of an update document.
@@ -527,25 +517,33 @@ func (db *DB) TaskStats(ctx context.Context, owner authdash.UserID) (authdash.Ta
 }
 
 // ChangesSince returns the latest change of each of the owner's tasks
-// changed after since, in Seq order. It reads the head first and then only
-// changes up to that head, so every event returned is at or below the head
-// it reports; a change committed in between arrives live or at the next
-// resume.
+// changed after since, in Seq order. It reads the head first (the highest
+// stamp in the owner's log, or the log floor if higher) and then only changes
+// up to that head, so every event returned is at or below the head it
+// reports; a change committed in between arrives live or at the next resume.
 func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int64, limit int) ([]authdash.Event, int64, bool, error) {
 	uid, ok := objectID(string(owner))
 	if !ok {
 		return nil, 0, false, db.fail(ctx, "changes since", errUserNotFound())
 	}
 	var u struct {
-		Seq      int64 `bson:"seq"`
 		LogFloor int64 `bson:"logFloor"`
 	}
 	err := db.users.FindOne(ctx, bson.D{{Key: "_id", Value: uid}},
-		options.FindOne().SetProjection(bson.D{{Key: "seq", Value: 1}, {Key: "logFloor", Value: 1}})).Decode(&u)
+		options.FindOne().SetProjection(bson.D{{Key: "logFloor", Value: 1}})).Decode(&u)
 	if err != nil {
 		return nil, 0, false, db.fail(ctx, "changes since", notFound(err, errUserNotFound))
 	}
-	head := u.Seq
+	var top struct {
+		Seq int64 `bson:"seq"`
+	}
+	err = db.tasks.FindOne(ctx, bson.D{{Key: "owner", Value: uid}},
+		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).
+			SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "seq", Value: 1}})).Decode(&top)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, 0, false, db.fail(ctx, "changes since: head", err)
+	}
+	head := max(top.Seq, u.LogFloor)
 	// since > head: the client's log came from another database.
 	if since < u.LogFloor || since > head || limit < 0 {
 		return nil, head, false, nil

@@ -11,9 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// userDoc is a user in the users collection. Seq and LogFloor make the user
-// document the head of the owner's change log: Seq is the last change number
-// handed out, LogFloor the highest one whose tombstone was purged.
+// userDoc is a user in the users collection. LogFloor is the highest change
+// stamp whose tombstone was purged: the owner's change log starts above it.
 type userDoc struct {
 	ID           bson.ObjectID `bson:"_id"`
 	Email        string        `bson:"email"`
@@ -22,7 +21,6 @@ type userDoc struct {
 	CreatedAt    time.Time     `bson:"createdAt"`
 	UpdatedAt    time.Time     `bson:"updatedAt"`
 	Version      int64         `bson:"version"`
-	Seq          int64         `bson:"seq"`
 	LogFloor     int64         `bson:"logFloor"`
 }
 
@@ -168,11 +166,11 @@ func (db *DB) SetPassword(ctx context.Context, id authdash.UserID, hash string, 
 
 // DeleteUser removes the account, its sessions and its tasks. Without
 // transactions the order is what keeps a failure safe: sessions go first
-// (nobody can refresh into a half-deleted account), then the user (the
-// account is gone and no task can be created for it, since CreateTask needs
-// the user document), then the tasks, which nothing can reach any more, and
-// finally sessions once more, in case a sign-in raced the first sweep.
-// A failure part-way returns an error and a retry finishes the job.
+// (nobody can refresh into a half-deleted account), then the user, then a
+// note of the deletion for SweepDeletedAccounts, then the tasks, which
+// nothing can reach any more, and finally sessions once more, in case a
+// sign-in raced the first sweep. A failure part-way returns an error and a
+// retry finishes the job.
 func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	oid, ok := objectID(string(id))
 	if !ok {
@@ -186,6 +184,14 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	if err != nil {
 		return db.fail(ctx, "delete user", err)
 	}
+	// Noted even when the user was already gone, so a retry after a
+	// failure here still leaves the note; for an ID that never existed it
+	// sweeps nothing.
+	_, err = db.deleted.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: now()}}}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return db.fail(ctx, "delete user: note", err)
+	}
 	if _, err := db.tasks.DeleteMany(ctx, bson.D{{Key: "owner", Value: oid}}); err != nil {
 		return db.fail(ctx, "delete user: tasks", err)
 	}
@@ -198,6 +204,45 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 		return db.fail(ctx, "delete user: sessions", err)
 	}
 	return nil
+}
+
+// deletedRetention is how long a deleted account is swept for tasks: far
+// longer than any access token it may still hold (at most 15 minutes) plus
+// a janitor round.
+const deletedRetention = 24 * time.Hour
+
+// SweepDeletedAccounts deletes the tasks of accounts deleted within
+// deletedRetention before asOf, and forgets older deletions. CreateTask does not
+// read the owner (that would be a second round trip), so an access token
+// that outlives its account's deletion can still create tasks for it,
+// unreachable by anyone; this sweep, run by the janitor, removes them. It
+// returns how many tasks went.
+func (db *DB) SweepDeletedAccounts(ctx context.Context, asOf time.Time) (int, error) {
+	cur, err := db.deleted.Find(ctx, bson.D{})
+	if err != nil {
+		return 0, db.fail(ctx, "sweep deleted accounts", err)
+	}
+	var notes []struct {
+		ID bson.ObjectID `bson:"_id"`
+		At time.Time     `bson:"at"`
+	}
+	if err := cur.All(ctx, &notes); err != nil {
+		return 0, db.fail(ctx, "sweep deleted accounts", err)
+	}
+	n := 0
+	for _, d := range notes {
+		res, err := db.tasks.DeleteMany(ctx, bson.D{{Key: "owner", Value: d.ID}})
+		if err != nil {
+			return n, db.fail(ctx, "sweep deleted accounts: tasks", err)
+		}
+		n += int(res.DeletedCount)
+		if d.At.Before(asOf.Add(-deletedRetention)) {
+			if _, err := db.deleted.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
+				return n, db.fail(ctx, "sweep deleted accounts", err)
+			}
+		}
+	}
+	return n, nil
 }
 
 // notFound maps the driver's no-document error to the domain's.

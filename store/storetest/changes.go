@@ -10,51 +10,82 @@ import (
 func testChanges(t *testing.T, open func(t *testing.T) authdash.Store) {
 	ctx := context.Background()
 
-	// A log of five changes: create t1, t2, t3 (seq 1-3), update t1 (4),
-	// delete t2 (5).
-	setup := func(t *testing.T) (authdash.Store, authdash.UserID, [3]*authdash.Task) {
+	// A log of five changes: create t1, t2, t3 (changes 0-2), update t1
+	// (3), delete t2 (4). Stores number changes as they like, rising per
+	// owner, so the cases name changes by index and read their Seqs from the
+	// writes' events.
+	setup := func(t *testing.T) (authdash.Store, authdash.UserID, [3]*authdash.Task, [5]int64) {
 		s := open(t)
 		u := mustUser(t, s, "ann")
 		var ts [3]*authdash.Task
+		var seqs [5]int64
 		for i := range ts {
-			ts[i] = mustTask(t, s, u.ID, authdash.TaskDraft{Title: "task " + string(rune('1'+i))})
+			task, ev, err := s.CreateTask(ctx, u.ID, draft("task "+string(rune('1'+i))))
+			mustOK(t, err)
+			ts[i], seqs[i] = task, ev.Seq
 		}
-		_, _, err := s.UpdateTask(ctx, u.ID, ts[0].ID, authdash.TaskPatch{Title: ptr("task 1'")}, 0)
+		_, ev, err := s.UpdateTask(ctx, u.ID, ts[0].ID, authdash.TaskPatch{Title: ptr("task 1'")}, 0)
 		mustOK(t, err)
-		_, err = s.DeleteTask(ctx, u.ID, ts[1].ID, 0)
+		seqs[3] = ev.Seq
+		ev, err = s.DeleteTask(ctx, u.ID, ts[1].ID, 0)
 		mustOK(t, err)
-		return s, u.ID, ts
+		seqs[4] = ev.Seq
+		for i := 1; i < len(seqs); i++ {
+			if seqs[i] <= seqs[i-1] {
+				t.Fatalf("change %d has Seq %d after %d", i, seqs[i], seqs[i-1])
+			}
+		}
+		return s, u.ID, ts, seqs
 	}
 
+	// since names where a case reads from: the Seq of change after, or
+	// the values below.
+	const (
+		fromZero   = -1 // since 0
+		aheadHead  = -2 // since head+1
+		belowZero  = -3 // since -1
+		headChange = 4
+	)
 	type change struct {
-		kind authdash.EventKind
-		task int // index into the setup's tasks
-		seq  int64
+		kind   authdash.EventKind
+		task   int // index into the setup's tasks
+		change int // index into the setup's changes
 	}
 	tests := []struct {
 		name  string
-		since int64
+		after int
 		limit int
 		want  []change // nil with ok=false
 		ok    bool
 	}{
-		{"FromStart", 0, 100, []change{{authdash.EventTaskCreated, 2, 3}, {authdash.EventTaskUpdated, 0, 4}, {authdash.EventTaskDeleted, 1, 5}}, true},
-		{"FromMiddle", 3, 100, []change{{authdash.EventTaskUpdated, 0, 4}, {authdash.EventTaskDeleted, 1, 5}}, true},
-		{"OnlyDelete", 4, 100, []change{{authdash.EventTaskDeleted, 1, 5}}, true},
-		{"UpToDate", 5, 100, []change{}, true},
-		{"ExactlyLimit", 3, 2, []change{{authdash.EventTaskUpdated, 0, 4}, {authdash.EventTaskDeleted, 1, 5}}, true},
-		{"OverLimit", 0, 2, nil, false},
-		{"OverLimitByDelete", 2, 2, nil, false},
-		{"SinceAheadOfHead", 6, 100, nil, false},
-		{"SinceNegative", -1, 100, nil, false},
+		{"FromStart", fromZero, 100, []change{{authdash.EventTaskCreated, 2, 2}, {authdash.EventTaskUpdated, 0, 3}, {authdash.EventTaskDeleted, 1, 4}}, true},
+		{"FromMiddle", 2, 100, []change{{authdash.EventTaskUpdated, 0, 3}, {authdash.EventTaskDeleted, 1, 4}}, true},
+		{"OnlyDelete", 3, 100, []change{{authdash.EventTaskDeleted, 1, 4}}, true},
+		{"UpToDate", headChange, 100, []change{}, true},
+		{"ExactlyLimit", 2, 2, []change{{authdash.EventTaskUpdated, 0, 3}, {authdash.EventTaskDeleted, 1, 4}}, true},
+		{"OverLimit", fromZero, 2, nil, false},
+		{"OverLimitByDelete", 1, 2, nil, false},
+		{"SinceAheadOfHead", aheadHead, 100, nil, false},
+		{"SinceNegative", belowZero, 100, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, owner, ts := setup(t)
-			evs, head, ok, err := s.ChangesSince(ctx, owner, tt.since, tt.limit)
+			s, owner, ts, seqs := setup(t)
+			var since int64
+			switch tt.after {
+			case fromZero:
+				since = 0
+			case aheadHead:
+				since = seqs[headChange] + 1
+			case belowZero:
+				since = -1
+			default:
+				since = seqs[tt.after]
+			}
+			evs, head, ok, err := s.ChangesSince(ctx, owner, since, tt.limit)
 			mustOK(t, err)
-			if head != 5 {
-				t.Errorf("head = %d, want 5", head)
+			if head != seqs[headChange] {
+				t.Errorf("head = %d, want %d", head, seqs[headChange])
 			}
 			if ok != tt.ok {
 				t.Fatalf("ok = %v, want %v (events %+v)", ok, tt.ok, evs)
@@ -67,8 +98,8 @@ func testChanges(t *testing.T, open func(t *testing.T) authdash.Store) {
 			}
 			for i, w := range tt.want {
 				ev := evs[i]
-				if ev.Kind != w.kind || ev.Seq != w.seq || ev.TaskID != ts[w.task].ID || ev.Owner != owner {
-					t.Errorf("event %d = %s seq %d task %s, want %s seq %d task %s", i, ev.Kind, ev.Seq, ev.TaskID, w.kind, w.seq, ts[w.task].ID)
+				if ev.Kind != w.kind || ev.Seq != seqs[w.change] || ev.TaskID != ts[w.task].ID || ev.Owner != owner {
+					t.Errorf("event %d = %s seq %d task %s, want %s seq %d task %s", i, ev.Kind, ev.Seq, ev.TaskID, w.kind, seqs[w.change], ts[w.task].ID)
 					continue
 				}
 				if ev.Kind == authdash.EventTaskDeleted {
@@ -106,13 +137,15 @@ func testChanges(t *testing.T, open func(t *testing.T) authdash.Store) {
 		s := open(t)
 		u := mustUser(t, s, "ann")
 		task := mustTask(t, s, u.ID, authdash.TaskDraft{Title: "v1"})
+		var last authdash.Event
 		for i := range 3 {
-			_, _, err := s.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{Title: ptr("v" + string(rune('2'+i)))}, 0)
+			var err error
+			_, last, err = s.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{Title: ptr("v" + string(rune('2'+i)))}, 0)
 			mustOK(t, err)
 		}
 		evs, head, ok, err := s.ChangesSince(ctx, u.ID, 0, 1)
 		mustOK(t, err)
-		if !ok || head != 4 || len(evs) != 1 || evs[0].Seq != 4 || evs[0].Task == nil || evs[0].Task.Title != "v4" {
+		if !ok || head != last.Seq || len(evs) != 1 || evs[0].Seq != last.Seq || evs[0].Task == nil || evs[0].Task.Title != "v4" {
 			t.Errorf("ChangesSince = %+v, %d, %v; want the task once, as it is now", evs, head, ok)
 		}
 	})

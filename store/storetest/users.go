@@ -211,8 +211,7 @@ func testUsers(t *testing.T, open func(t *testing.T) authdash.Store) {
 		if st != (authdash.TaskStats{}) {
 			t.Errorf("deleted user's stats = %+v", st)
 		}
-		_, _, err = s.CreateTask(ctx, u.ID, draft("after"))
-		wantCode(t, err, authdash.CodeNotFound)
+		createForMissingOwner(t, s, u.ID, other.ID)
 		wantCode(t, s.DeleteUser(ctx, u.ID), authdash.CodeNotFound)
 
 		// The other user is untouched, tags included.
