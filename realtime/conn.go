@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,7 +68,13 @@ type conn struct {
 
 	// Writer-only state.
 	authed bool
-	last   int64 // the client holds every change up to this Seq
+	// logged is the owner's head at the socket's latest read of the change
+	// log: the socket has been sent every change up to it, except one that
+	// commits later on another instance (docs/REALTIME.md).
+	logged int64
+	// sent holds the Seqs above logged that the socket has been sent since,
+	// so that a check against the log sends only what it has not had.
+	sent []int64
 }
 
 func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +293,7 @@ func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
 	case m := <-c.send:
 		return c.deliver(m)
 	case <-c.gap:
-		return c.catchUp(c.last)
+		return c.catchUp(c.logged, true)
 	case <-ping.C:
 		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.PongTimeout)
 		err := c.ws.Ping(ctx)
@@ -296,29 +303,32 @@ func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
 			return false
 		}
 		if c.authed {
-			return c.checkHead()
+			return c.checkLog()
 		}
 	}
 	return true
 }
 
-// checkHead compares what the socket was sent with the store's head and
-// catches up if it is behind. It runs with every heartbeat, and covers what
-// neither a gap report nor a Seq jump can reveal: a change whose publish
-// failed, or whose instance died between commit and publish, when nothing
-// follows it.
-func (c *conn) checkHead() bool {
+// checkLog runs with every heartbeat. It checks what the socket was sent
+// against the change log, which catches what no gap report reveals: a
+// change whose publish failed, or whose instance died between commit and
+// publish. Seqs are not consecutive, so a live event says nothing about the
+// ones before it: if anything was sent live since the last read, the
+// changes since are read and those not yet sent are sent; otherwise the
+// head alone tells whether something is missing.
+func (c *conn) checkLog() bool {
+	if len(c.sent) > 0 {
+		return c.catchUp(c.logged, true)
+	}
 	_, head, _, err := c.readLog(math.MaxInt64, 0)
 	switch {
 	case err != nil:
 		c.storeFailed(err)
 		return false
-	case head > c.last:
-		return c.catchUp(c.last)
-	case head < c.last: // the store was restored from an older copy
-		c.h.stats.resyncs.Add(1)
-		c.last = head
-		return c.writeFrame(wire.Resync{Seq: head})
+	case head > c.logged:
+		return c.catchUp(c.logged, true)
+	case head < c.logged: // the store was restored from an older copy
+		return c.resync(head)
 	}
 	return true
 }
@@ -327,7 +337,7 @@ func (c *conn) request(r request, deadline *time.Timer) bool {
 	if r.grant != nil {
 		return c.authenticate(r.grant, deadline)
 	}
-	return c.catchUp(r.since)
+	return c.catchUp(r.since, false)
 }
 
 // authenticate handles an auth frame: the first one registers the socket
@@ -350,7 +360,7 @@ func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
 			c.storeFailed(err)
 			return false
 		}
-		c.authed, c.last = true, head
+		c.authed, c.logged = true, head
 		expiry.Reset(time.Until(g.expires))
 		return c.writeFrame(wire.Authed{ExpiresAt: g.expires}) && c.writeFrame(wire.Ready{Seq: head})
 	}
@@ -361,34 +371,31 @@ func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
 	return c.writeFrame(wire.Authed{ExpiresAt: g.expires})
 }
 
-// deliver sends a live event, keeping the client's view gap-free: an event
-// already covered is skipped, and one that skips a Seq (published out of
-// order, or lost on the way) makes the socket catch up from the log first.
+// deliver sends a live event. Every one is sent, whatever its Seq: Seqs
+// are not consecutive, so a jump is no sign of loss, and a change numbered
+// below one already sent may have committed later on another instance. An
+// event a catch-up has already sent may so be sent twice, which is harmless:
+// clients apply a task only at a newer version. What the broker lost comes
+// from the log (a gap report, the heartbeat's check, a resume).
 func (c *conn) deliver(m *outbound) bool {
-	if m.kind.Logged() {
-		if m.seq <= c.last {
-			return true
-		}
-		if m.seq > c.last+1 {
-			if !c.catchUp(c.last) {
-				return false
-			}
-			if m.seq <= c.last {
-				return true
-			}
-		}
-		c.last = m.seq
-	}
 	if !c.write(m.data) {
 		return false
 	}
 	c.h.stats.delivered.Add(1)
+	if m.kind.Logged() && m.seq > c.logged {
+		c.sent = append(c.sent, m.seq)
+		// Bounded: check against the log before sent grows large.
+		if len(c.sent) >= max(1, c.h.cfg.ResumeLimit/4) {
+			return c.catchUp(c.logged, true)
+		}
+	}
 	return true
 }
 
 // catchUp sends every change after since from the store, or a resync if the
-// log cannot answer.
-func (c *conn) catchUp(since int64) bool {
+// log cannot answer. With skipSent (since is then c.logged), the changes the
+// socket has been sent live are not sent again.
+func (c *conn) catchUp(since int64, skipSent bool) bool {
 	c.h.stats.catchUps.Add(1)
 	evs, head, ok, err := c.readLog(since, c.h.cfg.ResumeLimit)
 	if err != nil {
@@ -396,11 +403,16 @@ func (c *conn) catchUp(since int64) bool {
 		return false
 	}
 	if !ok {
-		c.h.stats.resyncs.Add(1)
-		c.last = head
-		return c.writeFrame(wire.Resync{Seq: head})
+		return c.resync(head)
 	}
+	// A resume from beyond what the socket has read of the log leaves the
+	// changes in between unread: logged stays, and what is sent now joins
+	// sent.
+	beyond := since > c.logged
 	for _, ev := range evs {
+		if skipSent && slices.Contains(c.sent, ev.Seq) {
+			continue
+		}
 		data, err := json.Marshal(ev)
 		if err != nil {
 			c.stop(wire.CloseInternalError, nil)
@@ -410,9 +422,21 @@ func (c *conn) catchUp(since int64) bool {
 			return false
 		}
 		c.h.stats.delivered.Add(1)
+		if beyond {
+			c.sent = append(c.sent, ev.Seq)
+		}
 	}
-	c.last = head
+	if !beyond {
+		c.logged, c.sent = head, nil
+	}
 	return true
+}
+
+// resync tells the client to reload and continue from head.
+func (c *conn) resync(head int64) bool {
+	c.h.stats.resyncs.Add(1)
+	c.logged, c.sent = head, nil
+	return c.writeFrame(wire.Resync{Seq: head})
 }
 
 // readLog reads the owner's change log, waiting for a turn among the hub's

@@ -34,6 +34,8 @@ const wait = 10 * time.Second
 type env struct {
 	t      *testing.T
 	db     *sqlite.DB
+	store  authdash.TaskStore // db, as the hub and the TaskService see it
+	seqs   seqScheme
 	hub    *realtime.Hub
 	broker *testBroker
 	tasks  *authdash.TaskService
@@ -41,17 +43,58 @@ type env struct {
 	srv    *httptest.Server
 }
 
+// seqScheme is how the store the hub reads numbers an owner's changes.
+// Nothing may rely on the numbers being consecutive: tests that check Seqs
+// run under each scheme and name them with env.seq.
+type seqScheme struct {
+	name string
+	// of maps the nth change (as SQLite numbers it) to its Seq; 0 is 0.
+	of func(n int64) int64
+}
+
+var (
+	denseSeqs = seqScheme{"Dense", func(n int64) int64 { return n }}
+	// sparseSeqs numbers changes as MongoDB does, with a hybrid-clock stamp
+	// in microseconds: far apart, and unevenly.
+	sparseSeqs = seqScheme{"Sparse", func(n int64) int64 {
+		if n == 0 {
+			return 0
+		}
+		return 1_767_225_600_000_000 + n*1_000_000 + (n*7919%1000)*997
+	}}
+	seqSchemes = []seqScheme{denseSeqs, sparseSeqs}
+)
+
+// forSchemes runs test once per seqScheme, each on an env of its own.
+func forSchemes(t *testing.T, configure func(*realtime.Config), test func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, s := range seqSchemes {
+		t.Run(s.name, func(t *testing.T) { test(t, newEnvSeqs(t, s, configure)) })
+	}
+}
+
+// seq returns the Seq of the owner's nth change.
+func (e *env) seq(n int64) int64 { return e.seqs.of(n) }
+
 func newEnv(t *testing.T, configure func(*realtime.Config)) *env {
+	t.Helper()
+	return newEnvSeqs(t, denseSeqs, configure)
+}
+
+func newEnvSeqs(t *testing.T, seqs seqScheme, configure func(*realtime.Config)) *env {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "authdash.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, broker: newTestBroker(), tokens: &tokens{m: make(map[string]grant)}}
+	e := &env{t: t, db: db, store: db, seqs: seqs, broker: newTestBroker(), tokens: &tokens{m: make(map[string]grant)}}
+	if seqs.name != denseSeqs.name {
+		e.store = renumbered{db, seqs.of}
+	}
 	cfg := realtime.Config{
 		Broker:           e.broker,
 		Tokens:           e.tokens,
-		Changes:          db,
+		Changes:          e.store,
 		AllowedOrigins:   []string{"https://app.example", "*.example.org"},
 		UnsubscribeDelay: 10 * time.Millisecond,
 	}
@@ -62,7 +105,7 @@ func newEnv(t *testing.T, configure func(*realtime.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.tasks = &authdash.TaskService{Store: db, Events: e.hub}
+	e.tasks = &authdash.TaskService{Store: e.store, Events: e.hub}
 	e.srv = httptest.NewServer(e.hub.Handler())
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -122,6 +165,77 @@ func (e *env) delete(owner authdash.UserID, id authdash.TaskID) {
 	if err := e.tasks.Delete(e.t.Context(), owner, id, 0); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// write stores a task without publishing it, as if its publish had failed
+// or its instance had died right after the commit; the event is returned
+// for a test to publish late.
+func (e *env) write(owner authdash.UserID, title string) (*authdash.Task, authdash.Event) {
+	e.t.Helper()
+	task, ev, err := e.store.CreateTask(e.t.Context(), owner, authdash.TaskDraft{Title: title, Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return task, ev
+}
+
+// renumbered is a task store whose Seqs are of(n) for SQLite's nth change:
+// strictly increasing per owner, but not consecutive.
+type renumbered struct {
+	authdash.TaskStore
+	of func(n int64) int64
+}
+
+// below returns the n of the last change numbered at or below seq.
+func (r renumbered) below(seq int64) int64 {
+	if seq >= 1<<62 {
+		return 1 << 40 // beyond any head
+	}
+	lo, hi := int64(0), int64(1<<40)
+	for lo < hi { // the largest n with of(n) <= seq
+		mid := lo + (hi-lo+1)/2
+		if r.of(mid) <= seq {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
+}
+
+func (r renumbered) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.TaskDraft) (*authdash.Task, authdash.Event, error) {
+	t, ev, err := r.TaskStore.CreateTask(ctx, owner, d)
+	ev.Seq = r.of(ev.Seq)
+	return t, ev, err
+}
+
+func (r renumbered) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, p authdash.TaskPatch, ifVersion int64) (*authdash.Task, authdash.Event, error) {
+	t, ev, err := r.TaskStore.UpdateTask(ctx, owner, id, p, ifVersion)
+	ev.Seq = r.of(ev.Seq)
+	return t, ev, err
+}
+
+func (r renumbered) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, ifVersion int64) (authdash.Event, error) {
+	ev, err := r.TaskStore.DeleteTask(ctx, owner, id, ifVersion)
+	ev.Seq = r.of(ev.Seq)
+	return ev, err
+}
+
+func (r renumbered) ChangesSince(ctx context.Context, owner authdash.UserID, since int64, limit int) ([]authdash.Event, int64, bool, error) {
+	if since < 0 {
+		return r.TaskStore.ChangesSince(ctx, owner, since, limit)
+	}
+	evs, head, ok, err := r.TaskStore.ChangesSince(ctx, owner, r.below(since), limit)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if since > r.of(head) { // ahead of the log, between its numbers
+		return nil, r.of(head), false, nil
+	}
+	for i := range evs {
+		evs[i].Seq = r.of(evs[i].Seq)
+	}
+	return evs, r.of(head), ok, nil
 }
 
 // dial opens a socket; header may set Origin.

@@ -118,7 +118,7 @@ type Stats struct {
 	Dropped       int64 // events not queued because a socket's queue was full
 	SlowConsumers int64 // sockets closed for falling behind
 	Gaps          int64 // times the broker reported possible loss
-	CatchUps      int64 // change-log reads for resumes and gaps
+	CatchUps      int64 // change-log reads: resumes, gaps, checks of what was sent live
 	Resyncs       int64 // of which the log could not answer
 }
 
@@ -200,8 +200,8 @@ func (h *Hub) Publish(ctx context.Context, ev authdash.Event) error {
 	h.stats.published.Add(1)
 	if err := h.broker.Publish(ctx, ev); err != nil {
 		h.stats.publishErrors.Add(1)
-		// Should the broker have delivered it after all, the socket drops
-		// the duplicate by its Seq.
+		// Should the broker have delivered it after all, the socket sends
+		// it twice, and the client ignores the second by its version.
 		(*fanout)(h).HandleEvent(ev)
 		return err
 	}

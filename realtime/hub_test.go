@@ -282,38 +282,47 @@ func TestRateLimit(t *testing.T) {
 // TestResume: a client that was away gets exactly what it missed, deletions
 // included, compacted to each task's latest state, then live events.
 func TestResume(t *testing.T) {
-	e := newEnv(t, nil)
-	alice := e.user("alice")
-	t1, t2, t3 := e.create(alice, "one"), e.create(alice, "two"), e.create(alice, "three") // seq 1..3
+	forSchemes(t, nil, func(t *testing.T, e *env) {
+		alice := e.user("alice")
+		t1, t2, t3 := e.create(alice, "one"), e.create(alice, "two"), e.create(alice, "three") // changes 1..3
 
-	c := e.login(alice, "s1")
-	c.ws.Close(websocket.StatusNormalClosure, "")
+		c := e.login(alice, "s1")
+		c.ws.Close(websocket.StatusNormalClosure, "")
 
-	e.rename(alice, t1.ID, "one v2")  // 4
-	e.delete(alice, t2.ID)            // 5
-	t4 := e.create(alice, "four")     // 6
-	e.rename(alice, t4.ID, "four v2") // 7
-	e.rename(alice, t1.ID, "one v3")  // 8
+		e.rename(alice, t1.ID, "one v2")  // 4
+		e.delete(alice, t2.ID)            // 5
+		t4 := e.create(alice, "four")     // 6
+		e.rename(alice, t4.ID, "four v2") // 7
+		e.rename(alice, t1.ID, "one v3")  // 8
 
-	c = e.dial(nil)
-	c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
-	c.send(wire.Resume{Since: 3})
-	c.expectType(wire.TypeAuthed)
-	if r := c.expectType(wire.TypeReady).(wire.Ready); r.Seq != 8 {
-		t.Fatalf("ready seq = %d, want 8", r.Seq)
-	}
-	if ev := c.expectEvent(authdash.EventTaskDeleted, t2.ID, 5); ev.Version != 2 || ev.Task != nil {
-		t.Errorf("delete = %+v, want version 2 and no task", ev)
-	}
-	if ev := c.expectEvent(authdash.EventTaskUpdated, t4.ID, 7); ev.Task.Title != "four v2" {
-		t.Errorf("t4 = %+v", ev.Task)
-	}
-	if ev := c.expectEvent(authdash.EventTaskUpdated, t1.ID, 8); ev.Task.Title != "one v3" || ev.Version != 3 {
-		t.Errorf("t1 = %+v", ev.Task)
-	}
-	t5 := e.create(alice, "five")
-	c.expectEvent(authdash.EventTaskCreated, t5.ID, 9)
-	_ = t3
+		c = e.dial(nil)
+		c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+		c.send(wire.Resume{Since: e.seq(3)})
+		c.expectType(wire.TypeAuthed)
+		if r := c.expectType(wire.TypeReady).(wire.Ready); r.Seq != e.seq(8) {
+			t.Fatalf("ready seq = %d, want %d", r.Seq, e.seq(8))
+		}
+		if ev := c.expectEvent(authdash.EventTaskDeleted, t2.ID, e.seq(5)); ev.Version != 2 || ev.Task != nil {
+			t.Errorf("delete = %+v, want version 2 and no task", ev)
+		}
+		if ev := c.expectEvent(authdash.EventTaskUpdated, t4.ID, e.seq(7)); ev.Task.Title != "four v2" {
+			t.Errorf("t4 = %+v", ev.Task)
+		}
+		if ev := c.expectEvent(authdash.EventTaskUpdated, t1.ID, e.seq(8)); ev.Task.Title != "one v3" || ev.Version != 3 {
+			t.Errorf("t1 = %+v", ev.Task)
+		}
+		t5 := e.create(alice, "five")
+		c.expectEvent(authdash.EventTaskCreated, t5.ID, e.seq(9))
+		_ = t3
+
+		t.Run("ResyncWhenSinceIsAhead", func(t *testing.T) {
+			c := e.login(alice, "s1")
+			c.send(wire.Resume{Since: e.seq(9) + 1})
+			if r := c.expectType(wire.TypeResync).(wire.Resync); r.Seq != e.seq(9) {
+				t.Errorf("resync seq = %d, want %d", r.Seq, e.seq(9))
+			}
+		})
+	})
 
 	t.Run("ResyncWhenTooMuchChanged", func(t *testing.T) {
 		e := newEnv(t, func(c *realtime.Config) { c.ResumeLimit = 2 })
@@ -329,21 +338,16 @@ func TestResume(t *testing.T) {
 		task := e.create(alice, "y")
 		c.expectEvent(authdash.EventTaskCreated, task.ID, 4)
 	})
-
-	t.Run("ResyncWhenSinceIsAhead", func(t *testing.T) {
-		c := e.login(alice, "s1")
-		c.send(wire.Resume{Since: 1000})
-		if r := c.expectType(wire.TypeResync).(wire.Resync); r.Seq != 9 {
-			t.Errorf("resync seq = %d, want 9", r.Seq)
-		}
-	})
 }
 
 // TestResumeUnderWrites: a client that resumes while another tab keeps
 // writing ends up exactly equal to the store, with no gap and nothing
 // applied twice out of order.
 func TestResumeUnderWrites(t *testing.T) {
-	e := newEnv(t, nil)
+	forSchemes(t, nil, testResumeUnderWrites)
+}
+
+func testResumeUnderWrites(t *testing.T, e *env) {
 	alice := e.user("alice")
 	for range 20 {
 		e.create(alice, "seed")
@@ -421,45 +425,105 @@ func TestResumeUnderWrites(t *testing.T) {
 	}
 }
 
-// TestGap: events the broker lost reach the socket from the store, whether
-// the broker says so (HandleGap) or the socket sees a Seq jump.
+// TestGap: a socket sends every live event as it comes, whatever its Seq,
+// without reading the store; what the broker lost reaches it from the store
+// when the broker reports a gap, without repeating what it was sent live.
 func TestGap(t *testing.T) {
-	e := newEnv(t, nil)
-	alice := e.user("alice")
-	c := e.login(alice, "s1")
+	forSchemes(t, nil, func(t *testing.T, e *env) {
+		alice := e.user("alice")
+		c := e.login(alice, "s1")
 
-	// Written without publishing, as if the broker had dropped it.
-	lost, _, err := e.db.CreateTask(t.Context(), alice, authdash.TaskDraft{Title: "lost", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.broker.gap()
-	c.expectEvent(authdash.EventTaskCreated, lost.ID, 1)
+		lost, _ := e.write(alice, "lost")
+		e.broker.gap()
+		c.expectEvent(authdash.EventTaskCreated, lost.ID, e.seq(1))
+		if st := e.hub.Stats(); st.Gaps != 1 || st.CatchUps != 1 {
+			t.Fatalf("stats = %+v, want 1 gap and 1 catch-up", st)
+		}
 
-	lost2, _, err := e.db.CreateTask(t.Context(), alice, authdash.TaskDraft{Title: "lost too", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := e.create(alice, "published") // seq 3 arrives while 2 never did
-	c.expectEvent(authdash.EventTaskCreated, lost2.ID, 2)
-	c.expectEvent(authdash.EventTaskCreated, next.ID, 3)
-	if st := e.hub.Stats(); st.Gaps != 1 || st.CatchUps != 2 {
-		t.Errorf("stats = %+v, want 1 gap and 2 catch-ups", st)
-	}
+		// A jump is no sign of loss: the event is sent as it is.
+		lost2, _ := e.write(alice, "lost too")
+		next := e.create(alice, "published") // change 3 arrives while 2 never did
+		c.expectEvent(authdash.EventTaskCreated, next.ID, e.seq(3))
+		if st := e.hub.Stats(); st.CatchUps != 1 {
+			t.Fatalf("stats = %+v, want no catch-up for a jump", st)
+		}
+
+		// A change numbered below one already sent (it committed later, on
+		// another instance) is sent too.
+		late, lateEv := e.write(alice, "committed late") // 4
+		after := e.create(alice, "after")                // 5
+		c.expectEvent(authdash.EventTaskCreated, after.ID, e.seq(5))
+		e.hub.Publish(t.Context(), lateEv)
+		c.expectEvent(authdash.EventTaskCreated, late.ID, e.seq(4))
+
+		// The gap report brings what the broker lost, even numbered below
+		// what was sent since, and nothing that was sent live.
+		e.broker.gap()
+		c.expectEvent(authdash.EventTaskCreated, lost2.ID, e.seq(2))
+		marker := e.create(alice, "marker")
+		c.expectEvent(authdash.EventTaskCreated, marker.ID, e.seq(6))
+		if st := e.hub.Stats(); st.Gaps != 2 || st.CatchUps != 2 {
+			t.Errorf("stats = %+v, want 2 gaps and 2 catch-ups", st)
+		}
+	})
 }
 
 // TestLostPublish: a change that was never published (its publish failed,
-// or its instance died right after the commit) and that nothing follows
-// still reaches the socket, at the next heartbeat.
+// or its instance died right after the commit) still reaches the socket,
+// whether or not later changes reached it first.
 func TestLostPublish(t *testing.T) {
-	e := newEnv(t, func(c *realtime.Config) { c.PingInterval = 100 * time.Millisecond })
-	alice := e.user("alice")
-	c := e.login(alice, "s1")
-	lost, _, err := e.db.CreateTask(t.Context(), alice, authdash.TaskDraft{Title: "lost", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.expectEvent(authdash.EventTaskCreated, lost.ID, 1)
+	t.Run("OKNothingFollows", func(t *testing.T) {
+		forSchemes(t, func(c *realtime.Config) { c.PingInterval = 100 * time.Millisecond }, func(t *testing.T, e *env) {
+			alice := e.user("alice")
+			c := e.login(alice, "s1")
+			lost, _ := e.write(alice, "lost")
+			c.expectEvent(authdash.EventTaskCreated, lost.ID, e.seq(1))
+		})
+	})
+
+	t.Run("OKLaterChangeSentFirst", func(t *testing.T) {
+		forSchemes(t, func(c *realtime.Config) { c.PingInterval = 100 * time.Millisecond }, func(t *testing.T, e *env) {
+			alice := e.user("alice")
+			c := e.login(alice, "s1")
+			lost, _ := e.write(alice, "lost")
+			next := e.create(alice, "published")
+			// A heartbeat may come before or after the live event, and a
+			// check may repeat it: clients apply by version.
+			got := map[authdash.TaskID]int64{}
+			for got[lost.ID] == 0 || got[next.ID] == 0 {
+				f := c.next()
+				ev, ok := f.(*wire.Event)
+				if !ok {
+					t.Fatalf("got %#v, want task events", f)
+				}
+				got[ev.TaskID] = ev.Seq
+			}
+			if got[lost.ID] != e.seq(1) || got[next.ID] != e.seq(2) {
+				t.Errorf("seqs = %v, want %s at %d and %s at %d", got, lost.ID, e.seq(1), next.ID, e.seq(2))
+			}
+		})
+	})
+
+	// However long between heartbeats, a socket checks what it was sent
+	// against the log after ResumeLimit/4 live events.
+	t.Run("OKCheckedAfterBound", func(t *testing.T) {
+		forSchemes(t, func(c *realtime.Config) { c.ResumeLimit = 8 }, func(t *testing.T, e *env) {
+			alice := e.user("alice")
+			c := e.login(alice, "s1")
+			lost, _ := e.write(alice, "lost") // 1
+			var ids []authdash.TaskID
+			for range 2 { // 2, 3: the second reaches the bound
+				ids = append(ids, e.create(alice, "published").ID)
+				c.expectEvent(authdash.EventTaskCreated, ids[len(ids)-1], e.seq(int64(len(ids)+1)))
+			}
+			c.expectEvent(authdash.EventTaskCreated, lost.ID, e.seq(1))
+			marker := e.create(alice, "marker") // nothing repeated before it
+			c.expectEvent(authdash.EventTaskCreated, marker.ID, e.seq(4))
+			if st := e.hub.Stats(); st.CatchUps != 1 {
+				t.Errorf("stats = %+v, want 1 catch-up", st)
+			}
+		})
+	})
 }
 
 // TestBrokerDown: while the broker refuses to publish, a change still

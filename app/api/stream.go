@@ -45,15 +45,17 @@ type StreamHandler interface {
 	// Reload loads the user's state over REST: on the first connection, and
 	// when the server's change log cannot fill a gap (resync).
 	Reload(ctx context.Context) error
-	// Event delivers a change, in sequence order, each at most once.
+	// Event delivers a change. Changes can come out of sequence order and
+	// more than once: apply a task only at a newer version than the one
+	// held (docs/REALTIME.md).
 	Event(ev authdash.Event)
 	// Status reports the connection's state; err says why it is not live.
 	Status(s LiveStatus, err error)
 }
 
 // Stream keeps a realtime connection open and delivers the user's changes
-// to a handler exactly once and in order, filling gaps from the server's
-// change log. The zero value is not usable; see Client.NewStream.
+// to a handler, resuming from the server's change log after every
+// reconnection. The zero value is not usable; see Client.NewStream.
 type Stream struct {
 	c   *Client
 	url string
@@ -68,7 +70,7 @@ func (c *Client) NewStream(url string, h StreamHandler) *Stream {
 	return &Stream{c: c, url: url, h: h}
 }
 
-// Last returns the sequence number of the last change delivered.
+// Last returns the highest sequence number delivered or loaded.
 func (s *Stream) Last() int64 { return s.seq.last }
 
 // Run connects, reconnects with backoff after any interruption, and returns
@@ -197,9 +199,7 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 			}
 			s.seq.resync(f.Seq)
 		case *wire.Event:
-			if err := s.event(ctx, conn, authdash.Event(*f)); err != nil {
-				return live, err
-			}
+			s.event(authdash.Event(*f))
 		}
 	}
 }
@@ -213,34 +213,24 @@ func (s *Stream) ready(ctx context.Context, head int64) error {
 	return nil
 }
 
-func (s *Stream) event(ctx context.Context, conn *websocket.Conn, ev authdash.Event) error {
-	if !ev.Kind.Logged() {
-		s.h.Event(ev)
-		return nil
+func (s *Stream) event(ev authdash.Event) {
+	if ev.Kind.Logged() {
+		s.seq.event(ev.Seq)
 	}
-	since := s.seq.event(ev.Seq)
 	s.h.Event(ev)
-	if since >= 0 {
-		return writeFrame(ctx, conn, wire.Resume{Since: since})
-	}
-	return nil
 }
 
-// sequencer follows the sequence numbers of the changes (docs/REALTIME.md).
-// Every change is delivered, even one numbered at or below the last seen: a
-// resume's answer is compacted to each task's latest state and may come
-// after live changes with higher numbers, so its changes are new to the
-// client whatever their number. Delivering twice is harmless because the
-// consumer applies a task only at a newer version. A jump in the numbers
-// outside a resume's answer means a change was lost on the way (the server
-// fills such gaps itself; this is the client's own check): the stream asks
-// for everything since the last consecutive change.
+// sequencer follows the sequence numbers of the changes (docs/REALTIME.md)
+// to know where to resume from. The numbers are not consecutive, so a jump
+// is no sign of a lost change (the server recovers those itself), and every
+// change is delivered, even one numbered at or below the last seen: a
+// resume's answer may come after live changes with higher numbers, and a
+// change can commit on one instance after a higher-numbered one on another.
+// Delivering twice is harmless because the consumer applies a task only at
+// a newer version.
 type sequencer struct {
 	// last is the highest sequence number delivered or loaded.
 	last int64
-	// resuming is true from a resume until the next consecutive change;
-	// meanwhile jumps are expected (the answer is compacted).
-	resuming bool
 }
 
 // connected returns the since of the resume to send right behind auth, so
@@ -249,7 +239,6 @@ func (q *sequencer) connected() int64 {
 	if q.last == 0 {
 		return -1
 	}
-	q.resuming = true
 	return q.last
 }
 
@@ -261,25 +250,15 @@ func (q *sequencer) ready(head int64) (reload bool) {
 	if q.last != 0 && head >= q.last {
 		return false
 	}
-	q.last, q.resuming = head, false
+	q.last = head
 	return true
 }
 
 // resync records that a reload brought the state up to seq.
-func (q *sequencer) resync(seq int64) { q.last, q.resuming = seq, false }
+func (q *sequencer) resync(seq int64) { q.last = seq }
 
-// event records a change and returns the since of a resume to send, or -1.
-func (q *sequencer) event(seq int64) (since int64) {
-	since = -1
-	switch {
-	case seq == q.last+1:
-		q.resuming = false
-	case seq > q.last+1 && !q.resuming:
-		since, q.resuming = q.last, true
-	}
-	q.last = max(q.last, seq)
-	return since
-}
+// event records a delivered change.
+func (q *sequencer) event(seq int64) { q.last = max(q.last, seq) }
 
 // keepAuthenticated sends a fresh token shortly before the socket's expires,
 // so that the server does not close it.
