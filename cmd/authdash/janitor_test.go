@@ -53,3 +53,30 @@ func TestPurgeOnce(t *testing.T) {
 		t.Fatalf("sessions after purge = %v, %v", ss, err)
 	}
 }
+
+// sweepingStore is a purger that also sweeps deleted accounts, as the
+// MongoDB store does; it records what the janitor asked of it.
+type sweepingStore struct {
+	purgedBefore, sweptAsOf time.Time
+}
+
+func (s *sweepingStore) PurgeTombstones(_ context.Context, olderThan time.Time) (int, error) {
+	s.purgedBefore = olderThan
+	return 0, nil
+}
+
+func (s *sweepingStore) PurgeExpiredSessions(context.Context, time.Time) (int, error) { return 0, nil }
+
+func (s *sweepingStore) SweepDeletedAccounts(_ context.Context, asOf time.Time) (int, error) {
+	s.sweptAsOf = asOf
+	return 1, nil
+}
+
+func TestPurgeOnceSweepsDeletedAccounts(t *testing.T) {
+	s := &sweepingStore{}
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	purgeOnce(context.Background(), s, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !s.sweptAsOf.Equal(now) || !s.purgedBefore.Equal(now.Add(-tombstoneRetention)) {
+		t.Errorf("swept as of %v, purged before %v; want %v and %v", s.sweptAsOf, s.purgedBefore, now, now.Add(-tombstoneRetention))
+	}
+}
