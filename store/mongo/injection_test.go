@@ -97,10 +97,7 @@ func TestConcurrentIfMatch(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			ctx := context.Background()
 			db := openDB(t, s.uri, mongostore.Options{})
-			u, err := db.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := mustUser(t, db, "Ann")
 			task, ev, err := db.CreateTask(ctx, u.ID, draft("contested"))
 			if err != nil {
 				t.Fatal(err)

@@ -62,10 +62,7 @@ func testRoundTrips(t *testing.T, uri string) {
 	cached := profilecache.New(db, ro, profilecache.Options{Prefix: "rt:"})
 	t.Cleanup(func() { cached.Close() })
 
-	u, err := db.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := mustUser(t, db, "Ann")
 	var tasks []*authdash.Task
 	var seqs []int64
 	for i := range 105 { // more than a full page of 100, so its single batch is tested

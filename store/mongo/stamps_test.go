@@ -5,12 +5,23 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/authdash/authdash"
 	mongostore "github.com/authdash/authdash/store/mongo"
 )
+
+// mustUser creates a user named name with an email made of it.
+func mustUser(t *testing.T, db *mongostore.DB, name string) *authdash.User {
+	t.Helper()
+	u, err := db.CreateUser(context.Background(), authdash.NewUser{Email: strings.ToLower(name) + "@example.com", Name: name, PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // twoInstances opens two stores on one database, as two API replicas are.
 func twoInstances(t *testing.T, uri string, o mongostore.Options) (a, b *mongostore.DB) {
@@ -39,10 +50,7 @@ func TestStampsAcrossInstances(t *testing.T) {
 			ctx := context.Background()
 			rec := &recorder{}
 			a, b := twoInstances(t, s.uri, mongostore.Options{Monitor: rec.monitor()})
-			u, err := a.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := mustUser(t, a, "Ann")
 
 			ahead := time.Now().Add(time.Hour).UnixMicro()
 			mongostore.SetLastStamp(a, ahead)
@@ -94,14 +102,8 @@ func TestSweepDeletedAccounts(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			ctx := context.Background()
 			db := openDB(t, s.uri, mongostore.Options{})
-			u, err := db.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			keep, err := db.CreateUser(ctx, authdash.NewUser{Email: "bob@example.com", Name: "Bob", PasswordHash: "h"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := mustUser(t, db, "Ann")
+			keep := mustUser(t, db, "Bob")
 			if _, _, err := db.CreateTask(ctx, keep.ID, draft("bob's")); err != nil {
 				t.Fatal(err)
 			}
