@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
+	"time"
 )
 
 // migrations are applied in order, each once; PRAGMA user_version records
@@ -154,6 +156,36 @@ WHEN old.title_key IS NOT new.title_key OR old.desc_key IS NOT new.desc_key BEGI
 	INSERT OR IGNORE INTO task_grams_dirty (rid, indexed) VALUES (new.rid, 1);
 END;
 `,
+}
+
+// migrateWait bounds how long Open keeps retrying a busy database when the
+// caller's context sets no earlier deadline.
+const migrateWait = 30 * time.Second
+
+// migrateRetrying runs migrate until it stops answering SQLITE_BUSY. Several
+// processes opening a fresh file at once all try to switch it to WAL, which
+// needs an exclusive lock; SQLite refuses a lock upgrade that could deadlock
+// with SQLITE_BUSY at once instead of waiting out the busy timeout, so the
+// losers back off and try again, then find the schema already in place.
+func (db *DB) migrateRetrying(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, migrateWait)
+	defer cancel()
+	wait := 5 * time.Millisecond
+	for {
+		err := db.migrate(ctx)
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		// Jitter keeps the losers of one round from colliding again.
+		t := time.NewTimer(wait/2 + rand.N(wait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
 }
 
 // migrate brings the schema up to date in one transaction. BEGIN IMMEDIATE

@@ -104,7 +104,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
 		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{})}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrateRetrying(ctx); err != nil {
 		w.Close()
 		r.Close()
 		c.Close()
@@ -211,7 +211,6 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row
 // operation for the logs.
 func (db *DB) fail(ctx context.Context, op string, err error) error {
 	var de *authdash.Error
-	var se *sqlite.Error
 	switch {
 	case errors.As(err, &de):
 	case ctx.Err() != nil:
@@ -222,10 +221,16 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 		err = authdash.WrapError(authdash.CodeNotFound, err, "Not found.")
 	case isUnique(err):
 		err = authdash.WrapError(authdash.CodeConflict, err, "Already exists.")
-	case errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY:
+	case isBusy(err):
 		err = authdash.WrapError(authdash.CodeUnavailable, err, "The database is busy; try again.")
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// isBusy reports SQLITE_BUSY and its extended codes.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func isUnique(err error) bool {

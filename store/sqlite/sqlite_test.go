@@ -258,3 +258,39 @@ func TestChangesSinceBurstOnColdStore(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentOpenFreshFile opens one new file from several handles at
+// once, as replicas sharing a volume do on first start. Switching a fresh
+// file to WAL takes an exclusive lock, and SQLite answers a lock upgrade
+// that could deadlock with SQLITE_BUSY at once rather than waiting out the
+// busy timeout; every Open must still succeed.
+func TestConcurrentOpenFreshFile(t *testing.T) {
+	ctx := context.Background()
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("fresh%d.db", round))
+		const n = 6
+		dbs := make(chan *sqlite.DB, n)
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for range n {
+			go func() {
+				<-start
+				db, err := sqlite.Open(ctx, path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				dbs <- db
+			}()
+		}
+		close(start)
+		for range n {
+			select {
+			case err := <-errs:
+				t.Fatalf("round %d: %v", round, err)
+			case db := <-dbs:
+				t.Cleanup(func() { db.Close() })
+			}
+		}
+	}
+}
