@@ -767,10 +767,6 @@ func (c *controller) deleteAccount(ctx app.Context, a app.Action) {
 	}
 	setForm(ctx, formDelete, formState{Busy: true}, nil)
 	if err := c.api().DeleteAccount(ctx, pw); err != nil {
-		if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized && len(authdash.ErrorFieldsOf(err)) == 0 {
-			err = &authdash.Error{Code: authdash.CodeUnauthorized, Message: authdash.ErrorMessageOf(err),
-				Fields: map[string]string{"password": authdash.ErrorMessageOf(err)}}
-		}
 		setForm(ctx, formDelete, formState{}, err)
 		return
 	}

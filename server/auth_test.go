@@ -470,6 +470,32 @@ func TestRateLimits(t *testing.T) {
 		}
 		want429(t, e.do("POST", "/api/auth/refresh", `{"refreshToken":"x"}`, map[string]string{"X-Auth-Mode": "token"}, ""))
 	})
+	t.Run("PasswordConfirm", func(t *testing.T) {
+		// Changing the password and deleting the account share one budget
+		// per account, whichever address and token the guesses come from.
+		u := e.mustUser(t, "guessed")
+		e.mustUser(t, "bystander")
+		guesses := []struct{ method, path, body string }{
+			{"POST", "/api/me/password", `{"currentPassword":"guess one","newPassword":"a brand new passphrase"}`},
+			{"DELETE", "/api/me", `{"password":"guess two"}`},
+		}
+		for _, g := range guesses {
+			if res := e.do(g.method, g.path, g.body, nil, "guessed"); res.Code != http.StatusForbidden {
+				t.Fatalf("%s %s: %d %s", g.method, g.path, res.Code, res.Body)
+			}
+		}
+		want429(t, e.do("DELETE", "/api/me", `{"password":"`+u.Password+`"}`, nil, "guessed"))
+		if res := e.do("DELETE", "/api/me", `{"password":"guess"}`, nil, "bystander"); res.Code != http.StatusForbidden {
+			t.Errorf("another account is limited too: %d", res.Code)
+		}
+		// An invalid request is answered before it costs a guess.
+		if res := e.do("POST", "/api/me/password", `{"currentPassword":"x","newPassword":"short"}`, nil, "bystander"); res.Code != http.StatusBadRequest {
+			t.Errorf("invalid change: %d", res.Code)
+		}
+		if res := e.do("DELETE", "/api/me", `{"password":"guess"}`, nil, "bystander"); res.Code != http.StatusForbidden {
+			t.Errorf("second guess for another account: %d", res.Code)
+		}
+	})
 }
 
 // failingLimiter stands for a limiter whose backend is down.

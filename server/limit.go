@@ -93,6 +93,13 @@ func (l rateLimits) perAccount(ctx context.Context, scope, email string) error {
 	return l.check(ctx, scope+":acct:"+email)
 }
 
+// perUser limits by the signed-in account, for the routes that check its
+// password again: without it a stolen access token could guess the password
+// as fast as the hasher allows, and bypass the sign-in limits doing it.
+func (l rateLimits) perUser(ctx context.Context, scope string, user authdash.UserID) error {
+	return l.check(ctx, scope+":user:"+string(user))
+}
+
 // clientIP is the address a request came from: the peer's, unless the peer
 // is a trusted proxy, in which case X-Forwarded-For is read from the right,
 // skipping trusted hops, so a client cannot choose its own address by

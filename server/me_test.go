@@ -73,7 +73,7 @@ func TestMe(t *testing.T) {
 			wantStatus: 204, wantEvents: []authdash.EventKind{authdash.EventSessionsRevoked}},
 		{name: "ErrChangePasswordWrongCurrent", method: "POST", path: "/api/me/password", as: "bob",
 			body:       `{"currentPassword":"not it at all","newPassword":"a brand new passphrase"}`,
-			wantStatus: 401, wantProblemCode: "unauthorized", check: wantField("currentPassword")},
+			wantStatus: 403, wantProblemCode: "forbidden", check: wantField("currentPassword")},
 		{name: "ErrChangePasswordTooShort", method: "POST", path: "/api/me/password", as: "bob",
 			body:       `{"currentPassword":"pw-bob-long-enough","newPassword":"short"}`,
 			wantStatus: 400, wantProblemCode: "invalid", check: wantField("newPassword")},
@@ -108,7 +108,7 @@ func TestMe(t *testing.T) {
 		{name: "ErrDeleteWithoutPassword", method: "DELETE", path: "/api/me", as: "bob", body: `{}`,
 			wantStatus: 400, wantProblemCode: "invalid", check: wantField("password")},
 		{name: "ErrDeleteWrongPassword", method: "DELETE", path: "/api/me", as: "bob", body: `{"password":"guess"}`,
-			wantStatus: 401, wantProblemCode: "unauthorized", check: wantField("password")},
+			wantStatus: 403, wantProblemCode: "forbidden", check: wantField("password")},
 		{name: "ErrDeleteAnonymous", method: "DELETE", path: "/api/me", body: `{"password":"x"}`, wantStatus: 401, wantProblemCode: "unauthorized"},
 	})
 }

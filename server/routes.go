@@ -66,8 +66,8 @@ func addRoutes(r chi.Router, d Deps) {
 				r.Use(require)
 				r.With(reads.handler).Method(http.MethodGet, "/me", handleProfile(svc))
 				r.Method(http.MethodPatch, "/me", handleUpdateProfile(svc))
-				r.Method(http.MethodDelete, "/me", handleDeleteAccount(svc, cookie))
-				r.Method(http.MethodPost, "/me/password", handleChangePassword(svc))
+				r.Method(http.MethodDelete, "/me", handleDeleteAccount(svc, account, cookie))
+				r.Method(http.MethodPost, "/me/password", handleChangePassword(svc, account))
 
 				r.With(reads.handler).Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
 				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))

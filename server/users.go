@@ -84,7 +84,7 @@ func handleUpdateProfile(svc *auth.Service) http.Handler {
 // handleDeleteAccount removes the account, its tasks and sessions. It asks
 // for the password in the body: an access token alone, stolen or left in an
 // unlocked browser, must not be able to destroy the account.
-func handleDeleteAccount(svc *auth.Service, ck refreshCookie) http.Handler {
+func handleDeleteAccount(svc *auth.Service, account rateLimits, ck refreshCookie) http.Handler {
 	type request struct {
 		Password string `json:"password"`
 	}
@@ -97,7 +97,11 @@ func handleDeleteAccount(svc *auth.Service, ck refreshCookie) http.Handler {
 			return &authdash.Error{Code: authdash.CodeInvalid, Message: "Confirm with your password.",
 				Fields: map[string]string{"password": "Password is required."}}
 		}
-		if err := svc.DeleteAccount(r.Context(), authdash.UserFrom(r.Context()), req.Password); err != nil {
+		ctx := r.Context()
+		if err := account.perUser(ctx, "confirm", authdash.UserFrom(ctx)); err != nil {
+			return err
+		}
+		if err := svc.DeleteAccount(ctx, authdash.UserFrom(ctx), req.Password); err != nil {
 			return err
 		}
 		ck.clear(w)
@@ -108,13 +112,19 @@ func handleDeleteAccount(svc *auth.Service, ck refreshCookie) http.Handler {
 
 // handleChangePassword replaces the password and signs out every other
 // device; this session stays signed in.
-func handleChangePassword(svc *auth.Service) http.Handler {
+func handleChangePassword(svc *auth.Service, account rateLimits) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		var pc authdash.PasswordChange
 		if err := decode(r, &pc); err != nil {
 			return err
 		}
+		if err := pc.Validate(); err != nil {
+			return err
+		}
 		ctx := r.Context()
+		if err := account.perUser(ctx, "confirm", authdash.UserFrom(ctx)); err != nil {
+			return err
+		}
 		if err := svc.ChangePassword(ctx, authdash.UserFrom(ctx), authdash.SessionFrom(ctx), pc); err != nil {
 			return err
 		}

@@ -112,7 +112,7 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Errorf("no field error for name: %v", err)
 	}
 	err = c.ChangePassword(ctx, authdash.PasswordChange{CurrentPassword: "not it at all", NewPassword: "another long pw"})
-	wantCode(t, err, authdash.CodeUnauthorized)
+	wantCode(t, err, authdash.CodeForbidden)
 
 	other := newClient(t, base, "tabB", nil)
 	if _, err := other.Login(ctx, authdash.Credentials{Email: "grace@example.com", Password: "long enough pw"}); err != nil {
@@ -336,5 +336,69 @@ func TestStreamEndsWhenSessionRevoked(t *testing.T) {
 	var e *authdash.Error
 	if !errors.As(err, &e) || e.Code != authdash.CodeUnauthorized {
 		t.Errorf("Run = %v, want unauthorized", err)
+	}
+}
+
+// countingTransport counts requests by path.
+type countingTransport struct {
+	mu    sync.Mutex
+	paths map[string]int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.paths[r.Method+" "+r.URL.Path]++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (c *countingTransport) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.paths
+	c.paths = map[string]int{}
+	return p
+}
+
+// TestWrongPasswordConfirmation: a wrong password on a signed-in change is
+// the form's field error, sent once, and neither refreshes the token nor
+// ends the session.
+func TestWrongPasswordConfirmation(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &countingTransport{paths: map[string]int{}}
+	c := api.New(api.Config{BaseURL: base, ClientID: "tabP", HTTP: &http.Client{Jar: jar, Transport: tr, Timeout: 10 * time.Second}})
+	mustRegister(t, c, "pat@example.com")
+	tr.take()
+
+	tests := []struct {
+		name      string
+		call      func() error
+		wantPath  string
+		wantField string
+	}{
+		{"ChangePassword", func() error {
+			return c.ChangePassword(ctx, authdash.PasswordChange{CurrentPassword: "not my password", NewPassword: "a brand new passphrase"})
+		}, "POST /api/me/password", "currentPassword"},
+		{"DeleteAccount", func() error { return c.DeleteAccount(ctx, "not my password") }, "DELETE /api/me", "password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			wantCode(t, err, authdash.CodeForbidden)
+			if _, ok := authdash.ErrorFieldsOf(err)[tt.wantField]; !ok {
+				t.Errorf("no message for %s in %v", tt.wantField, err)
+			}
+			if got := tr.take(); len(got) != 1 || got[tt.wantPath] != 1 {
+				t.Errorf("requests %v, want one %s", got, tt.wantPath)
+			}
+		})
+	}
+	if _, err := c.Me(ctx); err != nil {
+		t.Fatalf("signed out after a wrong password: %v", err)
 	}
 }

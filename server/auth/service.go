@@ -226,7 +226,7 @@ func (s *Service) UpdateProfile(ctx context.Context, user authdash.UserID, p aut
 }
 
 // ChangePassword replaces the password after checking the current one
-// (CodeUnauthorized with field currentPassword otherwise) and ends every
+// (CodeForbidden with field currentPassword otherwise) and ends every
 // session but current.
 func (s *Service) ChangePassword(ctx context.Context, user authdash.UserID, current authdash.SessionID, pc authdash.PasswordChange) error {
 	if err := pc.Validate(); err != nil {
@@ -247,7 +247,7 @@ func (s *Service) ChangePassword(ctx context.Context, user authdash.UserID, curr
 }
 
 // DeleteAccount removes the account with its tasks and sessions after
-// checking the password (CodeUnauthorized with field password otherwise).
+// checking the password (CodeForbidden with field password otherwise).
 func (s *Service) DeleteAccount(ctx context.Context, user authdash.UserID, password string) error {
 	if err := s.confirmPassword(ctx, user, password, "password"); err != nil {
 		return err
@@ -262,8 +262,11 @@ func (s *Service) DeleteAccount(ctx context.Context, user authdash.UserID, passw
 // confirmPassword re-checks the password of a signed-in user before a
 // sensitive change; field names the request member that carried it.
 func (s *Service) confirmPassword(ctx context.Context, user authdash.UserID, password, field string) error {
+	// Forbidden, not Unauthorized: the caller is signed in and its token is
+	// good, so a 401 would send clients to refresh it and try again for
+	// nothing.
 	wrong := &authdash.Error{
-		Code:    authdash.CodeUnauthorized,
+		Code:    authdash.CodeForbidden,
 		Message: "Password is incorrect.",
 		Fields:  map[string]string{field: "Password is incorrect."},
 	}

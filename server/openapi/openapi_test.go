@@ -96,7 +96,7 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrUpdateProfileType", method: "PATCH", path: "/api/me", as: "ann", body: `{"name":5}`, wantStatus: 400, req: specRejects},
 		{name: "ErrUpdateProfileNotJSON", method: "PATCH", path: "/api/me", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
 		{name: "ErrUpdateProfileTooLarge", method: "PATCH", path: "/api/me", as: "ann", body: big, wantStatus: 413, req: specRejects},
-		{name: "ErrChangePasswordWrong", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"not-it-at-all","newPassword":"ann-password-2"}`, wantStatus: 401},
+		{name: "ErrChangePasswordWrong", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"not-it-at-all","newPassword":"ann-password-2"}`, wantStatus: 403},
 		{name: "ErrChangePasswordShort", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"ann-password-1","newPassword":"short"}`, wantStatus: 400, req: specRejects},
 		{name: "ChangePassword", method: "POST", path: "/api/me/password", as: "ann", body: `{"currentPassword":"ann-password-1","newPassword":"ann-password-2"}`, wantStatus: 204},
 
@@ -155,7 +155,7 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "LogoutAll", method: "POST", path: "/api/auth/logout-all", as: "bob", wantStatus: 200},
 		{name: "ErrLogoutAllNoToken", method: "POST", path: "/api/auth/logout-all", wantStatus: 401, req: specRejects},
 		{name: "ErrDeleteAccountNoPassword", method: "DELETE", path: "/api/me", as: "ann", body: `{}`, wantStatus: 400, req: specRejects},
-		{name: "ErrDeleteAccountWrongPassword", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"ann-password-1"}`, wantStatus: 401},
+		{name: "ErrDeleteAccountWrongPassword", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"ann-password-1"}`, wantStatus: 403},
 		{name: "ErrDeleteAccountNotJSON", method: "DELETE", path: "/api/me", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
 		{name: "ErrDeleteAccountTooLarge", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"` + strings.Repeat("p", 2<<20) + `"}`, wantStatus: 413},
 		{name: "DeleteAccount", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"ann-password-2"}`, wantStatus: 204},
