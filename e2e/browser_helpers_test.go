@@ -47,25 +47,13 @@ func mustBuildWebapp(t testing.TB) *webapp {
 		t.Skipf("no Chromium at %s (make tools installs it)", chromiumPath)
 	}
 	dir := t.TempDir()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	bin := filepath.Join(dir, "authdash")
-	build := func(env []string, args ...string) {
-		cmd := exec.Command("go", append([]string{"build", "-trimpath"}, args...)...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %v: %v\n%s", args, err, out)
-		}
-	}
-	build(nil, "-ldflags", "-X main.version=e2e", "-o", bin, "./cmd/authdash")
+	goBuild(t, nil, "-ldflags", "-X main.version=e2e", "-o", bin, "./cmd/authdash")
 	web := filepath.Join(dir, "build", "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	build([]string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-s -w", "-o", filepath.Join(web, "app.wasm"), "./wasm")
+	goBuild(t, []string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-s -w", "-o", filepath.Join(web, "app.wasm"), "./wasm")
 	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &logBuffer{}}
 }
 
