@@ -198,6 +198,36 @@ type Session struct {
 	Current    bool      `json:"current"`
 }
 
+// A Revocation ends access tokens before they expire: those of one Session,
+// or, with Session empty, those of every session of User that started
+// before At, except Keep (the session that changed the password). Session
+// starts are kept to the millisecond, and a sign-in in the same millisecond
+// as the revocation is let through: otherwise its session could not get a
+// usable token until the revocation expired. A token
+// names its user, session and session start, and lives at most 15 minutes,
+// so a revocation matters only until Until, when every token it could
+// refuse has expired anyway.
+type Revocation struct {
+	User    UserID    `json:"u"`
+	Session SessionID `json:"s,omitempty"`
+	Keep    SessionID `json:"k,omitempty"`
+	At      time.Time `json:"at"`
+	Until   time.Time `json:"until"`
+}
+
+// Revokes reports whether r ends the access tokens of the user's session
+// that started at started.
+func (r Revocation) Revokes(user UserID, session SessionID, started time.Time) bool {
+	switch {
+	case r.User != user:
+		return false
+	case r.Session != "":
+		return r.Session == session
+	default:
+		return session != r.Keep && started.Before(Millis(r.At))
+	}
+}
+
 // NewSession is what a store needs to start a session. TokenHash is the hash of
 // the first refresh token; the token itself is never stored.
 type NewSession struct {

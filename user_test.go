@@ -3,6 +3,7 @@ package authdash_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authdash/authdash"
 )
@@ -80,3 +81,37 @@ func (w wrapped) Error() string { return "ctx: " + w.err.Error() }
 func (w wrapped) Unwrap() error { return w.err }
 
 func wrap(err error) error { return wrapped{err} }
+
+func TestRevocationRevokes(t *testing.T) {
+	at := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	one := authdash.Revocation{User: "u1", Session: "s1", At: at}
+	all := authdash.Revocation{User: "u1", At: at}
+	allButS2 := authdash.Revocation{User: "u1", Keep: "s2", At: at}
+	tests := []struct {
+		name    string
+		r       authdash.Revocation
+		user    authdash.UserID
+		session authdash.SessionID
+		started time.Time
+		want    bool
+	}{
+		{"SessionItself", one, "u1", "s1", at.Add(-time.Hour), true},
+		{"SessionOther", one, "u1", "s2", at.Add(-time.Hour), false},
+		{"SessionOtherUser", one, "u2", "s1", at.Add(-time.Hour), false},
+		{"AllStartedBefore", all, "u1", "s3", at.Add(-time.Millisecond), true},
+		{"AllStartedAt", all, "u1", "s3", at, false},
+		{"AllStartedSameMillisecond", authdash.Revocation{User: "u1", At: at.Add(999 * time.Microsecond)}, "u1", "s3", at, false},
+		{"AllStartedAfter", all, "u1", "s3", at.Add(time.Millisecond), false},
+		{"AllOtherUser", all, "u2", "s3", at.Add(-time.Hour), false},
+		{"AllButKept", allButS2, "u1", "s2", at.Add(-time.Hour), false},
+		{"AllButKeptOther", allButS2, "u1", "s1", at.Add(-time.Hour), true},
+		{"AllNoStart", all, "u1", "s1", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.r.Revokes(tt.user, tt.session, tt.started); got != tt.want {
+				t.Errorf("Revokes = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

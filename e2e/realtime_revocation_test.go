@@ -15,8 +15,8 @@ import (
 
 // TestRealtimeRevocationAcrossInstances: signing out everywhere on one
 // instance closes the user's socket on the other, through Redis, with the
-// close code that tells the tab not to reconnect; another user's socket
-// stays open.
+// close code that tells the tab not to reconnect, and the other instance
+// refuses the user's access token; another user's socket and token go on.
 func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs two instances and redis-server")
@@ -58,6 +58,22 @@ func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 	}
 	if got := wire.CloseCode(websocket.CloseStatus(closeErr)); got != wire.CloseSessionRevoked {
 		t.Fatalf("alice's socket ended with %v, want close code %d", closeErr, wire.CloseSessionRevoked)
+	}
+
+	// Alice's access token stops working on the other instance too, long
+	// before it expires; Bob's does not.
+	for {
+		err := rtCall(ctx, b.url, alice.token, http.MethodGet, "/api/tasks", "", nil)
+		if err != nil && strings.Contains(err.Error(), "401") && strings.Contains(err.Error(), "Session ended") {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("alice's access token still works on b after logout-all: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := rtCall(ctx, b.url, bob.token, http.MethodGet, "/api/tasks", "", nil); err != nil {
+		t.Fatalf("bob's token on b: %v", err)
 	}
 
 	// Bob's socket still delivers.

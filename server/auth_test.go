@@ -246,12 +246,21 @@ func TestAuthEndpoints(t *testing.T) {
 				e.mustUser(t, "erin")
 				other, _ := e.login(t, "erin", true)
 				s.as = "erin"
+				// A revocation lets through sessions started in its own
+				// millisecond (see authdash.Revocation).
+				time.Sleep(2 * time.Millisecond)
 				s.check = func(t *testing.T, e *env, res *httptest.ResponseRecorder, evs []authdash.Event) {
 					wantCookieCleared(t, e, res, evs)
 					for _, tok := range []string{other, e.users["erin"].Refresh} {
 						if code := e.refreshWith(tok); code != 401 {
 							t.Errorf("refresh after logout-all: %d", code)
 						}
+					}
+					// The access token dies with its session, not 15 minutes later.
+					res = e.do("GET", "/api/tasks", "", nil, "erin")
+					if res.Code != 401 || !strings.Contains(res.Body.String(), "Session ended") ||
+						!strings.Contains(res.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+						t.Errorf("old access token after logout-all: %d %s %q", res.Code, res.Body, res.Header().Get("WWW-Authenticate"))
 					}
 				}
 			},

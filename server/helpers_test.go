@@ -17,6 +17,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/server/revocation"
 	"github.com/authdash/authdash/store/sqlite"
 )
 
@@ -101,7 +102,8 @@ func mustEnv(tb testing.TB, opts ...envOption) *env {
 	tb.Cleanup(func() { db.Close() })
 	e := &env{store: db, events: &recorder{}, logs: &syncBuffer{}, users: map[string]*user{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := auth.Config{Secret: testSecret}
+	// As main wires it: ended sessions lose their access tokens at once.
+	cfg := auth.Config{Secret: testSecret, Revocations: revocation.New(nil)}
 	for _, o := range opts {
 		if o.auth != nil {
 			o.auth(&cfg)

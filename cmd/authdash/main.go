@@ -146,10 +146,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	revocations, stopRevocations, err := startRevocations(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopRevocations()
 	authSvc, err = auth.New(timed, hub, auth.Config{
-		Secret:     cfg.JWTSecret,
-		AccessTTL:  cfg.AccessTTL,
-		RefreshTTL: cfg.RefreshTTL,
+		Secret:      cfg.JWTSecret,
+		AccessTTL:   cfg.AccessTTL,
+		RefreshTTL:  cfg.RefreshTTL,
+		Revocations: revocations,
 	}, log)
 	if err != nil {
 		return err

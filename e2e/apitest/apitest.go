@@ -18,6 +18,7 @@ import (
 	"github.com/authdash/authdash/realtime"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/server/revocation"
 	"github.com/authdash/authdash/store/sqlite"
 )
 
@@ -57,7 +58,8 @@ func Start(tb testing.TB, o Options) *Server {
 	authSvc, err := auth.New(db, broker, auth.Config{
 		Secret: secret,
 		// A loaded test machine must not turn a slow hash into a 503.
-		HashWait: time.Minute,
+		HashWait:    time.Minute,
+		Revocations: revocation.New(nil),
 	}, log)
 	if err != nil {
 		tb.Fatal(err)

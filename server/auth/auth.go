@@ -42,7 +42,20 @@ type Config struct {
 	// HashWait is how long a request waits for a hashing slot before it is
 	// told the server is busy (default 5s).
 	HashWait time.Duration
-	Now      func() time.Time // nil = time.Now
+	// Revocations, if set, learns of every session that ends, and Verify
+	// refuses the access tokens it names from then on, rather than at their
+	// expiry. Nil: an ended session only stops refreshing.
+	Revocations Revocations
+	Now         func() time.Time // nil = time.Now
+}
+
+// Revocations remembers ended sessions for as long as their access tokens
+// live (package revocation, or revocation/redis to share them between
+// instances). Revoked is called on every authenticated request and must
+// not do I/O.
+type Revocations interface {
+	Revoke(ctx context.Context, r authdash.Revocation) error
+	Revoked(user authdash.UserID, session authdash.SessionID, started time.Time) bool
 }
 
 // Limits and defaults of Config.
@@ -153,13 +166,15 @@ func New(store Store, events authdash.Publisher, cfg Config, log *slog.Logger) (
 // publishTimeout bounds how long a committed change waits on a slow broker.
 const publishTimeout = 2 * time.Second
 
-// publish hands a committed event to the broker. A failure is logged, never
-// returned: the change happened, and the event is only a live notice.
+// publish hands a committed event to the broker, and first, if it ends
+// sessions, to the revocation list. A failure is logged, never returned:
+// the change happened, and the rest only makes it felt sooner.
 func (s *Service) publish(ctx context.Context, ev authdash.Event) {
+	ev.At = s.cfg.Now().UTC()
+	s.revoke(ctx, ev)
 	if s.events == nil {
 		return
 	}
-	ev.At = s.cfg.Now().UTC()
 	ev.Origin = authdash.OriginFrom(ctx)
 	// The request may be cancelled the moment the handler returns; the
 	// notice must still go out.
@@ -168,5 +183,28 @@ func (s *Service) publish(ctx context.Context, ev authdash.Event) {
 	if err := s.events.Publish(pctx, ev); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "publish failed",
 			slog.String("kind", string(ev.Kind)), slog.String("owner", string(ev.Owner)), slog.Any("err", err))
+	}
+}
+
+// revoke hands the revocation an event means, if any, to the list. The
+// store has already deleted the sessions, so ev.At is after every start it
+// must cover.
+func (s *Service) revoke(ctx context.Context, ev authdash.Event) {
+	if s.cfg.Revocations == nil {
+		return
+	}
+	r := authdash.Revocation{User: ev.Owner, At: ev.At, Until: ev.At.Add(s.cfg.AccessTTL + leeway)}
+	switch ev.Kind {
+	case authdash.EventSessionsRevoked:
+		r.Session, r.Keep = ev.SessionID, ev.Keep
+	case authdash.EventUserDeleted:
+	default:
+		return
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := s.cfg.Revocations.Revoke(pctx, r); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "revocation not shared",
+			slog.String("owner", string(ev.Owner)), slog.Any("err", err))
 	}
 }

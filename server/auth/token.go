@@ -16,15 +16,23 @@ import (
 type Claims struct {
 	UserID    authdash.UserID
 	SessionID authdash.SessionID
-	ExpiresAt time.Time
-	ID        string // jti
+	// SessionStart is when the session signed in (zero in tokens issued
+	// before the claim existed, which a revocation of every session then
+	// covers).
+	SessionStart time.Time
+	ExpiresAt    time.Time
+	ID           string // jti
 }
 
 // accessClaims is the JWT payload: the registered claims plus the session
-// ("sid", as in OpenID Connect) so a revoked session can be told apart.
+// ("sid", as in OpenID Connect) and its start in Unix milliseconds ("sst"),
+// so a revocation can name one session, or every session that had signed
+// in by then. iat cannot stand in for the start: it has whole seconds, and
+// a sign-in in the same second as a sign-out-everywhere must not be caught.
 type accessClaims struct {
 	jwt.RegisteredClaims
-	SessionID string `json:"sid,omitempty"`
+	SessionID    string `json:"sid,omitempty"`
+	SessionStart int64  `json:"sst,omitempty"`
 }
 
 var errMissingSubject = errors.New("auth: token has no sub or sid")
@@ -48,6 +56,7 @@ const leeway = 5 * time.Second
 const (
 	msgTokenInvalid = "Access token is invalid."
 	msgTokenExpired = "Access token expired."
+	msgSessionEnded = "Session ended. Please sign in again."
 )
 
 // newParser builds the one parser every verification reuses. It pins HS256
@@ -67,7 +76,7 @@ func newParser(cfg Config) *jwt.Parser {
 }
 
 // issueAccess signs an access token for the session.
-func (s *Service) issueAccess(uid authdash.UserID, sid authdash.SessionID, now time.Time) (string, time.Time, error) {
+func (s *Service) issueAccess(uid authdash.UserID, sess *authdash.Session, now time.Time) (string, time.Time, error) {
 	exp := now.Add(s.cfg.AccessTTL)
 	c := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -78,7 +87,8 @@ func (s *Service) issueAccess(uid authdash.UserID, sid authdash.SessionID, now t
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        randomToken(16),
 		},
-		SessionID: string(sid),
+		SessionID:    string(sess.ID),
+		SessionStart: sess.CreatedAt.UnixMilli(),
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
 	if err != nil {
@@ -90,8 +100,17 @@ func (s *Service) issueAccess(uid authdash.UserID, sid authdash.SessionID, now t
 
 // Verify checks an access token and returns its claims. Every failure is
 // CodeUnauthorized; an expired but otherwise valid token says so, so a
-// client knows to refresh rather than sign in again.
+// client knows to refresh rather than sign in again, and so does the token
+// of a session that has ended.
 func (s *Service) Verify(token string) (Claims, error) {
+	cl, err := s.verify(token)
+	if err == nil && s.cfg.Revocations != nil && s.cfg.Revocations.Revoked(cl.UserID, cl.SessionID, cl.SessionStart) {
+		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgSessionEnded}
+	}
+	return cl, err
+}
+
+func (s *Service) verify(token string) (Claims, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenInvalid}
 	}
@@ -111,6 +130,9 @@ func (s *Service) Verify(token string) (Claims, error) {
 		SessionID: authdash.SessionID(c.SessionID),
 		ExpiresAt: c.ExpiresAt.Time,
 		ID:        c.ID,
+	}
+	if c.SessionStart > 0 {
+		cl.SessionStart = time.UnixMilli(c.SessionStart).UTC()
 	}
 	s.verified.put(token, cl, now)
 	return cl, nil

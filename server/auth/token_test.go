@@ -161,13 +161,20 @@ func TestIssuedTokenVerifies(t *testing.T) {
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"sub", "sid", "jti", "iat", "exp", "iss", "aud"} {
+	for _, k := range []string{"sub", "sid", "sst", "jti", "iat", "exp", "iss", "aud"} {
 		if _, ok := claims[k]; !ok {
 			t.Errorf("claim %s missing from %s", k, payload)
 		}
 	}
-	if len(claims) != 7 {
+	if len(claims) != 8 {
 		t.Errorf("unexpected claims in %s", payload)
+	}
+	sess, err := e.store.FindSession(t.Context(), g.User.ID, g.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sst, _ := claims["sst"].(float64); int64(sst) != sess.CreatedAt.UnixMilli() {
+		t.Errorf("sst %v, session started %d", claims["sst"], sess.CreatedAt.UnixMilli())
 	}
 	// Two tokens for one session differ (jti).
 	g2, err := e.svc.Refresh(t.Context(), g.RefreshToken)

@@ -159,7 +159,7 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrDeleteAccountNotJSON", method: "DELETE", path: "/api/me", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
 		{name: "ErrDeleteAccountTooLarge", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"` + strings.Repeat("p", 2<<20) + `"}`, wantStatus: 413},
 		{name: "DeleteAccount", method: "DELETE", path: "/api/me", as: "ann", body: `{"password":"ann-password-2"}`, wantStatus: 204},
-		{name: "ErrProfileDeleted", method: "GET", path: "/api/me", as: "ann", wantStatus: 404},
+		{name: "ErrProfileDeleted", method: "GET", path: "/api/me", as: "ann", wantStatus: 401},
 
 		// Operations and documents.
 		{name: "Healthz", method: "GET", path: "/healthz", wantStatus: 200},
