@@ -17,6 +17,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/server/revocation"
 )
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -314,18 +315,33 @@ func TestVerifiedTokenCache(t *testing.T) {
 }
 
 func BenchmarkVerifyAccess(b *testing.B) {
-	e := mustEnv(b, auth.Config{})
+	// As main wires it, with a revocation list holding a busy quarter
+	// hour's sign-outs (1,000 users'). Most users have none; one with a
+	// revoked other session has the list walked on every request.
+	list := revocation.New(nil)
+	now := time.Now()
+	for i := range 1000 {
+		list.Add(authdash.Revocation{User: authdash.UserID(fmt.Sprint("other", i)), At: now, Until: now.Add(time.Hour)})
+	}
+	e := mustEnv(b, auth.Config{Revocations: list})
 	g := e.mustRegister(b, "bench@example.com")
-	b.Run("Cached", func(b *testing.B) {
-		b.ReportAllocs()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if _, _, _, err := e.svc.VerifyAccess(g.AccessToken); err != nil {
-					b.Fatal(err)
+	h := e.mustRegister(b, "revoked-elsewhere@example.com")
+	list.Add(authdash.Revocation{User: h.User.ID, Session: "another", At: now, Until: now.Add(time.Hour)})
+	for _, bb := range []struct {
+		name  string
+		token string
+	}{{"Cached", g.AccessToken}, {"CachedUserHasRevocation", h.AccessToken}} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, _, _, err := e.svc.VerifyAccess(bb.token); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+			})
 		})
-	})
+	}
 	// Uncached is the first request with a token: the full parse.
 	b.Run("Uncached", func(b *testing.B) {
 		b.ReportAllocs()

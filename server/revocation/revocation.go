@@ -16,16 +16,19 @@ import (
 )
 
 // List is an in-memory set of live revocations, safe for concurrent use.
-// Checking a token costs one map lookup under a read lock; entries are
-// dropped once they expire, so its size is bounded by the revocations of
-// the last access-token lifetime.
+// It is read on every authenticated request and written on sign-outs, so
+// reads take no lock: a user's entries are an immutable slice in a
+// sync.Map, replaced whole by writers, which serialise among themselves.
+// A user with no entries (nearly every request) costs one map load.
+// Entries are dropped once they expire, so the size is bounded by the
+// revocations of the last access-token lifetime.
 type List struct {
-	now func() time.Time
+	now    func() time.Time
+	byUser sync.Map // authdash.UserID → []authdash.Revocation, never mutated
 
-	mu     sync.RWMutex
-	byUser map[authdash.UserID][]authdash.Revocation
-	n      int // entries, expired ones included
-	swept  int // entries the last sweep left
+	mu    sync.Mutex // serialises writers
+	n     int        // entries, expired ones included
+	swept int        // entries the last sweep left
 }
 
 // New returns an empty List. now is the clock (nil: time.Now).
@@ -33,7 +36,7 @@ func New(now func() time.Time) *List {
 	if now == nil {
 		now = time.Now
 	}
-	return &List{now: now, byUser: map[authdash.UserID][]authdash.Revocation{}}
+	return &List{now: now}
 }
 
 // Revoke adds r. It never fails; the error is for the interface that the
@@ -53,12 +56,13 @@ func (l *List) Add(r authdash.Revocation) bool {
 	r.At, r.Until = r.At.UTC(), r.Until.UTC()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, have := range l.byUser[r.User] {
-		if have == r {
+	have := l.load(r.User)
+	for _, h := range have {
+		if h == r {
 			return false
 		}
 	}
-	l.byUser[r.User] = append(l.byUser[r.User], r)
+	l.byUser.Store(r.User, append(have[:len(have):len(have)], r))
 	l.n++
 	// Sweeping when the list has doubled since the last sweep keeps the
 	// cost per Add constant.
@@ -68,36 +72,44 @@ func (l *List) Add(r authdash.Revocation) bool {
 	return true
 }
 
+func (l *List) load(user authdash.UserID) []authdash.Revocation {
+	v, ok := l.byUser.Load(user)
+	if !ok {
+		return nil
+	}
+	return v.([]authdash.Revocation)
+}
+
 func (l *List) sweep(now time.Time) {
 	n := 0
-	for u, rs := range l.byUser {
-		kept := rs[:0]
+	l.byUser.Range(func(k, v any) bool {
+		rs := v.([]authdash.Revocation)
+		var kept []authdash.Revocation
 		for _, r := range rs {
 			if now.Before(r.Until) {
 				kept = append(kept, r)
 			}
 		}
-		if len(kept) == 0 {
-			delete(l.byUser, u)
-			continue
+		switch {
+		case len(kept) == 0:
+			l.byUser.Delete(k)
+		case len(kept) < len(rs):
+			l.byUser.Store(k, kept)
 		}
-		l.byUser[u] = kept
 		n += len(kept)
-	}
+		return true
+	})
 	l.n, l.swept = n, n
 }
 
 // Revoked reports whether a live revocation ends the tokens of the user's
 // session that started at started.
 func (l *List) Revoked(user authdash.UserID, session authdash.SessionID, started time.Time) bool {
-	l.mu.RLock()
-	rs := l.byUser[user]
+	rs := l.load(user)
 	if len(rs) == 0 {
-		l.mu.RUnlock()
 		return false
 	}
 	now := l.now()
-	defer l.mu.RUnlock()
 	for _, r := range rs {
 		if now.Before(r.Until) && r.Revokes(user, session, started) {
 			return true
@@ -109,22 +121,21 @@ func (l *List) Revoked(user authdash.UserID, session authdash.SessionID, started
 // Live returns the revocations that have not expired.
 func (l *List) Live() []authdash.Revocation {
 	now := l.now()
-	l.mu.RLock()
-	defer l.mu.RUnlock()
 	var out []authdash.Revocation
-	for _, rs := range l.byUser {
-		for _, r := range rs {
+	l.byUser.Range(func(_, v any) bool {
+		for _, r := range v.([]authdash.Revocation) {
 			if now.Before(r.Until) {
 				out = append(out, r)
 			}
 		}
-	}
+		return true
+	})
 	return out
 }
 
 // Len counts the entries held, expired ones not yet swept included.
 func (l *List) Len() int {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	return l.n
 }
