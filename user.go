@@ -198,6 +198,19 @@ type Session struct {
 	Current    bool      `json:"current"`
 }
 
+// SessionReuse is the cause inside the CodeUnauthorized error RotateSession
+// returns when it ended a session because an already redeemed refresh token
+// came back, so the caller can also end what the session still holds: its
+// access tokens and live connections.
+type SessionReuse struct {
+	User    UserID
+	Session SessionID
+}
+
+func (e *SessionReuse) Error() string {
+	return "refresh token reuse ended session " + string(e.Session)
+}
+
 // A Revocation ends access tokens before they expire: those of one Session,
 // or, with Session empty, those of every session of User that started
 // before At, except Keep (the session that changed the password). Session
@@ -274,7 +287,8 @@ type SessionStore interface {
 	// CodeUnauthorized if the token is unknown, or the session expired or
 	// ended. If the token had already been redeemed more than r.Grace ago, it
 	// was stolen or replayed: the whole session ends and CodeUnauthorized is
-	// returned; within r.Grace the session is left alone.
+	// returned with a *SessionReuse in its chain; within r.Grace the session
+	// is left alone.
 	RotateSession(ctx context.Context, r Rotation) (*Session, error)
 	// FindSession returns a live session of the user by id: CodeNotFound.
 	FindSession(ctx context.Context, user UserID, id SessionID) (*Session, error)

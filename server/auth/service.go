@@ -127,6 +127,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, err
 		Grace:     s.cfg.RefreshGrace,
 	})
 	if err != nil {
+		// A stolen token came back and the store ended its session: end
+		// the session's access tokens and sockets too, the thief's with
+		// the victim's.
+		if reuse := (*authdash.SessionReuse)(nil); errors.As(err, &reuse) {
+			s.publish(ctx, authdash.Event{Kind: authdash.EventSessionsRevoked, Owner: reuse.User, SessionID: reuse.Session})
+		}
 		if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
 			return nil, authdash.WrapError(authdash.CodeUnauthorized, err, "%s", msgSession)
 		}

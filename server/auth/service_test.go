@@ -10,6 +10,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/server/revocation"
 )
 
 func TestRegister(t *testing.T) {
@@ -159,10 +160,11 @@ func TestRefreshReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mustEnv(t, auth.Config{RefreshGrace: tt.grace})
+			e := mustEnv(t, auth.Config{RefreshGrace: tt.grace, Revocations: revocation.New(nil)})
 			ctx := t.Context()
 			g1 := e.mustRegister(t, "ann@example.com")
 			other := e.mustLogin(t, "ann@example.com")
+			e.events.take()
 			g2, err := e.svc.Refresh(ctx, g1.RefreshToken)
 			if err != nil {
 				t.Fatal(err)
@@ -177,11 +179,20 @@ func TestRefreshReuse(t *testing.T) {
 			_, err = e.svc.Refresh(ctx, g2.RefreshToken)
 			if tt.wantSessionLive {
 				wantCode(t, err, "")
+				wantEvents(t, e.events.take())
 			} else {
 				wantCode(t, err, authdash.CodeUnauthorized)
 				if _, err := e.store.FindSession(ctx, g1.User.ID, g1.SessionID); authdash.ErrorCodeOf(err) != authdash.CodeNotFound {
 					t.Fatalf("reused session still there: %v", err)
 				}
+				// Its access tokens and sockets end with it.
+				evs := e.events.take()
+				wantEvents(t, evs, authdash.EventSessionsRevoked)
+				if evs[0].SessionID != g1.SessionID || evs[0].Owner != g1.User.ID {
+					t.Errorf("revoked %s of %s, want %s of %s", evs[0].SessionID, evs[0].Owner, g1.SessionID, g1.User.ID)
+				}
+				wantValid(t, e, "the reused session's token", g2.AccessToken, false)
+				wantValid(t, e, "another session's token", other.AccessToken, true)
 			}
 			// Only the reused family is affected.
 			if _, err := e.svc.Refresh(ctx, other.RefreshToken); err != nil {

@@ -114,7 +114,7 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 	}
 	// Not a current token. Was it one this session already redeemed?
 	err = db.sessions.FindOne(ctx, bson.D{{Key: "used.h", Value: r.Presented}},
-		options.FindOne().SetProjection(bson.D{{Key: "used", Value: 1}})).Decode(&d)
+		options.FindOne().SetProjection(bson.D{{Key: "used", Value: 1}, {Key: "user", Value: 1}})).Decode(&d)
 	if err != nil {
 		return nil, db.fail(ctx, "rotate session", notFound(err, errBadRefresh))
 	}
@@ -130,8 +130,9 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 	if _, err := db.sessions.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
 		return nil, db.fail(ctx, "rotate session: end reused session", err)
 	}
-	return nil, db.fail(ctx, "rotate session",
-		authdash.Errorf(authdash.CodeUnauthorized, "Session ended: refresh token reuse detected."))
+	return nil, db.fail(ctx, "rotate session", authdash.WrapError(authdash.CodeUnauthorized,
+		&authdash.SessionReuse{User: authdash.UserID(d.User.Hex()), Session: authdash.SessionID(d.ID.Hex())},
+		"Session ended: refresh token reuse detected."))
 }
 
 // FindSession returns a live session of the user.

@@ -108,7 +108,8 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 		return err
 	})
 	if err == nil && reused {
-		err = authdash.Errorf(authdash.CodeUnauthorized, "Session ended: refresh token reuse detected.")
+		err = authdash.WrapError(authdash.CodeUnauthorized, &authdash.SessionReuse{User: s.UserID, Session: s.ID},
+			"Session ended: refresh token reuse detected.")
 	}
 	if err != nil {
 		return nil, db.fail(ctx, "rotate session", err)

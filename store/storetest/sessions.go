@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -89,6 +90,11 @@ func testSessions(t *testing.T, open func(t *testing.T) authdash.Store) {
 		// Grace 0: any second use of h1 is outside the grace period.
 		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h3"), ExpiresAt: exp})
 		wantCode(t, err, authdash.CodeUnauthorized)
+		// The error names the ended session, so its access tokens can end too.
+		var reuse *authdash.SessionReuse
+		if !errors.As(err, &reuse) || reuse.User != u.ID || reuse.Session != sess.ID {
+			t.Errorf("reuse error %v does not name user %s session %s", err, u.ID, sess.ID)
+		}
 
 		_, err = s.FindSession(ctx, u.ID, sess.ID)
 		wantCode(t, err, authdash.CodeNotFound)
