@@ -197,7 +197,7 @@ func TestAuthEndpoints(t *testing.T) {
 					}
 				}
 			},
-			wantStatus: 401, wantProblemCode: "unauthorized"},
+			wantStatus: 401, wantProblemCode: "unauthorized", wantEvents: revoked},
 		{name: "ErrRefreshNoCookie", method: "POST", path: "/api/auth/refresh", headers: jsonCT,
 			wantStatus: 401, wantProblemCode: "unauthorized"},
 		{name: "ErrRefreshBadCookieIsCleared", method: "POST", path: "/api/auth/refresh",
