@@ -45,6 +45,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	goredis.SetLogger(redisLog{log: slog.Default})
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "authdash:", err)
 		os.Exit(1)
@@ -73,6 +74,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer closeLog()
 	mx := metrics.New(prometheus.NewRegistry(), version)
 	mx.LogDrops(logs.Dropped)
+	// Libraries that log through slog's default (and go-redis, see
+	// redisLog) write into this log.
+	slog.SetDefault(log)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("DATA_DIR: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -133,5 +134,27 @@ func TestMetricsAddrTakenKeepsServing(t *testing.T) {
 	}
 	if !strings.Contains(in.log.String(), "metrics listener not started") {
 		t.Error("the lost metrics listener was not logged")
+	}
+}
+
+func TestRedisLogIsDebug(t *testing.T) {
+	tests := []struct {
+		name  string
+		level slog.Level
+		want  string
+	}{
+		{"Debug", slog.LevelDebug, `"level":"DEBUG","msg":"redis: dial tcp 10.0.0.1:6379: connection refused","component":"go-redis"`},
+		{"Info", slog.LevelInfo, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
+			l := redisLog{log: func() *slog.Logger { return logger }}
+			l.Printf(t.Context(), "redis: dial tcp %s: %s", "10.0.0.1:6379", "connection refused")
+			if tt.want == "" && buf.Len() != 0 || !strings.Contains(buf.String(), tt.want) {
+				t.Errorf("logged %q, want %q", buf.String(), tt.want)
+			}
+		})
 	}
 }

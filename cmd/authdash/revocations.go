@@ -40,3 +40,20 @@ func startRevocations(ctx context.Context, cfg config, log *slog.Logger) (list a
 	log.Info("session revocations", "kind", "redis", "addr", opt.Addr)
 	return shared, func() { cancel(); <-done; rdb.Close() }, nil
 }
+
+// redisLog routes go-redis's own messages (a dial that failed, a pub/sub
+// connection dropped: dozens a second during an outage) into our log at
+// debug level. Our Redis users report an outage and its end once each at
+// warn; without this go-redis would print every retry to stderr in a
+// format of its own, between the JSON lines. go-redis has one process-wide
+// logger, so main sets it once, reading the logger run installs as slog's
+// default.
+type redisLog struct{ log func() *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	log := l.log()
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, fmt.Sprintf(format, v...), slog.String("component", "go-redis"))
+}
