@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +50,7 @@ type Broker struct {
 	wanted  map[authdash.UserID]struct{}
 	ps      *redis.PubSub              // the live subscription; nil while disconnected
 	waiters map[string][]chan struct{} // by "subscribe <channel>": calls awaiting Redis's confirmation
+	failing atomic.Bool                // an outage has been logged and has not ended
 }
 
 var _ realtime.Broker = (*Broker)(nil)
@@ -212,7 +214,13 @@ func (b *Broker) Run(ctx context.Context, h realtime.Handler) error {
 		if live {
 			backoff = b.opt.MinBackoff
 		}
-		b.opt.Log.LogAttrs(ctx, slog.LevelWarn, "redis: pub/sub connection lost; reconnecting",
+		// The first failure of an outage is a warning; the retries after
+		// it are debug lines, and the recovery says when it ended.
+		level := slog.LevelDebug
+		if b.failing.CompareAndSwap(false, true) {
+			level = slog.LevelWarn
+		}
+		b.opt.Log.LogAttrs(ctx, level, "redis: pub/sub connection lost; reconnecting",
 			slog.Duration("in", backoff), slog.Any("err", err))
 		t := time.NewTimer(backoff)
 		select {
@@ -301,6 +309,9 @@ func (b *Broker) session(ctx context.Context, h realtime.Handler) (live bool, er
 		case *redis.Pong:
 			if m.Payload == resubscribed {
 				live = true
+				if b.failing.CompareAndSwap(true, false) {
+					b.opt.Log.LogAttrs(ctx, slog.LevelInfo, "redis: pub/sub connection restored")
+				}
 				h.HandleGap()
 			}
 		}

@@ -1,8 +1,12 @@
 package redis_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,12 +32,17 @@ func newBroker(t *testing.T, srv *brokertest.RedisServer) *redis.Broker {
 
 // newBrokerPrefix returns a broker of an instance sharing prefix with others.
 func newBrokerPrefix(t *testing.T, srv *brokertest.RedisServer, prefix string) *redis.Broker {
+	return newBrokerLog(t, srv, prefix, nil)
+}
+
+func newBrokerLog(t *testing.T, srv *brokertest.RedisServer, prefix string, log *slog.Logger) *redis.Broker {
 	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	return redis.New(rdb, redis.Options{
 		Prefix:     prefix,
 		MinBackoff: 20 * time.Millisecond,
 		MaxBackoff: 200 * time.Millisecond,
+		Log:        log,
 	})
 }
 
@@ -44,10 +53,13 @@ func TestBroker(t *testing.T) {
 
 // TestRestart kills redis-server under a running broker: publishing fails
 // while it is down, and once it is back the broker resubscribes by itself,
-// reports a gap, and delivers again.
+// reports a gap, and delivers again. The outage is one warning and one
+// notice in the log, however many reconnects it took.
 func TestRestart(t *testing.T) {
 	srv := brokertest.StartRedis(t)
-	b := newBroker(t, srv)
+	var logs syncBuffer
+	b := newBrokerLog(t, srv, fmt.Sprintf("test%d:", prefixes.Add(1)),
+		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	rec := brokertest.NewRecorder()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -62,6 +74,13 @@ func TestRestart(t *testing.T) {
 	srv.Kill()
 	if err := b.Publish(t.Context(), ev("alice", 1)); err == nil {
 		t.Error("Publish succeeded with Redis down")
+	}
+	// Let it fail to reconnect a few times.
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(logs.String(), "reconnecting") < 4; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no retries logged:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	srv.Start()
 
@@ -82,6 +101,30 @@ func TestRestart(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no delivery after Redis came back")
 	}
+	out := logs.String()
+	if n := strings.Count(out, "level=WARN"); n != 1 {
+		t.Errorf("%d warnings for one outage, want 1:\n%s", n, out)
+	}
+	if n := strings.Count(out, "connection restored"); n != 1 {
+		t.Errorf("%d recovery notices, want 1:\n%s", n, out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func ev(owner authdash.UserID, seq int64) authdash.Event {
