@@ -202,6 +202,35 @@ func TestBrowser(t *testing.T) {
 		a.do("back to the dashboard", chromedp.WaitVisible("#hello"))
 	})
 
+	run("PasswordChange", func(t *testing.T) {
+		a.t, b.t = t, t
+		click(a, `.topnav a[href="/profile"]`)
+		a.do("open profile", chromedp.WaitVisible("#password-form"))
+		// A wrong current password is the field's error; this browser
+		// stays signed in and the other one too.
+		setField(a, "#current-password", "not my password", "input")
+		setField(a, "#new-password", "a brand new passphrase", "input")
+		a.do("change with a wrong password", chromedp.Click(`#password-form button[type="submit"]`),
+			chromedp.WaitVisible("#current-password-err"))
+		if got := eval[string](a, `document.querySelector("#current-password-err").textContent`); got != "Password is incorrect." {
+			t.Errorf("field error %q", got)
+		}
+		a.screenshot("password-wrong-desktop")
+		if eval[bool](a, `document.querySelector("#signin-form") !== null`) {
+			t.Fatal("a wrong current password signed this browser out")
+		}
+		setField(a, "#current-password", pw, "input")
+		a.do("change", chromedp.Click(`#password-form button[type="submit"]`))
+		a.waitJS("changed", `document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("Password changed")`)
+		// The other browser's session ended: it is signed out, and its
+		// access token no longer works even before it expires.
+		b.do("the other browser is signed out", chromedp.WaitVisible("#signin-form"))
+		b.waitJS("and told why", `document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("signed out")`)
+		a.waitJS("one session left", `document.querySelectorAll("#sessions li").length === 1`)
+		click(a, `.topnav a[href="/"]`)
+		a.do("back to the dashboard", chromedp.WaitVisible("#hello"))
+	})
+
 	run("OfflineShell", func(t *testing.T) {
 		a.t = t
 		a.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)

@@ -497,7 +497,7 @@ func (c *conn) finish() {
 	// A slow consumer gets no error frame: its socket is the one that is
 	// stuck, and the close frame says why.
 	if c.code >= 4000 && c.code != wire.CloseSlowConsumer {
-		msg := wire.Error{Code: authdash.ErrorCodeOf(c.code.Err()), Message: authdash.ErrorMessageOf(c.code.Err())}
+		msg := wire.Error{Code: authdash.ErrorCodeOf(c.code.Err()), Message: authdash.ErrorMessageOf(c.code.Err()), Close: c.code}
 		var e *authdash.Error
 		if errors.As(c.cause, &e) {
 			msg.Code, msg.Message = e.Code, e.Message

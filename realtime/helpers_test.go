@@ -349,7 +349,7 @@ func (c *client) expectClose(want wire.CloseCode) []wire.Frame {
 			return frames
 		}
 		if e, ok := f.(wire.Error); ok {
-			if code, _ := want.Meaning(); want >= 4000 && e.Code != code {
+			if code, _ := want.Meaning(); want >= 4000 && (e.Code != code || e.Close != want) {
 				c.t.Errorf("error frame %+v does not match close code %d", e, want)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -166,10 +167,11 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 	reauth := make(chan time.Time, 1)
 	go s.keepAuthenticated(ctx, conn, reauth)
 
+	var closing wire.CloseCode // announced by an error frame
 	for {
 		_, b, err := conn.Read(ctx)
 		if err != nil {
-			return live, err
+			return live, withCloseCode(err, closing)
 		}
 		f, err := wire.DecodeServer(b)
 		if errors.Is(err, wire.ErrUnknownType) {
@@ -198,10 +200,22 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 				return live, err
 			}
 			s.seq.resync(f.Seq)
+		case wire.Error:
+			closing = f.Close
 		case *wire.Event:
 			s.event(authdash.Event(*f))
 		}
 	}
+}
+
+// withCloseCode gives a read error the close code the server announced,
+// when the error does not carry one: in a browser, coder/websocket reports
+// a close by the server as net.ErrClosed, without its code.
+func withCloseCode(err error, announced wire.CloseCode) error {
+	if announced == 0 || websocket.CloseStatus(err) != -1 {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", websocket.CloseError{Code: websocket.StatusCode(announced), Reason: announced.Reason()}, err)
 }
 
 // ready starts from the server's head: a fresh client loads everything (it

@@ -95,10 +95,15 @@ type Resync struct {
 }
 
 // Error precedes a close by the server and says why. Code is a domain error
-// kind, Message is safe to show.
+// kind, Message is safe to show, and Close is the close code that follows.
+// The close frame carries that code too, but a Go client compiled to wasm
+// cannot read it (coder/websocket's browser Conn answers net.ErrClosed,
+// coder/websocket#505), so a browser learns from this frame whether to
+// reconnect.
 type Error struct {
 	Code    authdash.ErrorCode `json:"code"`
 	Message string             `json:"message"`
+	Close   CloseCode          `json:"close,omitempty"`
 }
 
 // Event is a task or profile change: an authdash.Event on the wire, whose
