@@ -261,6 +261,40 @@ func TestBrowser(t *testing.T) {
 		a.do("reload", chromedp.Reload(), appReady, chromedp.WaitVisible("#signin-form"))
 	})
 
+	run("DeleteAccount", func(t *testing.T) {
+		c := newTab(t, browser, true)
+		c.do("sign up another person",
+			chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+			chromedp.SendKeys("#signup-name", "Grace"),
+			chromedp.SendKeys("#signup-email", "grace@example.com"),
+			chromedp.SendKeys("#signup-password", pw),
+			chromedp.Click(`#signup-form button[type="submit"]`),
+			chromedp.WaitVisible("#hello"))
+		createTask(c, "Doomed task", "")
+		click(c, `.topnav a[href="/profile"]`)
+		c.do("open profile", chromedp.WaitVisible("#delete-start"))
+		click(c, "#delete-start")
+		c.do("confirm form", chromedp.WaitVisible("#delete-form"))
+		setField(c, "#delete-password", "not my password", "input")
+		c.do("delete with a wrong password", chromedp.Click(`#delete-form button[type="submit"]`),
+			chromedp.WaitVisible("#delete-password-err"))
+		if got := eval[string](c, `document.querySelector("#delete-password-err").textContent`); got != "Password is incorrect." {
+			t.Errorf("field error %q", got)
+		}
+		setField(c, "#delete-password", pw, "input")
+		c.do("delete", chromedp.Click(`#delete-form button[type="submit"]`), chromedp.WaitVisible("#signin-form"))
+		c.waitJS("told", `document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("deleted")`)
+		if n := eval[int](c, `localStorage.length + sessionStorage.length`); n != 0 {
+			t.Errorf("%d items left in web storage after deletion", n)
+		}
+		// The account is gone: signing in again fails like any wrong password.
+		c.do("sign in to the deleted account",
+			chromedp.SendKeys("#signin-email", "grace@example.com"),
+			chromedp.SendKeys("#signin-password", pw),
+			chromedp.Click(`#signin-form button[type="submit"]`))
+		c.waitJS("refused", `document.querySelector("#signin-form") && document.querySelector("#signin-form").textContent.includes("incorrect")`)
+	})
+
 	t.Run("NoCSPViolations", func(t *testing.T) {
 		// First show that the policy is enforced and that a violation would
 		// be caught: an inline style is refused and reported.
