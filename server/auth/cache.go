@@ -19,8 +19,9 @@ const maxCachedTokens = 10_000
 // byte-for-byte one that verified. Of the checks that passed, only expiry
 // can change with time (iat and nbf, once in the past, stay there), so a hit
 // re-checks expiry alone; an expired entry falls through to the parser,
-// which then says "expired". Nothing else is lost: verification is stateless
-// either way, and revocation is enforced at refresh, not per request.
+// which then says "expired". Nothing else is lost: the signature and claims
+// cannot change, and Verify checks revocations after the cache, on every
+// request.
 type tokenCache struct {
 	m        sync.Map // token string → Claims
 	n        atomic.Int64

@@ -100,8 +100,8 @@ func (s *Service) issueAccess(uid authdash.UserID, sess *authdash.Session, now t
 
 // Verify checks an access token and returns its claims. Every failure is
 // CodeUnauthorized; an expired but otherwise valid token says so, so a
-// client knows to refresh rather than sign in again, and so does the token
-// of a session that has ended.
+// client knows to refresh rather than sign in again, and a token of a
+// session that has ended (Config.Revocations) says that.
 func (s *Service) Verify(token string) (Claims, error) {
 	cl, err := s.verify(token)
 	if err == nil && s.cfg.Revocations != nil && s.cfg.Revocations.Revoked(cl.UserID, cl.SessionID, cl.SessionStart) {
