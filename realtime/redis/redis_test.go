@@ -1,12 +1,10 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,7 +55,7 @@ func TestBroker(t *testing.T) {
 // notice in the log, however many reconnects it took.
 func TestRestart(t *testing.T) {
 	srv := brokertest.StartRedis(t)
-	var logs syncBuffer
+	var logs brokertest.Logs
 	b := newBrokerLog(t, srv, fmt.Sprintf("test%d:", prefixes.Add(1)),
 		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	rec := brokertest.NewRecorder()
@@ -108,23 +106,6 @@ func TestRestart(t *testing.T) {
 	if n := strings.Count(out, "connection restored"); n != 1 {
 		t.Errorf("%d recovery notices, want 1:\n%s", n, out)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func ev(owner authdash.UserID, seq int64) authdash.Event {

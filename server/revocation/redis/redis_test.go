@@ -1,11 +1,9 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -96,7 +94,7 @@ func TestInstancesShare(t *testing.T) {
 // back, though the restart left it empty; the failure is logged once.
 func TestRedisOutage(t *testing.T) {
 	srv := brokertest.StartRedis(t)
-	var logs syncBuffer
+	var logs brokertest.Logs
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	a := mustRun(t, srv.Addr(), redis.Options{Log: log, Timeout: 200 * time.Millisecond})
 	b := mustRun(t, srv.Addr(), redis.Options{})
@@ -160,21 +158,4 @@ func waitSubscribed(t *testing.T, addr, channel string, n int64) {
 		m, err := c.PubSubNumSub(t.Context(), channel).Result()
 		return err == nil && m[channel] >= n
 	})
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
