@@ -1,7 +1,6 @@
 package profilecache_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -41,30 +40,12 @@ func (s *spyStore) FindUser(ctx context.Context, id authdash.UserID) (*authdash.
 	return u, err
 }
 
-// logBuffer is a slog destination tests can read while the cache writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
-
 type fixture struct {
 	cache *profilecache.Store
 	spy   *spyStore
 	redis *brokertest.RedisServer
 	rdb   *redis.Client // a separate client, for poking at keys
-	log   *logBuffer
+	log   *brokertest.Logs
 	user  *authdash.User
 }
 
@@ -78,7 +59,7 @@ func newFixture(t *testing.T, o profilecache.Options) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	spy := &spyStore{Store: db}
-	lb := &logBuffer{}
+	lb := &brokertest.Logs{}
 	o.Log = slog.New(slog.NewTextHandler(lb, nil))
 	if o.Timeout == 0 {
 		// Generous, so a loaded test machine does not look like a slow
@@ -199,7 +180,7 @@ func TestGarbage(t *testing.T) {
 		f.mustFind(t, "Ann") // a miss that refills it
 		f.mustFind(t, "Ann") // and a hit
 	}
-	if n := f.log.count("profile cache degraded"); n < 1 {
+	if n := strings.Count(f.log.String(), "profile cache degraded"); n < 1 {
 		t.Error("garbage not logged")
 	}
 }
@@ -222,8 +203,8 @@ func TestRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.mustFind(t, "Annie")
-	if n := f.log.count("profile cache degraded"); n != 1 {
-		t.Errorf("outage logged %d times, want once:\n%s", n, f.log.b.String())
+	if n := strings.Count(f.log.String(), "profile cache degraded"); n != 1 {
+		t.Errorf("outage logged %d times, want once:\n%s", n, f.log.String())
 	}
 	if st := f.cache.Stats(); st.Errors < 50 {
 		t.Errorf("errors = %d, want one per failed Redis call", st.Errors)
@@ -233,9 +214,9 @@ func TestRedisDown(t *testing.T) {
 	// The client re-dials in the background once its own dial breaker has
 	// tripped; requests meanwhile keep succeeding from the store.
 	deadline := time.Now().Add(10 * time.Second)
-	for f.log.count("profile cache recovered") == 0 {
+	for strings.Count(f.log.String(), "profile cache recovered") == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no recovery within 10s of Redis restarting:\n%s", f.log.b.String())
+			t.Fatalf("no recovery within 10s of Redis restarting:\n%s", f.log.String())
 		}
 		f.mustFind(t, "Annie")
 		time.Sleep(10 * time.Millisecond) // nothing to wait on: recovery is noticed by trying
@@ -251,7 +232,7 @@ func TestRedisDown(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no cache hit after recovery: %+v then %+v\n%s", before, after, f.log.b.String())
+			t.Fatalf("no cache hit after recovery: %+v then %+v\n%s", before, after, f.log.String())
 		}
 		time.Sleep(10 * time.Millisecond) // as above: only trying tells
 	}
