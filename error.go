@@ -22,6 +22,9 @@ const (
 	CodeRateLimited        ErrorCode = "rate_limited"
 	CodeUnavailable        ErrorCode = "unavailable"
 	CodeInternal           ErrorCode = "internal"
+	// CodeIdempotencyKeyReused: an Idempotency-Key came back with another
+	// request than the one it was first used with.
+	CodeIdempotencyKeyReused ErrorCode = "idempotency_key_reused"
 )
 
 // Error is a domain error. Message is safe to show to the user; Fields holds

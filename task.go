@@ -454,6 +454,15 @@ type TaskStore interface {
 	// CodeNotFound or, if it does not read the owner (MongoDB, to keep a
 	// write to one round trip), stores a task nobody else can reach.
 	CreateTask(ctx context.Context, owner UserID, d TaskDraft) (*Task, Event, error)
+	// CreateTaskOnce is CreateTask under an idempotency key, recorded (with
+	// the task as created) in the same write as the task. A later call with
+	// the owner's same key and fingerprint creates nothing and returns that
+	// first task with replayed set and a zero Event; with another
+	// fingerprint it is CodeIdempotencyKeyReused. A key recorded before
+	// k.Since counts as unknown. Calls with one key never create twice: one
+	// made while the first is still being written waits for it, or (a store
+	// that cannot wait long) answers CodeConflict, to be retried.
+	CreateTaskOnce(ctx context.Context, owner UserID, k Idempotency, d TaskDraft) (t *Task, ev Event, replayed bool, err error)
 	// FindTask returns CodeNotFound for a missing task and for another
 	// owner's task alike.
 	FindTask(ctx context.Context, owner UserID, id TaskID) (*Task, error)
@@ -466,7 +475,17 @@ type TaskStore interface {
 	UpdateTask(ctx context.Context, owner UserID, id TaskID, p TaskPatch, ifVersion int64) (*Task, Event, error)
 	// DeleteTask removes a task, leaving a tombstone in the change log.
 	// CodeNotFound; CodePreconditionFailed as for UpdateTask.
+	// Its content is kept for RestoreTask until the store is told to
+	// forget it (after RestoreWindow).
 	DeleteTask(ctx context.Context, owner UserID, id TaskID, ifVersion int64) (Event, error)
+	// RestoreTask brings back a task deleted at or after deletedSince, as
+	// it was (same ID, content and creation time), at a Version above its
+	// deletion's and with a new Seq, and returns a task.created event: the
+	// task is back in lists and, as a live task, in ChangesSince.
+	// CodeNotFound if there is nothing to restore (no such task, another
+	// owner's, deleted before deletedSince, or its content forgotten);
+	// CodeConflict if the task is not deleted.
+	RestoreTask(ctx context.Context, owner UserID, id TaskID, deletedSince time.Time) (*Task, Event, error)
 	// TaskStats counts the owner's tasks by status.
 	TaskStats(ctx context.Context, owner UserID) (TaskStats, error)
 	// ChangesSince returns the latest change of every task of the owner

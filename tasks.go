@@ -18,6 +18,16 @@ type TaskService struct {
 	Log    *slog.Logger
 	// OnPublishError, if set, is called when a publish fails (for metrics).
 	OnPublishError func(error)
+	// Now is the clock that dates key expiry and the restore window; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+func (s *TaskService) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // Create validates and stores a new task.
@@ -33,6 +43,33 @@ func (s *TaskService) Create(ctx context.Context, owner UserID, d TaskDraft) (*T
 	s.publish(ctx, ev)
 	return t, nil
 }
+
+// CreateOnce is Create under the client's idempotency key: the same key
+// with the same draft within IdempotencyKeyTTL returns the first answer
+// (replayed, nothing created or published); with another draft it is
+// CodeIdempotencyKeyReused.
+func (s *TaskService) CreateOnce(ctx context.Context, owner UserID, key string, d TaskDraft) (t *Task, replayed bool, err error) {
+	if !ValidIdempotencyKey(key) {
+		return nil, false, errIdempotencyKey
+	}
+	d.Normalize()
+	if err := d.Validate(); err != nil {
+		return nil, false, err
+	}
+	k := Idempotency{Key: key, Fingerprint: d.Fingerprint(), Since: s.now().Add(-IdempotencyKeyTTL)}
+	t, ev, replayed, err := s.Store.CreateTaskOnce(ctx, owner, k, d)
+	if err != nil {
+		return nil, false, err
+	}
+	if !replayed {
+		s.publish(ctx, ev)
+	}
+	return t, replayed, nil
+}
+
+var errIdempotencyKey = &Error{Code: CodeInvalid,
+	Message: "Idempotency-Key must be 1 to 255 visible ASCII characters without quotes or backslashes.",
+	Fields:  map[string]string{"Idempotency-Key": "Must be 1 to 255 visible ASCII characters, e.g. a UUID."}}
 
 // Get returns one task.
 func (s *TaskService) Get(ctx context.Context, owner UserID, id TaskID) (*Task, error) {
@@ -75,6 +112,17 @@ func (s *TaskService) Delete(ctx context.Context, owner UserID, id TaskID, ifVer
 	}
 	s.publish(ctx, ev)
 	return nil
+}
+
+// Restore brings back a task deleted within RestoreWindow and publishes it
+// as created, so every tab shows it again.
+func (s *TaskService) Restore(ctx context.Context, owner UserID, id TaskID) (*Task, error) {
+	t, ev, err := s.Store.RestoreTask(ctx, owner, id, s.now().Add(-RestoreWindow))
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, ev)
+	return t, nil
 }
 
 // publish sends a committed event. A failure is logged and counted, never

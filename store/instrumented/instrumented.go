@@ -153,6 +153,14 @@ func (s *Store) CreateTask(ctx context.Context, owner authdash.UserID, d authdas
 	return r0, r1, err
 }
 
+// CreateTaskOnce implements authdash.TaskStore.
+func (s *Store) CreateTaskOnce(ctx context.Context, owner authdash.UserID, k authdash.Idempotency, d authdash.TaskDraft) (*authdash.Task, authdash.Event, bool, error) {
+	start := time.Now()
+	r0, r1, r2, err := s.s.CreateTaskOnce(ctx, owner, k, d)
+	s.done("CreateTaskOnce", start, err)
+	return r0, r1, r2, err
+}
+
 // FindTask implements authdash.TaskStore.
 func (s *Store) FindTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID) (*authdash.Task, error) {
 	start := time.Now()
@@ -183,6 +191,14 @@ func (s *Store) DeleteTask(ctx context.Context, owner authdash.UserID, id authda
 	r0, err := s.s.DeleteTask(ctx, owner, id, ifVersion)
 	s.done("DeleteTask", start, err)
 	return r0, err
+}
+
+// RestoreTask implements authdash.TaskStore.
+func (s *Store) RestoreTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, deletedSince time.Time) (*authdash.Task, authdash.Event, error) {
+	start := time.Now()
+	r0, r1, err := s.s.RestoreTask(ctx, owner, id, deletedSince)
+	s.done("RestoreTask", start, err)
+	return r0, r1, err
 }
 
 // TaskStats implements authdash.TaskStore.

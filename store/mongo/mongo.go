@@ -9,8 +9,8 @@
 // The design rests on single-document atomicity only, because neither a
 // standalone mongod nor FerretDB offers multi-document transactions: each
 // write changes one document with one findOneAndUpdate or insert, and the
-// per-owner change number comes from an atomic $inc on the owner's user
-// document. docs/ARCHITECTURE.md ("MongoDB") lists what that costs.
+// per-owner change stamp comes from the instance's clock (tasks.go,
+// stamps). docs/ARCHITECTURE.md ("MongoDB") lists what that costs.
 package mongo
 
 import (
@@ -152,6 +152,7 @@ type DB struct {
 	users    *mongo.Collection
 	tasks    *mongo.Collection
 	sessions *mongo.Collection
+	keys     *mongo.Collection // idempotency keys of creates: keys.go
 	deleted  *mongo.Collection // accounts deleted lately: SweepDeletedAccounts
 	log      *slog.Logger
 	stamps   stamps
@@ -216,6 +217,7 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		users:    d.Collection("users"),
 		tasks:    d.Collection("tasks"),
 		sessions: d.Collection("sessions"),
+		keys:     d.Collection("taskKeys"),
 		deleted:  d.Collection("deletedUsers"),
 		log:      o.Log,
 	}
@@ -336,6 +338,8 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 			// second retries with a later stamp).
 			{Keys: asc("owner", "seq"), Options: options.Index().SetUnique(true)},
 		}},
+		// The janitor's PurgeIdempotencyKeys.
+		{db.keys, []mongo.IndexModel{{Keys: asc("at")}}},
 		{db.sessions, []mongo.IndexModel{
 			{Keys: asc("token"), Options: options.Index().SetUnique(true)},
 			{Keys: asc("used.h")},

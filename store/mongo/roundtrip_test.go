@@ -125,6 +125,21 @@ func testRoundTrips(t *testing.T, uri string) {
 			_, err := db.DeleteTask(ctx, u.ID, tasks[2].ID, 0)
 			return err
 		}},
+		{"restore (undo a delete)", []string{"findAndModify"}, func() error {
+			_, _, err := db.RestoreTask(ctx, u.ID, tasks[2].ID, time.Now().Add(-time.Hour))
+			return err
+		}},
+		{"create with Idempotency-Key", []string{"insert", "insert"}, func() error {
+			_, _, _, err := db.CreateTaskOnce(ctx, u.ID, once("k1"), draft("keyed"))
+			return err
+		}},
+		{"create with Idempotency-Key, repeated", []string{"insert", "find", "find"}, func() error {
+			_, _, replayed, err := db.CreateTaskOnce(ctx, u.ID, once("k1"), draft("keyed"))
+			if err == nil && !replayed {
+				t.Error("the repeat created a task")
+			}
+			return err
+		}},
 		{"task stats", []string{"aggregate"}, func() error {
 			_, err := db.TaskStats(ctx, u.ID)
 			return err
@@ -176,6 +191,11 @@ func testRoundTrips(t *testing.T, uri string) {
 	if st := cached.Stats(); st.Hits != 1 || st.Misses != 1 {
 		t.Errorf("profile cache stats = %+v, want one miss then one hit", st)
 	}
+}
+
+// once is an idempotency key for a draft made by draft.
+func once(key string) authdash.Idempotency {
+	return authdash.Idempotency{Key: key, Fingerprint: draft("keyed").Fingerprint(), Since: time.Now().Add(-authdash.IdempotencyKeyTTL)}
 }
 
 // TestServerBinaryLeavesFerretDBOut keeps FerretDB a test-only import: the

@@ -133,6 +133,15 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 	if !ok {
 		return nil, authdash.Event{}, db.fail(ctx, "create task", errUserNotFound())
 	}
+	doc := newTaskDoc(uid, d)
+	if err := db.insertTask(ctx, &doc); err != nil {
+		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+	}
+	return doc.task(), doc.event(owner), nil
+}
+
+// newTaskDoc is the document of a new task made from a validated draft.
+func newTaskDoc(owner bson.ObjectID, d authdash.TaskDraft) taskDoc {
 	t := now()
 	tags := slices.Clone(d.Tags)
 	if tags == nil {
@@ -143,9 +152,9 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 		v := authdash.Millis(*d.DueDate)
 		due = &v
 	}
-	doc := taskDoc{
+	return taskDoc{
 		ID:          bson.NewObjectID(),
-		Owner:       uid,
+		Owner:       owner,
 		Version:     1,
 		Title:       d.Title,
 		Description: d.Description,
@@ -161,18 +170,20 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 		PrioRank:    int64(d.Priority.Rank()),
 		DueKey:      authdash.DueKey(due),
 	}
+}
+
+// insertTask inserts doc with a fresh change stamp, taking another when an
+// instance's write to the same owner took the same one.
+func (db *DB) insertTask(ctx context.Context, doc *taskDoc) error {
 	for range maxSeqRetries {
 		doc.Seq = db.stamps.next(0)
 		_, err := db.tasks.InsertOne(ctx, doc)
 		if isDuplicate(err) {
 			continue // another instance's write took this stamp for this owner
 		}
-		if err != nil {
-			return nil, authdash.Event{}, db.fail(ctx, "create task", err)
-		}
-		return doc.task(), doc.event(owner), nil
+		return err
 	}
-	return nil, authdash.Event{}, db.fail(ctx, "create task", errTooFast())
+	return errTooFast()
 }
 
 func errTooFast() error {
@@ -249,8 +260,10 @@ func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash
 	return d.task(), d.event(owner), nil
 }
 
-// DeleteTask turns the task into a tombstone: its content goes, its ID,
-// owner, new version and change number stay for ChangesSince.
+// DeleteTask turns the task into a tombstone: it leaves lists, counts and
+// searches (they all ask for deleted: false), and its new version and
+// change number put the deletion in ChangesSince. Its content stays for
+// RestoreTask until PurgeDeletedContent unsets it.
 func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, ifVersion int64) (authdash.Event, error) {
 	uid, ok1 := objectID(string(owner))
 	tid, ok2 := objectID(string(id))
@@ -258,15 +271,7 @@ func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash
 		return authdash.Event{}, db.fail(ctx, "delete task", errTaskNotFound())
 	}
 	d, err := db.change(ctx, uid, tid, ifVersion, func(t time.Time) bson.D {
-		unset := bson.D{}
-		for _, f := range []string{"title", "description", "status", "priority", "dueDate", "tags",
-			"titleKey", "descKey", "tagKeys", "prioRank", "dueKey"} {
-			unset = append(unset, bson.E{Key: f, Value: ""})
-		}
-		return bson.D{
-			{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "updatedAt", Value: t}}},
-			{Key: "$unset", Value: unset},
-		}
+		return bson.D{{Key: "$set", Value: bson.D{{Key: "deleted", Value: true}, {Key: "updatedAt", Value: t}}}}
 	})
 	if err != nil {
 		return authdash.Event{}, db.fail(ctx, "delete task", err)
@@ -274,26 +279,127 @@ func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash
 	return d.event(owner), nil
 }
 
-// change runs the write protocol shared by updates and deletes: apply update
-// (plus a new stamp, the version bump and the time) to the live task in one
-// findOneAndUpdate, and return the document as written. Only when nothing
-// matched does it read the task, once, to say why: missing, stale, or
-// overtaken by a later stamp (retry above it).
+// contentFields are what a tombstone keeps for a restore: the task's fields
+// and the keys derived from them. A tombstone has content while it has a
+// status.
+var contentFields = []string{"title", "description", "status", "priority", "dueDate", "tags",
+	"titleKey", "descKey", "tagKeys", "prioRank", "dueKey"}
+
+// RestoreTask turns a tombstone that still has its content back into the
+// live task with one findOneAndUpdate, as UpdateTask changes a task. Only
+// when nothing matched does it read the document to say why.
+func (db *DB) RestoreTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, deletedSince time.Time) (*authdash.Task, authdash.Event, error) {
+	uid, ok1 := objectID(string(owner))
+	tid, ok2 := objectID(string(id))
+	if !ok1 || !ok2 {
+		return nil, authdash.Event{}, db.fail(ctx, "restore task", errNothingToRestore())
+	}
+	byID := bson.D{{Key: "_id", Value: tid}, {Key: "owner", Value: uid}}
+	filter := append(slices.Clone(byID),
+		bson.E{Key: "deleted", Value: true},
+		bson.E{Key: "updatedAt", Value: bson.D{{Key: "$gte", Value: authdash.Millis(deletedSince)}}},
+		bson.E{Key: "status", Value: bson.D{{Key: "$exists", Value: true}}})
+	d, err := db.stamped(ctx, filter, func(t time.Time) bson.D {
+		return bson.D{{Key: "$set", Value: bson.D{{Key: "deleted", Value: false}, {Key: "updatedAt", Value: t}}}}
+	}, func() (int64, error) {
+		var cur struct {
+			Deleted   bool      `bson:"deleted"`
+			UpdatedAt time.Time `bson:"updatedAt"`
+			Status    string    `bson:"status"`
+			Seq       int64     `bson:"seq"`
+		}
+		err := db.tasks.FindOne(ctx, byID, options.FindOne().SetProjection(bson.D{
+			{Key: "deleted", Value: 1}, {Key: "updatedAt", Value: 1}, {Key: "status", Value: 1}, {Key: "seq", Value: 1}})).Decode(&cur)
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			return 0, errNothingToRestore()
+		case err != nil:
+			return 0, err
+		case !cur.Deleted:
+			return 0, errNotDeleted()
+		case cur.Status == "" || cur.UpdatedAt.Before(authdash.Millis(deletedSince)):
+			return 0, errNothingToRestore()
+		}
+		return cur.Seq, nil
+	})
+	if err != nil {
+		return nil, authdash.Event{}, db.fail(ctx, "restore task", err)
+	}
+	ev := d.event(owner)
+	ev.Kind = authdash.EventTaskCreated
+	return d.task(), ev, nil
+}
+
+func errNothingToRestore() error {
+	return authdash.Errorf(authdash.CodeNotFound, "There is no deleted task to restore: it was never there, or was deleted too long ago.")
+}
+
+func errNotDeleted() error {
+	return authdash.Errorf(authdash.CodeConflict, "The task is not deleted.")
+}
+
+// PurgeDeletedContent unsets the content of tasks deleted before olderThan,
+// which can then no longer be restored; their tombstones stay in the change
+// log until PurgeTombstones. It returns how many it cleared.
+func (db *DB) PurgeDeletedContent(ctx context.Context, olderThan time.Time) (int, error) {
+	unset := bson.D{}
+	for _, f := range contentFields {
+		unset = append(unset, bson.E{Key: f, Value: ""})
+	}
+	res, err := db.tasks.UpdateMany(ctx, bson.D{
+		{Key: "deleted", Value: true},
+		{Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: olderThan}}},
+		{Key: "status", Value: bson.D{{Key: "$exists", Value: true}}},
+	}, bson.D{{Key: "$unset", Value: unset}})
+	if err != nil {
+		return 0, db.fail(ctx, "purge deleted content", err)
+	}
+	return int(res.ModifiedCount), nil
+}
+
+// change applies update to the owner's live task (at version ifVersion,
+// when not 0) with stamped, telling a missing task from a stale one.
 func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int64, update func(time.Time) bson.D) (*taskDoc, error) {
+	filter := liveTask(owner, id)
+	if ifVersion != 0 {
+		filter = append(filter, bson.E{Key: "version", Value: ifVersion})
+	}
+	return db.stamped(ctx, filter, update, func() (int64, error) {
+		var cur struct {
+			Version int64 `bson:"version"`
+			Seq     int64 `bson:"seq"`
+		}
+		err := db.tasks.FindOne(ctx, liveTask(owner, id),
+			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "seq", Value: 1}})).Decode(&cur)
+		switch {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			return 0, errTaskNotFound()
+		case err != nil:
+			return 0, err
+		case ifVersion != 0 && cur.Version != ifVersion:
+			return 0, errStale()
+		}
+		return cur.Seq, nil
+	})
+}
+
+// stamped runs the write protocol shared by updates, deletes and restores:
+// apply update (plus a new stamp, the version bump and the time) to the
+// task filter matches, in one findOneAndUpdate, and return the document as
+// written. Only when nothing matched does it call explain, which reads the
+// task once and returns why (a domain error) or, when the task was merely
+// overtaken by a later stamp (a clock ahead of ours), that stamp: the write
+// then retries above it.
+func (db *DB) stamped(ctx context.Context, filter bson.D, update func(time.Time) bson.D, explain func() (int64, error)) (*taskDoc, error) {
 	var floor int64
 	for range maxSeqRetries {
 		seq := db.stamps.next(floor)
-		t := now()
-		filter := liveTask(owner, id)
-		if ifVersion != 0 {
-			filter = append(filter, bson.E{Key: "version", Value: ifVersion})
-		}
-		filter = append(filter, bson.E{Key: "seq", Value: bson.D{{Key: "$lt", Value: seq}}})
-		u := update(t)
+		f := append(slices.Clone(filter), bson.E{Key: "seq", Value: bson.D{{Key: "$lt", Value: seq}}})
+		u := update(now())
 		u = appendSet(u, bson.E{Key: "seq", Value: seq})
 		u = append(u, bson.E{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}})
 		var d taskDoc
-		err := db.tasks.FindOneAndUpdate(ctx, filter, u,
+		err := db.tasks.FindOneAndUpdate(ctx, f, u,
 			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 		switch {
 		case err == nil:
@@ -303,22 +409,9 @@ func (db *DB) change(ctx context.Context, owner, id bson.ObjectID, ifVersion int
 		case !errors.Is(err, mongo.ErrNoDocuments):
 			return nil, err
 		}
-		var cur struct {
-			Version int64 `bson:"version"`
-			Seq     int64 `bson:"seq"`
-		}
-		err = db.tasks.FindOne(ctx, liveTask(owner, id),
-			options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}, {Key: "seq", Value: 1}})).Decode(&cur)
-		switch {
-		case errors.Is(err, mongo.ErrNoDocuments):
-			return nil, errTaskNotFound()
-		case err != nil:
+		if floor, err = explain(); err != nil {
 			return nil, err
-		case ifVersion != 0 && cur.Version != ifVersion:
-			return nil, errStale()
 		}
-		// A write stamped later (by a clock ahead of ours) got there first.
-		floor = cur.Seq
 	}
 	return nil, errTooFast()
 }

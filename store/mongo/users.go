@@ -164,7 +164,8 @@ func (db *DB) SetPassword(ctx context.Context, id authdash.UserID, hash string, 
 	return nil
 }
 
-// DeleteUser removes the account, its sessions and its tasks. Without
+// DeleteUser removes the account, its sessions, its tasks and its
+// idempotency keys. Without
 // transactions the order is what keeps a failure safe: sessions go first
 // (nobody can refresh into a half-deleted account), then the user, then a
 // note of the deletion for SweepDeletedAccounts, then the tasks, which
@@ -194,6 +195,11 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	}
 	if _, err := db.tasks.DeleteMany(ctx, bson.D{{Key: "owner", Value: oid}}); err != nil {
 		return db.fail(ctx, "delete user: tasks", err)
+	}
+	// The first answers recorded with idempotency keys hold task content
+	// too; an anchored prefix is a range of the _id index.
+	if _, err := db.keys.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.Regex{Pattern: "^" + oid.Hex() + ":"}}}); err != nil {
+		return db.fail(ctx, "delete user: idempotency keys", err)
 	}
 	if res.DeletedCount == 0 {
 		// Already gone (perhaps a retry after a partial failure, which

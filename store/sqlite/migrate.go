@@ -156,6 +156,24 @@ WHEN old.title_key IS NOT new.title_key OR old.desc_key IS NOT new.desc_key BEGI
 	INSERT OR IGNORE INTO task_grams_dirty (rid, indexed) VALUES (new.rid, 1);
 END;
 `,
+	// 4: undo and retries. A tombstone keeps the deleted task (JSON) for
+	// RestoreTask until PurgeDeletedContent clears it; tombstones made
+	// before this migration have none and cannot be restored. A create's
+	// Idempotency-Key is kept with the answer it got, written in the same
+	// transaction as the task.
+	`
+ALTER TABLE tombstones ADD COLUMN task TEXT;
+CREATE INDEX tombstones_restorable ON tombstones(deleted_ms) WHERE task IS NOT NULL;
+CREATE TABLE idempotency_keys (
+	owner_id    TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	key         TEXT    NOT NULL,
+	fingerprint TEXT    NOT NULL,
+	task        TEXT    NOT NULL, -- the task as created (JSON): the first answer
+	created_ms  INTEGER NOT NULL,
+	PRIMARY KEY (owner_id, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);
+`,
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the

@@ -123,7 +123,7 @@ func tagKeys(tags []string) []string {
 const (
 	insertTask = `INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
 		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertTag = `INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`
 )
 
@@ -147,10 +147,39 @@ func insertTags(tx *wtx, owner authdash.UserID, id authdash.TaskID, tags []strin
 	return nil
 }
 
+// insertTaskRow writes t (with its tags) as the owner's change seq.
+func insertTaskRow(tx *wtx, owner authdash.UserID, t *authdash.Task, seq int64) error {
+	r, err := rowOf(t)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(insertTask,
+		t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
+		r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), t.Version, seq)
+	if err != nil {
+		return err
+	}
+	return insertTags(tx, owner, t.ID, t.Tags)
+}
+
 // CreateTask stores a validated draft and stamps the owner's next Seq.
 func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.TaskDraft) (*authdash.Task, authdash.Event, error) {
+	t, ev, _, err := db.createTask(ctx, owner, d, nil)
+	return t, ev, err
+}
+
+// CreateTaskOnce stores a validated draft unless the owner's key is
+// already recorded. The key is looked up and recorded in the write
+// transaction of the task, and writes are serialised (in this process by
+// the writer goroutine, across processes by BEGIN IMMEDIATE), so a second
+// call with the key waits for the first to commit and then finds it.
+func (db *DB) CreateTaskOnce(ctx context.Context, owner authdash.UserID, k authdash.Idempotency, d authdash.TaskDraft) (*authdash.Task, authdash.Event, bool, error) {
+	return db.createTask(ctx, owner, d, &k)
+}
+
+func (db *DB) createTask(ctx context.Context, owner authdash.UserID, d authdash.TaskDraft, k *authdash.Idempotency) (*authdash.Task, authdash.Event, bool, error) {
 	if !validID(string(owner)) {
-		return nil, authdash.Event{}, db.fail(ctx, "create task", errUserNotFound())
+		return nil, authdash.Event{}, false, db.fail(ctx, "create task", errUserNotFound())
 	}
 	at := now()
 	t := &authdash.Task{
@@ -164,33 +193,82 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 		UpdatedAt:   at,
 		Version:     1,
 	}
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
 	if d.DueDate != nil {
 		due := authdash.Millis(*d.DueDate)
 		t.DueDate = &due
 	}
-	r, err := rowOf(t)
-	if err != nil {
-		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+	var answer []byte
+	if k != nil {
+		var err error
+		if answer, err = json.Marshal(t); err != nil {
+			return nil, authdash.Event{}, false, db.fail(ctx, "create task", err)
+		}
 	}
 	var seq int64
-	err = db.write(ctx, func(tx *wtx) error {
+	var first *authdash.Task
+	err := db.write(ctx, func(tx *wtx) error {
+		first = nil
+		if k != nil {
+			var err error
+			if first, err = recordedKey(tx, owner, *k); err != nil || first != nil {
+				return err
+			}
+		}
 		var err error
 		if seq, err = nextSeq(tx, owner); err != nil {
 			return err
 		}
-		_, err = tx.exec(insertTask,
-			t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
-			r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, at.UnixMilli(), at.UnixMilli(), seq)
-		if err != nil {
+		if err := insertTaskRow(tx, owner, t, seq); err != nil {
 			return err
 		}
-		return insertTags(tx, owner, t.ID, t.Tags)
+		if k == nil {
+			return nil
+		}
+		_, err = tx.exec(`INSERT INTO idempotency_keys (owner_id, key, fingerprint, task, created_ms) VALUES (?, ?, ?, ?, ?)`,
+			owner, k.Key, k.Fingerprint, string(answer), at.UnixMilli())
+		return err
 	})
 	if err != nil {
-		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
+		return nil, authdash.Event{}, false, db.fail(ctx, "create task", err)
+	}
+	if first != nil {
+		return first, authdash.Event{}, true, nil
 	}
 	ev := authdash.Event{Kind: authdash.EventTaskCreated, Owner: owner, Seq: seq, TaskID: t.ID, Version: 1, Task: cloneTask(t), At: at}
-	return t, ev, nil
+	return t, ev, false, nil
+}
+
+// recordedKey returns the first answer given under the owner's key, or nil
+// if the key is unknown. An expired key is deleted, to be recorded afresh.
+func recordedKey(tx *wtx, owner authdash.UserID, k authdash.Idempotency) (*authdash.Task, error) {
+	var fp, answer string
+	var ms int64
+	err := tx.queryRow(`SELECT fingerprint, task, created_ms FROM idempotency_keys WHERE owner_id = ? AND key = ?`,
+		owner, k.Key).Scan(&fp, &answer, &ms)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case ms < k.Since.UnixMilli():
+		_, err := tx.exec(`DELETE FROM idempotency_keys WHERE owner_id = ? AND key = ?`, owner, k.Key)
+		return nil, err
+	case fp != k.Fingerprint:
+		return nil, errKeyReused()
+	}
+	var t authdash.Task
+	if err := json.Unmarshal([]byte(answer), &t); err != nil {
+		return nil, fmt.Errorf("idempotency key answer: %w", err)
+	}
+	return &t, nil
+}
+
+func errKeyReused() error {
+	return authdash.Errorf(authdash.CodeIdempotencyKeyReused,
+		"This Idempotency-Key was already used for a different task; use a new key for a new task.")
 }
 
 // FindTask returns the owner's task; another owner's task is not found.
@@ -329,17 +407,116 @@ func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash
 		}
 		ev.Version = cur.Version + 1
 		ev.At = now()
+		content, err := json.Marshal(cur)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.exec(`DELETE FROM tasks WHERE id = ?`, id); err != nil {
 			return err
 		}
-		_, err = tx.exec(`INSERT INTO tombstones (task_id, owner_id, seq, version, deleted_ms) VALUES (?, ?, ?, ?, ?)`,
-			id, owner, ev.Seq, ev.Version, ev.At.UnixMilli())
+		_, err = tx.exec(`INSERT INTO tombstones (task_id, owner_id, seq, version, deleted_ms, task) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, owner, ev.Seq, ev.Version, ev.At.UnixMilli(), string(content))
 		return err
 	})
 	if err != nil {
 		return authdash.Event{}, db.fail(ctx, "delete task", err)
 	}
 	return ev, nil
+}
+
+// RestoreTask puts a deleted task back from its tombstone's copy, in one
+// transaction: the task row (new version, time and Seq), its tags, and the
+// tombstone gone, so ChangesSince reports the task once, live.
+func (db *DB) RestoreTask(ctx context.Context, owner authdash.UserID, id authdash.TaskID, deletedSince time.Time) (*authdash.Task, authdash.Event, error) {
+	if !validID(string(id)) {
+		return nil, authdash.Event{}, db.fail(ctx, "restore task", errNothingToRestore())
+	}
+	var t *authdash.Task
+	var seq int64
+	err := db.write(ctx, func(tx *wtx) error {
+		var live int
+		err := tx.queryRow(`SELECT 1 FROM tasks WHERE id = ? AND owner_id = ?`, id, owner).Scan(&live)
+		switch {
+		case err == nil:
+			return errNotDeleted()
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		var version, deletedMs int64
+		var content sql.NullString
+		err = tx.queryRow(`SELECT version, deleted_ms, task FROM tombstones WHERE task_id = ? AND owner_id = ?`, id, owner).
+			Scan(&version, &deletedMs, &content)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return errNothingToRestore()
+		case err != nil:
+			return err
+		case !content.Valid || deletedMs < deletedSince.UnixMilli():
+			return errNothingToRestore()
+		}
+		t = new(authdash.Task)
+		if err := json.Unmarshal([]byte(content.String), t); err != nil {
+			return fmt.Errorf("tombstone of %s: %w", id, err)
+		}
+		if t.Tags == nil {
+			t.Tags = []string{}
+		}
+		t.Version = version + 1
+		t.UpdatedAt = now()
+		if seq, err = nextSeq(tx, owner); err != nil {
+			return err
+		}
+		if err := insertTaskRow(tx, owner, t, seq); err != nil {
+			return err
+		}
+		_, err = tx.exec(`DELETE FROM tombstones WHERE task_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return nil, authdash.Event{}, db.fail(ctx, "restore task", err)
+	}
+	ev := authdash.Event{Kind: authdash.EventTaskCreated, Owner: owner, Seq: seq, TaskID: id, Version: t.Version, Task: cloneTask(t), At: t.UpdatedAt}
+	return t, ev, nil
+}
+
+func errNothingToRestore() error {
+	return authdash.Errorf(authdash.CodeNotFound, "There is no deleted task to restore: it was never there, or was deleted too long ago.")
+}
+
+func errNotDeleted() error {
+	return authdash.Errorf(authdash.CodeConflict, "The task is not deleted.")
+}
+
+// PurgeDeletedContent forgets the content of tasks deleted before
+// olderThan, which can then no longer be restored; their tombstones stay in
+// the change log until PurgeTombstones. It returns how many it cleared.
+func (db *DB) PurgeDeletedContent(ctx context.Context, olderThan time.Time) (int, error) {
+	return db.purge(ctx, "purge deleted content",
+		`UPDATE tombstones SET task = NULL WHERE deleted_ms < ? AND task IS NOT NULL`, olderThan)
+}
+
+// PurgeIdempotencyKeys forgets the keys of creates recorded before
+// olderThan. It returns how many went.
+func (db *DB) PurgeIdempotencyKeys(ctx context.Context, olderThan time.Time) (int, error) {
+	return db.purge(ctx, "purge idempotency keys", `DELETE FROM idempotency_keys WHERE created_ms < ?`, olderThan)
+}
+
+// purge runs one statement bounded by a time in milliseconds and returns
+// how many rows it changed.
+func (db *DB) purge(ctx context.Context, op, query string, olderThan time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(query, olderThan.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, db.fail(ctx, op, err)
+	}
+	return int(n), nil
 }
 
 // TaskStats counts the owner's tasks by status.

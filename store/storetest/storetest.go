@@ -24,6 +24,8 @@ func Run(t *testing.T, open func(t *testing.T) authdash.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("Tasks", func(t *testing.T) { testTasks(t, open) })
+	t.Run("CreateTaskOnce", func(t *testing.T) { testCreateOnce(t, open) })
+	t.Run("RestoreTask", func(t *testing.T) { testRestore(t, open) })
 	t.Run("ChangesSince", func(t *testing.T) { testChanges(t, open) })
 	t.Run("FindTasks", func(t *testing.T) { testFindTasks(t, open) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, open) })
