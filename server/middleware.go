@@ -256,8 +256,8 @@ var (
 // "*" is never used.
 const (
 	corsMethods       = "GET, POST, PATCH, DELETE, OPTIONS"
-	corsAllowHeaders  = "Authorization, Content-Type, If-Match, If-None-Match, X-Client-ID, X-Request-ID, X-Auth-Mode"
-	corsExposeHeaders = "ETag, Location, Retry-After, X-Request-ID"
+	corsAllowHeaders  = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Client-ID, X-Request-ID, X-Auth-Mode"
+	corsExposeHeaders = "ETag, Idempotent-Replayed, Location, Retry-After, X-Request-ID"
 	corsMaxAge        = "600"
 )
 

@@ -38,6 +38,10 @@ func statusOf(code authdash.ErrorCode) int {
 		return http.StatusConflict
 	case authdash.CodePreconditionFailed:
 		return http.StatusPreconditionFailed
+	case authdash.CodeIdempotencyKeyReused:
+		// As the Idempotency-Key draft asks: the key is well-formed, but
+		// it names another request.
+		return http.StatusUnprocessableEntity
 	case authdash.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case codeUnsupportedMediaType:

@@ -75,6 +75,7 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(reads.handler).Method(http.MethodGet, "/tasks/{id}", handleGetTask(d.Tasks))
 				r.Method(http.MethodPatch, "/tasks/{id}", handleUpdateTask(d.Tasks))
 				r.Method(http.MethodDelete, "/tasks/{id}", handleDeleteTask(d.Tasks))
+				r.Method(http.MethodPost, "/tasks/{id}/restore", handleRestoreTask(d.Tasks))
 			})
 		})
 

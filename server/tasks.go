@@ -98,21 +98,62 @@ func parseTaskQuery(v url.Values) (authdash.TaskQuery, error) {
 	return q, &authdash.Error{Code: authdash.CodeInvalid, Message: "Some query parameters are not valid.", Fields: bad}
 }
 
-// handleCreateTask stores a new task: 201 with Location and ETag.
+// handleCreateTask stores a new task: 201 with Location and ETag. With an
+// Idempotency-Key the create happens once per key: a repeat gets the first
+// answer again, marked Idempotent-Replayed.
 func handleCreateTask(tasks *authdash.TaskService) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return err
+		}
 		var d authdash.TaskDraft
 		if err := decode(r, &d); err != nil {
 			return dueDateError(err)
 		}
-		t, err := tasks.Create(r.Context(), authdash.UserFrom(r.Context()), d)
+		owner := authdash.UserFrom(r.Context())
+		var t *authdash.Task
+		if key == "" {
+			t, err = tasks.Create(r.Context(), owner, d)
+		} else {
+			var replayed bool
+			t, replayed, err = tasks.CreateOnce(r.Context(), owner, key, d)
+			if replayed {
+				w.Header().Set("Idempotent-Replayed", "true")
+			}
+		}
 		if err != nil {
 			return err
 		}
-		w.Header().Set("Location", "/api/tasks/"+url.PathEscape(string(t.ID)))
+		w.Header().Set("Location", taskPath(t.ID))
 		writeTask(w, http.StatusCreated, t)
 		return nil
 	})
+}
+
+func taskPath(id authdash.TaskID) string { return "/api/tasks/" + url.PathEscape(string(id)) }
+
+var errIdempotencyKey = &authdash.Error{Code: authdash.CodeInvalid,
+	Message: `Idempotency-Key must be one string of 1 to 255 visible ASCII characters without quotes or backslashes, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324".`,
+	Fields:  map[string]string{"Idempotency-Key": "Must be one key of 1 to 255 visible ASCII characters, e.g. a UUID."}}
+
+// idempotencyKey reads the Idempotency-Key header ("" when absent). The
+// draft standard makes it a Structured Field string ("…"); the bare
+// token many clients send is accepted too. Anything else, or the header
+// twice, is a 400: a create that silently ignored a key could duplicate.
+func idempotencyKey(r *http.Request) (string, error) {
+	vs := r.Header.Values("Idempotency-Key")
+	if len(vs) == 0 {
+		return "", nil
+	}
+	k := strings.TrimSpace(vs[0])
+	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
+		k = k[1 : len(k)-1]
+	}
+	if len(vs) > 1 || !authdash.ValidIdempotencyKey(k) {
+		return "", errIdempotencyKey
+	}
+	return k, nil
 }
 
 // dueDateError names the field of a date-time that failed to decode:
@@ -176,6 +217,20 @@ func handleDeleteTask(tasks *authdash.TaskService) http.Handler {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+// handleRestoreTask undoes a delete: 200 with the task as it was, at a new
+// version. The request needs no body (one is ignored).
+func handleRestoreTask(tasks *authdash.TaskService) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		t, err := tasks.Restore(r.Context(), authdash.UserFrom(r.Context()), taskID(r))
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Location", taskPath(t.ID))
+		writeTask(w, http.StatusOK, t)
 		return nil
 	})
 }

@@ -5,15 +5,28 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/store/sqlite"
 )
 
 // purger is what the janitor needs of a store. Both stores keep deletions
-// (tombstones, so a client that was away learns of them) and ended sessions
+// (tombstones, so a client that was away learns of them) with the deleted
+// content (for an undo), creates' idempotency keys and ended sessions
 // until told to forget them.
 type purger interface {
 	PurgeTombstones(ctx context.Context, olderThan time.Time) (int, error)
+	PurgeDeletedContent(ctx context.Context, olderThan time.Time) (int, error)
+	PurgeIdempotencyKeys(ctx context.Context, olderThan time.Time) (int, error)
 	PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (int, error)
 }
+
+// Both stores keep what the janitor purges; run checks for a purger, so
+// without these a store that lost a method would silently keep everything.
+var (
+	_ purger = (*sqlite.DB)(nil)
+	_ purger = mongoStore{}
+)
 
 // sweeper is what a store needs of the janitor when it lets a deleted
 // account's still-valid access token create tasks (MongoDB: a create is one
@@ -23,8 +36,11 @@ type sweeper interface {
 }
 
 // Retention. A client away longer than tombstoneRetention reloads in full
-// (ChangesSince reports the log no longer reaches back); an expired session
-// is kept a day for the sessions list and reuse forensics in the logs.
+// (ChangesSince reports the log no longer reaches back); a deleted task can
+// be restored for authdash.RestoreWindow and an Idempotency-Key replays for
+// authdash.IdempotencyKeyTTL (both stores also refuse older ones when
+// asked, so a late janitor round loses nothing); an expired session is kept
+// a day for the sessions list and reuse forensics in the logs.
 const (
 	tombstoneRetention = 30 * 24 * time.Hour
 	sessionRetention   = 24 * time.Hour
@@ -55,6 +71,16 @@ func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
 		log.Warn("purge tombstones", "err", err)
 	} else if n > 0 {
 		log.Info("purged tombstones", "count", n)
+	}
+	if n, err := p.PurgeDeletedContent(ctx, now.Add(-authdash.RestoreWindow)); err != nil {
+		log.Warn("purge deleted content", "err", err)
+	} else if n > 0 {
+		log.Info("cleared the content of deleted tasks past the restore window", "count", n)
+	}
+	if n, err := p.PurgeIdempotencyKeys(ctx, now.Add(-authdash.IdempotencyKeyTTL)); err != nil {
+		log.Warn("purge idempotency keys", "err", err)
+	} else if n > 0 {
+		log.Info("purged idempotency keys", "count", n)
 	}
 	if n, err := p.PurgeExpiredSessions(ctx, now.Add(-sessionRetention)); err != nil {
 		log.Warn("purge sessions", "err", err)

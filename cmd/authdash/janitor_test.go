@@ -35,12 +35,40 @@ func TestPurgeOnce(t *testing.T) {
 	if _, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: make([]byte, 32), ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
+	keyed := authdash.Idempotency{Key: "k", Fingerprint: d.Fingerprint()}
+	first, _, _, err := db.CreateTaskOnce(ctx, u.ID, keyed, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteTask(ctx, u.ID, first.ID, 0); err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	// Within retention nothing goes: a client away for a day still resumes.
-	purgeOnce(ctx, db, time.Now().Add(24*time.Hour), log)
-	if evs, _, ok, err := db.ChangesSince(ctx, u.ID, 0, 10); err != nil || !ok || len(evs) != 1 {
+	// Within the restore window and the key's life nothing goes: the
+	// deleted task comes back, the key still answers with its first task.
+	purgeOnce(ctx, db, time.Now().Add(time.Hour), log)
+	if _, replayed, err := createOnce(ctx, db, u.ID, keyed, d); err != nil || !replayed {
+		t.Fatalf("key within its life: replayed %v, %v", replayed, err)
+	}
+	if _, _, err := db.RestoreTask(ctx, u.ID, first.ID, time.Time{}); err != nil {
+		t.Fatalf("restore within the window: %v", err)
+	}
+	if _, err := db.DeleteTask(ctx, u.ID, first.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	// Past both, the deleted content and the key are gone, but a client
+	// away for a day still resumes: the tombstones stay.
+	purgeOnce(ctx, db, time.Now().Add(authdash.RestoreWindow+authdash.IdempotencyKeyTTL+time.Minute), log)
+	if _, _, err := db.RestoreTask(ctx, u.ID, first.ID, time.Time{}); authdash.ErrorCodeOf(err) != authdash.CodeNotFound {
+		t.Fatalf("restore after the window: %v, want not_found", err)
+	}
+	if evs, _, ok, err := db.ChangesSince(ctx, u.ID, 0, 10); err != nil || !ok || len(evs) != 2 {
 		t.Fatalf("before retention: %d events, ok %v, err %v", len(evs), ok, err)
+	}
+	if again, replayed, err := createOnce(ctx, db, u.ID, keyed, d); err != nil || replayed || again.ID == first.ID {
+		t.Fatalf("key past its life: replayed %v, %v; want a new task", replayed, err)
 	}
 
 	// Past retention the tombstone and the dead session are gone, and the
@@ -54,14 +82,30 @@ func TestPurgeOnce(t *testing.T) {
 	}
 }
 
+// createOnce is CreateTaskOnce without the event.
+func createOnce(ctx context.Context, db *sqlite.DB, owner authdash.UserID, k authdash.Idempotency, d authdash.TaskDraft) (*authdash.Task, bool, error) {
+	t, _, replayed, err := db.CreateTaskOnce(ctx, owner, k, d)
+	return t, replayed, err
+}
+
 // sweepingStore is a purger that also sweeps deleted accounts, as the
 // MongoDB store does; it records what the janitor asked of it.
 type sweepingStore struct {
-	purgedBefore, sweptAsOf time.Time
+	purgedBefore, contentBefore, keysBefore, sweptAsOf time.Time
 }
 
 func (s *sweepingStore) PurgeTombstones(_ context.Context, olderThan time.Time) (int, error) {
 	s.purgedBefore = olderThan
+	return 0, nil
+}
+
+func (s *sweepingStore) PurgeDeletedContent(_ context.Context, olderThan time.Time) (int, error) {
+	s.contentBefore = olderThan
+	return 0, nil
+}
+
+func (s *sweepingStore) PurgeIdempotencyKeys(_ context.Context, olderThan time.Time) (int, error) {
+	s.keysBefore = olderThan
 	return 0, nil
 }
 
@@ -78,5 +122,9 @@ func TestPurgeOnceSweepsDeletedAccounts(t *testing.T) {
 	purgeOnce(context.Background(), s, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if !s.sweptAsOf.Equal(now) || !s.purgedBefore.Equal(now.Add(-tombstoneRetention)) {
 		t.Errorf("swept as of %v, purged before %v; want %v and %v", s.sweptAsOf, s.purgedBefore, now, now.Add(-tombstoneRetention))
+	}
+	if !s.contentBefore.Equal(now.Add(-authdash.RestoreWindow)) || !s.keysBefore.Equal(now.Add(-authdash.IdempotencyKeyTTL)) {
+		t.Errorf("deleted content purged before %v, keys before %v; want %v and %v", s.contentBefore, s.keysBefore,
+			now.Add(-authdash.RestoreWindow), now.Add(-authdash.IdempotencyKeyTTL))
 	}
 }
