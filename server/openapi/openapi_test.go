@@ -105,6 +105,18 @@ func TestAPIMatchesSpec(t *testing.T) {
 			body: `{"title":"Write the spec","description":"all of it","priority":"high","dueDate":"2030-01-02T03:04:05Z","tags":["docs","api"]}`, wantStatus: 201,
 			capture: keep("task", field("id"))},
 		{name: "CreateMinimalTask", method: "POST", path: "/api/tasks", as: "ann", body: `{"title":"Plain"}`, wantStatus: 201},
+		{name: "CreateTaskIdempotent", method: "POST", path: "/api/tasks", as: "ann", header: map[string]string{"Idempotency-Key": `"8e03978e-40d5-43e8-bc93-6894a57f9324"`},
+			body: `{"title":"Once"}`, wantStatus: 201},
+		{name: "CreateTaskIdempotentReplay", method: "POST", path: "/api/tasks", as: "ann", header: map[string]string{"Idempotency-Key": `8e03978e-40d5-43e8-bc93-6894a57f9324`},
+			body: `{"title":"Once"}`, wantStatus: 201, capture: func(t *testing.T, _ *scenario, resp *http.Response, _ []byte) {
+				if resp.Header.Get("Idempotent-Replayed") != "true" {
+					t.Errorf("replay not marked: %v", resp.Header)
+				}
+			}},
+		{name: "ErrCreateTaskKeyReused", method: "POST", path: "/api/tasks", as: "ann", header: map[string]string{"Idempotency-Key": `"8e03978e-40d5-43e8-bc93-6894a57f9324"`},
+			body: `{"title":"Twice?"}`, wantStatus: 422},
+		{name: "ErrCreateTaskBadKey", method: "POST", path: "/api/tasks", as: "ann", header: map[string]string{"Idempotency-Key": `"two words"`},
+			body: `{"title":"x"}`, wantStatus: 400, req: specRejects},
 		{name: "ErrCreateTaskNoTitle", method: "POST", path: "/api/tasks", as: "ann", body: `{"description":"x"}`, wantStatus: 400, req: specRejects},
 		{name: "ErrCreateTaskBlankTitle", method: "POST", path: "/api/tasks", as: "ann", body: `{"title":"   "}`, wantStatus: 400},
 		{name: "ErrCreateTaskBadDue", method: "POST", path: "/api/tasks", as: "ann", body: `{"title":"x","dueDate":"tomorrow"}`, wantStatus: 400, req: specRejects},
@@ -141,6 +153,10 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrDeleteTaskNoToken", method: "DELETE", path: "/api/tasks/{task}", wantStatus: 401, req: specRejects},
 		{name: "DeleteTask", method: "DELETE", path: "/api/tasks/{task}", as: "ann", header: map[string]string{"If-Match": `"2"`}, wantStatus: 204},
 		{name: "ErrDeleteTaskGone", method: "DELETE", path: "/api/tasks/{task}", as: "ann", wantStatus: 404},
+		{name: "ErrRestoreTaskOtherUser", method: "POST", path: "/api/tasks/{task}/restore", as: "bob", wantStatus: 404},
+		{name: "ErrRestoreTaskNoToken", method: "POST", path: "/api/tasks/{task}/restore", wantStatus: 401, req: specRejects},
+		{name: "RestoreTask", method: "POST", path: "/api/tasks/{task}/restore", as: "ann", header: map[string]string{"X-Client-ID": "tab-1"}, wantStatus: 200},
+		{name: "ErrRestoreTaskNotDeleted", method: "POST", path: "/api/tasks/{task}/restore", as: "ann", wantStatus: 409},
 
 		// Rate limit: the per-account limiter allows 6 sign-in attempts.
 		{name: "ErrLoginWrong1", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-1"}`, wantStatus: 401},
