@@ -10,6 +10,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -318,6 +320,69 @@ func (c *Client) CreateTask(ctx context.Context, d authdash.TaskDraft) (*authdas
 	return &t, nil
 }
 
+// CreateTaskIdempotent creates a task at most once per key: sent again
+// with the same key and draft (after a timeout, an outage, a double click)
+// it answers with the task the first call created, and creates nothing.
+// Use a new key (NewIdempotencyKey) for each task the user means to create,
+// and the same one for every retry of it; the server remembers a key for
+// 24 hours. The same key with another draft is
+// CodeIdempotencyKeyReused; a malformed key is CodeInvalid before anything
+// is sent. A retry that finds the first request still in flight (the
+// server answers 409) is repeated here after a short wait.
+func (c *Client) CreateTaskIdempotent(ctx context.Context, key string, d authdash.TaskDraft) (*authdash.Task, error) {
+	if !authdash.ValidIdempotencyKey(key) {
+		return nil, &authdash.Error{Code: authdash.CodeInvalid, Message: "The request key is not valid.",
+			Fields: map[string]string{"Idempotency-Key": "Must be 1 to 255 visible ASCII characters without quotes or backslashes."}}
+	}
+	wait := inFlightWait
+	for {
+		var t authdash.Task
+		err := c.do(ctx, http.MethodPost, "/api/tasks", nil, d, &t, callOpts{idempotencyKey: key})
+		if err == nil {
+			return &t, nil
+		}
+		if authdash.ErrorCodeOf(err) != authdash.CodeConflict || wait > maxInFlightWait {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctxErr(ctx)
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+// The waits before repeating a create whose key is still in flight: 0.25,
+// 0.5, 1 and 2 s, then the conflict is the caller's.
+const (
+	inFlightWait    = 250 * time.Millisecond
+	maxInFlightWait = 2 * time.Second
+)
+
+// NewIdempotencyKey returns a fresh random key for CreateTaskIdempotent: a
+// version 4 UUID.
+func NewIdempotencyKey() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// RestoreTask undoes the deletion of a task (within 24 hours of it) and
+// returns the task as it was, at a new version; every tab sees it come
+// back. CodeNotFound when there is nothing to restore; CodeConflict when
+// the task is not deleted (another tab restored it first).
+func (c *Client) RestoreTask(ctx context.Context, id authdash.TaskID) (*authdash.Task, error) {
+	var t authdash.Task
+	if err := c.do(ctx, http.MethodPost, "/api/tasks/"+url.PathEscape(string(id))+"/restore", nil, nil, &t, callOpts{}); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // Task returns one task.
 func (c *Client) Task(ctx context.Context, id authdash.TaskID) (*authdash.Task, error) {
 	var t authdash.Task
@@ -344,8 +409,9 @@ func (c *Client) DeleteTask(ctx context.Context, id authdash.TaskID, ifVersion i
 }
 
 type callOpts struct {
-	anonymous bool  // no access token needed (sign-in, refresh, logout)
-	ifVersion int64 // If-Match, when not 0
+	anonymous      bool   // no access token needed (sign-in, refresh, logout)
+	ifVersion      int64  // If-Match, when not 0
+	idempotencyKey string // Idempotency-Key, when not ""
 }
 
 // do sends one request and decodes the answer into out (if not nil). A
@@ -413,6 +479,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	}
 	if o.ifVersion != 0 {
 		h.Set("If-Match", `"`+strconv.FormatInt(o.ifVersion, 10)+`"`)
+	}
+	if o.idempotencyKey != "" {
+		h.Set("Idempotency-Key", `"`+o.idempotencyKey+`"`) // a Structured Field string
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
