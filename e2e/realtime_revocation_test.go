@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,27 +26,7 @@ func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	dial := func(u rtUser) *websocket.Conn {
-		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.url, "http")+"/api/ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ws.CloseNow() })
-		auth, _ := json.Marshal(wire.Auth{Token: u.token})
-		if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			_, msg, err := ws.Read(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f, _ := wire.DecodeServer(msg); f != nil && f.FrameType() == wire.TypeReady {
-				return ws
-			}
-		}
-	}
-	aliceWS, bobWS := dial(alice), dial(bob)
+	aliceWS, bobWS := rtDialReady(ctx, t, b.url, alice.token, -1), rtDialReady(ctx, t, b.url, bob.token, -1)
 
 	if err := rtCall(ctx, a.url, alice.token, http.MethodPost, "/api/auth/logout-all", "", nil); err != nil {
 		t.Fatal(err)

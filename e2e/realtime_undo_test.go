@@ -13,7 +13,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/wire"
 )
 
 // TestRealtimeUndoAcrossInstances: two instances share one database and
@@ -103,57 +102,6 @@ func TestRealtimeUndoAcrossInstances(t *testing.T) {
 	}
 	if ev.Kind != authdash.EventTaskCreated || n != 1 {
 		t.Errorf("event %+v, %d tasks titled once; want one created", ev, n)
-	}
-}
-
-// rtDialReady opens a socket, authenticates and returns once the server
-// says it is ready; or, with since not negative, resumes from since and
-// returns at once, leaving the answer (which may come before or after
-// ready) to be read.
-func rtDialReady(ctx context.Context, t *testing.T, base, token string, since int64) *websocket.Conn {
-	t.Helper()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/api/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.CloseNow() })
-	frames := []any{wire.Auth{Token: token}}
-	if since >= 0 {
-		frames = append(frames, wire.Resume{Since: since})
-	}
-	for _, f := range frames {
-		b, _ := json.Marshal(f)
-		if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if since >= 0 {
-		return ws
-	}
-	for {
-		_, msg, err := ws.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f, _ := wire.DecodeServer(msg); f != nil && f.FrameType() == wire.TypeReady {
-			return ws
-		}
-	}
-}
-
-// rtNextEvent reads frames until an event about the task id.
-func rtNextEvent(ctx context.Context, t *testing.T, ws *websocket.Conn, id authdash.TaskID) authdash.Event {
-	t.Helper()
-	for {
-		_, msg, err := ws.Read(ctx)
-		if err != nil {
-			t.Fatalf("waiting for an event about %s: %v", id, err)
-		}
-		if f, _ := wire.DecodeServer(msg); f != nil {
-			if ev, ok := f.(*wire.Event); ok && ev.TaskID == id {
-				return authdash.Event(*ev)
-			}
-		}
 	}
 }
 

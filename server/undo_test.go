@@ -47,6 +47,12 @@ func TestCreateIdempotent(t *testing.T) {
 			t.Errorf("alice has %d tasks after a repeat, want 1", st.Total)
 		}
 	}
+	// anotherTask checks the answer is a new task, not the first one.
+	anotherTask := func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
+		if res.Header().Get("Location") == firstRes.Header().Get("Location") || res.Header().Get("Idempotent-Replayed") != "" {
+			t.Errorf("answered the first create again: %v", res.Header())
+		}
+	}
 	// fresh gives each scenario a user with no tasks, so counts are its own.
 	fresh := func(then func(t *testing.T, e *env, s *scenario)) func(t *testing.T, e *env, s *scenario) {
 		return func(t *testing.T, e *env, s *scenario) {
@@ -89,24 +95,14 @@ func TestCreateIdempotent(t *testing.T) {
 			setup: fresh(func(t *testing.T, e *env, s *scenario) {
 				firstRes = e.do("POST", "/api/tasks", body, header("k-4"), "alice")
 			}),
-			wantStatus: 201, wantEvents: created,
-			check: func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
-				if res.Header().Get("Location") == firstRes.Header().Get("Location") || res.Header().Get("Idempotent-Replayed") != "" {
-					t.Errorf("bob's create answered alice's: %v", res.Header())
-				}
-			}},
+			wantStatus: 201, wantEvents: created, check: anotherTask},
 		{name: "ExpiredKeyCreatesAgain", method: "POST", path: "/api/tasks", as: "alice", body: body, headers: header("k-5"),
 			setup: fresh(func(t *testing.T, e *env, s *scenario) {
 				first("k-5", body)(t, e, s)
 				e.tasks.Now = func() time.Time { return time.Now().Add(authdash.IdempotencyKeyTTL + time.Minute) }
 				t.Cleanup(func() { e.tasks.Now = nil })
 			}),
-			wantStatus: 201, wantEvents: created,
-			check: func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
-				if res.Header().Get("Location") == firstRes.Header().Get("Location") || res.Header().Get("Idempotent-Replayed") != "" {
-					t.Errorf("an expired key replayed: %v", res.Header())
-				}
-			}},
+			wantStatus: 201, wantEvents: created, check: anotherTask},
 		{name: "InvalidDraftRecordsNothing", method: "POST", path: "/api/tasks", as: "alice", body: body, headers: header("k-6"),
 			setup: fresh(func(t *testing.T, e *env, s *scenario) {
 				if res := e.do("POST", "/api/tasks", `{"title":""}`, header("k-6"), "alice"); res.Code != 400 {
