@@ -313,6 +313,11 @@ func copyTree(t *testing.T, from, to string) {
 		}
 		rel, _ := filepath.Rel(from, p)
 		if skip[filepath.ToSlash(rel)] {
+			if !d.IsDir() {
+				// In a git worktree .git is a file; SkipDir returned for
+				// a file would skip the rest of its folder (go.mod too).
+				return nil
+			}
 			return filepath.SkipDir
 		}
 		dst := filepath.Join(to, rel)
