@@ -25,7 +25,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/realtime/brokertest"
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 // rtBuild compiles cmd/authdash once per test into a temporary directory.

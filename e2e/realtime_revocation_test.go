@@ -9,7 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 // TestRealtimeRevocationAcrossInstances: signing out everywhere on one

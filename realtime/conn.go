@@ -16,7 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 // Handler returns the WebSocket endpoint, to be mounted on GET /api/ws.

@@ -19,8 +19,8 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/realtime"
-	"github.com/authdash/authdash/realtime/wire"
 	"github.com/authdash/authdash/store/sqlite"
+	"github.com/authdash/authdash/wire"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

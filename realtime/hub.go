@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 // TokenVerifier checks an access token and returns whose it is, the session

@@ -14,9 +14,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/internal/ratelimit"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/server/ratelimit"
 )
 
 const cookieName = "authdash_refresh" // SecureCookies off

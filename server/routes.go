@@ -6,7 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/auth"
 )
 
 // addRoutes binds the whole HTTP surface. Middleware runs in this order:

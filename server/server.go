@@ -16,7 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/auth"
 )
 
 // Limiter decides whether one more request under key may proceed now, and if

@@ -7,7 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/auth"
 )
 
 // How the refresh token travels (README "Refresh tokens"):

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/auth"
 )
 
 // handleRegister creates an account and signs it in (201).

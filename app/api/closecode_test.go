@@ -8,7 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 func TestWithCloseCode(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 // LiveStatus is what the live indicator shows.

@@ -13,12 +13,12 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authdash/authdash/internal/logging"
+	"github.com/authdash/authdash/internal/ratelimit"
+	redislimit "github.com/authdash/authdash/internal/ratelimit/redis"
+	"github.com/authdash/authdash/metrics"
 	"github.com/authdash/authdash/realtime"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/logging"
-	"github.com/authdash/authdash/server/metrics"
-	"github.com/authdash/authdash/server/ratelimit"
-	redislimit "github.com/authdash/authdash/server/ratelimit/redis"
 )
 
 // newLogging returns the logger every part of the server shares: records

@@ -7,9 +7,9 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/server/revocation"
-	redisrevocation "github.com/authdash/authdash/server/revocation/redis"
+	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/revocation"
+	redisrevocation "github.com/authdash/authdash/auth/revocation/redis"
 )
 
 // startRevocations returns the list of ended sessions the auth service

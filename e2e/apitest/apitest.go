@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/revocation"
 	"github.com/authdash/authdash/realtime"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/server/revocation"
 	"github.com/authdash/authdash/store/sqlite"
 )
 

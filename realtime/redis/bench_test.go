@@ -27,8 +27,8 @@ import (
 	"github.com/authdash/authdash/realtime"
 	"github.com/authdash/authdash/realtime/brokertest"
 	"github.com/authdash/authdash/realtime/redis"
-	"github.com/authdash/authdash/realtime/wire"
 	"github.com/authdash/authdash/store/sqlite"
+	"github.com/authdash/authdash/wire"
 )
 
 // BenchmarkCrossInstance measures the realtime path between two instances:

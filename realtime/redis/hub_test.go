@@ -14,7 +14,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/realtime"
 	"github.com/authdash/authdash/realtime/brokertest"
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 // TestHubAcrossRestart: two hubs share a redis-server and a database. A

@@ -13,8 +13,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authdash/authdash/internal/ratelimit/redis"
 	"github.com/authdash/authdash/realtime/brokertest"
-	"github.com/authdash/authdash/server/ratelimit/redis"
 )
 
 func mustClient(t *testing.T, addr string) *goredis.Client {

@@ -18,9 +18,9 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/e2e/apitest"
+	"github.com/authdash/authdash/internal/ratelimit"
+	"github.com/authdash/authdash/openapi"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/server/openapi"
-	"github.com/authdash/authdash/server/ratelimit"
 	"github.com/authdash/authdash/store/sqlite"
 )
 

@@ -10,9 +10,9 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/auth/revocation/redis"
+	"github.com/authdash/authdash/auth/revocation/revocationtest"
 	"github.com/authdash/authdash/realtime/brokertest"
-	"github.com/authdash/authdash/server/revocation/redis"
-	"github.com/authdash/authdash/server/revocation/revocationtest"
 )
 
 func mustClient(t *testing.T, addr string) *goredis.Client {

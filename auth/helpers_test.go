@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/auth"
+	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/store/sqlite"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/wire"
+	"github.com/authdash/authdash/wire"
 )
 
 func TestFramesRoundTrip(t *testing.T) {

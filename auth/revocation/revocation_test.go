@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/revocation"
-	"github.com/authdash/authdash/server/revocation/revocationtest"
+	"github.com/authdash/authdash/auth/revocation"
+	"github.com/authdash/authdash/auth/revocation/revocationtest"
 )
 
 func TestList(t *testing.T) {

@@ -16,8 +16,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/server/revocation"
+	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/revocation"
 )
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -14,7 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/authdash/authdash/server/openapi"
+	"github.com/authdash/authdash/openapi"
 )
 
 // frameSchemas compiles the WebSocket frame schema, asserting formats

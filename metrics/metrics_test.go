@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/metrics"
+	"github.com/authdash/authdash/metrics"
 )
 
 // limiterFunc adapts a func to metrics.Limiter, to force each outcome.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/auth"
-	"github.com/authdash/authdash/server/revocation"
+	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/revocation"
 )
 
 func TestRegister(t *testing.T) {

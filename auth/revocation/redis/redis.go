@@ -23,7 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/server/revocation"
+	"github.com/authdash/authdash/auth/revocation"
 )
 
 // Options tune a List. Zero values take the defaults.

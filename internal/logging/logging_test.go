@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authdash/authdash/server/logging"
+	"github.com/authdash/authdash/internal/logging"
 )
 
 // gate is a writer that blocks every Write until released, like a log pipe
