@@ -358,7 +358,7 @@ func (c *client) expectClose(want wire.CloseCode) []wire.Frame {
 }
 
 // tokens is a TokenVerifier issuing opaque tokens with any lifetime, so
-// expiry can be tested in milliseconds. The real verifier (server/auth) has
+// expiry can be tested in milliseconds. The real verifier (auth) has
 // its own tests; this one keeps the hub tests independent of JWT clocks.
 type tokens struct {
 	mu sync.Mutex

@@ -5,7 +5,7 @@
 //
 // The Hub owns the sockets of one instance; a Broker (LocalBroker here, a
 // Redis one in realtime/redis) carries events between instances. The frames
-// are defined in realtime/wire and documented in docs/REALTIME.md.
+// are defined in package wire and documented in docs/REALTIME.md.
 package realtime
 
 import (

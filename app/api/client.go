@@ -1,6 +1,6 @@
 // Package api is the dashboard's client of the HTTP API and of the realtime
 // socket. It speaks the domain types of package authdash and the frames of
-// realtime/wire, so a field renamed on either side breaks its tests, which
+// wire, so a field renamed on either side breaks its tests, which
 // run the real server.
 //
 // It does not import go-app: the browser build uses it through package app,

@@ -205,7 +205,7 @@ func joinIDs(ids []authdash.UserID) string {
 }
 
 // benchTokens accepts "bench:<user id>": the benchmark measures delivery,
-// not JWT verification (server/auth has its own benchmarks).
+// not JWT verification (auth has its own benchmarks).
 type benchTokens struct{}
 
 func (benchTokens) VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
