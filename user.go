@@ -211,6 +211,17 @@ func (e *SessionReuse) Error() string {
 	return "refresh token reuse ended session " + string(e.Session)
 }
 
+// Identity is who a verified access token speaks for: its user and
+// session, when that session signed in (zero in tokens issued before the
+// claim existed, which a revocation of every session then covers), and when
+// the token expires. The HTTP API and the socket both authenticate with one.
+type Identity struct {
+	User         UserID
+	Session      SessionID
+	SessionStart time.Time
+	Expires      time.Time
+}
+
 // A Revocation ends access tokens before they expire: those of one Session,
 // or, with Session empty, those of every session of User that started
 // before At, except Keep (the session that changed the password). Session

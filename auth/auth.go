@@ -3,10 +3,12 @@
 // and opaque refresh tokens that rotate on every use over an
 // authdash.SessionStore, with reuse detection that ends the whole session.
 //
-// Service is the one place account and session changes happen; like
-// authdash.TaskService it publishes what committed (user.updated,
-// sessions.revoked, user.deleted) after the store returns. Identify and
-// RequireWith put the verified identity on the request context.
+// Verifier checks access tokens (signature, issuer and audience, expiry,
+// revocations) and answers with an authdash.Identity; the HTTP API (through
+// Identify and RequireWith) and the realtime hub both ask it. Service is the
+// one place account and session changes happen; it signs tokens with its
+// Verifier's key and, like authdash.TaskService, publishes what committed
+// (user.updated, sessions.revoked, user.deleted) after the store returns.
 package auth
 
 import (
@@ -15,8 +17,6 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authdash/authdash"
 )
@@ -29,9 +29,6 @@ type Store interface {
 
 // Config tunes the service. Zero values take the documented defaults.
 type Config struct {
-	Secret       []byte        // HS256 key, at least 32 bytes
-	Issuer       string        // default "authdash"
-	Audience     string        // default "authdash-api"
 	AccessTTL    time.Duration // at most 15m (default 15m)
 	RefreshTTL   time.Duration // sliding session lifetime (default 30 days)
 	RefreshGrace time.Duration // benign concurrent-refresh window (default 10s)
@@ -42,11 +39,7 @@ type Config struct {
 	// HashWait is how long a request waits for a hashing slot before it is
 	// told the server is busy (default 5s).
 	HashWait time.Duration
-	// Revocations, if set, learns of every session that ends, and Verify
-	// refuses the access tokens it names from then on, rather than at their
-	// expiry. Nil: an ended session only stops refreshing.
-	Revocations Revocations
-	Now         func() time.Time // nil = time.Now
+	Now      func() time.Time // nil = time.Now
 }
 
 // Revocations remembers ended sessions for as long as their access tokens
@@ -68,15 +61,6 @@ const (
 )
 
 func (c *Config) setDefaults() error {
-	if len(c.Secret) < MinSecretLen {
-		return errors.New("auth: secret must be at least 32 bytes")
-	}
-	if c.Issuer == "" {
-		c.Issuer = "authdash"
-	}
-	if c.Audience == "" {
-		c.Audience = "authdash-api"
-	}
 	switch {
 	case c.AccessTTL == 0:
 		c.AccessTTL = MaxAccessTTL
@@ -125,41 +109,34 @@ type Grant struct {
 
 // Service registers and signs in users and manages their sessions.
 type Service struct {
-	store   Store
-	events  authdash.Publisher
-	log     *slog.Logger
-	cfg     Config
-	hasher  *hasher
-	parser  *jwt.Parser
-	keyFunc jwt.Keyfunc
-	// verified skips re-parsing tokens seen before.
-	verified tokenCache
+	store  Store
+	tokens *Verifier
+	events authdash.Publisher
+	log    *slog.Logger
+	cfg    Config
+	hasher *hasher
 }
 
-// New returns a Service. events may be nil (nothing is published); log may
-// be nil (nothing is logged).
-func New(store Store, events authdash.Publisher, cfg Config, log *slog.Logger) (*Service, error) {
-	if store == nil {
-		return nil, errors.New("auth: nil store")
+// New returns a Service that signs access tokens with the key of tokens and
+// hands the sessions it ends to tokens' revocation list. events may be nil
+// (nothing is published); log may be nil (nothing is logged).
+func New(store Store, tokens *Verifier, events authdash.Publisher, cfg Config, log *slog.Logger) (*Service, error) {
+	if store == nil || tokens == nil {
+		return nil, errors.New("auth: service needs a store and a verifier")
 	}
-	cfg.Secret = append([]byte(nil), cfg.Secret...)
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	// Boxed once: converting the slice to any on every verification would
-	// allocate.
-	var key any = cfg.Secret
 	return &Service{
-		store:   store,
-		events:  events,
-		log:     log,
-		cfg:     cfg,
-		hasher:  newHasher(defaultParams, cfg.HashConcurrency, cfg.HashWait),
-		parser:  newParser(cfg),
-		keyFunc: func(*jwt.Token) (any, error) { return key, nil },
+		store:  store,
+		tokens: tokens,
+		events: events,
+		log:    log,
+		cfg:    cfg,
+		hasher: newHasher(defaultParams, cfg.HashConcurrency, cfg.HashWait),
 	}, nil
 }
 
@@ -190,7 +167,8 @@ func (s *Service) publish(ctx context.Context, ev authdash.Event) {
 // store has already deleted the sessions, so ev.At is after every start it
 // must cover.
 func (s *Service) revoke(ctx context.Context, ev authdash.Event) {
-	if s.cfg.Revocations == nil {
+	list := s.tokens.cfg.Revocations
+	if list == nil {
 		return
 	}
 	r := authdash.Revocation{User: ev.Owner, At: ev.At, Until: ev.At.Add(s.cfg.AccessTTL + leeway)}
@@ -203,7 +181,7 @@ func (s *Service) revoke(ctx context.Context, ev authdash.Event) {
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 	defer cancel()
-	if err := s.cfg.Revocations.Revoke(pctx, r); err != nil {
+	if err := list.Revoke(pctx, r); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "revocation not shared",
 			slog.String("owner", string(ev.Owner)), slog.Any("err", err))
 	}

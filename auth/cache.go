@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authdash/authdash"
 )
 
 // maxCachedTokens bounds the verified-token cache: each entry is a token
@@ -23,27 +25,27 @@ const maxCachedTokens = 10_000
 // cannot change, and Verify checks revocations after the cache, on every
 // request.
 type tokenCache struct {
-	m        sync.Map // token string → Claims
+	m        sync.Map // token string → authdash.Identity
 	n        atomic.Int64
 	sweeping sync.Mutex
 }
 
-// get returns the claims of a cached token that is still unexpired at now.
-func (c *tokenCache) get(token string, now time.Time) (Claims, bool) {
+// get returns the identity of a cached token that is still unexpired at now.
+func (c *tokenCache) get(token string, now time.Time) (authdash.Identity, bool) {
 	v, ok := c.m.Load(token)
 	if !ok {
-		return Claims{}, false
+		return authdash.Identity{}, false
 	}
-	cl := v.(Claims)
-	if !now.Before(cl.ExpiresAt.Add(leeway)) {
-		return Claims{}, false
+	id := v.(authdash.Identity)
+	if !now.Before(id.Expires.Add(leeway)) {
+		return authdash.Identity{}, false
 	}
-	return cl, true
+	return id, true
 }
 
 // put remembers a token that just verified.
-func (c *tokenCache) put(token string, cl Claims, now time.Time) {
-	if _, loaded := c.m.LoadOrStore(token, cl); loaded {
+func (c *tokenCache) put(token string, id authdash.Identity, now time.Time) {
+	if _, loaded := c.m.LoadOrStore(token, id); loaded {
 		return
 	}
 	if c.n.Add(1) > maxCachedTokens {
@@ -61,7 +63,7 @@ func (c *tokenCache) sweep(now time.Time) {
 	defer c.sweeping.Unlock()
 	var live int64
 	c.m.Range(func(k, v any) bool {
-		if !now.Before(v.(Claims).ExpiresAt.Add(leeway)) {
+		if !now.Before(v.(authdash.Identity).Expires.Add(leeway)) {
 			c.m.Delete(k)
 		} else {
 			live++

@@ -14,11 +14,11 @@ func UseCheapHashing(s *Service) {
 // OnHash makes s call f every time it computes a password hash.
 func OnHash(s *Service, f func()) { s.hasher.inHash = f }
 
-// ForgetTokens empties the verified-token cache of s.
-func ForgetTokens(s *Service) { s.verified.m.Clear(); s.verified.n.Store(0) }
+// ForgetTokens empties the verified-token cache of v.
+func ForgetTokens(v *Verifier) { v.verified.m.Clear(); v.verified.n.Store(0) }
 
-// CachedTokens counts the verified-token cache of s.
-func CachedTokens(s *Service) int { return s.verified.len() }
+// CachedTokens counts the verified-token cache of v.
+func CachedTokens(v *Verifier) int { return v.verified.len() }
 
 // MaxCachedTokens is the cache bound.
 const MaxCachedTokens = maxCachedTokens

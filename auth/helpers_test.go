@@ -48,6 +48,7 @@ func (r *recorder) take() []authdash.Event {
 
 type env struct {
 	svc    *auth.Service
+	tokens *auth.Verifier
 	store  *sqlite.DB
 	events *recorder
 	logs   *syncBuffer
@@ -81,21 +82,23 @@ func mustStore(tb testing.TB) *sqlite.DB {
 	return db
 }
 
-// mustEnv returns a service on a fresh SQLite store, hashing cheaply.
-func mustEnv(tb testing.TB, cfg auth.Config) *env {
+// mustEnv returns a service on a fresh SQLite store, hashing cheaply, whose
+// verifier checks list (nil: no revocations).
+func mustEnv(tb testing.TB, cfg auth.Config, list auth.Revocations) *env {
 	tb.Helper()
 	db := mustStore(tb)
-	if cfg.Secret == nil {
-		cfg.Secret = testSecret
+	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: list, Now: cfg.Now})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	rec := &recorder{}
 	logs := &syncBuffer{}
-	svc, err := auth.New(db, rec, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
+	svc, err := auth.New(db, tokens, rec, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	auth.UseCheapHashing(svc)
-	return &env{svc: svc, store: db, events: rec, logs: logs}
+	return &env{svc: svc, tokens: tokens, store: db, events: rec, logs: logs}
 }
 
 const testPassword = "correct horse battery"

@@ -20,19 +20,19 @@ const msgNoToken = "Sign in to continue."
 // "Authorization: Bearer <token>" puts its user and session on the request
 // context (authdash.WithUser); an absent or invalid one leaves the request
 // anonymous, for RequireWith or the handler to judge.
-func (s *Service) Identify(next http.Handler) http.Handler {
+func (v *Verifier) Identify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		c, err := s.Verify(token)
+		id, err := v.Verify(token)
 		if err != nil {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), failureKey, err)))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(authdash.WithUser(r.Context(), c.UserID, c.SessionID)))
+		next.ServeHTTP(w, r.WithContext(authdash.WithUser(r.Context(), id.User, id.Session)))
 	})
 }
 

@@ -44,11 +44,11 @@ func TestEndedSessionsLoseTheirAccessTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mustEnv(t, auth.Config{Revocations: revocation.New(nil)})
+			e := mustEnv(t, auth.Config{}, revocation.New(nil))
 			g := grants{phone: e.mustRegister(t, "ann@example.com"), laptop: e.mustLogin(t, "ann@example.com"),
 				other: e.mustRegister(t, "bob@example.com")}
 			for _, gr := range []*auth.Grant{g.phone, g.laptop, g.other} {
-				if _, err := e.svc.Verify(gr.AccessToken); err != nil {
+				if _, err := e.tokens.Verify(gr.AccessToken); err != nil {
 					t.Fatalf("before: %v", err)
 				}
 			}
@@ -70,7 +70,7 @@ func TestEndedSessionsLoseTheirAccessTokens(t *testing.T) {
 // TestWithoutRevocationsTokensLive: with no list configured an ended
 // session's access token lives until it expires, as documented.
 func TestWithoutRevocationsTokensLive(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	g := e.mustRegister(t, "ann@example.com")
 	_, err := e.svc.LogoutAll(t.Context(), g.User.ID)
 	mustOK(t, err)
@@ -80,7 +80,7 @@ func TestWithoutRevocationsTokensLive(t *testing.T) {
 // TestRevocationFailureIsLogged: a list that cannot share the revocation
 // does not fail the sign-out.
 func TestRevocationFailureIsLogged(t *testing.T) {
-	e := mustEnv(t, auth.Config{Revocations: failingRevocations{revocation.New(nil)}})
+	e := mustEnv(t, auth.Config{}, failingRevocations{revocation.New(nil)})
 	g := e.mustRegister(t, "ann@example.com")
 	time.Sleep(2 * time.Millisecond) // see TestEndedSessionsLoseTheirAccessTokens
 	_, err := e.svc.LogoutAll(t.Context(), g.User.ID)
@@ -100,7 +100,7 @@ func (f failingRevocations) Revoke(ctx context.Context, r authdash.Revocation) e
 
 func wantValid(t *testing.T, e *env, what, token string, valid bool) {
 	t.Helper()
-	_, err := e.svc.Verify(token)
+	_, err := e.tokens.Verify(token)
 	switch {
 	case valid && err != nil:
 		t.Errorf("%s: token refused: %v", what, err)

@@ -95,7 +95,7 @@ func (s *Service) startSession(ctx context.Context, u *authdash.User, device str
 }
 
 func (s *Service) grant(u *authdash.User, sess *authdash.Session, refresh string, now time.Time) (*Grant, error) {
-	access, exp, err := s.issueAccess(u.ID, sess, now)
+	access, exp, err := s.tokens.issue(u.ID, sess, now, s.cfg.AccessTTL)
 	if err != nil {
 		return nil, fmt.Errorf("auth: sign access token: %w", err)
 	}

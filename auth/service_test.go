@@ -14,7 +14,7 @@ import (
 )
 
 func TestRegister(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	g, err := e.svc.Register(ctx, authdash.Registration{Email: "  Ann@Example.COM ", Password: testPassword, Name: " Ann "}, "Firefox\x00 on Linux")
 	if err != nil {
@@ -65,7 +65,7 @@ func TestRegister(t *testing.T) {
 }
 
 func TestLogin(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	reg := e.mustRegister(t, "ann@example.com")
 	tests := []struct {
 		name     string
@@ -95,7 +95,7 @@ func TestLogin(t *testing.T) {
 // TestLoginDoesNotRevealAccounts: an unknown email and a wrong password get
 // identical errors, and both cost one hash (counted by the hashing hook).
 func TestLoginDoesNotRevealAccounts(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	e.mustRegister(t, "ann@example.com")
 	var hashes int
 	var mu sync.Mutex
@@ -113,7 +113,7 @@ func TestLoginDoesNotRevealAccounts(t *testing.T) {
 }
 
 func TestRefreshRotates(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	g1 := e.mustRegister(t, "ann@example.com")
 	g2, err := e.svc.Refresh(ctx, g1.RefreshToken)
@@ -126,8 +126,8 @@ func TestRefreshRotates(t *testing.T) {
 	if g2.SessionID != g1.SessionID || g2.User.ID != g1.User.ID || g2.User.Email != "ann@example.com" {
 		t.Fatalf("refresh grant %+v, want the same session and user", g2)
 	}
-	if _, sid, _, err := e.svc.VerifyAccess(g2.AccessToken); err != nil || sid != g1.SessionID {
-		t.Fatalf("new access token: sid %s, %v", sid, err)
+	if id, err := e.tokens.Verify(g2.AccessToken); err != nil || id.Session != g1.SessionID {
+		t.Fatalf("new access token: sid %s, %v", id.Session, err)
 	}
 	if g2.RefreshExpiresAt.Before(g1.RefreshExpiresAt) {
 		t.Fatal("session expiry did not slide")
@@ -160,7 +160,7 @@ func TestRefreshReuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := mustEnv(t, auth.Config{RefreshGrace: tt.grace, Revocations: revocation.New(nil)})
+			e := mustEnv(t, auth.Config{RefreshGrace: tt.grace}, revocation.New(nil))
 			ctx := t.Context()
 			g1 := e.mustRegister(t, "ann@example.com")
 			other := e.mustLogin(t, "ann@example.com")
@@ -203,7 +203,7 @@ func TestRefreshReuse(t *testing.T) {
 }
 
 func TestLogoutToken(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	g := e.mustRegister(t, "ann@example.com")
 	other := e.mustLogin(t, "ann@example.com")
@@ -235,7 +235,7 @@ func TestLogoutToken(t *testing.T) {
 }
 
 func TestLogoutAll(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	g := e.mustRegister(t, "ann@example.com")
 	g2 := e.mustLogin(t, "ann@example.com")
@@ -259,7 +259,7 @@ func TestLogoutAll(t *testing.T) {
 }
 
 func TestRevokeSession(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	ann := e.mustRegister(t, "ann@example.com")
 	phone := e.mustLogin(t, "ann@example.com")
@@ -306,7 +306,7 @@ func TestRevokeSession(t *testing.T) {
 }
 
 func TestUpdateProfile(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	ann := e.mustRegister(t, "ann@example.com")
 	e.mustRegister(t, "bob@example.com")
@@ -359,7 +359,7 @@ func TestUpdateProfile(t *testing.T) {
 }
 
 func TestChangePassword(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	ann := e.mustRegister(t, "ann@example.com")
 	laptop := e.mustLogin(t, "ann@example.com")
@@ -410,7 +410,7 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestDeleteAccount(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	ann := e.mustRegister(t, "ann@example.com")
 	e.mustLogin(t, "ann@example.com")
@@ -465,7 +465,7 @@ func TestDeleteAccount(t *testing.T) {
 // TestPublishFailureIsLoggedNotReturned: the write committed, so the caller
 // succeeds; the log says what failed and never carries secrets.
 func TestPublishFailureIsLoggedNotReturned(t *testing.T) {
-	e := mustEnv(t, auth.Config{})
+	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
 	g := e.mustRegister(t, "ann@example.com")
 	e.events.err = errors.New("broker down")
@@ -488,7 +488,7 @@ func TestPublishFailureIsLoggedNotReturned(t *testing.T) {
 }
 
 func BenchmarkRefresh(b *testing.B) {
-	e := mustEnv(b, auth.Config{})
+	e := mustEnv(b, auth.Config{}, nil)
 	g := e.mustRegister(b, "bench@example.com")
 	ctx := context.Background()
 	tok := g.RefreshToken

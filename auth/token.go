@@ -12,18 +12,6 @@ import (
 	"github.com/authdash/authdash"
 )
 
-// Claims are the verified contents of an access token.
-type Claims struct {
-	UserID    authdash.UserID
-	SessionID authdash.SessionID
-	// SessionStart is when the session signed in (zero in tokens issued
-	// before the claim existed, which a revocation of every session then
-	// covers).
-	SessionStart time.Time
-	ExpiresAt    time.Time
-	ID           string // jti
-}
-
 // accessClaims is the JWT payload: the registered claims plus the session
 // ("sid", as in OpenID Connect) and its start in Unix milliseconds ("sst"),
 // so a revocation can name one session, or every session that had signed
@@ -62,7 +50,7 @@ const (
 // newParser builds the one parser every verification reuses. It pins HS256
 // (so neither "none" nor an RS256/HS256 key confusion can pass) and requires
 // exp, iss, aud and a sane iat.
-func newParser(cfg Config) *jwt.Parser {
+func newParser(cfg VerifierConfig) *jwt.Parser {
 	return jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
@@ -75,14 +63,14 @@ func newParser(cfg Config) *jwt.Parser {
 	)
 }
 
-// issueAccess signs an access token for the session.
-func (s *Service) issueAccess(uid authdash.UserID, sess *authdash.Session, now time.Time) (string, time.Time, error) {
-	exp := now.Add(s.cfg.AccessTTL)
+// issue signs an access token for the session that lives for ttl.
+func (v *Verifier) issue(uid authdash.UserID, sess *authdash.Session, now time.Time, ttl time.Duration) (string, time.Time, error) {
+	exp := now.Add(ttl)
 	c := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    s.cfg.Issuer,
+			Issuer:    v.cfg.Issuer,
 			Subject:   string(uid),
-			Audience:  jwt.ClaimStrings{s.cfg.Audience},
+			Audience:  jwt.ClaimStrings{v.cfg.Audience},
 			ExpiresAt: jwt.NewNumericDate(exp),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        randomToken(16),
@@ -90,58 +78,12 @@ func (s *Service) issueAccess(uid authdash.UserID, sess *authdash.Session, now t
 		SessionID:    string(sess.ID),
 		SessionStart: sess.CreatedAt.UnixMilli(),
 	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.cfg.Secret)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(v.cfg.Secret)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	// The token's exp has second precision; report the same instant.
 	return tok, c.ExpiresAt.Time, nil
-}
-
-// Verify checks an access token and returns its claims. Every failure is
-// CodeUnauthorized; an expired but otherwise valid token says so, so a
-// client knows to refresh rather than sign in again, and a token of a
-// session that has ended (Config.Revocations) says that.
-func (s *Service) Verify(token string) (Claims, error) {
-	cl, err := s.verify(token)
-	if err == nil && s.cfg.Revocations != nil && s.cfg.Revocations.Revoked(cl.UserID, cl.SessionID, cl.SessionStart) {
-		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgSessionEnded}
-	}
-	return cl, err
-}
-
-func (s *Service) verify(token string) (Claims, error) {
-	if token == "" || len(token) > maxTokenLen {
-		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenInvalid}
-	}
-	now := s.cfg.Now()
-	if cl, ok := s.verified.get(token, now); ok {
-		return cl, nil
-	}
-	var c accessClaims
-	if _, err := s.parser.ParseWithClaims(token, &c, s.keyFunc); err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenExpired}
-		}
-		return Claims{}, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgTokenInvalid}
-	}
-	cl := Claims{
-		UserID:    authdash.UserID(c.Subject),
-		SessionID: authdash.SessionID(c.SessionID),
-		ExpiresAt: c.ExpiresAt.Time,
-		ID:        c.ID,
-	}
-	if c.SessionStart > 0 {
-		cl.SessionStart = time.UnixMilli(c.SessionStart).UTC()
-	}
-	s.verified.put(token, cl, now)
-	return cl, nil
-}
-
-// VerifyAccess is Verify returning the parts the HTTP layer needs.
-func (s *Service) VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
-	c, err := s.Verify(token)
-	return c.UserID, c.SessionID, c.ExpiresAt, err
 }
 
 // randomToken returns n random bytes, base64url without padding.

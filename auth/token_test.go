@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,14 +21,14 @@ import (
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// fixedService verifies tokens as if it were epoch.
-func fixedService(tb testing.TB) *auth.Service {
+// fixedVerifier verifies tokens as if it were epoch.
+func fixedVerifier(tb testing.TB) *auth.Verifier {
 	tb.Helper()
-	svc, err := auth.New(mustStore(tb), nil, auth.Config{Secret: testSecret, Now: func() time.Time { return epoch }}, slog.New(slog.DiscardHandler))
+	v, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Now: func() time.Time { return epoch }})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return svc
+	return v
 }
 
 // goodClaims are the claims of a valid token at epoch.
@@ -67,7 +66,7 @@ func hmacToken(header string, c jwt.MapClaims) string {
 }
 
 func TestVerify(t *testing.T) {
-	svc := fixedService(t)
+	svc := fixedVerifier(t)
 	good := sign(t, jwt.SigningMethodHS256, goodClaims(), testSecret)
 	parts := strings.Split(good, ".")
 	otherPayload := base64.RawURLEncoding.EncodeToString(mustJSON(t, with(func(c jwt.MapClaims) { c["sub"] = "u2" })))
@@ -118,8 +117,8 @@ func TestVerify(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
-				if c.UserID != "u1" || c.SessionID != "s1" || c.ID != "j1" {
-					t.Fatalf("claims %+v", c)
+				if c.User != "u1" || c.Session != "s1" || c.Expires.IsZero() {
+					t.Fatalf("identity %+v", c)
 				}
 				return
 			}
@@ -127,7 +126,7 @@ func TestVerify(t *testing.T) {
 			if got := authdash.ErrorMessageOf(err); got != tt.wantErr {
 				t.Fatalf("message %q, want %q", got, tt.wantErr)
 			}
-			if c != (auth.Claims{}) {
+			if c != (authdash.Identity{}) {
 				t.Fatalf("claims leaked on failure: %+v", c)
 			}
 		})
@@ -144,16 +143,16 @@ func mustJSON(tb testing.TB, v any) []byte {
 }
 
 func TestIssuedTokenVerifies(t *testing.T) {
-	e := mustEnv(t, auth.Config{AccessTTL: 5 * time.Minute})
+	e := mustEnv(t, auth.Config{AccessTTL: 5 * time.Minute}, nil)
 	g := e.mustRegister(t, "ann@example.com")
-	uid, sid, exp, err := e.svc.VerifyAccess(g.AccessToken)
+	id, err := e.tokens.Verify(g.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if uid != g.User.ID || sid != g.SessionID || !exp.Equal(g.AccessExpiresAt) {
-		t.Fatalf("VerifyAccess = %s %s %v; grant %s %s %v", uid, sid, exp, g.User.ID, g.SessionID, g.AccessExpiresAt)
+	if id.User != g.User.ID || id.Session != g.SessionID || !id.Expires.Equal(g.AccessExpiresAt) {
+		t.Fatalf("Verify = %+v; grant %s %s %v", id, g.User.ID, g.SessionID, g.AccessExpiresAt)
 	}
-	if d := time.Until(exp); d <= 4*time.Minute || d > 5*time.Minute {
+	if d := time.Until(id.Expires); d <= 4*time.Minute || d > 5*time.Minute {
 		t.Fatalf("token lives %v, want 5m", d)
 	}
 	// The payload carries exactly the documented claims.
@@ -182,40 +181,55 @@ func TestIssuedTokenVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c1, _ := e.svc.Verify(g.AccessToken); c1.ID == "" {
-		t.Fatal("no jti")
-	} else if c2, _ := e.svc.Verify(g2.AccessToken); c2.ID == c1.ID {
-		t.Fatal("jti repeated")
+	jti := func(token string) any {
+		var c map[string]any
+		p, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+		if err := json.Unmarshal(p, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c["jti"]
+	}
+	if j1, j2 := jti(g.AccessToken), jti(g2.AccessToken); j1 == nil || j1 == "" || j1 == j2 {
+		t.Fatalf("jti %v then %v, want two different ones", j1, j2)
 	}
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	db := mustStore(t)
+	tokens := fixedVerifier(t)
 	tests := []struct {
 		name string
 		cfg  auth.Config
 	}{
-		{"ErrNoSecret", auth.Config{}},
-		{"ErrShortSecret", auth.Config{Secret: []byte("short")}},
-		{"ErrLongAccessTTL", auth.Config{Secret: testSecret, AccessTTL: time.Hour}},
-		{"ErrRefreshShorterThanAccess", auth.Config{Secret: testSecret, AccessTTL: 10 * time.Minute, RefreshTTL: time.Minute}},
-		{"ErrNegativeGrace", auth.Config{Secret: testSecret, RefreshGrace: -time.Second}},
-		{"ErrNegativeConcurrency", auth.Config{Secret: testSecret, HashConcurrency: -1}},
+		{"ErrLongAccessTTL", auth.Config{AccessTTL: time.Hour}},
+		{"ErrRefreshShorterThanAccess", auth.Config{AccessTTL: 10 * time.Minute, RefreshTTL: time.Minute}},
+		{"ErrNegativeGrace", auth.Config{RefreshGrace: -time.Second}},
+		{"ErrNegativeConcurrency", auth.Config{HashConcurrency: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := auth.New(db, nil, tt.cfg, nil); err == nil {
+			if _, err := auth.New(db, tokens, nil, tt.cfg, nil); err == nil {
 				t.Fatal("New accepted a bad config")
 			}
 		})
 	}
-	if _, err := auth.New(nil, nil, auth.Config{Secret: testSecret}, nil); err == nil {
+	if _, err := auth.New(nil, tokens, nil, auth.Config{}, nil); err == nil {
 		t.Fatal("New accepted a nil store")
+	}
+	if _, err := auth.New(db, nil, nil, auth.Config{}, nil); err == nil {
+		t.Fatal("New accepted a nil verifier")
+	}
+	for name, secret := range map[string][]byte{"ErrNoSecret": nil, "ErrShortSecret": []byte("short")} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := auth.NewVerifier(auth.VerifierConfig{Secret: secret}); err == nil {
+				t.Fatal("NewVerifier accepted a bad secret")
+			}
+		})
 	}
 }
 
 func TestIdentifyAndRequire(t *testing.T) {
-	svc := fixedService(t)
+	svc := fixedVerifier(t)
 	good := sign(t, jwt.SigningMethodHS256, goodClaims(), testSecret)
 	old := sign(t, jwt.SigningMethodHS256, with(func(c jwt.MapClaims) { c["exp"] = epoch.Add(-time.Hour).Unix() }), testSecret)
 
@@ -275,7 +289,7 @@ func TestIdentifyAndRequire(t *testing.T) {
 // cache stays bounded.
 func TestVerifiedTokenCache(t *testing.T) {
 	now := epoch
-	svc, err := auth.New(mustStore(t), nil, auth.Config{Secret: testSecret, Now: func() time.Time { return now }}, nil)
+	svc, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +337,7 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	for i := range 1000 {
 		list.Add(authdash.Revocation{User: authdash.UserID(fmt.Sprint("other", i)), At: now, Until: now.Add(time.Hour)})
 	}
-	e := mustEnv(b, auth.Config{Revocations: list})
+	e := mustEnv(b, auth.Config{}, list)
 	g := e.mustRegister(b, "bench@example.com")
 	h := e.mustRegister(b, "revoked-elsewhere@example.com")
 	list.Add(authdash.Revocation{User: h.User.ID, Session: "another", At: now, Until: now.Add(time.Hour)})
@@ -335,7 +349,7 @@ func BenchmarkVerifyAccess(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, _, _, err := e.svc.VerifyAccess(bb.token); err != nil {
+					if _, err := e.tokens.Verify(bb.token); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -346,8 +360,8 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	b.Run("Uncached", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			auth.ForgetTokens(e.svc)
-			if _, _, _, err := e.svc.VerifyAccess(g.AccessToken); err != nil {
+			auth.ForgetTokens(e.tokens)
+			if _, err := e.tokens.Verify(g.AccessToken); err != nil {
 				b.Fatal(err)
 			}
 		}

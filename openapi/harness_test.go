@@ -18,16 +18,15 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/e2e/apitest"
-	"github.com/authdash/authdash/internal/ratelimit"
+	"github.com/authdash/authdash/instance"
 	"github.com/authdash/authdash/openapi"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/store/sqlite"
 )
 
 var testSecret = []byte("Qe7v-openapi-test-signing-key-Lm3xW9pZ2rT5")
 
-// api is the real server (router, auth, SQLite in a temp dir, realtime hub
-// on an in-process broker) behind a real listener, as cmd/authdash wires it.
+// api is the real server (instance.Build, as cmd/authdash builds it) behind
+// a real listener.
 type api struct {
 	url     string
 	client  *http.Client
@@ -39,22 +38,15 @@ func mustAPI(t *testing.T) *api {
 	a := &api{client: &http.Client{Timeout: time.Minute}}
 	srv := apitest.Start(t, apitest.Options{
 		Secret: testSecret,
-		Deps: func(d *server.Deps, db *sqlite.DB) {
-			// A tight per-account limit, so that the test can provoke a
-			// 429 without affecting the other accounts.
-			acct, err := ratelimit.NewMemory(1.0/3600, 6)
-			if err != nil {
-				t.Fatal(err)
+		// A tight per-account limit, so that the test can provoke a 429
+		// without affecting the other accounts.
+		Limits: []instance.Limit{{Name: instance.LimitSignInAccount, Rate: 1.0 / 3600, Burst: 6}},
+		Ready: []server.Check{{Name: "switch", Check: func(context.Context) error {
+			if a.unready.Load() {
+				return authdash.Errorf(authdash.CodeUnavailable, "switched off by the test")
 			}
-			d.AccountLimiter = acct
-			d.Ready = []server.Check{{Name: "store", Check: func(ctx context.Context) error {
-				if a.unready.Load() {
-					return authdash.Errorf(authdash.CodeUnavailable, "switched off by the test")
-				}
-				return db.Ping(ctx)
-			}}}
-		},
-		Wrap: openapi.WithDocs,
+			return nil
+		}}},
 	})
 	a.url = srv.URL
 	return a

@@ -211,20 +211,20 @@ func (c *conn) readLoop() {
 		var r request
 		switch f := f.(type) {
 		case wire.Auth:
-			uid, sid, exp, err := c.h.tokens.VerifyAccess(f.Token)
+			id, err := c.h.tokens.Verify(f.Token)
 			switch {
 			case err != nil:
 				c.stop(wire.CloseAuthFailed, err)
 				return
-			case user != "" && uid != user:
+			case user != "" && id.User != user:
 				c.stop(wire.CloseAuthFailed, errOtherUser)
 				return
-			case !exp.After(time.Now()):
+			case !id.Expires.After(time.Now()):
 				c.stop(wire.CloseTokenExpired, nil)
 				return
 			}
-			user = uid
-			r.grant = &grant{user: uid, session: sid, expires: exp}
+			user = id.User
+			r.grant = &grant{user: id.User, session: id.Session, expires: id.Expires}
 		case wire.Resume:
 			switch {
 			case user == "":

@@ -381,14 +381,14 @@ func (v *tokens) issue(user authdash.UserID, session string, ttl time.Duration) 
 	return tok
 }
 
-func (v *tokens) VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
+func (v *tokens) Verify(token string) (authdash.Identity, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	g, ok := v.m[token]
 	if !ok {
-		return "", "", time.Time{}, authdash.Errorf(authdash.CodeUnauthorized, "Access token is invalid.")
+		return authdash.Identity{}, authdash.Errorf(authdash.CodeUnauthorized, "Access token is invalid.")
 	}
-	return g.user, g.session, g.exp, nil
+	return authdash.Identity{User: g.user, Session: g.session, Expires: g.exp}, nil
 }
 
 // testBroker is the real LocalBroker, observed: it lets a test report a gap

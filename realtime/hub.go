@@ -22,18 +22,10 @@ import (
 	"github.com/authdash/authdash/wire"
 )
 
-// TokenVerifier checks an access token and returns whose it is, the session
-// it belongs to and when it expires. auth.Service implements it.
+// TokenVerifier checks an access token and returns whom it speaks for (an
+// error of CodeUnauthorized if no one). *auth.Verifier implements it.
 type TokenVerifier interface {
-	VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error)
-}
-
-// TokenVerifierFunc adapts a function to TokenVerifier.
-type TokenVerifierFunc func(token string) (authdash.UserID, authdash.SessionID, time.Time, error)
-
-// VerifyAccess implements TokenVerifier.
-func (f TokenVerifierFunc) VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
-	return f(token)
+	Verify(token string) (authdash.Identity, error)
 }
 
 // ChangeLog is the part of authdash.TaskStore the hub reads. The hub asks

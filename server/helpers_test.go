@@ -103,18 +103,22 @@ func mustEnv(tb testing.TB, opts ...envOption) *env {
 	e := &env{store: db, events: &recorder{}, logs: &syncBuffer{}, users: map[string]*user{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// As main wires it: ended sessions lose their access tokens at once.
-	cfg := auth.Config{Secret: testSecret, Revocations: revocation.New(nil)}
+	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: revocation.New(nil)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cfg auth.Config
 	for _, o := range opts {
 		if o.auth != nil {
 			o.auth(&cfg)
 		}
 	}
-	e.auth, err = auth.New(db, e.events, cfg, log)
+	e.auth, err = auth.New(db, tokens, e.events, cfg, log)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e.tasks = &authdash.TaskService{Store: db, Events: e.events, Log: log}
-	d := server.Deps{Tasks: e.tasks, Auth: e.auth, Log: log, Ready: []server.Check{{Name: "store", Check: db.Ping}}}
+	d := server.Deps{Tasks: e.tasks, Auth: e.auth, Tokens: tokens, Log: log, Ready: []server.Check{{Name: "store", Check: db.Ping}}}
 	for _, o := range opts {
 		if o.deps != nil {
 			o.deps(&d)

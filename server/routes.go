@@ -18,7 +18,7 @@ func addRoutes(r chi.Router, d Deps) {
 	signIn := rateLimits{lim: d.Limiter, log: d.Log, trusted: d.TrustedProxies}
 	account := rateLimits{lim: d.AccountLimiter, log: d.Log}
 	refresh := rateLimits{lim: d.RefreshLimiter, log: d.Log, trusted: d.TrustedProxies}
-	identify := func(next http.Handler) http.Handler { return d.Auth.Identify(noteUser(next)) }
+	identify := func(next http.Handler) http.Handler { return d.Tokens.Identify(noteUser(next)) }
 	require := auth.RequireWith(writeProblem)
 	svc := d.Auth
 	// Reads are CPU-bound: run a few at a time, the rest queued in order,

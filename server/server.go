@@ -39,10 +39,12 @@ type Check struct {
 	Optional bool
 }
 
-// Deps is everything the API needs. Tasks, Auth and Log are required.
+// Deps is everything the API needs. Tasks, Auth and Tokens are required.
 type Deps struct {
 	Tasks *authdash.TaskService
 	Auth  *auth.Service
+	// Tokens identifies the caller of every request from its access token.
+	Tokens *auth.Verifier
 	// Limiter bounds sign-in and sign-up attempts per client IP, and
 	// AccountLimiter per account (normalised email), so a credential-stuffing
 	// run spread over many addresses still meets one wall per account. Nil
@@ -81,8 +83,8 @@ type Deps struct {
 // NewHandler returns the HTTP handler of the whole API. It panics if a
 // required dependency is missing, which is a wiring mistake.
 func NewHandler(d Deps) http.Handler {
-	if d.Tasks == nil || d.Auth == nil {
-		panic("server: NewHandler needs Tasks and Auth")
+	if d.Tasks == nil || d.Auth == nil || d.Tokens == nil {
+		panic("server: NewHandler needs Tasks, Auth and Tokens")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

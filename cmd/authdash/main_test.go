@@ -54,8 +54,8 @@ func (s *logSink) String() string {
 	return s.buf.String()
 }
 
-// instance is one run of the server.
-type instance struct {
+// running is one run of the server.
+type running struct {
 	base   string
 	log    *logSink
 	cancel context.CancelFunc
@@ -64,7 +64,7 @@ type instance struct {
 
 // startRun runs the program with env on a free loopback port and waits for
 // it to listen.
-func startRun(tb testing.TB, env map[string]string) *instance {
+func startRun(tb testing.TB, env map[string]string) *running {
 	tb.Helper()
 	// METRICS_ADDR off: a fixed metrics port would collide between runs.
 	full := map[string]string{"ADDR": "127.0.0.1:0", "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "METRICS_ADDR": "off"}
@@ -72,9 +72,9 @@ func startRun(tb testing.TB, env map[string]string) *instance {
 		full[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{log: newLogSink(), cancel: cancel, done: make(chan error, 1)}
+	in := &running{log: newLogSink(), cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		in.done <- run(ctx, []string{"authdash"}, func(k string) string { return full[k] }, in.log, io.Discard)
+		in.done <- run(ctx, []string{"authdash"}, func(k string) string { return full[k] }, in.log, io.Discard, nil)
 	}()
 	select {
 	case addr := <-in.log.addr:
@@ -89,7 +89,7 @@ func startRun(tb testing.TB, env map[string]string) *instance {
 }
 
 // stop cancels run's context and returns what run returned.
-func (in *instance) stop(tb testing.TB) error {
+func (in *running) stop(tb testing.TB) error {
 	tb.Helper()
 	in.cancel()
 	select {
@@ -104,7 +104,7 @@ func (in *instance) stop(tb testing.TB) error {
 	}
 }
 
-func (in *instance) call(tb testing.TB, method, path, body string, headers ...string) (int, []byte) {
+func (in *running) call(tb testing.TB, method, path, body string, headers ...string) (int, []byte) {
 	tb.Helper()
 	req, err := http.NewRequest(method, in.base+path, strings.NewReader(body))
 	if err != nil {
@@ -243,7 +243,7 @@ func TestRunRefuses(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			err := run(t.Context(), append([]string{"authdash"}, tt.args...), func(k string) string { return env[k] }, io.Discard, io.Discard)
+			err := run(t.Context(), append([]string{"authdash"}, tt.args...), func(k string) string { return env[k] }, io.Discard, io.Discard, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("run error %v, want it to mention %s", err, tt.wantErr)
 			}

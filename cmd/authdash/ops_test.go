@@ -99,7 +99,7 @@ func TestOperations(t *testing.T) {
 	port := in.base[strings.LastIndexByte(in.base, ':')+1:]
 	if err := run(context.Background(), []string{"authdash", "healthcheck"}, func(k string) string {
 		return map[string]string{"ADDR": ":" + port}[k]
-	}, &out, io.Discard); err != nil || strings.TrimSpace(out.String()) != "ok" {
+	}, &out, io.Discard, nil); err != nil || strings.TrimSpace(out.String()) != "ok" {
 		t.Errorf("healthcheck of a live server: %v %q", err, out.String())
 	}
 
@@ -112,7 +112,7 @@ func TestOperations(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"authdash", "healthcheck"}, func(k string) string {
 		return map[string]string{"ADDR": ":" + port}[k]
-	}, io.Discard, io.Discard); err == nil {
+	}, io.Discard, io.Discard, nil); err == nil {
 		t.Error("healthcheck of a stopped server succeeded")
 	}
 }
@@ -150,7 +150,7 @@ func TestRedisLogIsDebug(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
-			l := redisLog{log: func() *slog.Logger { return logger }}
+			l := redisLog{log: logger}
 			l.Printf(t.Context(), "redis: dial tcp %s: %s", "10.0.0.1:6379", "connection refused")
 			if tt.want == "" && buf.Len() != 0 || !strings.Contains(buf.String(), tt.want) {
 				t.Errorf("logged %q, want %q", buf.String(), tt.want)

@@ -1,99 +1,69 @@
 // Package apitest runs the real API in-process for the tests of its
-// clients: the chi router, the auth service, a realtime hub on an
-// in-process broker and SQLite in a temporary directory, wired as
-// cmd/authdash wires them, behind an httptest listener. A field renamed on
-// either side of the wire then fails the client's tests.
+// clients: instance.Build, as cmd/authdash builds it (SQLite in a temporary
+// directory, the in-process broker), behind an httptest listener. A field
+// renamed on either side of the wire then fails the client's tests.
 package apitest
 
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/auth"
-	"github.com/authdash/authdash/auth/revocation"
-	"github.com/authdash/authdash/realtime"
+	"github.com/authdash/authdash/instance"
 	"github.com/authdash/authdash/server"
-	"github.com/authdash/authdash/store/sqlite"
 )
 
-// Options adjust the server; the zero value is the plain API.
+// Options adjust the server; the zero value is the plain API, without rate
+// limits.
 type Options struct {
 	// Secret signs access tokens; nil uses a fixed test key.
 	Secret []byte
-	// Deps, if set, may change the dependencies before the handler is built
-	// (limiters, readiness checks).
-	Deps func(d *server.Deps, db *sqlite.DB)
-	// Wrap, if set, wraps the finished handler (e.g. to add the API docs).
-	Wrap func(http.Handler) http.Handler
+	// Limits, if set, are the rate limits (instance.Config.Limits).
+	Limits []instance.Limit
+	// Ready are readiness checks run after the store's.
+	Ready []server.Check
+	// Now is the clock of the stores, tokens and limits; nil is time.Now.
+	Now func() time.Time
 }
 
 // Server is a running API.
 type Server struct {
-	URL   string
-	Store *sqlite.DB
-	Auth  *auth.Service
-	Hub   *realtime.Hub
+	URL string
+	*instance.Instance
 }
 
 // Start runs the API until the test ends.
 func Start(tb testing.TB, o Options) *Server {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "authdash.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	secret := o.Secret
 	if secret == nil {
 		secret = []byte("Zr8p-apitest-signing-key-Wq4mN7xK2vB9")
 	}
-	log := slog.New(slog.DiscardHandler)
-	broker := realtime.NewLocalBroker()
-	authSvc, err := auth.New(db, broker, auth.Config{
-		Secret: secret,
-		// A loaded test machine must not turn a slow hash into a 503.
-		HashWait:    time.Minute,
-		Revocations: revocation.New(nil),
-	}, log)
-	if err != nil {
-		tb.Fatal(err)
+	cfg := instance.Config{
+		DataDir:   tb.TempDir(),
+		Env:       "dev",
+		JWTSecret: secret,
+		Limits:    o.Limits,
+		// A loaded test machine must not turn a slow hash or a slow store
+		// read into a 503.
+		HashWait:     time.Minute,
+		StoreTimeout: time.Minute,
 	}
-	hub, err := realtime.NewHub(realtime.Config{
-		Broker: broker, Tokens: authSvc, Changes: db, Log: log, StoreTimeout: time.Minute,
+	in, err := instance.Build(context.Background(), cfg, instance.Env{
+		Log: slog.New(slog.DiscardHandler), Now: o.Now, Ready: o.Ready, Version: "test",
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); hub.Run(ctx) }()
-	d := server.Deps{
-		Tasks:    &authdash.TaskService{Store: db, Events: hub, Log: log},
-		Auth:     authSvc,
-		Log:      log,
-		Realtime: hub.Handler(),
-	}
-	if o.Deps != nil {
-		o.Deps(&d, db)
-	}
-	h := server.NewHandler(d)
-	if o.Wrap != nil {
-		h = o.Wrap(h)
-	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(in.Handler)
 	tb.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		hub.Shutdown(sctx)
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		in.Shutdown(sctx)
 		srv.Close()
-		cancel()
-		<-hubDone
-		db.Close()
+		in.Close()
 	})
-	return &Server{URL: srv.URL, Store: db, Auth: authSvc, Hub: hub}
+	return &Server{URL: srv.URL, Instance: in}
 }

@@ -208,12 +208,12 @@ func joinIDs(ids []authdash.UserID) string {
 // not JWT verification (auth has its own benchmarks).
 type benchTokens struct{}
 
-func (benchTokens) VerifyAccess(token string) (authdash.UserID, authdash.SessionID, time.Time, error) {
+func (benchTokens) Verify(token string) (authdash.Identity, error) {
 	id, ok := strings.CutPrefix(token, "bench:")
 	if !ok {
-		return "", "", time.Time{}, authdash.Errorf(authdash.CodeUnauthorized, "bad token")
+		return authdash.Identity{}, authdash.Errorf(authdash.CodeUnauthorized, "bad token")
 	}
-	return authdash.UserID(id), "s", time.Now().Add(time.Hour), nil
+	return authdash.Identity{User: authdash.UserID(id), Session: "s", Expires: time.Now().Add(time.Hour)}, nil
 }
 
 func benchHub(tb testing.TB, srv *brokertest.RedisServer, prefix string, db *sqlite.DB) *realtime.Hub {

@@ -76,51 +76,16 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// OptionsFromEnv reads MONGO_DATABASE, MONGO_MAX_POOL_SIZE,
-// MONGO_CONNECT_TIMEOUT, MONGO_SERVER_SELECTION_TIMEOUT, MONGO_OP_TIMEOUT,
-// MONGO_RETRY (true/false), MONGO_WRITE_CONCERN and MONGO_READ_PREFERENCE.
-// Unset variables keep the defaults; malformed ones are an error naming the
-// variable.
-func OptionsFromEnv(getenv func(string) string) (Options, error) {
-	var o Options
-	var errs []error
-	dur := func(name string, dst *time.Duration) {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
-				return
-			}
-			*dst = d
-		}
-	}
-	o.Database = getenv("MONGO_DATABASE")
-	if v := getenv("MONGO_MAX_POOL_SIZE"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n == 0 {
-			errs = append(errs, fmt.Errorf("MONGO_MAX_POOL_SIZE=%q: want a positive integer", v))
-		}
-		o.MaxPoolSize = n
-	}
-	dur("MONGO_CONNECT_TIMEOUT", &o.ConnectTimeout)
-	dur("MONGO_SERVER_SELECTION_TIMEOUT", &o.ServerSelectionTimeout)
-	dur("MONGO_OP_TIMEOUT", &o.OpTimeout)
-	if v := getenv("MONGO_RETRY"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("MONGO_RETRY=%q: want true or false", v))
-		}
-		o.NoRetryReads, o.NoRetryWrites = !b, !b
-	}
-	o.WriteConcern = getenv("MONGO_WRITE_CONCERN")
-	if _, err := writeConcern(o.WriteConcern); err != nil {
-		errs = append(errs, fmt.Errorf("MONGO_WRITE_CONCERN: %w", err))
-	}
-	o.ReadPreference = getenv("MONGO_READ_PREFERENCE")
-	if _, err := readPref(o.ReadPreference); err != nil {
-		errs = append(errs, fmt.Errorf("MONGO_READ_PREFERENCE: %w", err))
-	}
-	return o, errors.Join(errs...)
+// CheckWriteConcern reports whether o.WriteConcern is one Open accepts.
+func (o Options) CheckWriteConcern() error {
+	_, err := writeConcern(o.WriteConcern)
+	return err
+}
+
+// CheckReadPreference reports whether o.ReadPreference is one Open accepts.
+func (o Options) CheckReadPreference() error {
+	_, err := readPref(o.ReadPreference)
+	return err
 }
 
 func writeConcern(s string) (*writeconcern.WriteConcern, error) {

@@ -1,4 +1,4 @@
-package main
+package instance
 
 import (
 	"crypto/rand"
@@ -24,16 +24,16 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		env     map[string]string
 		wantErr []string // substrings, each naming the variable
-		check   func(t *testing.T, c config)
+		check   func(t *testing.T, c Config)
 	}{
-		{name: "DevDefaults", env: nil, check: func(t *testing.T, c config) {
+		{name: "DevDefaults", env: nil, check: func(t *testing.T, c Config) {
 			if c.Addr != ":8080" || c.DataDir != "./data" || c.Env != "dev" || c.AccessTTL != 15*time.Minute ||
-				c.RefreshTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || !c.RateLimit ||
-				c.JWTSecret != nil || c.ShutdownTimeout != 20*time.Second || len(c.AllowedOrigins) != 0 {
+				c.RefreshTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || len(c.Limits) != 3 ||
+				c.JWTSecret != nil || c.Redis != nil || c.MongoURI != "" || c.ShutdownTimeout != 20*time.Second || len(c.AllowedOrigins) != 0 {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{name: "ProductionDefaults", env: map[string]string{"ENV": "production", "JWT_SECRET": secret}, check: func(t *testing.T, c config) {
+		{name: "ProductionDefaults", env: map[string]string{"ENV": "production", "JWT_SECRET": secret}, check: func(t *testing.T, c Config) {
 			if c.LogFormat != "json" || string(c.JWTSecret) != secret || !c.production() {
 				t.Errorf("%+v", c)
 			}
@@ -42,11 +42,14 @@ func TestLoadConfig(t *testing.T) {
 			"ADDR": "127.0.0.1:9000", "DATA_DIR": "/var/lib/authdash", "ACCESS_TOKEN_TTL": "5m", "REFRESH_TOKEN_TTL": "24h",
 			"ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
 			"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json", "SHUTDOWN_TIMEOUT": "45s", "RATE_LIMIT": "off",
-		}, check: func(t *testing.T, c config) {
+			"REDIS_URL": "redis://:pw@cache:6380/2", "MONGO_URI": "mongodb://db/", "MONGO_DATABASE": "prod",
+		}, check: func(t *testing.T, c Config) {
 			if c.Addr != "127.0.0.1:9000" || c.AccessTTL != 5*time.Minute || c.RefreshTTL != 24*time.Hour ||
 				strings.Join(c.AllowedOrigins, " ") != "https://app.example.com http://localhost:3000" ||
 				len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != netip.MustParsePrefix("192.168.1.1/32") ||
-				c.LogLevel != slog.LevelDebug || c.ShutdownTimeout != 45*time.Second || c.RateLimit {
+				c.LogLevel != slog.LevelDebug || c.ShutdownTimeout != 45*time.Second || len(c.Limits) != 0 ||
+				c.Redis == nil || c.Redis.Addr != "cache:6380" || c.Redis.Password != "pw" || c.Redis.DB != 2 ||
+				c.MongoURI != "mongodb://db/" || c.Mongo.Database != "prod" {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -68,12 +71,15 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ErrLogFormat", env: map[string]string{"LOG_FORMAT": "xml"}, wantErr: []string{"LOG_FORMAT"}},
 		{name: "ErrShutdownTimeout", env: map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, wantErr: []string{"SHUTDOWN_TIMEOUT"}},
 		{name: "ErrRateLimit", env: map[string]string{"RATE_LIMIT": "maybe"}, wantErr: []string{"RATE_LIMIT"}},
+		{name: "ErrRedisURLScheme", env: map[string]string{"REDIS_URL": "http://cache:6379"}, wantErr: []string{"REDIS_URL: redis: invalid URL scheme"}},
+		{name: "ErrRedisURLHidesPassword", env: map[string]string{"REDIS_URL": "redis://:s3cret@cache:6379/%zz"}, wantErr: []string{"REDIS_URL: is not a URL"}},
+		{name: "ErrMongoOptions", env: map[string]string{"MONGO_URI": "mongodb://db/", "MONGO_RETRY": "sometimes"}, wantErr: []string{"MONGO_RETRY"}},
 		{name: "ErrSeveralAtOnce", env: map[string]string{"ENV": "production", "LOG_LEVEL": "loud", "ADDR": ":1"},
 			wantErr: []string{"JWT_SECRET", "LOG_LEVEL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			c, err := LoadConfig(func(k string) string { return tt.env[k] })
 			if len(tt.wantErr) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -88,6 +94,9 @@ func TestLoadConfig(t *testing.T) {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q lacks %q", err, want)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows a password", err)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package instance
 
 import (
 	"errors"
@@ -7,15 +7,21 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	mongostore "github.com/authdash/authdash/store/mongo"
 )
 
-// config is everything the server reads from its environment. README.md
-// "Configuration" documents each variable; keep the two in step.
-type config struct {
+// Config is everything an instance is configured with. LoadConfig reads it
+// from the environment, and this file is the only place that reads an
+// environment variable: README.md "Configuration" documents each; keep the
+// two in step. Tests fill a Config in directly; the fields without a
+// variable are tuning they may change, zero meaning the default.
+type Config struct {
 	Addr    string
 	DataDir string
 	Env     string // "dev" or "production"
@@ -29,22 +35,31 @@ type config struct {
 	LogLevel        slog.Level
 	LogFormat       string // "json" or "text"
 	ShutdownTimeout time.Duration
-	// RateLimit turns the sign-in and refresh limits off for load tests on
-	// one machine, where every request comes from 127.0.0.1.
-	RateLimit bool
-	MongoURI  string // see openStore
-	RedisURL  string // see newBroker
-	// Mongo holds the MONGO_* tuning (store/mongo.OptionsFromEnv); read
-	// only when MONGO_URI is set.
+	// Limits are the sign-in and refresh rate limits (DefaultLimits unless
+	// RATE_LIMIT=off, which leaves none: load tests on one machine send
+	// every request from 127.0.0.1).
+	Limits   []Limit
+	MongoURI string // see openStore
+	// Mongo holds the MONGO_* tuning; read only when MONGO_URI is set.
 	Mongo mongostore.Options
+	// Redis is REDIS_URL parsed, or nil without it: the one source of every
+	// Redis client (see newRedis).
+	Redis *goredis.Options
 	// MetricsAddr is the operator's listener (metrics, log level, pprof);
 	// "" turns it off. MetricsToken, if set, also serves /metrics on Addr
 	// to requests bearing it. See serveAdmin.
 	MetricsAddr  string
 	MetricsToken string
+
+	// HashWait is how long a sign-in waits for a password-hashing slot
+	// before it is told the server is busy (auth.DefaultHashWait).
+	HashWait time.Duration
+	// StoreTimeout bounds the realtime hub's change-log reads
+	// (realtime.Config.StoreTimeout's default).
+	StoreTimeout time.Duration
 }
 
-func (c config) production() bool { return c.Env == "production" }
+func (c Config) production() bool { return c.Env == "production" }
 
 // Bounds of the lifetimes. A longer access token would outlive revocation
 // for longer than we promise (README "Refresh tokens").
@@ -56,9 +71,9 @@ const (
 	minSecretLen    = 32
 )
 
-// loadConfig reads and validates the configuration, reporting every bad
+// LoadConfig reads and validates the configuration, reporting every bad
 // variable at once, each by name.
-func loadConfig(getenv func(string) string) (config, error) {
+func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
@@ -86,19 +101,29 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 
-	c := config{
-		Addr:     str("ADDR", ":8080"),
+	c := Config{
+		Addr:     ListenAddr(getenv),
 		DataDir:  str("DATA_DIR", "./data"),
 		Env:      str("ENV", "dev"),
 		MongoURI: str("MONGO_URI", ""),
-		RedisURL: str("REDIS_URL", ""),
 	}
 	if c.MongoURI != "" {
-		mo, err := mongostore.OptionsFromEnv(getenv)
+		mo, err := mongoOptions(getenv)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		c.Mongo = mo
+	}
+	if u := str("REDIS_URL", ""); u != "" {
+		opt, err := goredis.ParseURL(u)
+		switch {
+		case err != nil && strings.HasPrefix(err.Error(), "redis: "):
+			bad("REDIS_URL", "%v", err)
+		case err != nil:
+			// url.Parse's errors quote the URL, password included.
+			bad("REDIS_URL", "is not a URL such as redis://host:6379/0")
+		}
+		c.Redis = opt
 	}
 	if c.Env != "dev" && c.Env != "production" {
 		bad("ENV", "%q must be dev or production", c.Env)
@@ -177,13 +202,69 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 	switch rl := strings.ToLower(str("RATE_LIMIT", "on")); rl {
 	case "on":
-		c.RateLimit = true
+		c.Limits = DefaultLimits()
 	case "off":
-		c.RateLimit = false
 	default:
 		bad("RATE_LIMIT", "%q must be on or off", rl)
 	}
 	return c, errors.Join(errs...)
+}
+
+// ListenAddr is ADDR, the API's listener (default :8080). `authdash
+// healthcheck` reads it alone, so a bad unrelated variable does not fail
+// the container's health check.
+func ListenAddr(getenv func(string) string) string {
+	if a := strings.TrimSpace(getenv("ADDR")); a != "" {
+		return a
+	}
+	return ":8080"
+}
+
+// mongoOptions reads MONGO_DATABASE, MONGO_MAX_POOL_SIZE,
+// MONGO_CONNECT_TIMEOUT, MONGO_SERVER_SELECTION_TIMEOUT, MONGO_OP_TIMEOUT,
+// MONGO_RETRY (true/false), MONGO_WRITE_CONCERN and MONGO_READ_PREFERENCE.
+// Unset variables keep the store's defaults; malformed ones are an error
+// naming the variable.
+func mongoOptions(getenv func(string) string) (mongostore.Options, error) {
+	var o mongostore.Options
+	var errs []error
+	dur := func(name string, dst *time.Duration) {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 5s", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	o.Database = getenv("MONGO_DATABASE")
+	if v := getenv("MONGO_MAX_POOL_SIZE"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			errs = append(errs, fmt.Errorf("MONGO_MAX_POOL_SIZE=%q: want a positive integer", v))
+		}
+		o.MaxPoolSize = n
+	}
+	dur("MONGO_CONNECT_TIMEOUT", &o.ConnectTimeout)
+	dur("MONGO_SERVER_SELECTION_TIMEOUT", &o.ServerSelectionTimeout)
+	dur("MONGO_OP_TIMEOUT", &o.OpTimeout)
+	if v := getenv("MONGO_RETRY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("MONGO_RETRY=%q: want true or false", v))
+		}
+		o.NoRetryReads, o.NoRetryWrites = !b, !b
+	}
+	o.WriteConcern = getenv("MONGO_WRITE_CONCERN")
+	o.ReadPreference = getenv("MONGO_READ_PREFERENCE")
+	if err := o.CheckWriteConcern(); err != nil {
+		errs = append(errs, fmt.Errorf("MONGO_WRITE_CONCERN: %w", err))
+	}
+	if err := o.CheckReadPreference(); err != nil {
+		errs = append(errs, fmt.Errorf("MONGO_READ_PREFERENCE: %w", err))
+	}
+	return o, errors.Join(errs...)
 }
 
 // checkOrigin accepts a browser origin: scheme and host (and port), nothing

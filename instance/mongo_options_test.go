@@ -1,4 +1,4 @@
-package mongo_test
+package instance
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	mongostore "github.com/authdash/authdash/store/mongo"
 )
 
-func TestOptionsFromEnv(t *testing.T) {
+func TestMongoOptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -35,7 +35,7 @@ func TestOptionsFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := mongostore.OptionsFromEnv(func(k string) string { return tt.env[k] })
+			got, err := mongoOptions(func(k string) string { return tt.env[k] })
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatal(err)

@@ -1,0 +1,362 @@
+// Package instance builds one authdash instance from its Config: the store,
+// the broker, the revocation list, the token verifier, the realtime hub,
+// the auth and task services and the HTTP handler that serves them, in
+// that order, in one function. cmd/authdash serves what Build returns; the
+// tests that need the real server in-process (e2e/apitest) build the same
+// thing, so what they test is what ships.
+package instance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/revocation"
+	redisrevocation "github.com/authdash/authdash/auth/revocation/redis"
+	"github.com/authdash/authdash/metrics"
+	"github.com/authdash/authdash/openapi"
+	"github.com/authdash/authdash/realtime"
+	redisbroker "github.com/authdash/authdash/realtime/redis"
+	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/store/instrumented"
+	mongostore "github.com/authdash/authdash/store/mongo"
+	"github.com/authdash/authdash/store/profilecache"
+	"github.com/authdash/authdash/store/sqlite"
+)
+
+// Env is what the process hands an instance besides its Config.
+type Env struct {
+	Log *slog.Logger // nil discards
+	// Metrics receives every measurement; nil: a registry of the
+	// instance's own.
+	Metrics *metrics.Metrics
+	// Frontend serves every path outside /api, /healthz and /readyz (the
+	// web app, whose routes main registers with go-app). Nil: 404.
+	Frontend http.Handler
+	Version  string
+	// Now is the clock of the stores, tokens and rate limits; nil is
+	// time.Now. Tests move one by hand instead of sleeping.
+	Now func() time.Time
+	// Ready are readiness checks /readyz runs after the instance's own
+	// (tests add one they can fail).
+	Ready []server.Check
+}
+
+// Instance is one built server. Serve Handler; on the way out call
+// Shutdown while the HTTP server drains, then Close.
+type Instance struct {
+	// Handler is the whole HTTP surface: the API, the socket, the API
+	// documents, /metrics behind METRICS_TOKEN and the frontend.
+	Handler http.Handler
+	Store   Store
+	Tokens  *auth.Verifier
+	Hub     *realtime.Hub
+	Auth    *auth.Service
+	Tasks   *authdash.TaskService
+	Metrics *metrics.Metrics
+
+	// closers run in reverse order of construction.
+	closers []func()
+}
+
+// Store is what an instance needs of a database.
+type Store interface {
+	authdash.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Build opens the store and starts everything an instance runs in the
+// background (the hub, the revocation list's receiver, the janitor),
+// which runs until Close. A failure closes what was already built.
+func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	mx := env.Metrics
+	if mx == nil {
+		mx = metrics.New(prometheus.NewRegistry(), env.Version)
+	}
+	in = &Instance{Metrics: mx}
+	defer func() {
+		if err != nil {
+			in.Close()
+			in = nil
+		}
+	}()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("DATA_DIR: %w", err)
+	}
+	secret := cfg.JWTSecret
+	if secret == nil {
+		// Only in dev: LoadConfig requires JWT_SECRET in production.
+		if secret, err = loadDevSecret(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	in.Store = store
+	in.onClose(func() {
+		if err := store.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	})
+	if p, ok := store.(purger); ok {
+		in.background(ctx, func(ctx context.Context) { runJanitor(ctx, p, log) })
+	}
+	ready := []server.Check{{Name: "store", Check: store.Ping}}
+	var cached authdash.Store = store
+	if cfg.Redis != nil {
+		// GET /api/me reads the profile on every page: serve it from Redis.
+		profiles := profilecache.New(store, cfg.Redis, profilecache.Options{Prefix: "authdash:", Log: log})
+		in.onClose(func() { profiles.Close() })
+		mx.Cache("profile", func() (uint64, uint64) {
+			st := profiles.Stats()
+			return st.Hits, st.Misses + st.Bypassed
+		})
+		ready = append(ready, server.Check{Name: "redis", Check: profiles.Ping, Optional: true})
+		cached = profiles
+	}
+	// Every store call is timed for the metrics; Ping and Close use the
+	// store itself.
+	timed := instrumented.New(cached, mx.ObserveStore)
+
+	var broker realtime.Broker = realtime.NewLocalBroker()
+	var revocations auth.Revocations = revocation.New(nil)
+	if cfg.Redis != nil {
+		rdb := goredis.NewClient(cfg.Redis)
+		in.onClose(func() { rdb.Close() })
+		log.Info("realtime broker", "kind", "redis", "addr", cfg.Redis.Addr)
+		broker = redisbroker.New(rdb, redisbroker.Options{Log: log})
+
+		rdb2 := goredis.NewClient(cfg.Redis)
+		in.onClose(func() { rdb2.Close() })
+		shared, err := redisrevocation.New(rdb2, redisrevocation.Options{Log: log})
+		if err != nil {
+			return nil, err
+		}
+		in.background(ctx, func(ctx context.Context) { shared.Run(ctx) })
+		log.Info("session revocations", "kind", "redis", "addr", cfg.Redis.Addr)
+		revocations = shared
+	}
+
+	// The verifier answers both the API and the hub; the auth service
+	// signs with its key and publishes through the hub, so its events are
+	// counted and, with Redis down, still reach this instance's sockets.
+	in.Tokens, err = auth.NewVerifier(auth.VerifierConfig{Secret: secret, Revocations: revocations, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	in.Hub, err = realtime.NewHub(realtime.Config{
+		Broker:         broker,
+		Tokens:         in.Tokens,
+		Changes:        timed,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Log:            log,
+		StoreTimeout:   cfg.StoreTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The hub outlives the request that builds the instance and the
+	// context that ends serving: it must keep delivering while the server
+	// drains, so only Close stops it.
+	in.background(ctx, func(ctx context.Context) { in.Hub.Run(ctx) })
+	mx.Realtime(realtimeStats(in.Hub))
+	in.Auth, err = auth.New(timed, in.Tokens, in.Hub, auth.Config{
+		AccessTTL:  cfg.AccessTTL,
+		RefreshTTL: cfg.RefreshTTL,
+		HashWait:   cfg.HashWait,
+		Now:        now,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	// Task events go through the hub, which counts them on the way.
+	in.Tasks = &authdash.TaskService{Store: timed, Events: in.Hub, Log: log, OnPublishError: mx.PublishError}
+
+	deps := server.Deps{
+		Tasks:          in.Tasks,
+		Auth:           in.Auth,
+		Tokens:         in.Tokens,
+		Log:            log,
+		AllowedOrigins: cfg.AllowedOrigins,
+		SecureCookies:  cfg.production(),
+		TrustedProxies: cfg.TrustedProxies,
+		Ready:          append(ready, env.Ready...),
+		Frontend:       env.Frontend,
+		Realtime:       in.Hub.Handler(),
+		Observe:        mx.Observe,
+	}
+	if len(cfg.Limits) > 0 {
+		var rdb *goredis.Client
+		if cfg.Redis != nil {
+			rdb = goredis.NewClient(cfg.Redis)
+			in.onClose(func() { rdb.Close() })
+			log.Info("rate limits", "kind", "redis", "addr", cfg.Redis.Addr)
+		}
+		if err := addRateLimits(&deps, cfg.Limits, rdb, now, mx, log); err != nil {
+			return nil, err
+		}
+	}
+	in.Handler = withMetricsRoute(openapi.WithDocs(server.NewHandler(deps)), cfg.MetricsToken, mx)
+	return in, nil
+}
+
+// Shutdown closes every socket with "going away", so clients reconnect to
+// another instance. The HTTP server's own Shutdown does not track the
+// hijacked connections sockets run on.
+func (in *Instance) Shutdown(ctx context.Context) error {
+	return in.Hub.Shutdown(ctx)
+}
+
+// Close stops what Build started and closes the store, in reverse order of
+// construction: the hub before the broker's connection, the store last. It
+// waits for each background loop to return.
+func (in *Instance) Close() {
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		in.closers[i]()
+	}
+	in.closers = nil
+}
+
+func (in *Instance) onClose(f func()) { in.closers = append(in.closers, f) }
+
+// background runs f in a goroutine until Close. Its context keeps ctx's
+// values but not its end: background work outlives the caller's context.
+func (in *Instance) background(ctx context.Context, f func(ctx context.Context)) {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(bctx)
+	}()
+	in.onClose(func() { cancel(); <-done })
+}
+
+// openStore opens the database: MongoDB when MONGO_URI is set (waiting for
+// it to come up, README "Scaling out"), else SQLite in DATA_DIR.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
+	if cfg.MongoURI != "" {
+		o := cfg.Mongo
+		o.Log = log
+		db, err := mongostore.OpenWait(ctx, cfg.MongoURI, o)
+		if err != nil {
+			return nil, fmt.Errorf("MONGO_URI: %w", err)
+		}
+		log.Info("store opened", "kind", "mongodb", "database", db.Name())
+		return mongoStore{db}, nil
+	}
+	path := filepath.Join(cfg.DataDir, "authdash.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("store opened", "kind", "sqlite", "path", path)
+	return db, nil
+}
+
+// mongoStore gives the MongoDB store the Close the server calls: it closes
+// after the HTTP server has drained, so a short bound is enough.
+type mongoStore struct{ *mongostore.DB }
+
+func (m mongoStore) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return m.DB.Close(ctx)
+}
+
+// realtimeStats adapts the hub's counters to the metrics package, which
+// does not import realtime.
+func realtimeStats(hub *realtime.Hub) func() metrics.RealtimeStats {
+	return func() metrics.RealtimeStats {
+		s := hub.Stats()
+		return metrics.RealtimeStats{
+			Open:            s.Connections,
+			Published:       uint64(s.Published),
+			Delivered:       uint64(s.Delivered),
+			Dropped:         uint64(s.Dropped),
+			SlowDisconnects: uint64(s.SlowConsumers),
+		}
+	}
+}
+
+// withMetricsRoute serves /metrics on the public listener too, behind a
+// bearer token, when METRICS_TOKEN is set (for platforms that scrape only
+// the service port).
+func withMetricsRoute(api http.Handler, token string, m *metrics.Metrics) http.Handler {
+	if token == "" {
+		return api
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.RequireToken(token, m.Handler()))
+	mux.Handle("/", api)
+	return mux
+}
+
+// loadDevSecret returns the development signing key kept in DATA_DIR,
+// creating it on first start, so tokens survive a restart without anyone
+// having to invent a secret.
+func loadDevSecret(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "jwt-secret")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, 48)
+		rand.Read(key)
+		b = []byte(base64.RawURLEncoding.EncodeToString(key))
+		// Written whole to a temporary file and then linked into place, so
+		// a second process starting at the same moment sees either no file
+		// or a complete one, and exactly one key wins.
+		tmp, err := os.CreateTemp(dir, ".jwt-secret-*")
+		if err != nil {
+			return nil, fmt.Errorf("create dev JWT secret: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		if _, err := tmp.Write(b); err != nil {
+			tmp.Close()
+			return nil, fmt.Errorf("write dev JWT secret: %w", err)
+		}
+		if err := tmp.Close(); err != nil {
+			return nil, fmt.Errorf("write dev JWT secret: %w", err)
+		}
+		switch err := os.Link(tmp.Name(), path); {
+		case errors.Is(err, fs.ErrExist):
+			return loadDevSecret(dir)
+		case err != nil:
+			return nil, fmt.Errorf("create dev JWT secret: %w", err)
+		}
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read dev JWT secret: %w", err)
+	}
+	b = []byte(strings.TrimSpace(string(b)))
+	if len(b) < minSecretLen {
+		return nil, fmt.Errorf("%s holds a key shorter than %d bytes; delete it to generate a new one", path, minSecretLen)
+	}
+	return b, nil
+}
