@@ -1,7 +1,6 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/store/sqlite"
 )
 
@@ -51,25 +51,7 @@ type env struct {
 	tokens *auth.Verifier
 	store  *sqlite.DB
 	events *recorder
-	logs   *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	logs   *testkit.Logs
 }
 
 func mustStore(tb testing.TB) *sqlite.DB {
@@ -92,7 +74,7 @@ func mustEnv(tb testing.TB, cfg auth.Config, list auth.Revocations) *env {
 		tb.Fatal(err)
 	}
 	rec := &recorder{}
-	logs := &syncBuffer{}
+	logs := &testkit.Logs{}
 	svc, err := auth.New(db, tokens, rec, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		tb.Fatal(err)

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/internal/testkit"
 )
 
 // chromiumPath is Debian's Chromium, which `make tools` installs.
@@ -35,7 +37,7 @@ type webapp struct {
 	addr    string // host:port, fixed after the first start
 	cmd     *exec.Cmd
 	waitErr chan error
-	logs    *logBuffer
+	logs    *testkit.Logs
 }
 
 // mustBuildWebapp builds cmd/authdash and app.wasm into a temporary
@@ -54,7 +56,7 @@ func mustBuildWebapp(t testing.TB) *webapp {
 		t.Fatal(err)
 	}
 	goBuild(t, []string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-s -w", "-o", filepath.Join(web, "app.wasm"), "./wasm")
-	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &logBuffer{}}
+	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &testkit.Logs{}}
 }
 
 var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)|"msg":"listening","addr":"([^"]+)"`)
@@ -119,23 +121,6 @@ func (w *webapp) stop() {
 }
 
 func (w *webapp) url(path string) string { return "http://" + w.addr + path }
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // mustBrowser starts a headless Chromium with a fresh profile.
 func mustBrowser(t testing.TB) context.Context {

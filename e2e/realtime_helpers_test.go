@@ -24,7 +24,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/brokertest"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -64,10 +64,10 @@ type rtInstance struct {
 // rtStart runs the server binary on a free port with the given data
 // rtPair starts two instances, a and b, on one SQLite database and one
 // redis-server, which the test may kill and restart.
-func rtPair(t testing.TB) (a, b *rtInstance, rs *brokertest.RedisServer) {
+func rtPair(t testing.TB) (a, b *rtInstance, rs *testkit.RedisServer) {
 	t.Helper()
 	bin := rtBuild(t)
-	rs = brokertest.StartRedis(t)
+	rs = testkit.StartRedis(t)
 	data := t.TempDir()
 	// One after the other: the first creates the database.
 	a = rtStart(t, bin, "a", data, rs.URL())

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/auth/revocation"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/store/sqlite"
 )
@@ -46,24 +46,6 @@ func (r *recorder) take() []authdash.Event {
 	return evs
 }
 
-// syncBuffer collects log output written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // env is one API over a fresh SQLite file, with the real auth service.
 type env struct {
 	h      http.Handler
@@ -71,7 +53,7 @@ type env struct {
 	auth   *auth.Service
 	tasks  *authdash.TaskService
 	events *recorder
-	logs   *syncBuffer
+	logs   *testkit.Logs
 	users  map[string]*user
 }
 
@@ -100,7 +82,7 @@ func mustEnv(tb testing.TB, opts ...envOption) *env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	e := &env{store: db, events: &recorder{}, logs: &syncBuffer{}, users: map[string]*user{}}
+	e := &env{store: db, events: &recorder{}, logs: &testkit.Logs{}, users: map[string]*user{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// As main wires it: ended sessions lose their access tokens at once.
 	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: revocation.New(nil)})

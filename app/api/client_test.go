@@ -18,6 +18,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
 	"github.com/authdash/authdash/e2e/apitest"
+	"github.com/authdash/authdash/internal/testkit"
 )
 
 // mustServer runs the real API in httptest, so the client is tested
@@ -25,24 +26,6 @@ import (
 func mustServer(t *testing.T) string {
 	t.Helper()
 	return apitest.Start(t, apitest.Options{}).URL
-}
-
-// clock is a settable time for the client's token expiry checks.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // newClient is one browser: its own cookie jar and tab ID.
@@ -74,7 +57,7 @@ func wantCode(t *testing.T, err error, code authdash.ErrorCode) {
 func TestSessionLifecycle(t *testing.T) {
 	base := mustServer(t)
 	ctx := t.Context()
-	clk := &clock{now: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	c := newClient(t, base, "tabA", clk.Now)
 	u := mustRegister(t, c, "grace@example.com")
 
@@ -93,7 +76,7 @@ func TestSessionLifecycle(t *testing.T) {
 
 	// Time passes beyond the access token's life: the next call refreshes
 	// it silently through the cookie.
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	if _, err := c.Me(ctx); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}

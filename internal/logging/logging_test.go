@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash/internal/logging"
+	"github.com/authdash/authdash/internal/testkit"
 )
 
 // gate is a writer that blocks every Write until released, like a log pipe
@@ -42,24 +43,6 @@ func (g *gate) lines() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return strings.Split(strings.TrimSpace(g.buf.String()), "\n")
-}
-
-// syncBuffer is a writer safe to read while the handler writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func mustNew(t *testing.T, w io.Writer, o logging.Options) *logging.Handler {
@@ -107,7 +90,7 @@ func TestBlockedWriterNeverBlocksHandle(t *testing.T) {
 }
 
 func TestCloseFlushes(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Logs
 	h, err := logging.New(&buf, logging.Options{Format: "json", Buffer: 4096})
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +146,7 @@ func TestCloseGivesUpWhenWriterIsStuck(t *testing.T) {
 }
 
 func TestConcurrentUseAndClose(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Logs
 	h, err := logging.New(&buf, logging.Options{Format: "text", Buffer: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +176,7 @@ func TestConcurrentUseAndClose(t *testing.T) {
 }
 
 func TestLevelAndRedaction(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Logs
 	lv := new(slog.LevelVar)
 	lv.Set(slog.LevelWarn)
 	h, err := logging.New(&buf, logging.Options{Level: lv})

@@ -6,27 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authdash/authdash/internal/testkit"
 )
-
-// clock is a manual clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func mustMemory(tb testing.TB, rate float64, burst int, opts ...Option) *Memory {
 	tb.Helper()
@@ -130,7 +112,7 @@ func TestAllow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
+			clk := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			m := mustMemory(t, tt.rate, tt.burst, WithClock(clk.Now))
 			for i, s := range tt.steps {
 				clk.Advance(s.after)
@@ -147,7 +129,7 @@ func TestAllow(t *testing.T) {
 }
 
 func TestSweepForgetsIdleKeys(t *testing.T) {
-	clk := newClock()
+	clk := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := mustMemory(t, 1, 2, WithClock(clk.Now), WithSweepInterval(time.Minute))
 	ctx := context.Background()
 	for i := range 2000 {
@@ -175,7 +157,7 @@ func TestSweepForgetsIdleKeys(t *testing.T) {
 }
 
 func TestMaxKeysBoundsMemory(t *testing.T) {
-	clk := newClock()
+	clk := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	m := mustMemory(t, 1, 1, WithClock(clk.Now), WithMaxKeys(100))
 	ctx := context.Background()
 	for i := range 1000 {
@@ -193,7 +175,7 @@ func TestMaxKeysBoundsMemory(t *testing.T) {
 }
 
 func TestAllowConcurrent(t *testing.T) {
-	clk := newClock()
+	clk := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	const burst = 50
 	m := mustMemory(t, 1, burst, WithClock(clk.Now))
 	var (

@@ -1,5 +1,5 @@
-// Package brokertest is the contract suite every realtime.Broker passes, and
-// the test helpers brokers need (a private redis-server).
+// Package brokertest is the contract suite every realtime.Broker passes, with
+// the recorder its tests observe a broker through.
 package brokertest
 
 import (

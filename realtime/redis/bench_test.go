@@ -24,8 +24,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/realtime"
-	"github.com/authdash/authdash/realtime/brokertest"
 	"github.com/authdash/authdash/realtime/redis"
 	"github.com/authdash/authdash/store/sqlite"
 	"github.com/authdash/authdash/wire"
@@ -51,7 +51,7 @@ func BenchmarkCrossInstance(b *testing.B) {
 }
 
 func benchCrossInstance(b *testing.B, n int) {
-	srv := brokertest.StartRedis(b)
+	srv := testkit.StartRedis(b)
 	dir := b.TempDir()
 	dbA := mustOpen(b, filepath.Join(dir, "authdash.db"))
 	dbB := mustOpen(b, filepath.Join(dir, "authdash.db"))
@@ -216,7 +216,7 @@ func (benchTokens) Verify(token string) (authdash.Identity, error) {
 	return authdash.Identity{User: authdash.UserID(id), Session: "s", Expires: time.Now().Add(time.Hour)}, nil
 }
 
-func benchHub(tb testing.TB, srv *brokertest.RedisServer, prefix string, db *sqlite.DB) *realtime.Hub {
+func benchHub(tb testing.TB, srv *testkit.RedisServer, prefix string, db *sqlite.DB) *realtime.Hub {
 	tb.Helper()
 	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 	broker := redis.New(rdb, redis.Options{Prefix: prefix})

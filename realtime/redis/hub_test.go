@@ -12,8 +12,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/realtime"
-	"github.com/authdash/authdash/realtime/brokertest"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -22,7 +22,7 @@ import (
 // (its publish fails) reaches it once the broker has reconnected and
 // reported the gap.
 func TestHubAcrossRestart(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	db := mustOpen(t, filepath.Join(t.TempDir(), "authdash.db"))
 	prefix := fmt.Sprintf("hub%d:", prefixes.Add(1))
 	hubA := testHub(t, newBrokerPrefix(t, srv, prefix), db)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/realtime"
 	"github.com/authdash/authdash/realtime/brokertest"
 	"github.com/authdash/authdash/realtime/redis"
@@ -24,16 +25,16 @@ var prefixes atomic.Int64
 
 // newBroker returns a broker on srv with a key prefix of its own, so tests
 // sharing a server never see each other's events.
-func newBroker(t *testing.T, srv *brokertest.RedisServer) *redis.Broker {
+func newBroker(t *testing.T, srv *testkit.RedisServer) *redis.Broker {
 	return newBrokerPrefix(t, srv, fmt.Sprintf("test%d:", prefixes.Add(1)))
 }
 
 // newBrokerPrefix returns a broker of an instance sharing prefix with others.
-func newBrokerPrefix(t *testing.T, srv *brokertest.RedisServer, prefix string) *redis.Broker {
+func newBrokerPrefix(t *testing.T, srv *testkit.RedisServer, prefix string) *redis.Broker {
 	return newBrokerLog(t, srv, prefix, nil)
 }
 
-func newBrokerLog(t *testing.T, srv *brokertest.RedisServer, prefix string, log *slog.Logger) *redis.Broker {
+func newBrokerLog(t *testing.T, srv *testkit.RedisServer, prefix string, log *slog.Logger) *redis.Broker {
 	rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	return redis.New(rdb, redis.Options{
@@ -45,7 +46,7 @@ func newBrokerLog(t *testing.T, srv *brokertest.RedisServer, prefix string, log 
 }
 
 func TestBroker(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	brokertest.Run(t, func(t *testing.T) realtime.Broker { return newBroker(t, srv) })
 }
 
@@ -54,8 +55,8 @@ func TestBroker(t *testing.T) {
 // reports a gap, and delivers again. The outage is one warning and one
 // notice in the log, however many reconnects it took.
 func TestRestart(t *testing.T) {
-	srv := brokertest.StartRedis(t)
-	var logs brokertest.Logs
+	srv := testkit.StartRedis(t)
+	var logs testkit.Logs
 	b := newBrokerLog(t, srv, fmt.Sprintf("test%d:", prefixes.Add(1)),
 		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	rec := brokertest.NewRecorder()

@@ -14,7 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/brokertest"
+	"github.com/authdash/authdash/internal/testkit"
 	mongostore "github.com/authdash/authdash/store/mongo"
 	"github.com/authdash/authdash/store/profilecache"
 )
@@ -54,7 +54,7 @@ func testRoundTrips(t *testing.T, uri string) {
 	ctx := context.Background()
 	rec := &recorder{}
 	db := openDB(t, uri, mongostore.Options{Monitor: rec.monitor()})
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	ro, err := redis.ParseURL(srv.URL())
 	if err != nil {
 		t.Fatal(err)

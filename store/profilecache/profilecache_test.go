@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/realtime/brokertest"
+	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/store/profilecache"
 	"github.com/authdash/authdash/store/sqlite"
 )
@@ -43,23 +43,23 @@ func (s *spyStore) FindUser(ctx context.Context, id authdash.UserID) (*authdash.
 type fixture struct {
 	cache *profilecache.Store
 	spy   *spyStore
-	redis *brokertest.RedisServer
+	redis *testkit.RedisServer
 	rdb   *redis.Client // a separate client, for poking at keys
-	log   *brokertest.Logs
+	log   *testkit.Logs
 	user  *authdash.User
 }
 
 func newFixture(t *testing.T, o profilecache.Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "authdash.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	spy := &spyStore{Store: db}
-	lb := &brokertest.Logs{}
+	lb := &testkit.Logs{}
 	o.Log = slog.New(slog.NewTextHandler(lb, nil))
 	if o.Timeout == 0 {
 		// Generous, so a loaded test machine does not look like a slow

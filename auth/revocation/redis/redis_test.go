@@ -12,7 +12,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth/revocation/redis"
 	"github.com/authdash/authdash/auth/revocation/revocationtest"
-	"github.com/authdash/authdash/realtime/brokertest"
+	"github.com/authdash/authdash/internal/testkit"
 )
 
 func mustClient(t *testing.T, addr string) *goredis.Client {
@@ -44,7 +44,7 @@ func mustRun(t *testing.T, addr string, opt redis.Options) *redis.List {
 }
 
 func TestContract(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	revocationtest.Run(t, func(t *testing.T, now func() time.Time) revocationtest.List {
 		return mustRun(t, srv.Addr(), redis.Options{Now: now})
 	})
@@ -70,7 +70,7 @@ func revocationAt(now time.Time, session authdash.SessionID) authdash.Revocation
 // TestInstancesShare: what one instance revokes, another refuses, whether
 // it was listening at the time or started later.
 func TestInstancesShare(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	a := mustRun(t, srv.Addr(), redis.Options{})
 	b := mustRun(t, srv.Addr(), redis.Options{})
 	waitSubscribed(t, srv.Addr(), t.Name(), 2)
@@ -93,8 +93,8 @@ func TestInstancesShare(t *testing.T) {
 // where it was made at once, and reaches the other instances when Redis is
 // back, though the restart left it empty; the failure is logged once.
 func TestRedisOutage(t *testing.T) {
-	srv := brokertest.StartRedis(t)
-	var logs brokertest.Logs
+	srv := testkit.StartRedis(t)
+	var logs testkit.Logs
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	a := mustRun(t, srv.Addr(), redis.Options{Log: log, Timeout: 200 * time.Millisecond})
 	b := mustRun(t, srv.Addr(), redis.Options{})
@@ -124,7 +124,7 @@ func TestRedisOutage(t *testing.T) {
 // TestIgnoresGarbage: entries that are not revocations are dropped, and
 // the next real one still arrives.
 func TestIgnoresGarbage(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	c := mustClient(t, srv.Addr())
 	key := t.Name()
 	if err := c.ZAdd(t.Context(), key, goredis.Z{Score: float64(time.Now().Add(time.Hour).UnixMilli()), Member: "not json"}).Err(); err != nil {

@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,7 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash/internal/ratelimit/redis"
-	"github.com/authdash/authdash/realtime/brokertest"
+	"github.com/authdash/authdash/internal/testkit"
 )
 
 func mustClient(t *testing.T, addr string) *goredis.Client {
@@ -55,7 +54,7 @@ func TestNewRejectsBadArguments(t *testing.T) {
 // Two limiters on two connections, as two instances would have, share one
 // allowance: a burst of 5 is 5 in total, not 5 each.
 func TestInstancesShareTheAllowance(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	opt := redis.Options{Prefix: t.Name() + ":"}
 	a := mustLimiter(t, mustClient(t, srv.Addr()), 1.0/60, 5, opt)
 	b := mustLimiter(t, mustClient(t, srv.Addr()), 1.0/60, 5, opt)
@@ -84,7 +83,7 @@ func TestInstancesShareTheAllowance(t *testing.T) {
 // Many goroutines over two instances never get more than the burst: the
 // script's read-modify-write is atomic.
 func TestConcurrentDecisionsAreAtomic(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	opt := redis.Options{Prefix: t.Name() + ":"}
 	ls := []*redis.Limiter{
 		mustLimiter(t, mustClient(t, srv.Addr()), 1.0/3600, 20, opt),
@@ -110,7 +109,7 @@ func TestConcurrentDecisionsAreAtomic(t *testing.T) {
 // A key is forgotten once its bucket is full again, so Redis holds only
 // recently active keys.
 func TestKeysExpire(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	c := mustClient(t, srv.Addr())
 	l := mustLimiter(t, c, 10, 3, redis.Options{Prefix: "p:"})
 	ctx := context.Background()
@@ -127,29 +126,11 @@ func TestKeysExpire(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log output from the limiter.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // With Redis down, every request is allowed, the outage is logged once, and
 // limits apply again once Redis is back.
 func TestFailsOpenAndRecovers(t *testing.T) {
-	srv := brokertest.StartRedis(t)
-	var logs syncBuffer
+	srv := testkit.StartRedis(t)
+	var logs testkit.Logs
 	// No cooldown: every call asks Redis, so the first call after the
 	// restart already sees it.
 	l := mustLimiter(t, mustClient(t, srv.Addr()), 1.0/3600, 1, redis.Options{
@@ -210,7 +191,7 @@ func TestFailsOpenAndRecovers(t *testing.T) {
 
 // A caller that gives up is not counted as a Redis failure.
 func TestCancelledCallerIsNotAFailure(t *testing.T) {
-	srv := brokertest.StartRedis(t)
+	srv := testkit.StartRedis(t)
 	l := mustLimiter(t, mustClient(t, srv.Addr()), 1, 1, redis.Options{Prefix: fmt.Sprint(t.Name(), ":")})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

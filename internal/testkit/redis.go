@@ -1,4 +1,7 @@
-package brokertest
+// Package testkit is what tests need from their surroundings, in one place:
+// a private redis-server (RedisServer), a clock they move by hand (Clock)
+// and a log they can read while it is written (Logs). Only tests import it.
+package testkit
 
 import (
 	"bufio"
@@ -115,25 +118,4 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// Logs is a log destination a test reads while the Redis user under test
-// writes to it: how many lines an outage cost is part of what these tests
-// check.
-type Logs struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *Logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String returns everything written so far.
-func (l *Logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
