@@ -105,6 +105,15 @@ func TestLoadConfig(t *testing.T) {
 // TestCheckSecretAcceptsRandomKeys guards against false alarms: keys from a
 // random source, in the encodings people use, always pass.
 func TestCheckSecretAcceptsRandomKeys(t *testing.T) {
+	// Hex keys that once drew a false alarm.
+	for _, s := range []string{
+		"035c2651f998f721dc436b13d36aec4b3264d353eabcdefd0c693647f9040ec2",
+		"9c1e0b77f2a4123456d0e8b5c3a1f6e27d4c9b0a5e8f1d3c6b2a7e4f0d9c8b1a",
+	} {
+		if err := checkSecret(s); err != nil {
+			t.Errorf("random key %q refused: %v", s, err)
+		}
+	}
 	for range 200 {
 		b := make([]byte, 32)
 		rand.Read(b)
