@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
@@ -49,14 +50,17 @@ func (r *recorder) take() []authdash.Event {
 type env struct {
 	svc    *auth.Service
 	tokens *auth.Verifier
+	// clock is the store's, the verifier's and the service's (unless the
+	// test set auth.Config.Now); it moves only when the test moves it.
+	clock  *testkit.Clock
 	store  *sqlite.DB
 	events *recorder
 	logs   *testkit.Logs
 }
 
-func mustStore(tb testing.TB) *sqlite.DB {
+func mustStore(tb testing.TB, opts ...sqlite.Option) *sqlite.DB {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "t.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "t.db"), opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -68,7 +72,11 @@ func mustStore(tb testing.TB) *sqlite.DB {
 // verifier checks list (nil: no revocations).
 func mustEnv(tb testing.TB, cfg auth.Config, list auth.Revocations) *env {
 	tb.Helper()
-	db := mustStore(tb)
+	clk := testkit.NewClock(time.Now())
+	if cfg.Now == nil {
+		cfg.Now = clk.Now
+	}
+	db := mustStore(tb, sqlite.WithClock(clk.Now))
 	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: list, Now: cfg.Now})
 	if err != nil {
 		tb.Fatal(err)
@@ -80,7 +88,7 @@ func mustEnv(tb testing.TB, cfg auth.Config, list auth.Revocations) *env {
 		tb.Fatal(err)
 	}
 	auth.UseCheapHashing(svc)
-	return &env{svc: svc, tokens: tokens, store: db, events: rec, logs: logs}
+	return &env{svc: svc, tokens: tokens, clock: clk, store: db, events: rec, logs: logs}
 }
 
 const testPassword = "correct horse battery"

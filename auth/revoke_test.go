@@ -55,12 +55,13 @@ func TestEndedSessionsLoseTheirAccessTokens(t *testing.T) {
 			// Session starts are kept to the millisecond, and a revocation
 			// lets a start in its own millisecond through (see
 			// authdash.Revocation); real sign-outs come later than that.
-			time.Sleep(2 * time.Millisecond)
+			e.clock.Advance(time.Millisecond)
 			tt.end(t, e, g)
 			wantValid(t, e, "phone", g.phone.AccessToken, tt.wantPhone)
 			wantValid(t, e, "laptop", g.laptop.AccessToken, tt.wantLaptop)
 			wantValid(t, e, "another user", g.other.AccessToken, true)
 			if tt.signInAfter {
+				e.clock.Advance(time.Millisecond)
 				wantValid(t, e, "a sign-in after", e.mustLogin(t, "ann@example.com").AccessToken, true)
 			}
 		})
@@ -82,7 +83,7 @@ func TestWithoutRevocationsTokensLive(t *testing.T) {
 func TestRevocationFailureIsLogged(t *testing.T) {
 	e := mustEnv(t, auth.Config{}, failingRevocations{revocation.New(nil)})
 	g := e.mustRegister(t, "ann@example.com")
-	time.Sleep(2 * time.Millisecond) // see TestEndedSessionsLoseTheirAccessTokens
+	e.clock.Advance(time.Millisecond) // see TestEndedSessionsLoseTheirAccessTokens
 	_, err := e.svc.LogoutAll(t.Context(), g.User.ID)
 	mustOK(t, err)
 	wantValid(t, e, "after logout-all", g.AccessToken, false)

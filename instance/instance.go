@@ -115,7 +115,7 @@ func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
 		}
 	}
 
-	store, err := openStore(ctx, cfg, log)
+	store, err := openStore(ctx, cfg, now, log)
 	if err != nil {
 		return nil, err
 	}
@@ -260,10 +260,11 @@ func (in *Instance) background(ctx context.Context, f func(ctx context.Context))
 
 // openStore opens the database: MongoDB when MONGO_URI is set (waiting for
 // it to come up, README "Scaling out"), else SQLite in DATA_DIR.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (Store, error) {
+func openStore(ctx context.Context, cfg Config, now func() time.Time, log *slog.Logger) (Store, error) {
 	if cfg.MongoURI != "" {
 		o := cfg.Mongo
 		o.Log = log
+		o.Now = now
 		db, err := mongostore.OpenWait(ctx, cfg.MongoURI, o)
 		if err != nil {
 			return nil, fmt.Errorf("MONGO_URI: %w", err)
@@ -272,7 +273,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (Store, error)
 		return mongoStore{db}, nil
 	}
 	path := filepath.Join(cfg.DataDir, "authdash.db")
-	db, err := sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path, sqlite.WithClock(now))
 	if err != nil {
 		return nil, err
 	}

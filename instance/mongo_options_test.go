@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestMongoOptions(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got != tt.want {
+				if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", tt.want) {
 					t.Errorf("got %+v, want %+v", got, tt.want)
 				}
 				return

@@ -186,10 +186,9 @@ func TestAuthEndpoints(t *testing.T) {
 				res := e.do("POST", "/api/auth/refresh", `{"refreshToken":"`+first+`"}`, tokenMode, "")
 				var g struct{ RefreshToken string }
 				mustDecode(t, res.Body.Bytes(), &g)
-				// The store keeps times in milliseconds: let the replay land
-				// clearly outside the (1ns) grace window. Not a wait for an
-				// event, so no channel could replace it.
-				time.Sleep(3 * time.Millisecond)
+				// The store keeps times in milliseconds: the replay lands
+				// outside the (1ns) grace window a millisecond later.
+				e.clock.Advance(time.Millisecond)
 				s.body = `{"refreshToken":"` + first + `"}` // replayed
 				s.check = func(t *testing.T, e *env, _ *httptest.ResponseRecorder, _ []authdash.Event) {
 					if code := e.refreshWith(g.RefreshToken); code != 401 {
@@ -248,7 +247,7 @@ func TestAuthEndpoints(t *testing.T) {
 				s.as = "erin"
 				// A revocation lets through sessions started in its own
 				// millisecond (see authdash.Revocation).
-				time.Sleep(2 * time.Millisecond)
+				e.clock.Advance(time.Millisecond)
 				s.check = func(t *testing.T, e *env, res *httptest.ResponseRecorder, evs []authdash.Event) {
 					wantCookieCleared(t, e, res, evs)
 					for _, tok := range []string{other, e.users["erin"].Refresh} {
@@ -343,7 +342,7 @@ func TestAccessTokens(t *testing.T) {
 	e := mustEnv(t)
 	alice := e.mustUser(t, "alice")
 	bob := e.mustUser(t, "bob")
-	now := time.Now()
+	now := e.clock.Now()
 	claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
 		c := jwt.MapClaims{
 			"iss": "authdash", "aud": []string{"authdash-api"}, "sub": string(alice.ID), "sid": "s1",

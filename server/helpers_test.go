@@ -49,6 +49,7 @@ func (r *recorder) take() []authdash.Event {
 // env is one API over a fresh SQLite file, with the real auth service.
 type env struct {
 	h      http.Handler
+	clock  *testkit.Clock
 	store  *sqlite.DB
 	auth   *auth.Service
 	tasks  *authdash.TaskService
@@ -77,19 +78,24 @@ func withAuth(f func(*auth.Config)) envOption { return envOption{auth: f} }
 
 func mustEnv(tb testing.TB, opts ...envOption) *env {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "test.db"))
+	// One clock for the store, the tokens and the service: times are kept
+	// to the millisecond, so what must come after something else steps it
+	// rather than sleeping. It runs with the real clock, which the handlers
+	// read for cookie and token lifetimes.
+	clk := testkit.NewRunningClock()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "test.db"), sqlite.WithClock(clk.Now))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	e := &env{store: db, events: &recorder{}, logs: &testkit.Logs{}, users: map[string]*user{}}
+	e := &env{clock: clk, store: db, events: &recorder{}, logs: &testkit.Logs{}, users: map[string]*user{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// As main wires it: ended sessions lose their access tokens at once.
-	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: revocation.New(nil)})
+	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: revocation.New(nil), Now: clk.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var cfg auth.Config
+	cfg := auth.Config{Now: clk.Now}
 	for _, o := range opts {
 		if o.auth != nil {
 			o.auth(&cfg)

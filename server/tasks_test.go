@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authdash/authdash"
 )
@@ -195,6 +196,7 @@ func TestListTasks(t *testing.T) {
 		if _, err := e.tasks.Create(context.Background(), e.users["alice"].ID, d); err != nil {
 			t.Fatal(err)
 		}
+		e.clock.Advance(time.Millisecond) // newest first is then one order
 	}
 	e.mustTask(t, "bob", "Bob's secret milk plan")
 

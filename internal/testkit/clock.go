@@ -5,23 +5,33 @@ import (
 	"time"
 )
 
-// Clock is a time that moves only when the test says, for code that takes
-// a func() time.Time: a test then steps past a deadline, an expiry or a
-// millisecond boundary instead of sleeping until it passes. Safe for
-// concurrent use.
+// Clock is a time the test moves, for code that takes a func() time.Time:
+// a test then steps past a deadline, an expiry or a millisecond boundary
+// instead of sleeping until it passes. Safe for concurrent use.
 type Clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu      sync.Mutex
+	t       time.Time // a stopped clock's time
+	running bool      // Now is time.Now plus offset
+	offset  time.Duration
 }
 
-// NewClock returns a clock stopped at start.
+// NewClock returns a clock stopped at start: it moves only by Advance.
 func NewClock(start time.Time) *Clock { return &Clock{t: start} }
+
+// NewRunningClock returns a clock that runs with the real one, and that
+// Advance puts ahead of it: for code that also reads the real clock
+// somewhere the test cannot reach, such as an HTTP handler computing a
+// cookie's Max-Age, while the test still needs "later" to be certain.
+func NewRunningClock() *Clock { return &Clock{running: true} }
 
 // Now returns the clock's time; pass the method value (clk.Now) as the
 // code's clock.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.running {
+		return time.Now().Add(c.offset)
+	}
 	return c.t
 }
 
@@ -30,11 +40,5 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
+	c.offset += d
 }

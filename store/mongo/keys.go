@@ -61,7 +61,7 @@ func (db *DB) CreateTaskOnce(ctx context.Context, owner authdash.UserID, k authd
 	if !ok {
 		return nil, authdash.Event{}, false, db.fail(ctx, "create task", errUserNotFound())
 	}
-	doc := newTaskDoc(uid, d)
+	doc := db.newTaskDoc(uid, d)
 	claim := keyDoc{ID: keyID(uid, k.Key), Fingerprint: k.Fingerprint, Task: doc, At: doc.CreatedAt}
 	first, err := db.claim(ctx, &claim, k.Since)
 	if err != nil {

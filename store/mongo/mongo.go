@@ -74,6 +74,9 @@ type Options struct {
 	Monitor *event.CommandMonitor
 	// Log receives start-up notices; default slog.Default().
 	Log *slog.Logger
+	// Now is the clock the store stamps times and change stamps from;
+	// default time.Now. Tests step it instead of sleeping.
+	Now func() time.Time
 }
 
 // CheckWriteConcern reports whether o.WriteConcern is one Open accepts.
@@ -185,6 +188,10 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		keys:     d.Collection("taskKeys"),
 		deleted:  d.Collection("deletedUsers"),
 		log:      o.Log,
+		stamps:   stamps{clock: o.Now},
+	}
+	if db.stamps.clock == nil {
+		db.stamps.clock = time.Now
 	}
 	if err := db.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
@@ -435,7 +442,7 @@ func objectID(s string) (bson.ObjectID, bool) {
 }
 
 // now is the store's clock, at the precision BSON dates keep.
-func now() time.Time { return authdash.Millis(time.Now()) }
+func (db *DB) now() time.Time { return authdash.Millis(db.stamps.clock()) }
 
 // utc puts a decoded BSON date in UTC (the driver may decode to local time).
 func utc(t time.Time) time.Time { return t.UTC() }

@@ -70,7 +70,7 @@ func (db *DB) CreateSession(ctx context.Context, ns authdash.NewSession) (*authd
 	if !ok {
 		return nil, db.fail(ctx, "create session", errUserNotFound())
 	}
-	t := now()
+	t := db.now()
 	d := sessionDoc{
 		ID:         bson.NewObjectID(),
 		User:       uid,
@@ -91,7 +91,7 @@ func (db *DB) CreateSession(ctx context.Context, ns authdash.NewSession) (*authd
 // findOneAndUpdate: the filter matches only a live session whose current
 // token is the presented one, so of two racing rotations exactly one wins.
 func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, error) {
-	t := now()
+	t := db.now()
 	update := bson.D{
 		{Key: "$set", Value: bson.D{
 			{Key: "token", Value: r.Next},
@@ -143,7 +143,7 @@ func (db *DB) FindSession(ctx context.Context, user authdash.UserID, id authdash
 		return nil, db.fail(ctx, "find session", errSessionNotFound())
 	}
 	var d sessionDoc
-	err := db.sessions.FindOne(ctx, bson.D{{Key: "_id", Value: sid}, {Key: "user", Value: uid}, live(now())},
+	err := db.sessions.FindOne(ctx, bson.D{{Key: "_id", Value: sid}, {Key: "user", Value: uid}, live(db.now())},
 		options.FindOne().SetProjection(sessionFields)).Decode(&d)
 	if err != nil {
 		return nil, db.fail(ctx, "find session", notFound(err, errSessionNotFound))
@@ -155,7 +155,7 @@ func (db *DB) FindSession(ctx context.Context, user authdash.UserID, id authdash
 // tokenHash.
 func (db *DB) SessionByToken(ctx context.Context, tokenHash []byte) (*authdash.Session, error) {
 	var d sessionDoc
-	err := db.sessions.FindOne(ctx, bson.D{{Key: "token", Value: tokenHash}, live(now())},
+	err := db.sessions.FindOne(ctx, bson.D{{Key: "token", Value: tokenHash}, live(db.now())},
 		options.FindOne().SetProjection(sessionFields)).Decode(&d)
 	if err != nil {
 		return nil, db.fail(ctx, "session by token", notFound(err, errBadRefresh))
@@ -170,7 +170,7 @@ func (db *DB) ListSessions(ctx context.Context, user authdash.UserID) ([]authdas
 	if !ok {
 		return out, nil
 	}
-	cur, err := db.sessions.Find(ctx, bson.D{{Key: "user", Value: uid}, live(now())}, options.Find().
+	cur, err := db.sessions.Find(ctx, bson.D{{Key: "user", Value: uid}, live(db.now())}, options.Find().
 		SetProjection(sessionFields).
 		SetSort(bson.D{{Key: "lastUsedAt", Value: -1}, {Key: "_id", Value: -1}}).
 		SetLimit(-authdash.MaxSessionsListed)) // negative: one batch, cursor closed

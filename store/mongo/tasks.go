@@ -111,13 +111,16 @@ const maxSeqRetries = 8
 // the rare equal stamp of two instances, and the write then retries. Across
 // instances stamps follow the clocks, which NTP keeps within milliseconds:
 // docs/REALTIME.md says what that ordering costs a client.
-type stamps struct{ last atomic.Int64 }
+type stamps struct {
+	clock func() time.Time
+	last  atomic.Int64
+}
 
 // next returns a stamp above both the previous one and floor.
 func (c *stamps) next(floor int64) int64 {
 	for {
 		prev := c.last.Load()
-		n := max(time.Now().UnixMicro(), prev+1, floor+1)
+		n := max(c.clock().UnixMicro(), prev+1, floor+1)
 		if c.last.CompareAndSwap(prev, n) {
 			return n
 		}
@@ -133,7 +136,7 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 	if !ok {
 		return nil, authdash.Event{}, db.fail(ctx, "create task", errUserNotFound())
 	}
-	doc := newTaskDoc(uid, d)
+	doc := db.newTaskDoc(uid, d)
 	if err := db.insertTask(ctx, &doc); err != nil {
 		return nil, authdash.Event{}, db.fail(ctx, "create task", err)
 	}
@@ -141,8 +144,8 @@ func (db *DB) CreateTask(ctx context.Context, owner authdash.UserID, d authdash.
 }
 
 // newTaskDoc is the document of a new task made from a validated draft.
-func newTaskDoc(owner bson.ObjectID, d authdash.TaskDraft) taskDoc {
-	t := now()
+func (db *DB) newTaskDoc(owner bson.ObjectID, d authdash.TaskDraft) taskDoc {
+	t := db.now()
 	tags := slices.Clone(d.Tags)
 	if tags == nil {
 		tags = []string{}
@@ -395,7 +398,7 @@ func (db *DB) stamped(ctx context.Context, filter bson.D, update func(time.Time)
 	for range maxSeqRetries {
 		seq := db.stamps.next(floor)
 		f := append(slices.Clone(filter), bson.E{Key: "seq", Value: bson.D{{Key: "$lt", Value: seq}}})
-		u := update(now())
+		u := update(db.now())
 		u = appendSet(u, bson.E{Key: "seq", Value: seq})
 		u = append(u, bson.E{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}})
 		var d taskDoc

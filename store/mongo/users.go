@@ -49,7 +49,7 @@ func errEmailTaken(cause error) error {
 // CreateUser stores a new account with its email normalised; the unique
 // email index makes a second registration fail with CodeConflict.
 func (db *DB) CreateUser(ctx context.Context, nu authdash.NewUser) (*authdash.User, error) {
-	t := now()
+	t := db.now()
 	d := userDoc{
 		ID:           bson.NewObjectID(),
 		Email:        authdash.NormalizeEmail(nu.Email),
@@ -117,7 +117,7 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 	if !ok {
 		return nil, db.fail(ctx, "update user", errUserNotFound())
 	}
-	set := bson.D{{Key: "updatedAt", Value: now()}}
+	set := bson.D{{Key: "updatedAt", Value: db.now()}}
 	if p.Email != nil {
 		set = append(set, bson.E{Key: "email", Value: authdash.NormalizeEmail(*p.Email)})
 	}
@@ -189,7 +189,7 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	// failure here still leaves the note; for an ID that never existed it
 	// sweeps nothing.
 	_, err = db.deleted.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: now()}}}}, options.UpdateOne().SetUpsert(true))
+		bson.D{{Key: "$set", Value: bson.D{{Key: "at", Value: db.now()}}}}, options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		return db.fail(ctx, "delete user: note", err)
 	}

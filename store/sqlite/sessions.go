@@ -30,7 +30,7 @@ func errBadRefresh() error {
 
 // CreateSession starts a session with its first refresh token.
 func (db *DB) CreateSession(ctx context.Context, ns authdash.NewSession) (*authdash.Session, error) {
-	t := now()
+	t := db.now()
 	s := &authdash.Session{
 		ID:         authdash.SessionID(newID()),
 		UserID:     ns.UserID,
@@ -77,7 +77,7 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 		if err != nil {
 			return err
 		}
-		t := now()
+		t := db.now()
 		if !t.Before(s.ExpiresAt) {
 			return errBadRefresh()
 		}
@@ -123,7 +123,7 @@ func (db *DB) FindSession(ctx context.Context, user authdash.UserID, id authdash
 		return nil, db.fail(ctx, "find session", errSessionNotFound())
 	}
 	row, err := db.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ? AND user_id = ? AND expires_ms > ?`,
-		id, user, now().UnixMilli())
+		id, user, db.now().UnixMilli())
 	if err != nil {
 		return nil, db.fail(ctx, "find session", err)
 	}
@@ -142,7 +142,7 @@ func (db *DB) FindSession(ctx context.Context, user authdash.UserID, id authdash
 func (db *DB) SessionByToken(ctx context.Context, tokenHash []byte) (*authdash.Session, error) {
 	row, err := db.queryRow(ctx, `SELECT s.id, s.user_id, s.device, s.created_ms, s.last_used_ms, s.expires_ms
 		FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-		WHERE t.hash = ? AND t.used_ms IS NULL AND s.expires_ms > ?`, tokenHash, now().UnixMilli())
+		WHERE t.hash = ? AND t.used_ms IS NULL AND s.expires_ms > ?`, tokenHash, db.now().UnixMilli())
 	if err != nil {
 		return nil, db.fail(ctx, "session by token", err)
 	}
@@ -160,7 +160,7 @@ func (db *DB) SessionByToken(ctx context.Context, tokenHash []byte) (*authdash.S
 func (db *DB) ListSessions(ctx context.Context, user authdash.UserID) ([]authdash.Session, error) {
 	rows, err := db.query(ctx, `SELECT `+sessionCols+` FROM sessions
 		WHERE user_id = ? AND expires_ms > ? ORDER BY last_used_ms DESC, id DESC LIMIT ?`,
-		user, now().UnixMilli(), authdash.MaxSessionsListed)
+		user, db.now().UnixMilli(), authdash.MaxSessionsListed)
 	if err != nil {
 		return nil, db.fail(ctx, "list sessions", err)
 	}

@@ -48,15 +48,25 @@ type DB struct {
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
 
+	clock func() time.Time
+
 	writes    chan *writeReq
 	closing   chan struct{}
 	writerWG  sync.WaitGroup
 	closeOnce sync.Once
 }
 
+// Option configures Open.
+type Option func(*DB)
+
+// WithClock makes the store stamp times (creation, updates, session use and
+// expiry checks) from now instead of time.Now, so a test can step past a
+// millisecond or an expiry instead of sleeping until it passes.
+func WithClock(now func() time.Time) Option { return func(db *DB) { db.clock = now } }
+
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: open: empty path")
 	}
@@ -107,7 +117,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	c.SetMaxOpenConns(1)
 
 	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
-		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{})}
+		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{}),
+		clock: time.Now}
+	for _, o := range opts {
+		o(db)
+	}
 	if err := db.migrateRetrying(ctx); err != nil {
 		w.Close()
 		r.Close()
@@ -274,6 +288,6 @@ func validID(s string) bool {
 }
 
 // now is the store's clock, at the precision it keeps.
-func now() time.Time { return authdash.Millis(time.Now()) }
+func (db *DB) now() time.Time { return authdash.Millis(db.clock()) }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

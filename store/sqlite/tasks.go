@@ -181,7 +181,7 @@ func (db *DB) createTask(ctx context.Context, owner authdash.UserID, d authdash.
 	if !validID(string(owner)) {
 		return nil, authdash.Event{}, false, db.fail(ctx, "create task", errUserNotFound())
 	}
-	at := now()
+	at := db.now()
 	t := &authdash.Task{
 		ID:          authdash.TaskID(newID()),
 		Title:       d.Title,
@@ -326,7 +326,7 @@ func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash
 		next := p.Apply(*cur)
 		t = &next
 		t.Version++
-		t.UpdatedAt = now()
+		t.UpdatedAt = db.now()
 		r, err := rowOf(t)
 		if err != nil {
 			return err
@@ -406,7 +406,7 @@ func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash
 			return err
 		}
 		ev.Version = cur.Version + 1
-		ev.At = now()
+		ev.At = db.now()
 		content, err := json.Marshal(cur)
 		if err != nil {
 			return err
@@ -462,7 +462,7 @@ func (db *DB) RestoreTask(ctx context.Context, owner authdash.UserID, id authdas
 			t.Tags = []string{}
 		}
 		t.Version = version + 1
-		t.UpdatedAt = now()
+		t.UpdatedAt = db.now()
 		if seq, err = nextSeq(tx, owner); err != nil {
 			return err
 		}

@@ -30,7 +30,7 @@ func errEmailTaken(cause error) error {
 
 // CreateUser stores a new account with its email normalised.
 func (db *DB) CreateUser(ctx context.Context, nu authdash.NewUser) (*authdash.User, error) {
-	t := now()
+	t := db.now()
 	u := &authdash.User{
 		ID:        authdash.UserID(newID()),
 		Email:     authdash.NormalizeEmail(nu.Email),
@@ -130,7 +130,7 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 		if p.Name != nil {
 			u.Name = *p.Name
 		}
-		u.UpdatedAt = now()
+		u.UpdatedAt = db.now()
 		u.Version++
 		_, err = tx.exec(`UPDATE users SET email = ?, name = ?, updated_ms = ?, version = ? WHERE id = ?`,
 			u.Email, u.Name, u.UpdatedAt.UnixMilli(), u.Version, id)
