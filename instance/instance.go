@@ -83,7 +83,7 @@ type Store interface {
 // Build opens the store and starts everything an instance runs in the
 // background (the hub, the revocation list's receiver, the janitor),
 // which runs until Close. A failure closes what was already built.
-func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
+func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 	log := env.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -96,11 +96,10 @@ func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
 	if mx == nil {
 		mx = metrics.New(prometheus.NewRegistry(), env.Version)
 	}
-	in = &Instance{Metrics: mx}
+	in := &Instance{Metrics: mx}
 	defer func() {
 		if err != nil {
 			in.Close()
-			in = nil
 		}
 	}()
 
@@ -128,12 +127,17 @@ func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
 	if p, ok := store.(purger); ok {
 		in.background(ctx, func(ctx context.Context) { runJanitor(ctx, p, log) })
 	}
+	var rdb *redisClients
+	if cfg.Redis != nil {
+		rdb = newRedis(cfg.Redis)
+		in.onClose(rdb.Close)
+		log.Info("redis", "addr", cfg.Redis.Addr, "uses", "realtime broker, session revocations, rate limits, profile cache")
+	}
 	ready := []server.Check{{Name: "store", Check: store.Ping}}
 	var cached authdash.Store = store
-	if cfg.Redis != nil {
+	if rdb != nil {
 		// GET /api/me reads the profile on every page: serve it from Redis.
-		profiles := profilecache.New(store, cfg.Redis, profilecache.Options{Prefix: "authdash:", Log: log})
-		in.onClose(func() { profiles.Close() })
+		profiles := profilecache.New(store, rdb.cache, profilecache.Options{Prefix: "authdash:", Log: log})
 		mx.Cache("profile", func() (uint64, uint64) {
 			st := profiles.Stats()
 			return st.Hits, st.Misses + st.Bypassed
@@ -146,21 +150,14 @@ func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
 	timed := instrumented.New(cached, mx.ObserveStore)
 
 	var broker realtime.Broker = realtime.NewLocalBroker()
-	var revocations auth.Revocations = revocation.New(nil)
-	if cfg.Redis != nil {
-		rdb := goredis.NewClient(cfg.Redis)
-		in.onClose(func() { rdb.Close() })
-		log.Info("realtime broker", "kind", "redis", "addr", cfg.Redis.Addr)
-		broker = redisbroker.New(rdb, redisbroker.Options{Log: log})
-
-		rdb2 := goredis.NewClient(cfg.Redis)
-		in.onClose(func() { rdb2.Close() })
-		shared, err := redisrevocation.New(rdb2, redisrevocation.Options{Log: log})
+	var revocations auth.Revocations = revocation.New(now)
+	if rdb != nil {
+		broker = redisbroker.New(rdb.shared, redisbroker.Options{Log: log})
+		shared, err := redisrevocation.New(rdb.shared, redisrevocation.Options{Log: log, Now: now})
 		if err != nil {
 			return nil, err
 		}
 		in.background(ctx, func(ctx context.Context) { shared.Run(ctx) })
-		log.Info("session revocations", "kind", "redis", "addr", cfg.Redis.Addr)
 		revocations = shared
 	}
 
@@ -213,13 +210,11 @@ func Build(ctx context.Context, cfg Config, env Env) (in *Instance, err error) {
 		Observe:        mx.Observe,
 	}
 	if len(cfg.Limits) > 0 {
-		var rdb *goredis.Client
-		if cfg.Redis != nil {
-			rdb = goredis.NewClient(cfg.Redis)
-			in.onClose(func() { rdb.Close() })
-			log.Info("rate limits", "kind", "redis", "addr", cfg.Redis.Addr)
+		var shared *goredis.Client
+		if rdb != nil {
+			shared = rdb.shared
 		}
-		if err := addRateLimits(&deps, cfg.Limits, rdb, now, mx, log); err != nil {
+		if err := addRateLimits(&deps, cfg.Limits, shared, now, mx, log); err != nil {
 			return nil, err
 		}
 	}

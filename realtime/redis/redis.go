@@ -13,12 +13,12 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/reconnect"
 	"github.com/authdash/authdash/realtime"
 )
 
@@ -50,7 +50,7 @@ type Broker struct {
 	wanted  map[authdash.UserID]struct{}
 	ps      *redis.PubSub              // the live subscription; nil while disconnected
 	waiters map[string][]chan struct{} // by "subscribe <channel>": calls awaiting Redis's confirmation
-	failing atomic.Bool                // an outage has been logged and has not ended
+	outage  reconnect.Outage           // logs each outage of the subscription once
 }
 
 var _ realtime.Broker = (*Broker)(nil)
@@ -81,6 +81,8 @@ func New(rdb redis.UniversalClient, opt Options) *Broker {
 		opt:     opt,
 		wanted:  make(map[authdash.UserID]struct{}),
 		waiters: make(map[string][]chan struct{}),
+		outage: reconnect.Outage{Log: opt.Log,
+			Lost: "redis: pub/sub connection lost; reconnecting", Back: "redis: pub/sub connection restored"},
 	}
 }
 
@@ -205,32 +207,10 @@ func (b *Broker) Run(ctx context.Context, h realtime.Handler) error {
 		b.mu.Unlock()
 	}()
 
-	backoff := b.opt.MinBackoff
-	for {
-		live, err := b.session(ctx, h)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if live {
-			backoff = b.opt.MinBackoff
-		}
-		// The first failure of an outage is a warning; the retries after
-		// it are debug lines, and the recovery says when it ended.
-		level := slog.LevelDebug
-		if b.failing.CompareAndSwap(false, true) {
-			level = slog.LevelWarn
-		}
-		b.opt.Log.LogAttrs(ctx, level, "redis: pub/sub connection lost; reconnecting",
-			slog.Duration("in", backoff), slog.Any("err", err))
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		backoff = min(2*backoff, b.opt.MaxBackoff)
-	}
+	reconnect.Loop(ctx, reconnect.Backoff{Min: b.opt.MinBackoff, Max: b.opt.MaxBackoff}, &b.outage, func(ctx context.Context) (bool, error) {
+		return b.session(ctx, h)
+	})
+	return nil
 }
 
 // session lives for one connection: it subscribes every wanted owner,
@@ -309,9 +289,7 @@ func (b *Broker) session(ctx context.Context, h realtime.Handler) (live bool, er
 		case *redis.Pong:
 			if m.Payload == resubscribed {
 				live = true
-				if b.failing.CompareAndSwap(true, false) {
-					b.opt.Log.LogAttrs(ctx, slog.LevelInfo, "redis: pub/sub connection restored")
-				}
+				b.outage.Recovered(ctx)
 				h.HandleGap()
 			}
 		}

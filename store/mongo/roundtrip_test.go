@@ -59,8 +59,9 @@ func testRoundTrips(t *testing.T, uri string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cached := profilecache.New(db, ro, profilecache.Options{Prefix: "rt:"})
-	t.Cleanup(func() { cached.Close() })
+	rdb := redis.NewClient(profilecache.ClientOptions(ro))
+	t.Cleanup(func() { rdb.Close() })
+	cached := profilecache.New(db, rdb, profilecache.Options{Prefix: "rt:"})
 
 	u := mustUser(t, db, "Ann")
 	var tasks []*authdash.Task

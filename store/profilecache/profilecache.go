@@ -76,11 +76,21 @@ type Store struct {
 	pending map[authdash.UserID]struct{} // invalidations Redis missed
 }
 
-// New wraps s. The cache makes its own Redis client from ro (parse
-// REDIS_URL with redis.ParseURL) that honours context deadlines, which the
-// cache sets to o.Timeout on every call, and never retries: a slow answer is
-// worth less than a store read. Close it with Close.
-func New(s authdash.Store, ro *redis.Options, o Options) *Store {
+// ClientOptions derives the options of the cache's Redis client from
+// base (REDIS_URL parsed): it honours context deadlines, which the cache
+// sets to Options.Timeout on every call, and never retries, since a slow
+// answer is worth less than a store read.
+func ClientOptions(base *redis.Options) *redis.Options {
+	c := *base
+	c.ContextTimeoutEnabled = true
+	c.MaxRetries = -1   // none
+	c.DialerRetries = 1 // fail fast; the cooldown paces the next try
+	return &c
+}
+
+// New wraps s, caching in Redis through rdb, a client made with
+// ClientOptions that the caller closes after the cache's last use.
+func New(s authdash.Store, rdb *redis.Client, o Options) *Store {
 	if o.TTL <= 0 {
 		o.TTL = DefaultTTL
 	}
@@ -95,15 +105,8 @@ func New(s authdash.Store, ro *redis.Options, o Options) *Store {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	c := *ro
-	c.ContextTimeoutEnabled = true
-	c.MaxRetries = -1   // none
-	c.DialerRetries = 1 // fail fast; the cooldown paces the next try
-	return &Store{Store: s, rdb: redis.NewClient(&c), o: o, pending: map[authdash.UserID]struct{}{}}
+	return &Store{Store: s, rdb: rdb, o: o, pending: map[authdash.UserID]struct{}{}}
 }
-
-// Close closes the cache's Redis client (not the wrapped store).
-func (s *Store) Close() error { return s.rdb.Close() }
 
 // Ping checks Redis answers within ctx's deadline (not the cache's tight
 // per-call budget, so a loaded moment does not flap readiness). A failing

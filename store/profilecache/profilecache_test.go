@@ -71,8 +71,9 @@ func newFixture(t *testing.T, o profilecache.Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := profilecache.New(spy, ro, o)
-	t.Cleanup(func() { cache.Close() })
+	cacheClient := redis.NewClient(profilecache.ClientOptions(ro))
+	t.Cleanup(func() { cacheClient.Close() })
+	cache := profilecache.New(spy, cacheClient, o)
 	rdb := redis.NewClient(ro)
 	t.Cleanup(func() { rdb.Close() })
 	u, err := cache.CreateUser(ctx, authdash.NewUser{Email: "ann@example.com", Name: "Ann", PasswordHash: "h"})

@@ -17,13 +17,13 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth/revocation"
+	"github.com/authdash/authdash/internal/reconnect"
 )
 
 // Options tune a List. Zero values take the defaults.
@@ -53,10 +53,10 @@ const idle = 30 * time.Second
 
 // List is a revocation list shared through Redis.
 type List struct {
-	rdb     *redis.Client
-	opt     Options
-	local   *revocation.List
-	failing atomic.Bool
+	rdb    *redis.Client
+	opt    Options
+	local  *revocation.List
+	outage reconnect.Outage
 }
 
 // New returns a List over rdb. Call Run to receive other instances'
@@ -83,7 +83,9 @@ func New(rdb *redis.Client, opt Options) (*List, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &List{rdb: rdb, opt: opt, local: revocation.New(opt.Now)}, nil
+	return &List{rdb: rdb, opt: opt, local: revocation.New(opt.Now), outage: reconnect.Outage{Log: opt.Log,
+		Lost: "revocations: redis unreachable; other instances' sign-outs apply here when it is back",
+		Back: "revocations: redis is back"}}, nil
 }
 
 // Revoked reports whether a known revocation ends the tokens of the user's
@@ -127,25 +129,8 @@ func (l *List) push(ctx context.Context, rs []authdash.Revocation) error {
 // Run receives other instances' revocations until ctx ends, reconnecting
 // by itself, and then returns nil.
 func (l *List) Run(ctx context.Context) error {
-	backoff := l.opt.MinBackoff
-	for {
-		live, err := l.session(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if live {
-			backoff = l.opt.MinBackoff
-		}
-		l.report(ctx, err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		backoff = min(2*backoff, l.opt.MaxBackoff)
-	}
+	reconnect.Loop(ctx, reconnect.Backoff{Min: l.opt.MinBackoff, Max: l.opt.MaxBackoff}, &l.outage, l.session)
+	return nil
 }
 
 // session lives for one connection. It subscribes first and reads the set
@@ -214,14 +199,11 @@ func (l *List) apply(ctx context.Context, payload string) {
 	l.local.Add(r)
 }
 
-// report logs the first failure after success and the first success after
-// failure, not every one between.
+// report tells the outage how a round trip went.
 func (l *List) report(ctx context.Context, err error) {
-	switch {
-	case err != nil && l.failing.CompareAndSwap(false, true):
-		l.opt.Log.LogAttrs(ctx, slog.LevelWarn,
-			"revocations: redis unreachable; other instances' sign-outs apply here when it is back", slog.Any("err", err))
-	case err == nil && l.failing.CompareAndSwap(true, false):
-		l.opt.Log.LogAttrs(ctx, slog.LevelInfo, "revocations: redis is back")
+	if err != nil {
+		l.outage.Failed(ctx, err)
+	} else {
+		l.outage.Recovered(ctx)
 	}
 }

@@ -1,0 +1,124 @@
+package instance_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/authdash/authdash/instance"
+	"github.com/authdash/authdash/internal/testkit"
+)
+
+var testSecret = []byte("Vb3q-instance-test-signing-key-Hs8kP1zR6")
+
+// mustBuild builds an instance on its own DATA_DIR and closes it when the
+// test ends.
+func mustBuild(t *testing.T, redis *goredis.Options) *instance.Instance {
+	t.Helper()
+	in, err := instance.Build(t.Context(), instance.Config{
+		DataDir: t.TempDir(), Env: "dev", JWTSecret: testSecret, Redis: redis,
+		HashWait: time.Minute, StoreTimeout: time.Minute,
+	}, instance.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(in.Close)
+	return in
+}
+
+func call(t *testing.T, h http.Handler, method, path, body, token string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("X-Auth-Mode", "token")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+// TestBuildWithRedis builds two instances on one Redis, as a cluster runs:
+// a sign-out everywhere on one ends the access token on the other (the
+// verifier reads the revocation list Build shares through Redis), and
+// /readyz of both reports Redis. Close then leaves no goroutine behind.
+func TestBuildWithRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := testkit.StartRedis(t)
+	opt, err := goredis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("", func(t *testing.T) { // its cleanups (Close) run before the leak check
+		a, b := mustBuild(t, opt), mustBuild(t, opt)
+		code, body := call(t, a.Handler, "POST", "/api/auth/register", `{"email":"ann@example.com","password":"correct horse battery","name":"Ann"}`, "")
+		if code != http.StatusCreated {
+			t.Fatalf("register: %d %s", code, body)
+		}
+		var g struct{ AccessToken string }
+		if err := json.Unmarshal([]byte(body), &g); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := call(t, b.Handler, "GET", "/api/tasks", "", g.AccessToken); code != http.StatusOK {
+			t.Fatalf("the other instance refuses a good token: %d %s", code, body)
+		}
+		for _, in := range []*instance.Instance{a, b} {
+			if code, body := call(t, in.Handler, "GET", "/readyz", "", ""); code != http.StatusOK || !strings.Contains(body, `"redis":"ok"`) {
+				t.Errorf("readyz: %d %s", code, body)
+			}
+		}
+		if code, body := call(t, a.Handler, "POST", "/api/auth/logout-all", `{}`, g.AccessToken); code != http.StatusOK {
+			t.Fatalf("logout-all: %d %s", code, body)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, _ := call(t, b.Handler, "GET", "/api/tasks", "", g.AccessToken)
+			if code == http.StatusUnauthorized {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the other instance still accepts the ended session's token: %d", code)
+			}
+			time.Sleep(10 * time.Millisecond) // the revocation travels by pub/sub; nothing here to wait on
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		for _, in := range []*instance.Instance{a, b} {
+			if err := in.Shutdown(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
+
+// TestBuildFailsCleanly: a store that cannot open fails Build with the
+// reason and without leaving anything running.
+func TestBuildFailsCleanly(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	_, err := instance.Build(t.Context(), instance.Config{
+		DataDir: "/dev/null/nowhere", Env: "dev", JWTSecret: testSecret,
+	}, instance.Env{})
+	if err == nil || !strings.Contains(err.Error(), "DATA_DIR") {
+		t.Fatalf("Build error %v, want one naming DATA_DIR", err)
+	}
+	_, err = instance.Build(t.Context(), instance.Config{
+		DataDir: t.TempDir(), Env: "dev", JWTSecret: testSecret,
+		Limits: []instance.Limit{{Name: "signin-planet", Rate: 1, Burst: 1}},
+	}, instance.Env{})
+	if err == nil || !strings.Contains(err.Error(), "signin-planet") {
+		t.Fatalf("Build error %v, want one naming the unknown limit", err)
+	}
+}
