@@ -154,10 +154,7 @@ type rtUser struct {
 
 func rtRegister(t testing.TB, base, email string) rtUser {
 	t.Helper()
-	var g struct {
-		User        authdash.User `json:"user"`
-		AccessToken string        `json:"accessToken"`
-	}
+	var g wire.Grant
 	body := fmt.Sprintf(`{"email":%q,"password":"correct horse battery","name":"Tester"}`, email)
 	if err := rtCall(context.Background(), base, "", http.MethodPost, "/api/auth/register", body, &g); err != nil {
 		t.Fatalf("register %s: %v", email, err)

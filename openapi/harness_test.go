@@ -21,6 +21,7 @@ import (
 	"github.com/authdash/authdash/instance"
 	"github.com/authdash/authdash/openapi"
 	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/wire"
 )
 
 var testSecret = []byte("Qe7v-openapi-test-signing-key-Lm3xW9pZ2rT5")
@@ -244,13 +245,7 @@ func mustDecode(t *testing.T, b []byte, v any) {
 // grantOf keeps the tokens of a register, login or refresh answer.
 func grantOf(user string) func(t *testing.T, s *scenario, resp *http.Response, body []byte) {
 	return func(t *testing.T, s *scenario, resp *http.Response, body []byte) {
-		var g struct {
-			AccessToken  string `json:"accessToken"`
-			RefreshToken string `json:"refreshToken"`
-			User         struct {
-				Email string `json:"email"`
-			} `json:"user"`
-		}
+		var g wire.Grant
 		mustDecode(t, body, &g)
 		s.tokens[user] = g.AccessToken
 		if g.RefreshToken != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/authdash/authdash/openapi"
+	"github.com/authdash/authdash/wire"
 )
 
 // frameSchemas compiles the WebSocket frame schema, asserting formats
@@ -134,9 +135,7 @@ func TestSocketMatchesSchema(t *testing.T) {
 		}
 		return b
 	}
-	var g struct {
-		AccessToken string `json:"accessToken"`
-	}
+	var g wire.Grant
 	mustDecode(t, call("POST", "/api/auth/register", "", `{"email":"wes@example.com","password":"wes-password-1","name":"Wes"}`), &g)
 
 	dial := func() *websocket.Conn {

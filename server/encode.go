@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/wire"
 )
 
 // bufPool recycles response buffers. Encoding into a buffer first lets every
@@ -36,7 +37,7 @@ func encode(w http.ResponseWriter, status int, v any) {
 // appends to a slice whose capacity is its length, which copies.
 var (
 	jsonContentType    = []string{"application/json"}
-	problemContentType = []string{"application/problem+json"}
+	problemContentType = []string{wire.ProblemContentType}
 	noStoreValue       = []string{"no-store"}
 )
 
@@ -81,7 +82,7 @@ func rsOf(w http.ResponseWriter) *reqState {
 }
 
 var (
-	errNotJSON = &authdash.Error{Code: codeUnsupportedMediaType,
+	errNotJSON = &authdash.Error{Code: wire.CodeUnsupportedMediaType,
 		Message: "Send the request body as JSON with Content-Type: application/json."}
 	errEmptyBody = authdash.Errorf(authdash.CodeInvalid, "Request body is empty; send a JSON object.")
 	errTwoValues = authdash.Errorf(authdash.CodeInvalid, "Request body must contain a single JSON object.")

@@ -19,6 +19,7 @@ import (
 	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/store/sqlite"
+	"github.com/authdash/authdash/wire"
 )
 
 var testSecret = []byte("k3Vq9-test-signing-key-Zt7pW2xL8mN4bR6yH0")
@@ -122,15 +123,11 @@ func (e *env) mustUser(tb testing.TB, name string) *user {
 	tb.Helper()
 	u := &user{Email: name + "@example.com", Password: "pw-" + name + "-long-enough"}
 	body := `{"email":"` + u.Email + `","password":"` + u.Password + `","name":"` + name + `"}`
-	res := e.do(http.MethodPost, "/api/auth/register", body, map[string]string{"X-Auth-Mode": "token"}, "")
+	res := e.do(http.MethodPost, "/api/auth/register", body, map[string]string{wire.HeaderAuthMode: wire.AuthModeToken}, "")
 	if res.Code != http.StatusCreated {
 		tb.Fatalf("register %s: %d %s", name, res.Code, res.Body)
 	}
-	var g struct {
-		User         authdash.User `json:"user"`
-		AccessToken  string        `json:"accessToken"`
-		RefreshToken string        `json:"refreshToken"`
-	}
+	var g wire.Grant
 	mustDecode(tb, res.Body.Bytes(), &g)
 	u.ID, u.Token, u.Refresh = g.User.ID, g.AccessToken, g.RefreshToken
 	e.users[name] = u
@@ -243,26 +240,14 @@ func kinds(evs []authdash.Event) []authdash.EventKind {
 	return out
 }
 
-// problemBody is the part of a problem document tests look at.
-type problemBody struct {
-	Type      string            `json:"type"`
-	Title     string            `json:"title"`
-	Status    int               `json:"status"`
-	Detail    string            `json:"detail"`
-	Instance  string            `json:"instance"`
-	Code      string            `json:"code"`
-	Errors    map[string]string `json:"errors"`
-	RequestID string            `json:"requestId"`
-}
-
 // wantProblem checks res is an RFC 9457 document of the given code whose
 // status matches the response's.
-func wantProblem(tb testing.TB, res *httptest.ResponseRecorder, code authdash.ErrorCode) problemBody {
+func wantProblem(tb testing.TB, res *httptest.ResponseRecorder, code authdash.ErrorCode) wire.Problem {
 	tb.Helper()
 	if ct := res.Header().Get("Content-Type"); ct != "application/problem+json" {
 		tb.Errorf("Content-Type %q, want application/problem+json", ct)
 	}
-	var p problemBody
+	var p wire.Problem
 	mustDecode(tb, res.Body.Bytes(), &p)
 	if p.Code != string(code) || p.Status != res.Code || p.Title == "" || p.Detail == "" || p.Type == "" ||
 		p.Instance == "" || p.RequestID == "" || p.RequestID != res.Header().Get("X-Request-ID") {
@@ -282,7 +267,7 @@ func mustDecode(tb testing.TB, b []byte, v any) {
 func wantField(field string) func(*testing.T, *env, *httptest.ResponseRecorder, []authdash.Event) {
 	return func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
 		t.Helper()
-		var p problemBody
+		var p wire.Problem
 		mustDecode(t, res.Body.Bytes(), &p)
 		if p.Errors[field] == "" {
 			t.Errorf("problem errors %v lack %q", p.Errors, field)

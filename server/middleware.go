@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/wire"
 )
 
 // reqState is what the outermost middleware knows about one request. It
@@ -343,14 +344,14 @@ const maxClientIDLen = 64
 
 var errClientID = &authdash.Error{
 	Code: authdash.CodeInvalid, Message: "X-Client-ID must be at most 64 letters, digits, '-' or '_'.",
-	Fields: map[string]string{"X-Client-ID": "At most 64 letters, digits, '-' or '_'."},
+	Fields: map[string]string{wire.HeaderClientID: "At most 64 letters, digits, '-' or '_'."},
 }
 
 // clientID puts the tab's X-Client-ID on the context, so the events its
 // writes cause carry it and the tab can recognise its own echo.
 func clientID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Client-ID")
+		id := r.Header.Get(wire.HeaderClientID)
 		if id == "" {
 			next.ServeHTTP(w, r)
 			return

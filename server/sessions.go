@@ -8,6 +8,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/wire"
 )
 
 // How the refresh token travels (README "Refresh tokens"):
@@ -15,18 +16,15 @@ import (
 //   - Browsers get it in an HttpOnly, SameSite=Strict cookie limited to
 //     /api/auth, so page script (and any XSS) can never read it, and it is
 //     sent only to the endpoints that redeem or end it.
-//   - API clients without a cookie jar send "X-Auth-Mode: token"; they get
-//     the token as "refreshToken" in the JSON answer and send it back in the
-//     body of /refresh and /logout. No cookie is set for them.
+//   - API clients without a cookie jar send "X-Auth-Mode: token"
+//     (wire.HeaderAuthMode); they get the token as "refreshToken" in the
+//     JSON answer and send it back in the body of /refresh and /logout. No
+//     cookie is set for them.
 //
 // A cookie-borne refresh or logout must also be a non-simple request
 // (Content-Type: application/json), which a cross-site form cannot send and
 // which makes a cross-origin fetch preflight against the CORS allow-list:
 // defence in depth on top of SameSite=Strict.
-const (
-	authModeHeader = "X-Auth-Mode"
-	authModeToken  = "token"
-)
 
 // refreshCookie names and writes the refresh cookie.
 type refreshCookie struct {
@@ -81,7 +79,7 @@ func (c refreshCookie) read(r *http.Request) string {
 var (
 	errAuthMode = &authdash.Error{Code: authdash.CodeInvalid,
 		Message: "X-Auth-Mode must be \"token\" or absent.",
-		Fields:  map[string]string{authModeHeader: "Must be \"token\" or absent."}}
+		Fields:  map[string]string{wire.HeaderAuthMode: "Must be \"token\" or absent."}}
 	errNoRefreshToken = authdash.Errorf(authdash.CodeUnauthorized, "No refresh token. Sign in again.")
 	errRefreshField   = &authdash.Error{Code: authdash.CodeInvalid,
 		Message: "refreshToken is required with X-Auth-Mode: token.",
@@ -90,28 +88,20 @@ var (
 
 // tokenMode reports whether the client asked for the refresh token in JSON.
 func tokenMode(r *http.Request) (bool, error) {
-	switch r.Header.Get(authModeHeader) {
+	switch r.Header.Get(wire.HeaderAuthMode) {
 	case "":
 		return false, nil
-	case authModeToken:
+	case wire.AuthModeToken:
 		return true, nil
 	default:
 		return false, errAuthMode
 	}
 }
 
-// grantResponse is the answer to register, login and refresh.
-type grantResponse struct {
-	User         *authdash.User `json:"user"`
-	AccessToken  string         `json:"accessToken"`
-	ExpiresIn    int64          `json:"expiresIn"` // seconds
-	RefreshToken string         `json:"refreshToken,omitempty"`
-}
-
 // writeGrant answers a successful sign-in or refresh, placing the refresh
 // token where the client's mode says.
 func writeGrant(w http.ResponseWriter, status int, g *auth.Grant, inBody bool, ck refreshCookie) {
-	resp := grantResponse{
+	resp := wire.Grant{
 		User:        g.User,
 		AccessToken: g.AccessToken,
 		// Rounded up: the lifetime is whole seconds, of which a moment has
@@ -126,17 +116,11 @@ func writeGrant(w http.ResponseWriter, status int, g *auth.Grant, inBody bool, c
 	encode(w, status, resp)
 }
 
-// refreshRequest is the body of /refresh and /logout. In cookie mode it may
-// be empty or {}.
-type refreshRequest struct {
-	RefreshToken string `json:"refreshToken"`
-}
-
 // presentedToken reads the refresh token from the body (token mode) or the
 // cookie. The cookie path demands a JSON Content-Type (see above); decoding
 // checks it whether or not a body came.
 func presentedToken(r *http.Request, inBody bool, ck refreshCookie) (string, error) {
-	var req refreshRequest
+	var req wire.RefreshRequest
 	if _, err := decodeOptional(r, &req); err != nil {
 		return "", err
 	}
@@ -208,25 +192,19 @@ func handleLogout(svc *auth.Service, ck refreshCookie) http.Handler {
 
 // handleLogoutAll ends every session of the signed-in user, this one too.
 func handleLogoutAll(svc *auth.Service, ck refreshCookie) http.Handler {
-	type response struct {
-		Ended int `json:"ended"`
-	}
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		n, err := svc.LogoutAll(r.Context(), authdash.UserFrom(r.Context()))
 		if err != nil {
 			return err
 		}
 		ck.clear(w)
-		encode(w, http.StatusOK, response{Ended: n})
+		encode(w, http.StatusOK, wire.LogoutAllResult{Ended: n})
 		return nil
 	})
 }
 
 // handleSessions lists the user's signed-in devices, marking this one.
 func handleSessions(svc *auth.Service) http.Handler {
-	type response struct {
-		Items []authdash.Session `json:"items"`
-	}
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		list, err := svc.Sessions(ctx, authdash.UserFrom(ctx), authdash.SessionFrom(ctx))
@@ -236,7 +214,7 @@ func handleSessions(svc *auth.Service) http.Handler {
 		if list == nil {
 			list = []authdash.Session{}
 		}
-		encode(w, http.StatusOK, response{Items: list})
+		encode(w, http.StatusOK, wire.SessionList{Items: list})
 		return nil
 	})
 }

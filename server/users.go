@@ -5,6 +5,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/wire"
 )
 
 // handleRegister creates an account and signs it in (201).
@@ -85,11 +86,8 @@ func handleUpdateProfile(svc *auth.Service) http.Handler {
 // for the password in the body: an access token alone, stolen or left in an
 // unlocked browser, must not be able to destroy the account.
 func handleDeleteAccount(svc *auth.Service, account rateLimits, ck refreshCookie) http.Handler {
-	type request struct {
-		Password string `json:"password"`
-	}
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		var req request
+		var req wire.PasswordConfirmation
 		if err := decode(r, &req); err != nil {
 			return err
 		}

@@ -1,10 +1,15 @@
-// Package wire defines the frames exchanged on the realtime WebSocket
-// (GET /api/ws) and the close codes that end it. Both ends import it: the
-// server in package realtime and the browser client in app/api, so it depends
-// on the standard library and the domain only.
+// Package wire is the vocabulary both ends of the API speak, beyond the
+// domain's own types: for HTTP, the problem details of an error answer with
+// the one table between error kinds and statuses, the grant a sign-in
+// answers with, and the small request and answer bodies of the auth
+// endpoints (http.go); for the realtime WebSocket (GET /api/ws), its frames
+// and the close codes that end it, also one table read both ways
+// (close.go). Both ends import it: the server (packages server and
+// realtime), the browser client (app/api) and the load generator, so it
+// depends on the standard library and the domain only.
 //
-// Every frame is one JSON text message with a "type" member. The protocol is
-// described in docs/REALTIME.md.
+// Every socket frame is one JSON text message with a "type" member. The
+// protocol is described in docs/REALTIME.md, the HTTP API in openapi.json.
 package wire
 
 import (

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/wire"
 )
 
 // refreshMargin is how long before its expiry an access token is replaced,
@@ -82,13 +83,6 @@ func New(cfg Config) *Client {
 // ClientID returns the tab's client ID.
 func (c *Client) ClientID() string { return c.clientID }
 
-// Session is what a successful sign-up, sign-in or refresh yields.
-type Session struct {
-	User        *authdash.User `json:"user"`
-	AccessToken string         `json:"accessToken"`
-	ExpiresIn   int64          `json:"expiresIn"`
-}
-
 // SignedIn reports whether the client holds an access token (which may have
 // expired; the next call refreshes it).
 func (c *Client) SignedIn() bool {
@@ -105,7 +99,7 @@ func (c *Client) Forget() {
 	c.token, c.expiresAt = "", time.Time{}
 }
 
-func (c *Client) setSession(s *Session) {
+func (c *Client) setSession(s *wire.Grant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.token = s.AccessToken
@@ -123,7 +117,7 @@ func (c *Client) Login(ctx context.Context, cr authdash.Credentials) (*authdash.
 }
 
 func (c *Client) grant(ctx context.Context, path string, body any) (*authdash.User, error) {
-	var s Session
+	var s wire.Grant
 	if err := c.do(ctx, http.MethodPost, path, nil, body, &s, callOpts{anonymous: true}); err != nil {
 		return nil, err
 	}
@@ -155,7 +149,7 @@ func (c *Client) Refresh(ctx context.Context) (*authdash.User, error) {
 	c.refreshing = ch
 	c.mu.Unlock()
 
-	var s Session
+	var s wire.Grant
 	// An empty JSON object: the server requires a JSON content type on
 	// every POST, and the cookie carries the token.
 	err := c.do(ctx, http.MethodPost, "/api/auth/refresh", nil, struct{}{}, &s, callOpts{anonymous: true})
@@ -218,9 +212,7 @@ func (c *Client) LogoutAll(ctx context.Context) error {
 
 // Sessions lists the user's signed-in devices.
 func (c *Client) Sessions(ctx context.Context) ([]authdash.Session, error) {
-	var out struct {
-		Items []authdash.Session `json:"items"`
-	}
+	var out wire.SessionList
 	if err := c.do(ctx, http.MethodGet, "/api/auth/sessions", nil, nil, &out, callOpts{}); err != nil {
 		return nil, err
 	}
@@ -257,9 +249,7 @@ func (c *Client) ChangePassword(ctx context.Context, pc authdash.PasswordChange)
 
 // DeleteAccount deletes the account after checking the password.
 func (c *Client) DeleteAccount(ctx context.Context, password string) error {
-	err := c.do(ctx, http.MethodDelete, "/api/me", nil, struct {
-		Password string `json:"password"`
-	}{password}, nil, callOpts{})
+	err := c.do(ctx, http.MethodDelete, "/api/me", nil, wire.PasswordConfirmation{Password: password}, nil, callOpts{})
 	if err == nil {
 		c.Forget()
 	}
@@ -475,7 +465,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		h.Set("Authorization", "Bearer "+tok)
 	}
 	if c.clientID != "" {
-		h.Set("X-Client-ID", c.clientID)
+		h.Set(wire.HeaderClientID, c.clientID)
 	}
 	if o.ifVersion != 0 {
 		h.Set("If-Match", `"`+strconv.FormatInt(o.ifVersion, 10)+`"`)
@@ -525,63 +515,23 @@ type doer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
-// Problem is an RFC 9457 problem details document as the API writes it.
-type Problem struct {
-	Type      string            `json:"type"`
-	Title     string            `json:"title"`
-	Status    int               `json:"status"`
-	Detail    string            `json:"detail"`
-	Code      string            `json:"code"`
-	Errors    map[string]string `json:"errors"`
-	RequestID string            `json:"requestId"`
-}
-
-func (p *Problem) Error() string {
-	return fmt.Sprintf("api: %d %s (%s, request %s)", p.Status, p.Detail, p.Code, p.RequestID)
-}
-
 // problemError turns an error answer back into the *authdash.Error it was
 // made from, keeping the problem as the cause for logs. An answer that is
 // not problem details (a proxy's HTML error page) is classified by status.
 func problemError(res *http.Response, b []byte) error {
-	p := &Problem{Status: res.StatusCode}
+	p := &wire.Problem{Status: res.StatusCode}
 	if err := json.Unmarshal(b, p); err != nil || p.Status == 0 {
-		p = &Problem{Status: res.StatusCode}
+		p = &wire.Problem{Status: res.StatusCode}
 	}
 	code := authdash.ErrorCode(p.Code)
 	if code == "" {
-		code = codeOfStatus(res.StatusCode)
+		code = wire.CodeOf(res.StatusCode)
 	}
 	msg := p.Detail
 	if msg == "" {
 		msg = messageOf(code)
 	}
 	return &authdash.Error{Code: code, Message: msg, Fields: p.Errors, Err: p}
-}
-
-// codeOfStatus reverses server/problem.go's table for answers without a code.
-func codeOfStatus(status int) authdash.ErrorCode {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return authdash.CodeInvalid
-	case http.StatusUnauthorized:
-		return authdash.CodeUnauthorized
-	case http.StatusForbidden:
-		return authdash.CodeForbidden
-	case http.StatusNotFound:
-		return authdash.CodeNotFound
-	case http.StatusConflict:
-		return authdash.CodeConflict
-	case http.StatusPreconditionFailed:
-		return authdash.CodePreconditionFailed
-	case http.StatusRequestEntityTooLarge:
-		return authdash.CodeTooLarge
-	case http.StatusTooManyRequests:
-		return authdash.CodeRateLimited
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return authdash.CodeUnavailable
-	}
-	return authdash.CodeInternal
 }
 
 func messageOf(code authdash.ErrorCode) string {
@@ -603,6 +553,6 @@ func IsOffline(err error) bool {
 	if !errors.As(err, &e) || e.Code != authdash.CodeUnavailable {
 		return false
 	}
-	var p *Problem
+	var p *wire.Problem
 	return !errors.As(err, &p)
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/authdash/authdash/wire"
 )
 
 // client speaks the authdash HTTP API in token mode: the refresh token
@@ -37,8 +39,8 @@ func newClient(base string, conns int, gzip bool) *client {
 
 func (c *client) close() { c.http.CloseIdleConnections() }
 
-// apiError is a non-2xx answer, with the problem details' code and detail
-// when the body had them.
+// apiError is a non-2xx answer, with the problem details' (wire.Problem)
+// code and detail when the body had them.
 type apiError struct {
 	Status     int
 	Code       string
@@ -67,7 +69,7 @@ func (c *client) call(ctx context.Context, method, path, token string, body []by
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("X-Auth-Mode", "token")
+	req.Header.Set(wire.HeaderAuthMode, wire.AuthModeToken)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -78,10 +80,7 @@ func (c *client) call(ctx context.Context, method, path, token string, body []by
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &apiError{Status: resp.StatusCode}
-		var p struct {
-			Code   string `json:"code"`
-			Detail string `json:"detail"`
-		}
+		var p wire.Problem
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		if json.Unmarshal(b, &p) == nil {
 			e.Code, e.Detail = p.Code, p.Detail
@@ -99,16 +98,6 @@ func (c *client) call(ctx context.Context, method, path, token string, body []by
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
-}
-
-// grant is the body of register, login and refresh answers in token mode.
-type grant struct {
-	User struct {
-		ID string `json:"id"`
-	} `json:"user"`
-	AccessToken  string `json:"accessToken"`
-	ExpiresIn    int    `json:"expiresIn"`
-	RefreshToken string `json:"refreshToken"`
 }
 
 // taskRef is what the load generator keeps of a task it wrote.

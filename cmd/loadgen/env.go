@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authdash/authdash/wire"
 )
 
 // env is what a run shares: configuration, the API client, the seeded
@@ -95,7 +97,7 @@ func (e *env) seed(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("account %s: %w", u.email, err)
 		}
-		u.id, u.token, u.refresh = g.User.ID, g.AccessToken, g.RefreshToken
+		u.id, u.token, u.refresh = string(g.User.ID), g.AccessToken, g.RefreshToken
 		e.users[i] = u
 		return nil
 	})
@@ -155,8 +157,8 @@ func (e *env) seed(ctx context.Context) error {
 
 // authenticate registers u (or signs in when register is false), waiting
 // out rate limits.
-func (e *env) authenticate(ctx context.Context, u *user, register bool) (*grant, error) {
-	var g grant
+func (e *env) authenticate(ctx context.Context, u *user, register bool) (*wire.Grant, error) {
+	var g wire.Grant
 	err := retry429(ctx, func() error {
 		if register {
 			_, err := e.api.call(ctx, "POST", "/api/auth/register", "",
@@ -170,8 +172,8 @@ func (e *env) authenticate(ctx context.Context, u *user, register bool) (*grant,
 	if err != nil {
 		return nil, err
 	}
-	if g.AccessToken == "" || g.RefreshToken == "" {
-		return nil, errors.New("the answer has no accessToken or refreshToken (is X-Auth-Mode: token supported?)")
+	if g.AccessToken == "" || g.RefreshToken == "" || g.User == nil {
+		return nil, errors.New("the answer has no user, accessToken or refreshToken (is X-Auth-Mode: token supported?)")
 	}
 	return &g, nil
 }

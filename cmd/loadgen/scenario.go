@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/url"
 	"time"
+
+	"github.com/authdash/authdash/wire"
 )
 
 // op is one unit of work a worker repeats. It records what it sends through
@@ -163,8 +165,8 @@ func mixOps() map[string]op {
 					w.refresh = g.RefreshToken
 				}
 			}
-			var g grant
-			body := mustJSON(map[string]string{"refreshToken": w.refresh})
+			var g wire.Grant
+			body := mustJSON(wire.RefreshRequest{RefreshToken: w.refresh})
 			if _, err := w.doAs(ctx, "", "refresh", "POST", "/api/auth/refresh", body, &g); err != nil {
 				w.refresh = ""
 				return
