@@ -157,7 +157,7 @@ func (s *Store) FindUser(ctx context.Context, id authdash.UserID) (*authdash.Use
 	vals, err := s.rdb.MGet(rctx, entry, gen).Result()
 	cancel()
 	if err != nil {
-		s.failed(ctx, "read", err)
+		s.readFailed(ctx, "read", err)
 		return s.Store.FindUser(ctx, id)
 	}
 	if raw, ok := vals[0].(string); ok {
@@ -185,7 +185,7 @@ func (s *Store) FindUser(ctx context.Context, id authdash.UserID) (*authdash.Use
 		err = fill.Run(rctx, s.rdb, []string{entry, gen}, b, seen, s.o.TTL.Milliseconds()).Err()
 		cancel()
 		if err != nil {
-			s.failed(ctx, "fill", err)
+			s.readFailed(ctx, "fill", err)
 		}
 	}
 	return u, nil
@@ -264,6 +264,18 @@ func (s *Store) failed(ctx context.Context, op string, err error) {
 	s.errs.Add(1)
 	s.retryAt.Store(time.Now().Add(s.o.Cooldown).UnixNano())
 	s.degrade(ctx, op, err)
+}
+
+// readFailed is failed for a read or a fill, which run under the caller's
+// context: one the caller cancelled (a client that went away) says nothing
+// about Redis, and must not turn the cache off for everyone for a cooldown.
+// (Invalidations run without the caller's cancellation, so their failures
+// are always Redis's.)
+func (s *Store) readFailed(ctx context.Context, op string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.failed(ctx, op, err)
 }
 
 // degrade logs the first problem of an outage; later ones are only counted

@@ -278,3 +278,21 @@ func TestCooldown(t *testing.T) {
 		t.Errorf("stats = %+v, want 1 error then 9 bypassed", st)
 	}
 }
+
+// TestCallerGoneIsNotAnOutage: a request whose client went away (its
+// context cancelled) fails its Redis read, but Redis is fine: no warning,
+// no cooldown, and the next request reads from Redis again.
+func TestCallerGoneIsNotAnOutage(t *testing.T) {
+	f := newFixture(t, profilecache.Options{Cooldown: time.Hour})
+	f.mustFind(t, "Ann") // cached
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.cache.FindUser(ctx, f.user.ID)
+	f.mustFind(t, "Ann")
+	if st := f.cache.Stats(); st.Errors != 0 || st.Bypassed != 0 || st.Hits != 1 {
+		t.Errorf("stats = %+v, want the last read a hit and no error or bypass", st)
+	}
+	if strings.Contains(f.log.String(), "degraded") {
+		t.Errorf("a cancelled request was logged as an outage:\n%s", f.log)
+	}
+}
