@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -398,6 +399,16 @@ func (q *TaskQuery) Normalize() {
 	}
 }
 
+// CheckNormalized returns an internal error unless q went through Normalize
+// (and so has a sort, an order and a page size): stores take queries as
+// TaskService hands them over and call it instead of defaulting again.
+func (q TaskQuery) CheckNormalized() error {
+	if q.Sort == "" || q.Order == "" || q.Limit < 1 || q.Limit > MaxPageSize {
+		return fmt.Errorf("task query not normalised: sort %q, order %q, limit %d", q.Sort, q.Order, q.Limit)
+	}
+	return nil
+}
+
 // Validate reports every invalid parameter at once. Call Normalize first.
 func (q TaskQuery) Validate() error {
 	f := fieldErrors{}
@@ -495,6 +506,10 @@ type TaskStore interface {
 	// ok is false when the log no longer reaches back to since, or more than
 	// limit tasks changed: the client must then reload in full.
 	ChangesSince(ctx context.Context, owner UserID, since int64, limit int) (evs []Event, head int64, ok bool, err error)
+	// ChangeHead returns the head of the owner's change log alone, as
+	// ChangesSince reports it, without reading any change. CodeNotFound
+	// for an unknown owner.
+	ChangeHead(ctx context.Context, owner UserID) (int64, error)
 }
 
 // Store is everything the product keeps: one implementation per database.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -320,7 +319,7 @@ func (c *conn) checkLog() bool {
 	if len(c.sent) > 0 {
 		return c.catchUp(c.logged, true)
 	}
-	_, head, _, err := c.readLog(math.MaxInt64, 0)
+	head, err := c.readHead()
 	switch {
 	case err != nil:
 		c.storeFailed(err)
@@ -355,7 +354,7 @@ func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
 			c.stop(wire.CloseGoingAway, nil)
 			return false
 		}
-		_, head, _, err := c.readLog(math.MaxInt64, 0)
+		head, err := c.readHead()
 		if err != nil {
 			c.storeFailed(err)
 			return false
@@ -441,16 +440,34 @@ func (c *conn) resync(head int64) bool {
 
 // readLog reads the owner's change log, waiting for a turn among the hub's
 // concurrent reads.
-func (c *conn) readLog(since int64, limit int) ([]authdash.Event, int64, bool, error) {
+func (c *conn) readLog(since int64, limit int) (evs []authdash.Event, head int64, ok bool, err error) {
+	err = c.withRead(func(ctx context.Context) error {
+		evs, head, ok, err = c.h.changes.ChangesSince(ctx, c.owner, since, limit)
+		return err
+	})
+	return evs, head, ok, err
+}
+
+func (c *conn) readHead() (head int64, err error) {
+	err = c.withRead(func(ctx context.Context) error {
+		head, err = c.h.changes.ChangeHead(ctx, c.owner)
+		return err
+	})
+	return head, err
+}
+
+// withRead runs one change-log read within the hub's bound on concurrent
+// reads and the store timeout.
+func (c *conn) withRead(read func(ctx context.Context) error) error {
 	select {
 	case c.h.reads <- struct{}{}:
 	case <-c.ctx.Done():
-		return nil, 0, false, c.ctx.Err()
+		return c.ctx.Err()
 	}
 	defer func() { <-c.h.reads }()
 	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.StoreTimeout)
 	defer cancel()
-	return c.h.changes.ChangesSince(ctx, c.owner, since, limit)
+	return read(ctx)
 }
 
 func (c *conn) storeFailed(err error) {

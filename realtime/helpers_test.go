@@ -238,6 +238,11 @@ func (r renumbered) ChangesSince(ctx context.Context, owner authdash.UserID, sin
 	return evs, r.of(head), ok, nil
 }
 
+func (r renumbered) ChangeHead(ctx context.Context, owner authdash.UserID) (int64, error) {
+	head, err := r.TaskStore.ChangeHead(ctx, owner)
+	return r.of(head), err
+}
+
 // dial opens a socket; header may set Origin.
 func (e *env) dial(header http.Header) *client {
 	e.t.Helper()

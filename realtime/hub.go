@@ -28,12 +28,12 @@ type TokenVerifier interface {
 	Verify(token string) (authdash.Identity, error)
 }
 
-// ChangeLog is the part of authdash.TaskStore the hub reads. The hub asks
-// for the head alone with since = math.MaxInt64 and limit 0, which every
-// store answers with ok = false and the head. An unknown owner is
-// CodeNotFound.
+// ChangeLog is the part of authdash.TaskStore the hub reads: the head
+// alone (at sign-in, and on a heartbeat after no live traffic) and the
+// changes after a Seq. An unknown owner is CodeNotFound.
 type ChangeLog interface {
 	ChangesSince(ctx context.Context, owner authdash.UserID, since int64, limit int) (evs []authdash.Event, head int64, ok bool, err error)
+	ChangeHead(ctx context.Context, owner authdash.UserID) (int64, error)
 }
 
 // Config is what a Hub needs. Zero durations and sizes take the defaults

@@ -640,3 +640,5 @@ type emptyLog struct{}
 func (emptyLog) ChangesSince(context.Context, authdash.UserID, int64, int) ([]authdash.Event, int64, bool, error) {
 	return nil, 0, true, nil
 }
+
+func (emptyLog) ChangeHead(context.Context, authdash.UserID) (int64, error) { return 0, nil }

@@ -216,3 +216,11 @@ func (s *Store) ChangesSince(ctx context.Context, owner authdash.UserID, since i
 	s.done("ChangesSince", start, err)
 	return r0, r1, r2, err
 }
+
+// ChangeHead implements authdash.TaskStore.
+func (s *Store) ChangeHead(ctx context.Context, owner authdash.UserID) (int64, error) {
+	start := time.Now()
+	r0, err := s.s.ChangeHead(ctx, owner)
+	s.done("ChangeHead", start, err)
+	return r0, err
+}

@@ -2,7 +2,6 @@ package mongo_test
 
 import (
 	"context"
-	"math"
 	"os/exec"
 	"slices"
 	"strings"
@@ -149,8 +148,8 @@ func testRoundTrips(t *testing.T, uri string) {
 			_, _, _, err := db.ChangesSince(ctx, u.ID, seqs[100], 100)
 			return err
 		}},
-		{"changes since (socket heartbeat, up to date)", []string{"find", "find"}, func() error {
-			_, _, _, err := db.ChangesSince(ctx, u.ID, math.MaxInt64, 0)
+		{"change head (socket sign-in, heartbeat up to date)", []string{"find", "find"}, func() error {
+			_, err := db.ChangeHead(ctx, u.ID)
 			return err
 		}},
 		{"login (FindLogin + CreateSession)", []string{"find", "insert"}, func() error {

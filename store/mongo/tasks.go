@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -471,16 +472,11 @@ func literal(s string) string {
 // fixed keys (no user input ever names a field or an operator), sorted on
 // an index and limited to one more task than the page, in a single batch.
 func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery) (authdash.TaskPage, error) {
-	if q.Sort == "" {
-		q.Sort = authdash.SortCreated
+	// TaskService normalised and validated q; a query that skipped it
+	// is a bug of the caller's, refused rather than given defaults here.
+	if err := q.CheckNormalized(); err != nil {
+		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
 	}
-	if q.Order == "" {
-		q.Order = authdash.Desc
-	}
-	if q.Limit <= 0 {
-		q.Limit = authdash.DefaultPageSize
-	}
-	q.Limit = min(q.Limit, authdash.MaxPageSize)
 	page := authdash.TaskPage{Items: []authdash.Task{}}
 
 	var cursor authdash.Cursor
@@ -622,26 +618,12 @@ func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int
 	if !ok {
 		return nil, 0, false, db.fail(ctx, "changes since", errUserNotFound())
 	}
-	var u struct {
-		LogFloor int64 `bson:"logFloor"`
-	}
-	err := db.users.FindOne(ctx, bson.D{{Key: "_id", Value: uid}},
-		options.FindOne().SetProjection(bson.D{{Key: "logFloor", Value: 1}})).Decode(&u)
+	head, floor, err := db.head(ctx, uid)
 	if err != nil {
-		return nil, 0, false, db.fail(ctx, "changes since", notFound(err, errUserNotFound))
+		return nil, 0, false, db.fail(ctx, "changes since", err)
 	}
-	var top struct {
-		Seq int64 `bson:"seq"`
-	}
-	err = db.tasks.FindOne(ctx, bson.D{{Key: "owner", Value: uid}},
-		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).
-			SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "seq", Value: 1}})).Decode(&top)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, 0, false, db.fail(ctx, "changes since: head", err)
-	}
-	head := max(top.Seq, u.LogFloor)
 	// since > head: the client's log came from another database.
-	if since < u.LogFloor || since > head || limit < 0 {
+	if since < floor || since > head || limit < 0 {
 		return nil, head, false, nil
 	}
 	evs := []authdash.Event{}
@@ -666,6 +648,43 @@ func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int
 		evs = append(evs, docs[i].event(owner))
 	}
 	return evs, head, true, nil
+}
+
+// ChangeHead implements authdash.TaskStore.
+func (db *DB) ChangeHead(ctx context.Context, owner authdash.UserID) (int64, error) {
+	uid, ok := objectID(string(owner))
+	if !ok {
+		return 0, db.fail(ctx, "change head", errUserNotFound())
+	}
+	head, _, err := db.head(ctx, uid)
+	if err != nil {
+		return 0, db.fail(ctx, "change head", err)
+	}
+	return head, nil
+}
+
+// head reads the owner's log floor (the highest purged Seq) and returns the
+// head of its change log: the highest Seq of its tasks, one indexed lookup,
+// or the floor if higher.
+func (db *DB) head(ctx context.Context, uid bson.ObjectID) (head, floor int64, err error) {
+	var u struct {
+		LogFloor int64 `bson:"logFloor"`
+	}
+	err = db.users.FindOne(ctx, bson.D{{Key: "_id", Value: uid}},
+		options.FindOne().SetProjection(bson.D{{Key: "logFloor", Value: 1}})).Decode(&u)
+	if err != nil {
+		return 0, 0, notFound(err, errUserNotFound)
+	}
+	var top struct {
+		Seq int64 `bson:"seq"`
+	}
+	err = db.tasks.FindOne(ctx, bson.D{{Key: "owner", Value: uid}},
+		options.FindOne().SetSort(bson.D{{Key: "seq", Value: -1}}).
+			SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "seq", Value: 1}})).Decode(&top)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, 0, fmt.Errorf("head: %w", err)
+	}
+	return max(top.Seq, u.LogFloor), u.LogFloor, nil
 }
 
 // PurgeTombstones deletes tombstones of tasks deleted before olderThan and

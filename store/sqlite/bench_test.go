@@ -261,7 +261,9 @@ func BenchmarkFindTasks(b *testing.B) {
 func BenchmarkFindTask(b *testing.B) {
 	f := mustFixture(b)
 	ctx := context.Background()
-	page, err := f.db.FindTasks(ctx, f.owner, authdash.TaskQuery{Limit: 100})
+	q := authdash.TaskQuery{Limit: 100}
+	q.Normalize()
+	page, err := f.db.FindTasks(ctx, f.owner, q)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -37,16 +37,11 @@ func sortColumn(s authdash.TaskSort) string {
 // strictly after that pair, so inserts and deletes between pages neither
 // skip nor repeat a task.
 func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery) (authdash.TaskPage, error) {
-	if q.Sort == "" {
-		q.Sort = authdash.SortCreated
+	// TaskService normalised and validated q; a query that skipped it
+	// is a bug of the caller's, refused rather than given defaults here.
+	if err := q.CheckNormalized(); err != nil {
+		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
 	}
-	if q.Order == "" {
-		q.Order = authdash.Desc
-	}
-	if q.Limit <= 0 {
-		q.Limit = authdash.DefaultPageSize
-	}
-	q.Limit = min(q.Limit, authdash.MaxPageSize)
 	var after *authdash.Cursor
 	if q.Cursor != "" {
 		c, err := authdash.DecodeCursor(q.Cursor, q.Sort, q.Order)

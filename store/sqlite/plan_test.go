@@ -210,7 +210,9 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.FindTask(ctx, u.ID, task.ID)
 	must(err)
-	_, err = db.FindTasks(ctx, u.ID, authdash.TaskQuery{})
+	q := authdash.TaskQuery{}
+	q.Normalize()
+	_, err = db.FindTasks(ctx, u.ID, q)
 	must(err)
 	_, _, err = db.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{Tags: &[]string{"y"}}, 0)
 	must(err)

@@ -171,6 +171,7 @@ func mustUser(t *testing.T, db *DB, email string) authdash.UserID {
 // allPages follows the cursor to the last page.
 func allPages(t *testing.T, db *DB, owner authdash.UserID, q authdash.TaskQuery) []authdash.Task {
 	t.Helper()
+	q.Normalize()
 	var out []authdash.Task
 	for {
 		page, err := db.FindTasks(context.Background(), owner, q)

@@ -549,6 +549,27 @@ func (db *DB) TaskStats(ctx context.Context, owner authdash.UserID) (authdash.Ta
 	return st, nil
 }
 
+// ChangeHead implements authdash.TaskStore: the owner's head is kept on its
+// row, so it is one indexed read.
+func (db *DB) ChangeHead(ctx context.Context, owner authdash.UserID) (int64, error) {
+	if !validID(string(owner)) {
+		return 0, db.fail(ctx, "change head", errUserNotFound())
+	}
+	row, err := db.queryRow(ctx, `SELECT seq FROM users WHERE id = ?`, owner)
+	if err != nil {
+		return 0, db.fail(ctx, "change head", err)
+	}
+	var head int64
+	err = row.Scan(&head)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = errUserNotFound()
+	}
+	if err != nil {
+		return 0, db.fail(ctx, "change head", err)
+	}
+	return head, nil
+}
+
 // ChangesSince returns the latest change of each of the owner's tasks
 // changed after since, in Seq order, read from one snapshot.
 func (db *DB) ChangesSince(ctx context.Context, owner authdash.UserID, since int64, limit int) ([]authdash.Event, int64, bool, error) {

@@ -7,36 +7,39 @@ import (
 	"github.com/authdash/authdash"
 )
 
-func testChanges(t *testing.T, open func(t *testing.T) authdash.Store) {
+// fiveChanges opens a store holding a log of five changes: create t1, t2,
+// t3 (changes 0-2), update t1 (3), delete t2 (4). Stores number changes as
+// they like, rising per owner, so tests name changes by index and read
+// their Seqs from the writes' events.
+func fiveChanges(t *testing.T, open Opener) (authdash.Store, authdash.UserID, [3]*authdash.Task, [5]int64) {
 	ctx := context.Background()
-
-	// A log of five changes: create t1, t2, t3 (changes 0-2), update t1
-	// (3), delete t2 (4). Stores number changes as they like, rising per
-	// owner, so the cases name changes by index and read their Seqs from the
-	// writes' events.
-	setup := func(t *testing.T) (authdash.Store, authdash.UserID, [3]*authdash.Task, [5]int64) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		var ts [3]*authdash.Task
-		var seqs [5]int64
-		for i := range ts {
-			task, ev, err := s.CreateTask(ctx, u.ID, draft("task "+string(rune('1'+i))))
-			mustOK(t, err)
-			ts[i], seqs[i] = task, ev.Seq
-		}
-		_, ev, err := s.UpdateTask(ctx, u.ID, ts[0].ID, authdash.TaskPatch{Title: ptr("task 1'")}, 0)
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	var ts [3]*authdash.Task
+	var seqs [5]int64
+	for i := range ts {
+		task, ev, err := s.CreateTask(ctx, u.ID, draft("task "+string(rune('1'+i))))
 		mustOK(t, err)
-		seqs[3] = ev.Seq
-		ev, err = s.DeleteTask(ctx, u.ID, ts[1].ID, 0)
-		mustOK(t, err)
-		seqs[4] = ev.Seq
-		for i := 1; i < len(seqs); i++ {
-			if seqs[i] <= seqs[i-1] {
-				t.Fatalf("change %d has Seq %d after %d", i, seqs[i], seqs[i-1])
-			}
-		}
-		return s, u.ID, ts, seqs
+		ts[i], seqs[i] = task, ev.Seq
 	}
+	_, ev, err := s.UpdateTask(ctx, u.ID, ts[0].ID, authdash.TaskPatch{Title: ptr("task 1'")}, 0)
+	mustOK(t, err)
+	seqs[3] = ev.Seq
+	ev, err = s.DeleteTask(ctx, u.ID, ts[1].ID, 0)
+	mustOK(t, err)
+	seqs[4] = ev.Seq
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			t.Fatalf("change %d has Seq %d after %d", i, seqs[i], seqs[i-1])
+		}
+	}
+	return s, u.ID, ts, seqs
+}
+
+// testChangesSince reads the five-change log from every kind of starting
+// point and limit.
+func testChangesSince(t *testing.T, open Opener) {
+	ctx := context.Background()
 
 	// since names where a case reads from: the Seq of change after, or
 	// the values below.
@@ -70,7 +73,7 @@ func testChanges(t *testing.T, open func(t *testing.T) authdash.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, owner, ts, seqs := setup(t)
+			s, owner, ts, seqs := fiveChanges(t, open)
 			var since int64
 			switch tt.after {
 			case fromZero:
@@ -122,31 +125,46 @@ func testChanges(t *testing.T, open func(t *testing.T) authdash.Store) {
 			}
 		})
 	}
+}
 
-	t.Run("EmptyLog", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		evs, head, ok, err := s.ChangesSince(ctx, u.ID, 0, 10)
-		mustOK(t, err)
-		if len(evs) != 0 || head != 0 || !ok {
-			t.Errorf("ChangesSince on a new user = %v, %d, %v", evs, head, ok)
-		}
-	})
+func testChangesEmptyLog(t *testing.T, open Opener) {
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	evs, head, ok, err := s.ChangesSince(context.Background(), u.ID, 0, 10)
+	mustOK(t, err)
+	if len(evs) != 0 || head != 0 || !ok {
+		t.Errorf("ChangesSince on a new user = %v, %d, %v", evs, head, ok)
+	}
+	if h := headOf(t, s, u.ID); h != 0 {
+		t.Errorf("ChangeHead on a new user = %d", h)
+	}
+}
 
-	t.Run("LatestChangeOnly", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		task := mustTask(t, s, u.ID, authdash.TaskDraft{Title: "v1"})
-		var last authdash.Event
-		for i := range 3 {
-			var err error
-			_, last, err = s.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{Title: ptr("v" + string(rune('2'+i)))}, 0)
-			mustOK(t, err)
-		}
-		evs, head, ok, err := s.ChangesSince(ctx, u.ID, 0, 1)
+func testChangesLatestChangeOnly(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	task := mustTask(t, s, u.ID, authdash.TaskDraft{Title: "v1"})
+	var last authdash.Event
+	for i := range 3 {
+		var err error
+		_, last, err = s.UpdateTask(ctx, u.ID, task.ID, authdash.TaskPatch{Title: ptr("v" + string(rune('2'+i)))}, 0)
 		mustOK(t, err)
-		if !ok || head != last.Seq || len(evs) != 1 || evs[0].Seq != last.Seq || evs[0].Task == nil || evs[0].Task.Title != "v4" {
-			t.Errorf("ChangesSince = %+v, %d, %v; want the task once, as it is now", evs, head, ok)
-		}
-	})
+	}
+	evs, head, ok, err := s.ChangesSince(ctx, u.ID, 0, 1)
+	mustOK(t, err)
+	if !ok || head != last.Seq || len(evs) != 1 || evs[0].Seq != last.Seq || evs[0].Task == nil || evs[0].Task.Title != "v4" {
+		t.Errorf("ChangesSince = %+v, %d, %v; want the task once, as it is now", evs, head, ok)
+	}
+}
+
+// testChangeHead: the head alone is the last change's Seq, a delete
+// included, and an unknown owner has none.
+func testChangeHead(t *testing.T, open Opener) {
+	s, owner, _, seqs := fiveChanges(t, open)
+	if head := headOf(t, s, owner); head != seqs[4] {
+		t.Errorf("ChangeHead = %d, want the delete's Seq %d", head, seqs[4])
+	}
+	_, err := s.ChangeHead(context.Background(), missingUserID(t, s))
+	wantCode(t, err, authdash.CodeNotFound)
 }

@@ -119,7 +119,10 @@ func collect(t *testing.T, s authdash.Store, owner authdash.UserID, q authdash.T
 	return nil
 }
 
-func testFindTasks(t *testing.T, open func(t *testing.T) authdash.Store) {
+// testFindTasks runs every kind of query, at several page sizes, against
+// one store holding the corpus (and the same data under another owner,
+// which must never show).
+func testFindTasks(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := open(t)
 	owner := mustUser(t, s, "ann")
@@ -194,18 +197,36 @@ func testFindTasks(t *testing.T, open func(t *testing.T) authdash.Store) {
 		})
 	}
 
-	t.Run("ErrBadCursor", func(t *testing.T) {
-		q := query(authdash.TaskQuery{Sort: authdash.SortTitle, Limit: 2})
-		page, err := s.FindTasks(ctx, owner.ID, q)
-		mustOK(t, err)
-		q.Order = authdash.Asc
-		q.Cursor = page.NextCursor // made for desc
-		_, err = s.FindTasks(ctx, owner.ID, q)
-		wantCode(t, err, authdash.CodeInvalid)
-		q.Cursor = "not a cursor"
-		_, err = s.FindTasks(ctx, owner.ID, q)
-		wantCode(t, err, authdash.CodeInvalid)
-	})
+}
+
+func testFindTasksErrBadCursor(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	owner := mustUser(t, s, "ann")
+	for _, d := range corpus()[:5] {
+		mustTask(t, s, owner.ID, d)
+	}
+	q := query(authdash.TaskQuery{Sort: authdash.SortTitle, Limit: 2})
+	page, err := s.FindTasks(ctx, owner.ID, q)
+	mustOK(t, err)
+	q.Order = authdash.Asc
+	q.Cursor = page.NextCursor // made for desc
+	_, err = s.FindTasks(ctx, owner.ID, q)
+	wantCode(t, err, authdash.CodeInvalid)
+	q.Cursor = "not a cursor"
+	_, err = s.FindTasks(ctx, owner.ID, q)
+	wantCode(t, err, authdash.CodeInvalid)
+}
+
+// testFindTasksErrNotNormalised: a query that did not go through
+// TaskService's Normalize is refused, not given defaults a second time.
+func testFindTasksErrNotNormalised(t *testing.T, open Opener) {
+	s := open(t)
+	owner := mustUser(t, s, "ann")
+	for _, q := range []authdash.TaskQuery{{}, {Sort: authdash.SortTitle, Order: authdash.Asc}, query(authdash.TaskQuery{Limit: authdash.MaxPageSize + 1})} {
+		_, err := s.FindTasks(context.Background(), owner.ID, q)
+		wantCode(t, err, authdash.CodeInternal)
+	}
 }
 
 func titles(all []authdash.Task, want []authdash.TaskID) []string {
@@ -220,7 +241,7 @@ func titles(all []authdash.Task, want []authdash.TaskID) []string {
 // testPagination pages through every sort and order while tasks are
 // inserted and deleted between pages: every task that existed throughout
 // must appear exactly once, and no task may appear twice.
-func testPagination(t *testing.T, open func(t *testing.T) authdash.Store) {
+func testPagination(t *testing.T, open Opener) {
 	ctx := context.Background()
 	drafts := corpus()
 	for _, sort := range authdash.TaskSorts {

@@ -9,237 +9,243 @@ import (
 	"github.com/authdash/authdash"
 )
 
-func testSessions(t *testing.T, open func(t *testing.T) authdash.Store) {
+func testSessionCreateOK(t *testing.T, open Opener) {
 	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	exp := time.Now().Add(24 * time.Hour)
+	before := time.Now()
+	sess, err := s.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "Firefox on Linux", TokenHash: []byte("h1"), ExpiresAt: exp})
+	after := time.Now()
+	mustOK(t, err)
+	if sess.ID == "" || sess.UserID != u.ID || sess.Device != "Firefox on Linux" || !sess.ExpiresAt.Equal(authdash.Millis(exp)) {
+		t.Fatalf("created %+v", sess)
+	}
+	wantStamp(t, "CreatedAt", sess.CreatedAt, before, after)
+	wantStamp(t, "LastUsedAt", sess.LastUsedAt, before, after)
 
-	t.Run("CreateOK", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		exp := time.Now().Add(24 * time.Hour)
-		before := time.Now()
-		sess, err := s.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "Firefox on Linux", TokenHash: []byte("h1"), ExpiresAt: exp})
-		after := time.Now()
-		mustOK(t, err)
-		if sess.ID == "" || sess.UserID != u.ID || sess.Device != "Firefox on Linux" || !sess.ExpiresAt.Equal(authdash.Millis(exp)) {
-			t.Fatalf("created %+v", sess)
+	for name, get := range map[string]func() (*authdash.Session, error){
+		"FindSession":    func() (*authdash.Session, error) { return s.FindSession(ctx, u.ID, sess.ID) },
+		"SessionByToken": func() (*authdash.Session, error) { return s.SessionByToken(ctx, []byte("h1")) },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
 		}
-		wantStamp(t, "CreatedAt", sess.CreatedAt, before, after)
-		wantStamp(t, "LastUsedAt", sess.LastUsedAt, before, after)
+		if got.ID != sess.ID || got.UserID != u.ID || got.Device != sess.Device ||
+			!got.CreatedAt.Equal(sess.CreatedAt) || !got.ExpiresAt.Equal(sess.ExpiresAt) || got.ExpiresAt.Location() != time.UTC {
+			t.Errorf("%s = %+v, want %+v", name, got, sess)
+		}
+	}
+}
 
-		for name, get := range map[string]func() (*authdash.Session, error){
-			"FindSession":    func() (*authdash.Session, error) { return s.FindSession(ctx, u.ID, sess.ID) },
-			"SessionByToken": func() (*authdash.Session, error) { return s.SessionByToken(ctx, []byte("h1")) },
-		} {
-			got, err := get()
-			if err != nil {
-				t.Errorf("%s: %v", name, err)
-				continue
-			}
-			if got.ID != sess.ID || got.UserID != u.ID || got.Device != sess.Device ||
-				!got.CreatedAt.Equal(sess.CreatedAt) || !got.ExpiresAt.Equal(sess.ExpiresAt) || got.ExpiresAt.Location() != time.UTC {
-				t.Errorf("%s = %+v, want %+v", name, got, sess)
-			}
-		}
-	})
+func testSessionRotateOK(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	sess := mustSession(t, s, u.ID, "h1")
+	exp := time.Now().Add(48 * time.Hour)
+	before := time.Now()
+	got, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Minute})
+	after := time.Now()
+	mustOK(t, err)
+	if got.ID != sess.ID || got.UserID != u.ID || !got.ExpiresAt.Equal(authdash.Millis(exp)) || !got.CreatedAt.Equal(sess.CreatedAt) {
+		t.Fatalf("rotated %+v, from %+v", got, sess)
+	}
+	wantStamp(t, "LastUsedAt", got.LastUsedAt, before, after)
+	if _, err := s.SessionByToken(ctx, []byte("h2")); err != nil {
+		t.Errorf("new token: %v", err)
+	}
+	_, err = s.SessionByToken(ctx, []byte("h1"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	found, err := s.FindSession(ctx, u.ID, sess.ID)
+	mustOK(t, err)
+	if !found.ExpiresAt.Equal(authdash.Millis(exp)) || !found.LastUsedAt.Equal(got.LastUsedAt) {
+		t.Errorf("stored session %+v, want expiry %v and last use %v", found, exp, got.LastUsedAt)
+	}
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Minute})
+	mustOK(t, err)
+}
 
-	t.Run("RotateOK", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		sess := mustSession(t, s, u.ID, "h1")
-		exp := time.Now().Add(48 * time.Hour)
-		before := time.Now()
-		got, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Minute})
-		after := time.Now()
-		mustOK(t, err)
-		if got.ID != sess.ID || got.UserID != u.ID || !got.ExpiresAt.Equal(authdash.Millis(exp)) || !got.CreatedAt.Equal(sess.CreatedAt) {
-			t.Fatalf("rotated %+v, from %+v", got, sess)
-		}
-		wantStamp(t, "LastUsedAt", got.LastUsedAt, before, after)
-		if _, err := s.SessionByToken(ctx, []byte("h2")); err != nil {
-			t.Errorf("new token: %v", err)
-		}
-		_, err = s.SessionByToken(ctx, []byte("h1"))
+func testSessionRotateErrUnknownToken(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	mustSession(t, s, u.ID, "h1")
+	for _, tok := range []string{"nope", "", "h1 "} {
+		_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte(tok), Next: []byte("n-" + tok), ExpiresAt: time.Now().Add(time.Hour)})
 		wantCode(t, err, authdash.CodeUnauthorized)
-		found, err := s.FindSession(ctx, u.ID, sess.ID)
-		mustOK(t, err)
-		if !found.ExpiresAt.Equal(authdash.Millis(exp)) || !found.LastUsedAt.Equal(got.LastUsedAt) {
-			t.Errorf("stored session %+v, want expiry %v and last use %v", found, exp, got.LastUsedAt)
-		}
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Minute})
-		mustOK(t, err)
-	})
+	}
+}
 
-	t.Run("RotateErrUnknownToken", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		mustSession(t, s, u.ID, "h1")
-		for _, tok := range []string{"nope", "", "h1 "} {
-			_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte(tok), Next: []byte("n-" + tok), ExpiresAt: time.Now().Add(time.Hour)})
-			wantCode(t, err, authdash.CodeUnauthorized)
-		}
-	})
+func testSessionRotateErrReuseEndsSession(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	sess := mustSession(t, s, u.ID, "h1")
+	other := mustSession(t, s, u.ID, "o1")
+	exp := time.Now().Add(time.Hour)
+	_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp})
+	mustOK(t, err)
+	// Grace 0: any second use of h1 is outside the grace period.
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h3"), ExpiresAt: exp})
+	wantCode(t, err, authdash.CodeUnauthorized)
+	// The error names the ended session, so its access tokens can end too.
+	var reuse *authdash.SessionReuse
+	if !errors.As(err, &reuse) || reuse.User != u.ID || reuse.Session != sess.ID {
+		t.Errorf("reuse error %v does not name user %s session %s", err, u.ID, sess.ID)
+	}
 
-	t.Run("RotateErrReuseEndsSession", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		sess := mustSession(t, s, u.ID, "h1")
-		other := mustSession(t, s, u.ID, "o1")
-		exp := time.Now().Add(time.Hour)
-		_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp})
-		mustOK(t, err)
-		// Grace 0: any second use of h1 is outside the grace period.
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h3"), ExpiresAt: exp})
-		wantCode(t, err, authdash.CodeUnauthorized)
-		// The error names the ended session, so its access tokens can end too.
-		var reuse *authdash.SessionReuse
-		if !errors.As(err, &reuse) || reuse.User != u.ID || reuse.Session != sess.ID {
-			t.Errorf("reuse error %v does not name user %s session %s", err, u.ID, sess.ID)
-		}
+	_, err = s.FindSession(ctx, u.ID, sess.ID)
+	wantCode(t, err, authdash.CodeNotFound)
+	_, err = s.SessionByToken(ctx, []byte("h2"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h4"), ExpiresAt: exp})
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = s.SessionByToken(ctx, []byte("h3"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	if _, err := s.FindSession(ctx, u.ID, other.ID); err != nil {
+		t.Errorf("the user's other session ended too: %v", err)
+	}
+}
 
-		_, err = s.FindSession(ctx, u.ID, sess.ID)
+func testSessionRotateReuseInGraceKeepsSession(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	sess := mustSession(t, s, u.ID, "h1")
+	exp := time.Now().Add(time.Hour)
+	_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Hour})
+	mustOK(t, err)
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2b"), ExpiresAt: exp, Grace: time.Hour})
+	wantCode(t, err, authdash.CodeUnauthorized)
+
+	if _, err := s.FindSession(ctx, u.ID, sess.ID); err != nil {
+		t.Errorf("session ended by a reuse within grace: %v", err)
+	}
+	_, err = s.SessionByToken(ctx, []byte("h2b"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Hour})
+	mustOK(t, err)
+}
+
+func testSessionErrExpired(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	sess, err := s.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "old", TokenHash: []byte("h1"), ExpiresAt: time.Now().Add(-time.Minute)})
+	mustOK(t, err)
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: time.Now().Add(time.Hour)})
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = s.SessionByToken(ctx, []byte("h1"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = s.FindSession(ctx, u.ID, sess.ID)
+	wantCode(t, err, authdash.CodeNotFound)
+	list, err := s.ListSessions(ctx, u.ID)
+	mustOK(t, err)
+	if len(list) != 0 {
+		t.Errorf("expired session listed: %+v", list)
+	}
+}
+
+func testSessionListOrder(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	other := mustUser(t, s, "bob")
+	a := mustSession(t, s, u.ID, "a1")
+	b := mustSession(t, s, u.ID, "b1")
+	c := mustSession(t, s, u.ID, "c1")
+	mustSession(t, s, other.ID, "x1")
+	rotated, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
+	mustOK(t, err)
+
+	list, err := s.ListSessions(ctx, u.ID)
+	mustOK(t, err)
+	got := map[authdash.SessionID]bool{}
+	for i, sess := range list {
+		got[sess.ID] = true
+		if sess.UserID != u.ID {
+			t.Errorf("listed another user's session %+v", sess)
+		}
+		if i > 0 && sess.LastUsedAt.After(list[i-1].LastUsedAt) {
+			t.Errorf("not most recently used first: %v after %v", sess.LastUsedAt, list[i-1].LastUsedAt)
+		}
+	}
+	if len(list) != 3 || !got[a.ID] || !got[b.ID] || !got[c.ID] {
+		t.Fatalf("listed %+v, want %s %s %s", list, a.ID, b.ID, c.ID)
+	}
+	// Clocks tick in milliseconds, so only a strictly later use is
+	// guaranteed to come first.
+	if rotated.LastUsedAt.After(c.LastUsedAt) && list[0].ID != a.ID {
+		t.Errorf("the session just used is not first: %+v", list)
+	}
+}
+
+func testSessionDeleteOK(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	a := mustSession(t, s, u.ID, "a1")
+	b := mustSession(t, s, u.ID, "b1")
+	mustOK(t, s.DeleteSession(ctx, u.ID, a.ID))
+	_, err := s.FindSession(ctx, u.ID, a.ID)
+	wantCode(t, err, authdash.CodeNotFound)
+	_, err = s.SessionByToken(ctx, []byte("a1"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
+	wantCode(t, err, authdash.CodeUnauthorized)
+	if _, err := s.FindSession(ctx, u.ID, b.ID); err != nil {
+		t.Errorf("other session: %v", err)
+	}
+	wantCode(t, s.DeleteSession(ctx, u.ID, a.ID), authdash.CodeNotFound)
+}
+
+func testSessionErrOtherUsersSession(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	mallory := mustUser(t, s, "mallory")
+	sess := mustSession(t, s, u.ID, "a1")
+	_, err := s.FindSession(ctx, mallory.ID, sess.ID)
+	wantCode(t, err, authdash.CodeNotFound)
+	wantCode(t, s.DeleteSession(ctx, mallory.ID, sess.ID), authdash.CodeNotFound)
+	n, err := s.DeleteSessions(ctx, mallory.ID, "")
+	mustOK(t, err)
+	if n != 0 {
+		t.Errorf("DeleteSessions for another user ended %d", n)
+	}
+	if _, err := s.FindSession(ctx, u.ID, sess.ID); err != nil {
+		t.Errorf("session gone after another user's delete: %v", err)
+	}
+	for _, id := range malformedIDs {
+		_, err := s.FindSession(ctx, u.ID, authdash.SessionID(id))
 		wantCode(t, err, authdash.CodeNotFound)
-		_, err = s.SessionByToken(ctx, []byte("h2"))
-		wantCode(t, err, authdash.CodeUnauthorized)
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h4"), ExpiresAt: exp})
-		wantCode(t, err, authdash.CodeUnauthorized)
-		_, err = s.SessionByToken(ctx, []byte("h3"))
-		wantCode(t, err, authdash.CodeUnauthorized)
-		if _, err := s.FindSession(ctx, u.ID, other.ID); err != nil {
-			t.Errorf("the user's other session ended too: %v", err)
-		}
-	})
+		wantCode(t, s.DeleteSession(ctx, u.ID, authdash.SessionID(id)), authdash.CodeNotFound)
+	}
+}
 
-	t.Run("RotateReuseInGraceKeepsSession", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		sess := mustSession(t, s, u.ID, "h1")
-		exp := time.Now().Add(time.Hour)
-		_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Hour})
-		mustOK(t, err)
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2b"), ExpiresAt: exp, Grace: time.Hour})
-		wantCode(t, err, authdash.CodeUnauthorized)
-
-		if _, err := s.FindSession(ctx, u.ID, sess.ID); err != nil {
-			t.Errorf("session ended by a reuse within grace: %v", err)
-		}
-		_, err = s.SessionByToken(ctx, []byte("h2b"))
-		wantCode(t, err, authdash.CodeUnauthorized)
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Hour})
-		mustOK(t, err)
-	})
-
-	t.Run("ErrExpired", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		sess, err := s.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "old", TokenHash: []byte("h1"), ExpiresAt: time.Now().Add(-time.Minute)})
-		mustOK(t, err)
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: time.Now().Add(time.Hour)})
-		wantCode(t, err, authdash.CodeUnauthorized)
-		_, err = s.SessionByToken(ctx, []byte("h1"))
-		wantCode(t, err, authdash.CodeUnauthorized)
-		_, err = s.FindSession(ctx, u.ID, sess.ID)
-		wantCode(t, err, authdash.CodeNotFound)
-		list, err := s.ListSessions(ctx, u.ID)
-		mustOK(t, err)
-		if len(list) != 0 {
-			t.Errorf("expired session listed: %+v", list)
-		}
-	})
-
-	t.Run("ListOrder", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		other := mustUser(t, s, "bob")
-		a := mustSession(t, s, u.ID, "a1")
-		b := mustSession(t, s, u.ID, "b1")
-		c := mustSession(t, s, u.ID, "c1")
-		mustSession(t, s, other.ID, "x1")
-		rotated, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
-		mustOK(t, err)
-
-		list, err := s.ListSessions(ctx, u.ID)
-		mustOK(t, err)
-		got := map[authdash.SessionID]bool{}
-		for i, sess := range list {
-			got[sess.ID] = true
-			if sess.UserID != u.ID {
-				t.Errorf("listed another user's session %+v", sess)
-			}
-			if i > 0 && sess.LastUsedAt.After(list[i-1].LastUsedAt) {
-				t.Errorf("not most recently used first: %v after %v", sess.LastUsedAt, list[i-1].LastUsedAt)
-			}
-		}
-		if len(list) != 3 || !got[a.ID] || !got[b.ID] || !got[c.ID] {
-			t.Fatalf("listed %+v, want %s %s %s", list, a.ID, b.ID, c.ID)
-		}
-		// Clocks tick in milliseconds, so only a strictly later use is
-		// guaranteed to come first.
-		if rotated.LastUsedAt.After(c.LastUsedAt) && list[0].ID != a.ID {
-			t.Errorf("the session just used is not first: %+v", list)
-		}
-	})
-
-	t.Run("DeleteOK", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		a := mustSession(t, s, u.ID, "a1")
-		b := mustSession(t, s, u.ID, "b1")
-		mustOK(t, s.DeleteSession(ctx, u.ID, a.ID))
-		_, err := s.FindSession(ctx, u.ID, a.ID)
-		wantCode(t, err, authdash.CodeNotFound)
-		_, err = s.SessionByToken(ctx, []byte("a1"))
-		wantCode(t, err, authdash.CodeUnauthorized)
-		_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
-		wantCode(t, err, authdash.CodeUnauthorized)
-		if _, err := s.FindSession(ctx, u.ID, b.ID); err != nil {
-			t.Errorf("other session: %v", err)
-		}
-		wantCode(t, s.DeleteSession(ctx, u.ID, a.ID), authdash.CodeNotFound)
-	})
-
-	t.Run("ErrOtherUsersSession", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		mallory := mustUser(t, s, "mallory")
-		sess := mustSession(t, s, u.ID, "a1")
-		_, err := s.FindSession(ctx, mallory.ID, sess.ID)
-		wantCode(t, err, authdash.CodeNotFound)
-		wantCode(t, s.DeleteSession(ctx, mallory.ID, sess.ID), authdash.CodeNotFound)
-		n, err := s.DeleteSessions(ctx, mallory.ID, "")
-		mustOK(t, err)
-		if n != 0 {
-			t.Errorf("DeleteSessions for another user ended %d", n)
-		}
-		if _, err := s.FindSession(ctx, u.ID, sess.ID); err != nil {
-			t.Errorf("session gone after another user's delete: %v", err)
-		}
-		for _, id := range malformedIDs {
-			_, err := s.FindSession(ctx, u.ID, authdash.SessionID(id))
-			wantCode(t, err, authdash.CodeNotFound)
-			wantCode(t, s.DeleteSession(ctx, u.ID, authdash.SessionID(id)), authdash.CodeNotFound)
-		}
-	})
-
-	t.Run("DeleteAllButKeep", func(t *testing.T) {
-		s := open(t)
-		u := mustUser(t, s, "ann")
-		keep := mustSession(t, s, u.ID, "a1")
-		mustSession(t, s, u.ID, "b1")
-		mustSession(t, s, u.ID, "c1")
-		n, err := s.DeleteSessions(ctx, u.ID, keep.ID)
-		mustOK(t, err)
-		if n != 2 {
-			t.Errorf("ended %d, want 2", n)
-		}
-		list, err := s.ListSessions(ctx, u.ID)
-		mustOK(t, err)
-		if len(list) != 1 || list[0].ID != keep.ID {
-			t.Errorf("left %+v, want only %s", list, keep.ID)
-		}
-		n, err = s.DeleteSessions(ctx, u.ID, "")
-		mustOK(t, err)
-		if n != 1 {
-			t.Errorf("ended %d, want 1", n)
-		}
-	})
+func testSessionDeleteAllButKeep(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	keep := mustSession(t, s, u.ID, "a1")
+	mustSession(t, s, u.ID, "b1")
+	mustSession(t, s, u.ID, "c1")
+	n, err := s.DeleteSessions(ctx, u.ID, keep.ID)
+	mustOK(t, err)
+	if n != 2 {
+		t.Errorf("ended %d, want 2", n)
+	}
+	list, err := s.ListSessions(ctx, u.ID)
+	mustOK(t, err)
+	if len(list) != 1 || list[0].ID != keep.ID {
+		t.Errorf("left %+v, want only %s", list, keep.ID)
+	}
+	n, err = s.DeleteSessions(ctx, u.ID, "")
+	mustOK(t, err)
+	if n != 1 {
+		t.Errorf("ended %d, want 1", n)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -18,17 +17,108 @@ import (
 	"github.com/authdash/authdash"
 )
 
-// Run runs the contract suite. open must return a fresh, empty store for
-// each subtest and arrange its cleanup with t.Cleanup.
-func Run(t *testing.T, open func(t *testing.T) authdash.Store) {
-	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
-	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
-	t.Run("Tasks", func(t *testing.T) { testTasks(t, open) })
-	t.Run("CreateTaskOnce", func(t *testing.T) { testCreateOnce(t, open) })
-	t.Run("RestoreTask", func(t *testing.T) { testRestore(t, open) })
-	t.Run("ChangesSince", func(t *testing.T) { testChanges(t, open) })
-	t.Run("FindTasks", func(t *testing.T) { testFindTasks(t, open) })
-	t.Run("Pagination", func(t *testing.T) { testPagination(t, open) })
+// Opener returns a fresh, empty store for one test and arranges its cleanup
+// with t.Cleanup.
+type Opener func(t *testing.T) authdash.Store
+
+// Run runs the contract suite: every test of every group, each against
+// stores open makes. A test's name is its group and its case, as in
+// "Tasks/ConcurrentUpdateOneWins", so -run picks one out.
+func Run(t *testing.T, open Opener) {
+	for _, g := range suite {
+		t.Run(g.name, func(t *testing.T) {
+			for _, c := range g.tests {
+				t.Run(c.name, func(t *testing.T) { c.test(t, open) })
+			}
+		})
+	}
+}
+
+type contractTest struct {
+	name string
+	test func(t *testing.T, open Opener)
+}
+
+// suite is the whole contract, by group. Add a store method's tests here.
+var suite = []struct {
+	name  string
+	tests []contractTest
+}{
+	{"Users", []contractTest{
+		{"CreateOK", testUserCreateOK},
+		{"ErrEmailTaken", testUserErrEmailTaken},
+		{"FindErrNotFound", testUserFindErrNotFound},
+		{"FindLoginOK", testUserFindLoginOK},
+		{"FindLoginErrNotFound", testUserFindLoginErrNotFound},
+		{"UpdateOK", testUserUpdateOK},
+		{"UpdateErrEmailTaken", testUserUpdateErrEmailTaken},
+		{"UpdateErrNotFound", testUserUpdateErrNotFound},
+		{"SetPasswordOK", testUserSetPasswordOK},
+		{"SetPasswordErrNotFound", testUserSetPasswordErrNotFound},
+		{"DeleteCascades", testUserDeleteCascades},
+		{"DeleteErrNotFound", testUserDeleteErrNotFound},
+	}},
+	{"Sessions", []contractTest{
+		{"CreateOK", testSessionCreateOK},
+		{"RotateOK", testSessionRotateOK},
+		{"RotateErrUnknownToken", testSessionRotateErrUnknownToken},
+		{"RotateErrReuseEndsSession", testSessionRotateErrReuseEndsSession},
+		{"RotateReuseInGraceKeepsSession", testSessionRotateReuseInGraceKeepsSession},
+		{"ErrExpired", testSessionErrExpired},
+		{"ListOrder", testSessionListOrder},
+		{"DeleteOK", testSessionDeleteOK},
+		{"ErrOtherUsersSession", testSessionErrOtherUsersSession},
+		{"DeleteAllButKeep", testSessionDeleteAllButKeep},
+	}},
+	{"Tasks", []contractTest{
+		{"CreateOK", testTaskCreateOK},
+		{"CreateErrUserNotFound", testTaskCreateErrUserNotFound},
+		{"FindErrNotFound", testTaskFindErrNotFound},
+		{"OwnerIsolation", testTaskOwnerIsolation},
+		{"UpdateOK", testTaskUpdateOK},
+		{"UpdateErrStale", testTaskUpdateErrStale},
+		{"ConcurrentUpdateOneWins", testTaskConcurrentUpdateOneWins},
+		{"DeleteOK", testTaskDeleteOK},
+		{"SeqPerOwner", testTaskSeqPerOwner},
+		{"Stats", testTaskStats},
+		{"ErrCancelledContext", testTaskErrCancelledContext},
+		{"TimesRoundTrip", testTaskTimesRoundTrip},
+	}},
+	{"CreateTaskOnce", []contractTest{
+		{"OK", testCreateOnceOK},
+		{"ReplayIsTheFirstAnswer", testCreateOnceReplayIsTheFirstAnswer},
+		{"ErrKeyReusedForAnotherDraft", testCreateOnceErrKeyReusedForAnotherDraft},
+		{"KeysArePerOwner", testCreateOnceKeysArePerOwner},
+		{"ExpiredKeyStartsAfresh", testCreateOnceExpiredKeyStartsAfresh},
+		{"ConcurrentCreatesOne", testCreateOnceConcurrentCreatesOne},
+		{"ErrNotFound", testCreateOnceErrNotFound},
+		{"ErrCancelledContext", testCreateOnceErrCancelledContext},
+		{"PurgedKeyStartsAfresh", testCreateOncePurgedKeyStartsAfresh},
+	}},
+	{"RestoreTask", []contractTest{
+		{"OK", testRestoreOK},
+		{"DeleteAndRestoreAgain", testRestoreDeleteAndRestoreAgain},
+		{"ErrNotDeleted", testRestoreErrNotDeleted},
+		{"ErrNotFound", testRestoreErrNotFound},
+		{"ErrPastTheWindow", testRestoreErrPastTheWindow},
+		{"ErrContentPurged", testRestoreErrContentPurged},
+		{"ConcurrentRestoreOneWins", testRestoreConcurrentRestoreOneWins},
+		{"ErrCancelledContext", testRestoreErrCancelledContext},
+	}},
+	{"ChangesSince", []contractTest{
+		{"Cases", testChangesSince},
+		{"EmptyLog", testChangesEmptyLog},
+		{"LatestChangeOnly", testChangesLatestChangeOnly},
+		{"ChangeHead", testChangeHead},
+	}},
+	{"FindTasks", []contractTest{
+		{"Queries", testFindTasks},
+		{"ErrBadCursor", testFindTasksErrBadCursor},
+		{"ErrNotNormalised", testFindTasksErrNotNormalised},
+	}},
+	{"Pagination", []contractTest{
+		{"EverySort", testPagination},
+	}},
 }
 
 // hashFor is a stand-in password hash: stores must keep it opaque.
@@ -170,12 +260,20 @@ func createForMissingOwner(tb testing.TB, s authdash.Store, missing, other authd
 	}
 }
 
-// headOf returns the owner's change-log head.
+// headOf returns the owner's change-log head, checking that ChangeHead and
+// ChangesSince agree on it.
 func headOf(tb testing.TB, s authdash.Store, owner authdash.UserID) int64 {
 	tb.Helper()
-	_, head, _, err := s.ChangesSince(context.Background(), owner, math.MaxInt64, 0)
+	head, err := s.ChangeHead(context.Background(), owner)
+	if err != nil {
+		tb.Fatalf("ChangeHead: %v", err)
+	}
+	_, logHead, _, err := s.ChangesSince(context.Background(), owner, head, 0)
 	if err != nil {
 		tb.Fatalf("ChangesSince: %v", err)
+	}
+	if logHead != head {
+		tb.Errorf("ChangeHead = %d, ChangesSince's head = %d", head, logHead)
 	}
 	return head
 }
