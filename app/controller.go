@@ -42,8 +42,8 @@ type controller struct {
 	stats      authdash.TaskStats
 }
 
-// newController reads the API's location from the environment go-app
-// passes to the page (see Config.APIURL).
+// newController returns a controller with no client yet: api makes it on
+// first use, in the browser.
 func newController() *controller { return &controller{} }
 
 // register installs the action handlers.
