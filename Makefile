@@ -9,6 +9,8 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # copies it into a CDN-ready site.
 WEB_DIR := build/web
 APT_PKGS_TEST := redis-server chromium nginx wrk brotli
+STATICCHECK := build/staticcheck
+VETFLAGS := $(strip $(shell $(GO) env GOFLAGS) -trimpath)
 
 .PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean
 
@@ -61,15 +63,23 @@ tools:
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## vet: gofmt, go vet (native and wasm). With the flags of `make build` and
-## `make wasm`, so vet's compiles fill the build cache that the builds (and the
-## tests that build binaries) then only link from: on a cold cache every other
-## combination compiles every dependency again (over two minutes each).
+## vet: gofmt, go vet and staticcheck, each for the server build and the
+## wasm one. With the flags of `make build` and `make wasm`, so vet's
+## compiles fill the build cache that the builds (and the tests that build
+## binaries) then only link from: on a cold cache every other combination
+## compiles every dependency again (over two minutes each). staticcheck is
+## pinned by go.mod's tool directive (honnef.co/go/tools) and built into
+## build/ for both runs; its go list sees the same flags (VETFLAGS), so it
+## too reuses vet's compiles, and its own cache makes a warm run take seconds.
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	CGO_ENABLED=0 $(GO) vet -trimpath ./...
 	GOOS=js GOARCH=wasm $(GO) vet -trimpath ./app/... ./wasm/...
+	@mkdir -p build
+	$(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+	CGO_ENABLED=0 GOFLAGS='$(VETFLAGS)' $(STATICCHECK) ./...
+	GOOS=js GOARCH=wasm GOFLAGS='$(VETFLAGS)' $(STATICCHECK) ./app/... ./wasm/...
 
 ## test: the whole suite, race detector on
 test: tools wasm vet

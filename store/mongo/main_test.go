@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"regexp"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,8 +147,4 @@ func dropDatabase(t testing.TB, uri, name string) {
 // opener returns the storetest factory for a server.
 func opener(uri string) func(t *testing.T) authdash.Store {
 	return func(t *testing.T) authdash.Store { return openDB(t, uri, mongostore.Options{}) }
-}
-
-func isServer(name string) func(s struct{ name, uri string }) bool {
-	return func(s struct{ name, uri string }) bool { return strings.EqualFold(s.name, name) }
 }

@@ -183,7 +183,7 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.UpdateUser(ctx, u.ID, authdash.UserPatch{Name: new("B")})
 	must(err)
-	s, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("1"), ExpiresAt: time.Now().Add(time.Hour)})
+	_, err = db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("1"), ExpiresAt: time.Now().Add(time.Hour)})
 	must(err)
 	_, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("2"), ExpiresAt: time.Now().Add(time.Hour)})
 	must(err)
@@ -191,7 +191,7 @@ func exercise(t *testing.T, db *DB) {
 	if authdash.ErrorCodeOf(err) != authdash.CodeUnauthorized {
 		t.Fatalf("reuse: %v", err)
 	}
-	s, err = db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("4"), ExpiresAt: time.Now().Add(time.Hour)})
+	s, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("4"), ExpiresAt: time.Now().Add(time.Hour)})
 	must(err)
 	_, err = db.FindSession(ctx, u.ID, s.ID)
 	must(err)

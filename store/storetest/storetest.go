@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -314,10 +313,4 @@ var malformedIDs = []string{"", "x", "ZZZZZZZZZZZZZZZZZZZZZZZZ", "0123456789ABCD
 
 func isCanceled(err error) bool {
 	return errors.Is(err, context.Canceled) || authdash.ErrorCodeOf(err) == authdash.CodeUnavailable
-}
-
-func sortedCopy[T any](s []T, cmp func(a, b T) int) []T {
-	c := slices.Clone(s)
-	slices.SortStableFunc(c, cmp)
-	return c
 }
