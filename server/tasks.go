@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/wire"
 )
 
 // handleListTasks answers one page of the user's tasks: {items, nextCursor}.
@@ -135,14 +136,14 @@ func taskPath(id authdash.TaskID) string { return "/api/tasks/" + url.PathEscape
 
 var errIdempotencyKey = &authdash.Error{Code: authdash.CodeInvalid,
 	Message: `Idempotency-Key must be one string of 1 to 255 visible ASCII characters without quotes or backslashes, e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324".`,
-	Fields:  map[string]string{"Idempotency-Key": "Must be one key of 1 to 255 visible ASCII characters, e.g. a UUID."}}
+	Fields:  map[string]string{wire.HeaderIdempotencyKey: "Must be one key of 1 to 255 visible ASCII characters, e.g. a UUID."}}
 
 // idempotencyKey reads the Idempotency-Key header ("" when absent). The
 // draft standard makes it a Structured Field string ("…"); the bare
 // token many clients send is accepted too. Anything else, or the header
 // twice, is a 400: a create that silently ignored a key could duplicate.
 func idempotencyKey(r *http.Request) (string, error) {
-	vs := r.Header.Values("Idempotency-Key")
+	vs := r.Header.Values(wire.HeaderIdempotencyKey)
 	if len(vs) == 0 {
 		return "", nil
 	}

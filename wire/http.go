@@ -107,6 +107,11 @@ const (
 	AuthModeToken  = "token"
 )
 
+// HeaderIdempotencyKey carries the client's key for a POST /api/tasks it
+// may send again (a Structured Field string): the server creates the task
+// once and answers every repeat with the first answer.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
 // HeaderClientID names the tab a request comes from, so the events it
 // causes come back tagged as its own (authdash.Event.Origin).
 const HeaderClientID = "X-Client-ID"

@@ -322,7 +322,7 @@ func (c *Client) CreateTask(ctx context.Context, d authdash.TaskDraft) (*authdas
 func (c *Client) CreateTaskIdempotent(ctx context.Context, key string, d authdash.TaskDraft) (*authdash.Task, error) {
 	if !authdash.ValidIdempotencyKey(key) {
 		return nil, &authdash.Error{Code: authdash.CodeInvalid, Message: "The request key is not valid.",
-			Fields: map[string]string{"Idempotency-Key": "Must be 1 to 255 visible ASCII characters without quotes or backslashes."}}
+			Fields: map[string]string{wire.HeaderIdempotencyKey: "Must be 1 to 255 visible ASCII characters without quotes or backslashes."}}
 	}
 	wait := inFlightWait
 	for {
@@ -471,7 +471,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		h.Set("If-Match", `"`+strconv.FormatInt(o.ifVersion, 10)+`"`)
 	}
 	if o.idempotencyKey != "" {
-		h.Set("Idempotency-Key", `"`+o.idempotencyKey+`"`) // a Structured Field string
+		h.Set(wire.HeaderIdempotencyKey, `"`+o.idempotencyKey+`"`) // a Structured Field string
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
