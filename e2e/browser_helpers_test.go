@@ -127,7 +127,6 @@ func mustBrowser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append([]chromedp.ExecAllocatorOption{},
 		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
@@ -139,6 +138,11 @@ func mustBrowser(t testing.TB) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
+	// E2E_HEADFUL=1 shows the window (on $DISPLAY, e.g. under xvfb-run),
+	// to watch one test: docs/DEVELOPING.md.
+	if os.Getenv("E2E_HEADFUL") == "" {
+		opts = append(opts, chromedp.Headless)
+	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	bctx, cancelB := chromedp.NewContext(actx)

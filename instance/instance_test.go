@@ -53,9 +53,6 @@ func call(t *testing.T, h http.Handler, method, path, body, token string) (int, 
 // verifier reads the revocation list Build shares through Redis), and
 // /readyz of both reports Redis. Close then leaves no goroutine behind.
 func TestBuildWithRedis(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server")
-	}
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := testkit.StartRedis(t)
 	opt, err := goredis.ParseURL(srv.URL())

@@ -18,7 +18,7 @@ const minCompressSize = 1024
 
 // gzipLevel is BestSpeed: profiles of the list endpoint under load showed
 // level 5 spending 29% of server CPU in deflate for a few per cent of ratio;
-// level 1 measured 15-30% more requests/s at a lower p99 (docs/BENCHMARKS.md).
+// level 1 measured 15-30% more requests/s at a lower p99 (docs/BENCHMARKS-HISTORY.md).
 // The encoder is klauspost/compress's (already in the build through the
 // MongoDB driver), a drop-in for compress/gzip: with the standard library's
 // BestSpeed, deflate still took 14% of the list endpoint's CPU.

@@ -84,7 +84,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	// trickle of writes every read paid a munmap and fresh page faults.
 	// Measured on refresh (a write, then a read): 11% of the server's CPU in
 	// munmap, 4,700-5,000/s with a 1 GiB map against 7,000-7,100/s
-	// without; a read-only list lost 4% (docs/BENCHMARKS.md).
+	// without; a read-only list lost 4% (docs/BENCHMARKS-HISTORY.md).
 
 	wq := cloneValues(common)
 	wq.Add("_pragma", "journal_mode(WAL)")
