@@ -194,7 +194,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		return nil, err
 	}
 	// Task events go through the hub, which counts them on the way.
-	in.Tasks = &authdash.TaskService{Store: timed, Events: in.Hub, Log: log, OnPublishError: mx.PublishError}
+	in.Tasks = &authdash.TaskService{Store: timed, Events: in.Hub, Log: log, OnPublishError: mx.PublishError, Now: now}
 
 	deps := server.Deps{
 		Tasks:          in.Tasks,
