@@ -9,10 +9,13 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # copies it into a CDN-ready site.
 WEB_DIR := build/web
 APT_PKGS_TEST := redis-server chromium nginx wrk brotli
+# Browser audit tools from the npm registry (axe-core, Lighthouse), pinned
+# exactly by e2e/npm/package-lock.json and installed into build/npm.
+NPM_DIR := build/npm
 STATICCHECK := build/staticcheck
 VETFLAGS := $(strip $(shell $(GO) env GOFLAGS) -trimpath)
 
-.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean
+.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean screenshots
 
 ## run: the whole product on http://localhost:8080 with embedded defaults
 run: wasm
@@ -50,10 +53,11 @@ embedweb: wasm
 	cp $(WEB_DIR)/app.wasm $(WEB_DIR)/app.wasm.gz app/frontend/dist/
 	if [ -f $(WEB_DIR)/app.wasm.br ]; then cp $(WEB_DIR)/app.wasm.br app/frontend/dist/; fi
 
-## tools: install what the tests need (redis-server, chromium, nginx, wrk, brotli) when missing
+## tools: install what the tests need (redis-server, chromium, nginx, wrk, brotli,
+## npm, and axe-core and Lighthouse into build/npm) when missing
 tools:
 	@missing=""; \
-	for p in $(APT_PKGS_TEST); do \
+	for p in $(APT_PKGS_TEST) npm; do \
 	  case $$p in redis-server) bin=redis-server;; nginx) bin=nginx;; *) bin=$$p;; esac; \
 	  command -v $$bin >/dev/null 2>&1 || [ -x /usr/sbin/$$bin ] || missing="$$missing $$p"; \
 	done; \
@@ -61,6 +65,12 @@ tools:
 	  echo "installing:$$missing"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if ! cmp -s e2e/npm/package-lock.json $(NPM_DIR)/package-lock.json || [ ! -d $(NPM_DIR)/node_modules ]; then \
+	  echo "installing axe-core and Lighthouse into $(NPM_DIR)"; \
+	  rm -rf $(NPM_DIR) && mkdir -p $(NPM_DIR) && \
+	  cp e2e/npm/package.json e2e/npm/package-lock.json e2e/npm/.npmrc $(NPM_DIR)/ && \
+	  (cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); \
 	fi
 
 ## vet: gofmt, go vet and staticcheck, each for the server build and the
@@ -88,6 +98,11 @@ test: tools wasm vet
 ## test-short: the suite without the slow cross-process and browser tests
 test-short:
 	$(GO) test -race -short -count=1 ./...
+
+## screenshots: the main screens at 1280×800 and 390×844, light and dark, as PNGs in
+## docs/screenshots (headless Chromium, e2e's TestScreenshots)
+screenshots: tools
+	E2E_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./e2e/
 
 ## bench: benchmarks, then the cluster load test through nginx (deploy/cluster/bench.sh);
 ## results are written up in docs/BENCHMARKS.md

@@ -1,0 +1,43 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestScreenshots pictures the main screens at both sizes, light and dark,
+// into the directory named by E2E_SCREENSHOTS (make screenshots:
+// docs/screenshots). Without it there is nothing to write, and it skips.
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("E2E_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("make screenshots sets E2E_SCREENSHOTS")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := mustBuildWebapp(t)
+	w.start()
+	browser := mustBrowser(t)
+	for _, size := range screenSizes {
+		t.Run(size.name, func(t *testing.T) {
+			b := newTab(t, browser, true)
+			b.do("viewport", chromedp.EmulateViewport(size.w, size.h, size.opts...))
+			tourScreens(t, b, w, "ada-"+size.name+"@example.com", func(screen, theme string) {
+				// Transitions the theme change started have ended.
+				b.waitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
+				png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+				if err != nil {
+					t.Fatalf("screenshot %s: %v", screen, err)
+				}
+				name := screen + "-" + size.name + "-" + theme + ".png"
+				if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
+}
