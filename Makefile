@@ -15,7 +15,7 @@ NPM_DIR := build/npm
 STATICCHECK := build/staticcheck
 VETFLAGS := $(strip $(shell $(GO) env GOFLAGS) -trimpath)
 
-.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean screenshots
+.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean screenshots lighthouse bench-startup
 
 ## run: the whole product on http://localhost:8080 with embedded defaults
 run: wasm
@@ -103,6 +103,16 @@ test-short:
 ## docs/screenshots (headless Chromium, e2e's TestScreenshots)
 screenshots: tools
 	E2E_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./e2e/
+
+## lighthouse: Lighthouse (desktop) on / and /signin as a new visitor, median of 3;
+## fails below performance 80, accessibility 100, best practices 100 (about 3 minutes)
+lighthouse: tools wasm
+	deploy/bench/lighthouse.sh
+
+## bench-startup: how soon a new visitor can use the sign-in form, first visit
+## (unthrottled and at 10 Mbit/s) and repeat visit (e2e's BenchmarkStartup)
+bench-startup: tools
+	$(GO) test -run '^$$' -bench '^BenchmarkStartup$$' -benchtime 5x -count=1 ./e2e/
 
 ## bench: benchmarks, then the cluster load test through nginx (deploy/cluster/bench.sh);
 ## results are written up in docs/BENCHMARKS.md
