@@ -9,6 +9,7 @@
 package app
 
 import (
+	"html"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -80,6 +81,10 @@ func Handler(cfg Config) *app.Handler {
 	if cfg.WSURL != "" {
 		env[envWSURL] = cfg.WSURL
 	}
+	wasm := "/web/app.wasm"
+	if cfg.Resources != nil {
+		wasm = cfg.Resources.Resolve(wasm)
+	}
 	return &app.Handler{
 		Name:            "Authdash",
 		ShortName:       "Authdash",
@@ -102,5 +107,11 @@ func Handler(cfg Config) *app.Handler {
 		Version:            cfg.Version,
 		Resources:          cfg.Resources,
 		WasmContentLength:  cfg.WasmSize,
+		// app.js fetches app.wasm only once it runs, after the page is
+		// parsed; the preload starts the download (most of a first
+		// visit) with the page. as=fetch with crossorigin matches the
+		// request app.js makes (same-origin credentials), so the
+		// browser uses the preloaded answer.
+		RawHeaders: []string{`<link rel="preload" href="` + html.EscapeString(wasm) + `" as="fetch" type="application/wasm" crossorigin>`},
 	}
 }

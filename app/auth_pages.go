@@ -29,10 +29,15 @@ func leaveIfSignedIn(ctx app.Context, s sessionView) {
 
 func (p *signInPage) OnNav(ctx app.Context) { ctx.Page().SetTitle("Sign in · Authdash") }
 
+// The auth forms say method=post though the app never lets them submit
+// natively: the page is prerendered, and should a form be submitted before
+// the app runs, the password must not end up in the URL, the history and
+// the logs, as it would with the default GET.
+
 func (p *signInPage) Render() app.UI {
 	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "signin-title").Body(
 		app.H1().ID("signin-title").Text("Sign in"),
-		app.Form().ID("signin-form").Class("form").NoValidate(true).OnSubmit(p.submit).Body(
+		app.Form().ID("signin-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
 			formError(p.form.Err),
 			field{ID: "signin-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
 				AutoComplete: "username", Required: true, OnInput: value(&p.email)}.render(),
@@ -69,7 +74,7 @@ func (p *signUpPage) OnNav(ctx app.Context) { ctx.Page().SetTitle("Create an acc
 func (p *signUpPage) Render() app.UI {
 	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "signup-title").Body(
 		app.H1().ID("signup-title").Text("Create your account"),
-		app.Form().ID("signup-form").Class("form").NoValidate(true).OnSubmit(p.submit).Body(
+		app.Form().ID("signup-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
 			formError(p.form.Err),
 			field{ID: "signup-name", Label: "Name", Value: p.name, Err: p.form.Fields["name"], AutoComplete: "name",
 				Required: true, Max: authdash.MaxNameLen, OnInput: value(&p.name)}.render(),

@@ -228,7 +228,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/web/")
 	if !ok {
-		s.handler.ServeHTTP(w, r)
+		s.servePage(w, r)
 		return
 	}
 	if a, ok := s.byHash[name]; ok {

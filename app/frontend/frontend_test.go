@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -121,5 +123,62 @@ func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 	}
 	if !strings.Contains(wa, `"/signin"`) {
 		t.Error("the service worker does not cache the pages for offline use")
+	}
+}
+
+// Pages come as go-app prerenders them, less what it gets wrong, and start
+// the app.wasm download at once.
+func TestPrerenderedPages(t *testing.T) {
+	site := mustSite(t, "wasm bytes")
+	preload := `<link rel="preload" href="` + site.Resolve("/web/app.wasm") + `" as="fetch" type="application/wasm" crossorigin>`
+	for _, path := range app.Routes() {
+		t.Run(path, func(t *testing.T) {
+			res := get(t, site, path, "")
+			page := body(t, res)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			if n, _ := strconv.Atoi(res.Header.Get("Content-Length")); n != len(page) {
+				t.Errorf("Content-Length %d, body %d bytes", n, len(page))
+			}
+			// Any value of a boolean attribute means true in HTML.
+			if m := regexp.MustCompile(` [a-z]+="false"`).FindString(page); m != "" {
+				t.Errorf("a boolean attribute written as false reads as true: %q", m)
+			}
+			if strings.Contains(page, `"og:url"`) || strings.Contains(page, `"og:image"`) {
+				t.Error("og:url or og:image without a domain to name")
+			}
+			if !strings.Contains(page, preload) {
+				t.Errorf("no preload of app.wasm (%s)", preload)
+			}
+		})
+	}
+	for _, path := range []string{"/signin", "/signup"} {
+		// Submitted before the app runs, a GET form would put the password
+		// in the URL.
+		if page := body(t, get(t, site, path, "")); !regexp.MustCompile(`<form [^>]*method="post"`).MatchString(page) {
+			t.Errorf("%s: the form does not post", path)
+		}
+	}
+	signin := body(t, get(t, site, "/signin", ""))
+	if !regexp.MustCompile(`<button type="submit"[^>]*>Sign in</button>|<button[^>]*type="submit"[^>]*>Sign in</button>`).MatchString(signin) ||
+		regexp.MustCompile(`<button[^>]* disabled[ >=][^>]*>Sign in`).MatchString(signin) {
+		t.Errorf("the prerendered Sign in button is missing or disabled:\n%s", signin)
+	}
+}
+
+func TestFixPage(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<button type="submit" disabled="false">Go</button>`, `<button type="submit">Go</button>`},
+		{`<button disabled>Go</button>`, `<button disabled>Go</button>`},
+		{`<option value="a" selected="false">A</option><option selected>B</option>`, `<option value="a">A</option><option selected>B</option>`},
+		{`<div hidden="false" data-x="false">`, `<div data-x="false">`},
+		{`<p>disabled="false" in text</p>`, `<p>disabled="false" in text</p>`},
+		{"<head>\n    <meta property=\"og:url\" content=\"https:///signin\">\n    <meta content=\"https://\" property=\"og:image\">\n    <title>", "<head>\n    <title>"},
+	}
+	for _, tt := range tests {
+		if got := string(frontend.FixPage([]byte(tt.in))); got != tt.want {
+			t.Errorf("FixPage(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

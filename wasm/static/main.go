@@ -50,6 +50,9 @@ func run(args []string) error {
 	if err := goapp.GenerateStaticWebsite(*out, site.Handler(), app.Routes()...); err != nil {
 		return err
 	}
+	if err := fixPages(*out); err != nil {
+		return err
+	}
 	web := filepath.Join(*out, "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
 		return err
@@ -69,4 +72,23 @@ func run(args []string) error {
 		}
 		return nil
 	})
+}
+
+// fixPages applies frontend.FixPage to the pages go-app wrote, as the
+// server does to the pages it serves.
+func fixPages(dir string) error {
+	pages, err := filepath.Glob(filepath.Join(dir, "*.html"))
+	if err != nil {
+		return err
+	}
+	for _, p := range pages {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, frontend.FixPage(b), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,30 @@
+//go:build !wasm
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The static pages get the same fixes as the served ones.
+func TestStaticPagesFixed(t *testing.T) {
+	build, out := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(build, "app.wasm"), []byte("wasm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"-out", out, "-build", build, "-api", "https://api.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"index.html", "signin.html", "signup.html", "profile.html"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := string(b); strings.Contains(s, `disabled="false"`) || strings.Contains(s, `og:url`) {
+			t.Errorf("%s is not fixed", name)
+		}
+	}
+}
