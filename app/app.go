@@ -30,6 +30,13 @@ const (
 	routeProfile = "/profile"
 )
 
+// SignInRoute is the sign-in page, where a visitor who is not signed in
+// is sent from SessionRoutes.
+const SignInRoute = routeSignIn
+
+// SessionRoutes lists the pages for signed-in users only.
+func SessionRoutes() []string { return []string{routeHome, routeProfile} }
+
 // Routes lists every page path, for the service worker's offline cache and
 // the static-site generator.
 func Routes() []string { return []string{routeHome, routeSignIn, routeSignUp, routeProfile} }

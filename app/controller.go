@@ -115,6 +115,13 @@ func (c *controller) boot(ctx app.Context, _ app.Action) {
 	c.mu.Unlock()
 
 	cl := c.api()
+	if !cl.MayHaveSession() {
+		// Nobody signed in from this browser (wire.SessionHintCookie): a
+		// refresh could only fail, and log a 401 on the way.
+		c.clearBrowser(ctx)
+		setState(ctx, stSession, sessionView{Phase: phaseSignedOut})
+		return
+	}
 	for attempt := 0; ; attempt++ {
 		user, err := cl.Refresh(ctx)
 		switch {

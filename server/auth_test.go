@@ -17,6 +17,7 @@ import (
 	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/internal/ratelimit"
 	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/wire"
 )
 
 const cookieName = "authdash_refresh" // SecureCookies off
@@ -25,6 +26,16 @@ const cookieName = "authdash_refresh" // SecureCookies off
 func refreshCookieOf(res *httptest.ResponseRecorder) *http.Cookie {
 	for _, c := range res.Result().Cookies() {
 		if c.Name == cookieName || c.Name == "__Secure-authdash_refresh" {
+			return c
+		}
+	}
+	return nil
+}
+
+// hintCookieOf returns the session hint cookie a response sets, or nil.
+func hintCookieOf(res *httptest.ResponseRecorder) *http.Cookie {
+	for _, c := range res.Result().Cookies() {
+		if c.Name == wire.SessionHintCookie {
 			return c
 		}
 	}
@@ -64,12 +75,18 @@ func wantCookieCleared(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ [
 	if c == nil || c.MaxAge >= 0 || c.Value != "" || c.Path != "/api/auth" {
 		t.Errorf("cookie not cleared: %+v", c)
 	}
+	if h := hintCookieOf(res); h == nil || h.MaxAge >= 0 || h.Value != "" || h.Path != "/" {
+		t.Errorf("session hint not cleared: %+v", h)
+	}
 }
 
 func wantNoCookie(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
 	t.Helper()
 	if c := refreshCookieOf(res); c != nil {
 		t.Errorf("unexpected cookie %+v", c)
+	}
+	if h := hintCookieOf(res); h != nil {
+		t.Errorf("unexpected session hint %+v", h)
 	}
 }
 
@@ -95,6 +112,12 @@ func TestAuthEndpoints(t *testing.T) {
 				if c == nil || c.Value == "" || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/api/auth" ||
 					c.MaxAge < 29*24*3600 || c.Secure {
 					t.Errorf("cookie %+v", c)
+				}
+				// The hint: readable by the page, sent to every path,
+				// as long-lived as the refresh cookie, and no secret.
+				if h := hintCookieOf(res); h == nil || h.Value != "1" || h.HttpOnly || h.Path != "/" ||
+					h.SameSite != http.SameSiteLaxMode || h.MaxAge != c.MaxAge {
+					t.Errorf("session hint %+v", h)
 				}
 				if res.Header().Get("Cache-Control") != "no-store" {
 					t.Errorf("Cache-Control %q", res.Header().Get("Cache-Control"))
@@ -129,6 +152,9 @@ func TestAuthEndpoints(t *testing.T) {
 			check: func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
 				if c := refreshCookieOf(res); c == nil || c.Value == "" {
 					t.Errorf("no refresh cookie")
+				}
+				if h := hintCookieOf(res); h == nil || h.Value != "1" {
+					t.Errorf("no session hint: %+v", h)
 				}
 			}},
 		{name: "LoginTokenMode", method: "POST", path: "/api/auth/login", headers: tokenMode,
@@ -324,6 +350,9 @@ func TestSecureCookie(t *testing.T) {
 	if res.Code != 201 || c == nil || c.Name != "__Secure-authdash_refresh" || !c.Secure || !c.HttpOnly ||
 		c.SameSite != http.SameSiteStrictMode || c.Path != "/api/auth" {
 		t.Fatalf("%d cookie %+v", res.Code, c)
+	}
+	if h := hintCookieOf(res); h == nil || !h.Secure {
+		t.Errorf("session hint not Secure: %+v", h)
 	}
 	if !strings.HasPrefix(res.Header().Get("Strict-Transport-Security"), "max-age=") {
 		t.Errorf("no HSTS with secure cookies")

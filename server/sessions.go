@@ -44,18 +44,22 @@ func newRefreshCookie(secure bool) refreshCookie {
 
 const refreshCookiePath = "/api/auth"
 
+// set writes the refresh cookie and its hint (wire.SessionHintCookie).
 func (c refreshCookie) set(w http.ResponseWriter, token string, expires time.Time) {
+	maxAge := max(1, int(time.Until(expires).Seconds()))
 	http.SetCookie(w, &http.Cookie{
 		Name:     c.name,
 		Value:    token,
 		Path:     refreshCookiePath,
-		MaxAge:   max(1, int(time.Until(expires).Seconds())),
+		MaxAge:   maxAge,
 		Secure:   c.secure,
 		HttpOnly: true,
 		SameSite: http.SameSiteStrictMode,
 	})
+	c.hint(w, "1", maxAge)
 }
 
+// clear deletes the refresh cookie and its hint.
 func (c refreshCookie) clear(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     c.name,
@@ -65,6 +69,20 @@ func (c refreshCookie) clear(w http.ResponseWriter) {
 		Secure:   c.secure,
 		HttpOnly: true,
 		SameSite: http.SameSiteStrictMode,
+	})
+	c.hint(w, "", -1)
+}
+
+// hint writes wire.SessionHintCookie. Lax, unlike the refresh cookie: a
+// link followed from another site must still find the visitor signed in.
+func (c refreshCookie) hint(w http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     wire.SessionHintCookie,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		Secure:   c.secure,
+		SameSite: http.SameSiteLaxMode,
 	})
 }
 

@@ -107,6 +107,14 @@ const (
 	AuthModeToken  = "token"
 )
 
+// SessionHintCookie is set with the refresh cookie (for as long) and
+// cleared with it, but readable by page script and sent to every path
+// (Path=/, SameSite=Lax). It holds no secret, only "1": that a refresh
+// might succeed. Without it a page knows at once that nobody is signed in:
+// the server sends a navigation to / straight to the sign-in page, and the
+// app skips a session check that could only fail.
+const SessionHintCookie = "authdash_session"
+
 // HeaderIdempotencyKey carries the client's key for a POST /api/tasks it
 // may send again (a Structured Field string): the server creates the task
 // once and answers every repeat with the first answer.

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash/app"
+	"github.com/authdash/authdash/wire"
 )
 
 // source holds the hand-written assets: styles and icons.
@@ -75,6 +77,9 @@ type Site struct {
 	assets  map[string]*asset // by plain name
 	byHash  map[string]*asset // by hashed name
 	handler *goapp.Handler
+	// sameOriginAPI is whether the API (and so its session hint cookie)
+	// is on the pages' origin.
+	sameOriginAPI bool
 	// Version is what go-app's service worker is keyed by: the release and
 	// the hash of app.wasm, so a rebuild without a new commit (dev) still
 	// updates clients, and two replicas of one release agree.
@@ -91,7 +96,7 @@ func New(o Options) (*Site, error) {
 	if build == nil {
 		build = os.DirFS(DefaultBuildDir)
 	}
-	s := &Site{assets: map[string]*asset{}, byHash: map[string]*asset{}}
+	s := &Site{assets: map[string]*asset{}, byHash: map[string]*asset{}, sameOriginAPI: o.APIURL == ""}
 	src, _ := fs.Sub(source, "web")
 	for _, name := range []string{"app.css", "icon.svg", "icon-192.png", "icon-512.png", "robots.txt"} {
 		if err := s.add(src, name, false); err != nil {
@@ -228,6 +233,11 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/web/")
 	if !ok {
+		if s.toSignIn(r) {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, app.SignInRoute, http.StatusSeeOther)
+			return
+		}
 		s.servePage(w, r)
 		return
 	}
@@ -285,4 +295,19 @@ func acceptEncoding(v string) map[string]bool {
 		out[strings.ToLower(strings.TrimSpace(name))] = true
 	}
 	return out
+}
+
+// toSignIn reports whether r is a browser opening a page for signed-in
+// users with no session hint (wire.SessionHintCookie): the visitor is sent
+// to the sign-in page at once, prerendered, rather than shown the
+// dashboard's frame until the app has started and found nobody signed in.
+// Only navigations: the service worker's fetch of "/" for its offline copy
+// must get the page.
+func (s *Site) toSignIn(r *http.Request) bool {
+	if !s.sameOriginAPI || r.Header.Get("Sec-Fetch-Mode") != "navigate" ||
+		(r.Method != http.MethodGet && r.Method != http.MethodHead) || !slices.Contains(app.SessionRoutes(), r.URL.Path) {
+		return false
+	}
+	_, err := r.Cookie(wire.SessionHintCookie)
+	return err != nil
 }

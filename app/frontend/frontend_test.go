@@ -182,3 +182,51 @@ func TestFixPage(t *testing.T) {
 		}
 	}
 }
+
+// A browser opening a page for signed-in users without the session hint
+// is sent to the sign-in page at once; everything else gets the page.
+func TestSignedOutNavigation(t *testing.T) {
+	site := mustSite(t, "wasm bytes")
+	static, err := frontend.New(frontend.Options{Version: "v1", APIURL: "https://api.example.com",
+		Build: fstest.MapFS{"app.wasm": {Data: []byte("wasm")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path   string
+		site         http.Handler
+		navigate     bool
+		cookie       string
+		wantLocation string
+	}{
+		{"DashboardSignedOut", "/", site, true, "", "/signin"},
+		{"ProfileSignedOut", "/profile", site, true, "other=1", "/signin"},
+		{"DashboardWithHint", "/", site, true, "authdash_session=1", ""},
+		{"SignInPage", "/signin", site, true, "", ""},
+		{"NotANavigation", "/", site, false, "", ""}, // the service worker's copy
+		{"APIElsewhere", "/", static, true, "", ""},  // its hint is not ours to see
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, tt.path, nil)
+			if tt.navigate {
+				r.Header.Set("Sec-Fetch-Mode", "navigate")
+			}
+			if tt.cookie != "" {
+				r.Header.Set("Cookie", tt.cookie)
+			}
+			w := httptest.NewRecorder()
+			tt.site.ServeHTTP(w, r)
+			if tt.wantLocation == "" {
+				if w.Code != 200 {
+					t.Errorf("status %d, want the page", w.Code)
+				}
+				return
+			}
+			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != tt.wantLocation || w.Header().Get("Cache-Control") != "no-store" {
+				t.Errorf("status %d Location %q Cache-Control %q, want 303 to %s, not stored", w.Code,
+					w.Header().Get("Location"), w.Header().Get("Cache-Control"), tt.wantLocation)
+			}
+		})
+	}
+}
