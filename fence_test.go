@@ -26,6 +26,9 @@ var libraries = map[string]string{
 	"mongo-driver v2":    "go.mongodb.org/mongo-driver/v2",
 	"coder/websocket":    "github.com/coder/websocket",
 	"go-app":             "github.com/maxence-charriere/go-app/v10",
+	"go-mail":            "github.com/wneessen/go-mail",
+	"go-smtp":            "github.com/emersion/go-smtp",
+	"go-sasl":            "github.com/emersion/go-sasl",
 }
 
 // TestImportTable holds the code to docs/ARCHITECTURE.md's "who may import
