@@ -17,7 +17,7 @@ import (
 // handleListTasks answers one page of the user's tasks: {items, nextCursor}.
 func handleListTasks(tasks *authdash.TaskService) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		q, err := parseTaskQuery(r.URL.Query())
+		q, err := parseTaskQuery(r.URL.RawQuery)
 		if err != nil {
 			return err
 		}
@@ -34,12 +34,13 @@ func handleListTasks(tasks *authdash.TaskService) http.Handler {
 // other is refused so that a typo ("stauts") is not silently ignored.
 var taskQueryParams = []string{"q", "status", "priority", "tag", "dueBefore", "dueAfter", "sort", "order", "limit", "cursor"}
 
-// parseTaskQuery reads the list parameters. Syntax problems (a limit that is
-// not a number, a date that is not RFC 3339, a repeated or unknown
-// parameter) and domain validation problems come back together, one message
+// parseTaskQuery reads the list parameters from the raw query string. Syntax
+// problems (a limit that is not a number, a date that is not RFC 3339, a
+// repeated or unknown parameter, a pair that is not percent-encoded
+// properly) and domain validation problems come back together, one message
 // per parameter.
-func parseTaskQuery(v url.Values) (authdash.TaskQuery, error) {
-	bad := map[string]string{}
+func parseTaskQuery(raw string) (authdash.TaskQuery, error) {
+	v, bad := parseQueryStrict(raw)
 	for name, vals := range v {
 		known := false
 		for _, p := range taskQueryParams {
@@ -97,6 +98,38 @@ func parseTaskQuery(v url.Values) (authdash.TaskQuery, error) {
 		}
 	}
 	return q, &authdash.Error{Code: authdash.CodeInvalid, Message: "Some query parameters are not valid.", Fields: bad}
+}
+
+// parseQueryStrict splits a raw query string as url.ParseQuery does, but
+// keeps the pairs it cannot read as problems instead of dropping them:
+// url.Values from r.URL.Query() silently loses "status=done;" (a semicolon
+// is not a separator since Go 1.17) and "limit=%zz", which would let a
+// filter the client asked for be ignored. Empty pairs ("a=1&&b=2") are
+// skipped as everywhere else.
+func parseQueryStrict(raw string) (url.Values, map[string]string) {
+	v, bad := url.Values{}, map[string]string{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		rawKey, rawVal, _ := strings.Cut(pair, "=")
+		key, kerr := url.QueryUnescape(rawKey)
+		if kerr != nil {
+			key = rawKey
+		}
+		val, verr := url.QueryUnescape(rawVal)
+		switch {
+		case strings.Contains(pair, ";"):
+			bad[key] = "Must not contain ';': separate parameters with '&' and write a literal ';' as %3B."
+		case kerr != nil || verr != nil:
+			bad[key] = "Is not properly percent-encoded."
+		default:
+			v[key] = append(v[key], val)
+		}
+	}
+	return v, bad
 }
 
 // handleCreateTask stores a new task: 201 with Location and ETag. With an

@@ -231,6 +231,14 @@ func TestListTasks(t *testing.T) {
 		{name: "ErrLimitZero", method: "GET", path: "/api/tasks?limit=0", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("limit")},
 		{name: "ErrLimitTooBig", method: "GET", path: "/api/tasks?limit=101", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("limit")},
 		{name: "ErrRepeatedParam", method: "GET", path: "/api/tasks?status=done&status=todo", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("status")},
+		// Go's own query parser drops these pairs silently, so the filter
+		// would be ignored and the answer look valid.
+		{name: "ErrSemicolonInValue", method: "GET", path: "/api/tasks?status=done;", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("status")},
+		{name: "ErrSemicolonAfterLimit", method: "GET", path: "/api/tasks?limit=1;x", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("limit")},
+		{name: "ErrSemicolonSeparator", method: "GET", path: "/api/tasks?status=done;priority=high", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("status")},
+		{name: "ErrBadEscape", method: "GET", path: "/api/tasks?q=%zz", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("q")},
+		{name: "EscapedSemicolonIsText", method: "GET", path: "/api/tasks?q=%3B", as: "alice", wantStatus: 200, wantBody: []string{`"items":[]`}},
+		{name: "EmptyPairsIgnored", method: "GET", path: "/api/tasks?&status=done&&", as: "alice", wantStatus: 200, check: titles("File taxes")},
 		{name: "ErrBadCursor", method: "GET", path: "/api/tasks?cursor=garbage", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("cursor")},
 		{name: "ErrAnonymous", method: "GET", path: "/api/tasks", wantStatus: 401, wantProblemCode: "unauthorized"},
 		{name: "Stats", method: "GET", path: "/api/tasks/stats", as: "alice", wantStatus: 200,
