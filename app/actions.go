@@ -15,7 +15,7 @@ const (
 	actSignOutAll     action = "authdash.signout-all"    // nil
 	actQuery          action = "authdash.query"          // authdash.TaskQuery
 	actMore           action = "authdash.more"           // nil
-	actCreate         action = "authdash.create"         // authdash.TaskDraft
+	actCreate         action = "authdash.create"         // taskCreate
 	actUpdate         action = "authdash.update"         // taskEdit
 	actDelete         action = "authdash.delete"         // taskRef
 	actResolve        action = "authdash.resolve"        // bool: keep mine
@@ -27,11 +27,17 @@ const (
 	actDismiss        action = "authdash.dismiss"        // nil: clears the notice
 )
 
-// taskEdit is a change to a task the user made on the version they saw.
+// taskCreate is a task to create, with the Idempotency-Key that makes
+// sending it twice (a double click, a retry) create it once.
+type taskCreate struct {
+	Key   string
+	Draft authdash.TaskDraft
+}
+
+// taskEdit is the user's edit (Mine) of the version of a task the editor
+// opened (Base); the save merges it with whatever was saved meanwhile.
 type taskEdit struct {
-	ID        authdash.TaskID
-	Patch     authdash.TaskPatch
-	IfVersion int64
+	Base, Mine authdash.Task
 }
 
 // taskRef names a task at the version the user saw.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/merge"
 	"github.com/authdash/authdash/app/tasklist"
 )
 
@@ -542,7 +543,8 @@ func (c *controller) more(ctx app.Context, _ app.Action) {
 }
 
 func (c *controller) create(ctx app.Context, a app.Action) {
-	d, _ := a.Value.(authdash.TaskDraft)
+	req, _ := a.Value.(taskCreate)
+	d := req.Draft
 	d.Normalize()
 	if err := d.Validate(); err != nil {
 		setForm(ctx, formCreate, formState{}, err)
@@ -551,7 +553,9 @@ func (c *controller) create(ctx app.Context, a app.Action) {
 	var prev formState
 	ctx.GetState(string(formKey(formCreate)), &prev)
 	setForm(ctx, formCreate, formState{Busy: true, Done: prev.Done}, nil)
-	t, err := c.api().CreateTask(ctx, d)
+	// The key makes a repeat of this submission (a double click that got
+	// through, a retry after a lost answer) return the first task.
+	t, err := c.api().CreateTaskIdempotent(ctx, req.Key, d)
 	if err != nil {
 		setForm(ctx, formCreate, formState{Done: prev.Done}, err)
 		return
@@ -572,50 +576,103 @@ func (c *controller) put(ctx app.Context, t authdash.Task) {
 	c.scheduleStats(ctx, session)
 }
 
-// update applies an edit optimistically, then asks the server to make it
-// on the version the user saw. If someone changed the task meanwhile the
-// server refuses (412) and the user sees both versions and chooses.
+// latest returns the newest version of a task the list holds, or fallback.
+func (c *controller) latest(id authdash.TaskID, fallback authdash.Task) (authdash.Task, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.list != nil {
+		if t, ok := c.list.Get(id); ok {
+			return t, true
+		}
+	}
+	return fallback, false
+}
+
+// update saves an edit: merged with whatever version was saved meanwhile
+// (three-way, against the version the editor opened), applied
+// optimistically, then sent on the version it was merged with.
 func (c *controller) update(ctx app.Context, a app.Action) {
 	e, _ := a.Value.(taskEdit)
-	e.Patch.Normalize()
-	if err := e.Patch.Validate(); err != nil {
-		setForm(ctx, formEdit, formState{Target: e.ID}, err)
+	// Normalise and check the user's changes only: the rest of the task
+	// is the server's and already valid.
+	patch := merge.Diff(e.Base, e.Mine)
+	if patch.Empty() {
+		setForm(ctx, formEdit, formState{Done: 1, Target: e.Base.ID}, nil)
 		return
 	}
-	c.mu.Lock()
-	var orig authdash.Task
-	var shown bool
-	if c.list != nil {
-		orig, shown = c.list.Get(e.ID)
-		if shown {
-			c.list.Force(e.Patch.Apply(orig))
-		}
+	patch.Normalize()
+	if err := patch.Validate(); err != nil {
+		setForm(ctx, formEdit, formState{Target: e.Base.ID}, err)
+		return
 	}
-	c.mu.Unlock()
-	if shown {
-		c.publishTasks(ctx, "")
-	}
-	setForm(ctx, formEdit, formState{Busy: true, Target: e.ID}, nil)
+	theirs, _ := c.latest(e.Base.ID, e.Base)
+	c.save(ctx, e.Base, patch.Apply(e.Base), theirs, nil)
+}
 
-	t, err := c.api().UpdateTask(ctx, e.ID, e.Patch, e.IfVersion)
-	switch {
-	case err == nil:
-		setForm(ctx, formEdit, formState{Done: 1, Target: e.ID}, nil)
-		c.put(ctx, *t)
-		setState(ctx, stConflict, conflict{})
-	case authdash.ErrorCodeOf(err) == authdash.CodePreconditionFailed:
-		setForm(ctx, formEdit, formState{Target: e.ID}, nil)
-		c.conflict(ctx, e.ID, e.Patch, false, orig, shown)
-	default:
-		if shown {
-			c.revert(ctx, orig)
+// maxMerges bounds how often one save merges again with a version that
+// overtook it; a task that busy is a conflict for the user.
+const maxMerges = 3
+
+// save sends mine merged with theirs. keepMine is the user's decision on
+// the fields both changed, nil while they have not been asked.
+func (c *controller) save(ctx app.Context, base, mine, theirs authdash.Task, keepMine *bool) {
+	id := base.ID
+	setForm(ctx, formEdit, formState{Busy: true, Target: id}, nil)
+	for attempt := 0; ; attempt++ {
+		r := merge.Merge(base, mine, theirs)
+		if r.Conflicted() && (keepMine == nil || attempt == maxMerges) {
+			setForm(ctx, formEdit, formState{Target: id}, nil)
+			setState(ctx, stConflict, conflict{Open: true, Merge: r})
+			return
 		}
-		setForm(ctx, formEdit, formState{Target: e.ID}, err)
+		patch := r.Patch(keepMine != nil && *keepMine)
+		if patch.Empty() {
+			// Theirs already is the result.
+			setForm(ctx, formEdit, formState{Done: 1, Target: id}, nil)
+			setState(ctx, stConflict, conflict{})
+			return
+		}
+		_, shown := c.latest(id, theirs)
+		if shown {
+			c.force(ctx, patch.Apply(theirs))
+		}
+		t, err := c.api().UpdateTask(ctx, id, patch, theirs.Version)
+		switch {
+		case err == nil:
+			setForm(ctx, formEdit, formState{Done: 1, Target: id}, nil)
+			c.put(ctx, *t)
+			setState(ctx, stConflict, conflict{})
+			return
+		case authdash.ErrorCodeOf(err) == authdash.CodePreconditionFailed && attempt < maxMerges:
+			// Saved elsewhere after the version we merged with: merge
+			// with that one. A decision on conflicts was about the
+			// version the user saw, so a new conflict asks again.
+			fresh, ok := c.fetchTheirs(ctx, id, theirs, shown)
+			if !ok {
+				setForm(ctx, formEdit, formState{Target: id}, nil)
+				return
+			}
+			if !slices.Equal(merge.Merge(base, mine, fresh).Conflicts, r.Conflicts) {
+				keepMine = nil
+			}
+			theirs = fresh
+		default:
+			if shown {
+				c.force(ctx, theirs)
+			}
+			setForm(ctx, formEdit, formState{Target: id}, err)
+			if keepMine != nil {
+				// Asked from the conflict panel: the editor is closed.
+				setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
+			}
+			return
+		}
 	}
 }
 
-// conflict fetches the version that won and lets the user choose.
-func (c *controller) conflict(ctx app.Context, id authdash.TaskID, mine authdash.TaskPatch, del bool, orig authdash.Task, shown bool) {
+// fetchTheirs reads the version that won over ours and shows it. When the
+// task is gone, or cannot be read, it says so and reports false.
+func (c *controller) fetchTheirs(ctx app.Context, id authdash.TaskID, orig authdash.Task, shown bool) (authdash.Task, bool) {
 	theirs, err := c.client.Task(ctx, id)
 	if err != nil {
 		if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
@@ -626,28 +683,24 @@ func (c *controller) conflict(ctx app.Context, id authdash.TaskID, mine authdash
 			c.mu.Unlock()
 			c.publishTasks(ctx, "")
 			setState(ctx, stNotice, notice{Text: "That task was deleted elsewhere.", Error: true})
-			return
+			return authdash.Task{}, false
 		}
 		if shown {
-			c.revert(ctx, orig)
+			c.force(ctx, orig)
 		}
 		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
-		return
+		return authdash.Task{}, false
 	}
 	// Force, not Put: the list may already hold this version (from a live
 	// event) under the optimistic copy of the refused change.
-	c.mu.Lock()
-	changed := c.list != nil && c.list.Force(*theirs)
-	c.mu.Unlock()
-	if changed {
-		c.publishTasks(ctx, "")
-	}
-	setState(ctx, stConflict, conflict{Open: true, Mine: mine, Theirs: *theirs, Delete: del})
+	c.force(ctx, *theirs)
+	return *theirs, true
 }
 
-func (c *controller) revert(ctx app.Context, orig authdash.Task) {
+// force shows t although its version is not newer (see tasklist.Force).
+func (c *controller) force(ctx app.Context, t authdash.Task) {
 	c.mu.Lock()
-	changed := c.list != nil && c.list.Force(orig)
+	changed := c.list != nil && c.list.Force(t)
 	c.mu.Unlock()
 	if changed {
 		c.publishTasks(ctx, "")
@@ -677,30 +730,35 @@ func (c *controller) remove(ctx app.Context, a app.Action) {
 		c.mu.Unlock()
 		c.scheduleStats(ctx, session)
 	case code == authdash.CodePreconditionFailed:
-		c.conflict(ctx, r.ID, authdash.TaskPatch{}, true, orig, shown)
+		if theirs, ok := c.fetchTheirs(ctx, r.ID, orig, shown); ok {
+			setState(ctx, stConflict, conflict{Open: true, Delete: true, Merge: merge.Result{Base: orig, Mine: orig, Theirs: theirs}})
+		}
 	default:
 		if shown {
-			c.revert(ctx, orig)
+			c.force(ctx, orig)
 		}
 		setState(ctx, stNotice, notice{Text: authdash.ErrorMessageOf(err), Error: true})
 	}
 }
 
-// resolve ends a conflict: keep mine re-applies the user's change on top
-// of the version that won; take theirs leaves that version.
+// resolve ends a conflict with the user's decision on the fields both
+// changed: theirs, or mine (for a deletion: delete anyway).
 func (c *controller) resolve(ctx app.Context, a app.Action) {
 	keepMine, _ := a.Value.(bool)
 	var cf conflict
 	ctx.GetState(string(stConflict), &cf)
-	setState(ctx, stConflict, conflict{})
-	if !cf.Open || !keepMine {
+	if !cf.Open {
 		return
 	}
+	r := cf.Merge
 	if cf.Delete {
-		c.remove(ctx, app.Action{Value: taskRef{ID: cf.Theirs.ID, Version: cf.Theirs.Version}})
+		setState(ctx, stConflict, conflict{})
+		if keepMine {
+			c.remove(ctx, app.Action{Value: taskRef{ID: r.Theirs.ID, Version: r.Theirs.Version}})
+		}
 		return
 	}
-	c.update(ctx, app.Action{Value: taskEdit{ID: cf.Theirs.ID, Patch: cf.Mine, IfVersion: cf.Theirs.Version}})
+	c.save(ctx, r.Base, r.Mine, r.Theirs, &keepMine)
 }
 
 func (c *controller) updateProfile(ctx app.Context, a app.Action) {

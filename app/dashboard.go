@@ -1,6 +1,8 @@
 package app
 
 import (
+	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +10,8 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/merge"
 )
 
 // searchDelay is how long typing must pause before the list is searched.
@@ -31,10 +35,19 @@ type dashboardPage struct {
 	// new task
 	title, desc, newStatus, newPriority, newDue, newTags string
 	createDone                                           int
+	// creating is set by the submit itself, before the action's Busy
+	// state can disable the button: a second click already queued finds
+	// it set and sends nothing.
+	creating bool
+	// createKey is the Idempotency-Key of the draft createKeyFor, kept
+	// until the draft is created so a retry of it reuses the key.
+	createKey    string
+	createKeyFor authdash.TaskDraft
 
-	// the task being edited (one at a time)
+	// the task being edited (one at a time) and the version it was
+	// opened at, which a save merges against
 	editID                                         authdash.TaskID
-	editVersion                                    int64
+	editBase                                       authdash.Task
 	eTitle, eDesc, eStatus, ePriority, eDue, eTags string
 	confirmDelete                                  authdash.TaskID
 	toolbarSet                                     bool
@@ -47,13 +60,17 @@ func (p *dashboardPage) OnMount(ctx app.Context) {
 	observe(ctx, stConflict, &p.conflict).OnChange(func() {
 		// The conflict panel holds the user's change now; the editor would
 		// only repeat it.
-		if p.conflict.Open && p.conflict.Theirs.ID == p.editID {
+		if p.conflict.Open && p.conflict.Merge.Base.ID == p.editID {
 			p.editID = ""
 		}
 	})
 	observe(ctx, formKey(formCreate), &p.create).OnChange(func() {
+		if !p.create.Busy {
+			p.creating = false
+		}
 		if p.create.Done != p.createDone && !p.create.Busy {
 			p.createDone = p.create.Done
+			p.createKey = ""
 			p.title, p.desc, p.newDue, p.newTags = "", "", "", ""
 			clearInputs("new-title", "new-description", "new-due", "new-tags")
 		}
@@ -122,10 +139,18 @@ func (p *dashboardPage) onSearch(ctx app.Context, e app.Event) {
 	})
 }
 
+// anyValue is the value of a filter's "Any" option. It cannot be "":
+// go-app leaves an empty value attribute out, and an option without one
+// has its text as its value.
+const anyValue = "any"
+
 // onFilter applies a toolbar control at once.
 func (p *dashboardPage) onFilter(dst *string) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		*dst = ctx.JSSrc().Get("value").String()
+		if *dst == anyValue {
+			*dst = ""
+		}
 		p.runQuery(ctx)
 	}
 }
@@ -192,8 +217,8 @@ func (p *dashboardPage) renderCreate() app.UI {
 				app.If(f["description"] != "", func() app.UI { return app.P().Class("field-error").Text(f["description"]) }),
 			),
 			app.Div().Class("actions span2").Body(
-				app.Button().Type("submit").ID("create-submit").Class("btn primary").Disabled(p.create.Busy).
-					Text(busyText(p.create.Busy, "Add task", "Adding…")),
+				app.Button().Type("submit").ID("create-submit").Class("btn primary").Disabled(p.create.Busy || p.creating).
+					Text(busyText(p.create.Busy || p.creating, "Add task", "Adding…")),
 			),
 		),
 	)
@@ -208,19 +233,37 @@ func orDefault(v, d string) string {
 
 func (p *dashboardPage) submitCreate(ctx app.Context, e app.Event) {
 	e.PreventDefault()
+	if p.creating || p.create.Busy {
+		return
+	}
 	due, ok := parseDate(p.newDue)
 	if !ok {
 		setState(ctx, formKey(formCreate), formState{Err: "Some fields are not valid.", Fields: map[string]string{"dueDate": "Enter a date."}})
 		return
 	}
-	ctx.NewActionWithValue(string(actCreate), authdash.TaskDraft{
+	d := authdash.TaskDraft{
 		Title: p.title, Description: p.desc, Status: authdash.TaskStatus(p.newStatus),
 		Priority: authdash.TaskPriority(p.newPriority), DueDate: due, Tags: splitTags(p.newTags),
-	})
+	}
+	if p.createKey == "" || !sameDraft(d, p.createKeyFor) {
+		p.createKey, p.createKeyFor = api.NewIdempotencyKey(), d
+	}
+	p.creating = true
+	ctx.NewActionWithValue(string(actCreate), taskCreate{Key: p.createKey, Draft: d})
+}
+
+// sameDraft reports whether a and b would create the same task, so that a
+// retry of a failed create may reuse its key.
+func sameDraft(a, b authdash.TaskDraft) bool {
+	a.Normalize()
+	b.Normalize()
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
 }
 
 func (p *dashboardPage) renderToolbar() app.UI {
-	any := option{"", "Any"}
+	any := option{anyValue, "Any"}
 	return app.Form().Class("toolbar").Role("search").Aria("label", "Filter tasks").
 		OnSubmit(func(ctx app.Context, e app.Event) { e.PreventDefault(); p.runQuery(ctx) }).Body(
 		app.Div().Class("field grow").Body(
@@ -228,8 +271,8 @@ func (p *dashboardPage) renderToolbar() app.UI {
 			app.Input().ID("search").Type("search").Value(p.search).Placeholder("Title or description").
 				MaxLength(authdash.MaxSearchLen).OnInput(p.onSearch),
 		),
-		selectField("filter-status", "Status", p.status, "", append([]option{any}, statusOptions...), p.onFilter(&p.status)),
-		selectField("filter-priority", "Priority", p.priority, "", append([]option{any}, priorityOptions...), p.onFilter(&p.priority)),
+		selectField("filter-status", "Status", orDefault(p.status, anyValue), "", append([]option{any}, statusOptions...), p.onFilter(&p.status)),
+		selectField("filter-priority", "Priority", orDefault(p.priority, anyValue), "", append([]option{any}, priorityOptions...), p.onFilter(&p.priority)),
 		app.Div().Class("field").Body(
 			app.Label().For("filter-tag").Text("Tag"),
 			app.Input().ID("filter-tag").Type("text").Value(p.tag).MaxLength(authdash.MaxTagLen).OnChange(p.onFilter(&p.tag), app.EventScope("tag")),
@@ -314,7 +357,7 @@ func (p *dashboardPage) renderTask(t authdash.Task) app.UI {
 }
 
 func (p *dashboardPage) startEdit(t authdash.Task) {
-	p.editID, p.editVersion = t.ID, t.Version
+	p.editID, p.editBase = t.ID, t
 	p.eTitle, p.eDesc, p.eStatus, p.ePriority = t.Title, t.Description, string(t.Status), string(t.Priority)
 	p.eDue, p.eTags = dateValue(t.DueDate), strings.Join(t.Tags, ", ")
 	p.edit = formState{}
@@ -329,6 +372,7 @@ func (p *dashboardPage) renderEditor(t authdash.Task) app.UI {
 	return app.Li().Class("task editing").ID("task-" + string(t.ID)).Body(
 		app.Form().ID("edit-form").Class("form grid").NoValidate(true).Aria("label", "Edit task").OnSubmit(p.submitEdit).Body(
 			formError(errMsg),
+			p.renderChangedElsewhere(t),
 			field{ID: "edit-title", Label: "Title", Value: p.eTitle, Err: f["title"], Required: true,
 				Max: authdash.MaxTitleLen, OnInput: value(&p.eTitle)}.render(),
 			field{ID: "edit-tags", Label: "Tags", Value: p.eTags, Err: f["tags"], Hint: "Separate with commas.", OnInput: value(&p.eTags)}.render(),
@@ -348,49 +392,70 @@ func (p *dashboardPage) renderEditor(t authdash.Task) app.UI {
 	)
 }
 
-// submitEdit sends only the fields the user changed, on the version the
-// editor was opened with: if someone else changed the task meanwhile, the
-// server refuses and the conflict panel opens.
+// renderChangedElsewhere tells the user, while they edit, that the task
+// was saved elsewhere since they opened it: which fields, and which of
+// those they changed too (they will choose when saving). Always in the
+// page, so screen readers announce it when it fills (role=status).
+func (p *dashboardPage) renderChangedElsewhere(current authdash.Task) app.UI {
+	var msg string
+	if current.Version != p.editBase.Version {
+		theirs := merge.Changed(p.editBase, current)
+		msg = "This task was just changed elsewhere"
+		if len(theirs) > 0 {
+			msg += " (" + fieldList(theirs) + ")"
+		}
+		msg += ". Saving keeps those changes and yours."
+		if mine, ok := p.editedTask(); ok {
+			if r := merge.Merge(p.editBase, mine, current); r.Conflicted() {
+				msg = "This task was just changed elsewhere. You both changed " + fieldList(r.Conflicts) +
+					": when you save, you choose which to keep; other changes are kept."
+			}
+		}
+	}
+	return app.P().ID("edit-elsewhere").Class("elsewhere span2").Role("status").Hidden(msg == "").Text(msg)
+}
+
+func fieldList(fs []merge.Field) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = strings.ToLower(f.Label())
+	}
+	return strings.Join(names, ", ")
+}
+
+// editedTask is the editor's content as a task: the version it opened
+// with the user's changes. A due date the user left alone keeps its time.
+func (p *dashboardPage) editedTask() (authdash.Task, bool) {
+	t := p.editBase
+	t.Title, t.Description = p.eTitle, p.eDesc
+	t.Status, t.Priority = authdash.TaskStatus(p.eStatus), authdash.TaskPriority(p.ePriority)
+	if p.eDue != dateValue(p.editBase.DueDate) {
+		due, ok := parseDate(p.eDue)
+		if !ok {
+			return t, false
+		}
+		t.DueDate = due
+	}
+	if tags := splitTags(p.eTags); !slices.Equal(tags, p.editBase.Tags) {
+		t.Tags = tags
+	}
+	return t, true
+}
+
+// submitEdit saves the editor's content as the user's edit of the version
+// it opened: the controller merges it with anything saved since.
 func (p *dashboardPage) submitEdit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
-	orig, ok := p.findTask(p.editID)
-	if !ok {
-		p.editID = ""
-		return
-	}
-	var patch authdash.TaskPatch
-	if p.eTitle != orig.Title {
-		patch.Title = &p.eTitle
-	}
-	if p.eDesc != orig.Description {
-		patch.Description = &p.eDesc
-	}
-	if st := authdash.TaskStatus(p.eStatus); st != orig.Status {
-		patch.Status = &st
-	}
-	if pr := authdash.TaskPriority(p.ePriority); pr != orig.Priority {
-		patch.Priority = &pr
-	}
-	due, ok := parseDate(p.eDue)
+	mine, ok := p.editedTask()
 	if !ok {
 		setState(ctx, formKey(formEdit), formState{Target: p.editID, Err: "Some fields are not valid.", Fields: map[string]string{"dueDate": "Enter a date."}})
 		return
 	}
-	if dateValue(due) != dateValue(orig.DueDate) {
-		if due == nil {
-			patch.ClearDueDate = true
-		} else {
-			patch.DueDate = due
-		}
-	}
-	if tags := splitTags(p.eTags); strings.Join(tags, "\x00") != strings.Join(orig.Tags, "\x00") {
-		patch.Tags = &tags
-	}
-	if patch.Empty() {
+	if merge.Diff(p.editBase, mine).Empty() {
 		p.editID = ""
 		return
 	}
-	ctx.NewActionWithValue(string(actUpdate), taskEdit{ID: p.editID, Patch: patch, IfVersion: p.editVersion})
+	ctx.NewActionWithValue(string(actUpdate), taskEdit{Base: p.editBase, Mine: mine})
 }
 
 func (p *dashboardPage) findTask(id authdash.TaskID) (authdash.Task, bool) {
@@ -402,28 +467,76 @@ func (p *dashboardPage) findTask(id authdash.TaskID) (authdash.Task, bool) {
 	return authdash.Task{}, false
 }
 
-// renderConflict lets the user choose between their change and the version
-// that won.
+// renderConflict shows the fields both the user and someone elsewhere
+// changed, the two values side by side, and lets the user choose.
 func (p *dashboardPage) renderConflict() app.UI {
 	c := p.conflict
 	if !c.Open {
 		return nil
 	}
-	mine := c.Mine.Apply(c.Theirs)
-	what := "Your change was not saved: this task was changed elsewhere in the meantime."
-	keep := "Keep my change"
+	r := c.Merge
 	if c.Delete {
-		what = "The task was changed elsewhere before your deletion reached the server."
-		keep = "Delete it anyway"
+		return conflictPanel("The task was changed elsewhere before your deletion reached the server.", "Delete it anyway",
+			app.Div().Class("versions").Body(versionBox("Their version (now saved)", r.Theirs)))
 	}
+	what := "You and someone elsewhere both changed this task. Choose which to keep where you differ."
+	if others := otherChanges(r); others != "" {
+		what += " " + others
+	}
+	rows := []app.UI{
+		app.Tr().Body(app.Th().Scope("col").Text("Field"), app.Th().Scope("col").Text("Yours"), app.Th().Scope("col").Text("Theirs (saved)")),
+	}
+	for _, f := range r.Conflicts {
+		rows = append(rows, app.Tr().DataSet("field", string(f)).Body(
+			app.Th().Scope("row").Text(f.Label()),
+			app.Td().Class("mine").Text(fieldValue(f, r.Mine)),
+			app.Td().Class("theirs").Text(fieldValue(f, r.Theirs)),
+		))
+	}
+	return conflictPanel(what, "Keep my change",
+		app.Table().Class("versions-table").Body(app.Caption().Class("visually-hidden").Text("Your values and theirs"), app.TBody().Body(rows...)))
+}
+
+// otherChanges says which changes are kept whatever the user chooses.
+func otherChanges(r merge.Result) string {
+	var mine, theirs []merge.Field
+	for _, f := range merge.Fields {
+		if slices.Contains(r.Conflicts, f) {
+			continue
+		}
+		if !merge.Same(f, r.Base, r.Mine) {
+			mine = append(mine, f)
+		}
+		if !merge.Same(f, r.Base, r.Theirs) {
+			theirs = append(theirs, f)
+		}
+	}
+	var parts []string
+	if len(mine) > 0 {
+		parts = append(parts, "your "+fieldList(mine))
+	}
+	if len(theirs) > 0 {
+		parts = append(parts, "their "+fieldList(theirs))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Either way, " + strings.Join(parts, " and ") + " " + plural(len(mine)+len(theirs), "change is", "changes are") + " kept."
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func conflictPanel(what, keep string, body app.UI) app.UI {
 	return app.Section().Class("card conflict").ID("conflict").Role("alertdialog").
 		Aria("labelledby", "conflict-title").Aria("describedby", "conflict-what").Body(
 		app.H2().ID("conflict-title").Text("This task changed elsewhere"),
 		app.P().ID("conflict-what").Text(what),
-		app.Div().Class("versions").Body(
-			versionBox("Their version (now saved)", c.Theirs),
-			app.If(!c.Delete, func() app.UI { return versionBox("Your version", mine) }),
-		),
+		body,
 		app.Div().Class("actions").Body(
 			app.Button().Type("button").ID("keep-mine").Class("btn primary").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(string(actResolve), true) }).Text(keep),
@@ -433,20 +546,32 @@ func (p *dashboardPage) renderConflict() app.UI {
 	)
 }
 
-func versionBox(title string, t authdash.Task) app.UI {
-	due := "none"
-	if t.DueDate != nil {
-		due = t.DueDate.UTC().Format("Jan 2, 2006")
+// fieldValue shows a task's value of one field.
+func fieldValue(f merge.Field, t authdash.Task) string {
+	switch f {
+	case merge.Title:
+		return t.Title
+	case merge.Description:
+		return orDefault(t.Description, "(none)")
+	case merge.Status:
+		return statusLabel(t.Status)
+	case merge.Priority:
+		return priorityLabel(t.Priority)
+	case merge.DueDate:
+		if t.DueDate == nil {
+			return "(none)"
+		}
+		return t.DueDate.UTC().Format("Jan 2, 2006")
+	case merge.Tags:
+		return orDefault(strings.Join(t.Tags, ", "), "(none)")
 	}
-	return app.Div().Class("version").Body(
-		app.H3().Text(title),
-		app.Dl().Body(
-			app.Dt().Text("Title"), app.Dd().Text(t.Title),
-			app.Dt().Text("Status"), app.Dd().Text(statusLabel(t.Status)),
-			app.Dt().Text("Priority"), app.Dd().Text(priorityLabel(t.Priority)),
-			app.Dt().Text("Due"), app.Dd().Text(due),
-			app.Dt().Text("Tags"), app.Dd().Text(strings.Join(t.Tags, ", ")),
-			app.Dt().Text("Description"), app.Dd().Text(t.Description),
-		),
-	)
+	return ""
+}
+
+func versionBox(title string, t authdash.Task) app.UI {
+	rows := []app.UI{}
+	for _, f := range merge.Fields {
+		rows = append(rows, app.Dt().Text(f.Label()), app.Dd().Text(fieldValue(f, t)))
+	}
+	return app.Div().Class("version").Body(app.H3().Text(title), app.Dl().Body(rows...))
 }

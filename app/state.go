@@ -5,6 +5,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/merge"
 )
 
 // stateKey names a piece of app state. Components observe state; only the
@@ -86,13 +87,15 @@ type formState struct {
 	Target authdash.TaskID
 }
 
-// conflict is an edit the server refused because the task had changed:
-// the user chooses between Mine (re-applied on top of Theirs) and Theirs.
+// conflict is an edit that met a version saved elsewhere in which both
+// changed the same fields: the user chooses, for those fields, between
+// their value and the other one. Their other changes are kept either way.
 type conflict struct {
-	Open   bool
-	Mine   authdash.TaskPatch
-	Theirs authdash.Task
-	Delete bool // the refused change was a deletion
+	Open  bool
+	Merge merge.Result
+	// Delete: the refused change was a deletion of the task, which has
+	// changed since (Merge.Theirs).
+	Delete bool
 }
 
 // sessionsList is the user's signed-in devices.
