@@ -458,15 +458,6 @@ func (p *dashboardPage) submitEdit(ctx app.Context, e app.Event) {
 	ctx.NewActionWithValue(string(actUpdate), taskEdit{Base: p.editBase, Mine: mine})
 }
 
-func (p *dashboardPage) findTask(id authdash.TaskID) (authdash.Task, bool) {
-	for _, t := range p.tasks.Items {
-		if t.ID == id {
-			return t, true
-		}
-	}
-	return authdash.Task{}, false
-}
-
 // renderConflict shows the fields both the user and someone elsewhere
 // changed, the two values side by side, and lets the user choose.
 func (p *dashboardPage) renderConflict() app.UI {
