@@ -108,7 +108,10 @@ func Handler(cfg Config) *app.Handler {
 			Maskable: "/web/icon-512.png",
 			SVG:      "/web/icon.svg",
 		},
-		Styles:             []string{"/web/app.css"},
+		Styles: []string{"/web/app.css"},
+		// boot.js keeps what is done on the prerendered page before the
+		// app runs, for the app to take over (handoff.go).
+		Scripts:            []string{"/web/boot.js defer"},
 		CacheableResources: Routes(),
 		Env:                env,
 		Version:            cfg.Version,

@@ -166,6 +166,8 @@ func layout(sess sessionView, content ...app.UI) app.UI {
 			Text("You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back."),
 		&noticeBar{},
 		app.Main().ID("main").Class("main").Body(content...),
+		// Carries what was done on the prerendered page over to the app.
+		&handoff{},
 	)
 }
 

@@ -31,7 +31,7 @@ import (
 	"github.com/authdash/authdash/wire"
 )
 
-// source holds the hand-written assets: styles and icons.
+// source holds the hand-written assets: styles, icons and boot.js.
 //
 //go:embed web
 var source embed.FS
@@ -98,7 +98,7 @@ func New(o Options) (*Site, error) {
 	}
 	s := &Site{assets: map[string]*asset{}, byHash: map[string]*asset{}, sameOriginAPI: o.APIURL == ""}
 	src, _ := fs.Sub(source, "web")
-	for _, name := range []string{"app.css", "icon.svg", "icon-192.png", "icon-512.png", "robots.txt"} {
+	for _, name := range []string{"app.css", "boot.js", "icon.svg", "icon-192.png", "icon-512.png", "robots.txt"} {
 		if err := s.add(src, name, false); err != nil {
 			return nil, err
 		}
@@ -168,6 +168,8 @@ func contentType(name string) string {
 		return "application/wasm"
 	case ".css":
 		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
 	case ".svg":
 		return "image/svg+xml"
 	case ".png":

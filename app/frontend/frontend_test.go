@@ -121,6 +121,9 @@ func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 			t.Errorf("%s does not link the hashed stylesheet", path)
 		}
 	}
+	if !strings.Contains(wa, a.Resolve("/web/boot.js")) {
+		t.Error("the service worker does not cache boot.js")
+	}
 	if !strings.Contains(wa, `"/signin"`) {
 		t.Error("the service worker does not cache the pages for offline use")
 	}
@@ -150,6 +153,9 @@ func TestPrerenderedPages(t *testing.T) {
 			}
 			if !strings.Contains(page, preload) {
 				t.Errorf("no preload of app.wasm (%s)", preload)
+			}
+			if boot := `src="` + site.Resolve("/web/boot.js") + `"`; !regexp.MustCompile(`<script [^>]*` + regexp.QuoteMeta(boot)).MatchString(page) {
+				t.Errorf("boot.js (%s) is not loaded", boot)
 			}
 		})
 	}
