@@ -86,10 +86,12 @@ type TaskDraft struct {
 	Tags        []string     `json:"tags,omitempty"`
 }
 
-// Normalize trims text, fills defaults (todo, medium), tidies tags and puts
-// the due date in UTC at millisecond precision.
+// Normalize trims text, turns CRLF line breaks into LF, fills defaults
+// (todo, medium), tidies tags and puts the due date in UTC at millisecond
+// precision.
 func (d *TaskDraft) Normalize() {
 	d.Title = strings.TrimSpace(d.Title)
+	d.Description = normalizeLineBreaks(d.Description)
 	if d.Status == "" {
 		d.Status = StatusTodo
 	}
@@ -189,6 +191,10 @@ func (p *TaskPatch) Normalize() {
 		t := strings.TrimSpace(*p.Title)
 		p.Title = &t
 	}
+	if p.Description != nil {
+		t := normalizeLineBreaks(*p.Description)
+		p.Description = &t
+	}
 	if p.Tags != nil {
 		t := NormalizeTags(*p.Tags)
 		p.Tags = &t
@@ -283,6 +289,16 @@ var (
 	latestDue   = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 )
 
+// normalizeLineBreaks makes CRLF (what a form posts from a textarea) a plain
+// LF, so a description reads the same whoever sent it; a lone CR is then a
+// control character like any other.
+func normalizeLineBreaks(s string) string {
+	if !strings.Contains(s, "\r\n") {
+		return s
+	}
+	return strings.ReplaceAll(s, "\r\n", "\n")
+}
+
 func validateTitle(f fieldErrors, s string) {
 	switch {
 	case s == "":
@@ -291,6 +307,8 @@ func validateTitle(f fieldErrors, s string) {
 		f.add("title", "Title must be at most 200 characters.")
 	case !utf8.ValidString(s):
 		f.add("title", "Title is not valid UTF-8.")
+	case hasControl(s):
+		f.add("title", "Title must not contain control characters (line breaks, tabs, NUL, ESC…).")
 	}
 }
 
@@ -300,6 +318,8 @@ func validateDescription(f fieldErrors, s string) {
 		f.add("description", "Description must be at most 10000 characters.")
 	case !utf8.ValidString(s):
 		f.add("description", "Description is not valid UTF-8.")
+	case hasControlExcept(s, "\n\t"):
+		f.add("description", "Description must not contain control characters other than line breaks and tabs.")
 	}
 }
 

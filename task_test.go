@@ -28,6 +28,17 @@ func TestTaskDraftValidate(t *testing.T) {
 		{"ErrPriority", authdash.TaskDraft{Title: "x", Priority: "urgent"}, "priority"},
 		{"ErrTooManyTags", authdash.TaskDraft{Title: "x", Tags: strings.Fields("a b c d e f g h i j k l m n o p q r s t u")}, "tags"},
 		{"ErrTagTooLong", authdash.TaskDraft{Title: "x", Tags: []string{strings.Repeat("t", 33)}}, "tags"},
+		{"OKDescriptionLinesAndTabs", authdash.TaskDraft{Title: "x", Description: "a\n\tb\r\nc"}, ""},
+		{"ErrTitleNUL", authdash.TaskDraft{Title: "a\x00b"}, "title"},
+		{"ErrTitleESC", authdash.TaskDraft{Title: "\x1b[2Jgone"}, "title"},
+		{"ErrTitleNewline", authdash.TaskDraft{Title: "two\nlines"}, "title"},
+		{"ErrTitleC1", authdash.TaskDraft{Title: "csi\u009b2J"}, "title"},
+		{"ErrTitleDEL", authdash.TaskDraft{Title: "a\x7f"}, "title"},
+		{"ErrDescriptionNUL", authdash.TaskDraft{Title: "x", Description: "a\x00b"}, "description"},
+		{"ErrDescriptionESC", authdash.TaskDraft{Title: "x", Description: "\x1b]0;pwned\x07"}, "description"},
+		{"ErrDescriptionLoneCR", authdash.TaskDraft{Title: "x", Description: "over\rwrite"}, "description"},
+		{"ErrDescriptionC1", authdash.TaskDraft{Title: "x", Description: "a\u0085b"}, "description"},
+		{"ErrTagC1", authdash.TaskDraft{Title: "x", Tags: []string{"a\u0090"}}, "tags"},
 		{"ErrDueTooEarly", authdash.TaskDraft{Title: "x", DueDate: ptr(time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC))}, "dueDate"},
 	}
 	for _, tt := range tests {
@@ -128,6 +139,9 @@ func TestTaskPatchValidate(t *testing.T) {
 		{"ErrEmpty", authdash.TaskPatch{}, "", true},
 		{"ErrBlankTitle", authdash.TaskPatch{Title: ptr(" ")}, "title", true},
 		{"ErrBadStatus", authdash.TaskPatch{Status: ptr(authdash.TaskStatus("x"))}, "status", true},
+		{"OKDescriptionCRLF", authdash.TaskPatch{Description: ptr("a\r\nb")}, "", false},
+		{"ErrTitleESC", authdash.TaskPatch{Title: ptr("\x1b[31mred")}, "title", true},
+		{"ErrDescriptionNUL", authdash.TaskPatch{Description: ptr("\x00")}, "description", true},
 		{"ErrSetAndClearDue", authdash.TaskPatch{DueDate: ptr(time.Now()), ClearDueDate: true}, "dueDate", true},
 	}
 	for _, tt := range tests {

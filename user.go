@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -166,9 +167,16 @@ func validatePassword(f fieldErrors, field, pw string) {
 	}
 }
 
-func hasControl(s string) bool {
+// hasControl reports whether s holds a C0 or C1 control character or DEL
+// (Unicode category Cc): NUL cuts strings short in C code downstream and ESC
+// sequences rewrite a terminal that prints the value, so names, titles and
+// tags refuse them all.
+func hasControl(s string) bool { return hasControlExcept(s, "") }
+
+// hasControlExcept is hasControl allowing the control characters in ok.
+func hasControlExcept(s, ok string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
+		if unicode.IsControl(r) && !strings.ContainsRune(ok, r) {
 			return true
 		}
 	}

@@ -25,6 +25,7 @@ func TestRegistrationValidate(t *testing.T) {
 		{"ErrPasswordLong", authdash.Registration{Email: "a@b.co", Password: strings.Repeat("p", 129), Name: "A"}, "password"},
 		{"ErrNameMissing", authdash.Registration{Email: "a@b.co", Password: "12345678", Name: "  "}, "name"},
 		{"ErrNameControl", authdash.Registration{Email: "a@b.co", Password: "12345678", Name: "A\x00B"}, "name"},
+		{"ErrNameC1Control", authdash.Registration{Email: "a@b.co", Password: "12345678", Name: "A\u009bB"}, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

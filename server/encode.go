@@ -113,7 +113,13 @@ func decodeOptional(r *http.Request, v any) (present bool, err error) {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return false, errNotJSON
 	}
-	dec := json.NewDecoder(r.Body)
+	// The body is read whole (limitBody caps it) so that, once it decoded,
+	// its keys can be checked for duplicates.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return len(body) > 0, decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -123,11 +129,14 @@ func decodeOptional(r *http.Request, v any) (present bool, err error) {
 	}
 	// Anything after the value but whitespace is a second value or junk.
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
-			return true, decodeError(err)
-		}
 		return true, errTwoValues
+	}
+	if name, dup := duplicateKey(body); dup {
+		return true, &authdash.Error{
+			Code:    authdash.CodeInvalid,
+			Message: fmt.Sprintf("Field %q is given more than once (names are compared ignoring case).", name),
+			Fields:  map[string]string{name: "Given more than once."},
+		}
 	}
 	return true, nil
 }

@@ -83,3 +83,30 @@ func TestIPKey(t *testing.T) {
 		}
 	}
 }
+
+func TestDuplicateKey(t *testing.T) {
+	tests := []struct {
+		name, body, want string // want "" means no duplicate
+	}{
+		{"OK", `{"title":"a","description":"title"}`, ""},
+		{"OKSameKeyInSiblingObjects", `[{"a":1},{"a":2}]`, ""},
+		{"OKSameKeyNested", `{"a":{"a":1}}`, ""},
+		{"OKKeyLikeStringsInArrays", `{"tags":["tags","tags"],"x":"tags"}`, ""},
+		{"OKEscapedQuotes", `{"a\"b":1,"a\\":"\"a\\\"b\":"}`, ""},
+		{"ErrRepeated", `{"title":"a","title":"b"}`, "title"},
+		{"ErrCaseVariant", `{"title":"a","TITLE":"b"}`, "TITLE"},
+		{"ErrEscaped", `{"title":"a","\u0074itle":"b"}`, "title"},
+		{"ErrKelvin", `{"k":1,"\u212a":2}`, "\u212a"},
+		{"ErrNested", `{"a":{"b":1,"b":2}}`, "b"},
+		{"ErrAfterNested", `{"a":{"b":1},"a":2}`, "a"},
+		{"ErrInArray", `[1,{"x":[],"x":null}]`, "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, dup := duplicateKey([]byte(tt.body))
+			if dup != (tt.want != "") || got != tt.want {
+				t.Fatalf("duplicateKey(%s) = %q, %v; want %q", tt.body, got, dup, tt.want)
+			}
+		})
+	}
+}

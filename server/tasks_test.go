@@ -79,6 +79,19 @@ func TestTasks(t *testing.T) {
 			wantStatus: 400, wantProblemCode: "invalid", check: wantField("dueDate")},
 		{name: "ErrCreateUnknownField", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"t","colour":"red"}`,
 			wantStatus: 400, wantProblemCode: "invalid", wantBody: []string{`Unknown field \"colour\"`}, check: wantField("colour")},
+		// encoding/json lets the last of repeated (or case-variant) keys win;
+		// the body is refused instead of read one way here and another
+		// elsewhere.
+		{name: "ErrCreateDuplicateKey", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"a","title":"b"}`,
+			wantStatus: 400, wantProblemCode: "invalid", wantBody: []string{`Field \"title\" is given more than once`}, check: wantField("title")},
+		{name: "ErrCreateCaseVariantKey", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"a","Title":"b"}`,
+			wantStatus: 400, wantProblemCode: "invalid", check: wantField("Title")},
+		{name: "ErrCreateEscapedDuplicateKey", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"a","\u0074itle":"b"}`,
+			wantStatus: 400, wantProblemCode: "invalid", check: wantField("title")},
+		{name: "ErrCreateTitleControl", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"a\u001b[2Jb"}`,
+			wantStatus: 400, wantProblemCode: "invalid", check: wantField("title")},
+		{name: "ErrCreateDescriptionNUL", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"a","description":"x\u0000y"}`,
+			wantStatus: 400, wantProblemCode: "invalid", check: wantField("description")},
 		{name: "ErrCreateNotAnObject", method: "POST", path: "/api/tasks", as: "alice", body: `["t"]`,
 			wantStatus: 400, wantProblemCode: "invalid", wantBody: []string{"must be a JSON object"}},
 		{name: "ErrCreateTwoValues", method: "POST", path: "/api/tasks", as: "alice", body: `{"title":"a"} {"title":"b"}`,
@@ -117,6 +130,8 @@ func TestTasks(t *testing.T) {
 					t.Errorf("ETag %q", res.Header().Get("ETag"))
 				}
 			}},
+		{name: "ErrPatchDuplicateKey", method: "PATCH", path: "/api/tasks/{task}", as: "alice", body: `{"status":"done","STATUS":"todo"}`,
+			wantStatus: 400, wantProblemCode: "invalid", check: wantField("STATUS")},
 		{name: "PatchWeakETag", method: "PATCH", path: "/api/tasks/{task}", as: "alice", body: `{"status":"done"}`,
 			headers: map[string]string{"If-Match": `W/"1"`}, wantStatus: 200, wantEvents: updated},
 		{name: "PatchBareVersion", method: "PATCH", path: "/api/tasks/{task}", as: "alice", body: `{"status":"done"}`,
