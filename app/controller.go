@@ -13,6 +13,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/backoff"
 	"github.com/authdash/authdash/app/merge"
 	"github.com/authdash/authdash/app/tasklist"
 )
@@ -33,6 +34,9 @@ type controller struct {
 	// result instead of showing one user's data to the next.
 	session int
 	stop    context.CancelFunc // ends the realtime stream
+	stream  *api.Stream
+	// wake cuts short the wait of the offline boot loop (retryNow).
+	wake chan struct{}
 	list    *tasklist.List
 	// loading is not 0 while a list reload is in flight: events that arrive
 	// meanwhile are kept in during and applied again to the new list.
@@ -45,7 +49,7 @@ type controller struct {
 
 // newController returns a controller with no client yet: api makes it on
 // first use, in the browser.
-func newController() *controller { return &controller{} }
+func newController() *controller { return &controller{wake: make(chan struct{}, 1)} }
 
 // register installs the action handlers.
 func (c *controller) register() {
@@ -114,6 +118,7 @@ func (c *controller) boot(ctx app.Context, _ app.Action) {
 	}
 	c.booted = true
 	c.mu.Unlock()
+	c.watchNetwork()
 
 	cl := c.api()
 	if !cl.MayHaveSession() {
@@ -138,7 +143,8 @@ func (c *controller) boot(ctx app.Context, _ app.Action) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(min(time.Duration(attempt+1)*2*time.Second, 15*time.Second)):
+			case <-time.After(backoff.Reconnect.Delay(attempt + 1)):
+			case <-c.wake:
 			}
 		default:
 			// No session (or it ended while we were away): nothing of
@@ -147,6 +153,40 @@ func (c *controller) boot(ctx app.Context, _ app.Action) {
 			setState(ctx, stSession, sessionView{Phase: phaseSignedOut})
 			return
 		}
+	}
+}
+
+// watchNetwork retries at once, rather than at the end of a backoff wait,
+// when the browser says the network is back or the tab is shown again (a
+// hidden tab's timers may have been throttled for minutes).
+func (c *controller) watchNetwork() {
+	if !app.IsClient {
+		return
+	}
+	app.Window().Call("addEventListener", "online", app.FuncOf(func(app.Value, []app.Value) any {
+		c.retryNow()
+		return nil
+	}))
+	doc := app.Window().Get("document")
+	doc.Call("addEventListener", "visibilitychange", app.FuncOf(func(app.Value, []app.Value) any {
+		if doc.Get("visibilityState").String() == "visible" {
+			c.retryNow()
+		}
+		return nil
+	}))
+}
+
+// retryNow cuts short whatever wait for the server is under way.
+func (c *controller) retryNow() {
+	c.mu.Lock()
+	st := c.stream
+	c.mu.Unlock()
+	if st != nil {
+		st.Retry()
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -186,6 +226,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.stop = stop
 	session := c.session
 	stream := c.client.NewStream(c.wsURL, &streamHandler{c: c, ctx: ctx, session: session})
+	c.stream = stream
 	c.mu.Unlock()
 
 	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
@@ -468,6 +509,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 		c.stop()
 		c.stop = nil
 	}
+	c.stream = nil
 	c.list = nil
 	c.loading = 0
 	c.during = nil

@@ -82,3 +82,40 @@ func timeToList(tb testing.TB, b *tab, w *webapp) float64 {
 	}
 	return ms
 }
+
+// BenchmarkReconnect measures how soon a signed-in dashboard is live again
+// after its server comes back from an outage: the server is stopped, the
+// page notices (its live indicator leaves "Live"), the server starts again
+// on the same address, and the clock runs from the moment it listens until
+// the indicator says "Live" (a new socket signed in and resumed).
+//
+// Run: go test -run '^$' -bench Reconnect -benchtime 5x ./e2e/
+func BenchmarkReconnect(b *testing.B) {
+	w := mustBuildWebapp(b)
+	w.start()
+	browser := mustBrowser(b)
+	tb := newTab(b, browser, true)
+	signUpByAPI(b, tb, w, "reconnect@example.com")
+	tb.do("dashboard", chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#hello"))
+	const live = `document.querySelector("#live").textContent.includes("Live")`
+	tb.waitJS("live", live)
+
+	var ms []float64
+	for b.Loop() {
+		w.stop()
+		tb.waitJS("outage noticed", "!("+live+")")
+		w.start()
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(tb.ctx, browserTimeout)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](live,
+			chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
+		cancel()
+		if err != nil {
+			b.Fatalf("live again: %v\n%s", err, tb.console())
+		}
+		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+	}
+	sort.Float64s(ms)
+	b.ReportMetric(median(ms), "median-ms")
+	b.ReportMetric(ms[len(ms)-1], "max-ms")
+}

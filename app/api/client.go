@@ -27,9 +27,11 @@ import (
 	"github.com/authdash/authdash/wire"
 )
 
-// refreshMargin is how long before its expiry an access token is replaced,
-// so a request never races the expiry and clocks may drift a little.
-const refreshMargin = 30 * time.Second
+// refreshAfter is the part of an access token's lifetime after which it is
+// replaced: late enough that a short-lived token (ACCESS_TOKEN_TTL=30s) is
+// not refreshed before every request, early enough that a request never
+// races the expiry and clocks may drift a little.
+const refreshAfter = 0.8
 
 // maxResponse bounds how much of a response body the client reads.
 const maxResponse = 4 << 20
@@ -64,6 +66,8 @@ type Client struct {
 	mu        sync.Mutex
 	token     string
 	expiresAt time.Time
+	// refreshAt is when the token has lived refreshAfter of its lifetime.
+	refreshAt time.Time
 	// refreshing is non-nil while a refresh is in flight; concurrent callers
 	// wait on it instead of each presenting the rotating cookie, which the
 	// server would take for a replay once the grace window has passed.
@@ -96,14 +100,21 @@ func (c *Client) SignedIn() bool {
 func (c *Client) Forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.token, c.expiresAt = "", time.Time{}
+	c.token, c.expiresAt, c.refreshAt = "", time.Time{}, time.Time{}
 }
 
 func (c *Client) setSession(s *wire.Grant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.setTokenLocked(s)
+}
+
+func (c *Client) setTokenLocked(s *wire.Grant) {
+	life := time.Duration(s.ExpiresIn) * time.Second
+	now := c.now()
 	c.token = s.AccessToken
-	c.expiresAt = c.now().Add(time.Duration(s.ExpiresIn) * time.Second)
+	c.expiresAt = now.Add(life)
+	c.refreshAt = now.Add(time.Duration(float64(life) * refreshAfter))
 }
 
 // Register creates an account and signs in.
@@ -155,10 +166,9 @@ func (c *Client) Refresh(ctx context.Context) (*authdash.User, error) {
 	err := c.do(ctx, http.MethodPost, "/api/auth/refresh", nil, struct{}{}, &s, callOpts{anonymous: true})
 	c.mu.Lock()
 	if err == nil {
-		c.token = s.AccessToken
-		c.expiresAt = c.now().Add(time.Duration(s.ExpiresIn) * time.Second)
+		c.setTokenLocked(&s)
 	} else if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
-		c.token, c.expiresAt = "", time.Time{}
+		c.token, c.expiresAt, c.refreshAt = "", time.Time{}, time.Time{}
 	}
 	c.refreshErr = err
 	c.refreshing = nil
@@ -170,13 +180,13 @@ func (c *Client) Refresh(ctx context.Context) (*authdash.User, error) {
 	return s.User, nil
 }
 
-// AccessToken returns a token valid for at least refreshMargin, refreshing
-// it first when needed. The realtime socket authenticates with it.
+// AccessToken returns the token, replaced first once it has lived
+// refreshAfter of its lifetime. The realtime socket authenticates with it.
 func (c *Client) AccessToken(ctx context.Context) (string, error) {
 	c.mu.Lock()
-	tok, exp := c.token, c.expiresAt
+	tok, at := c.token, c.refreshAt
 	c.mu.Unlock()
-	if tok != "" && c.now().Add(refreshMargin).Before(exp) {
+	if tok != "" && c.now().Before(at) {
 		return tok, nil
 	}
 	if _, err := c.Refresh(ctx); err != nil {
@@ -434,7 +444,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			drain(res)
 			c.mu.Lock()
 			if c.token == tok {
-				c.token, c.expiresAt = "", time.Time{}
+				c.token, c.expiresAt, c.refreshAt = "", time.Time{}, time.Time{}
 			}
 			c.mu.Unlock()
 			continue

@@ -385,3 +385,36 @@ func TestWrongPasswordConfirmation(t *testing.T) {
 		t.Fatalf("signed out after a wrong password: %v", err)
 	}
 }
+
+// TestTokenRefreshedAtFourFifths: with 30-second access tokens a tab that
+// calls the API every second for two minutes refreshes about every 24
+// seconds, not before every call (which a fixed 30-second margin did: 173
+// refreshes in two minutes from two tabs).
+func TestTokenRefreshedAtFourFifths(t *testing.T) {
+	srv := apitest.Start(t, apitest.Options{AccessTTL: 30 * time.Second})
+	clk := testkit.NewClock(time.Now())
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := &countingTransport{paths: map[string]int{}}
+	c := api.New(api.Config{BaseURL: srv.URL, ClientID: "tab", HTTP: &http.Client{Jar: jar, Transport: ct, Timeout: 10 * time.Second}, Now: clk.Now})
+	mustRegister(t, c, "ttl@example.com")
+	if exp := c.TokenExpiry().Sub(clk.Now()); exp != 30*time.Second {
+		t.Fatalf("token lives %v, want 30s", exp)
+	}
+	ct.take()
+	for range 120 {
+		clk.Advance(time.Second)
+		if _, err := c.Stats(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := ct.take()
+	if n := got["POST /api/auth/refresh"]; n < 4 || n > 6 {
+		t.Errorf("%d refreshes in two minutes of 30 s tokens, want 5 (every 24 s)", n)
+	}
+	if n := got["GET /api/tasks/stats"]; n != 120 {
+		t.Errorf("%d calls, want 120 (none refused)", n)
+	}
+}

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/backoff"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -25,15 +25,10 @@ const (
 	LiveOffline      LiveStatus = "offline"
 )
 
-// Reconnection backoff: full jitter between 0 and min(maxBackoff,
-// baseBackoff·2ⁿ), so that a fleet of tabs cut off by one server restart
-// does not come back in one wave.
 const (
-	baseBackoff = 500 * time.Millisecond
-	maxBackoff  = 30 * time.Second
 	// offlineAfter failed attempts in a row, the indicator says offline
-	// rather than reconnecting.
-	offlineAfter = 3
+	// rather than reconnecting (about a second with backoff.Reconnect).
+	offlineAfter = 4
 	// maxFrame bounds a server frame (an event carries one task, at most
 	// about 10k runes of description).
 	maxFrame = 1 << 20
@@ -61,6 +56,10 @@ type Stream struct {
 	c   *Client
 	url string
 	h   StreamHandler
+	// retry is how long to wait between attempts.
+	retry backoff.Policy
+	// kick cuts a wait between attempts short (Retry).
+	kick chan struct{}
 
 	seq sequencer
 }
@@ -68,7 +67,18 @@ type Stream struct {
 // NewStream returns a stream of the user's changes from the socket at url
 // (ws:// or wss://). Run it with Run.
 func (c *Client) NewStream(url string, h StreamHandler) *Stream {
-	return &Stream{c: c, url: url, h: h}
+	return &Stream{c: c, url: url, h: h, retry: backoff.Reconnect, kick: make(chan struct{}, 1)}
+}
+
+// Retry makes a stream that is waiting to reconnect try at once: the
+// browser says the network is back (online), or the tab is shown again
+// after the browser may have throttled its timers. It does nothing to a
+// connected stream.
+func (s *Stream) Retry() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Last returns the highest sequence number delivered or loaded.
@@ -119,22 +129,21 @@ func (s *Stream) Run(ctx context.Context) error {
 			st = LiveOffline
 		}
 		s.h.Status(st, err)
-		t := time.NewTimer(backoff(failures))
+		// A kick from before this wait (while connected) is stale.
+		select {
+		case <-s.kick:
+		default:
+		}
+		t := time.NewTimer(s.retry.Delay(failures))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
 		case <-t.C:
+		case <-s.kick:
+			t.Stop()
 		}
 	}
-}
-
-func backoff(failures int) time.Duration {
-	d := maxBackoff
-	if failures < 16 {
-		d = min(maxBackoff, baseBackoff<<failures)
-	}
-	return rand.N(d) + 50*time.Millisecond
 }
 
 // session runs one connection until it ends, and reports whether it got as
@@ -292,7 +301,9 @@ func (s *Stream) keepAuthenticated(ctx context.Context, conn *websocket.Conn, ex
 			if timer != nil {
 				timer.Stop()
 			}
-			timer = time.NewTimer(max(time.Until(exp)-refreshMargin-5*time.Second, time.Second))
+			// The socket's token was new when it was sent: renew it
+			// once it has lived refreshAfter of what it had left.
+			timer = time.NewTimer(max(time.Duration(float64(time.Until(exp))*refreshAfter), time.Second))
 			fire = timer.C
 		case <-fire:
 			fire = nil

@@ -26,6 +26,8 @@ type Options struct {
 	Ready []server.Check
 	// Now is the clock of the stores, tokens and limits; nil is time.Now.
 	Now func() time.Time
+	// AccessTTL is the access tokens' lifetime; 0 is the default.
+	AccessTTL time.Duration
 }
 
 // Server is a running API.
@@ -46,6 +48,7 @@ func Start(tb testing.TB, o Options) *Server {
 		Env:       "dev",
 		JWTSecret: secret,
 		Limits:    o.Limits,
+		AccessTTL: o.AccessTTL,
 		// A loaded test machine must not turn a slow hash or a slow store
 		// read into a 503.
 		HashWait:     time.Minute,
