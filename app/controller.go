@@ -37,7 +37,7 @@ type controller struct {
 	stream  *api.Stream
 	// wake cuts short the wait of the offline boot loop (retryNow).
 	wake chan struct{}
-	list    *tasklist.List
+	list *tasklist.List
 	// loading is not 0 while a list reload is in flight: events that arrive
 	// meanwhile are kept in during and applied again to the new list.
 	loading    int
