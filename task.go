@@ -537,4 +537,5 @@ type Store interface {
 	UserStore
 	SessionStore
 	TaskStore
+	MailOutbox
 }

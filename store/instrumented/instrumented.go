@@ -224,3 +224,35 @@ func (s *Store) ChangeHead(ctx context.Context, owner authdash.UserID) (int64, e
 	s.done("ChangeHead", start, err)
 	return r0, err
 }
+
+// EnqueueMail implements authdash.MailOutbox.
+func (s *Store) EnqueueMail(ctx context.Context, m authdash.Mail) (authdash.MailID, error) {
+	start := time.Now()
+	r0, err := s.s.EnqueueMail(ctx, m)
+	s.done("EnqueueMail", start, err)
+	return r0, err
+}
+
+// ClaimMail implements authdash.MailOutbox.
+func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, n int) ([]authdash.Mail, error) {
+	start := time.Now()
+	r0, err := s.s.ClaimMail(ctx, now, lease, n)
+	s.done("ClaimMail", start, err)
+	return r0, err
+}
+
+// RetryMail implements authdash.MailOutbox.
+func (s *Store) RetryMail(ctx context.Context, id authdash.MailID, next time.Time, reason string) error {
+	start := time.Now()
+	err := s.s.RetryMail(ctx, id, next, reason)
+	s.done("RetryMail", start, err)
+	return err
+}
+
+// DeleteMail implements authdash.MailOutbox.
+func (s *Store) DeleteMail(ctx context.Context, id authdash.MailID) error {
+	start := time.Now()
+	err := s.s.DeleteMail(ctx, id)
+	s.done("DeleteMail", start, err)
+	return err
+}

@@ -122,6 +122,7 @@ type DB struct {
 	sessions *mongo.Collection
 	keys     *mongo.Collection // idempotency keys of creates: keys.go
 	deleted  *mongo.Collection // accounts deleted lately: SweepDeletedAccounts
+	outbox   *mongo.Collection // mail waiting to be sent: outbox.go
 	log      *slog.Logger
 	stamps   stamps
 }
@@ -187,6 +188,7 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		sessions: d.Collection("sessions"),
 		keys:     d.Collection("taskKeys"),
 		deleted:  d.Collection("deletedUsers"),
+		outbox:   d.Collection("mailOutbox"),
 		log:      o.Log,
 		stamps:   stamps{clock: o.Now},
 	}
@@ -310,6 +312,8 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 			// second retries with a later stamp).
 			{Keys: asc("owner", "seq"), Options: options.Index().SetUnique(true)},
 		}},
+		// ClaimMail: the earliest due message first.
+		{db.outbox, []mongo.IndexModel{{Keys: asc("due", "_id")}}},
 		// The janitor's PurgeIdempotencyKeys.
 		{db.keys, []mongo.IndexModel{{Keys: asc("at")}}},
 		{db.sessions, []mongo.IndexModel{

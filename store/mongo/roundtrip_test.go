@@ -85,6 +85,7 @@ func testRoundTrips(t *testing.T, uri string) {
 	rec.take()
 
 	title := "renamed"
+	var mailID authdash.MailID
 	tests := []struct {
 		name string
 		want []string
@@ -167,6 +168,19 @@ func testRoundTrips(t *testing.T, uri string) {
 			_, err := db.ListSessions(ctx, u.ID)
 			return err
 		}},
+		{"enqueue mail", []string{"insert"}, func() error {
+			_, err := db.EnqueueMail(ctx, authdash.Mail{Kind: "k", To: "ann@example.com", Due: time.Now().Add(-time.Second)})
+			return err
+		}},
+		{"claim mail (one due), then nothing left", []string{"findAndModify", "findAndModify"}, func() error {
+			got, err := db.ClaimMail(ctx, time.Now(), time.Minute, 10)
+			if err == nil && len(got) == 1 {
+				mailID = got[0].ID
+			}
+			return err
+		}},
+		{"retry mail", []string{"update"}, func() error { return db.RetryMail(ctx, mailID, time.Now(), "451") }},
+		{"delete mail (sent)", []string{"delete"}, func() error { return db.DeleteMail(ctx, mailID) }},
 		{"GET /api/me, profile cache cold", []string{"find"}, func() error {
 			_, err := cached.FindUser(ctx, u.ID)
 			return err

@@ -174,6 +174,25 @@ CREATE TABLE idempotency_keys (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_ms);
 `,
+	// 5: the mail outbox (outbox.go). due_ms is when a message may next be
+	// claimed: a claim moves it to the end of its lease, a failure to the
+	// retry time, so one index serves every claim.
+	`
+CREATE TABLE mail_outbox (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	kind       TEXT    NOT NULL,
+	to_addr    TEXT    NOT NULL,
+	subject    TEXT    NOT NULL,
+	text       TEXT    NOT NULL,
+	html       TEXT    NOT NULL,
+	link       TEXT    NOT NULL,
+	due_ms     INTEGER NOT NULL,
+	expires_ms INTEGER NOT NULL, -- 0: never
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT    NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX mail_outbox_due ON mail_outbox(due_ms, id);
+`,
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the

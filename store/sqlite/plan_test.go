@@ -204,6 +204,12 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.PurgeExpiredSessions(ctx, time.Now())
 	must(err)
+	mid, err := db.EnqueueMail(ctx, authdash.Mail{Kind: "k", To: "a@example.com", Due: time.Now()})
+	must(err)
+	_, err = db.ClaimMail(ctx, time.Now(), time.Minute, 5)
+	must(err)
+	must(db.RetryMail(ctx, mid, time.Now(), "x"))
+	must(db.DeleteMail(ctx, mid))
 	must(db.SetPassword(ctx, u.ID, "h2", ""))
 
 	task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low", Tags: []string{"x"}})

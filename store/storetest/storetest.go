@@ -118,6 +118,16 @@ var suite = []struct {
 	{"Pagination", []contractTest{
 		{"EverySort", testPagination},
 	}},
+	{"MailOutbox", []contractTest{
+		{"ClaimOK", testOutboxClaimOK},
+		{"ClaimLimit", testOutboxClaimLimit},
+		{"LeaseRunsOut", testOutboxLeaseRunsOut},
+		{"RetryOK", testOutboxRetryOK},
+		{"DeleteOK", testOutboxDeleteOK},
+		{"ErrNotFound", testOutboxErrNotFound},
+		{"ConcurrentClaimsDisjoint", testOutboxConcurrentClaimsDisjoint},
+		{"ErrCancelledContext", testOutboxErrCancelledContext},
+	}},
 }
 
 // hashFor is a stand-in password hash: stores must keep it opaque.
