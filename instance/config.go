@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authdash/authdash/mail"
 	mongostore "github.com/authdash/authdash/store/mongo"
 )
 
@@ -50,6 +52,13 @@ type Config struct {
 	// to requests bearing it. See serveAdmin.
 	MetricsAddr  string
 	MetricsToken string
+	// SMTP is SMTP_URL parsed (mail.ParseURL), or nil without it: mail is then written
+	// to the log and DATA_DIR/mail instead of sent. MailFrom is MAIL_FROM, the sender.
+	SMTP     *url.URL
+	MailFrom string
+	// AppURL is APP_URL, the frontend's origin (with any path prefix) that links in mail
+	// point to; default http://localhost and ADDR's port.
+	AppURL *url.URL
 
 	// HashWait is how long a sign-in waits for a password-hashing slot
 	// before it is told the server is busy (auth.DefaultHashWait).
@@ -198,6 +207,37 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.MetricsToken = strings.TrimSpace(getenv("METRICS_TOKEN"))
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		bad("METRICS_TOKEN", "must be at least 16 characters")
+	}
+
+	if raw := str("SMTP_URL", ""); raw != "" {
+		u, err := mail.ParseURL(raw)
+		if err != nil {
+			// url.Parse's errors quote the URL, password included.
+			bad("SMTP_URL", "is not a URL such as smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465")
+		}
+		c.SMTP = u
+	}
+	c.MailFrom = str("MAIL_FROM", "Authdash <no-reply@localhost>")
+	if c.SMTP != nil && getenv("MAIL_FROM") == "" {
+		bad("MAIL_FROM", "is required with SMTP_URL (the address mail comes from, such as Authdash <no-reply@example.com>)")
+	} else if _, err := netmail.ParseAddress(c.MailFrom); err != nil {
+		bad("MAIL_FROM", "%q is not an address such as Authdash <no-reply@example.com>", c.MailFrom)
+	}
+	appURL := str("APP_URL", "")
+	if appURL == "" {
+		if c.SMTP != nil && c.production() {
+			bad("APP_URL", "is required with SMTP_URL when ENV=production: links in mail must open the real site")
+		}
+		port := "8080"
+		if _, p, err := net.SplitHostPort(c.Addr); err == nil && p != "" && p != "0" {
+			port = p
+		}
+		appURL = "http://localhost:" + port
+	}
+	if u, err := url.Parse(appURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		bad("APP_URL", "%q is not an origin such as https://app.example.com (a path prefix may follow)", appURL)
+	} else {
+		c.AppURL = u
 	}
 
 	switch rl := strings.ToLower(str("RATE_LIMIT", "on")); rl {

@@ -53,6 +53,25 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("%+v", c)
 			}
 		}},
+		{name: "MailDefaults", env: map[string]string{"ADDR": "127.0.0.1:9000"}, check: func(t *testing.T, c Config) {
+			if c.SMTP != nil || c.MailFrom != "Authdash <no-reply@localhost>" || c.AppURL.String() != "http://localhost:9000" {
+				t.Errorf("SMTP %v, MAIL_FROM %q, APP_URL %v", c.SMTP, c.MailFrom, c.AppURL)
+			}
+		}},
+		{name: "Mail", env: map[string]string{"ENV": "production", "JWT_SECRET": secret, "SMTP_URL": "smtps://mailer:s3cret@mail.example.com",
+			"MAIL_FROM": "Tasks <tasks@example.com>", "APP_URL": "https://example.com/tasks"}, check: func(t *testing.T, c Config) {
+			if c.SMTP.Scheme != "smtps" || c.SMTP.Host != "mail.example.com" || c.MailFrom != "Tasks <tasks@example.com>" || c.AppURL.String() != "https://example.com/tasks" {
+				t.Errorf("SMTP %v, MAIL_FROM %q, APP_URL %v", c.SMTP, c.MailFrom, c.AppURL)
+			}
+		}},
+		{name: "ErrSMTPURL", env: map[string]string{"SMTP_URL": "smtp://u:s3cret@mail.example.com:99999", "MAIL_FROM": "a@example.com"}, wantErr: []string{"SMTP_URL: is not a URL"}},
+		{name: "ErrSMTPURLScheme", env: map[string]string{"SMTP_URL": "http://mail.example.com", "MAIL_FROM": "a@example.com"}, wantErr: []string{"SMTP_URL"}},
+		{name: "ErrSMTPWithoutFrom", env: map[string]string{"SMTP_URL": "smtp://mail.example.com"}, wantErr: []string{"MAIL_FROM: is required"}},
+		{name: "ErrMailFrom", env: map[string]string{"MAIL_FROM": "nobody"}, wantErr: []string{"MAIL_FROM"}},
+		{name: "ErrProductionSMTPWithoutAppURL", env: map[string]string{"ENV": "production", "JWT_SECRET": secret, "SMTP_URL": "smtp://mail.example.com", "MAIL_FROM": "a@example.com"},
+			wantErr: []string{"APP_URL: is required"}},
+		{name: "ErrAppURL", env: map[string]string{"APP_URL": "example.com"}, wantErr: []string{"APP_URL"}},
+		{name: "ErrAppURLWithQuery", env: map[string]string{"APP_URL": "https://example.com/?x=1"}, wantErr: []string{"APP_URL"}},
 		{name: "ErrProductionWithoutSecret", env: map[string]string{"ENV": "production"}, wantErr: []string{"JWT_SECRET: is required"}},
 		{name: "ErrShortSecret", env: map[string]string{"ENV": "production", "JWT_SECRET": "tooShort-9f8e7d"}, wantErr: []string{"JWT_SECRET: is 15 bytes"}},
 		{name: "ErrWellKnownWord", env: map[string]string{"ENV": "production", "JWT_SECRET": "changeme-Xq81!zLp0-Wv72#kRt5-Jn3@"}, wantErr: []string{"JWT_SECRET", "changeme"}},
