@@ -68,6 +68,9 @@ type Config struct {
 	StoreTimeout time.Duration
 }
 
+// defaultMailFrom is the sender without MAIL_FROM (only allowed without SMTP_URL).
+const defaultMailFrom = "Authdash <no-reply@localhost>"
+
 func (c Config) production() bool { return c.Env == "production" }
 
 // Bounds of the lifetimes. A longer access token would outlive revocation
@@ -217,7 +220,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.SMTP = u
 	}
-	c.MailFrom = str("MAIL_FROM", "Authdash <no-reply@localhost>")
+	c.MailFrom = str("MAIL_FROM", defaultMailFrom)
 	if c.SMTP != nil && getenv("MAIL_FROM") == "" {
 		bad("MAIL_FROM", "is required with SMTP_URL (the address mail comes from, such as Authdash <no-reply@example.com>)")
 	} else if _, err := netmail.ParseAddress(c.MailFrom); err != nil {

@@ -9,12 +9,14 @@ package instance
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +29,8 @@ import (
 	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/auth/revocation"
 	redisrevocation "github.com/authdash/authdash/auth/revocation/redis"
+	"github.com/authdash/authdash/mail"
+	"github.com/authdash/authdash/mail/outbox"
 	"github.com/authdash/authdash/metrics"
 	"github.com/authdash/authdash/openapi"
 	"github.com/authdash/authdash/realtime"
@@ -37,6 +41,9 @@ import (
 	"github.com/authdash/authdash/store/profilecache"
 	"github.com/authdash/authdash/store/sqlite"
 )
+
+// productName is what mail signs with.
+const productName = "Authdash"
 
 // Env is what the process hands an instance besides its Config.
 type Env struct {
@@ -51,6 +58,9 @@ type Env struct {
 	// Now is the clock of the stores, tokens and rate limits; nil is
 	// time.Now. Tests move one by hand instead of sleeping.
 	Now func() time.Time
+	// MailRootCAs, if set, replaces the system's roots for the SMTP server's
+	// certificate (tests trust their own server; a process uses SSL_CERT_FILE).
+	MailRootCAs *x509.CertPool
 	// Ready are readiness checks /readyz runs after the instance's own
 	// (tests add one they can fail).
 	Ready []server.Check
@@ -68,6 +78,10 @@ type Instance struct {
 	Auth    *auth.Service
 	Tasks   *authdash.TaskService
 	Metrics *metrics.Metrics
+	// Mail is the outbox the account flows enqueue into; its worker runs until Close.
+	// Composer renders the messages, with links on APP_URL.
+	Mail     *outbox.Outbox
+	Composer *mail.Composer
 
 	// closers run in reverse order of construction.
 	closers []func()
@@ -126,6 +140,26 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 	})
 	if p, ok := store.(purger); ok {
 		in.background(ctx, func(ctx context.Context) { runJanitor(ctx, p, log) })
+	}
+	// Mail: every instance runs an outbox worker; claims keep them from sending a
+	// message twice. It stops before the store closes (closers run in reverse).
+	if cfg.MailFrom == "" {
+		cfg.MailFrom = defaultMailFrom
+	}
+	if cfg.AppURL == nil {
+		cfg.AppURL = &url.URL{Scheme: "http", Host: "localhost:8080"}
+	}
+	sender, err := mail.New(mail.Config{URL: cfg.SMTP, From: cfg.MailFrom, Dir: filepath.Join(cfg.DataDir, "mail"), Log: log, RootCAs: env.MailRootCAs})
+	if err != nil {
+		return nil, err
+	}
+	if in.Composer, err = mail.NewComposer(productName, cfg.AppURL); err != nil {
+		return nil, err
+	}
+	if cfg.SMTP != nil {
+		log.Info("mail", "smtp", cfg.SMTP.Redacted(), "from", cfg.MailFrom, "links", cfg.AppURL.String())
+	} else {
+		log.Info("mail", "smtp", "none: messages go to the log and "+filepath.Join(cfg.DataDir, "mail"), "links", cfg.AppURL.String())
 	}
 	var rdb *redisClients
 	if cfg.Redis != nil {
@@ -193,6 +227,9 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 	if err != nil {
 		return nil, err
 	}
+	in.Mail = outbox.New(outbox.Config{Store: timed, Sender: sender, Log: log, Now: now,
+		Observe: func(kind string, r outbox.Result) { mx.Mail(kind, string(r)) }})
+	in.background(ctx, in.Mail.Run)
 	// Task events go through the hub, which counts them on the way.
 	in.Tasks = &authdash.TaskService{Store: timed, Events: in.Hub, Log: log, OnPublishError: mx.PublishError, Now: now}
 

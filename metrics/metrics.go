@@ -39,6 +39,7 @@ type Metrics struct {
 	rateLimited   *prometheus.CounterVec
 	limiterErrors *prometheus.CounterVec
 	publishErrors prometheus.Counter
+	mail          *prometheus.CounterVec
 }
 
 // New registers the product's collectors, with the Go runtime and process
@@ -80,6 +81,10 @@ func New(reg *prometheus.Registry, version string) *Metrics {
 			Namespace: namespace, Subsystem: "events", Name: "publish_errors_total",
 			Help: "Committed changes whose event could not be handed to the broker (clients recover them from the change log).",
 		}),
+		mail: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "mail", Name: "attempts_total",
+			Help: "Mail sending attempts by message kind and result: sent, retried (failed, put back for later) or failed (given up).",
+		}, []string{"kind", "result"}),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
@@ -88,7 +93,7 @@ func New(reg *prometheus.Registry, version string) *Metrics {
 	})
 	build.Set(1)
 	reg.MustRegister(
-		m.httpRequests, m.httpDuration, m.storeDuration, m.rateLimited, m.limiterErrors, m.publishErrors, build,
+		m.httpRequests, m.httpDuration, m.storeDuration, m.rateLimited, m.limiterErrors, m.publishErrors, m.mail, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -126,6 +131,9 @@ func (m *Metrics) ObserveStore(op string, d time.Duration, err error) {
 	}
 	m.storeDuration.WithLabelValues(op, outcome).Observe(d.Seconds())
 }
+
+// Mail counts one mail sending attempt's result ("sent", "retried" or "failed").
+func (m *Metrics) Mail(kind, result string) { m.mail.WithLabelValues(kind, result).Inc() }
 
 // PublishError counts a failed publish; it matches
 // authdash.TaskService.OnPublishError.

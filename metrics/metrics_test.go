@@ -47,6 +47,10 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	m.ObserveStore("FindTask", time.Millisecond, authdash.Errorf(authdash.CodeNotFound, "gone"))
 	m.ObserveStore("CreateTask", time.Millisecond, errors.New("disk full"))
 	m.PublishError(errors.New("redis down"))
+	m.Mail("reset-password", "sent")
+	m.Mail("reset-password", "sent")
+	m.Mail("verify-email", "retried")
+	m.Mail("verify-email", "failed")
 
 	outcomes := map[string]struct {
 		ok  bool
@@ -78,6 +82,9 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		`authdash_store_operation_duration_seconds_count{op="FindTask",outcome="not_found"} 1`,
 		`authdash_store_operation_duration_seconds_count{op="CreateTask",outcome="internal"} 1`,
 		`authdash_events_publish_errors_total 1`,
+		`authdash_mail_attempts_total{kind="reset-password",result="sent"} 2`,
+		`authdash_mail_attempts_total{kind="verify-email",result="retried"} 1`,
+		`authdash_mail_attempts_total{kind="verify-email",result="failed"} 1`,
 		`authdash_ratelimit_rejections_total{limiter="signin",scope="login"} 2`,
 		`authdash_ratelimit_rejections_total{limiter="signin",scope="other"} 1`,
 		`authdash_ratelimit_errors_total{limiter="signin"} 1`,

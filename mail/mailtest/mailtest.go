@@ -67,6 +67,7 @@ type Server struct {
 	mu      sync.Mutex
 	srv     *smtp.Server
 	ln      net.Listener    // closed by Stop too: Serve may not have registered it yet
+	served  chan struct{}   // closed when Serve has returned
 	failure *smtp.SMTPError // answered to DATA while set
 	got     []Received
 	notify  chan struct{}
@@ -104,21 +105,23 @@ func (s *Server) listen(addr string) error {
 		srv.AllowInsecureAuth = true
 	}
 	s.mu.Lock()
-	s.srv, s.ln, s.addr = srv, l, l.Addr().String()
+	served := make(chan struct{})
+	s.srv, s.ln, s.served, s.addr = srv, l, served, l.Addr().String()
 	s.mu.Unlock()
-	go func() { _ = srv.Serve(l) }()
+	go func() { defer close(served); _ = srv.Serve(l) }()
 	return nil
 }
 
 // Stop closes the server and every connection (the SMTP server "dies").
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv, ln := s.srv, s.ln
+	srv, ln, served := s.srv, s.ln, s.served
 	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
 	if srv != nil {
 		_ = ln.Close()
 		_ = srv.Close()
+		<-served
 	}
 }
 

@@ -199,7 +199,6 @@ func (o *Outbox) send(ctx context.Context, m authdash.Mail) {
 	scancel()
 	switch {
 	case err == nil:
-		o.sent.Add(1)
 		if derr := o.cfg.Store.DeleteMail(wctx, m.ID); derr != nil && authdash.ErrorCodeOf(derr) != authdash.CodeNotFound {
 			// It will be sent again when the lease runs out, with the same Message-ID.
 			log.Error("mail outbox: sent, but could not remove it from the outbox", "err", derr)
@@ -215,7 +214,6 @@ func (o *Outbox) send(ctx context.Context, m authdash.Mail) {
 	case m.Attempts >= o.cfg.MaxAttempts:
 		o.giveUp(wctx, log, m, "out of attempts: "+err.Error())
 	default:
-		o.retried.Add(1)
 		next := o.cfg.Now().Add(o.cfg.Backoff(m.Attempts))
 		log.Warn("mail outbox: sending failed; will retry", "err", err, "retry_at", next)
 		if rerr := o.cfg.Store.RetryMail(wctx, m.ID, next, err.Error()); rerr != nil {
@@ -225,14 +223,23 @@ func (o *Outbox) send(ctx context.Context, m authdash.Mail) {
 	}
 }
 
+// observe reports a result once its outcome is in the store: to Observe first, then to
+// Stats, so whoever sees a count change also sees the metric.
 func (o *Outbox) observe(m authdash.Mail, r Result) {
 	if o.cfg.Observe != nil {
 		o.cfg.Observe(m.Kind, r)
 	}
+	switch r {
+	case Sent:
+		o.sent.Add(1)
+	case Retried:
+		o.retried.Add(1)
+	case Failed:
+		o.failed.Add(1)
+	}
 }
 
 func (o *Outbox) giveUp(ctx context.Context, log *slog.Logger, m authdash.Mail, why string) {
-	o.failed.Add(1)
 	log.Error("mail outbox: message given up", "to", m.To, "reason", why)
 	if err := o.cfg.Store.DeleteMail(ctx, m.ID); err != nil && authdash.ErrorCodeOf(err) != authdash.CodeNotFound {
 		log.Error("mail outbox: could not remove a message given up", "err", err)

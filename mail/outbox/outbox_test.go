@@ -197,12 +197,12 @@ func TestSurvivesProcessDeath(t *testing.T) {
 
 func TestGivesUp(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		code     int           // the server's answer to DATA
-		expires  time.Duration // from enqueueing
-		advance  time.Duration // before the worker runs
-		results  []outbox.Result
-		stats    outbox.Stats
+		name    string
+		code    int           // the server's answer to DATA
+		expires time.Duration // from enqueueing
+		advance time.Duration // before the worker runs
+		results []outbox.Result
+		stats   outbox.Stats
 	}{
 		{name: "ErrRefusedForGood", code: 554, results: []outbox.Result{outbox.Failed}, stats: outbox.Stats{Failed: 1}},
 		{name: "ErrOutOfAttempts", code: 451, results: []outbox.Result{outbox.Retried, outbox.Retried, outbox.Failed}, stats: outbox.Stats{Retried: 2, Failed: 1}},
