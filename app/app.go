@@ -101,7 +101,9 @@ func Handler(cfg Config) *app.Handler {
 		Author:          "Authdash",
 		BackgroundColor: backgroundColor,
 		ThemeColor:      themeColor,
-		LoadingLabel:    "Loading… {progress}%",
+		// No {progress}: app.wasm is compiled from the fetch's own answer
+		// (app/frontend), which go-app cannot count.
+		LoadingLabel: "Loading…",
 		Icon: app.Icon{
 			Default:  "/web/icon-192.png",
 			Large:    "/web/icon-512.png",

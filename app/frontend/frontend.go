@@ -80,6 +80,8 @@ type Site struct {
 	// sameOriginAPI is whether the API (and so its session hint cookie)
 	// is on the pages' origin.
 	sameOriginAPI bool
+	// appJS is go-app's app.js, loading app.wasm straight from fetch.
+	appJS []byte
 	// Version is what go-app's service worker is keyed by: the release and
 	// the hash of app.wasm, so a rebuild without a new commit (dev) still
 	// updates clients, and two replicas of one release agree.
@@ -115,6 +117,11 @@ func New(o Options) (*Site, error) {
 		Resources: s,
 		WasmSize:  strconv.Itoa(len(wasm.body)),
 	})
+	appJS, err := s.makeAppJS()
+	if err != nil {
+		return nil, err
+	}
+	s.appJS = appJS
 	return s, nil
 }
 
@@ -233,6 +240,11 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	switch r.URL.Path {
+	case "/app.js", "/goapp.js":
+		s.serveAppJS(w, r)
+		return
+	}
 	name, ok := strings.CutPrefix(r.URL.Path, "/web/")
 	if !ok {
 		if s.toSignIn(r) {
@@ -312,4 +324,43 @@ func (s *Site) toSignIn(r *http.Request) bool {
 	}
 	_, err := r.Cookie(wire.SessionHintCookie)
 	return err != nil
+}
+
+// makeAppJS is go-app's app.js with app.wasm compiled from the fetch's own
+// answer. go-app feeds the compiler a stream of its own making, to count
+// progress, and such an answer has no URL: the browser then cannot keep
+// the compiled code, and compiles all of app.wasm again on every visit.
+func (s *Site) makeAppJS() ([]byte, error) {
+	rec := &pageRecorder{header: http.Header{}}
+	req, err := http.NewRequest(http.MethodGet, "/app.js", nil)
+	if err != nil {
+		return nil, err
+	}
+	s.handler.ServeHTTP(rec, req)
+	wasm := s.Resolve("/web/app.wasm")
+	old := `fetchWithProgress("` + wasm + `", showProgress)`
+	js := rec.body.String()
+	if !strings.Contains(js, old) {
+		return nil, fmt.Errorf("frontend: go-app's app.js no longer loads app.wasm with %s", old)
+	}
+	return []byte(strings.Replace(js, old, `fetch("`+wasm+`")`, 1)), nil
+}
+
+// AppJS is the app.js the site serves, for the static-site generator.
+func (s *Site) AppJS() []byte { return s.appJS }
+
+// serveAppJS serves app.js as go-app would: revalidated every time (the
+// service worker keeps its own copy per version).
+func (s *Site) serveAppJS(w http.ResponseWriter, r *http.Request) {
+	etag := `"` + s.Version + `"`
+	h := w.Header()
+	h.Set("Cache-Control", "no-cache")
+	h.Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/javascript")
+	h.Set("Content-Length", strconv.Itoa(len(s.appJS)))
+	w.Write(s.appJS)
 }

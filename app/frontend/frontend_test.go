@@ -102,8 +102,14 @@ func TestServesHashedPrecompressedAssets(t *testing.T) {
 func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 	a, b := mustSite(t, "build one"), mustSite(t, "build two")
 	js := body(t, get(t, a, "/app.js", ""))
-	if !strings.Contains(js, a.Resolve("/web/app.wasm")) {
-		t.Error("app.js does not load the hashed app.wasm")
+	if !strings.Contains(js, `fetch("`+a.Resolve("/web/app.wasm")+`")`) {
+		t.Error("app.js does not load the hashed app.wasm straight from fetch")
+	}
+	if strings.Contains(js, `fetchWithProgress("`) {
+		t.Error("app.js compiles app.wasm from go-app's progress stream, whose compiled code the browser cannot keep")
+	}
+	if res := get(t, a, "/app.js", ""); res.Header.Get("Cache-Control") != "no-cache" || res.Header.Get("Content-Type") != "application/javascript" {
+		t.Errorf("app.js served with Cache-Control %q, Content-Type %q", res.Header.Get("Cache-Control"), res.Header.Get("Content-Type"))
 	}
 	wa, wb := body(t, get(t, a, "/app-worker.js", "")), body(t, get(t, b, "/app-worker.js", ""))
 	if wa == wb {

@@ -53,6 +53,9 @@ func run(args []string) error {
 	if err := fixPages(*out); err != nil {
 		return err
 	}
+	if err := os.WriteFile(filepath.Join(*out, "app.js"), site.AppJS(), 0o644); err != nil {
+		return err
+	}
 	web := filepath.Join(*out, "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
 		return err

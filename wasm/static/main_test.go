@@ -18,6 +18,13 @@ func TestStaticPagesFixed(t *testing.T) {
 	if err := run([]string{"-out", out, "-build", build, "-api", "https://api.example.com"}); err != nil {
 		t.Fatal(err)
 	}
+	js, err := os.ReadFile(filepath.Join(out, "app.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(js), `fetch("/web/app.`) || strings.Contains(string(js), `fetchWithProgress("/web/app.`) {
+		t.Error("the static app.js is go-app's own, which compiles app.wasm from a stream of its making")
+	}
 	for _, name := range []string{"index.html", "signin.html", "signup.html", "profile.html"} {
 		b, err := os.ReadFile(filepath.Join(out, name))
 		if err != nil {
