@@ -42,6 +42,10 @@ type Config struct {
 	// every request from 127.0.0.1).
 	Limits   []Limit
 	MongoURI string // see openStore
+	// SQLiteSyncFull is SQLITE_SYNC=full: every commit is fsynced
+	// (sqlite.WithSyncFull); the default, normal, can lose the last commits
+	// to a power cut, never to a crash of the process.
+	SQLiteSyncFull bool
 	// Mongo holds the MONGO_* tuning; read only when MONGO_URI is set.
 	Mongo mongostore.Options
 	// Redis is REDIS_URL parsed, or nil without it: the one source of every
@@ -241,6 +245,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("APP_URL", "%q is not an origin such as https://app.example.com (a path prefix may follow)", appURL)
 	} else {
 		c.AppURL = u
+	}
+
+	switch sy := strings.ToLower(str("SQLITE_SYNC", "normal")); sy {
+	case "normal":
+	case "full":
+		c.SQLiteSyncFull = true
+	default:
+		bad("SQLITE_SYNC", "%q must be normal or full", sy)
 	}
 
 	switch rl := strings.ToLower(str("RATE_LIMIT", "on")); rl {

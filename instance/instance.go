@@ -305,11 +305,16 @@ func openStore(ctx context.Context, cfg Config, now func() time.Time, log *slog.
 		return mongoStore{db}, nil
 	}
 	path := filepath.Join(cfg.DataDir, "authdash.db")
-	db, err := sqlite.Open(ctx, path, sqlite.WithClock(now))
+	opts := []sqlite.Option{sqlite.WithClock(now)}
+	sync := "normal"
+	if cfg.SQLiteSyncFull {
+		opts, sync = append(opts, sqlite.WithSyncFull()), "full"
+	}
+	db, err := sqlite.Open(ctx, path, opts...)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("store opened", "kind", "sqlite", "path", path)
+	log.Info("store opened", "kind", "sqlite", "path", path, "sync", sync)
 	return db, nil
 }
 

@@ -386,3 +386,49 @@ func BenchmarkRotateSession(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCommitSync prices SQLITE_SYNC=full against the default: creates
+// into a fresh file, one writer at a time (every create its own commit, so
+// its own fsync) and benchWriters at once (the group commit shares one
+// fsync among a batch).
+func BenchmarkCommitSync(b *testing.B) {
+	ctx := context.Background()
+	d := authdash.TaskDraft{Title: "Benchmark task", Description: "created by a benchmark", Tags: []string{"bench"}}
+	d.Normalize()
+	for _, mode := range []struct {
+		name string
+		opts []Option
+	}{{"normal", nil}, {"full", []Option{WithSyncFull()}}} {
+		for _, writers := range []int{1, benchWriters} {
+			b.Run(fmt.Sprintf("sync=%s/writers=%d", mode.name, writers), func(b *testing.B) {
+				db, err := Open(ctx, filepath.Join(b.TempDir(), "sync.db"), mode.opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				u, err := db.CreateUser(ctx, authdash.NewUser{Email: "sync@bench.io", Name: "S", PasswordHash: "h"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				if writers == 1 {
+					for b.Loop() {
+						if _, _, err := db.CreateTask(ctx, u.ID, d); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
+				b.SetParallelism(writers)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, _, err := db.CreateTask(ctx, u.ID, d); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}

@@ -49,6 +49,8 @@ type DB struct {
 	commits atomic.Int64
 
 	clock func() time.Time
+	// syncFull makes every commit wait for fsync of the WAL (see WithSyncFull).
+	syncFull bool
 
 	writes    chan *writeReq
 	closing   chan struct{}
@@ -64,6 +66,13 @@ type Option func(*DB)
 // millisecond or an expiry instead of sleeping until it passes.
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.clock = now } }
 
+// WithSyncFull runs the database with synchronous=FULL instead of NORMAL: in
+// WAL mode NORMAL syncs only at checkpoints, so a power cut (not a crash of
+// the process: the OS still holds the written pages) can lose the last
+// commits; FULL syncs the WAL at every commit, which the group commit shares
+// among the writes of a batch. Its cost is in docs/BENCHMARKS.md.
+func WithSyncFull() Option { return func(db *DB) { db.syncFull = true } }
+
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
@@ -74,10 +83,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	db := &DB{searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
+		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{}),
+		clock: time.Now}
+	for _, o := range opts {
+		o(db)
+	}
 	common := url.Values{}
 	common.Add("_pragma", "busy_timeout(5000)")
 	common.Add("_pragma", "foreign_keys(1)")
-	common.Add("_pragma", "synchronous(NORMAL)")
+	if db.syncFull {
+		common.Add("_pragma", "synchronous(FULL)")
+	} else {
+		common.Add("_pragma", "synchronous(NORMAL)")
+	}
 	// No mmap_size: in WAL mode a reader that starts a transaction after
 	// any commit drops its page cache and, with a memory map, unmaps the
 	// whole map too (SQLite's pagerBeginReadTransaction), so under a steady
@@ -116,12 +135,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	c := sql.OpenDB(connector{d, dsn(path, common)})
 	c.SetMaxOpenConns(1)
 
-	db := &DB{w: w, r: r, ckpt: c, searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
-		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{}),
-		clock: time.Now}
-	for _, o := range opts {
-		o(db)
-	}
+	db.w, db.r, db.ckpt = w, r, c
 	if err := db.migrateRetrying(ctx); err != nil {
 		w.Close()
 		r.Close()

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -117,6 +118,39 @@ func TestCommitBatch(t *testing.T) {
 			}
 			if n != want {
 				t.Errorf("%d users, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestSyncFull checks that WithSyncFull reaches every connection that can
+// commit or checkpoint (PRAGMA synchronous: 1 NORMAL, 2 FULL).
+func TestSyncFull(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		opts []Option
+		want int
+	}{
+		{"Default", nil, 1},
+		{"Full", []Option{WithSyncFull()}, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), tt.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for name, pool := range map[string]interface {
+				QueryRowContext(context.Context, string, ...any) *sql.Row
+			}{"writer": db.w, "readers": db.r, "checkpointer": db.ckpt} {
+				var got int
+				if err := pool.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("%s: synchronous = %d, want %d", name, got, tt.want)
+				}
 			}
 		})
 	}
