@@ -538,4 +538,5 @@ type Store interface {
 	SessionStore
 	TaskStore
 	MailOutbox
+	AccountTokenStore
 }

@@ -21,6 +21,9 @@ type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 	Version   int64     `json:"version"`
+	// EmailVerified says the person proved they read mail at Email: by a
+	// verification link, or by the link that confirmed a change to it.
+	EmailVerified bool `json:"emailVerified"`
 }
 
 // Limits on account fields.
@@ -289,8 +292,13 @@ type UserStore interface {
 	// PasswordHash returns the user's password hash, or CodeNotFound.
 	PasswordHash(ctx context.Context, id UserID) (string, error)
 	// UpdateUser applies a validated patch: CodeNotFound, CodeConflict (email
-	// taken).
+	// taken). A patch that changes the email leaves it unverified.
 	UpdateUser(ctx context.Context, id UserID, p UserPatch) (*User, error)
+	// SetEmail sets the account's address to the (normalised) to and marks it
+	// verified, if the address is still from; from == to only marks it
+	// verified. A change bumps Version. CodeNotFound, CodePreconditionFailed
+	// (the address is no longer from), CodeConflict (another account has to).
+	SetEmail(ctx context.Context, id UserID, from, to string) (*User, error)
 	// SetPassword replaces the hash and, in the same transaction, ends every
 	// session of the user except keep (which may be empty).
 	SetPassword(ctx context.Context, id UserID, hash string, keep SessionID) error

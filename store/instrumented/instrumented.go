@@ -256,3 +256,43 @@ func (s *Store) DeleteMail(ctx context.Context, id authdash.MailID) error {
 	s.done("DeleteMail", start, err)
 	return err
 }
+
+// SetEmail implements authdash.UserStore.
+func (s *Store) SetEmail(ctx context.Context, id authdash.UserID, from, to string) (*authdash.User, error) {
+	start := time.Now()
+	r0, err := s.s.SetEmail(ctx, id, from, to)
+	s.done("SetEmail", start, err)
+	return r0, err
+}
+
+// CreateAccountToken implements authdash.AccountTokenStore.
+func (s *Store) CreateAccountToken(ctx context.Context, t authdash.AccountToken) error {
+	start := time.Now()
+	err := s.s.CreateAccountToken(ctx, t)
+	s.done("CreateAccountToken", start, err)
+	return err
+}
+
+// UseAccountToken implements authdash.AccountTokenStore.
+func (s *Store) UseAccountToken(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
+	start := time.Now()
+	r0, err := s.s.UseAccountToken(ctx, hash, purpose, now)
+	s.done("UseAccountToken", start, err)
+	return r0, err
+}
+
+// DeleteAccountTokens implements authdash.AccountTokenStore.
+func (s *Store) DeleteAccountTokens(ctx context.Context, user authdash.UserID, purpose authdash.TokenPurpose) (int, error) {
+	start := time.Now()
+	r0, err := s.s.DeleteAccountTokens(ctx, user, purpose)
+	s.done("DeleteAccountTokens", start, err)
+	return r0, err
+}
+
+// PurgeAccountTokens implements authdash.AccountTokenStore.
+func (s *Store) PurgeAccountTokens(ctx context.Context, before time.Time) (int, error) {
+	start := time.Now()
+	r0, err := s.s.PurgeAccountTokens(ctx, before)
+	s.done("PurgeAccountTokens", start, err)
+	return r0, err
+}

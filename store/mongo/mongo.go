@@ -123,6 +123,7 @@ type DB struct {
 	keys     *mongo.Collection // idempotency keys of creates: keys.go
 	deleted  *mongo.Collection // accounts deleted lately: SweepDeletedAccounts
 	outbox   *mongo.Collection // mail waiting to be sent: outbox.go
+	tokens   *mongo.Collection // tokens of mailed links: tokens.go
 	log      *slog.Logger
 	stamps   stamps
 }
@@ -189,6 +190,7 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		keys:     d.Collection("taskKeys"),
 		deleted:  d.Collection("deletedUsers"),
 		outbox:   d.Collection("mailOutbox"),
+		tokens:   d.Collection("accountTokens"),
 		log:      o.Log,
 		stamps:   stamps{clock: o.Now},
 	}
@@ -314,6 +316,8 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		}},
 		// ClaimMail: the earliest due message first.
 		{db.outbox, []mongo.IndexModel{{Keys: asc("due", "_id")}}},
+		// DeleteAccountTokens; the janitor's PurgeAccountTokens.
+		{db.tokens, []mongo.IndexModel{{Keys: asc("user", "purpose")}, {Keys: asc("expiresAt")}}},
 		// The janitor's PurgeIdempotencyKeys.
 		{db.keys, []mongo.IndexModel{{Keys: asc("at")}}},
 		{db.sessions, []mongo.IndexModel{

@@ -181,6 +181,29 @@ func testRoundTrips(t *testing.T, uri string) {
 		}},
 		{"retry mail", []string{"update"}, func() error { return db.RetryMail(ctx, mailID, time.Now(), "451") }},
 		{"delete mail (sent)", []string{"delete"}, func() error { return db.DeleteMail(ctx, mailID) }},
+		{"create account token", []string{"insert"}, func() error {
+			return db.CreateAccountToken(ctx, authdash.AccountToken{Hash: authdash.TokenHash("rt"), Purpose: authdash.PurposeVerifyEmail,
+				User: u.ID, Email: u.Email, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+		}},
+		{"use account token", []string{"findAndModify"}, func() error {
+			_, err := db.UseAccountToken(ctx, authdash.TokenHash("rt"), authdash.PurposeVerifyEmail, time.Now())
+			return err
+		}},
+		{"use account token again (refused: one more read says why)", []string{"findAndModify", "find"}, func() error {
+			_, err := db.UseAccountToken(ctx, authdash.TokenHash("rt"), authdash.PurposeVerifyEmail, time.Now())
+			if authdash.ErrorCodeOf(err) == authdash.CodeInvalid {
+				return nil
+			}
+			return err
+		}},
+		{"delete account tokens", []string{"delete"}, func() error {
+			_, err := db.DeleteAccountTokens(ctx, u.ID, authdash.PurposeResetPassword)
+			return err
+		}},
+		{"verify email (SetEmail)", []string{"findAndModify"}, func() error {
+			_, err := db.SetEmail(ctx, u.ID, u.Email, u.Email)
+			return err
+		}},
 		{"GET /api/me, profile cache cold", []string{"find"}, func() error {
 			_, err := cached.FindUser(ctx, u.ID)
 			return err

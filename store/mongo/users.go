@@ -22,6 +22,7 @@ type userDoc struct {
 	UpdatedAt    time.Time     `bson:"updatedAt"`
 	Version      int64         `bson:"version"`
 	LogFloor     int64         `bson:"logFloor"`
+	Verified     bool          `bson:"emailVerified"` // absent in documents made before it: false
 }
 
 func (d *userDoc) user() *authdash.User {
@@ -32,6 +33,8 @@ func (d *userDoc) user() *authdash.User {
 		CreatedAt: utc(d.CreatedAt),
 		UpdatedAt: utc(d.UpdatedAt),
 		Version:   d.Version,
+
+		EmailVerified: d.Verified,
 	}
 }
 
@@ -40,6 +43,10 @@ func (d *userDoc) user() *authdash.User {
 var profileFields = bson.D{{Key: "passwordHash", Value: 0}}
 
 func errUserNotFound() error { return authdash.Errorf(authdash.CodeNotFound, "User not found.") }
+
+func errEmailMoved() error {
+	return authdash.Errorf(authdash.CodePreconditionFailed, "The account's email address has changed since.")
+}
 
 func errEmailTaken(cause error) error {
 	const msg = "Email is already registered."
@@ -117,24 +124,85 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 	if !ok {
 		return nil, db.fail(ctx, "update user", errUserNotFound())
 	}
-	set := bson.D{{Key: "updatedAt", Value: db.now()}}
-	if p.Email != nil {
-		set = append(set, bson.E{Key: "email", Value: authdash.NormalizeEmail(*p.Email)})
+	patch := func(filter bson.D, email bool) (*authdash.User, error) {
+		set := bson.D{{Key: "updatedAt", Value: db.now()}}
+		if email {
+			set = append(set, bson.E{Key: "email", Value: authdash.NormalizeEmail(*p.Email)}, bson.E{Key: "emailVerified", Value: false})
+		}
+		if p.Name != nil {
+			set = append(set, bson.E{Key: "name", Value: *p.Name})
+		}
+		update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+		var d userDoc
+		err := db.users.FindOneAndUpdate(ctx, filter, update,
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+		if isDuplicate(err) {
+			err = errEmailTaken(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return d.user(), nil
 	}
-	if p.Name != nil {
-		set = append(set, bson.E{Key: "name", Value: *p.Name})
+	byID := bson.D{{Key: "_id", Value: oid}}
+	if p.Email == nil {
+		u, err := patch(byID, false)
+		if err != nil {
+			return nil, db.fail(ctx, "update user", notFound(err, errUserNotFound))
+		}
+		return u, nil
 	}
-	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
-	var d userDoc
-	err := db.users.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: oid}}, update,
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
-	if isDuplicate(err) {
-		err = errEmailTaken(err)
+	// A new address is unverified; the same one keeps its state. The filter
+	// tells them apart in the same update, so only a patch naming the
+	// current address costs a second round trip.
+	e := authdash.NormalizeEmail(*p.Email)
+	u, err := patch(append(byID, bson.E{Key: "email", Value: bson.D{{Key: "$ne", Value: e}}}), true)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		u, err = patch(append(byID, bson.E{Key: "email", Value: e}), false)
 	}
 	if err != nil {
 		return nil, db.fail(ctx, "update user", notFound(err, errUserNotFound))
 	}
-	return d.user(), nil
+	return u, nil
+}
+
+// SetEmail implements authdash.UserStore in one findOneAndUpdate whose
+// filter holds the address expected; only when nothing matched does one read
+// tell not_found from precondition_failed (or an address already verified).
+func (db *DB) SetEmail(ctx context.Context, id authdash.UserID, from, to string) (*authdash.User, error) {
+	oid, ok := objectID(string(id))
+	if !ok {
+		return nil, db.fail(ctx, "set email", errUserNotFound())
+	}
+	from, to = authdash.NormalizeEmail(from), authdash.NormalizeEmail(to)
+	filter := bson.D{{Key: "_id", Value: oid}, {Key: "email", Value: from}}
+	if from == to {
+		filter = append(filter, bson.E{Key: "emailVerified", Value: bson.D{{Key: "$ne", Value: true}}})
+	}
+	update := bson.D{
+		{Key: "$set", Value: bson.D{{Key: "email", Value: to}, {Key: "emailVerified", Value: true}, {Key: "updatedAt", Value: db.now()}}},
+		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
+	}
+	var d userDoc
+	err := db.users.FindOneAndUpdate(ctx, filter, update,
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
+	if err == nil {
+		return d.user(), nil
+	}
+	if isDuplicate(err) {
+		return nil, db.fail(ctx, "set email", errEmailTaken(err))
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, db.fail(ctx, "set email", err)
+	}
+	err = db.users.FindOne(ctx, bson.D{{Key: "_id", Value: oid}}, options.FindOne().SetProjection(profileFields)).Decode(&d)
+	switch {
+	case err != nil:
+		return nil, db.fail(ctx, "set email", notFound(err, errUserNotFound))
+	case d.Email != from:
+		return nil, db.fail(ctx, "set email", errEmailMoved())
+	}
+	return d.user(), nil // from == to, verified already
 }
 
 // SetPassword replaces the hash, then ends the user's other sessions. They
@@ -200,6 +268,9 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	// too; an anchored prefix is a range of the _id index.
 	if _, err := db.keys.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.Regex{Pattern: "^" + oid.Hex() + ":"}}}); err != nil {
 		return db.fail(ctx, "delete user: idempotency keys", err)
+	}
+	if _, err := db.tokens.DeleteMany(ctx, byUser); err != nil {
+		return db.fail(ctx, "delete user: account tokens", err)
 	}
 	if res.DeletedCount == 0 {
 		// Already gone (perhaps a retry after a partial failure, which

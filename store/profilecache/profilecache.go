@@ -199,6 +199,14 @@ func (s *Store) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.U
 	return u, err
 }
 
+// SetEmail changes or verifies the address in the store, then invalidates
+// the entry, after a failure too, as UpdateUser does.
+func (s *Store) SetEmail(ctx context.Context, id authdash.UserID, from, to string) (*authdash.User, error) {
+	u, err := s.Store.SetEmail(ctx, id, from, to)
+	s.drop(ctx, id)
+	return u, err
+}
+
 // SetPassword changes the password in the store, then invalidates the
 // entry (the profile's version may move with it).
 func (s *Store) SetPassword(ctx context.Context, id authdash.UserID, hash string, keep authdash.SessionID) error {

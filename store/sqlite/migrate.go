@@ -193,6 +193,24 @@ CREATE TABLE mail_outbox (
 ) STRICT;
 CREATE INDEX mail_outbox_due ON mail_outbox(due_ms, id);
 `,
+	// 6: verified addresses and the tokens of mailed links (tokens.go). A
+	// token is its hash only; used ones stay until they expire, so using one
+	// twice says so.
+	`
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE account_tokens (
+	hash       BLOB    NOT NULL PRIMARY KEY,
+	purpose    TEXT    NOT NULL,
+	user_id    TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	email      TEXT    NOT NULL,
+	new_email  TEXT    NOT NULL,
+	created_ms INTEGER NOT NULL,
+	expires_ms INTEGER NOT NULL,
+	used_ms    INTEGER NOT NULL DEFAULT 0 -- 0: unused
+) STRICT, WITHOUT ROWID;
+CREATE INDEX account_tokens_user    ON account_tokens(user_id, purpose);
+CREATE INDEX account_tokens_expires ON account_tokens(expires_ms);
+`,
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the

@@ -210,6 +210,17 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	must(db.RetryMail(ctx, mid, time.Now(), "x"))
 	must(db.DeleteMail(ctx, mid))
+	tok, hash := authdash.NewAccountToken()
+	must(db.CreateAccountToken(ctx, authdash.AccountToken{Hash: hash, Purpose: authdash.PurposeResetPassword, User: u.ID,
+		Email: u.Email, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}))
+	_, err = db.UseAccountToken(ctx, authdash.TokenHash(tok), authdash.PurposeResetPassword, time.Now())
+	must(err)
+	_, err = db.DeleteAccountTokens(ctx, u.ID, authdash.PurposeResetPassword)
+	must(err)
+	_, err = db.PurgeAccountTokens(ctx, time.Now())
+	must(err)
+	_, err = db.SetEmail(ctx, u.ID, u.Email, u.Email)
+	must(err)
 	must(db.SetPassword(ctx, u.ID, "h2", ""))
 
 	task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low", Tags: []string{"x"}})

@@ -8,12 +8,12 @@ import (
 	"github.com/authdash/authdash"
 )
 
-const userCols = `id, email, name, created_ms, updated_ms, version`
+const userCols = `id, email, name, created_ms, updated_ms, version, email_verified`
 
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (*authdash.User, error) {
 	var u authdash.User
 	var created, updated int64
-	dest := append([]any{&u.ID, &u.Email, &u.Name, &created, &updated, &u.Version}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.Name, &created, &updated, &u.Version, &u.EmailVerified}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -22,6 +22,10 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (*authdash.User
 }
 
 func errUserNotFound() error { return authdash.Errorf(authdash.CodeNotFound, "User not found.") }
+
+func errEmailMoved() error {
+	return authdash.Errorf(authdash.CodePreconditionFailed, "The account's email address has changed since.")
+}
 
 func errEmailTaken(cause error) error {
 	const msg = "Email is already registered."
@@ -125,15 +129,17 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 			return err
 		}
 		if p.Email != nil {
-			u.Email = authdash.NormalizeEmail(*p.Email)
+			if e := authdash.NormalizeEmail(*p.Email); e != u.Email {
+				u.Email, u.EmailVerified = e, false
+			}
 		}
 		if p.Name != nil {
 			u.Name = *p.Name
 		}
 		u.UpdatedAt = db.now()
 		u.Version++
-		_, err = tx.exec(`UPDATE users SET email = ?, name = ?, updated_ms = ?, version = ? WHERE id = ?`,
-			u.Email, u.Name, u.UpdatedAt.UnixMilli(), u.Version, id)
+		_, err = tx.exec(`UPDATE users SET email = ?, email_verified = ?, name = ?, updated_ms = ?, version = ? WHERE id = ?`,
+			u.Email, u.EmailVerified, u.Name, u.UpdatedAt.UnixMilli(), u.Version, id)
 		if isUnique(err) {
 			return errEmailTaken(err)
 		}
@@ -141,6 +147,45 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 	})
 	if err != nil {
 		return nil, db.fail(ctx, "update user", err)
+	}
+	return u, nil
+}
+
+// SetEmail implements authdash.UserStore: the check of the address and the
+// change share the writer's transaction.
+func (db *DB) SetEmail(ctx context.Context, id authdash.UserID, from, to string) (*authdash.User, error) {
+	if !validID(string(id)) {
+		return nil, db.fail(ctx, "set email", errUserNotFound())
+	}
+	from, to = authdash.NormalizeEmail(from), authdash.NormalizeEmail(to)
+	var u *authdash.User
+	err := db.write(ctx, func(tx *wtx) error {
+		var err error
+		u, err = scanUser(tx.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errUserNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		if u.Email != from {
+			return errEmailMoved()
+		}
+		if u.Email == to && u.EmailVerified {
+			return nil
+		}
+		u.Email, u.EmailVerified = to, true
+		u.UpdatedAt = db.now()
+		u.Version++
+		_, err = tx.exec(`UPDATE users SET email = ?, email_verified = 1, updated_ms = ?, version = ? WHERE id = ?`,
+			u.Email, u.UpdatedAt.UnixMilli(), u.Version, id)
+		if isUnique(err) {
+			return errEmailTaken(err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, db.fail(ctx, "set email", err)
 	}
 	return u, nil
 }

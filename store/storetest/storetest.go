@@ -56,6 +56,9 @@ var suite = []struct {
 		{"SetPasswordErrNotFound", testUserSetPasswordErrNotFound},
 		{"DeleteCascades", testUserDeleteCascades},
 		{"DeleteErrNotFound", testUserDeleteErrNotFound},
+		{"SetEmailOK", testUserSetEmailOK},
+		{"SetEmailErrs", testUserSetEmailErrs},
+		{"UpdateEmailUnverifies", testUserUpdateEmailUnverifies},
 	}},
 	{"Sessions", []contractTest{
 		{"CreateOK", testSessionCreateOK},
@@ -127,6 +130,15 @@ var suite = []struct {
 		{"ErrNotFound", testOutboxErrNotFound},
 		{"ConcurrentClaimsDisjoint", testOutboxConcurrentClaimsDisjoint},
 		{"ErrCancelledContext", testOutboxErrCancelledContext},
+	}},
+	{"AccountTokens", []contractTest{
+		{"UseOK", testTokenUseOK},
+		{"ErrRefused", testTokenErrRefused},
+		{"ConcurrentUseOneWins", testTokenConcurrentUseOneWins},
+		{"DeleteUnused", testTokenDeleteUnused},
+		{"Purge", testTokenPurge},
+		{"DeleteUserDeletesTokens", testTokenDeleteUserDeletesTokens},
+		{"ErrCancelledContext", testTokenErrCancelledContext},
 	}},
 }
 
