@@ -37,10 +37,10 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/authdash /authdash
 COPY --from=build --chown=65532:65532 /out/data /data
 USER nonroot:nonroot
-# Production defaults; JWT_SECRET must come from the environment (a
-# Secret). METRICS_ADDR listens on all interfaces inside the container so
-# Prometheus can scrape the pod; publish only 8080 (k8s: a NetworkPolicy
-# admits 9090 from the monitoring namespace only).
+# Production defaults; JWT_SECRET and METRICS_TOKEN must come from the
+# environment (a Secret). METRICS_ADDR listens on all interfaces inside the
+# container so Prometheus can scrape the pod, hence the token; publish only
+# 8080 (k8s: a NetworkPolicy admits 9090 from the monitoring namespace only).
 ENV ENV=production \
     ADDR=:8080 \
     DATA_DIR=/data \

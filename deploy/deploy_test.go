@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,6 +136,19 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("Secret template: %s looks like a real value", k)
 		}
 	}
+	// The admin port listens beyond loopback, so the token must be there.
+	if get(byKind["ConfigMap"], "data", "METRICS_ADDR") != nil && get(byKind["Secret"], "stringData", "METRICS_TOKEN") == nil {
+		t.Error("METRICS_ADDR is set but the Secret has no METRICS_TOKEN: the server would refuse to start")
+	}
+	// Whoever is in TRUSTED_PROXIES can pose as any client: never a whole
+	// private range (10.0.0.0/8 was), only what the operator fills in.
+	if tp, _ := get(byKind["ConfigMap"], "data", "TRUSTED_PROXIES").(string); !strings.HasPrefix(tp, "<REPLACE") {
+		for p := range strings.SplitSeq(tp, ",") {
+			if pre, err := netip.ParsePrefix(strings.TrimSpace(p)); err == nil && pre.Bits() < 16 {
+				t.Errorf("ConfigMap TRUSTED_PROXIES %q trusts a whole range: name the ingress controller", tp)
+			}
+		}
+	}
 	// WebSockets: an Ingress for /api/ws with long timeouts, unbuffered.
 	ws := false
 	for _, f := range files {
@@ -165,6 +179,16 @@ func TestCompose(t *testing.T) {
 		env := get(services[s], "environment").(map[string]any)
 		if !strings.Contains(env["MONGO_URI"].(string), "replicaSet=rs0") || env["REDIS_URL"] == nil {
 			t.Errorf("%s: MONGO_URI must name the replica set and REDIS_URL be set: %v", s, env)
+		}
+	}
+	for _, s := range []string{"api1", "api2", "api3"} {
+		env := get(services[s], "environment").(map[string]any)
+		if env["METRICS_ADDR"] != nil && env["METRICS_TOKEN"] == nil {
+			t.Errorf("%s: METRICS_ADDR without METRICS_TOKEN: the server would refuse to start", s)
+		}
+		nginxIP := get(services["nginx"], "networks", "backend", "ipv4_address")
+		if env["TRUSTED_PROXIES"] != nginxIP {
+			t.Errorf("%s: TRUSTED_PROXIES %v, want exactly nginx's address %v", s, env["TRUSTED_PROXIES"], nginxIP)
 		}
 	}
 	for _, v := range get(services["nginx"], "volumes").([]any) {

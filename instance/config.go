@@ -52,8 +52,9 @@ type Config struct {
 	// Redis client (see newRedis).
 	Redis *goredis.Options
 	// MetricsAddr is the operator's listener (metrics, log level, pprof);
-	// "" turns it off. MetricsToken, if set, also serves /metrics on Addr
-	// to requests bearing it. See serveAdmin.
+	// "" turns it off. MetricsToken, if set, is required by every request
+	// to it, and serves /metrics on Addr to requests bearing it; it must be
+	// set when MetricsAddr is not loopback. See serveAdmin.
 	MetricsAddr  string
 	MetricsToken string
 	// SMTP is SMTP_URL parsed (mail.ParseURL), or nil without it: mail is then written
@@ -215,6 +216,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		bad("METRICS_TOKEN", "must be at least 16 characters")
 	}
+	// pprof and PUT /debug/loglevel are an operator's tools: reachable
+	// beyond this machine only with the token.
+	if c.MetricsAddr != "" && c.MetricsToken == "" && !loopbackAddr(c.MetricsAddr) {
+		bad("METRICS_TOKEN", "is required when METRICS_ADDR (%q) listens beyond loopback: the admin listener serves pprof and the log level (generate one with: openssl rand -hex 24)", c.MetricsAddr)
+	}
 
 	if raw := str("SMTP_URL", ""); raw != "" {
 		u, err := mail.ParseURL(raw)
@@ -263,6 +269,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("RATE_LIMIT", "%q must be on or off", rl)
 	}
 	return c, errors.Join(errs...)
+}
+
+// loopbackAddr reports whether host:port can be reached only from this
+// machine: a loopback IP or "localhost". An empty host (all interfaces),
+// 0.0.0.0, another IP or a host name may be reached from elsewhere.
+func loopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // ListenAddr is ADDR, the API's listener (default :8080). `authdash

@@ -91,6 +91,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ErrLogLevel", env: map[string]string{"LOG_LEVEL": "verbose"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "ErrLogFormat", env: map[string]string{"LOG_FORMAT": "xml"}, wantErr: []string{"LOG_FORMAT"}},
 		{name: "ErrShutdownTimeout", env: map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, wantErr: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "MetricsOnLoopback", env: map[string]string{"METRICS_ADDR": "[::1]:9090"}, check: func(t *testing.T, c Config) {}},
+		{name: "MetricsOnLocalhost", env: map[string]string{"METRICS_ADDR": "localhost:9090"}, check: func(t *testing.T, c Config) {}},
+		{name: "MetricsEverywhereWithToken", env: map[string]string{"METRICS_ADDR": ":9090", "METRICS_TOKEN": "0123456789abcdef0123"}, check: func(t *testing.T, c Config) {
+			if c.MetricsAddr != ":9090" || c.MetricsToken != "0123456789abcdef0123" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "ErrMetricsEverywhereWithoutToken", env: map[string]string{"METRICS_ADDR": ":9090"}, wantErr: []string{"METRICS_TOKEN: is required when METRICS_ADDR"}},
+		{name: "ErrMetricsOnAllIPv4WithoutToken", env: map[string]string{"METRICS_ADDR": "0.0.0.0:9090"}, wantErr: []string{"METRICS_TOKEN: is required"}},
+		{name: "ErrMetricsOnPrivateIPWithoutToken", env: map[string]string{"METRICS_ADDR": "10.1.2.3:9090"}, wantErr: []string{"METRICS_TOKEN: is required"}},
+		{name: "ErrMetricsOnHostNameWithoutToken", env: map[string]string{"METRICS_ADDR": "admin.internal:9090"}, wantErr: []string{"METRICS_TOKEN: is required"}},
 		{name: "ErrSQLiteSync", env: map[string]string{"SQLITE_SYNC": "extra"}, wantErr: []string{"SQLITE_SYNC: \"extra\""}},
 		{name: "ErrRateLimit", env: map[string]string{"RATE_LIMIT": "maybe"}, wantErr: []string{"RATE_LIMIT"}},
 		{name: "ErrRedisURLScheme", env: map[string]string{"REDIS_URL": "http://cache:6379"}, wantErr: []string{"REDIS_URL: redis: invalid URL scheme"}},

@@ -24,9 +24,9 @@ func (m *Metrics) Admin(logLevel http.Handler) http.Handler {
 	return mux
 }
 
-// RequireToken lets through only requests bearing token in Authorization,
-// for serving /metrics on the public listener. The comparison takes the
-// same time whatever the presented token.
+// RequireToken lets through only requests bearing token in Authorization:
+// the whole admin listener when it has a token, and /metrics on the public
+// listener. The comparison takes the same time whatever the presented token.
 func RequireToken(token string, h http.Handler) http.Handler {
 	want := []byte("Bearer " + token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +35,7 @@ func RequireToken(token string, h http.Handler) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte("metrics need a bearer token\n"))
+			_, _ = w.Write([]byte("this needs the METRICS_TOKEN bearer token\n"))
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -37,9 +37,10 @@ func newLogging(w io.Writer, cfg instance.Config) (log *slog.Logger, level *slog
 
 // serveAdmin starts the operator's listener on METRICS_ADDR: /metrics,
 // /debug/loglevel and /debug/pprof/. It is not public: bind it to loopback
-// or a private network. If the address is taken, the API still runs and
-// the error is logged, since losing metrics is better than not serving.
-// The returned func stops it.
+// or a private network; with METRICS_TOKEN (required off loopback: see
+// LoadConfig) every request to it must bear the token. If the address is
+// taken, the API still runs and the error is logged, since losing metrics
+// is better than not serving. The returned func stops it.
 func serveAdmin(cfg instance.Config, m *metrics.Metrics, level *slog.LevelVar, log *slog.Logger) (stop func()) {
 	if cfg.MetricsAddr == "" {
 		return func() {}
@@ -50,7 +51,7 @@ func serveAdmin(cfg instance.Config, m *metrics.Metrics, level *slog.LevelVar, l
 		return func() {}
 	}
 	srv := &http.Server{
-		Handler:           m.Admin(logging.LevelHandler(level, log)),
+		Handler:           adminHandler(cfg, m, level, log),
 		ReadHeaderTimeout: 5 * time.Second,
 		// pprof's CPU profile and trace stream for as long as asked (30s by
 		// default), so the write timeout leaves room for them.
@@ -73,6 +74,14 @@ func serveAdmin(cfg instance.Config, m *metrics.Metrics, level *slog.LevelVar, l
 		}
 		<-done
 	}
+}
+
+func adminHandler(cfg instance.Config, m *metrics.Metrics, level *slog.LevelVar, log *slog.Logger) http.Handler {
+	h := m.Admin(logging.LevelHandler(level, log))
+	if cfg.MetricsToken != "" {
+		h = metrics.RequireToken(cfg.MetricsToken, h)
+	}
+	return h
 }
 
 // healthcheck is `authdash healthcheck`: it asks this machine's server for

@@ -59,7 +59,21 @@ func TestOperations(t *testing.T) {
 		t.Fatalf("healthz: %d", code)
 	}
 
-	code, body := get(t, "GET", "http://"+admin+"/metrics", "")
+	// With a token every admin route wants it, on loopback too.
+	bearer := []string{"Authorization", "Bearer " + token}
+	for _, path := range []string{"/metrics", "/debug/loglevel", "/debug/pprof/goroutine?debug=1"} {
+		if code, _ := get(t, "GET", "http://"+admin+path, ""); code != 401 {
+			t.Errorf("admin %s without the token: %d, want 401", path, code)
+		}
+		if code, _ := get(t, "GET", "http://"+admin+path, "", "Authorization", "Bearer wrong-token-0123456789"); code != 401 {
+			t.Errorf("admin %s with a wrong token: %d, want 401", path, code)
+		}
+	}
+	if code, _ := get(t, "PUT", "http://"+admin+"/debug/loglevel", `{"level":"error"}`); code != 401 {
+		t.Errorf("PUT loglevel without the token: %d, want 401", code)
+	}
+
+	code, body := get(t, "GET", "http://"+admin+"/metrics", "", bearer...)
 	if code != 200 {
 		t.Fatalf("admin /metrics: %d", code)
 	}
@@ -77,11 +91,11 @@ func TestOperations(t *testing.T) {
 		}
 	}
 
-	if code, body := get(t, "PUT", "http://"+admin+"/debug/loglevel", `{"level":"debug"}`); code != 200 || !strings.Contains(body, "DEBUG") {
+	if code, body := get(t, "PUT", "http://"+admin+"/debug/loglevel", `{"level":"debug"}`, bearer...); code != 200 || !strings.Contains(body, "DEBUG") {
 		t.Errorf("PUT loglevel: %d %s", code, body)
 	}
 	in.call(t, "GET", "/healthz", "") // logged at debug now
-	if code, _ := get(t, "GET", "http://"+admin+"/debug/pprof/goroutine?debug=1", ""); code != 200 {
+	if code, _ := get(t, "GET", "http://"+admin+"/debug/pprof/goroutine?debug=1", "", bearer...); code != 200 {
 		t.Errorf("pprof: %d", code)
 	}
 
