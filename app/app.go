@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash/wire"
 )
 
 // Environment keys the handler passes to the page (go-app's Env), read by
@@ -20,6 +22,12 @@ import (
 const (
 	envAPIURL = "AUTHDASH_API_URL"
 	envWSURL  = "AUTHDASH_WS_URL"
+	// Read by web/boot.js: a signed-out visitor opening one of the
+	// session routes from the service worker's copy goes to the sign-in
+	// page before the app starts (the server redirects the others).
+	envSessionRoutes = "AUTHDASH_SESSION_ROUTES"
+	envSessionHint   = "AUTHDASH_SESSION_HINT"
+	envSignInRoute   = "AUTHDASH_SIGNIN_ROUTE"
 )
 
 // Routes of the pages.
@@ -81,7 +89,11 @@ const (
 // Handler returns the go-app handler of the app shell: the prerendered
 // pages, app.js, the service worker and the web manifest.
 func Handler(cfg Config) *app.Handler {
-	env := map[string]string{}
+	env := map[string]string{
+		envSessionRoutes: strings.Join(SessionRoutes(), ","),
+		envSessionHint:   wire.SessionHintCookie,
+		envSignInRoute:   SignInRoute,
+	}
 	if cfg.APIURL != "" {
 		env[envAPIURL] = strings.TrimRight(cfg.APIURL, "/")
 	}

@@ -31,11 +31,20 @@ func TestFirstVisit(t *testing.T) {
 	// The app started, and whatever it logs comes before this.
 	b.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	for _, m := range b.log {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || strings.Contains(m.Text, "401") {
 			t.Errorf("console: [%s %s] %s", m.Type, m.Source, m.Text)
 		}
+	}
+	b.mu.Unlock()
+
+	// Again, now that the service worker answers / from its copy: the
+	// visitor still lands on the sign-in page by a page load, not after
+	// the app has started and moved there (which keeps the document's URL).
+	b.do("open / again", chromedp.Navigate(w.url("/")), chromedp.WaitVisible("#signin-form"))
+	b.waitJS("at /signin", `location.pathname === "/signin"`)
+	if doc := eval[string](b, `new URL(performance.getEntriesByType("navigation")[0].name).pathname`); doc != "/signin" {
+		t.Errorf("the sign-in page is the app's move from %s, not a page of its own", doc)
 	}
 }
 

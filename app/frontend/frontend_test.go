@@ -105,6 +105,10 @@ func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 	if !strings.Contains(js, `fetch("`+a.Resolve("/web/app.wasm")+`")`) {
 		t.Error("app.js does not load the hashed app.wasm straight from fetch")
 	}
+	// boot.js reads where a visitor without a session may not stay.
+	if want := `"AUTHDASH_SESSION_ROUTES":"` + strings.Join(app.SessionRoutes(), ",") + `"`; !strings.Contains(js, want) {
+		t.Errorf("app.js's env lacks %s", want)
+	}
 	if strings.Contains(js, `fetchWithProgress("`) {
 		t.Error("app.js compiles app.wasm from go-app's progress stream, whose compiled code the browser cannot keep")
 	}

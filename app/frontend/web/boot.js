@@ -8,8 +8,21 @@
 //   submit: the id of a form submitted before the app ran. The submit is
 //           held here (it would otherwise reload the page) and the app
 //           sends it once it runs.
+//
+// First, though: a visitor nobody is signed in as (no session hint cookie)
+// opening a page for signed-in users goes to the sign-in page. The server
+// redirects such a request itself; this catches the pages the service
+// worker answers from its copy, before the app starts. goappGetenv is
+// app.js's, which runs first.
 "use strict";
 (() => {
+  const env = (k) => (typeof goappGetenv === "function" && goappGetenv(k)) || "";
+  const hint = env("AUTHDASH_SESSION_HINT");
+  const hinted = document.cookie.split(";").some((c) => c.trim().startsWith(hint + "=") && c.trim().length > hint.length + 1);
+  if (hint && !env("AUTHDASH_API_URL") && !hinted && env("AUTHDASH_SESSION_ROUTES").split(",").includes(location.pathname)) {
+    location.replace(env("AUTHDASH_SIGNIN_ROUTE"));
+    return;
+  }
   const handoff = (window.authdashHandoff = {
     page: document.querySelector(".page"),
     focus: "",
