@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/authdash/authdash"
@@ -25,6 +26,7 @@ import (
 type Store interface {
 	authdash.UserStore
 	authdash.SessionStore
+	authdash.AccountTokenStore
 }
 
 // Config tunes the service. Zero values take the documented defaults.
@@ -40,6 +42,9 @@ type Config struct {
 	// told the server is busy (default 5s).
 	HashWait time.Duration
 	Now      func() time.Time // nil = time.Now
+	// Mail sends the account flows' mail (verification, reset, email change); nil
+	// sends nothing.
+	Mail Mailer
 }
 
 // Revocations remembers ended sessions for as long as their access tokens
@@ -115,6 +120,13 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Config
 	hasher *hasher
+
+	// Background work (forgot-password lookups): bounded by forgot, waited for by
+	// Close.
+	forgot chan struct{}
+	bgMu   sync.Mutex
+	bg     sync.WaitGroup
+	closed bool
 }
 
 // New returns a Service that signs access tokens with the key of tokens and
@@ -137,6 +149,7 @@ func New(store Store, tokens *Verifier, events authdash.Publisher, cfg Config, l
 		log:    log,
 		cfg:    cfg,
 		hasher: newHasher(defaultParams, cfg.HashConcurrency, cfg.HashWait),
+		forgot: make(chan struct{}, maxForgotInFlight),
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode"
@@ -37,6 +38,10 @@ func (s *Service) Register(ctx context.Context, r authdash.Registration, device 
 	u, err := s.store.CreateUser(ctx, authdash.NewUser{Email: r.Email, Name: r.Name, PasswordHash: hash})
 	if err != nil {
 		return nil, err
+	}
+	// The account works unverified; a lost link can be sent again.
+	if err := s.sendVerification(ctx, u); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "verification link not made", slog.Any("err", err))
 	}
 	return s.startSession(ctx, u, device)
 }
@@ -217,6 +222,23 @@ func (s *Service) Profile(ctx context.Context, user authdash.UserID) (*authdash.
 // CodeConflict (email taken). It publishes user.updated.
 func (s *Service) UpdateProfile(ctx context.Context, user authdash.UserID, p authdash.UserPatch) (*authdash.User, error) {
 	p.Normalize()
+	if p.Email != nil {
+		// A new address is proved first (POST /api/me/email): a stolen access token
+		// alone must not move the account, and its password resets, elsewhere. The
+		// address it already has is no change, so a form may send it back.
+		u, err := s.store.FindUser(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		if *p.Email != u.Email {
+			msg := "Change the email with POST /api/me/email: a link confirms the new address."
+			return nil, &authdash.Error{Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"email": msg}}
+		}
+		p.Email = nil
+		if p.Name == nil {
+			return u, nil
+		}
+	}
 	if p.Email == nil && p.Name == nil {
 		return nil, authdash.Errorf(authdash.CodeInvalid, "The update changes nothing.")
 	}

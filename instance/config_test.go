@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "DevDefaults", env: nil, check: func(t *testing.T, c Config) {
 			if c.Addr != ":8080" || c.DataDir != "./data" || c.Env != "dev" || c.AccessTTL != 15*time.Minute ||
-				c.RefreshTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || len(c.Limits) != 3 ||
+				c.RefreshTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || len(c.Limits) != 4 ||
 				c.JWTSecret != nil || c.Redis != nil || c.MongoURI != "" || c.ShutdownTimeout != 20*time.Second || len(c.AllowedOrigins) != 0 ||
 				c.SQLiteSyncFull {
 				t.Errorf("%+v", c)

@@ -218,7 +218,11 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 	// drains, so only Close stops it.
 	in.background(ctx, func(ctx context.Context) { in.Hub.Run(ctx) })
 	mx.Realtime(realtimeStats(in.Hub))
+	in.Mail = outbox.New(outbox.Config{Store: timed, Sender: sender, Log: log, Now: now,
+		Observe: func(kind string, r outbox.Result) { mx.Mail(kind, string(r)) }})
+	in.background(ctx, in.Mail.Run)
 	in.Auth, err = auth.New(timed, in.Tokens, in.Hub, auth.Config{
+		Mail:       accountMailer{in.Composer, in.Mail},
 		AccessTTL:  cfg.AccessTTL,
 		RefreshTTL: cfg.RefreshTTL,
 		HashWait:   cfg.HashWait,
@@ -227,9 +231,8 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 	if err != nil {
 		return nil, err
 	}
-	in.Mail = outbox.New(outbox.Config{Store: timed, Sender: sender, Log: log, Now: now,
-		Observe: func(kind string, r outbox.Result) { mx.Mail(kind, string(r)) }})
-	in.background(ctx, in.Mail.Run)
+	// Before the store closes: the forgot-password lookups still running.
+	in.onClose(in.Auth.Close)
 	// Task events go through the hub, which counts them on the way.
 	in.Tasks = &authdash.TaskService{Store: timed, Events: in.Hub, Log: log, OnPublishError: mx.PublishError, Now: now}
 
@@ -397,4 +400,20 @@ func loadDevSecret(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("%s holds a key shorter than %d bytes; delete it to generate a new one", path, minSecretLen)
 	}
 	return b, nil
+}
+
+// accountMailer composes the account flows' messages and puts them in the outbox.
+type accountMailer struct {
+	composer *mail.Composer
+	outbox   *outbox.Outbox
+}
+
+func (a accountMailer) SendAccountMail(ctx context.Context, m auth.AccountMail) error {
+	msg, err := a.composer.Compose(mail.Kind(m.Kind), m.To, mail.Data{
+		Name: m.Name, Token: m.Token, Valid: m.Valid, OldEmail: m.OldEmail, NewEmail: m.NewEmail,
+	})
+	if err != nil {
+		return err
+	}
+	return a.outbox.Enqueue(ctx, msg, m.Expires)
 }

@@ -16,7 +16,7 @@ import (
 // Limit is one rate limit on the auth endpoints: Rate requests a second
 // per key on average, Burst at once.
 type Limit struct {
-	Name  string // LimitSignInIP, LimitSignInAccount or LimitRefreshIP
+	Name  string // LimitSignInIP, LimitSignInAccount, LimitRefreshIP or LimitMail
 	Rate  float64
 	Burst int
 }
@@ -26,6 +26,7 @@ const (
 	LimitSignInIP      = "signin-ip"
 	LimitSignInAccount = "signin-account"
 	LimitRefreshIP     = "refresh-ip"
+	LimitMail          = "mail"
 )
 
 // DefaultLimits are the limits of RATE_LIMIT=on. Sign-in per IP is generous
@@ -38,6 +39,7 @@ func DefaultLimits() []Limit {
 		{LimitSignInIP, 30.0 / 60, 30},     // 30 a minute
 		{LimitSignInAccount, 5.0 / 60, 10}, // 10 at once, then 5 a minute
 		{LimitRefreshIP, 2, 60},            // 60 at once, then 2 a second
+		{LimitMail, 1.0 / 60, 3},           // 3 messages at once, then 1 a minute per address or account
 	}
 }
 
@@ -55,6 +57,8 @@ func addRateLimits(d *server.Deps, limits []Limit, rdb *goredis.Client, now func
 			dst = &d.AccountLimiter
 		case LimitRefreshIP:
 			dst = &d.RefreshLimiter
+		case LimitMail:
+			dst = &d.MailLimiter
 		default:
 			return fmt.Errorf("rate limit %q: no such limit", l.Name)
 		}

@@ -92,7 +92,7 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "Profile", method: "GET", path: "/api/me", as: "ann", wantStatus: 200},
 		{name: "ErrProfileNoToken", method: "GET", path: "/api/me", wantStatus: 401, req: specRejects},
 		{name: "UpdateProfile", method: "PATCH", path: "/api/me", as: "ann", body: `{"name":"Ann B."}`, wantStatus: 200},
-		{name: "ErrUpdateProfileTaken", method: "PATCH", path: "/api/me", as: "ann", body: `{"email":"bob@example.com"}`, wantStatus: 409},
+		{name: "ErrUpdateProfileEmail", method: "PATCH", path: "/api/me", as: "ann", body: `{"email":"bob@example.com"}`, wantStatus: 400},
 		{name: "ErrUpdateProfileType", method: "PATCH", path: "/api/me", as: "ann", body: `{"name":5}`, wantStatus: 400, req: specRejects},
 		{name: "ErrUpdateProfileNotJSON", method: "PATCH", path: "/api/me", as: "ann", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
 		{name: "ErrUpdateProfileTooLarge", method: "PATCH", path: "/api/me", as: "ann", body: big, wantStatus: 413, req: specRejects},

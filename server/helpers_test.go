@@ -57,6 +57,31 @@ type env struct {
 	events *recorder
 	logs   *testkit.Logs
 	users  map[string]*user
+	mail   *mailbox
+}
+
+// mailbox is the auth service's Mailer: it keeps every message, so a test reads the
+// links a person would get (the real composer, outbox and SMTP are tested in package
+// mail and instance).
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []auth.AccountMail
+}
+
+func (m *mailbox) SendAccountMail(_ context.Context, am auth.AccountMail) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.msgs = append(m.msgs, am)
+	return nil
+}
+
+// take returns and forgets the messages so far.
+func (m *mailbox) take() []auth.AccountMail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msgs := m.msgs
+	m.msgs = nil
+	return msgs
 }
 
 // user is a signed-up account and one of its sessions.
@@ -89,14 +114,14 @@ func mustEnv(tb testing.TB, opts ...envOption) *env {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	e := &env{clock: clk, store: db, events: &recorder{}, logs: &testkit.Logs{}, users: map[string]*user{}}
+	e := &env{clock: clk, store: db, events: &recorder{}, logs: &testkit.Logs{}, users: map[string]*user{}, mail: &mailbox{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// As main wires it: ended sessions lose their access tokens at once.
 	tokens, err := auth.NewVerifier(auth.VerifierConfig{Secret: testSecret, Revocations: revocation.New(nil), Now: clk.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := auth.Config{Now: clk.Now}
+	cfg := auth.Config{Now: clk.Now, Mail: e.mail}
 	for _, o := range opts {
 		if o.auth != nil {
 			o.auth(&cfg)
@@ -132,6 +157,7 @@ func (e *env) mustUser(tb testing.TB, name string) *user {
 	u.ID, u.Token, u.Refresh = g.User.ID, g.AccessToken, g.RefreshToken
 	e.users[name] = u
 	e.events.take()
+	e.mail.take()
 	return u
 }
 

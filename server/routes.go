@@ -18,6 +18,7 @@ func addRoutes(r chi.Router, d Deps) {
 	signIn := rateLimits{lim: d.Limiter, log: d.Log, trusted: d.TrustedProxies}
 	account := rateLimits{lim: d.AccountLimiter, log: d.Log}
 	refresh := rateLimits{lim: d.RefreshLimiter, log: d.Log, trusted: d.TrustedProxies}
+	mail := rateLimits{lim: d.MailLimiter, log: d.Log}
 	identify := func(next http.Handler) http.Handler { return d.Tokens.Identify(noteUser(next)) }
 	require := auth.RequireWith(writeProblem)
 	svc := d.Auth
@@ -54,8 +55,16 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("login")).Method(http.MethodPost, "/login", handleLogin(svc, account, cookie))
 				r.With(refresh.perIP("refresh")).Method(http.MethodPost, "/refresh", handleRefresh(svc, cookie))
 				r.Method(http.MethodPost, "/logout", handleLogout(svc, cookie))
+				// The mailed links: their tokens are 256 random bits, so the limit
+				// per IP only keeps a client from hammering the store.
+				r.With(signIn.perIP("link")).Method(http.MethodPost, "/verify-email", handleVerifyEmail(svc))
+				r.With(signIn.perIP("link")).Method(http.MethodPost, "/email/confirm", handleConfirmEmail(svc))
+				r.With(signIn.perIP("link")).Method(http.MethodPost, "/email/revert", handleRevertEmail(svc))
+				r.With(signIn.perIP("forgot")).Method(http.MethodPost, "/password/forgot", handleForgotPassword(svc, mail))
+				r.With(signIn.perIP("reset")).Method(http.MethodPost, "/password/reset", handleResetPassword(svc))
 				r.Group(func(r chi.Router) {
 					r.Use(require)
+					r.Method(http.MethodPost, "/verify-email/resend", handleResendVerification(svc, mail))
 					r.Method(http.MethodPost, "/logout-all", handleLogoutAll(svc, cookie))
 					r.Method(http.MethodGet, "/sessions", handleSessions(svc))
 					r.Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, cookie))
@@ -68,6 +77,7 @@ func addRoutes(r chi.Router, d Deps) {
 				r.Method(http.MethodPatch, "/me", handleUpdateProfile(svc))
 				r.Method(http.MethodDelete, "/me", handleDeleteAccount(svc, account, cookie))
 				r.Method(http.MethodPost, "/me/password", handleChangePassword(svc, account))
+				r.Method(http.MethodPost, "/me/email", handleChangeEmail(svc, account, mail))
 
 				r.With(reads.handler).Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
 				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))

@@ -55,7 +55,11 @@ type Deps struct {
 	// because a healthy client refreshes far more often than it signs in.
 	// Nil disables it.
 	RefreshLimiter Limiter
-	Log            *slog.Logger
+	// MailLimiter bounds the mail one address or account can be sent (a
+	// password reset per address, a verification or email change per
+	// account), so nobody floods a mailbox through us. Nil disables it.
+	MailLimiter Limiter
+	Log         *slog.Logger
 	// AllowedOrigins may call the API from a browser with credentials
 	// (exact match, e.g. "https://app.example.com"). Empty: same origin only.
 	AllowedOrigins []string
