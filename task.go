@@ -283,10 +283,11 @@ func NormalizeTags(tags []string) []string {
 func Millis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // earliestDue and latestDue bound due dates to what every store and
-// JavaScript's Date can hold.
+// JavaScript's Date can hold: the years 1970 to 9999, both whole, to the
+// last millisecond a store keeps.
 var (
 	earliestDue = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	latestDue   = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	latestDue   = time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
 )
 
 // normalizeLineBreaks makes CRLF (what a form posts from a textarea) a plain

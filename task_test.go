@@ -39,6 +39,10 @@ func TestTaskDraftValidate(t *testing.T) {
 		{"ErrDescriptionLoneCR", authdash.TaskDraft{Title: "x", Description: "over\rwrite"}, "description"},
 		{"ErrDescriptionC1", authdash.TaskDraft{Title: "x", Description: "a\u0085b"}, "description"},
 		{"ErrTagC1", authdash.TaskDraft{Title: "x", Tags: []string{"a\u0090"}}, "tags"},
+		{"OKDueFirstMoment", authdash.TaskDraft{Title: "x", DueDate: ptr(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC))}, ""},
+		{"OKDueLastMillisecond", authdash.TaskDraft{Title: "x", DueDate: ptr(time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC))}, ""},
+		{"OKDueLastNanosecondTruncated", authdash.TaskDraft{Title: "x", DueDate: ptr(time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC))}, ""},
+		{"ErrDueAfter9999", authdash.TaskDraft{Title: "x", DueDate: ptr(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))}, "dueDate"},
 		{"ErrDueTooEarly", authdash.TaskDraft{Title: "x", DueDate: ptr(time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC))}, "dueDate"},
 	}
 	for _, tt := range tests {

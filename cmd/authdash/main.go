@@ -125,8 +125,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Warn("realtime shutdown", "err", err)
 	}
 	if err := srv.Shutdown(sctx); err != nil {
+		// A request still running at the deadline (a body that never
+		// completes, a client that stopped reading) is cut: stopping on
+		// time is what SHUTDOWN_TIMEOUT promises, and it is not a failure
+		// of this process, so the exit status stays 0.
+		log.Warn("requests still in flight at the shutdown deadline were cut", "timeout", cfg.ShutdownTimeout.String(), "err", err)
 		srv.Close()
-		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

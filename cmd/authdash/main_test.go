@@ -250,3 +250,35 @@ func TestRunRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownCutsStalledRequest: a request whose body never completes is
+// cut at SHUTDOWN_TIMEOUT, and run still returns nil (exit status 0) with a
+// warning, rather than failing the process.
+func TestShutdownCutsStalledRequest(t *testing.T) {
+	in := startRun(t, map[string]string{"DATA_DIR": t.TempDir(), "SHUTDOWN_TIMEOUT": "1s"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(in.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// With Expect: 100-continue the server says "100 Continue" when the
+	// handler first reads the body: from then on the request is in flight.
+	fmt.Fprint(conn, "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(line, "100 Continue") {
+		t.Fatalf("waiting for 100 Continue: %q %v", line, err)
+	}
+	fmt.Fprint(conn, `{"email":`)
+	if err := in.stop(t); err != nil {
+		t.Fatalf("run returned %v, want nil after cutting the stalled request\n%s", err, in.log)
+	}
+	if !strings.Contains(in.log.String(), "requests still in flight at the shutdown deadline were cut") {
+		t.Errorf("no warning about the cut request:\n%s", in.log)
+	}
+	// The stalled client sees its connection closed.
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Errorf("stalled connection: %v, want it closed", err)
+	}
+}

@@ -408,7 +408,8 @@ func testTaskTimesRoundTrip(t *testing.T, open Opener) {
 	for _, due := range []time.Time{
 		time.Date(2030, 3, 4, 5, 6, 7, 891_234_567, zone),
 		time.Date(1970, 1, 1, 0, 0, 0, 1_000_000, time.UTC),
-		time.Date(9999, 12, 31, 23, 59, 58, 999_999_999, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), // the latest a task may be due
+
 	} {
 		task := mustTask(t, s, u.ID, authdash.TaskDraft{Title: "due", DueDate: &due})
 		got, err := s.FindTask(ctx, u.ID, task.ID)
