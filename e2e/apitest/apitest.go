@@ -6,8 +6,10 @@ package apitest
 
 import (
 	"context"
+	"crypto/x509"
 	"log/slog"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -28,6 +30,11 @@ type Options struct {
 	Now func() time.Time
 	// AccessTTL is the access tokens' lifetime; 0 is the default.
 	AccessTTL time.Duration
+	// SMTP, if set, is where mail goes (SMTP_URL), trusting MailRootCAs; without
+	// it mail is written under the temporary DATA_DIR. AppURL is APP_URL.
+	SMTP        *url.URL
+	MailRootCAs *x509.CertPool
+	AppURL      *url.URL
 }
 
 // Server is a running API.
@@ -53,9 +60,14 @@ func Start(tb testing.TB, o Options) *Server {
 		// read into a 503.
 		HashWait:     time.Minute,
 		StoreTimeout: time.Minute,
+		SMTP:         o.SMTP,
+		AppURL:       o.AppURL,
+	}
+	if o.SMTP != nil {
+		cfg.MailFrom = "Authdash <no-reply@authdash.test>"
 	}
 	in, err := instance.Build(context.Background(), cfg, instance.Env{
-		Log: slog.New(slog.DiscardHandler), Now: o.Now, Ready: o.Ready, Version: "test",
+		Log: slog.New(slog.DiscardHandler), Now: o.Now, Ready: o.Ready, Version: "test", MailRootCAs: o.MailRootCAs,
 	})
 	if err != nil {
 		tb.Fatal(err)
