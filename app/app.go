@@ -47,7 +47,9 @@ func SessionRoutes() []string { return []string{routeHome, routeProfile} }
 
 // Routes lists every page path, for the service worker's offline cache and
 // the static-site generator.
-func Routes() []string { return []string{routeHome, routeSignIn, routeSignUp, routeProfile} }
+func Routes() []string {
+	return append([]string{routeHome, routeSignIn, routeSignUp, routeProfile}, accountRoutes()...)
+}
 
 // Register declares the pages and the action handlers. Both the server
 // (which prerenders the shell) and the browser build call it once, from
@@ -57,6 +59,7 @@ func Register() {
 	app.Route(routeSignIn, func() app.Composer { return &signInPage{} })
 	app.Route(routeSignUp, func() app.Composer { return &signUpPage{} })
 	app.Route(routeProfile, func() app.Composer { return &profilePage{} })
+	registerAccountRoutes()
 	newController().register()
 }
 

@@ -45,6 +45,7 @@ func (p *signInPage) Render() app.UI {
 				AutoComplete: "current-password", Required: true, OnInput: value(&p.password)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Sign in", "Signing in…")),
 		),
+		app.P().Body(app.A().ID("forgot-link").Href(routeForgotPassword).Text("Forgot your password?")),
 		app.P().Class("muted").Body(app.Text("New here? "), app.A().Href(routeSignUp).Text("Create an account")),
 	))
 }

@@ -71,6 +71,7 @@ func (c *controller) register() {
 	handle(actRevokeSession, c.revokeSession)
 	handle(actDeleteAccount, c.deleteAccount)
 	handle(actDismiss, func(ctx app.Context, _ app.Action) { setState(ctx, stNotice, notice{}) })
+	c.registerAccount()
 }
 
 // api returns the client, made on first use: only in the browser, where

@@ -18,7 +18,7 @@ type profilePage struct {
 	password formState
 	deletion formState
 
-	name, email         string
+	name                string
 	curPw, newPw        string
 	delPw               string
 	confirmDel          bool
@@ -71,7 +71,7 @@ func (p *profilePage) fill() {
 		return
 	}
 	p.profileSet = true
-	p.name, p.email = p.sess.User.Name, p.sess.User.Email
+	p.name = p.sess.User.Name
 }
 
 func (p *profilePage) Render() app.UI {
@@ -85,6 +85,7 @@ func (p *profilePage) Render() app.UI {
 	return layout(p.sess, app.Div().Class("profile").Body(
 		app.H1().Text("Profile"),
 		p.renderProfile(),
+		&emailChangeCard{},
 		p.renderPassword(),
 		p.renderSessions(),
 		p.renderDelete(),
@@ -101,10 +102,7 @@ func (p *profilePage) renderProfile() app.UI {
 			if p.name != p.sess.User.Name {
 				patch.Name = &p.name
 			}
-			if p.email != p.sess.User.Email {
-				patch.Email = &p.email
-			}
-			if patch.Name == nil && patch.Email == nil {
+			if patch.Name == nil {
 				return
 			}
 			ctx.NewActionWithValue(string(actUpdateProfile), patch)
@@ -112,8 +110,6 @@ func (p *profilePage) renderProfile() app.UI {
 			formError(p.profile.Err),
 			field{ID: "profile-name", Label: "Name", Value: p.name, Err: f["name"], AutoComplete: "name", Required: true,
 				Max: authdash.MaxNameLen, OnInput: value(&p.name)}.render(),
-			field{ID: "profile-email", Label: "Email", Type: "email", Value: p.email, Err: f["email"], AutoComplete: "email",
-				Required: true, OnInput: value(&p.email)}.render(),
 			app.Button().Type("submit").Class("btn primary").Disabled(p.profile.Busy).Text(busyText(p.profile.Busy, "Save", "Saving…")),
 		),
 	)

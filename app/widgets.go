@@ -231,6 +231,7 @@ func (b *noticeBar) Render() app.UI {
 					OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actDismiss)) }).Text("×"),
 			)
 		}),
+		&verifyBanner{},
 	)
 }
 

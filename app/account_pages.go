@@ -1,0 +1,434 @@
+package app
+
+import (
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+)
+
+// The pages of the account flows (account.go does their work). Each is one
+// card. When a step is done its result replaces the form and takes the
+// focus, so a screen reader reads it out and the keyboard carries on from
+// there; errors go to the form's alert region, as on the other forms.
+
+// focusLater moves the focus to the element with id once it is rendered.
+func focusLater(ctx app.Context, id string) {
+	ctx.Defer(func(app.Context) {
+		if !app.IsClient {
+			return
+		}
+		if el := app.Window().GetElementByID(id); el.Truthy() {
+			el.Call("focus")
+		}
+	})
+}
+
+// linkToken is the token of the link that opened the page.
+func linkToken(ctx app.Context) string { return ctx.Page().URL().Query().Get("token") }
+
+// result is the card's content once its step is done: a heading that takes
+// the focus, what happened, and where to go next.
+func result(id, title string, body ...app.UI) app.UI {
+	return app.Div().ID(id).Class("result").Body(
+		append([]app.UI{app.H1().ID(id + "-title").TabIndex(-1).Text(title)}, body...)...,
+	)
+}
+
+// doneWatch tells when a form's submission succeeds (its Done count moves
+// to a new value), not when the form merely changes.
+type doneWatch struct{ seen int }
+
+func (w *doneWatch) moved(f formState) bool {
+	moved := f.Done != 0 && f.Done != w.seen
+	w.seen = f.Done
+	return moved
+}
+
+// badLink is what a page opened without its token says; or names another
+// way, if there is one.
+func badLink(or string) app.UI {
+	msg := "This link is incomplete: open the link from the message again"
+	if or != "" {
+		msg += ", or " + or
+	}
+	return app.P().Class("form-error").Role("alert").Text(msg + ".")
+}
+
+// forgotPasswordPage asks for a reset link.
+type forgotPasswordPage struct {
+	app.Compo
+	sess  sessionView
+	form  formState
+	done  doneWatch
+	email string
+	sent  bool
+}
+
+func (p *forgotPasswordPage) OnMount(ctx app.Context) {
+	observe(ctx, formKey(formForgot), &p.form).OnChange(func() {
+		if p.done.moved(p.form) {
+			p.sent = true
+			focusLater(ctx, "forgot-done-title")
+		}
+	})
+	p.done.seen = p.form.Done
+	observe(ctx, stSession, &p.sess)
+	ctx.NewAction(string(actBoot))
+}
+
+func (p *forgotPasswordPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Forgot your password? · Authdash")
+}
+
+func (p *forgotPasswordPage) Render() app.UI {
+	if p.sent {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "forgot-done-title").Body(
+			result("forgot-done", "Check your email",
+				app.P().Body(app.Text("If an account uses "), app.Strong().Text(p.email),
+					app.Text(", a message with a link to choose a new password is on its way. The link works for 30 minutes, once.")),
+				app.P().Class("muted").Text("Nothing arrived? Check the spam folder, or ask again in a few minutes."),
+				app.P().Body(app.A().Href(routeSignIn).Text("Back to sign in")),
+			),
+		))
+	}
+	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "forgot-title").Body(
+		app.H1().ID("forgot-title").Text("Forgot your password?"),
+		app.P().Class("muted").ID("forgot-intro").Text("Enter the email address of your account and we will send you a link to choose a new password."),
+		app.Form().ID("forgot-form").Class("form").Method("post").NoValidate(true).Aria("describedby", "forgot-intro").OnSubmit(p.submit).Body(
+			formError(p.form.Err),
+			field{ID: "forgot-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
+				AutoComplete: "email", Required: true, OnInput: value(&p.email)}.render(),
+			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Send the link", "Sending…")),
+		),
+		app.P().Class("muted").Body(app.Text("Remembered it? "), app.A().Href(routeSignIn).Text("Sign in")),
+	))
+}
+
+func (p *forgotPasswordPage) submit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	ctx.NewActionWithValue(string(actForgotPassword), p.email)
+}
+
+// resetPasswordPage sets a new password with the token of a reset link.
+type resetPasswordPage struct {
+	app.Compo
+	sess     sessionView
+	form     formState
+	done     doneWatch
+	token    string
+	password string
+	reset    bool
+}
+
+func (p *resetPasswordPage) OnMount(ctx app.Context) {
+	p.token = linkToken(ctx)
+	observe(ctx, formKey(formReset), &p.form).OnChange(func() {
+		if p.done.moved(p.form) {
+			p.reset, p.password = true, ""
+			focusLater(ctx, "reset-done-title")
+		}
+	})
+	p.done.seen = p.form.Done
+	observe(ctx, stSession, &p.sess)
+	ctx.NewAction(string(actBoot))
+}
+
+func (p *resetPasswordPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Choose a new password · Authdash")
+}
+
+func (p *resetPasswordPage) Render() app.UI {
+	if p.reset {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "reset-done-title").Body(
+			result("reset-done", "Your password was changed",
+				app.P().Text("Every device that was signed in to your account has been signed out. We have emailed you a note of the change."),
+				app.P().Body(app.A().ID("reset-signin").Class("btn primary wide").Href(routeSignIn).Text("Sign in with the new password")),
+			),
+		))
+	}
+	tokenErr := p.form.Fields["token"]
+	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "reset-title").Body(
+		app.H1().ID("reset-title").Text("Choose a new password"),
+		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("ask for a new one") }),
+		app.Form().ID("reset-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
+			formError(p.form.Err),
+			// For password managers: the account the new password belongs to is unknown here,
+			// so the field only tells them this is a new password.
+			field{ID: "reset-password", Label: "New password", Type: "password", Value: p.password, Err: p.form.Fields["newPassword"],
+				AutoComplete: "new-password", Required: true,
+				Hint: "At least 8 characters, not a common one. Every signed-in device will be signed out.", OnInput: value(&p.password)}.render(),
+			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy || p.token == "").
+				Text(busyText(p.form.Busy, "Set the new password", "Saving…")),
+		),
+		app.If(tokenErr != "", func() app.UI {
+			return app.P().Body(app.A().ID("reset-again").Href(routeForgotPassword).Text("Ask for a new link"))
+		}),
+	))
+}
+
+func (p *resetPasswordPage) submit(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	ctx.NewActionWithValue(string(actResetPassword), authdash.PasswordReset{Token: p.token, NewPassword: p.password})
+}
+
+// verifyEmailPage proves the account's address: it spends the link's token
+// as soon as it opens (the link was the person's click).
+type verifyEmailPage struct {
+	app.Compo
+	sess  sessionView
+	form  formState
+	done  doneWatch
+	token string
+	ok    bool
+}
+
+func (p *verifyEmailPage) OnMount(ctx app.Context) {
+	p.token = linkToken(ctx)
+	observe(ctx, formKey(formVerify), &p.form).OnChange(func() {
+		if p.done.moved(p.form) {
+			p.ok = true
+			focusLater(ctx, "verify-done-title")
+		}
+	})
+	p.done.seen = p.form.Done
+	observe(ctx, stSession, &p.sess)
+	ctx.NewAction(string(actBoot))
+	if p.token != "" {
+		ctx.NewActionWithValue(string(actVerifyEmail), p.token)
+	}
+}
+
+func (p *verifyEmailPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Confirm your email address · Authdash")
+}
+
+func (p *verifyEmailPage) Render() app.UI {
+	if p.ok {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "verify-done-title").Body(
+			result("verify-done", "Your email address is confirmed",
+				app.P().Text("Thank you. Messages about your account, such as password resets, will reach you there."),
+				app.P().Body(nextStep(p.sess)),
+			),
+		))
+	}
+	status := "Confirming your email address…"
+	if !p.form.Busy && p.form.Err != "" {
+		status = ""
+	}
+	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "verify-title").Body(
+		app.H1().ID("verify-title").Text("Confirm your email address"),
+		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("sign in and send a new one from the banner") }),
+		app.P().ID("verify-status").Role("status").Hidden(status == "" || p.token == "").Text(status),
+		formError(p.form.Err),
+		app.If(p.form.Err != "", func() app.UI {
+			return app.P().Class("muted").Text("Signed in, you can send yourself a new link from the banner at the top of the dashboard.")
+		}),
+		app.P().Body(nextStep(p.sess)),
+	))
+}
+
+// nextStep links to the dashboard when signed in, else to the sign-in page.
+func nextStep(s sessionView) app.UI {
+	if s.Phase == phaseSignedIn || s.Phase == phaseOffline {
+		return app.A().ID("next-step").Href(routeHome).Text("Go to your tasks")
+	}
+	return app.A().ID("next-step").Href(routeSignIn).Text("Sign in")
+}
+
+// confirmEmailPage finishes an email change from the link sent to the new
+// address. It asks for a click rather than spending the token on opening:
+// the change is a bigger step than a verification.
+type confirmEmailPage struct {
+	app.Compo
+	sess  sessionView
+	form  formState
+	done  doneWatch
+	token string
+	ok    bool
+}
+
+func (p *confirmEmailPage) OnMount(ctx app.Context) {
+	p.token = linkToken(ctx)
+	observe(ctx, formKey(formConfirmEmail), &p.form).OnChange(func() {
+		if p.done.moved(p.form) {
+			p.ok = true
+			focusLater(ctx, "confirm-done-title")
+		}
+	})
+	p.done.seen = p.form.Done
+	observe(ctx, stSession, &p.sess)
+	ctx.NewAction(string(actBoot))
+}
+
+func (p *confirmEmailPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Confirm your new email address · Authdash")
+}
+
+func (p *confirmEmailPage) Render() app.UI {
+	if p.ok {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "confirm-done-title").Body(
+			result("confirm-done", "Your email address was changed",
+				app.P().Text("Sign in with the new address from now on. We told the old address, with a link that undoes the change within 72 hours."),
+				app.P().Body(nextStep(p.sess)),
+			),
+		))
+	}
+	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "confirm-title").Body(
+		app.H1().ID("confirm-title").Text("Confirm your new email address"),
+		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("ask for the change again from your profile") }),
+		app.P().ID("confirm-intro").Text("Your account will use this address from now on: for signing in, and for messages about your account."),
+		app.Form().ID("confirm-form").Class("form").Method("post").NoValidate(true).Aria("describedby", "confirm-intro").
+			OnSubmit(func(ctx app.Context, e app.Event) {
+				e.PreventDefault()
+				ctx.NewActionWithValue(string(actConfirmEmail), p.token)
+			}).Body(
+			formError(p.form.Err),
+			app.Button().ID("confirm-email").Type("submit").Class("btn primary wide").Disabled(p.form.Busy || p.token == "").
+				Text(busyText(p.form.Busy, "Use the new address", "Confirming…")),
+		),
+	))
+}
+
+// revertEmailPage undoes an email change from the link sent to the old
+// address, and signs every device out.
+type revertEmailPage struct {
+	app.Compo
+	sess  sessionView
+	form  formState
+	done  doneWatch
+	token string
+	ok    bool
+}
+
+func (p *revertEmailPage) OnMount(ctx app.Context) {
+	p.token = linkToken(ctx)
+	observe(ctx, formKey(formRevertEmail), &p.form).OnChange(func() {
+		if p.done.moved(p.form) {
+			p.ok = true
+			focusLater(ctx, "revert-done-title")
+		}
+	})
+	p.done.seen = p.form.Done
+	observe(ctx, stSession, &p.sess)
+	ctx.NewAction(string(actBoot))
+}
+
+func (p *revertEmailPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Undo the email change · Authdash")
+}
+
+func (p *revertEmailPage) Render() app.UI {
+	if p.ok {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "revert-done-title").Body(
+			result("revert-done", "The change was undone",
+				app.P().Text("Your account uses this address again, and every device was signed out."),
+				app.P().Text("If you did not ask for the change, someone may know your password: choose a new one now."),
+				app.Div().Class("actions").Body(
+					app.A().ID("revert-reset").Class("btn primary").Href(routeForgotPassword).Text("Choose a new password"),
+					app.A().Class("btn").Href(routeSignIn).Text("Sign in"),
+				),
+			),
+		))
+	}
+	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "revert-title").Body(
+		app.H1().ID("revert-title").Text("Undo the email change?"),
+		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("") }),
+		app.P().ID("revert-intro").Text("This puts this address back on your account and signs out every device, including whoever made the change."),
+		app.Form().ID("revert-form").Class("form").Method("post").NoValidate(true).Aria("describedby", "revert-intro").
+			OnSubmit(func(ctx app.Context, e app.Event) {
+				e.PreventDefault()
+				ctx.NewActionWithValue(string(actRevertEmail), p.token)
+			}).Body(
+			formError(p.form.Err),
+			app.Button().ID("revert-email").Type("submit").Class("btn danger wide").Disabled(p.form.Busy || p.token == "").
+				Text(busyText(p.form.Busy, "Undo the change and sign out everywhere", "Undoing…")),
+		),
+	))
+}
+
+// verifyBanner asks a signed-in person whose address is not verified to open
+// the link we sent, and offers to send it again.
+type verifyBanner struct {
+	app.Compo
+	sess sessionView
+	form formState
+	done doneWatch
+	sent bool
+}
+
+func (b *verifyBanner) OnMount(ctx app.Context) {
+	observe(ctx, stSession, &b.sess)
+	observe(ctx, formKey(formResend), &b.form).OnChange(func() {
+		if b.done.moved(b.form) {
+			b.sent = true
+		}
+	})
+	b.done.seen = b.form.Done
+}
+
+func (b *verifyBanner) Render() app.UI {
+	show := b.sess.Phase == phaseSignedIn && b.sess.User.ID != "" && !b.sess.User.EmailVerified
+	text := "Please confirm your email address: open the link we sent to " + b.sess.User.Email + "."
+	if b.sent {
+		text = "A new link is on its way to " + b.sess.User.Email + ". It works for 48 hours."
+	}
+	if b.form.Err != "" {
+		text = b.form.Err
+	}
+	return app.Div().ID("verify-banner").Class("banner update verify").Role("status").Hidden(!show).Body(
+		app.Span().Text(text),
+		app.Button().ID("verify-resend").Type("button").Class("btn small").Disabled(b.form.Busy || b.sent).
+			OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actResendVerification)) }).
+			Text(busyText(b.form.Busy, "Send the link again", "Sending…")),
+	)
+}
+
+// emailChangeCard moves the account to a new address: the password, then the
+// link mailed to the new address (confirmEmailPage).
+type emailChangeCard struct {
+	app.Compo
+	sess               sessionView
+	form               formState
+	done               doneWatch
+	newEmail, password string
+	sentTo             string
+}
+
+func (c *emailChangeCard) OnMount(ctx app.Context) {
+	observe(ctx, stSession, &c.sess)
+	observe(ctx, formKey(formChangeEmail), &c.form).OnChange(func() {
+		if c.done.moved(c.form) {
+			c.sentTo, c.newEmail, c.password = authdash.NormalizeEmail(c.newEmail), "", ""
+			clearInputs("email-new", "email-password")
+			focusLater(ctx, "email-sent")
+		}
+	})
+	c.done.seen = c.form.Done
+}
+
+func (c *emailChangeCard) Render() app.UI {
+	u := c.sess.User
+	state := "not confirmed yet"
+	if u.EmailVerified {
+		state = "confirmed"
+	}
+	f := c.form.Fields
+	return app.Section().Class("card").Aria("labelledby", "email-title").Body(
+		app.H2().ID("email-title").Text("Email address"),
+		app.P().ID("email-current").Body(app.Text("Your account uses "), app.Strong().Text(u.Email), app.Text(" ("+state+").")),
+		app.P().ID("email-sent").Class("muted").TabIndex(-1).Role("status").Hidden(c.sentTo == "").
+			Text("We sent a link to "+c.sentTo+". Your address changes when you open it (within 24 hours)."),
+		app.Form().ID("email-form").Class("form").Method("post").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			ctx.NewActionWithValue(string(actChangeEmail), authdash.EmailChange{NewEmail: c.newEmail, Password: c.password})
+		}).Body(
+			formError(c.form.Err),
+			field{ID: "email-new", Label: "New email address", Type: "email", Value: c.newEmail, Err: f["newEmail"],
+				AutoComplete: "email", Required: true, OnInput: value(&c.newEmail)}.render(),
+			field{ID: "email-password", Label: "Current password", Type: "password", Value: c.password, Err: f["password"],
+				AutoComplete: "current-password", Required: true, Hint: "So that nobody else signed in here can move your account.",
+				OnInput: value(&c.password)}.render(),
+			app.Button().Type("submit").Class("btn primary").Disabled(c.form.Busy).Text(busyText(c.form.Busy, "Send a confirmation link", "Sending…")),
+		),
+	)
+}
