@@ -217,11 +217,14 @@ func (p *verifyEmailPage) Render() app.UI {
 	}
 	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "verify-title").Body(
 		app.H1().ID("verify-title").Text("Confirm your email address"),
-		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("sign in and send a new one from the banner") }),
+		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("sign in and send yourself a new one") }),
 		app.P().ID("verify-status").Role("status").Hidden(status == "" || p.token == "").Text(status),
 		formError(p.form.Err),
-		app.If(p.form.Err != "", func() app.UI {
-			return app.P().Class("muted").Text("Signed in, you can send yourself a new link from the banner at the top of the dashboard.")
+		app.If(p.form.Err != "" && p.sess.Phase == phaseSignedIn && !p.sess.User.EmailVerified, func() app.UI {
+			return app.P().Class("muted").Text("You can send yourself a new link from the banner above.")
+		}),
+		app.If(p.form.Err != "" && p.sess.Phase == phaseSignedOut, func() app.UI {
+			return app.P().Class("muted").Text("Sign in to send yourself a new link.")
 		}),
 		app.P().Body(nextStep(p.sess)),
 	))

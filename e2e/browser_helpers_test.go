@@ -38,6 +38,7 @@ type webapp struct {
 	cmd     *exec.Cmd
 	waitErr chan error
 	logs    *testkit.Logs
+	env     []string // set before start: more of the server's environment
 }
 
 // mustBuildWebapp builds cmd/authdash and app.wasm into a temporary
@@ -69,6 +70,7 @@ func (w *webapp) start() {
 	cmd := exec.Command(w.bin)
 	cmd.Dir = w.dir
 	cmd.Env = append(os.Environ(), "ADDR="+w.addr, "DATA_DIR="+filepath.Join(w.dir, "data"))
+	cmd.Env = append(cmd.Env, w.env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -166,6 +167,12 @@ func (s *Server) URL() *url.URL {
 		u.User = url.UserPassword(s.opts.User, s.opts.Password)
 	}
 	return u
+}
+
+// CertPEM is the server's certificate, PEM-encoded: a process of its own (the server
+// binary in the browser tests) trusts it through SSL_CERT_FILE.
+func (s *Server) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Certificate[0]})
 }
 
 // Messages returns what the server has received so far.

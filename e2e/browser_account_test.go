@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/mail/mailtest"
+)
+
+// mailWait bounds the wait for a message: the outbox worker sends at once
+// when woken, but the machine may be loaded.
+const mailWait = 60 * time.Second
+
+// mustMailWebapp is the real server binary sending its mail over SMTP
+// (STARTTLS, trusted through SSL_CERT_FILE) to a real SMTP server in this
+// test, with links on its own address (APP_URL).
+func mustMailWebapp(t *testing.T) (*webapp, *mailtest.Server) {
+	t.Helper()
+	w := mustBuildWebapp(t)
+	smtp := mailtest.Start(t, mailtest.Options{})
+	certs := filepath.Join(t.TempDir(), "mailtest.pem")
+	if err := os.WriteFile(certs, smtp.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// APP_URL needs the address before the server starts: take a free one.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.addr = ln.Addr().String()
+	ln.Close()
+	u := smtp.URL()
+	u.Host = "localhost:" + u.Port() // the certificate names localhost
+	w.env = []string{"SMTP_URL=" + u.String(), "MAIL_FROM=Authdash <no-reply@authdash.test>",
+		"APP_URL=" + w.url(""), "SSL_CERT_FILE=" + certs}
+	w.start()
+	return w, smtp
+}
+
+// openMailedLink waits for the newest message to addr about subject and
+// opens its link to path in b, checking it points at the app.
+func openMailedLink(t *testing.T, b *tab, w *webapp, smtp *mailtest.Server, addr, subject, path string) {
+	t.Helper()
+	m := smtp.Last(t, addr, subject, mailWait)
+	link, err := m.Link(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link.String(), w.url(path)+"?token=") {
+		t.Fatalf("link %s does not open %s on the app", link, path)
+	}
+	if !strings.Contains(m.HTML, link.String()) && !strings.Contains(m.HTML, strings.ReplaceAll(link.String(), "&", "&amp;")) {
+		t.Errorf("the HTML part lacks the link %s", link)
+	}
+	b.do("open "+path+" from the mail", chromedp.Navigate(link.String()), appReady)
+}
+
+// TestAccountJourney: a person signs up, confirms the address from the mail
+// the SMTP server received, forgets the password and resets it from the mail,
+// then changes the address (confirmed from the new inbox) and undoes it from
+// the old one. Every screen is also checked with axe-core when it is
+// installed, in both themes.
+func TestAccountJourney(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	w, smtp := mustMailWebapp(t)
+	browser := mustBrowser(t)
+	a := newTab(t, browser, true)
+	axe := ""
+	if src, err := os.ReadFile(axeScript); err == nil {
+		axe = string(src)
+	}
+	const (
+		name     = "Grace Hopper"
+		email    = "grace@example.com"
+		newEmail = "grace.h@example.net"
+		pw       = "correct horse battery"
+		pw2      = "cobol compiles quietly at dawn"
+	)
+	// check looks at a screen as a person would: axe-core in the light and
+	// the dark theme, and a screenshot of each at the current size.
+	check := func(screen string) {
+		a.t.Helper()
+		for _, theme := range []string{"light", "dark"} {
+			a.do(theme, colorScheme(theme))
+			if axe != "" {
+				a.checkA11y(axe, screen+" "+theme)
+			}
+			a.screenshot("account-" + screen + "-1280-" + theme)
+			a.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+			a.screenshot("account-" + screen + "-390-" + theme)
+			a.do("laptop", chromedp.EmulateViewport(1280, 900))
+		}
+		a.do("light", colorScheme("light"))
+	}
+
+	failed := false
+	run := func(name string, f func(t *testing.T)) {
+		t.Run(name, func(t *testing.T) {
+			if failed {
+				t.Skip("an earlier step failed")
+			}
+			a.t = t
+			f(t)
+		})
+		failed = failed || t.Failed()
+	}
+
+	run("SignUpThenVerify", func(t *testing.T) {
+		a.do("sign up",
+			chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+			chromedp.SendKeys("#signup-name", name),
+			chromedp.SendKeys("#signup-email", email),
+			chromedp.SendKeys("#signup-password", pw),
+			chromedp.Click(`#signup-form button[type="submit"]`),
+			chromedp.WaitVisible("#hello"),
+			chromedp.WaitVisible("#verify-banner"))
+		if got := eval[string](a, `document.querySelector("#verify-banner").textContent`); !strings.Contains(got, email) {
+			t.Errorf("banner %q does not name %s", got, email)
+		}
+		check("banner")
+		openMailedLink(t, a, w, smtp, email, "Confirm your email address", "/verify-email")
+		a.do("verified", chromedp.WaitVisible("#verify-done"))
+		a.waitJS("focus on the result", `document.activeElement.id === "verify-done-title"`)
+		check("verified")
+		a.do("dashboard", chromedp.Click("#next-step"), chromedp.WaitVisible("#hello"))
+		a.waitJS("banner gone", `document.querySelector("#verify-banner").hidden`)
+	})
+
+	run("ForgotThenReset", func(t *testing.T) {
+		a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+		a.do("forgot", chromedp.Click("#forgot-link"), chromedp.WaitVisible("#forgot-form"))
+		check("forgot")
+		a.do("ask for a link",
+			chromedp.SendKeys("#forgot-email", strings.ToUpper(email)),
+			chromedp.Click(`#forgot-form button[type="submit"]`),
+			chromedp.WaitVisible("#forgot-done"))
+		a.waitJS("focus on the result", `document.activeElement.id === "forgot-done-title"`)
+		openMailedLink(t, a, w, smtp, email, "Reset your Authdash password", "/reset-password")
+		a.do("reset form", chromedp.WaitVisible("#reset-form"))
+		check("reset")
+		// A weak password is refused, with the field saying why.
+		a.do("weak password",
+			chromedp.SendKeys("#reset-password", "short"),
+			chromedp.Click(`#reset-form button[type="submit"]`),
+			chromedp.WaitVisible("#reset-password-err"))
+		setField(a, "#reset-password", "", "input")
+		a.do("new password",
+			chromedp.SendKeys("#reset-password", pw2),
+			chromedp.Click(`#reset-form button[type="submit"]`),
+			chromedp.WaitVisible("#reset-done"))
+		smtp.Last(t, email, "Your Authdash password was changed", mailWait)
+		a.do("sign in with it",
+			chromedp.Click("#reset-signin"), chromedp.WaitVisible("#signin-form"),
+			chromedp.SendKeys("#signin-email", email),
+			chromedp.SendKeys("#signin-password", pw2),
+			chromedp.Click(`#signin-form button[type="submit"]`),
+			chromedp.WaitVisible("#hello"))
+	})
+
+	run("ChangeEmailThenUndo", func(t *testing.T) {
+		a.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#email-form"))
+		check("email-change")
+		a.do("ask to change",
+			chromedp.SendKeys("#email-new", newEmail),
+			chromedp.SendKeys("#email-password", pw2),
+			chromedp.Click(`#email-form button[type="submit"]`),
+			chromedp.WaitVisible("#email-sent"))
+		openMailedLink(t, a, w, smtp, newEmail, "Confirm your new email address", "/confirm-email")
+		a.do("confirm", chromedp.WaitVisible("#confirm-form"))
+		check("confirm-email")
+		a.do("use the new address", chromedp.Click("#confirm-email"), chromedp.WaitVisible("#confirm-done"))
+		a.do("profile again", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#email-form"))
+		a.waitJS("the new address", `document.querySelector("#email-current").textContent.includes("`+newEmail+`")`)
+
+		openMailedLink(t, a, w, smtp, email, "The email address of your Authdash account was changed", "/revert-email")
+		a.do("undo", chromedp.WaitVisible("#revert-form"))
+		check("revert-email")
+		a.do("undo the change", chromedp.Click("#revert-email"), chromedp.WaitVisible("#revert-done"))
+		// Every session ended, this tab's too.
+		a.waitJS("signed out", `!document.querySelector("#signout")`)
+		a.do("sign in at the old address",
+			chromedp.Navigate(w.url("/signin")), appReady, chromedp.WaitVisible("#signin-form"),
+			chromedp.SendKeys("#signin-email", email),
+			chromedp.SendKeys("#signin-password", pw2),
+			chromedp.Click(`#signin-form button[type="submit"]`),
+			chromedp.WaitVisible("#hello"))
+	})
+
+	run("UsedLinkSaysSo", func(t *testing.T) {
+		openMailedLink(t, a, w, smtp, email, "Confirm your email address", "/verify-email")
+		a.waitJS("already used", `document.querySelector(".form-error").textContent.includes("already used")`)
+		check("link-used")
+	})
+}
