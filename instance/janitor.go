@@ -19,6 +19,7 @@ type purger interface {
 	PurgeDeletedContent(ctx context.Context, olderThan time.Time) (int, error)
 	PurgeIdempotencyKeys(ctx context.Context, olderThan time.Time) (int, error)
 	PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (int, error)
+	PurgeAccountTokens(ctx context.Context, before time.Time) (int, error)
 }
 
 // Both stores keep what the janitor purges; run checks for a purger, so
@@ -44,6 +45,9 @@ type sweeper interface {
 const (
 	tombstoneRetention = 30 * 24 * time.Hour
 	sessionRetention   = 24 * time.Hour
+	// A mailed link past its expiry is kept a day, so that opening it late says
+	// "expired" (ask for a new one) rather than "not valid".
+	accountTokenRetention = 24 * time.Hour
 	janitorInterval    = time.Hour
 )
 
@@ -86,6 +90,11 @@ func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
 		log.Warn("purge sessions", "err", err)
 	} else if n > 0 {
 		log.Info("purged expired sessions", "count", n)
+	}
+	if n, err := p.PurgeAccountTokens(ctx, now.Add(-accountTokenRetention)); err != nil {
+		log.Warn("purge account tokens", "err", err)
+	} else if n > 0 {
+		log.Info("purged expired links", "count", n)
 	}
 	if s, ok := p.(sweeper); ok {
 		if n, err := s.SweepDeletedAccounts(ctx, now); err != nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,10 +45,23 @@ func TestPurgeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tokenHash := authdash.TokenHash("a-mailed-link")
+	if err := db.CreateAccountToken(ctx, authdash.AccountToken{Hash: tokenHash, Purpose: authdash.PurposeVerifyEmail, User: u.ID,
+		Email: u.Email, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	tokenSays := func(now time.Time) string {
+		_, err := db.UseAccountToken(ctx, tokenHash, authdash.PurposeVerifyEmail, now)
+		return authdash.ErrorMessageOf(err)
+	}
 
 	// Within the restore window and the key's life nothing goes: the
 	// deleted task comes back, the key still answers with its first task.
 	purgeOnce(ctx, db, time.Now().Add(time.Hour), log)
+	// An expired link says so for a day (then is forgotten, below).
+	if got := tokenSays(time.Now().Add(time.Hour)); !strings.Contains(got, "expired") {
+		t.Errorf("an hour after expiry the link says %q", got)
+	}
 	if _, replayed, err := createOnce(ctx, db, u.ID, keyed, d); err != nil || !replayed {
 		t.Fatalf("key within its life: replayed %v, %v", replayed, err)
 	}
@@ -63,6 +77,9 @@ func TestPurgeOnce(t *testing.T) {
 	purgeOnce(ctx, db, time.Now().Add(authdash.RestoreWindow+authdash.IdempotencyKeyTTL+time.Minute), log)
 	if _, _, err := db.RestoreTask(ctx, u.ID, first.ID, time.Time{}); authdash.ErrorCodeOf(err) != authdash.CodeNotFound {
 		t.Fatalf("restore after the window: %v, want not_found", err)
+	}
+	if got := tokenSays(time.Now()); !strings.Contains(got, "not valid") {
+		t.Errorf("a day past expiry the link says %q", got)
 	}
 	if evs, _, ok, err := db.ChangesSince(ctx, u.ID, 0, 10); err != nil || !ok || len(evs) != 2 {
 		t.Fatalf("before retention: %d events, ok %v, err %v", len(evs), ok, err)
@@ -91,7 +108,12 @@ func createOnce(ctx context.Context, db *sqlite.DB, owner authdash.UserID, k aut
 // sweepingStore is a purger that also sweeps deleted accounts, as the
 // MongoDB store does; it records what the janitor asked of it.
 type sweepingStore struct {
-	purgedBefore, contentBefore, keysBefore, sweptAsOf time.Time
+	purgedBefore, contentBefore, keysBefore, tokensBefore, sweptAsOf time.Time
+}
+
+func (s *sweepingStore) PurgeAccountTokens(_ context.Context, before time.Time) (int, error) {
+	s.tokensBefore = before
+	return 0, nil
 }
 
 func (s *sweepingStore) PurgeTombstones(_ context.Context, olderThan time.Time) (int, error) {
@@ -122,6 +144,9 @@ func TestPurgeOnceSweepsDeletedAccounts(t *testing.T) {
 	purgeOnce(context.Background(), s, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if !s.sweptAsOf.Equal(now) || !s.purgedBefore.Equal(now.Add(-tombstoneRetention)) {
 		t.Errorf("swept as of %v, purged before %v; want %v and %v", s.sweptAsOf, s.purgedBefore, now, now.Add(-tombstoneRetention))
+	}
+	if !s.tokensBefore.Equal(now.Add(-accountTokenRetention)) {
+		t.Errorf("links purged before %v, want %v", s.tokensBefore, now.Add(-accountTokenRetention))
 	}
 	if !s.contentBefore.Equal(now.Add(-authdash.RestoreWindow)) || !s.keysBefore.Equal(now.Add(-authdash.IdempotencyKeyTTL)) {
 		t.Errorf("deleted content purged before %v, keys before %v; want %v and %v", s.contentBefore, s.keysBefore,
