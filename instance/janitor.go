@@ -48,7 +48,7 @@ const (
 	// A mailed link past its expiry is kept a day, so that opening it late says
 	// "expired" (ask for a new one) rather than "not valid".
 	accountTokenRetention = 24 * time.Hour
-	janitorInterval    = time.Hour
+	janitorInterval       = time.Hour
 )
 
 // runJanitor purges on start and then about hourly until ctx ends. Every
