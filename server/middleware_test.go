@@ -13,6 +13,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/server"
+	"github.com/authdash/authdash/store/sqlite"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -403,4 +404,31 @@ func TestChunkedBodyLimit(t *testing.T) {
 		t.Fatalf("status %d: %s", res.Code, res.Body)
 	}
 	wantProblem(t, res, authdash.CodeTooLarge)
+}
+
+// hintErr is a store's cause carrying how long to wait, as store/sqlite's
+// "cannot write" does.
+type hintErr time.Duration
+
+func (h hintErr) Error() string             { return "database or disk is full" }
+func (h hintErr) RetryAfter() time.Duration { return time.Duration(h) }
+
+// fullStore is a store whose writes fail for want of disk.
+type fullStore struct{ *sqlite.DB }
+
+func (fullStore) CreateTask(context.Context, authdash.UserID, authdash.TaskDraft) (*authdash.Task, authdash.Event, error) {
+	return nil, authdash.Event{}, authdash.WrapError(authdash.CodeUnavailable, hintErr(30*time.Second), "The server cannot save changes right now; try again later.")
+}
+
+// TestStoreCannotWrite: a write the store cannot make for want of disk is a
+// 503 with the store's Retry-After, not a 500 "internal".
+func TestStoreCannotWrite(t *testing.T) {
+	e := mustEnv(t, withDeps(func(d *server.Deps) {
+		d.Tasks = &authdash.TaskService{Store: fullStore{d.Tasks.Store.(*sqlite.DB)}, Events: &recorder{}, Log: d.Log}
+	}))
+	e.mustUser(t, "alice")
+	res := e.do("POST", "/api/tasks", `{"title":"t"}`, nil, "alice")
+	if res.Code != 503 || res.Header().Get("Retry-After") != "30" || !strings.Contains(res.Body.String(), `"code":"unavailable"`) {
+		t.Errorf("create on a full store: %d Retry-After %q %s", res.Code, res.Header().Get("Retry-After"), res.Body)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/wire"
@@ -42,8 +43,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		var ra retryAfter
+		var hint retryHint
 		if errors.As(err, &ra) {
 			h.Set("Retry-After", strconv.Itoa(ra.seconds()))
+		} else if errors.As(err, &hint) {
+			h.Set("Retry-After", strconv.Itoa(retryAfter(hint.RetryAfter()).seconds()))
 		} else if h.Get("Retry-After") == "" {
 			h.Set("Retry-After", "1")
 		}
@@ -69,6 +73,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, status, problemContentType, p)
 }
+
+// retryHint is a cause that knows how long a client should wait before
+// trying again, such as a store that cannot write for want of disk
+// (store/sqlite): longer than the 1 s a passing fault gets.
+type retryHint interface{ RetryAfter() time.Duration }
 
 // errNotFound and errMethodNotAllowed answer requests the router cannot place.
 var (

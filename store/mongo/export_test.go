@@ -1,5 +1,10 @@
 package mongo
 
+import "context"
+
 // SetLastStamp moves db's change-stamp clock, as a clock running ahead
 // would: the tests use it to make two instances' stamps meet or cross.
 func SetLastStamp(db *DB, v int64) { db.stamps.last.Store(v) }
+
+// Fail is the store's error translation.
+func Fail(db *DB, err error) error { return db.fail(context.Background(), "test", err) }

@@ -420,8 +420,19 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 		err = authdash.WrapError(authdash.CodeUnavailable, err, "The request was cancelled or timed out.")
 	case mongo.IsTimeout(err), mongo.IsNetworkError(err), errors.Is(err, mongo.ErrClientDisconnected):
 		err = authdash.WrapError(authdash.CodeUnavailable, err, "The database is unavailable; try again.")
+	case isOutOfDisk(err):
+		err = authdash.WrapError(authdash.CodeUnavailable, err, "The server cannot save changes right now; try again later.")
 	}
 	return fmt.Errorf("mongo: %s: %w", op, err)
+}
+
+// codeOutOfDiskSpace is MongoDB's OutOfDiskSpace: a write refused because
+// the server's disk is full.
+const codeOutOfDiskSpace = 14031
+
+func isOutOfDisk(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(codeOutOfDiskSpace)
 }
 
 // isDuplicate reports a unique-index violation. FerretDB 1.x reports one

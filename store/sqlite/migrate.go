@@ -211,6 +211,14 @@ CREATE TABLE account_tokens (
 CREATE INDEX account_tokens_user    ON account_tokens(user_id, purpose);
 CREATE INDEX account_tokens_expires ON account_tokens(expires_ms);
 `,
+	// 7: a table only Ping writes to (and empties again) while the store
+	// cannot write, to learn when it can again (writeprobe.go).
+	`
+CREATE TABLE write_probe (
+	id  INTEGER PRIMARY KEY,
+	pad BLOB NOT NULL
+) STRICT;
+`,
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the

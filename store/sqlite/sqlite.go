@@ -51,6 +51,10 @@ type DB struct {
 	clock func() time.Time
 	// syncFull makes every commit wait for fsync of the WAL (see WithSyncFull).
 	syncFull bool
+	// cannotWrite is set when a commit failed for want of disk (full, or an
+	// I/O error) and cleared by the next commit that succeeds; Ping fails
+	// meanwhile (writeprobe.go).
+	cannotWrite atomic.Bool
 
 	writes    chan *writeReq
 	closing   chan struct{}
@@ -173,8 +177,14 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Ping checks that the database file can be read, for readiness probes.
+// Ping checks that the database file can be read, for readiness probes,
+// and, after a write failed for want of disk, that it can be written again.
 func (db *DB) Ping(ctx context.Context) error {
+	if db.cannotWrite.Load() {
+		if err := db.probeWrite(ctx); err != nil {
+			return db.fail(ctx, "ping: write", err)
+		}
+	}
 	var one int
 	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return db.fail(ctx, "ping", err)
@@ -255,6 +265,8 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 		err = authdash.WrapError(authdash.CodeConflict, err, "Already exists.")
 	case isBusy(err):
 		err = authdash.WrapError(authdash.CodeUnavailable, err, "The database is busy; try again.")
+	case isCannotWrite(err):
+		err = authdash.WrapError(authdash.CodeUnavailable, cannotWriteError{err}, "The server cannot save changes right now; try again later.")
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }

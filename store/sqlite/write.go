@@ -173,6 +173,7 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		if len(pending) == 1 {
 			tx.Rollback()
+			db.noteWriteFailure(errs[i])
 			return
 		}
 		// This write may have left partial changes, or SQLite may have
@@ -197,9 +198,10 @@ func (db *DB) commit(batch []*writeReq) {
 				errs[i] = err
 			}
 		}
+		db.noteWriteFailure(err)
 		return
 	}
-	db.commits.Add(1)
+	db.committed()
 }
 
 // checkpointInterval is how often the checkpointer copies the WAL back
@@ -235,15 +237,18 @@ func (db *DB) commitOne(req *writeReq) error {
 	t := &wtx{ctx: context.WithoutCancel(req.ctx), db: db, tx: tx}
 	if err := req.fn(t); err != nil {
 		tx.Rollback()
+		db.noteWriteFailure(err)
 		return err
 	}
 	if err := indexDirty(t); err != nil {
 		tx.Rollback()
+		db.noteWriteFailure(err)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		db.noteWriteFailure(err)
 		return err
 	}
-	db.commits.Add(1)
+	db.committed()
 	return nil
 }
