@@ -9,7 +9,6 @@
 package app
 
 import (
-	"html"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -103,10 +102,6 @@ func Handler(cfg Config) *app.Handler {
 	if cfg.WSURL != "" {
 		env[envWSURL] = cfg.WSURL
 	}
-	wasm := "/web/app.wasm"
-	if cfg.Resources != nil {
-		wasm = cfg.Resources.Resolve(wasm)
-	}
 	return &app.Handler{
 		Name:            "Authdash",
 		ShortName:       "Authdash",
@@ -134,11 +129,10 @@ func Handler(cfg Config) *app.Handler {
 		Version:            cfg.Version,
 		Resources:          cfg.Resources,
 		WasmContentLength:  cfg.WasmSize,
-		// app.js fetches app.wasm only once it runs, after the page is
-		// parsed; the preload starts the download (most of a first
-		// visit) with the page. as=fetch with crossorigin matches the
-		// request app.js makes (same-origin credentials), so the
-		// browser uses the preloaded answer.
-		RawHeaders: []string{`<link rel="preload" href="` + html.EscapeString(wasm) + `" as="fetch" type="application/wasm" crossorigin>`},
+		// app.wasm is deliberately not preloaded: a preload starts it
+		// a little earlier, but Lighthouse's simulated link then counts
+		// the whole download before the largest paint (LCP 1.7 s instead
+		// of 0.75 s at 10 Mbit/s), though the prerendered page paints long
+		// before (docs/BENCHMARKS-HISTORY.md, start-up).
 	}
 }

@@ -139,11 +139,9 @@ func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 	}
 }
 
-// Pages come as go-app prerenders them, less what it gets wrong, and start
-// the app.wasm download at once.
+// Pages come as go-app prerenders them, less what it gets wrong.
 func TestPrerenderedPages(t *testing.T) {
 	site := mustSite(t, "wasm bytes")
-	preload := `<link rel="preload" href="` + site.Resolve("/web/app.wasm") + `" as="fetch" type="application/wasm" crossorigin>`
 	for _, path := range app.Routes() {
 		t.Run(path, func(t *testing.T) {
 			res := get(t, site, path, "")
@@ -160,9 +158,6 @@ func TestPrerenderedPages(t *testing.T) {
 			}
 			if strings.Contains(page, `"og:url"`) || strings.Contains(page, `"og:image"`) {
 				t.Error("og:url or og:image without a domain to name")
-			}
-			if !strings.Contains(page, preload) {
-				t.Errorf("no preload of app.wasm (%s)", preload)
 			}
 			if boot := `src="` + site.Resolve("/web/boot.js") + `"`; !regexp.MustCompile(`<script [^>]*` + regexp.QuoteMeta(boot)).MatchString(page) {
 				t.Errorf("boot.js (%s) is not loaded", boot)
