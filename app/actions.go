@@ -25,13 +25,24 @@ const (
 	actRevokeSession  action = "authdash.revoke"         // authdash.SessionID
 	actDeleteAccount  action = "authdash.delete-account" // string: password
 	actDismiss        action = "authdash.dismiss"        // nil: clears the notice
+	actComplete       action = "authdash.complete"       // taskDone
+	actUndo           action = "authdash.undo"           // int: the undo offer
+	actDismissToast   action = "authdash.dismiss-toast"  // int: the toast
 )
 
 // taskCreate is a task to create, with the Idempotency-Key that makes
-// sending it twice (a double click, a retry) create it once.
+// sending it twice (a double click, a retry) create it once, from Form
+// (formCreate or formNew).
 type taskCreate struct {
 	Key   string
 	Draft authdash.TaskDraft
+	Form  string
+}
+
+// taskDone marks a task, as the user saw it, done or not done.
+type taskDone struct {
+	Task authdash.Task
+	Done bool
 }
 
 // taskEdit is the user's edit (Mine) of the version of a task the editor

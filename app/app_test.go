@@ -2,7 +2,6 @@ package app
 
 import (
 	"testing"
-	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -61,22 +60,33 @@ func TestFieldAccessibility(t *testing.T) {
 	}
 }
 
-func TestDashboardQuery(t *testing.T) {
-	p := &dashboardPage{search: " milk ", status: "done", tag: "home", dueAfter: "2030-01-01", dueBefore: "2030-01-31", sort: "due", order: "asc"}
-	q := p.query()
-	q.Normalize()
-	if err := q.Validate(); err != nil {
-		t.Fatal(err)
+// A form keeps one Idempotency-Key per draft: a retry of the same draft
+// (however it is spelled) reuses it, another draft or a draft created gets
+// a new one.
+func TestIdempotencyKey(t *testing.T) {
+	var k idempotencyKey
+	milk := authdash.TaskDraft{Title: "Buy milk"}
+	first := k.For(milk)
+	tests := []struct {
+		name string
+		d    authdash.TaskDraft
+		same bool
+	}{
+		{"OKRetry", milk, true},
+		{"OKSameOnceNormalised", authdash.TaskDraft{Title: " Buy milk ", Status: authdash.StatusTodo, Priority: authdash.PriorityMedium, Tags: []string{}}, true},
+		{"ErrOtherDraft", authdash.TaskDraft{Title: "Buy oat milk"}, false},
 	}
-	if q.Search != "milk" || q.Status != authdash.StatusDone || q.Tag != "home" || q.Sort != authdash.SortDue || q.Order != authdash.Asc {
-		t.Errorf("query = %+v", q)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := k
+			if got := k.For(tt.d); (got == first) != tt.same {
+				t.Errorf("key %q for %+v, first %q: same = %v, want %v", got, tt.d, first, got == first, tt.same)
+			}
+		})
 	}
-	// "Due by" a day includes that whole day.
-	if want := time.Date(2030, 2, 1, 0, 0, 0, 0, time.UTC); !q.DueBefore.Equal(want) {
-		t.Errorf("DueBefore = %v, want %v", q.DueBefore, want)
-	}
-	if want := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC); !q.DueAfter.Equal(want) {
-		t.Errorf("DueAfter = %v, want %v", q.DueAfter, want)
+	k.reset()
+	if k.For(milk) == first {
+		t.Error("a created draft's key was used again")
 	}
 }
 

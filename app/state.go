@@ -8,8 +8,10 @@ import (
 	"github.com/authdash/authdash/app/merge"
 )
 
-// stateKey names a piece of app state. Components observe state; only the
-// action handlers in controller.go set it.
+// stateKey names a piece of app state. Components observe state. What
+// comes from the server (session, tasks, stats, toasts…) is set only by
+// the controller's action handlers; what is the UI's alone (which dialog
+// is open) is set by the components, on the UI goroutine.
 type stateKey string
 
 // State keys.
@@ -22,6 +24,10 @@ const (
 	stSessions stateKey = "authdash.sessions"
 	stNotice   stateKey = "authdash.notice"
 	stUpdate   stateKey = "authdash.update"
+	stToasts   stateKey = "authdash.toasts"
+	// UI state, set by components.
+	stEditor stateKey = "authdash.editor" // editorState
+	stHelp   stateKey = "authdash.help"   // bool: the shortcuts dialog is open
 )
 
 // formKey is the state of one form: busy, its error and field errors.
@@ -31,7 +37,8 @@ func formKey(form string) stateKey { return stateKey("authdash.form." + form) }
 const (
 	formSignIn   = "signin"
 	formSignUp   = "signup"
-	formCreate   = "create"
+	formCreate   = "create" // the quick-add bar
+	formNew      = "new"    // the full form of a new task, in the editor dialog
 	formEdit     = "edit"
 	formProfile  = "profile"
 	formPassword = "password"
@@ -96,6 +103,28 @@ type conflict struct {
 	// Delete: the refused change was a deletion of the task, which has
 	// changed since (Merge.Theirs).
 	Delete bool
+}
+
+// editorState says what the editor dialog shows: a new task (New, its
+// title carried over from the quick-add bar) or an edit of Base, the
+// version it opened (which the save merges against).
+type editorState struct {
+	Open  bool
+	New   bool
+	Title string
+	Base  authdash.Task
+	// Return is the id of the element to focus when the dialog closes
+	// (what opened it), if it is still there.
+	Return string
+}
+
+// toast is a short message at the bottom of the screen; with Offer, an
+// "Undo" button for that offer (undo.Offer.ID).
+type toast struct {
+	ID    int
+	Text  string
+	Offer int
+	Error bool
 }
 
 // sessionsList is the user's signed-in devices.

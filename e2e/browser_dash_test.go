@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestDashboard drives the dashboard's task flows in headless Chromium
@@ -32,6 +33,11 @@ func TestDashboard(t *testing.T) {
 			t.Run("ConflictSideBySide", d.conflictSideBySide)
 			t.Run("DoubleClickAddsOne", d.doubleClickAddsOne)
 			t.Run("RetryAfterLostAnswerAddsOne", d.retryAfterLostAnswerAddsOne)
+			t.Run("CompleteAndUndoInEveryTab", d.completeAndUndo)
+			t.Run("CompleteRefusedReverts", d.completeRefusedReverts)
+			t.Run("DeleteAndUndoInEveryTab", d.deleteAndUndo)
+			t.Run("EnterTwiceOnDeleteDeletesNothing", d.enterTwiceOnDelete)
+			t.Run("EditorDialogKeepsAndReturnsFocus", d.editorDialogFocus)
 		})
 	}
 }
@@ -99,6 +105,16 @@ func choose(b *tab, sel, label string) {
 	}
 }
 
+// openFilters shows the filters: on a phone they fold behind a button.
+func openFilters(b *tab) {
+	b.t.Helper()
+	if eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none" &&
+		document.querySelector("#filters-toggle").getAttribute("aria-expanded") !== "true"`) {
+		click(b, "#filters-toggle")
+	}
+	b.do("filters shown", chromedp.WaitVisible("#filter-status"))
+}
+
 // listErrorJS is a predicate: the list shows no error.
 const listErrorJS = `[...document.querySelectorAll(".list-wrap .form-error")].every(e => e.hidden || e.textContent === "")`
 
@@ -107,9 +123,11 @@ const listErrorJS = `[...document.querySelectorAll(".list-wrap .form-error")].ev
 // status=Any, which the API refuses, and jammed every later query).
 func (d *dash) filterBackToAny(t *testing.T) {
 	a := d.person(t, `{"title": "Open task", "priority": "low"}`, `{"title": "Finished task", "status": "done", "priority": "high"}`)
+	openFilters(a)
 	for _, f := range []struct{ sel, pick string }{{"#filter-status", "Done"}, {"#filter-priority", "High"}} {
 		choose(a, f.sel, f.pick)
-		a.waitJS(f.sel+" filters", countJS(1)+" && "+taskJS("Finished task"))
+		a.waitJS(f.sel+" filters", countJS(1)+" && "+taskJS("Finished task")+
+			` && document.querySelector("#filters-toggle").textContent === "Filters (1)"`)
 		choose(a, f.sel, "Any")
 		a.waitJS(f.sel+" back to any", countJS(2)+" && "+listErrorJS)
 	}
@@ -245,4 +263,104 @@ func taskWithJS(title, sel string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
 		li.querySelector(".task-title")?.textContent === %s && (li.matches(%s) || li.querySelector(%s)))`,
 		strconv.Quote(title), strconv.Quote(sel), strconv.Quote(sel))
+}
+
+// checkJS is a predicate: the task's checkbox is (un)checked.
+func checkJS(title string, checked bool) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
+		li.querySelector(".task-title")?.textContent === %s && li.querySelector(".check-box").checked === %v)`, strconv.Quote(title), checked)
+}
+
+// CompleteAndUndoInEveryTab: one click on the checkbox completes the task
+// (the other tab sees it done), and the toast's Undo puts it back as it
+// was (in progress), in both tabs.
+func (d *dash) completeAndUndo(t *testing.T) {
+	a := d.person(t, `{"title": "Tick me", "status": "in_progress"}`)
+	b := d.sibling(t, a, 1)
+	clickInTask(a, "Tick me", ".check-box")
+	for name, tb := range map[string]*tab{"A": a, "B": b} {
+		tb.waitJS("done in "+name, checkJS("Tick me", true)+" && "+taskWithJS("Tick me", ".task.status-done"))
+	}
+	a.waitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("marked done") && t.querySelector(".undo"))`)
+	if live := eval[string](a, `document.querySelector("#toasts").getAttribute("aria-live")`); live != "polite" {
+		t.Errorf("toasts aria-live = %q", live)
+	}
+	click(a, "#toasts .undo")
+	for name, tb := range map[string]*tab{"A": a, "B": b} {
+		tb.waitJS("undone in "+name, checkJS("Tick me", false)+" && "+taskWithJS("Tick me", ".task.status-in_progress"))
+	}
+	a.waitJS("toast gone", `!document.querySelector("#toasts .undo")`)
+}
+
+// CompleteRefusedReverts: the server cannot be reached; the checkbox goes
+// back and a message says the change was not saved.
+func (d *dash) completeRefusedReverts(t *testing.T) {
+	a := d.person(t, `{"title": "Cannot tick"}`)
+	eval[chromedp.Void](a, `(() => { const orig = window.fetch; window.fetch = function(url, opts) {
+		if (opts && opts.method === "PATCH") return Promise.reject(new TypeError("Failed to fetch"));
+		return orig.apply(this, arguments); }; })()`)
+	clickInTask(a, "Cannot tick", ".check-box")
+	a.waitJS("reverted with a message", checkJS("Cannot tick", false)+
+		` && [...document.querySelectorAll("#toasts .toast.error")].some(t => t.textContent.includes("Not saved"))`)
+}
+
+// DeleteAndUndoInEveryTab: deleting (after the confirmation) removes the
+// task in both tabs; Undo brings the same task back (same id, fields and
+// tags) in both.
+func (d *dash) deleteAndUndo(t *testing.T) {
+	a := d.person(t, `{"title": "Keep me", "description": "with notes", "tags": ["home", "urgent"], "priority": "high"}`, `{"title": "Other"}`)
+	b := d.sibling(t, a, 2)
+	id := eval[string](a, `[...document.querySelectorAll("#task-list > li")].find(li => li.querySelector(".task-title").textContent === "Keep me").dataset.id`)
+	clickInTask(a, "Keep me", `button[aria-label^="Delete"]`)
+	clickInTask(a, "Keep me", `.confirm .btn.danger`)
+	for name, tb := range map[string]*tab{"A": a, "B": b} {
+		tb.waitJS("deleted in "+name, "!"+taskJS("Keep me")+" && "+countJS(1))
+	}
+	a.waitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("deleted"))`)
+	click(a, "#toasts .undo")
+	for name, tb := range map[string]*tab{"A": a, "B": b} {
+		tb.waitJS("back in "+name, countJS(2)+` && (() => { const li = document.querySelector("#task-`+id+`");
+			return li && li.querySelector(".task-title").textContent === "Keep me" && li.textContent.includes("with notes") &&
+				li.textContent.includes("#home") && li.textContent.includes("#urgent") && li.querySelector(".prio-high"); })()`)
+	}
+}
+
+// EnterTwiceOnDeleteDeletesNothing: Enter on Delete asks, with the focus
+// on Cancel, so a second Enter cancels; the focus is back on Delete.
+func (d *dash) enterTwiceOnDelete(t *testing.T) {
+	a := d.person(t, `{"title": "Precious"}`)
+	focusInTask(a, "Precious", `[data-ctl="delete"]`)
+	a.do("enter", chromedp.KeyEvent("\r"))
+	a.waitJS("asked, Cancel focused", `document.activeElement && document.activeElement.dataset.ctl === "cancel-delete"`)
+	a.do("enter again", chromedp.KeyEvent("\r"))
+	a.waitJS("cancelled, Delete focused", `!document.querySelector(".confirm") && document.activeElement && document.activeElement.dataset.ctl === "delete"`)
+	d.open(a, 1)
+}
+
+// EditorDialogKeepsAndReturnsFocus: the editor is a modal dialog that
+// keeps Tab inside it, closes on Esc, and gives the focus back to the
+// Edit button that opened it.
+func (d *dash) editorDialogFocus(t *testing.T) {
+	a := d.person(t, `{"title": "Focus me"}`)
+	focusInTask(a, "Focus me", `[data-ctl="edit"]`)
+	a.do("open", chromedp.KeyEvent("\r"), chromedp.WaitVisible("#edit-form"))
+	a.waitJS("title focused", `document.activeElement && document.activeElement.id === "edit-title"`)
+	for i := range 15 {
+		a.do("tab", chromedp.KeyEvent("\t"))
+		if !eval[bool](a, `!!document.activeElement && !!document.activeElement.closest("#editor")`) {
+			t.Fatalf("Tab %d left the dialog for %s", i+1, eval[string](a, `document.activeElement ? document.activeElement.outerHTML.slice(0, 80) : "nothing"`))
+		}
+	}
+	a.do("escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent("#edit-form"))
+	a.waitJS("focus back on Edit", `document.activeElement && document.activeElement.dataset.ctl === "edit"`)
+}
+
+// focusInTask focuses the element matching sel inside the task titled
+// title.
+func focusInTask(b *tab, title, sel string) {
+	b.t.Helper()
+	b.waitJS("find "+title, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
+		li.querySelector(".task-title")?.textContent === %s && li.querySelector(%s))`, strconv.Quote(title), strconv.Quote(sel)))
+	eval[chromedp.Void](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
+		li.querySelector(".task-title")?.textContent === %s).querySelector(%s).focus()`, strconv.Quote(title), strconv.Quote(sel)))
 }

@@ -333,12 +333,18 @@ func countJS(n int) string {
 
 func createTask(b *tab, title, tags string) {
 	b.t.Helper()
-	b.do("create "+title, chromedp.WaitVisible("#create-form"), chromedp.SendKeys("#new-title", title))
-	if tags != "" {
-		b.do("tags", chromedp.SendKeys("#new-tags", tags))
+	if tags == "" {
+		b.do("create "+title, chromedp.WaitVisible("#create-form"), chromedp.SendKeys("#new-title", title))
+		b.do("submit", chromedp.Click("#create-submit"))
+		b.waitJS("created "+title, taskJS(title)+` && document.querySelector("#new-title").value === ""`)
+		return
 	}
-	b.do("submit", chromedp.Click("#create-submit"))
-	b.waitJS("created "+title, taskJS(title)+` && document.querySelector("#new-title").value === ""`)
+	// With tags: the full form, in the editor dialog.
+	b.do("create "+title, chromedp.WaitVisible("#create-form"))
+	click(b, "#create-more")
+	b.do("full form", chromedp.WaitVisible("#edit-form"), chromedp.SendKeys("#edit-title", title), chromedp.SendKeys("#edit-tags", tags))
+	b.do("submit", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+	b.waitJS("created "+title, taskJS(title))
 }
 
 // clickInTask clicks the element matching sel inside the task titled title.

@@ -82,17 +82,18 @@ func (l *List) Reset(p authdash.TaskPage) {
 func (l *List) Append(p authdash.TaskPage) {
 	l.next = p.NextCursor
 	for _, t := range p.Items {
-		if l.deleted[t.ID] || l.index(t.ID) >= 0 {
+		if l.index(t.ID) >= 0 {
 			continue
 		}
 		if l.stale(t.ID, t.Version) {
 			// The page is older than a change already applied: show that
 			// change, where it now sorts.
-			if n, ok := l.latest[t.ID]; ok {
+			if n, ok := l.latest[t.ID]; ok && !l.deleted[t.ID] {
 				l.Force(n)
 			}
 			continue
 		}
+		delete(l.deleted, t.ID)
 		l.versions[t.ID] = t.Version
 		l.latest[t.ID] = t
 		l.items = append(l.items, t)
@@ -182,14 +183,17 @@ func (l *List) Apply(ev authdash.Event) bool {
 	return false
 }
 
-// stale reports whether version is not newer than what the list has seen,
-// or the task was deleted (a deleted task never comes back: IDs are not
-// reused).
+// stale reports whether version is not newer than what the list has seen.
+// A deleted task comes back only at a version above its deletion's: the
+// deletion undone (a restore gives the task a new version). When the
+// deletion's version is not known (the list's own delete, whose answer
+// carries none), the last version seen stands in for it: the delete was
+// made on that version, so the task cannot reappear at it or below.
 func (l *List) stale(id authdash.TaskID, version int64) bool {
-	if l.deleted[id] {
+	v, ok := l.versions[id]
+	if l.deleted[id] && !ok {
 		return true
 	}
-	v, ok := l.versions[id]
 	return ok && version <= v
 }
 

@@ -58,9 +58,14 @@ func TestApply(t *testing.T) {
 			[]authdash.Event{ev(authdash.EventTaskUpdated, 1, renamed)}, []string{"c", "b", "a"}, []bool{false}},
 		{"DeleteRemoves", authdash.TaskQuery{}, page,
 			[]authdash.Event{ev(authdash.EventTaskDeleted, 1, task("b", 2, "", 0))}, []string{"c", "a"}, []bool{true}},
-		{"DeletedNeverReturns", authdash.TaskQuery{}, page,
-			[]authdash.Event{ev(authdash.EventTaskDeleted, 1, task("b", 2, "", 0)), ev(authdash.EventTaskUpdated, 2, task("b", 3, "zombie", 2))},
+		{"DeletedStaysDeletedAtItsVersion", authdash.TaskQuery{}, page,
+			[]authdash.Event{ev(authdash.EventTaskDeleted, 1, task("b", 2, "", 0)), ev(authdash.EventTaskUpdated, 2, task("b", 2, "zombie", 2))},
 			[]string{"c", "a"}, []bool{true, false}},
+		// Undo of a delete: the server restores the task at a newer version
+		// and announces it as created.
+		{"RestoredReturns", authdash.TaskQuery{}, page,
+			[]authdash.Event{ev(authdash.EventTaskDeleted, 1, task("b", 2, "", 0)), ev(authdash.EventTaskCreated, 2, task("b", 3, "beta", 2))},
+			[]string{"c", "b", "a"}, []bool{true, true}},
 		{"UpdateLeavesFilter", authdash.TaskQuery{Status: authdash.StatusTodo}, page,
 			[]authdash.Event{ev(authdash.EventTaskUpdated, 1, done)}, []string{"c", "a"}, []bool{true}},
 		{"UpdateEntersFilter", authdash.TaskQuery{Status: authdash.StatusDone}, authdash.TaskPage{},
@@ -154,6 +159,40 @@ func TestForceAndRevert(t *testing.T) {
 	}
 	if !l.Force(theirs) || l.Len() != 1 {
 		t.Error("hidden task not restored")
+	}
+}
+
+// The list's own delete (whose answer carries no version) undone: the
+// restored task comes back at its new version, and neither a page from
+// before the delete nor a late copy of the old version brings it back
+// before that.
+func TestRestoreAfterOwnDelete(t *testing.T) {
+	a, b := task("a", 4, "alpha", 1), task("b", 1, "beta", 2)
+	l := tasklist.New(authdash.TaskQuery{})
+	l.Reset(authdash.TaskPage{Items: []authdash.Task{b, a}})
+	l.Hide("a")
+	l.Remove("a", 0)
+	for name, stale := range map[string]func() bool{
+		"stale page":  func() bool { l.Reset(authdash.TaskPage{Items: []authdash.Task{b, a}}); return false },
+		"old version": func() bool { return l.Put(a) },
+		"force":       func() bool { return l.Force(a) },
+	} {
+		stale()
+		if _, ok := l.Get("a"); ok {
+			t.Errorf("%s brought the deleted task back", name)
+		}
+	}
+	restored := a
+	restored.Version = 6
+	if !l.Put(restored) {
+		t.Fatal("the restored task was refused")
+	}
+	if got := ids(l); !slices.Equal(got, []string{"b", "a"}) {
+		t.Errorf("items = %v, want [b a]", got)
+	}
+	// And it can be deleted and restored again.
+	if !l.Apply(ev(authdash.EventTaskDeleted, 9, task("a", 7, "", 0))) || l.Put(restored) {
+		t.Error("second delete not applied, or the first restore's copy accepted after it")
 	}
 }
 

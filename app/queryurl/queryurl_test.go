@@ -1,0 +1,118 @@
+package queryurl_test
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/queryurl"
+)
+
+func day(s string) *time.Time {
+	t, _ := time.Parse(time.DateOnly, s)
+	return &t
+}
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		q    authdash.TaskQuery
+		want string
+	}{
+		{"OKDefaultIsEmpty", authdash.TaskQuery{}, ""},
+		{"OKEverything", authdash.TaskQuery{
+			Search: "milk & honey", Status: authdash.StatusDone, Priority: authdash.PriorityHigh, Tag: "work",
+			DueAfter: day("2031-01-01"), DueBefore: day("2031-02-01"), Sort: authdash.SortDue, Order: authdash.Asc,
+		}, "q=milk+%26+honey&status=done&priority=high&tag=work&after=2031-01-01&before=2031-01-31&sort=due&order=asc"},
+		{"OKDefaultSortLeftOut", authdash.TaskQuery{Status: authdash.StatusTodo, Sort: authdash.SortCreated, Order: authdash.Desc}, "status=todo"},
+		{"OKUnicode", authdash.TaskQuery{Search: "café ☕"}, "q=caf%C3%A9+%E2%98%95"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := tt.q
+			q.Normalize()
+			got := queryurl.Encode(q)
+			if got != tt.want {
+				t.Errorf("Encode = %q, want %q", got, tt.want)
+			}
+			v, err := url.ParseQuery(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, dropped := queryurl.Decode(v)
+			if len(dropped) > 0 {
+				t.Errorf("Decode dropped %v", dropped)
+			}
+			if queryurl.Encode(back) != got {
+				t.Errorf("round trip gave %q", queryurl.Encode(back))
+			}
+			if err := back.Validate(); err != nil {
+				t.Errorf("decoded query not valid: %v", err)
+			}
+		})
+	}
+}
+
+func TestDecode(t *testing.T) {
+	long := strings.Repeat("x", authdash.MaxSearchLen+1)
+	tests := []struct {
+		name    string
+		raw     string
+		want    string // Encode of the result
+		dropped []string
+	}{
+		{"OKNothing", "", "", nil},
+		{"OKHashTag", "tag=%23work", "tag=work", nil},
+		{"OKSpacesTrimmed", "q=+milk+&tag=+work+", "q=milk&tag=work", nil},
+		{"OKUnknownIgnored", "utm_source=mail&status=todo", "status=todo", nil},
+		{"OKEmptyValuesAreAbsent", "status=&priority=&sort=", "", nil},
+		{"ErrStatusAny", "status=Any&q=milk", "q=milk", []string{"status"}},
+		{"ErrBadValuesDroppedOthersKept", "status=nope&priority=urgent&sort=colour&order=up&tag=work",
+			"tag=work", []string{"status", "priority", "sort", "order"}},
+		{"ErrBadDates", "after=tomorrow&before=2031-13-01", "", []string{"after", "before"}},
+		{"ErrSearchTooLong", "q=" + long, "", []string{"q"}},
+		{"ErrTagTooLong", "tag=" + strings.Repeat("t", 40), "", []string{"tag"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := url.ParseQuery(tt.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, dropped := queryurl.Decode(v)
+			if got := queryurl.Encode(q); got != tt.want {
+				t.Errorf("Decode → %q, want %q", got, tt.want)
+			}
+			if !slices.Equal(dropped, tt.dropped) {
+				t.Errorf("dropped %v, want %v", dropped, tt.dropped)
+			}
+			if err := q.Validate(); err != nil {
+				t.Errorf("decoded query not valid: %v", err)
+			}
+		})
+	}
+}
+
+func TestActive(t *testing.T) {
+	tests := []struct {
+		q        authdash.TaskQuery
+		n        int
+		filtered bool
+	}{
+		{authdash.TaskQuery{}, 0, false},
+		{authdash.TaskQuery{Search: "x", Sort: authdash.SortTitle}, 0, true},
+		{authdash.TaskQuery{Status: authdash.StatusDone, Tag: "w"}, 2, true},
+		{authdash.TaskQuery{Priority: authdash.PriorityLow, DueAfter: day("2031-01-01"), DueBefore: day("2031-01-02")}, 3, true},
+	}
+	for _, tt := range tests {
+		if n := queryurl.Active(tt.q); n != tt.n {
+			t.Errorf("Active(%+v) = %d, want %d", tt.q, n, tt.n)
+		}
+		if f := queryurl.Filtered(tt.q); f != tt.filtered {
+			t.Errorf("Filtered(%+v) = %v", tt.q, f)
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package app
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/queryurl"
+)
+
+// taskList shows the tasks, or why there are none, and keeps the focus on
+// the task it was on whatever happens to the list: rows are reused in
+// place as tasks come and go, so after every change the focus is put back
+// on the same control of the same task, or, when that task is gone, on
+// the checkbox of its neighbour (never on a neighbour's Delete button,
+// where a second Enter would delete another task).
+type taskList struct {
+	app.Compo
+	tasks    tasksView
+	sess     sessionView
+	today    string
+	focusID  string // the task whose row had the focus last
+	focusCtl string // and which of its controls (data-ctl)
+	order    []authdash.TaskID
+}
+
+func (l *taskList) OnMount(ctx app.Context) {
+	observe(ctx, stSession, &l.sess)
+	observe(ctx, stTasks, &l.tasks).OnChange(func() {
+		ctx.Defer(func(app.Context) { l.keepFocus() })
+	})
+	l.today = time.Now().Format(time.DateOnly)
+	// Relative dates ("Today", "Overdue") move on at midnight.
+	ctx.Async(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Minute):
+			}
+			if d := time.Now().Format(time.DateOnly); d != l.today {
+				ctx.Dispatch(func(app.Context) { l.today = d })
+			}
+		}
+	})
+}
+
+// onFocusIn notes which control of which task has the focus.
+func (l *taskList) onFocusIn(ctx app.Context, e app.Event) {
+	t := e.Get("target")
+	ds := t.Get("dataset")
+	if id := ds.Get("task"); id.Truthy() {
+		l.focusID, l.focusCtl = id.String(), ds.Get("ctl").String()
+		l.order = l.ids()
+	}
+}
+
+func (l *taskList) ids() []authdash.TaskID {
+	out := make([]authdash.TaskID, len(l.tasks.Items))
+	for i, t := range l.tasks.Items {
+		out[i] = t.ID
+	}
+	return out
+}
+
+// keepFocus runs after the list changed (see taskList).
+func (l *taskList) keepFocus() {
+	defer func() { l.order = l.ids() }()
+	if !app.IsClient || l.focusID == "" {
+		return
+	}
+	doc := document()
+	active := doc.Get("activeElement")
+	list := byID("task-list")
+	inList := active.Truthy() && list.Truthy() && list.Call("contains", active).Bool()
+	lost := !active.Truthy() || active.Equal(doc.Get("body"))
+	if !inList && !lost {
+		return // the user is elsewhere
+	}
+	if inList {
+		ds := active.Get("dataset")
+		if ds.Get("task").String() == l.focusID && ds.Get("ctl").String() == l.focusCtl {
+			return
+		}
+	}
+	if focusEl(query(taskControlSel(l.focusID, l.focusCtl))) {
+		return
+	}
+	// The task left the list: its neighbour, as the list was before.
+	now := l.ids()
+	i := slices.Index(l.order, authdash.TaskID(l.focusID))
+	for _, j := range []int{i + 1, i - 1, i + 2, i - 2} {
+		if i < 0 || j < 0 || j >= len(l.order) || !slices.Contains(now, l.order[j]) {
+			continue
+		}
+		if focusEl(query(taskControlSel(string(l.order[j]), "check"))) || focusEl(query(taskControlSel(string(l.order[j]), "edit"))) {
+			return
+		}
+	}
+	if !focusID("new-title") {
+		focusID("tasks-title")
+	}
+}
+
+func (l *taskList) Render() app.UI {
+	t := l.tasks
+	readOnly := t.ReadOnly || l.sess.Phase != phaseSignedIn
+	empty := t.Loaded && len(t.Items) == 0 && !t.Loading
+	return app.Div().Class("list-wrap").Aria("busy", strconv.FormatBool(t.Loading)).Body(
+		formError(t.Err),
+		app.Div().Class("list-status").Role("status").Body(
+			app.If(empty && queryurl.Filtered(t.Query), func() app.UI {
+				return app.Div().Class("empty").ID("empty-filtered").Body(
+					app.P().Text("No tasks match these filters."),
+					app.If(!readOnly, func() app.UI {
+						return app.Button().Type("button").ID("empty-clear").Class("btn").
+							OnClick(func(ctx app.Context, e app.Event) {
+								q := t.Query
+								q.Search, q.Status, q.Priority, q.Tag, q.DueAfter, q.DueBefore = "", "", "", "", nil, nil
+								clearInputs("search", "filter-tag", "filter-due-after", "filter-due-before")
+								applyQuery(ctx, q)
+								focusID("search")
+							}).Text("Clear filters")
+					}),
+				)
+			}).ElseIf(empty, func() app.UI {
+				return app.Div().Class("empty").ID("empty").Body(
+					app.P().Text("No tasks yet."),
+					app.If(!readOnly, func() app.UI {
+						return app.Button().Type("button").ID("empty-add").Class("btn primary").
+							OnClick(func(ctx app.Context, e app.Event) { focusID("new-title") }).Text("Add your first task")
+					}),
+				)
+			}),
+			app.If(!t.Loaded, func() app.UI { return app.P().Class("muted").Text("Loading tasks…") }),
+		),
+		app.Ul().Class("task-list").ID("task-list").Aria("label", "Tasks").On("focusin", l.onFocusIn).Body(
+			app.Range(t.Items).Slice(func(i int) app.UI {
+				return &taskRow{Task: t.Items[i], ReadOnly: readOnly, Today: l.today}
+			}),
+		),
+		app.If(t.HasMore && !readOnly, func() app.UI {
+			return app.Button().Type("button").ID("load-more").Class("btn").Disabled(t.Loading).
+				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actMore)) }).Text("Load more")
+		}),
+	)
+}
