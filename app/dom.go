@@ -32,18 +32,6 @@ func focusEl(el app.Value) bool {
 // focusID focuses the element with that id, if there is one.
 func focusID(id string) bool { return id != "" && focusEl(byID(id)) }
 
-// activeID returns the id of the focused element ("" for none).
-func activeID() string {
-	if !app.IsClient {
-		return ""
-	}
-	el := document().Get("activeElement")
-	if !el.Truthy() {
-		return ""
-	}
-	return el.Get("id").String()
-}
-
 // showModal opens the dialog with that id as a modal: the rest of the page
 // is inert until it closes, and Esc closes it (its cancel event).
 func showModal(id string) {
