@@ -19,6 +19,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/e2e/apitest"
 	"github.com/authdash/authdash/instance"
+	"github.com/authdash/authdash/mail/mailtest"
 	"github.com/authdash/authdash/openapi"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/wire"
@@ -31,13 +32,17 @@ var testSecret = []byte("Qe7v-openapi-test-signing-key-Lm3xW9pZ2rT5")
 type api struct {
 	url     string
 	client  *http.Client
-	unready atomic.Bool // makes /readyz fail
+	unready atomic.Bool      // makes /readyz fail
+	mail    *mailtest.Server // receives what the server mails
 }
 
 func mustAPI(t *testing.T) *api {
 	t.Helper()
-	a := &api{client: &http.Client{Timeout: time.Minute}}
+	a := &api{client: &http.Client{Timeout: time.Minute}, mail: mailtest.Start(t, mailtest.Options{})}
+	smtp := a.mail.URL()
+	smtp.Host = "localhost:" + smtp.Port() // the test certificate names localhost
 	srv := apitest.Start(t, apitest.Options{
+		SMTP: smtp, MailRootCAs: a.mail.Roots,
 		Secret: testSecret,
 		// A tight per-account limit, so that the test can provoke a 429
 		// without affecting the other accounts.
@@ -257,5 +262,18 @@ func grantOf(user string) func(t *testing.T, s *scenario, resp *http.Response, b
 				s.vars[user+".cookie"] = c.Name + "=" + c.Value
 			}
 		}
+	}
+}
+
+// mailedToken keeps, as var, the token of the link to path in the newest message to addr
+// about subject.
+func mailedToken(a *api, name, addr, subject, path string) func(*testing.T, *scenario, *http.Response, []byte) {
+	return func(t *testing.T, s *scenario, _ *http.Response, _ []byte) {
+		t.Helper()
+		link, err := a.mail.Last(t, addr, subject, 20*time.Second).Link(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.vars[name] = link.Query().Get("token")
 	}
 }
