@@ -134,28 +134,31 @@ func TestAccountJourney(t *testing.T) {
 		a.waitJS("banner gone", `document.querySelector("#verify-banner").hidden`)
 	})
 
+	// Forgetting and resetting is done with the keyboard only.
 	run("ForgotThenReset", func(t *testing.T) {
 		a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
-		a.do("forgot", chromedp.Click("#forgot-link"), chromedp.WaitVisible("#forgot-form"))
+		tabTo(a, "forgot-link")
+		a.do("forgot", chromedp.KeyEvent("\r"), chromedp.WaitVisible("#forgot-form"))
 		check("forgot")
-		a.do("ask for a link",
-			chromedp.SendKeys("#forgot-email", strings.ToUpper(email)),
-			chromedp.Click(`#forgot-form button[type="submit"]`),
-			chromedp.WaitVisible("#forgot-done"))
+		tabTo(a, "forgot-email")
+		a.do("ask for a link", chromedp.KeyEvent(strings.ToUpper(email)), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#forgot-done"))
 		a.waitJS("focus on the result", `document.activeElement.id === "forgot-done-title"`)
+		a.do("tab on", chromedp.KeyEvent("\t"))
+		if got := eval[string](a, `document.activeElement.getAttribute("href")`); got != "/signin" {
+			t.Errorf("Tab after the result went to %q, want the way back to sign in", got)
+		}
 		openMailedLink(t, a, w, smtp, email, "Reset your Authdash password", "/reset-password")
 		a.do("reset form", chromedp.WaitVisible("#reset-form"))
 		check("reset")
 		// A weak password is refused, with the field saying why.
-		a.do("weak password",
-			chromedp.SendKeys("#reset-password", "short"),
-			chromedp.Click(`#reset-form button[type="submit"]`),
-			chromedp.WaitVisible("#reset-password-err"))
+		tabTo(a, "reset-password")
+		a.do("weak password", chromedp.KeyEvent("short"), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reset-password-err"))
+		if got := eval[string](a, `document.querySelector("#reset-password").getAttribute("aria-describedby")`); !strings.Contains(got, "reset-password-err") {
+			t.Errorf("the field's error is not linked to it: aria-describedby=%q", got)
+		}
 		setField(a, "#reset-password", "", "input")
-		a.do("new password",
-			chromedp.SendKeys("#reset-password", pw2),
-			chromedp.Click(`#reset-form button[type="submit"]`),
-			chromedp.WaitVisible("#reset-done"))
+		tabTo(a, "reset-password")
+		a.do("new password", chromedp.KeyEvent(pw2), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reset-done"))
 		smtp.Last(t, email, "Your Authdash password was changed", mailWait)
 		a.do("sign in with it",
 			chromedp.Click("#reset-signin"), chromedp.WaitVisible("#signin-form"),
@@ -199,4 +202,18 @@ func TestAccountJourney(t *testing.T) {
 		a.waitJS("already used", `document.querySelector(".form-error").textContent.includes("already used")`)
 		check("link-used")
 	})
+}
+
+// tabTo presses Tab from the top of the page until the element with id has
+// the focus, failing if it never does: it is reachable by keyboard.
+func tabTo(b *tab, id string) {
+	b.t.Helper()
+	b.do("start from the top", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	for i := 0; i < 40; i++ {
+		b.do("tab", chromedp.KeyEvent("\t"))
+		if eval[string](b, `document.activeElement ? document.activeElement.id : ""`) == id {
+			return
+		}
+	}
+	b.t.Fatalf("Tab never reached #%s", id)
 }
