@@ -540,4 +540,5 @@ type Store interface {
 	TaskStore
 	MailOutbox
 	AccountTokenStore
+	RevocationStore
 }

@@ -263,6 +263,21 @@ func (r Revocation) Revokes(user UserID, session SessionID, started time.Time) b
 	}
 }
 
+// RevocationStore keeps revocations until they expire, so that they outlive
+// a restart and reach every instance that shares the store, with or without
+// Redis (auth/revocation/stored polls it).
+type RevocationStore interface {
+	// SaveRevocation records r, stamped with the store's clock as the time
+	// it was recorded.
+	SaveRevocation(ctx context.Context, r Revocation) error
+	// Revocations returns the revocations recorded at or after since that
+	// have not expired (Until after the store's now), in no set order.
+	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
+	// PurgeRevocations deletes those that expired before t and says how
+	// many.
+	PurgeRevocations(ctx context.Context, before time.Time) (int, error)
+}
+
 // NewSession is what a store needs to start a session. TokenHash is the hash of
 // the first refresh token; the token itself is never stored.
 type NewSession struct {

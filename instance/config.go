@@ -68,6 +68,9 @@ type Config struct {
 	// HashWait is how long a sign-in waits for a password-hashing slot
 	// before it is told the server is busy (auth.DefaultHashWait).
 	HashWait time.Duration
+	// RevocationPoll is how often, without Redis, an instance reads the
+	// sessions other instances ended from the store (defaultRevocationPoll).
+	RevocationPoll time.Duration
 	// StoreTimeout bounds the realtime hub's change-log reads
 	// (realtime.Config.StoreTimeout's default).
 	StoreTimeout time.Duration
@@ -77,6 +80,10 @@ type Config struct {
 const defaultMailFrom = "Authdash <no-reply@localhost>"
 
 func (c Config) production() bool { return c.Env == "production" }
+
+// defaultRevocationPoll bounds how long, without Redis, a session ended on
+// one instance stays usable on another sharing its store.
+const defaultRevocationPoll = 2 * time.Second
 
 // Bounds of the lifetimes. A longer access token would outlive revocation
 // for longer than we promise (README "Refresh tokens").

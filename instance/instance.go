@@ -29,6 +29,7 @@ import (
 	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/auth/revocation"
 	redisrevocation "github.com/authdash/authdash/auth/revocation/redis"
+	storedrevocation "github.com/authdash/authdash/auth/revocation/stored"
 	"github.com/authdash/authdash/mail"
 	"github.com/authdash/authdash/mail/outbox"
 	"github.com/authdash/authdash/metrics"
@@ -184,7 +185,15 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 	timed := instrumented.New(cached, mx.ObserveStore)
 
 	var broker realtime.Broker = realtime.NewLocalBroker()
-	var revocations auth.Revocations = revocation.New(now)
+	// Revocations live in memory (checked on every request), in the store
+	// (so they outlive a restart) and, with Redis, in Redis (so they reach
+	// the other instances at once); without Redis the instances sharing a
+	// store poll it.
+	var mem storedrevocation.Memory = revocation.New(now)
+	poll := cfg.RevocationPoll
+	if poll == 0 {
+		poll = defaultRevocationPoll
+	}
 	if rdb != nil {
 		broker = redisbroker.New(rdb.shared, redisbroker.Options{Log: log})
 		shared, err := redisrevocation.New(rdb.shared, redisrevocation.Options{Log: log, Now: now})
@@ -192,8 +201,13 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 			return nil, err
 		}
 		in.background(ctx, func(ctx context.Context) { shared.Run(ctx) })
-		revocations = shared
+		mem, poll = shared, 0
 	}
+	revocations, err := storedrevocation.New(ctx, timed, mem, storedrevocation.Options{Poll: poll, Log: log, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	in.background(ctx, revocations.Run)
 
 	// The verifier answers both the API and the hub; the auth service
 	// signs with its key and publishes through the hub, so its events are

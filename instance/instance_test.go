@@ -119,3 +119,80 @@ func TestBuildFailsCleanly(t *testing.T) {
 		t.Fatalf("Build error %v, want one naming the unknown limit", err)
 	}
 }
+
+// buildOn builds an instance on dir, without Redis.
+func buildOn(t *testing.T, dir string) *instance.Instance {
+	t.Helper()
+	in, err := instance.Build(t.Context(), instance.Config{
+		DataDir: dir, Env: "dev", JWTSecret: testSecret,
+		HashWait: time.Minute, StoreTimeout: time.Minute, RevocationPoll: 20 * time.Millisecond,
+	}, instance.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func register(t *testing.T, h http.Handler, email string) string {
+	t.Helper()
+	code, body := call(t, h, "POST", "/api/auth/register", `{"email":"`+email+`","password":"correct horse battery","name":"A"}`, "")
+	if code != http.StatusCreated {
+		t.Fatalf("register: %d %s", code, body)
+	}
+	var g struct{ AccessToken string }
+	if err := json.Unmarshal([]byte(body), &g); err != nil {
+		t.Fatal(err)
+	}
+	return g.AccessToken
+}
+
+// TestSessionsStayEndedWithoutRedis: without REDIS_URL, a sign-out
+// everywhere holds across a restart on the same DATA_DIR and reaches
+// another instance sharing the store (the review found the ended tokens
+// working again after a restart).
+func TestSessionsStayEndedWithoutRedis(t *testing.T) {
+	t.Run("Restart", func(t *testing.T) {
+		dir := t.TempDir()
+		a := buildOn(t, dir)
+		ended, kept := register(t, a.Handler, "ann@example.com"), register(t, a.Handler, "bob@example.com")
+		if code, body := call(t, a.Handler, "POST", "/api/auth/logout-all", `{}`, ended); code != http.StatusOK {
+			t.Fatalf("logout-all: %d %s", code, body)
+		}
+		a.Close()
+		b := buildOn(t, dir)
+		defer b.Close()
+		if code, _ := call(t, b.Handler, "GET", "/api/me", "", ended); code != http.StatusUnauthorized {
+			t.Errorf("after a restart the ended session's token gets %d, want 401", code)
+		}
+		if code, _ := call(t, b.Handler, "POST", "/api/tasks", `{"title":"x"}`, ended); code != http.StatusUnauthorized {
+			t.Errorf("after a restart the ended session's token creates: %d, want 401", code)
+		}
+		if code, body := call(t, b.Handler, "GET", "/api/me", "", kept); code != http.StatusOK {
+			t.Errorf("a session nobody ended: %d %s", code, body)
+		}
+	})
+	t.Run("SharedStore", func(t *testing.T) {
+		dir := t.TempDir()
+		a, b := buildOn(t, dir), buildOn(t, dir)
+		defer a.Close()
+		defer b.Close()
+		tok := register(t, a.Handler, "ann@example.com")
+		if code, body := call(t, b.Handler, "GET", "/api/me", "", tok); code != http.StatusOK {
+			t.Fatalf("the other instance refuses a good token: %d %s", code, body)
+		}
+		if code, body := call(t, a.Handler, "DELETE", "/api/me", `{"password":"correct horse battery"}`, tok); code != http.StatusNoContent {
+			t.Fatalf("delete account: %d %s", code, body)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, _ := call(t, b.Handler, "GET", "/api/tasks", "", tok)
+			if code == http.StatusUnauthorized {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the other instance still lists tasks for a deleted account's token: %d", code)
+			}
+			time.Sleep(10 * time.Millisecond) // the revocation arrives with b's next poll of the store
+		}
+	})
+}

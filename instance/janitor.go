@@ -20,6 +20,7 @@ type purger interface {
 	PurgeIdempotencyKeys(ctx context.Context, olderThan time.Time) (int, error)
 	PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (int, error)
 	PurgeAccountTokens(ctx context.Context, before time.Time) (int, error)
+	PurgeRevocations(ctx context.Context, before time.Time) (int, error)
 }
 
 // Both stores keep what the janitor purges; run checks for a purger, so
@@ -95,6 +96,12 @@ func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
 		log.Warn("purge account tokens", "err", err)
 	} else if n > 0 {
 		log.Info("purged expired links", "count", n)
+	}
+	// A revocation matters until the tokens it covers expire (its Until).
+	if n, err := p.PurgeRevocations(ctx, now); err != nil {
+		log.Warn("purge revocations", "err", err)
+	} else if n > 0 {
+		log.Info("purged expired revocations", "count", n)
 	}
 	if s, ok := p.(sweeper); ok {
 		if n, err := s.SweepDeletedAccounts(ctx, now); err != nil {

@@ -108,7 +108,12 @@ func createOnce(ctx context.Context, db *sqlite.DB, owner authdash.UserID, k aut
 // sweepingStore is a purger that also sweeps deleted accounts, as the
 // MongoDB store does; it records what the janitor asked of it.
 type sweepingStore struct {
-	purgedBefore, contentBefore, keysBefore, tokensBefore, sweptAsOf time.Time
+	purgedBefore, contentBefore, keysBefore, tokensBefore, revocationsBefore, sweptAsOf time.Time
+}
+
+func (s *sweepingStore) PurgeRevocations(_ context.Context, before time.Time) (int, error) {
+	s.revocationsBefore = before
+	return 0, nil
 }
 
 func (s *sweepingStore) PurgeAccountTokens(_ context.Context, before time.Time) (int, error) {
@@ -144,6 +149,9 @@ func TestPurgeOnceSweepsDeletedAccounts(t *testing.T) {
 	purgeOnce(context.Background(), s, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if !s.sweptAsOf.Equal(now) || !s.purgedBefore.Equal(now.Add(-tombstoneRetention)) {
 		t.Errorf("swept as of %v, purged before %v; want %v and %v", s.sweptAsOf, s.purgedBefore, now, now.Add(-tombstoneRetention))
+	}
+	if !s.revocationsBefore.Equal(now) {
+		t.Errorf("revocations purged before %v, want those expired by now, %v", s.revocationsBefore, now)
 	}
 	if !s.tokensBefore.Equal(now.Add(-accountTokenRetention)) {
 		t.Errorf("links purged before %v, want %v", s.tokensBefore, now.Add(-accountTokenRetention))

@@ -296,3 +296,27 @@ func (s *Store) PurgeAccountTokens(ctx context.Context, before time.Time) (int, 
 	s.done("PurgeAccountTokens", start, err)
 	return r0, err
 }
+
+// SaveRevocation implements authdash.RevocationStore.
+func (s *Store) SaveRevocation(ctx context.Context, r authdash.Revocation) error {
+	start := time.Now()
+	err := s.s.SaveRevocation(ctx, r)
+	s.done("SaveRevocation", start, err)
+	return err
+}
+
+// Revocations implements authdash.RevocationStore.
+func (s *Store) Revocations(ctx context.Context, since time.Time) ([]authdash.Revocation, error) {
+	start := time.Now()
+	r0, err := s.s.Revocations(ctx, since)
+	s.done("Revocations", start, err)
+	return r0, err
+}
+
+// PurgeRevocations implements authdash.RevocationStore.
+func (s *Store) PurgeRevocations(ctx context.Context, before time.Time) (int, error) {
+	start := time.Now()
+	r0, err := s.s.PurgeRevocations(ctx, before)
+	s.done("PurgeRevocations", start, err)
+	return r0, err
+}

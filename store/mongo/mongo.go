@@ -124,8 +124,10 @@ type DB struct {
 	deleted  *mongo.Collection // accounts deleted lately: SweepDeletedAccounts
 	outbox   *mongo.Collection // mail waiting to be sent: outbox.go
 	tokens   *mongo.Collection // tokens of mailed links: tokens.go
-	log      *slog.Logger
-	stamps   stamps
+	// ended sessions while their access tokens live: revocations.go
+	revocations *mongo.Collection
+	log         *slog.Logger
+	stamps      stamps
 }
 
 var _ authdash.Store = (*DB)(nil)
@@ -183,16 +185,17 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 	}
 	d := client.Database(name)
 	db := &DB{
-		client:   client,
-		users:    d.Collection("users"),
-		tasks:    d.Collection("tasks"),
-		sessions: d.Collection("sessions"),
-		keys:     d.Collection("taskKeys"),
-		deleted:  d.Collection("deletedUsers"),
-		outbox:   d.Collection("mailOutbox"),
-		tokens:   d.Collection("accountTokens"),
-		log:      o.Log,
-		stamps:   stamps{clock: o.Now},
+		client:      client,
+		users:       d.Collection("users"),
+		tasks:       d.Collection("tasks"),
+		sessions:    d.Collection("sessions"),
+		keys:        d.Collection("taskKeys"),
+		deleted:     d.Collection("deletedUsers"),
+		outbox:      d.Collection("mailOutbox"),
+		tokens:      d.Collection("accountTokens"),
+		revocations: d.Collection("revocations"),
+		log:         o.Log,
+		stamps:      stamps{clock: o.Now},
 	}
 	if db.stamps.clock == nil {
 		db.stamps.clock = time.Now
@@ -320,6 +323,8 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		{db.tokens, []mongo.IndexModel{{Keys: asc("user", "purpose")}, {Keys: asc("expiresAt")}}},
 		// The janitor's PurgeIdempotencyKeys.
 		{db.keys, []mongo.IndexModel{{Keys: asc("at")}}},
+		// Revocations (the poll: recorded since); PurgeRevocations.
+		{db.revocations, []mongo.IndexModel{{Keys: asc("recorded")}, {Keys: asc("until")}}},
 		{db.sessions, []mongo.IndexModel{
 			{Keys: asc("token"), Options: options.Index().SetUnique(true)},
 			{Keys: asc("used.h")},

@@ -168,6 +168,13 @@ func testRoundTrips(t *testing.T, uri string) {
 			_, err := db.ListSessions(ctx, u.ID)
 			return err
 		}},
+		{"save revocation (sign-out)", []string{"insert"}, func() error {
+			return db.SaveRevocation(ctx, authdash.Revocation{User: u.ID, At: time.Now(), Until: time.Now().Add(time.Minute)})
+		}},
+		{"revocations since (the poll)", []string{"find"}, func() error {
+			_, err := db.Revocations(ctx, time.Now().Add(-time.Minute))
+			return err
+		}},
 		{"enqueue mail", []string{"insert"}, func() error {
 			_, err := db.EnqueueMail(ctx, authdash.Mail{Kind: "k", To: "ann@example.com", Due: time.Now().Add(-time.Second)})
 			return err

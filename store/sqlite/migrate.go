@@ -219,6 +219,23 @@ CREATE TABLE write_probe (
 	pad BLOB NOT NULL
 ) STRICT;
 `,
+	// 8: ended sessions, kept while their access tokens live, so they
+	// outlive a restart and reach every process on the file
+	// (revocations.go). No foreign key: a deleted account's revocation is
+	// what stops its tokens.
+	`
+CREATE TABLE revocations (
+	id          INTEGER PRIMARY KEY,
+	user_id     TEXT    NOT NULL,
+	session_id  TEXT    NOT NULL,
+	keep_id     TEXT    NOT NULL,
+	at_ms       INTEGER NOT NULL,
+	until_ms    INTEGER NOT NULL,
+	recorded_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revocations_recorded ON revocations(recorded_ms);
+CREATE INDEX revocations_until    ON revocations(until_ms);
+`,
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the

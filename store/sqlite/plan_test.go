@@ -221,6 +221,11 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.SetEmail(ctx, u.ID, u.Email, u.Email)
 	must(err)
+	must(db.SaveRevocation(ctx, authdash.Revocation{User: u.ID, At: time.Now(), Until: time.Now().Add(time.Minute)}))
+	_, err = db.Revocations(ctx, time.Now().Add(-time.Minute))
+	must(err)
+	_, err = db.PurgeRevocations(ctx, time.Now())
+	must(err)
 	must(db.SetPassword(ctx, u.ID, "h2", ""))
 
 	task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low", Tags: []string{"x"}})

@@ -140,6 +140,12 @@ var suite = []struct {
 		{"DeleteUserDeletesTokens", testTokenDeleteUserDeletesTokens},
 		{"ErrCancelledContext", testTokenErrCancelledContext},
 	}},
+	{"Revocations", []contractTest{
+		{"SaveOK", testRevocationsSaveOK},
+		{"OutliveTheUser", testRevocationsOutliveTheUser},
+		{"Purge", testRevocationsPurge},
+		{"ErrCancelledContext", testRevocationsErrCancelledContext},
+	}},
 }
 
 // hashFor is a stand-in password hash: stores must keep it opaque.

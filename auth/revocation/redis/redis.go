@@ -94,6 +94,10 @@ func (l *List) Revoked(user authdash.UserID, session authdash.SessionID, started
 	return l.local.Revoked(user, session, started)
 }
 
+// Add applies r here only, without sharing it: one read from elsewhere (the
+// store, at start-up) that the others have too.
+func (l *List) Add(r authdash.Revocation) bool { return l.local.Add(r) }
+
 // Revoke applies r here at once and shares it. An error means only that
 // the other instances have not heard of it yet; Run shares it again once
 // Redis is back.
