@@ -344,7 +344,7 @@ func (p *revertEmailPage) Render() app.UI {
 			}).Body(
 			formError(p.form.Err),
 			app.Button().ID("revert-email").Type("submit").Class("btn danger wide").Disabled(p.form.Busy || p.token == "").
-				Text(busyText(p.form.Busy, "Undo the change and sign out everywhere", "Undoing…")),
+				Text(busyText(p.form.Busy, "Undo and sign out everywhere", "Undoing…")),
 		),
 	))
 }

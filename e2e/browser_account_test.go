@@ -88,6 +88,7 @@ func TestAccountJourney(t *testing.T) {
 	// the dark theme, and a screenshot of each at the current size.
 	check := func(screen string) {
 		a.t.Helper()
+		t := a.t
 		for _, theme := range []string{"light", "dark"} {
 			a.do(theme, colorScheme(theme))
 			if axe != "" {
@@ -96,6 +97,9 @@ func TestAccountJourney(t *testing.T) {
 			a.screenshot("account-" + screen + "-1280-" + theme)
 			a.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 			a.screenshot("account-" + screen + "-390-" + theme)
+			if cut := eval[[]string](a, clippedButtons); len(cut) > 0 {
+				t.Errorf("%s at 390 px: buttons whose text does not fit: %q", screen, cut)
+			}
 			a.do("laptop", chromedp.EmulateViewport(1280, 900))
 		}
 		a.do("light", colorScheme("light"))
@@ -217,3 +221,8 @@ func tabTo(b *tab, id string) {
 	}
 	b.t.Fatalf("Tab never reached #%s", id)
 }
+
+// clippedButtons lists the visible buttons whose text is wider than they are,
+// or that reach out of the page.
+const clippedButtons = `[...document.querySelectorAll(".btn")].filter(b => b.offsetParent !== null &&
+	(b.scrollWidth > b.clientWidth + 1 || b.getBoundingClientRect().right > document.documentElement.clientWidth)).map(b => b.textContent)`
