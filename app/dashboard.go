@@ -2,10 +2,12 @@ package app
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/queryurl"
 )
 
 // dashboardPage is the task list first: a one-line quick-add bar, the
@@ -45,7 +47,31 @@ func (p *dashboardPage) OnDismount() {
 	}
 }
 
-func (p *dashboardPage) OnNav(ctx app.Context) { ctx.Page().SetTitle("Dashboard · Authdash") }
+// OnNav shows the view the URL names: the first load, a link, Back and
+// Forward all come here (applyQuery navigates). A parameter that is not
+// valid is dropped, said so, and taken out of the address.
+func (p *dashboardPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("Dashboard · Authdash")
+	if app.IsServer {
+		return // prerendering: the shell only
+	}
+	u := ctx.Page().URL()
+	params := u.Query()
+	q, dropped := queryurl.Decode(params)
+	if len(dropped) > 0 {
+		bad := make([]string, len(dropped))
+		for i, k := range dropped {
+			bad[i] = k + ` "` + params.Get(k) + `"`
+		}
+		ctx.SetState(string(stNotice), notice{Text: "Ignored in the link, as not valid: " + strings.Join(bad, ", ") + ". Showing the rest."})
+		clean := "/"
+		if enc := queryurl.Encode(q); enc != "" {
+			clean += "?" + enc
+		}
+		app.Window().Get("history").Call("replaceState", nil, "", clean)
+	}
+	ctx.NewActionWithValue(string(actQuery), q)
+}
 
 // guard sends a signed-out visitor to the sign-in page.
 func (p *dashboardPage) guard(ctx app.Context) {

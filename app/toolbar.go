@@ -155,9 +155,20 @@ func (t *toolbar) Render() app.UI {
 	)
 }
 
-// applyQuery shows the list for q.
+// applyQuery shows the list for q by going to its URL (the URL is the
+// view: reload, Back and Forward, and a shared link show it again); the
+// page's OnNav loads it.
 func applyQuery(ctx app.Context, q authdash.TaskQuery) {
-	ctx.NewActionWithValue(string(actQuery), q)
+	q.Normalize()
+	enc := queryurl.Encode(q)
+	if cur := ctx.Page().URL(); cur.Path == "/" && cur.RawQuery == enc {
+		return // already there
+	}
+	u := "/"
+	if enc != "" {
+		u += "?" + enc
+	}
+	ctx.Navigate(u)
 }
 
 func orDefault(v, d string) string {

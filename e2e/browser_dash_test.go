@@ -38,6 +38,8 @@ func TestDashboard(t *testing.T) {
 			t.Run("DeleteAndUndoInEveryTab", d.deleteAndUndo)
 			t.Run("EnterTwiceOnDeleteDeletesNothing", d.enterTwiceOnDelete)
 			t.Run("EditorDialogKeepsAndReturnsFocus", d.editorDialogFocus)
+			t.Run("URLIsTheView", d.urlIsTheView)
+			t.Run("SharedLinkAndBadParameter", d.sharedLink)
 		})
 	}
 }
@@ -363,4 +365,46 @@ func focusInTask(b *tab, title, sel string) {
 		li.querySelector(".task-title")?.textContent === %s && li.querySelector(%s))`, strconv.Quote(title), strconv.Quote(sel)))
 	eval[chromedp.Void](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
 		li.querySelector(".task-title")?.textContent === %s).querySelector(%s).focus()`, strconv.Quote(title), strconv.Quote(sel)))
+}
+
+// URLIsTheView: a filter and a sort go into the address; a reload shows
+// the same view, Back the one before, Forward the one after.
+func (d *dash) urlIsTheView(t *testing.T) {
+	a := d.person(t, `{"title": "Alpha", "status": "done"}`, `{"title": "Beta"}`, `{"title": "Gamma", "status": "done"}`)
+	openFilters(a)
+	choose(a, "#filter-status", "Done")
+	a.waitJS("filtered", countJS(2)+` && location.search === "?status=done"`)
+	choose(a, "#sort", "Title")
+	choose(a, "#order", "Ascending")
+	const sorted = `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join("|") === "Alpha|Gamma"`
+	a.waitJS("sorted", sorted+` && location.search === "?status=done&sort=title&order=asc"`)
+
+	a.do("reload", chromedp.Reload(), appReady, chromedp.WaitVisible("#hello"))
+	a.waitJS("same view after reload", sorted+` && document.querySelector("#filter-status").value === "done"`)
+
+	a.do("back", chromedp.NavigateBack())
+	a.do("back", chromedp.NavigateBack())
+	a.waitJS("back to the status filter alone", `location.search === "?status=done" && `+countJS(2)+
+		` && document.querySelector("#sort").value === "created"`)
+	a.do("back", chromedp.NavigateBack())
+	a.waitJS("back to everything", `location.search === "" && `+countJS(3))
+	a.do("forward", chromedp.NavigateForward())
+	a.waitJS("forward again", `location.search === "?status=done" && `+countJS(2))
+}
+
+// SharedLinkAndBadParameter: a link opens its view (the tag filter takes
+// "#home" for "home"); a parameter that is not valid is dropped with a
+// notice, the rest applies, and the list works.
+func (d *dash) sharedLink(t *testing.T) {
+	a := d.person(t, `{"title": "Buy milk", "tags": ["home"]}`, `{"title": "Buy milk at work", "tags": ["work"]}`, `{"title": "Water plants", "tags": ["home"]}`)
+	a.do("shared link", chromedp.Navigate(d.w.url("/?q=milk&tag=%23home")), appReady, chromedp.WaitVisible("#hello"))
+	a.waitJS("link's view", countJS(1)+" && "+taskJS("Buy milk")+` && document.querySelector("#search").value === "milk" &&
+		document.querySelector("#filters-toggle").textContent === "Filters (1)"`)
+
+	a.do("bad link", chromedp.Navigate(d.w.url("/?status=Any&sort=colour&tag=home")), appReady, chromedp.WaitVisible("#hello"))
+	a.waitJS("notice, and the rest applied", countJS(2)+" && "+listErrorJS+` &&
+		document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("status") &&
+		document.querySelector("#notice").textContent.includes("sort") && location.search === "?tag=home"`)
+	a.do("search still works", chromedp.SendKeys("#search", "water"))
+	a.waitJS("searched", countJS(1)+" && "+taskJS("Water plants"))
 }
