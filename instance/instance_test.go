@@ -196,3 +196,32 @@ func TestSessionsStayEndedWithoutRedis(t *testing.T) {
 		}
 	})
 }
+
+// TestRateLimitsHoldWithRedisDown: with REDIS_URL set and Redis gone,
+// guessing one account's password still meets 429 (each instance limits on
+// its own), where the review got 45 × 401.
+func TestRateLimitsHoldWithRedisDown(t *testing.T) {
+	srv := testkit.StartRedis(t)
+	opt, err := goredis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := instance.Build(t.Context(), instance.Config{
+		DataDir: t.TempDir(), Env: "dev", JWTSecret: testSecret, Redis: opt,
+		HashWait: time.Minute, StoreTimeout: time.Minute, Limits: instance.DefaultLimits(),
+	}, instance.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	register(t, in.Handler, "ann@example.com")
+	srv.Kill()
+	codes := map[int]int{}
+	for range 15 {
+		code, _ := call(t, in.Handler, "POST", "/api/auth/login", `{"email":"ann@example.com","password":"wrong guess number"}`, "")
+		codes[code]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 || codes[http.StatusUnauthorized] > 10 {
+		t.Errorf("15 wrong passwords with Redis down: %v, want 429 after the burst of 10", codes)
+	}
+}

@@ -44,8 +44,8 @@ func DefaultLimits() []Limit {
 }
 
 // addRateLimits puts cfg's limits into d. With Redis (rdb not nil) they
-// live there and hold across every instance; otherwise each instance keeps
-// its own, on the clock now. Either way the rejections are counted in the
+// live there and hold across every instance, and each instance keeps its own
+// (on the clock now) for when Redis is down; without Redis only its own. Either way the rejections are counted in the
 // metrics.
 func addRateLimits(d *server.Deps, limits []Limit, rdb *goredis.Client, now func() time.Time, m *metrics.Metrics, log *slog.Logger) error {
 	for _, l := range limits {
@@ -62,22 +62,22 @@ func addRateLimits(d *server.Deps, limits []Limit, rdb *goredis.Client, now func
 		default:
 			return fmt.Errorf("rate limit %q: no such limit", l.Name)
 		}
-		var lim metrics.Limiter
+		ml, err := ratelimit.NewMemory(l.Rate, l.Burst, ratelimit.WithClock(now))
+		if err != nil {
+			return err
+		}
+		var lim metrics.Limiter = ml
 		if rdb != nil {
+			// While Redis is down this instance's own limiter decides: at
+			// worst N instances allow N times the limit, never unlimited.
 			rl, err := redislimit.New(rdb, l.Rate, l.Burst, redislimit.Options{
-				Prefix: "authdash:ratelimit:" + l.Name + ":", Log: log,
+				Prefix: "authdash:ratelimit:" + l.Name + ":", Log: log, Fallback: ml,
 			})
 			if err != nil {
 				return err
 			}
 			m.LimiterFailures(l.Name, rl.Failures)
 			lim = rl
-		} else {
-			ml, err := ratelimit.NewMemory(l.Rate, l.Burst, ratelimit.WithClock(now))
-			if err != nil {
-				return err
-			}
-			lim = ml
 		}
 		*dst = m.Limiter(l.Name, lim)
 	}

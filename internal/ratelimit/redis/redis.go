@@ -4,10 +4,13 @@
 // ratelimit.Memory, in one Lua script, so each decision is atomic and
 // timed by the Redis server's clock rather than the instances'.
 //
-// When Redis cannot be reached the limiter fails open: it allows the
-// request, logs the outage once (and the recovery once), and counts the
-// failures. Refusing every sign-in while Redis is down would be the worse
-// outage.
+// When Redis cannot be reached the limiter decides with its Fallback, an
+// in-memory limiter of the same rate (so N instances allow at worst N times
+// the limit), or without one fails open; either way it logs the outage once
+// (and the recovery once) and counts the decisions Redis did not make.
+// Refusing every sign-in while Redis is down would be the worse outage, and
+// allowing every one would lift the limit exactly when an attacker can take
+// down Redis.
 package redis
 
 import (
@@ -57,9 +60,17 @@ type Options struct {
 	// failing open at once instead of waiting on a dead server each time:
 	// 1s.
 	Cooldown time.Duration
+	// Fallback decides while Redis is unreachable: an in-memory limiter
+	// of the same rate (ratelimit.Memory). Nil fails open instead.
+	Fallback Decider
 	// Log receives one error when Redis becomes unreachable and one notice
 	// when it is back. Nil discards.
 	Log *slog.Logger
+}
+
+// Decider is a rate limiter: ratelimit.Memory is one.
+type Decider interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
 // Limiter is a Redis-backed GCRA limiter, safe for concurrent use by any
@@ -114,7 +125,7 @@ func New(rdb redis.Scripter, rate float64, burst int, opt Options) (*Limiter, er
 func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error) {
 	if l.coolingDown() {
 		l.failures.Add(1)
-		return true, 0, nil
+		return l.fallback(ctx, key)
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, l.opt.Timeout)
@@ -128,7 +139,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter ti
 			return true, 0, nil // the caller gave up: not Redis's fault
 		}
 		l.failed(err)
-		return true, 0, nil
+		return l.fallback(parent, key)
 	}
 	l.recovered()
 	if res[0] == 1 {
@@ -137,9 +148,17 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ok bool, retryAfter ti
 	return false, time.Duration(res[1]) * time.Microsecond, nil
 }
 
-// Failures returns how many decisions were skipped (and the request
-// allowed) because Redis failed.
+// Failures returns how many decisions Redis did not make because it
+// failed (the Fallback made them, or the request was allowed).
 func (l *Limiter) Failures() uint64 { return l.failures.Load() }
+
+// fallback decides when Redis cannot: by the in-memory limiter, or allowing.
+func (l *Limiter) fallback(ctx context.Context, key string) (bool, time.Duration, error) {
+	if l.opt.Fallback == nil {
+		return true, 0, nil
+	}
+	return l.opt.Fallback.Allow(ctx, key)
+}
 
 func (l *Limiter) coolingDown() bool {
 	return l.down.Load() && time.Now().UnixNano() < l.downUntil.Load()
@@ -149,8 +168,11 @@ func (l *Limiter) failed(err error) {
 	l.failures.Add(1)
 	l.downUntil.Store(time.Now().Add(l.opt.Cooldown).UnixNano())
 	if l.down.CompareAndSwap(false, true) {
-		l.opt.Log.Error("rate limiter: Redis unreachable; allowing requests unlimited until it is back",
-			slog.Any("err", err))
+		msg := "rate limiter: Redis unreachable; allowing requests unlimited until it is back"
+		if l.opt.Fallback != nil {
+			msg = "rate limiter: Redis unreachable; each instance limits on its own until it is back"
+		}
+		l.opt.Log.Error(msg, slog.String("prefix", l.opt.Prefix), slog.Any("err", err))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authdash/authdash/internal/ratelimit"
 	"github.com/authdash/authdash/internal/ratelimit/redis"
 	"github.com/authdash/authdash/internal/testkit"
 )
@@ -200,5 +201,43 @@ func TestCancelledCallerIsNotAFailure(t *testing.T) {
 	}
 	if l.Failures() != 0 {
 		t.Errorf("Failures() = %d, want 0", l.Failures())
+	}
+}
+
+// With a Fallback, Redis going down does not lift the limit: the in-memory
+// limiter decides (the review: 45 wrong passwords with Redis killed got no
+// 429), and Redis decides again once it is back.
+func TestFallsBackWhileDown(t *testing.T) {
+	srv := testkit.StartRedis(t)
+	var logs testkit.Logs
+	mem, err := ratelimit.NewMemory(1.0/3600, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := mustLimiter(t, mustClient(t, srv.Addr()), 1.0/3600, 2, redis.Options{
+		Prefix: "f:", Cooldown: time.Nanosecond, Fallback: mem, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	ctx := context.Background()
+	srv.Kill()
+	var allowed int
+	for range 45 {
+		ok, after, err := l.Allow(ctx, "acct")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			allowed++
+		} else if after <= 0 {
+			t.Errorf("refused without a retry time")
+		}
+	}
+	if allowed != 2 {
+		t.Errorf("%d of 45 allowed with Redis down, want the burst, 2", allowed)
+	}
+	if n := strings.Count(logs.String(), "each instance limits on its own"); n != 1 {
+		t.Errorf("fallback logged %d times, want once:\n%s", n, logs.String())
+	}
+	if ok, _, _ := l.Allow(ctx, "other"); !ok {
+		t.Error("another key refused: the fallback limits per key")
 	}
 }
