@@ -32,8 +32,8 @@ func registerAccountRoutes() {
 	app.Route(routeForgotPassword, func() app.Composer { return &forgotPasswordPage{} })
 	app.Route(routeResetPassword, func() app.Composer { return &resetPasswordPage{} })
 	app.Route(routeVerifyEmail, func() app.Composer { return &verifyEmailPage{} })
-	app.Route(routeConfirmEmail, func() app.Composer { return &confirmEmailPage{} })
-	app.Route(routeRevertEmail, func() app.Composer { return &revertEmailPage{} })
+	app.Route(routeConfirmEmail, func() app.Composer { return &confirmEmailPage{spendLinkPage{link: confirmEmailLink()}} })
+	app.Route(routeRevertEmail, func() app.Composer { return &revertEmailPage{spendLinkPage{link: revertEmailLink()}} })
 }
 
 // Forms of the account flows (formKey).

@@ -238,11 +238,13 @@ func nextStep(s sessionView) app.UI {
 	return app.A().ID("next-step").Href(routeSignIn).Text("Sign in")
 }
 
-// confirmEmailPage finishes an email change from the link sent to the new
-// address. It asks for a click rather than spending the token on opening:
-// the change is a bigger step than a verification.
-type confirmEmailPage struct {
+// spendLinkPage is a page a mailed link opens that spends its token on a
+// click rather than on opening: confirming or undoing an email change is a
+// bigger step than a verification. The two such pages differ only in words,
+// so each is this page with its own spendLink.
+type spendLinkPage struct {
 	app.Compo
+	link  *spendLink
 	sess  sessionView
 	form  formState
 	done  doneWatch
@@ -250,101 +252,107 @@ type confirmEmailPage struct {
 	ok    bool
 }
 
-func (p *confirmEmailPage) OnMount(ctx app.Context) {
-	p.token = linkToken(ctx)
-	observe(ctx, formKey(formConfirmEmail), &p.form).OnChange(func() {
-		if p.done.moved(p.form) {
-			p.ok = true
-			focusLater(ctx, "confirm-done-title")
-		}
-	})
-	p.done.seen = p.form.Done
-	observe(ctx, stSession, &p.sess)
-	ctx.NewAction(string(actBoot))
+// Each has its own type so that go-app, which updates a component of the
+// same type in place when the route changes, mounts a fresh one instead.
+type (
+	confirmEmailPage struct{ spendLinkPage }
+	revertEmailPage  struct{ spendLinkPage }
+)
+
+// spendLink is what one spendLinkPage says and does. id prefixes the ids of
+// its title, intro, form and result; button is the submit's id.
+type spendLink struct {
+	id, form         string
+	act              action
+	pageTitle, title string
+	intro, badLinkOr string
+	button, btnClass string
+	btnText, btnBusy string
+	doneTitle        string
+	doneBody         func(sessionView) []app.UI
 }
 
-func (p *confirmEmailPage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("Confirm your new email address · Authdash")
-}
-
-func (p *confirmEmailPage) Render() app.UI {
-	if p.ok {
-		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "confirm-done-title").Body(
-			result("confirm-done", "Your email address was changed",
+// confirmEmailLink finishes an email change from the link sent to the new
+// address.
+func confirmEmailLink() *spendLink {
+	return &spendLink{
+		id: "confirm", form: formConfirmEmail, act: actConfirmEmail,
+		pageTitle: "Confirm your new email address · Authdash",
+		title:     "Confirm your new email address",
+		intro:     "Your account will use this address from now on: for signing in, and for messages about your account.",
+		badLinkOr: "ask for the change again from your profile",
+		button:    "confirm-email", btnClass: "btn primary wide",
+		btnText: "Use the new address", btnBusy: "Confirming…",
+		doneTitle: "Your email address was changed",
+		doneBody: func(s sessionView) []app.UI {
+			return []app.UI{
 				app.P().Text("Sign in with the new address from now on. We told the old address, with a link that undoes the change within 72 hours."),
-				app.P().Body(nextStep(p.sess)),
-			),
-		))
+				app.P().Body(nextStep(s)),
+			}
+		},
 	}
-	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "confirm-title").Body(
-		app.H1().ID("confirm-title").Text("Confirm your new email address"),
-		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("ask for the change again from your profile") }),
-		app.P().ID("confirm-intro").Text("Your account will use this address from now on: for signing in, and for messages about your account."),
-		app.Form().ID("confirm-form").Class("form").Method("post").NoValidate(true).Aria("describedby", "confirm-intro").
-			OnSubmit(func(ctx app.Context, e app.Event) {
-				e.PreventDefault()
-				ctx.NewActionWithValue(string(actConfirmEmail), p.token)
-			}).Body(
-			formError(p.form.Err),
-			app.Button().ID("confirm-email").Type("submit").Class("btn primary wide").Disabled(p.form.Busy || p.token == "").
-				Text(busyText(p.form.Busy, "Use the new address", "Confirming…")),
-		),
-	))
 }
 
-// revertEmailPage undoes an email change from the link sent to the old
+// revertEmailLink undoes an email change from the link sent to the old
 // address, and signs every device out.
-type revertEmailPage struct {
-	app.Compo
-	sess  sessionView
-	form  formState
-	done  doneWatch
-	token string
-	ok    bool
-}
-
-func (p *revertEmailPage) OnMount(ctx app.Context) {
-	p.token = linkToken(ctx)
-	observe(ctx, formKey(formRevertEmail), &p.form).OnChange(func() {
-		if p.done.moved(p.form) {
-			p.ok = true
-			focusLater(ctx, "revert-done-title")
-		}
-	})
-	p.done.seen = p.form.Done
-	observe(ctx, stSession, &p.sess)
-	ctx.NewAction(string(actBoot))
-}
-
-func (p *revertEmailPage) OnNav(ctx app.Context) {
-	ctx.Page().SetTitle("Undo the email change · Authdash")
-}
-
-func (p *revertEmailPage) Render() app.UI {
-	if p.ok {
-		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "revert-done-title").Body(
-			result("revert-done", "The change was undone",
+func revertEmailLink() *spendLink {
+	return &spendLink{
+		id: "revert", form: formRevertEmail, act: actRevertEmail,
+		pageTitle: "Undo the email change · Authdash",
+		title:     "Undo the email change?",
+		intro:     "This puts this address back on your account and signs out every device, including whoever made the change.",
+		button:    "revert-email", btnClass: "btn danger wide",
+		btnText: "Undo and sign out everywhere", btnBusy: "Undoing…",
+		doneTitle: "The change was undone",
+		doneBody: func(sessionView) []app.UI {
+			return []app.UI{
 				app.P().Text("Your account uses this address again, and every device was signed out."),
 				app.P().Text("If you did not ask for the change, someone may know your password: choose a new one now."),
 				app.Div().Class("actions").Body(
 					app.A().ID("revert-reset").Class("btn primary").Href(routeForgotPassword).Text("Choose a new password"),
 					app.A().Class("btn").Href(routeSignIn).Text("Sign in"),
 				),
-			),
+			}
+		},
+	}
+}
+
+func (p *spendLinkPage) OnMount(ctx app.Context) {
+	p.token = linkToken(ctx)
+	observe(ctx, formKey(p.link.form), &p.form).OnChange(func() {
+		if p.done.moved(p.form) {
+			p.ok = true
+			focusLater(ctx, p.link.id+"-done-title")
+		}
+	})
+	p.done.seen = p.form.Done
+	observe(ctx, stSession, &p.sess)
+	ctx.NewAction(string(actBoot))
+}
+
+func (p *spendLinkPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle(p.link.pageTitle)
+}
+
+func (p *spendLinkPage) Render() app.UI {
+	l := p.link
+	if p.ok {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", l.id+"-done-title").Body(
+			result(l.id+"-done", l.doneTitle, l.doneBody(p.sess)...),
 		))
 	}
-	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "revert-title").Body(
-		app.H1().ID("revert-title").Text("Undo the email change?"),
-		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("") }),
-		app.P().ID("revert-intro").Text("This puts this address back on your account and signs out every device, including whoever made the change."),
-		app.Form().ID("revert-form").Class("form").Method("post").NoValidate(true).Aria("describedby", "revert-intro").
+	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", l.id+"-title").Body(
+		app.H1().ID(l.id+"-title").Text(l.title),
+		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink(l.badLinkOr) }),
+		app.P().ID(l.id+"-intro").Text(l.intro),
+		app.Form().ID(l.id+"-form").Class("form").Method("post").NoValidate(true).Aria("describedby", l.id+"-intro").
 			OnSubmit(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
-				ctx.NewActionWithValue(string(actRevertEmail), p.token)
+				ctx.NewActionWithValue(string(l.act), p.token)
 			}).Body(
 			formError(p.form.Err),
-			app.Button().ID("revert-email").Type("submit").Class("btn danger wide").Disabled(p.form.Busy || p.token == "").
-				Text(busyText(p.form.Busy, "Undo and sign out everywhere", "Undoing…")),
+			app.Button().ID(l.button).Type("submit").Class(l.btnClass).Disabled(p.form.Busy || p.token == "").
+				Text(busyText(p.form.Busy, l.btnText, l.btnBusy)),
 		),
 	))
 }
@@ -387,7 +395,7 @@ func (b *verifyBanner) Render() app.UI {
 }
 
 // emailChangeCard moves the account to a new address: the password, then the
-// link mailed to the new address (confirmEmailPage).
+// link mailed to the new address (confirmEmailLink).
 type emailChangeCard struct {
 	app.Compo
 	sess               sessionView

@@ -20,8 +20,8 @@ func TestAccountPagesRenderShell(t *testing.T) {
 		{"ForgotPassword", &forgotPasswordPage{}, app.Section().Class("card auth-card").Aria("labelledby", "forgot-title")},
 		{"ResetPassword", &resetPasswordPage{}, app.Section().Class("card auth-card").Aria("labelledby", "reset-title")},
 		{"VerifyEmail", &verifyEmailPage{}, app.Section().Class("card auth-card").Aria("labelledby", "verify-title")},
-		{"ConfirmEmail", &confirmEmailPage{}, app.Section().Class("card auth-card").Aria("labelledby", "confirm-title")},
-		{"RevertEmail", &revertEmailPage{}, app.Section().Class("card auth-card").Aria("labelledby", "revert-title")},
+		{"ConfirmEmail", &confirmEmailPage{spendLinkPage{link: confirmEmailLink()}}, app.Section().Class("card auth-card").Aria("labelledby", "confirm-title")},
+		{"RevertEmail", &revertEmailPage{spendLinkPage{link: revertEmailLink()}}, app.Section().Class("card auth-card").Aria("labelledby", "revert-title")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
