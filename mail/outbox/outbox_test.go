@@ -106,9 +106,16 @@ func (r *rig) empty(t *testing.T) {
 	}
 }
 
+// wantStats waits a little for the counts: the worker reports a result to
+// Observe before it counts it (so a metric is never behind Stats), so a test
+// that has just received the result may read Stats a moment early.
 func wantStats(t *testing.T, o *outbox.Outbox, want outbox.Stats) {
 	t.Helper()
-	if got := o.Stats(); got != want {
+	got := o.Stats()
+	for deadline := time.Now().Add(5 * time.Second); got != want && time.Now().Before(deadline); got = o.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	if got != want {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
 }
@@ -306,7 +313,11 @@ func TestSeveralWorkers(t *testing.T) {
 			t.Errorf("%s got %d copies", to, k)
 		}
 	}
-	if s := a.Stats().Sent + b.Stats().Sent; s != n {
+	sent := func() uint64 { return a.Stats().Sent + b.Stats().Sent }
+	for deadline := time.Now().Add(5 * time.Second); sent() != uint64(n) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if s := sent(); s != uint64(n) {
 		t.Errorf("sent %d, want %d", s, n)
 	}
 }
