@@ -140,6 +140,18 @@ func TestKubernetesManifests(t *testing.T) {
 	if get(byKind["ConfigMap"], "data", "METRICS_ADDR") != nil && get(byKind["Secret"], "stringData", "METRICS_TOKEN") == nil {
 		t.Error("METRICS_ADDR is set but the Secret has no METRICS_TOKEN: the server would refuse to start")
 	}
+	// ENV=production refuses to start without a mail server, and links in
+	// mail must open the real site.
+	if get(byKind["ConfigMap"], "data", "ENV") == "production" {
+		if get(byKind["Secret"], "stringData", "SMTP_URL") == nil {
+			t.Error("ENV=production but the Secret has no SMTP_URL: the server would refuse to start")
+		}
+		for _, k := range []string{"MAIL_FROM", "APP_URL"} {
+			if get(byKind["ConfigMap"], "data", k) == nil {
+				t.Errorf("ENV=production but the ConfigMap has no %s: the server would refuse to start", k)
+			}
+		}
+	}
 	// Whoever is in TRUSTED_PROXIES can pose as any client: never a whole
 	// private range (10.0.0.0/8 was), only what the operator fills in.
 	if tp, _ := get(byKind["ConfigMap"], "data", "TRUSTED_PROXIES").(string); !strings.HasPrefix(tp, "<REPLACE") {
@@ -185,6 +197,13 @@ func TestCompose(t *testing.T) {
 		env := get(services[s], "environment").(map[string]any)
 		if env["METRICS_ADDR"] != nil && env["METRICS_TOKEN"] == nil {
 			t.Errorf("%s: METRICS_ADDR without METRICS_TOKEN: the server would refuse to start", s)
+		}
+		if env["ENV"] == "production" {
+			for _, k := range []string{"SMTP_URL", "MAIL_FROM", "APP_URL"} {
+				if env[k] == nil {
+					t.Errorf("%s: ENV=production without %s: the server would refuse to start", s, k)
+				}
+			}
 		}
 		nginxIP := get(services["nginx"], "networks", "backend", "ipv4_address")
 		if env["TRUSTED_PROXIES"] != nginxIP {

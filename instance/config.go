@@ -237,6 +237,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.SMTP = u
 	}
+	if c.SMTP == nil && c.production() {
+		// Without a mail server every message, password-reset links included,
+		// goes to the log: fine on a laptop, an account takeover for anyone who
+		// can read a production log pipeline.
+		bad("SMTP_URL", "is required when ENV=production: without it mail (password-reset links included) would be written to the log")
+	}
 	c.MailFrom = str("MAIL_FROM", defaultMailFrom)
 	if c.SMTP != nil && getenv("MAIL_FROM") == "" {
 		bad("MAIL_FROM", "is required with SMTP_URL (the address mail comes from, such as Authdash <no-reply@example.com>)")

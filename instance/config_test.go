@@ -34,7 +34,8 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{name: "ProductionDefaults", env: map[string]string{"ENV": "production", "JWT_SECRET": secret}, check: func(t *testing.T, c Config) {
+		{name: "ProductionDefaults", env: map[string]string{"ENV": "production", "JWT_SECRET": secret,
+			"SMTP_URL": "smtps://mail.example.com", "MAIL_FROM": "a@example.com", "APP_URL": "https://example.com"}, check: func(t *testing.T, c Config) {
 			if c.LogFormat != "json" || string(c.JWTSecret) != secret || !c.production() {
 				t.Errorf("%+v", c)
 			}
@@ -70,6 +71,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ErrSMTPURLScheme", env: map[string]string{"SMTP_URL": "http://mail.example.com", "MAIL_FROM": "a@example.com"}, wantErr: []string{"SMTP_URL"}},
 		{name: "ErrSMTPWithoutFrom", env: map[string]string{"SMTP_URL": "smtp://mail.example.com"}, wantErr: []string{"MAIL_FROM: is required"}},
 		{name: "ErrMailFrom", env: map[string]string{"MAIL_FROM": "nobody"}, wantErr: []string{"MAIL_FROM"}},
+		{name: "ErrProductionWithoutSMTP", env: map[string]string{"ENV": "production", "JWT_SECRET": secret}, wantErr: []string{"SMTP_URL: is required"}},
 		{name: "ErrProductionSMTPWithoutAppURL", env: map[string]string{"ENV": "production", "JWT_SECRET": secret, "SMTP_URL": "smtp://mail.example.com", "MAIL_FROM": "a@example.com"},
 			wantErr: []string{"APP_URL: is required"}},
 		{name: "ErrAppURL", env: map[string]string{"APP_URL": "example.com"}, wantErr: []string{"APP_URL"}},
