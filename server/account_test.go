@@ -388,31 +388,41 @@ func TestForgotPasswordTiming(t *testing.T) {
 		e.auth.Drain() // the background work of one request must not slow the next
 		return float64(d)
 	}
-	var known, unknown []float64
 	registered := []string{"ann@example.com", "ben@example.com", "cat@example.com", "dan@example.com"}
-	// In a shuffled order, so whatever a request leaves behind (caches, the
-	// scheduler, the background work) precedes both kinds alike.
-	order := make([]bool, 2*n)
-	for i := range n {
-		order[i] = true
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	for i, isKnown := range order {
-		if isKnown {
-			known = append(known, time1(registered[i%4]))
-		} else {
-			// Same length as the registered ones: parsing cost grows with it.
-			unknown = append(unknown, time1("x"+string(rune('a'+i%26))+string(rune('a'+i/26%26))+"@example.com"))
+	// round times n requests of each kind in a shuffled order, so whatever a
+	// request leaves behind (caches, the scheduler, the background work)
+	// precedes both kinds alike, and returns the test's p-value.
+	round := func(seed uint64) float64 {
+		var known, unknown []float64
+		order := make([]bool, 2*n)
+		for i := range n {
+			order[i] = true
 		}
+		rng := rand.New(rand.NewPCG(seed, 2))
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for i, isKnown := range order {
+			if isKnown {
+				known = append(known, time1(registered[i%4]))
+			} else {
+				// Same length as the registered ones: parsing cost grows with it.
+				unknown = append(unknown, time1("x"+string(rune('a'+i%26))+string(rune('a'+i/26%26))+"@example.com"))
+			}
+		}
+		p := mannWhitneyP(known, unknown)
+		t.Logf("seed %d: median known %v, unknown %v, Mann-Whitney p = %.4f", seed, time.Duration(median(known)), time.Duration(median(unknown)), p)
+		if msgs := e.mail.take(); len(msgs) != n {
+			t.Errorf("%d reset mails, want %d", len(msgs), n)
+		}
+		return p
 	}
-	p := mannWhitneyP(known, unknown)
-	t.Logf("median known %v, unknown %v, Mann-Whitney p = %.4f", time.Duration(median(known)), time.Duration(median(unknown)), p)
-	if p < 0.001 {
-		t.Errorf("response times tell registered addresses apart (p = %.6f)", p)
-	}
-	if msgs := e.mail.take(); len(msgs) != n {
-		t.Errorf("%d reset mails, want %d", len(msgs), n)
+	// Equal timings still give p < 0.001 once in a thousand rounds (a busy
+	// machine saw it), so a significant round is confirmed by a second with
+	// another order: a real difference fails both (p < 0.0001 each), noise
+	// fails both once in a million.
+	if p := round(1); p < 0.001 {
+		if p2 := round(3); p2 < 0.001 {
+			t.Errorf("response times tell registered addresses apart (p = %.6f, confirmed p = %.6f)", p, p2)
+		}
 	}
 }
 
