@@ -293,6 +293,13 @@ type Rotation struct {
 	Next      []byte        // hash of the token that replaces it
 	ExpiresAt time.Time     // new expiry of the session (sliding)
 	Grace     time.Duration // a token rotated less than this ago is a benign race, not theft
+	// Fresh keeps a current token installed less than this ago: it is
+	// redeemed without being replaced (Next is not installed). The tabs of a
+	// browser that lost a race retry with the token the winner installed a
+	// moment ago; replacing it again would make them race each other anew.
+	// Keeping it gives nothing to whoever holds it, who could rotate it
+	// anyway.
+	Fresh time.Duration
 }
 
 // UserStore keeps accounts. Emails are stored normalised and are unique.
@@ -325,13 +332,16 @@ type UserStore interface {
 type SessionStore interface {
 	// CreateSession starts a session and returns it.
 	CreateSession(ctx context.Context, s NewSession) (*Session, error)
-	// RotateSession redeems r.Presented and installs r.Next in one transaction.
-	// CodeUnauthorized if the token is unknown, or the session expired or
-	// ended. If the token had already been redeemed more than r.Grace ago, it
-	// was stolen or replayed: the whole session ends and CodeUnauthorized is
-	// returned with a *SessionReuse in its chain; within r.Grace the session
-	// is left alone.
-	RotateSession(ctx context.Context, r Rotation) (*Session, error)
+	// RotateSession redeems r.Presented and installs r.Next in one transaction,
+	// reporting rotated; a current token younger than r.Fresh is redeemed but
+	// kept (rotated false, r.Next not installed). CodeUnauthorized if the token
+	// is unknown, or the session expired or ended. If the token had already
+	// been redeemed more than r.Grace ago, it was stolen or replayed: the whole
+	// session ends and CodeUnauthorized is returned with a *SessionReuse in its
+	// chain. Within r.Grace it lost a race to a concurrent redemption: the
+	// session is left alone and the error is CodeConflict (retry with the
+	// token that redemption installed).
+	RotateSession(ctx context.Context, r Rotation) (s *Session, rotated bool, err error)
 	// FindSession returns a live session of the user by id: CodeNotFound.
 	FindSession(ctx context.Context, user UserID, id SessionID) (*Session, error)
 	// SessionByToken returns the live session whose current token hash is

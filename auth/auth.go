@@ -110,6 +110,11 @@ type Grant struct {
 	AccessExpiresAt  time.Time
 	RefreshToken     string // opaque, 256 random bits, base64url; only its SHA-256 is stored
 	RefreshExpiresAt time.Time
+	// RefreshKept says a refresh redeemed a token installed moments ago
+	// without replacing it (authdash.Rotation.Fresh): RefreshToken is the
+	// one presented, and a browser's cookie must be left as it is, since a
+	// newer one may already be there.
+	RefreshKept bool
 }
 
 // Service registers and signs in users and manages their sessions.

@@ -117,19 +117,36 @@ func (s *Service) grant(u *authdash.User, sess *authdash.Session, refresh string
 // Refresh redeems a refresh token for a new access token and a new refresh
 // token, sliding the session's expiry. A token redeemed twice outside the
 // grace window ends its session (the store does that in the same
-// transaction). Every failure is CodeUnauthorized.
+// transaction). Inside it, the later redemption lost a race (tabs restored
+// at once share one cookie) and is CodeConflict: the client retries with
+// RetryRefresh. Every other failure is CodeUnauthorized.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, error) {
+	return s.refresh(ctx, refreshToken, 0)
+}
+
+// RetryRefresh is Refresh for a client whose refresh lost a race a moment
+// ago and now presents the token the winner installed: a token installed
+// less than the grace window ago is redeemed without being replaced
+// (Grant.RefreshKept), so that the losers, retrying together, do not race
+// each other anew. That gives nothing to whoever holds the token: it could
+// as well rotate it. An older token rotates as with Refresh.
+func (s *Service) RetryRefresh(ctx context.Context, refreshToken string) (*Grant, error) {
+	return s.refresh(ctx, refreshToken, s.cfg.RefreshGrace)
+}
+
+func (s *Service) refresh(ctx context.Context, refreshToken string, fresh time.Duration) (*Grant, error) {
 	presented, ok := refreshHash(refreshToken)
 	if !ok {
 		return nil, &authdash.Error{Code: authdash.CodeUnauthorized, Message: msgSession}
 	}
 	now := s.cfg.Now()
 	token, next := newRefresh()
-	sess, err := s.store.RotateSession(ctx, authdash.Rotation{
+	sess, rotated, err := s.store.RotateSession(ctx, authdash.Rotation{
 		Presented: presented,
 		Next:      next,
 		ExpiresAt: now.Add(s.cfg.RefreshTTL),
 		Grace:     s.cfg.RefreshGrace,
+		Fresh:     fresh,
 	})
 	if err != nil {
 		// A stolen token came back and the store ended its session: end
@@ -150,6 +167,13 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Grant, err
 			return nil, authdash.WrapError(authdash.CodeUnauthorized, err, "%s", msgSession)
 		}
 		return nil, err
+	}
+	if !rotated {
+		g, err := s.grant(u, sess, refreshToken, now)
+		if g != nil {
+			g.RefreshKept = true
+		}
+		return g, err
 	}
 	return s.grant(u, sess, token, now)
 }

@@ -146,17 +146,59 @@ func TestRefreshRotates(t *testing.T) {
 	wantEvents(t, e.events.take())
 }
 
+// TestRetryRefresh: the losers of a race retry with the token the winner
+// installed, and are let in without replacing it (so they do not race each
+// other anew) while it is younger than the grace window; later it rotates.
+func TestRetryRefresh(t *testing.T) {
+	e := mustEnv(t, auth.Config{RefreshGrace: 10 * time.Second}, nil)
+	ctx := t.Context()
+	g1 := e.mustRegister(t, "ann@example.com")
+	e.clock.Advance(time.Minute)
+	won, err := e.svc.Refresh(ctx, g1.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Millisecond)
+	for i := range 4 {
+		_, err := e.svc.Refresh(ctx, g1.RefreshToken)
+		wantCode(t, err, authdash.CodeConflict)
+		g, err := e.svc.RetryRefresh(ctx, won.RefreshToken)
+		if err != nil {
+			t.Fatalf("loser %d retrying: %v", i, err)
+		}
+		if !g.RefreshKept || g.RefreshToken != won.RefreshToken || g.SessionID != won.SessionID || g.User.ID != won.User.ID {
+			t.Fatalf("loser %d: kept %v, same token %v, session %s, want the winner's kept", i, g.RefreshKept, g.RefreshToken == won.RefreshToken, g.SessionID)
+		}
+		wantValid(t, e, "a loser's access token", g.AccessToken, true)
+	}
+	if won.RefreshKept {
+		t.Error("the winner's refresh says kept")
+	}
+	// Past the window the token rotates, whatever the client says.
+	e.clock.Advance(10 * time.Second)
+	g, err := e.svc.RetryRefresh(ctx, won.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.RefreshKept || g.RefreshToken == won.RefreshToken {
+		t.Fatal("a token older than the grace window was kept")
+	}
+	wantEvents(t, e.events.take())
+}
+
 // TestRefreshReuse: a rotated token presented again outside the grace window
 // was copied, and ends the whole session; inside the window it is a benign
-// race (two tabs), fails alone and leaves the session be.
+// race (two tabs), fails alone with CodeConflict (retry, the session is
+// fine) and leaves the session be.
 func TestRefreshReuse(t *testing.T) {
 	tests := []struct {
 		name            string
 		grace           time.Duration
+		wantReuse       authdash.ErrorCode
 		wantSessionLive bool
 	}{
-		{"ErrReuseOutsideGraceEndsSession", time.Nanosecond, false},
-		{"ErrReuseInsideGraceKeepsSession", time.Minute, true},
+		{"ErrReuseOutsideGraceEndsSession", time.Nanosecond, authdash.CodeUnauthorized, false},
+		{"ErrReuseInsideGraceKeepsSession", time.Minute, authdash.CodeConflict, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,7 +215,10 @@ func TestRefreshReuse(t *testing.T) {
 			// same millisecond is inside any grace window.
 			e.clock.Advance(time.Millisecond)
 			_, err = e.svc.Refresh(ctx, g1.RefreshToken)
-			wantCode(t, err, authdash.CodeUnauthorized)
+			wantCode(t, err, tt.wantReuse)
+			// Saying it lost a race changes nothing for a replay.
+			_, err = e.svc.RetryRefresh(ctx, g1.RefreshToken)
+			wantCode(t, err, tt.wantReuse)
 
 			_, err = e.svc.Refresh(ctx, g2.RefreshToken)
 			if tt.wantSessionLive {

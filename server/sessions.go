@@ -126,9 +126,12 @@ func writeGrant(w http.ResponseWriter, status int, g *auth.Grant, inBody bool, c
 		// passed since the token was signed.
 		ExpiresIn: int64((time.Until(g.AccessExpiresAt) + time.Second - 1) / time.Second),
 	}
-	if inBody {
+	switch {
+	case inBody:
 		resp.RefreshToken = g.RefreshToken
-	} else {
+	case !g.RefreshKept:
+		// A kept token's cookie is not written again: this answer may be
+		// read after one that set a newer token.
 		ck.set(w, g.RefreshToken, g.RefreshExpiresAt)
 	}
 	encode(w, status, resp)
@@ -137,41 +140,49 @@ func writeGrant(w http.ResponseWriter, status int, g *auth.Grant, inBody bool, c
 // presentedToken reads the refresh token from the body (token mode) or the
 // cookie. The cookie path demands a JSON Content-Type (see above); decoding
 // checks it whether or not a body came.
-func presentedToken(r *http.Request, inBody bool, ck refreshCookie) (string, error) {
+func presentedToken(r *http.Request, inBody bool, ck refreshCookie) (string, wire.RefreshRequest, error) {
 	var req wire.RefreshRequest
 	if _, err := decodeOptional(r, &req); err != nil {
-		return "", err
+		return "", req, err
 	}
 	if inBody {
 		if req.RefreshToken == "" {
-			return "", errRefreshField
+			return "", req, errRefreshField
 		}
-		return req.RefreshToken, nil
+		return req.RefreshToken, req, nil
 	}
 	if req.RefreshToken != "" {
-		return "", &authdash.Error{Code: authdash.CodeInvalid,
+		return "", req, &authdash.Error{Code: authdash.CodeInvalid,
 			Message: "Send X-Auth-Mode: token to pass the refresh token in the body.",
 			Fields:  map[string]string{"refreshToken": "Only with X-Auth-Mode: token."}}
 	}
-	return ck.read(r), nil
+	return ck.read(r), req, nil
 }
 
 // handleRefresh rotates the refresh token and issues a new access token.
-// Reusing a rotated token ends its whole session.
+// Reusing a rotated token ends its whole session. A refresh that lost a race
+// with another (several tabs restored at once) is 409 and leaves the cookie
+// alone: clearing it would sign out the tab that won, and every other, if
+// the browser read this answer last. The client retries with the cookie
+// the winner set, saying so ("raced"), and is let in with it.
 func handleRefresh(svc *auth.Service, ck refreshCookie) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		inBody, err := tokenMode(r)
 		if err != nil {
 			return err
 		}
-		token, err := presentedToken(r, inBody, ck)
+		token, req, err := presentedToken(r, inBody, ck)
 		if err != nil {
 			return err
 		}
 		if token == "" {
 			return errNoRefreshToken
 		}
-		g, err := svc.Refresh(r.Context(), token)
+		redeem := svc.Refresh
+		if req.Raced {
+			redeem = svc.RetryRefresh
+		}
+		g, err := redeem(r.Context(), token)
 		if err != nil {
 			if !inBody && authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
 				ck.clear(w) // a dead cookie would only fail again
@@ -191,7 +202,7 @@ func handleLogout(svc *auth.Service, ck refreshCookie) http.Handler {
 		if err != nil {
 			return err
 		}
-		token, err := presentedToken(r, inBody, ck)
+		token, _, err := presentedToken(r, inBody, ck)
 		if err != nil {
 			return err
 		}

@@ -134,9 +134,14 @@ type Grant struct {
 }
 
 // RefreshRequest is the body of POST /api/auth/refresh and /logout in token
-// mode; in cookie mode it may be empty or {}.
+// mode; in cookie mode it may be empty, {} or {"raced":true}.
 type RefreshRequest struct {
-	RefreshToken string `json:"refreshToken"`
+	RefreshToken string `json:"refreshToken,omitempty"`
+	// Raced (refresh only) says the client's previous refresh was answered
+	// 409 (it lost a race with another tab's) and this one presents the
+	// token the winner set: if that token was installed moments ago it is
+	// kept rather than replaced, so that every tab that lost gets in now.
+	Raced bool `json:"raced,omitempty"`
 }
 
 // LogoutAllResult answers POST /api/auth/logout-all.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/backoff"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -160,13 +161,10 @@ func (c *Client) Refresh(ctx context.Context) (*authdash.User, error) {
 	c.refreshing = ch
 	c.mu.Unlock()
 
-	var s wire.Grant
-	// An empty JSON object: the server requires a JSON content type on
-	// every POST, and the cookie carries the token.
-	err := c.do(ctx, http.MethodPost, "/api/auth/refresh", nil, struct{}{}, &s, callOpts{anonymous: true})
+	s, err := c.redeem(ctx)
 	c.mu.Lock()
 	if err == nil {
-		c.setTokenLocked(&s)
+		c.setTokenLocked(s)
 	} else if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
 		c.token, c.expiresAt, c.refreshAt = "", time.Time{}, time.Time{}
 	}
@@ -178,6 +176,38 @@ func (c *Client) Refresh(ctx context.Context) (*authdash.User, error) {
 		return nil, err
 	}
 	return s.User, nil
+}
+
+// refreshRetries bounds the retries of a refresh that lost a race.
+const refreshRetries = 4
+
+// redeem posts the refresh cookie. Other tabs of the browser may present
+// the same cookie at the same moment (a restored session reloads them all):
+// one wins and the others are answered 409, their cookie left alone. They
+// retry, saying so, with the cookie the winner set, which the server then
+// lets them in with. The winner's answer may reach the browser a moment
+// after the loser's, so a retry can still carry the old cookie and lose
+// again: hence a short jittered wait before each, and a few of them.
+func (c *Client) redeem(ctx context.Context) (*wire.Grant, error) {
+	// The server requires a JSON content type on every POST, and the
+	// cookie carries the token: the body is {} or only says "raced".
+	var body wire.RefreshRequest
+	for attempt := 0; ; attempt++ {
+		var s wire.Grant
+		err := c.do(ctx, http.MethodPost, "/api/auth/refresh", nil, body, &s, callOpts{anonymous: true})
+		if err == nil {
+			return &s, nil
+		}
+		if authdash.ErrorCodeOf(err) != authdash.CodeConflict || attempt == refreshRetries {
+			return nil, err
+		}
+		body.Raced = true
+		select {
+		case <-time.After(backoff.Reconnect.Delay(attempt + 1)):
+		case <-ctx.Done():
+			return nil, ctxErr(ctx)
+		}
+	}
 }
 
 // AccessToken returns the token, replaced first once it has lived

@@ -418,3 +418,51 @@ func TestTokenRefreshedAtFourFifths(t *testing.T) {
 		t.Errorf("%d calls, want 120 (none refused)", n)
 	}
 }
+
+// TestTabsRestoredAtOnce: the tabs of one browser (one cookie jar) reload
+// together and each restores the session from the shared cookie: the one
+// whose refresh wins rotates it, the others lose the race, retry with the
+// winner's cookie and get in too. Before the fix the losers were signed
+// out, and their answers cleared the cookie for every tab.
+func TestTabsRestoredAtOnce(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	tab := func(id string) *api.Client { return api.New(api.Config{BaseURL: base, ClientID: id, HTTP: browser}) }
+	u := mustRegister(t, tab("signup"), "tabs@example.com")
+
+	const n = 5
+	tabs := make([]*api.Client, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		tabs[i] = tab(string(rune('a' + i)))
+		wg.Go(func() {
+			var ru *authdash.User
+			ru, errs[i] = tabs[i].Refresh(ctx)
+			if errs[i] == nil && ru.ID != u.ID {
+				errs[i] = errors.New("restored another user: " + string(ru.ID))
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("tab %d: %v", i, err)
+		}
+	}
+	for i, c := range tabs {
+		if _, err := c.Me(ctx); err != nil {
+			t.Errorf("tab %d after the restore: %v", i, err)
+		}
+	}
+	// The cookie the browser ends with still works.
+	tabs[0].Forget()
+	if _, err := tabs[0].Refresh(ctx); err != nil {
+		t.Errorf("a later reload: %v", err)
+	}
+}

@@ -98,11 +98,11 @@ func (s *Store) CreateSession(ctx context.Context, ns authdash.NewSession) (*aut
 }
 
 // RotateSession implements authdash.SessionStore.
-func (s *Store) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, error) {
+func (s *Store) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, bool, error) {
 	start := time.Now()
-	r0, err := s.s.RotateSession(ctx, r)
+	r0, r1, err := s.s.RotateSession(ctx, r)
 	s.done("RotateSession", start, err)
-	return r0, err
+	return r0, r1, err
 }
 
 // FindSession implements authdash.SessionStore.

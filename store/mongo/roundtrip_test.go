@@ -161,7 +161,7 @@ func testRoundTrips(t *testing.T, uri string) {
 			return err
 		}},
 		{"refresh rotation", []string{"findAndModify"}, func() error {
-			_, err := db.RotateSession(ctx, authdash.Rotation{Presented: []byte("r0"), Next: []byte("r1"), ExpiresAt: time.Now().Add(time.Hour)})
+			_, _, err := db.RotateSession(ctx, authdash.Rotation{Presented: []byte("r0"), Next: []byte("r1"), ExpiresAt: time.Now().Add(time.Hour)})
 			return err
 		}},
 		{"list sessions", []string{"find"}, func() error {

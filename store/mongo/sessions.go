@@ -59,6 +59,10 @@ func errBadRefresh() error {
 	return authdash.Errorf(authdash.CodeUnauthorized, "Your session has ended; sign in again.")
 }
 
+func errRefreshRaced() error {
+	return authdash.Errorf(authdash.CodeConflict, "A concurrent refresh just replaced this refresh token; retry with the new one.")
+}
+
 func live(t time.Time) bson.E { return bson.E{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: t}}} }
 
 // CreateSession starts a session with its first refresh token. It does not
@@ -89,8 +93,10 @@ func (db *DB) CreateSession(ctx context.Context, ns authdash.NewSession) (*authd
 
 // RotateSession redeems r.Presented and installs r.Next in one
 // findOneAndUpdate: the filter matches only a live session whose current
-// token is the presented one, so of two racing rotations exactly one wins.
-func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, error) {
+// token is the presented one, installed at least r.Fresh ago, so of two
+// racing rotations exactly one wins. lastUsedAt is when the current token
+// was installed: only CreateSession and a rotation set it.
+func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, bool, error) {
 	t := db.now()
 	update := bson.D{
 		{Key: "$set", Value: bson.D{
@@ -103,34 +109,50 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 			{Key: "$slice", Value: -usedTokensKept},
 		}}}},
 	}
+	filter := bson.D{{Key: "token", Value: r.Presented}, live(t)}
+	if r.Fresh > 0 {
+		filter = append(filter, bson.E{Key: "lastUsedAt", Value: bson.D{{Key: "$lte", Value: t.Add(-r.Fresh)}}})
+	}
 	var d sessionDoc
-	err := db.sessions.FindOneAndUpdate(ctx, bson.D{{Key: "token", Value: r.Presented}, live(t)}, update,
+	err := db.sessions.FindOneAndUpdate(ctx, filter, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if err == nil {
-		return d.session(), nil
+		return d.session(), true, nil
 	}
 	if err = notFound(err, errBadRefresh); !isCode(err, authdash.CodeUnauthorized) {
-		return nil, db.fail(ctx, "rotate session", err)
+		return nil, false, db.fail(ctx, "rotate session", err)
+	}
+	if r.Fresh > 0 {
+		// Still the current token, just installed: redeemed, kept.
+		err := db.sessions.FindOne(ctx, bson.D{{Key: "token", Value: r.Presented}, live(t)},
+			options.FindOne().SetProjection(sessionFields)).Decode(&d)
+		if err == nil {
+			return d.session(), false, nil
+		}
+		if err = notFound(err, errBadRefresh); !isCode(err, authdash.CodeUnauthorized) {
+			return nil, false, db.fail(ctx, "rotate session", err)
+		}
 	}
 	// Not a current token. Was it one this session already redeemed?
 	err = db.sessions.FindOne(ctx, bson.D{{Key: "used.h", Value: r.Presented}},
 		options.FindOne().SetProjection(bson.D{{Key: "used", Value: 1}, {Key: "user", Value: 1}})).Decode(&d)
 	if err != nil {
-		return nil, db.fail(ctx, "rotate session", notFound(err, errBadRefresh))
+		return nil, false, db.fail(ctx, "rotate session", notFound(err, errBadRefresh))
 	}
 	for _, u := range d.Used {
 		if bytes.Equal(u.Hash, r.Presented) && t.Sub(u.At) < r.Grace {
 			// Two requests raced with the same token (two tabs, a retry):
-			// the other one won; this one just fails.
-			return nil, db.fail(ctx, "rotate session", errBadRefresh())
+			// the other one won and installed a token this one may retry
+			// with.
+			return nil, false, db.fail(ctx, "rotate session", errRefreshRaced())
 		}
 	}
 	// A token redeemed a while ago came back: it was copied. End the family
 	// so neither the thief nor the victim keeps it.
 	if _, err := db.sessions.DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
-		return nil, db.fail(ctx, "rotate session: end reused session", err)
+		return nil, false, db.fail(ctx, "rotate session: end reused session", err)
 	}
-	return nil, db.fail(ctx, "rotate session", authdash.WrapError(authdash.CodeUnauthorized,
+	return nil, false, db.fail(ctx, "rotate session", authdash.WrapError(authdash.CodeUnauthorized,
 		&authdash.SessionReuse{User: authdash.UserID(d.User.Hex()), Session: authdash.SessionID(d.ID.Hex())},
 		"Session ended: refresh token reuse detected."))
 }

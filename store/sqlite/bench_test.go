@@ -379,7 +379,7 @@ func BenchmarkRotateSession(b *testing.B) {
 			return
 		}
 		for i := 0; pb.Next(); i++ {
-			if _, err := f.db.RotateSession(ctx, authdash.Rotation{Presented: tok(i), Next: tok(i + 1), ExpiresAt: exp, Grace: time.Minute}); err != nil {
+			if _, _, err := f.db.RotateSession(ctx, authdash.Rotation{Presented: tok(i), Next: tok(i + 1), ExpiresAt: exp, Grace: time.Minute}); err != nil {
 				b.Error(err)
 				return
 			}

@@ -185,9 +185,9 @@ func exercise(t *testing.T, db *DB) {
 	must(err)
 	_, err = db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("1"), ExpiresAt: time.Now().Add(time.Hour)})
 	must(err)
-	_, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("2"), ExpiresAt: time.Now().Add(time.Hour)})
+	_, _, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("2"), ExpiresAt: time.Now().Add(time.Hour)})
 	must(err)
-	_, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("3"), ExpiresAt: time.Now().Add(time.Hour)})
+	_, _, err = db.RotateSession(ctx, authdash.Rotation{Presented: []byte("1"), Next: []byte("3"), ExpiresAt: time.Now().Add(time.Hour)})
 	if authdash.ErrorCodeOf(err) != authdash.CodeUnauthorized {
 		t.Fatalf("reuse: %v", err)
 	}

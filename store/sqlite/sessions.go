@@ -28,6 +28,10 @@ func errBadRefresh() error {
 	return authdash.Errorf(authdash.CodeUnauthorized, "Your session has ended; sign in again.")
 }
 
+func errRefreshRaced() error {
+	return authdash.Errorf(authdash.CodeConflict, "A concurrent refresh just replaced this refresh token; retry with the new one.")
+}
+
 // CreateSession starts a session with its first refresh token.
 func (db *DB) CreateSession(ctx context.Context, ns authdash.NewSession) (*authdash.Session, error) {
 	t := db.now()
@@ -62,15 +66,16 @@ func (db *DB) CreateSession(ctx context.Context, ns authdash.NewSession) (*authd
 }
 
 // RotateSession redeems r.Presented and installs r.Next in one transaction.
-func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, error) {
+func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash.Session, bool, error) {
 	var s *authdash.Session
-	reused := false
+	reused, rotated := false, false
 	err := db.write(ctx, func(tx *wtx) error {
-		reused = false
+		reused, rotated = false, false
+		var created int64
 		var used sql.NullInt64
 		var err error
-		s, err = scanSession(tx.queryRow(`SELECT s.id, s.user_id, s.device, s.created_ms, s.last_used_ms, s.expires_ms, t.used_ms
-			FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`, r.Presented), &used)
+		s, err = scanSession(tx.queryRow(`SELECT s.id, s.user_id, s.device, s.created_ms, s.last_used_ms, s.expires_ms, t.created_ms, t.used_ms
+			FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`, r.Presented), &created, &used)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errBadRefresh()
 		}
@@ -84,8 +89,9 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 		if used.Valid {
 			if t.Sub(fromMillis(used.Int64)) < r.Grace {
 				// Two requests raced with the same token (two tabs, a retry):
-				// the other one won; this one just fails.
-				return errBadRefresh()
+				// the other one won and installed a token this one may
+				// retry with.
+				return errRefreshRaced()
 			}
 			// A token redeemed long ago came back: it was copied. End the
 			// family so neither the thief nor the victim keeps it.
@@ -93,6 +99,9 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 			reused = true
 			_, err := tx.exec(`DELETE FROM sessions WHERE id = ?`, s.ID)
 			return err
+		}
+		if t.Sub(fromMillis(created)) < r.Fresh {
+			return nil // kept: nothing to write
 		}
 		if _, err := tx.exec(`UPDATE refresh_tokens SET used_ms = ? WHERE hash = ?`, t.UnixMilli(), r.Presented); err != nil {
 			return err
@@ -103,6 +112,7 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 		}
 		s.LastUsedAt = t
 		s.ExpiresAt = authdash.Millis(r.ExpiresAt)
+		rotated = true
 		_, err = tx.exec(`UPDATE sessions SET last_used_ms = ?, expires_ms = ? WHERE id = ?`,
 			t.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ID)
 		return err
@@ -112,9 +122,9 @@ func (db *DB) RotateSession(ctx context.Context, r authdash.Rotation) (*authdash
 			"Session ended: refresh token reuse detected.")
 	}
 	if err != nil {
-		return nil, db.fail(ctx, "rotate session", err)
+		return nil, false, db.fail(ctx, "rotate session", err)
 	}
-	return s, nil
+	return s, rotated, nil
 }
 
 // FindSession returns a live session of the user.

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,9 +49,12 @@ func testSessionRotateOK(t *testing.T, open Opener) {
 	sess := mustSession(t, s, u.ID, "h1")
 	exp := time.Now().Add(48 * time.Hour)
 	before := time.Now()
-	got, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Minute})
+	got, rotated, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Minute})
 	after := time.Now()
 	mustOK(t, err)
+	if !rotated {
+		t.Error("rotated = false without Fresh")
+	}
 	if got.ID != sess.ID || got.UserID != u.ID || !got.ExpiresAt.Equal(authdash.Millis(exp)) || !got.CreatedAt.Equal(sess.CreatedAt) {
 		t.Fatalf("rotated %+v, from %+v", got, sess)
 	}
@@ -64,7 +69,7 @@ func testSessionRotateOK(t *testing.T, open Opener) {
 	if !found.ExpiresAt.Equal(authdash.Millis(exp)) || !found.LastUsedAt.Equal(got.LastUsedAt) {
 		t.Errorf("stored session %+v, want expiry %v and last use %v", found, exp, got.LastUsedAt)
 	}
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Minute})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Minute})
 	mustOK(t, err)
 }
 
@@ -74,7 +79,7 @@ func testSessionRotateErrUnknownToken(t *testing.T, open Opener) {
 	u := mustUser(t, s, "ann")
 	mustSession(t, s, u.ID, "h1")
 	for _, tok := range []string{"nope", "", "h1 "} {
-		_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte(tok), Next: []byte("n-" + tok), ExpiresAt: time.Now().Add(time.Hour)})
+		_, _, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte(tok), Next: []byte("n-" + tok), ExpiresAt: time.Now().Add(time.Hour)})
 		wantCode(t, err, authdash.CodeUnauthorized)
 	}
 }
@@ -86,10 +91,10 @@ func testSessionRotateErrReuseEndsSession(t *testing.T, open Opener) {
 	sess := mustSession(t, s, u.ID, "h1")
 	other := mustSession(t, s, u.ID, "o1")
 	exp := time.Now().Add(time.Hour)
-	_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp})
+	_, _, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp})
 	mustOK(t, err)
 	// Grace 0: any second use of h1 is outside the grace period.
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h3"), ExpiresAt: exp})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h3"), ExpiresAt: exp})
 	wantCode(t, err, authdash.CodeUnauthorized)
 	// The error names the ended session, so its access tokens can end too.
 	var reuse *authdash.SessionReuse
@@ -101,7 +106,7 @@ func testSessionRotateErrReuseEndsSession(t *testing.T, open Opener) {
 	wantCode(t, err, authdash.CodeNotFound)
 	_, err = s.SessionByToken(ctx, []byte("h2"))
 	wantCode(t, err, authdash.CodeUnauthorized)
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h4"), ExpiresAt: exp})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h4"), ExpiresAt: exp})
 	wantCode(t, err, authdash.CodeUnauthorized)
 	_, err = s.SessionByToken(ctx, []byte("h3"))
 	wantCode(t, err, authdash.CodeUnauthorized)
@@ -116,18 +121,120 @@ func testSessionRotateReuseInGraceKeepsSession(t *testing.T, open Opener) {
 	u := mustUser(t, s, "ann")
 	sess := mustSession(t, s, u.ID, "h1")
 	exp := time.Now().Add(time.Hour)
-	_, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Hour})
+	_, _, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Hour})
 	mustOK(t, err)
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2b"), ExpiresAt: exp, Grace: time.Hour})
-	wantCode(t, err, authdash.CodeUnauthorized)
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2b"), ExpiresAt: exp, Grace: time.Hour})
+	// Conflict, not Unauthorized: the loser of a race may retry with the
+	// winner's token, and must not be told (nor tell a browser) that the
+	// session ended.
+	wantCode(t, err, authdash.CodeConflict)
+	var reuse *authdash.SessionReuse
+	if errors.As(err, &reuse) {
+		t.Errorf("a reuse within grace names a session to end: %v", err)
+	}
 
 	if _, err := s.FindSession(ctx, u.ID, sess.ID); err != nil {
 		t.Errorf("session ended by a reuse within grace: %v", err)
 	}
 	_, err = s.SessionByToken(ctx, []byte("h2b"))
 	wantCode(t, err, authdash.CodeUnauthorized)
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Hour})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Hour})
 	mustOK(t, err)
+}
+
+// A current token younger than Fresh is redeemed and kept; one older is
+// replaced.
+func testSessionRotateFreshKeepsToken(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	sess := mustSession(t, s, u.ID, "h1")
+	exp := time.Now().Add(48 * time.Hour)
+	got, rotated, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("n1"), ExpiresAt: exp, Grace: time.Hour, Fresh: time.Hour})
+	mustOK(t, err)
+	if rotated || got.ID != sess.ID || got.UserID != u.ID {
+		t.Fatalf("fresh token: rotated %v, session %+v, want kept %+v", rotated, got, sess)
+	}
+	if _, err := s.SessionByToken(ctx, []byte("h1")); err != nil {
+		t.Errorf("kept token no longer current: %v", err)
+	}
+	_, err = s.SessionByToken(ctx, []byte("n1"))
+	wantCode(t, err, authdash.CodeUnauthorized)
+	// Kept, not redeemed: presenting it again is no race and no reuse.
+	_, rotated, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("n2"), ExpiresAt: exp, Grace: time.Hour, Fresh: time.Hour})
+	mustOK(t, err)
+	if rotated {
+		t.Error("second redemption of a fresh token rotated it")
+	}
+
+	time.Sleep(20 * time.Millisecond)
+	_, rotated, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: exp, Grace: time.Hour, Fresh: 10 * time.Millisecond})
+	mustOK(t, err)
+	if !rotated {
+		t.Fatal("a token older than Fresh was kept")
+	}
+	if _, err := s.SessionByToken(ctx, []byte("h2")); err != nil {
+		t.Errorf("new token: %v", err)
+	}
+	// The token just installed is fresh in turn; the replaced one lost.
+	_, rotated, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h2"), Next: []byte("h3"), ExpiresAt: exp, Grace: time.Hour, Fresh: time.Hour})
+	mustOK(t, err)
+	if rotated {
+		t.Error("a token installed a moment ago was replaced")
+	}
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h4"), ExpiresAt: exp, Grace: time.Hour, Fresh: time.Hour})
+	wantCode(t, err, authdash.CodeConflict)
+}
+
+// Tabs restored at once: of n concurrent redemptions of one token exactly
+// one rotates it and the rest lose with CodeConflict; each loser then gets
+// in with the winner's token, which stays current.
+func testSessionRotateRaceLosersRetry(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u := mustUser(t, s, "ann")
+	sess := mustSession(t, s, u.ID, "h1")
+	exp := time.Now().Add(48 * time.Hour)
+	time.Sleep(20 * time.Millisecond)
+	const n = 5
+	errs := make([]error, n)
+	rotated := make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, rotated[i], errs[i] = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"),
+				Next: []byte(fmt.Sprintf("next%d", i)), ExpiresAt: exp, Grace: time.Hour, Fresh: 10 * time.Millisecond})
+		})
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch authdash.ErrorCodeOf(err) {
+		case "":
+			if !rotated[i] || winner >= 0 {
+				t.Fatalf("redemption %d: rotated %v, an earlier winner %d", i, rotated[i], winner)
+			}
+			winner = i
+		case authdash.CodeConflict:
+		default:
+			t.Fatalf("redemption %d: %v, want a win or CodeConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no redemption won: %v", errs)
+	}
+	next := []byte(fmt.Sprintf("next%d", winner))
+	for i := range n - 1 {
+		got, rotated, err := s.RotateSession(ctx, authdash.Rotation{Presented: next, Next: []byte(fmt.Sprintf("again%d", i)),
+			ExpiresAt: exp, Grace: time.Hour, Fresh: time.Hour})
+		mustOK(t, err)
+		if rotated || got.ID != sess.ID {
+			t.Errorf("retry %d: rotated %v, session %s, want kept %s", i, rotated, got.ID, sess.ID)
+		}
+	}
+	if _, err := s.SessionByToken(ctx, next); err != nil {
+		t.Errorf("winner's token no longer current: %v", err)
+	}
 }
 
 func testSessionErrExpired(t *testing.T, open Opener) {
@@ -136,7 +243,7 @@ func testSessionErrExpired(t *testing.T, open Opener) {
 	u := mustUser(t, s, "ann")
 	sess, err := s.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "old", TokenHash: []byte("h1"), ExpiresAt: time.Now().Add(-time.Minute)})
 	mustOK(t, err)
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: time.Now().Add(time.Hour)})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("h1"), Next: []byte("h2"), ExpiresAt: time.Now().Add(time.Hour)})
 	wantCode(t, err, authdash.CodeUnauthorized)
 	_, err = s.SessionByToken(ctx, []byte("h1"))
 	wantCode(t, err, authdash.CodeUnauthorized)
@@ -158,7 +265,7 @@ func testSessionListOrder(t *testing.T, open Opener) {
 	b := mustSession(t, s, u.ID, "b1")
 	c := mustSession(t, s, u.ID, "c1")
 	mustSession(t, s, other.ID, "x1")
-	rotated, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
+	rotated, _, err := s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
 	mustOK(t, err)
 
 	list, err := s.ListSessions(ctx, u.ID)
@@ -194,7 +301,7 @@ func testSessionDeleteOK(t *testing.T, open Opener) {
 	wantCode(t, err, authdash.CodeNotFound)
 	_, err = s.SessionByToken(ctx, []byte("a1"))
 	wantCode(t, err, authdash.CodeUnauthorized)
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("a1"), Next: []byte("a2"), ExpiresAt: time.Now().Add(time.Hour)})
 	wantCode(t, err, authdash.CodeUnauthorized)
 	if _, err := s.FindSession(ctx, u.ID, b.ID); err != nil {
 		t.Errorf("other session: %v", err)

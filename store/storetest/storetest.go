@@ -66,6 +66,8 @@ var suite = []struct {
 		{"RotateErrUnknownToken", testSessionRotateErrUnknownToken},
 		{"RotateErrReuseEndsSession", testSessionRotateErrReuseEndsSession},
 		{"RotateReuseInGraceKeepsSession", testSessionRotateReuseInGraceKeepsSession},
+		{"RotateFreshKeepsToken", testSessionRotateFreshKeepsToken},
+		{"RotateRaceLosersRetry", testSessionRotateRaceLosersRetry},
 		{"ErrExpired", testSessionErrExpired},
 		{"ListOrder", testSessionListOrder},
 		{"DeleteOK", testSessionDeleteOK},

@@ -207,7 +207,7 @@ func testUserDeleteCascades(t *testing.T, open Opener) {
 	wantCode(t, err, authdash.CodeNotFound)
 	_, err = s.SessionByToken(ctx, []byte("t1"))
 	wantCode(t, err, authdash.CodeUnauthorized)
-	_, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("t1"), Next: []byte("t1b"), ExpiresAt: time.Now().Add(time.Hour)})
+	_, _, err = s.RotateSession(ctx, authdash.Rotation{Presented: []byte("t1"), Next: []byte("t1b"), ExpiresAt: time.Now().Add(time.Hour)})
 	wantCode(t, err, authdash.CodeUnauthorized)
 	page, err := s.FindTasks(ctx, u.ID, query(authdash.TaskQuery{}))
 	mustOK(t, err)
