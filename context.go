@@ -8,6 +8,7 @@ const (
 	userKey ctxKey = iota
 	sessionKey
 	originKey
+	clientIPKey
 )
 
 // WithUser returns ctx carrying the authenticated user and session. Only the
@@ -38,4 +39,17 @@ func WithOrigin(ctx context.Context, origin string) context.Context {
 func OriginFrom(ctx context.Context) string {
 	o, _ := ctx.Value(originKey).(string)
 	return o
+}
+
+// WithClientIP returns ctx carrying the address a request came from, as the
+// HTTP edge read it (behind trusted proxies, from X-Forwarded-For), for the
+// sign-in activity.
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey, ip)
+}
+
+// ClientIPFrom returns the client's address in ctx, or "".
+func ClientIPFrom(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey).(string)
+	return ip
 }

@@ -29,6 +29,8 @@ var libraries = map[string]string{
 	"go-mail":            "github.com/wneessen/go-mail",
 	"go-smtp":            "github.com/emersion/go-smtp",
 	"go-sasl":            "github.com/emersion/go-sasl",
+	"pquerna/otp":        "github.com/pquerna/otp",
+	"skip2/go-qrcode":    "github.com/skip2/go-qrcode",
 }
 
 // TestImportTable holds the code to docs/ARCHITECTURE.md's "who may import

@@ -541,4 +541,6 @@ type Store interface {
 	MailOutbox
 	AccountTokenStore
 	RevocationStore
+	MFAStore
+	SignInStore
 }

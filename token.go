@@ -32,6 +32,8 @@ func (p TokenPurpose) TTL() time.Duration {
 		return 24 * time.Hour
 	case PurposeRevertEmail:
 		return 72 * time.Hour
+	case PurposeMFA:
+		return MFATokenTTL
 	}
 	return 0
 }
@@ -96,6 +98,10 @@ type AccountTokenStore interface {
 	// and returns ErrTokenInvalid (unknown, or for another purpose),
 	// ErrTokenUsed or ErrTokenExpired. Of two racing uses exactly one wins.
 	UseAccountToken(ctx context.Context, hash []byte, purpose TokenPurpose, now time.Time) (*AccountToken, error)
+	// FindAccountToken returns the token with that hash as UseAccountToken
+	// would, with the same errors, but does not spend it (a sign-in waiting
+	// for its second factor survives a mistyped code).
+	FindAccountToken(ctx context.Context, hash []byte, purpose TokenPurpose, now time.Time) (*AccountToken, error)
 	// DeleteAccountTokens removes the user's unused tokens of purpose (a new
 	// password ends every reset link still out) and says how many went.
 	DeleteAccountTokens(ctx context.Context, user UserID, purpose TokenPurpose) (int, error)

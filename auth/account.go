@@ -22,6 +22,7 @@ const (
 	MailPasswordChanged MailKind = "password-changed"
 	MailConfirmEmail    MailKind = "confirm-email-change"
 	MailEmailChanged    MailKind = "email-changed"
+	MailNewSignIn       MailKind = "new-sign-in"
 )
 
 // AccountMail is one message to send.
@@ -34,6 +35,9 @@ type AccountMail struct {
 	Expires  time.Time     // when the link stops working: the message is worthless after
 	OldEmail string        // email change: the address left
 	NewEmail string        // email change: the address asked for
+	Device   string        // new sign-in: the device, summarised
+	IP       string        // new sign-in: the address it came from
+	At       time.Time     // new sign-in: when
 }
 
 // Mailer sends the flows' mail. It must not wait for SMTP: the instance's writes the

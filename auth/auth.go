@@ -27,6 +27,8 @@ type Store interface {
 	authdash.UserStore
 	authdash.SessionStore
 	authdash.AccountTokenStore
+	authdash.MFAStore
+	authdash.SignInStore
 }
 
 // Config tunes the service. Zero values take the documented defaults.
@@ -45,6 +47,11 @@ type Config struct {
 	// Mail sends the account flows' mail (verification, reset, email change); nil
 	// sends nothing.
 	Mail Mailer
+	// Issuer names the product in authenticator apps (default "Authdash").
+	Issuer string
+	// MFAKey (MFAKeyLen bytes) encrypts TOTP secrets at rest; without it
+	// they are stored as they are (README "Two-factor authentication").
+	MFAKey []byte
 }
 
 // Revocations remembers ended sessions for as long as their access tokens
@@ -99,6 +106,9 @@ func (c *Config) setDefaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Issuer == "" {
+		c.Issuer = "Authdash"
+	}
 	return nil
 }
 
@@ -115,6 +125,9 @@ type Grant struct {
 	// one presented, and a browser's cookie must be left as it is, since a
 	// newer one may already be there.
 	RefreshKept bool
+	// Challenge, when set, is all a Login holds: the password was right and
+	// the second factor is still to come (CompleteMFA). No session exists yet.
+	Challenge *Challenge
 }
 
 // Service registers and signs in users and manages their sessions.
@@ -125,6 +138,7 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Config
 	hasher *hasher
+	sealer sealer
 
 	// Background work (forgot-password lookups): bounded by forgot, waited for by
 	// Close.
@@ -147,7 +161,12 @@ func New(store Store, tokens *Verifier, events authdash.Publisher, cfg Config, l
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	sealer, err := newSealer(cfg.MFAKey)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
+		sealer: sealer,
 		store:  store,
 		tokens: tokens,
 		events: events,

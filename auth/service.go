@@ -43,11 +43,19 @@ func (s *Service) Register(ctx context.Context, r authdash.Registration, device 
 	if err := s.sendVerification(ctx, u); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "verification link not made", slog.Any("err", err))
 	}
-	return s.startSession(ctx, u, device)
+	g, err := s.startSession(ctx, u, device)
+	if err != nil {
+		return nil, err
+	}
+	// The first sign-in: the device it came from is known from now on.
+	s.recordSignIn(ctx, u, authdash.SignInPassword, authdash.SignInSuccess, "", device)
+	return g, nil
 }
 
 // Login checks credentials and starts a session on device. An unknown email
 // and a wrong password get the same CodeUnauthorized after the same work.
+// When the account has a second factor, a right password gets a Grant that
+// holds only a Challenge, for CompleteMFA.
 func (s *Service) Login(ctx context.Context, c authdash.Credentials, device string) (*Grant, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -68,9 +76,23 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 		return nil, err
 	}
 	if !ok {
+		s.recordSignIn(ctx, u, authdash.SignInPassword, authdash.SignInFailure, authdash.ReasonWrongPassword, device)
 		return nil, errCredentials()
 	}
-	return s.startSession(ctx, u, device)
+	// With a second factor on, the password only opens a challenge.
+	ch, err := s.challenge(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if ch != nil {
+		return &Grant{Challenge: ch}, nil
+	}
+	g, err := s.startSession(ctx, u, device)
+	if err != nil {
+		return nil, err
+	}
+	s.recordSignIn(ctx, u, authdash.SignInPassword, authdash.SignInSuccess, "", device)
+	return g, nil
 }
 
 // checkPassword verifies password against a stored hash; a malformed hash is

@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/mail"
 	mongostore "github.com/authdash/authdash/store/mongo"
 )
@@ -29,7 +31,10 @@ type Config struct {
 	Env     string // "dev" or "production"
 	// JWTSecret is the HS256 key. Empty in dev means "use the one kept in
 	// DATA_DIR, creating it if needed" (see loadDevSecret).
-	JWTSecret       []byte
+	JWTSecret []byte
+	// MFAKey (MFA_ENCRYPTION_KEY, 32 bytes in base64) encrypts TOTP secrets
+	// at rest; nil stores them as they are.
+	MFAKey          []byte
 	AccessTTL       time.Duration
 	RefreshTTL      time.Duration
 	AllowedOrigins  []string
@@ -163,6 +168,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.JWTSecret = []byte(secret)
 	} else if c.production() {
 		bad("JWT_SECRET", "is required when ENV=production (at least %d random bytes; generate one with: openssl rand -base64 48)", minSecretLen)
+	}
+
+	if k := strings.TrimSpace(getenv("MFA_ENCRYPTION_KEY")); k != "" {
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(b) != auth.MFAKeyLen {
+			bad("MFA_ENCRYPTION_KEY", "must be %d random bytes in base64; generate one with: openssl rand -base64 32", auth.MFAKeyLen)
+		}
+		c.MFAKey = b
 	}
 
 	for o := range strings.SplitSeq(getenv("ALLOWED_ORIGINS"), ",") {

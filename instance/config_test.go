@@ -109,6 +109,13 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ErrRedisURLScheme", env: map[string]string{"REDIS_URL": "http://cache:6379"}, wantErr: []string{"REDIS_URL: redis: invalid URL scheme"}},
 		{name: "ErrRedisURLHidesPassword", env: map[string]string{"REDIS_URL": "redis://:s3cret@cache:6379/%zz"}, wantErr: []string{"REDIS_URL: is not a URL"}},
 		{name: "ErrMongoOptions", env: map[string]string{"MONGO_URI": "mongodb://db/", "MONGO_RETRY": "sometimes"}, wantErr: []string{"MONGO_RETRY"}},
+		{name: "MFAKey", env: map[string]string{"MFA_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))}, check: func(t *testing.T, c Config) {
+			if string(c.MFAKey) != "0123456789abcdef0123456789abcdef" {
+				t.Errorf("MFAKey = %q", c.MFAKey)
+			}
+		}},
+		{name: "ErrMFAKeyShort", env: map[string]string{"MFA_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString([]byte("short"))}, wantErr: []string{"MFA_ENCRYPTION_KEY: must be 32"}},
+		{name: "ErrMFAKeyNotBase64", env: map[string]string{"MFA_ENCRYPTION_KEY": "not base64!"}, wantErr: []string{"MFA_ENCRYPTION_KEY"}},
 		{name: "ErrSeveralAtOnce", env: map[string]string{"ENV": "production", "LOG_LEVEL": "loud", "ADDR": ":1"},
 			wantErr: []string{"JWT_SECRET", "LOG_LEVEL"}},
 	}

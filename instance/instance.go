@@ -241,6 +241,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		RefreshTTL: cfg.RefreshTTL,
 		HashWait:   cfg.HashWait,
 		Now:        now,
+		MFAKey:     cfg.MFAKey,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -425,6 +426,7 @@ type accountMailer struct {
 func (a accountMailer) SendAccountMail(ctx context.Context, m auth.AccountMail) error {
 	msg, err := a.composer.Compose(mail.Kind(m.Kind), m.To, mail.Data{
 		Name: m.Name, Token: m.Token, Valid: m.Valid, OldEmail: m.OldEmail, NewEmail: m.NewEmail,
+		Device: m.Device, IP: m.IP, At: m.At,
 	})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ type purger interface {
 	PurgeExpiredSessions(ctx context.Context, olderThan time.Time) (int, error)
 	PurgeAccountTokens(ctx context.Context, before time.Time) (int, error)
 	PurgeRevocations(ctx context.Context, before time.Time) (int, error)
+	PurgeSignIns(ctx context.Context, before time.Time) (int, error)
 }
 
 // Both stores keep what the janitor purges; run checks for a purger, so
@@ -102,6 +103,11 @@ func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
 		log.Warn("purge revocations", "err", err)
 	} else if n > 0 {
 		log.Info("purged expired revocations", "count", n)
+	}
+	if n, err := p.PurgeSignIns(ctx, now.Add(-authdash.SignInRetention)); err != nil {
+		log.Warn("purge sign-ins", "err", err)
+	} else if n > 0 {
+		log.Info("purged old sign-in activity", "count", n)
 	}
 	if s, ok := p.(sweeper); ok {
 		if n, err := s.SweepDeletedAccounts(ctx, now); err != nil {

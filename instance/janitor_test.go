@@ -97,6 +97,18 @@ func TestPurgeOnce(t *testing.T) {
 	if ss, err := db.ListSessions(ctx, u.ID); err != nil || len(ss) != 0 {
 		t.Fatalf("sessions after purge = %v, %v", ss, err)
 	}
+	// Sign-in activity is kept 90 days.
+	if _, err := db.RecordSignIn(ctx, u.ID, authdash.SignInEvent{At: time.Now(), Method: authdash.SignInPassword, Outcome: authdash.SignInSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	purgeOnce(ctx, db, time.Now().Add(89*24*time.Hour), log)
+	if evs, err := db.SignIns(ctx, u.ID, 10); err != nil || len(evs) != 1 {
+		t.Fatalf("sign-ins within 90 days = %v, %v", evs, err)
+	}
+	purgeOnce(ctx, db, time.Now().Add(91*24*time.Hour), log)
+	if evs, err := db.SignIns(ctx, u.ID, 10); err != nil || len(evs) != 0 {
+		t.Fatalf("sign-ins after 90 days = %v, %v", evs, err)
+	}
 }
 
 // createOnce is CreateTaskOnce without the event.
@@ -108,7 +120,12 @@ func createOnce(ctx context.Context, db *sqlite.DB, owner authdash.UserID, k aut
 // sweepingStore is a purger that also sweeps deleted accounts, as the
 // MongoDB store does; it records what the janitor asked of it.
 type sweepingStore struct {
-	purgedBefore, contentBefore, keysBefore, tokensBefore, revocationsBefore, sweptAsOf time.Time
+	purgedBefore, contentBefore, keysBefore, tokensBefore, revocationsBefore, signInsBefore, sweptAsOf time.Time
+}
+
+func (s *sweepingStore) PurgeSignIns(_ context.Context, before time.Time) (int, error) {
+	s.signInsBefore = before
+	return 0, nil
 }
 
 func (s *sweepingStore) PurgeRevocations(_ context.Context, before time.Time) (int, error) {
@@ -149,6 +166,9 @@ func TestPurgeOnceSweepsDeletedAccounts(t *testing.T) {
 	purgeOnce(context.Background(), s, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if !s.sweptAsOf.Equal(now) || !s.purgedBefore.Equal(now.Add(-tombstoneRetention)) {
 		t.Errorf("swept as of %v, purged before %v; want %v and %v", s.sweptAsOf, s.purgedBefore, now, now.Add(-tombstoneRetention))
+	}
+	if !s.signInsBefore.Equal(now.Add(-90 * 24 * time.Hour)) {
+		t.Errorf("sign-ins purged before %v, want those older than 90 days, %v", s.signInsBefore, now.Add(-90*24*time.Hour))
 	}
 	if !s.revocationsBefore.Equal(now) {
 		t.Errorf("revocations purged before %v, want those expired by now, %v", s.revocationsBefore, now)

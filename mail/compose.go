@@ -21,6 +21,7 @@ const (
 	KindPasswordChanged Kind = "password-changed"     // link: /forgot-password (if it was not you)
 	KindConfirmEmail    Kind = "confirm-email-change" // to the new address; link: /confirm-email?token=
 	KindEmailChanged    Kind = "email-changed"        // to the old address; link: /revert-email?token=
+	KindNewSignIn       Kind = "new-sign-in"          // a device not seen before; link: /forgot-password (if it was not you)
 )
 
 // pages is where each kind's link points on APP_URL; a kind not here carries no link.
@@ -30,11 +31,12 @@ var pages = map[Kind]string{
 	KindPasswordChanged: "/forgot-password",
 	KindConfirmEmail:    "/confirm-email",
 	KindEmailChanged:    "/revert-email",
+	KindNewSignIn:       "/forgot-password",
 }
 
 // Kinds lists every kind, for tests and for checking templates at start-up.
 func Kinds() []Kind {
-	return []Kind{KindVerifyEmail, KindResetPassword, KindPasswordChanged, KindConfirmEmail, KindEmailChanged}
+	return []Kind{KindVerifyEmail, KindResetPassword, KindPasswordChanged, KindConfirmEmail, KindEmailChanged, KindNewSignIn}
 }
 
 // Data is what a message says beyond its kind.
@@ -44,6 +46,9 @@ type Data struct {
 	Valid    time.Duration // how long the link works
 	OldEmail string        // email change: the address being left
 	NewEmail string        // email change: the address asked for
+	Device   string        // new sign-in: the device, summarised
+	IP       string        // new sign-in: the address it came from
+	At       time.Time     // new sign-in: when
 }
 
 //go:embed templates

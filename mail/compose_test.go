@@ -29,6 +29,9 @@ func TestCompose(t *testing.T) {
 			"https://app.authdash.test/confirm-email?token=c1", []string{"24 hours", "old@example.com"}},
 		{mail.KindEmailChanged, mail.Data{Token: "u1", Valid: 72 * time.Hour, NewEmail: "new@example.com"}, "The email address of your Authdash account was changed",
 			"https://app.authdash.test/revert-email?token=u1", []string{"72 hours", "new@example.com"}},
+		{mail.KindNewSignIn, mail.Data{Device: "Firefox on Linux", IP: "203.0.113.9", At: time.Date(2026, 12, 4, 23, 5, 0, 0, time.UTC)},
+			"New sign-in to your Authdash account", "https://app.authdash.test/forgot-password",
+			[]string{"Firefox on Linux", "203.0.113.9", "4 December 2026 at 23:05 UTC", "to@example.com"}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			m, err := c.Compose(tc.kind, "to@example.com", tc.data)

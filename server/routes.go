@@ -46,7 +46,7 @@ func addRoutes(r chi.Router, d Deps) {
 		r.Use(newCompressor().handler, limitBody(maxBodyBytes))
 
 		r.Route("/api", func(r chi.Router) {
-			r.Use(noStore, clientID, identify)
+			r.Use(noStore, clientID, clientAddr(d.TrustedProxies), identify)
 			r.NotFound(problemHandler(errNotFound))
 			r.MethodNotAllowed(problemHandler(errMethodNotAllowed))
 
@@ -62,6 +62,7 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("link")).Method(http.MethodPost, "/email/revert", handleRevertEmail(svc))
 				r.With(signIn.perIP("forgot")).Method(http.MethodPost, "/password/forgot", handleForgotPassword(svc, mail))
 				r.With(signIn.perIP("reset")).Method(http.MethodPost, "/password/reset", handleResetPassword(svc))
+				r.With(signIn.perIP("mfa")).Method(http.MethodPost, "/mfa", handleMFA(svc, account, cookie))
 				r.Group(func(r chi.Router) {
 					r.Use(require)
 					r.Method(http.MethodPost, "/verify-email/resend", handleResendVerification(svc, mail))
@@ -78,6 +79,11 @@ func addRoutes(r chi.Router, d Deps) {
 				r.Method(http.MethodDelete, "/me", handleDeleteAccount(svc, account, cookie))
 				r.Method(http.MethodPost, "/me/password", handleChangePassword(svc, account))
 				r.Method(http.MethodPost, "/me/email", handleChangeEmail(svc, account, mail))
+				r.Method(http.MethodGet, "/me/mfa", handleMFAStatus(svc))
+				r.Method(http.MethodPost, "/me/mfa/totp", handleBeginTOTP(svc, account))
+				r.Method(http.MethodPost, "/me/mfa/totp/confirm", handleConfirmTOTP(svc, account))
+				r.Method(http.MethodDelete, "/me/mfa/totp", handleDisableTOTP(svc, account))
+				r.Method(http.MethodGet, "/me/activity", handleActivity(svc))
 
 				r.With(reads.handler).Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
 				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))

@@ -320,3 +320,83 @@ func (s *Store) PurgeRevocations(ctx context.Context, before time.Time) (int, er
 	s.done("PurgeRevocations", start, err)
 	return r0, err
 }
+
+// FindAccountToken implements authdash.AccountTokenStore.
+func (s *Store) FindAccountToken(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
+	start := time.Now()
+	r0, err := s.s.FindAccountToken(ctx, hash, purpose, now)
+	s.done("FindAccountToken", start, err)
+	return r0, err
+}
+
+// SetTOTP implements authdash.MFAStore.
+func (s *Store) SetTOTP(ctx context.Context, user authdash.UserID, secret string, now time.Time) error {
+	start := time.Now()
+	err := s.s.SetTOTP(ctx, user, secret, now)
+	s.done("SetTOTP", start, err)
+	return err
+}
+
+// FindTOTP implements authdash.MFAStore.
+func (s *Store) FindTOTP(ctx context.Context, user authdash.UserID) (*authdash.TOTP, error) {
+	start := time.Now()
+	r0, err := s.s.FindTOTP(ctx, user)
+	s.done("FindTOTP", start, err)
+	return r0, err
+}
+
+// ConfirmTOTP implements authdash.MFAStore.
+func (s *Store) ConfirmTOTP(ctx context.Context, user authdash.UserID, step int64, recovery [][]byte) error {
+	start := time.Now()
+	err := s.s.ConfirmTOTP(ctx, user, step, recovery)
+	s.done("ConfirmTOTP", start, err)
+	return err
+}
+
+// UseTOTPStep implements authdash.MFAStore.
+func (s *Store) UseTOTPStep(ctx context.Context, user authdash.UserID, step int64) error {
+	start := time.Now()
+	err := s.s.UseTOTPStep(ctx, user, step)
+	s.done("UseTOTPStep", start, err)
+	return err
+}
+
+// UseRecoveryCode implements authdash.MFAStore.
+func (s *Store) UseRecoveryCode(ctx context.Context, user authdash.UserID, hash []byte) error {
+	start := time.Now()
+	err := s.s.UseRecoveryCode(ctx, user, hash)
+	s.done("UseRecoveryCode", start, err)
+	return err
+}
+
+// DeleteTOTP implements authdash.MFAStore.
+func (s *Store) DeleteTOTP(ctx context.Context, user authdash.UserID) error {
+	start := time.Now()
+	err := s.s.DeleteTOTP(ctx, user)
+	s.done("DeleteTOTP", start, err)
+	return err
+}
+
+// RecordSignIn implements authdash.SignInStore.
+func (s *Store) RecordSignIn(ctx context.Context, user authdash.UserID, e authdash.SignInEvent) (bool, error) {
+	start := time.Now()
+	r0, err := s.s.RecordSignIn(ctx, user, e)
+	s.done("RecordSignIn", start, err)
+	return r0, err
+}
+
+// SignIns implements authdash.SignInStore.
+func (s *Store) SignIns(ctx context.Context, user authdash.UserID, limit int) ([]authdash.SignInEvent, error) {
+	start := time.Now()
+	r0, err := s.s.SignIns(ctx, user, limit)
+	s.done("SignIns", start, err)
+	return r0, err
+}
+
+// PurgeSignIns implements authdash.SignInStore.
+func (s *Store) PurgeSignIns(ctx context.Context, before time.Time) (int, error) {
+	start := time.Now()
+	r0, err := s.s.PurgeSignIns(ctx, before)
+	s.done("PurgeSignIns", start, err)
+	return r0, err
+}

@@ -126,6 +126,8 @@ type DB struct {
 	tokens   *mongo.Collection // tokens of mailed links: tokens.go
 	// ended sessions while their access tokens live: revocations.go
 	revocations *mongo.Collection
+	mfa         *mongo.Collection // second factors: mfa.go
+	signIns     *mongo.Collection // sign-in activity: mfa.go
 	log         *slog.Logger
 	stamps      stamps
 }
@@ -194,6 +196,8 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		outbox:      d.Collection("mailOutbox"),
 		tokens:      d.Collection("accountTokens"),
 		revocations: d.Collection("revocations"),
+		mfa:         d.Collection("mfa"),
+		signIns:     d.Collection("signIns"),
 		log:         o.Log,
 		stamps:      stamps{clock: o.Now},
 	}
@@ -325,6 +329,13 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		{db.keys, []mongo.IndexModel{{Keys: asc("at")}}},
 		// Revocations (the poll: recorded since); PurgeRevocations.
 		{db.revocations, []mongo.IndexModel{{Keys: asc("recorded")}, {Keys: asc("until")}}},
+		// SignIns (the user's newest first); RecordSignIn (a device seen
+		// before, any success before); the janitor's PurgeSignIns.
+		{db.signIns, []mongo.IndexModel{
+			{Keys: bson.D{{Key: "user", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}},
+			{Keys: asc("user", "outcome", "deviceKey")},
+			{Keys: asc("at")},
+		}},
 		{db.sessions, []mongo.IndexModel{
 			{Keys: asc("token"), Options: options.Index().SetUnique(true)},
 			{Keys: asc("used.h")},

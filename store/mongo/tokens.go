@@ -58,17 +58,40 @@ func (db *DB) UseAccountToken(ctx context.Context, hash []byte, purpose authdash
 	if !errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, db.fail(ctx, "use account token", err)
 	}
-	err = db.tokens.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&d)
+	_, err = db.findAccountToken(ctx, hash, purpose, now)
+	if err == nil {
+		// Unspent and in time, yet the update missed it: it expired, or was
+		// spent, in between.
+		err = authdash.ErrTokenUsed()
+	}
+	return nil, db.fail(ctx, "use account token", err)
+}
+
+// FindAccountToken implements authdash.AccountTokenStore: one find.
+func (db *DB) FindAccountToken(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
+	t, err := db.findAccountToken(ctx, hash, purpose, now)
+	if err != nil {
+		return nil, db.fail(ctx, "find account token", err)
+	}
+	return t, nil
+}
+
+func (db *DB) findAccountToken(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
+	var d tokenDoc
+	err := db.tokens.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&d)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments), err == nil && d.Purpose != string(purpose):
 		err = authdash.ErrTokenInvalid()
 	case err != nil:
 	case d.Used != nil:
 		err = authdash.ErrTokenUsed()
-	default:
+	case !authdash.Millis(now).Before(d.ExpiresAt):
 		err = authdash.ErrTokenExpired()
+	default:
+		return &authdash.AccountToken{Hash: d.Hash, Purpose: authdash.TokenPurpose(d.Purpose), User: authdash.UserID(d.User.Hex()),
+			Email: d.Email, NewEmail: d.NewEmail, CreatedAt: utc(d.CreatedAt), ExpiresAt: utc(d.ExpiresAt)}, nil
 	}
-	return nil, db.fail(ctx, "use account token", err)
+	return nil, err
 }
 
 // DeleteAccountTokens implements authdash.AccountTokenStore.

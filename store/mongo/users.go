@@ -272,6 +272,12 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	if _, err := db.tokens.DeleteMany(ctx, byUser); err != nil {
 		return db.fail(ctx, "delete user: account tokens", err)
 	}
+	if _, err := db.mfa.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}}); err != nil {
+		return db.fail(ctx, "delete user: second factor", err)
+	}
+	if _, err := db.signIns.DeleteMany(ctx, byUser); err != nil {
+		return db.fail(ctx, "delete user: sign-ins", err)
+	}
 	if res.DeletedCount == 0 {
 		// Already gone (perhaps a retry after a partial failure, which
 		// the task sweep above has just finished).

@@ -236,6 +236,37 @@ CREATE TABLE revocations (
 CREATE INDEX revocations_recorded ON revocations(recorded_ms);
 CREATE INDEX revocations_until    ON revocations(until_ms);
 `,
+	// 9: the second factor (mfa.go) and the sign-in activity (signins.go).
+	// A recovery code is its hash only and is deleted when used; a sign-in
+	// event goes with its account.
+	`
+CREATE TABLE totp (
+	user_id    TEXT    NOT NULL PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	secret     TEXT    NOT NULL, -- sealed by the auth service
+	confirmed  INTEGER NOT NULL DEFAULT 0,
+	last_step  INTEGER NOT NULL DEFAULT 0, -- the last time step a code was accepted for
+	created_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE recovery_codes (
+	user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	hash    BLOB NOT NULL,
+	PRIMARY KEY (user_id, hash)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE sign_ins (
+	id         INTEGER PRIMARY KEY,
+	user_id    TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	at_ms      INTEGER NOT NULL,
+	ip         TEXT    NOT NULL,
+	device     TEXT    NOT NULL,
+	method     TEXT    NOT NULL,
+	outcome    TEXT    NOT NULL,
+	reason     TEXT    NOT NULL,
+	device_key TEXT    NOT NULL
+) STRICT;
+CREATE INDEX sign_ins_user    ON sign_ins(user_id, at_ms);
+CREATE INDEX sign_ins_devices ON sign_ins(user_id, device_key) WHERE outcome = 'success';
+CREATE INDEX sign_ins_at      ON sign_ins(at_ms);
+`,
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the

@@ -227,6 +227,30 @@ func exercise(t *testing.T, db *DB) {
 	_, err = db.PurgeRevocations(ctx, time.Now())
 	must(err)
 	must(db.SetPassword(ctx, u.ID, "h2", ""))
+	mfaTok, mfaHash := authdash.NewAccountToken()
+	must(db.CreateAccountToken(ctx, authdash.AccountToken{Hash: mfaHash, Purpose: authdash.PurposeMFA, User: u.ID,
+		Email: u.Email, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}))
+	_, err = db.FindAccountToken(ctx, authdash.TokenHash(mfaTok), authdash.PurposeMFA, time.Now())
+	must(err)
+	must(db.SetTOTP(ctx, u.ID, "s", time.Now()))
+	_, err = db.FindTOTP(ctx, u.ID)
+	must(err)
+	must(db.ConfirmTOTP(ctx, u.ID, 1, [][]byte{[]byte("rc")}))
+	must(db.UseTOTPStep(ctx, u.ID, 2))
+	if err := db.UseTOTPStep(ctx, u.ID, 2); authdash.ErrorCodeOf(err) != authdash.CodeConflict {
+		t.Fatalf("replayed step: %v", err)
+	}
+	must(db.UseRecoveryCode(ctx, u.ID, []byte("rc")))
+	must(db.DeleteTOTP(ctx, u.ID))
+	for range 2 {
+		_, err = db.RecordSignIn(ctx, u.ID, authdash.SignInEvent{At: time.Now(), Method: authdash.SignInPassword,
+			Outcome: authdash.SignInSuccess, DeviceKey: "k"})
+		must(err)
+	}
+	_, err = db.SignIns(ctx, u.ID, 10)
+	must(err)
+	_, err = db.PurgeSignIns(ctx, time.Now().Add(-time.Hour))
+	must(err)
 
 	task, _, err := db.CreateTask(ctx, u.ID, authdash.TaskDraft{Title: "t", Status: "todo", Priority: "low", Tags: []string{"x"}})
 	must(err)

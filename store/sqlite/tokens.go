@@ -35,30 +35,56 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, t.Hash, string(t.Purpose), t.User, t.Email, t.New
 func (db *DB) UseAccountToken(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
 	var t *authdash.AccountToken
 	err := db.write(ctx, func(tx *wtx) error {
-		t = &authdash.AccountToken{Hash: hash}
-		var p string
-		var created, expires, used int64
-		err := tx.queryRow(`SELECT purpose, user_id, email, new_email, created_ms, expires_ms, used_ms
-FROM account_tokens WHERE hash = ?`, hash).Scan(&p, &t.User, &t.Email, &t.NewEmail, &created, &expires, &used)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return authdash.ErrTokenInvalid()
-		case err != nil:
+		var err error
+		t, err = scanAccountToken(tx.queryRow(selectAccountToken, hash), hash, purpose, now)
+		if err != nil {
 			return err
-		case authdash.TokenPurpose(p) != purpose:
-			return authdash.ErrTokenInvalid()
-		case used != 0:
-			return authdash.ErrTokenUsed()
-		case !now.Before(fromMillis(expires)):
-			return authdash.ErrTokenExpired()
 		}
-		t.Purpose, t.CreatedAt, t.ExpiresAt = purpose, fromMillis(created), fromMillis(expires)
 		_, err = tx.exec(`UPDATE account_tokens SET used_ms = ? WHERE hash = ?`, max(now.UnixMilli(), 1), hash)
 		return err
 	})
 	if err != nil {
 		return nil, db.fail(ctx, "use account token", err)
 	}
+	return t, nil
+}
+
+// FindAccountToken implements authdash.AccountTokenStore.
+func (db *DB) FindAccountToken(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
+	row, err := db.queryRow(ctx, selectAccountToken, hash)
+	if err != nil {
+		return nil, db.fail(ctx, "find account token", err)
+	}
+	t, err := scanAccountToken(row, hash, purpose, now)
+	if err != nil {
+		return nil, db.fail(ctx, "find account token", err)
+	}
+	return t, nil
+}
+
+const selectAccountToken = `SELECT purpose, user_id, email, new_email, created_ms, expires_ms, used_ms
+FROM account_tokens WHERE hash = ?`
+
+// scanAccountToken reads a row of selectAccountToken and says, as
+// UseAccountToken promises, why the token does not work if it does not.
+func scanAccountToken(row *sql.Row, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.AccountToken, error) {
+	t := &authdash.AccountToken{Hash: hash}
+	var p string
+	var created, expires, used int64
+	err := row.Scan(&p, &t.User, &t.Email, &t.NewEmail, &created, &expires, &used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, authdash.ErrTokenInvalid()
+	case err != nil:
+		return nil, err
+	case authdash.TokenPurpose(p) != purpose:
+		return nil, authdash.ErrTokenInvalid()
+	case used != 0:
+		return nil, authdash.ErrTokenUsed()
+	case !now.Before(fromMillis(expires)):
+		return nil, authdash.ErrTokenExpired()
+	}
+	t.Purpose, t.CreatedAt, t.ExpiresAt = purpose, fromMillis(created), fromMillis(expires)
 	return t, nil
 }
 

@@ -141,12 +141,27 @@ var suite = []struct {
 		{"Purge", testTokenPurge},
 		{"DeleteUserDeletesTokens", testTokenDeleteUserDeletesTokens},
 		{"ErrCancelledContext", testTokenErrCancelledContext},
+		{"FindDoesNotSpend", testTokenFindDoesNotSpend},
 	}},
 	{"Revocations", []contractTest{
 		{"SaveOK", testRevocationsSaveOK},
 		{"OutliveTheUser", testRevocationsOutliveTheUser},
 		{"Purge", testRevocationsPurge},
 		{"ErrCancelledContext", testRevocationsErrCancelledContext},
+	}},
+	{"TOTP", []contractTest{
+		{"SetConfirm", testTOTPSetConfirm},
+		{"UseStep", testTOTPUseStep},
+		{"ConcurrentStepOneWins", testTOTPConcurrentStepOneWins},
+		{"RecoveryCodes", testTOTPRecoveryCodes},
+		{"Delete", testTOTPDelete},
+		{"DeleteUser", testTOTPDeleteUser},
+		{"ErrCancelledContext", testTOTPErrCancelledContext},
+	}},
+	{"SignIns", []contractTest{
+		{"ListNewestFirst", testSignInsListNewestFirst},
+		{"NewDevice", testSignInsNewDevice},
+		{"Purge", testSignInsPurge},
 	}},
 }
 
