@@ -6,7 +6,20 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 )
+
+// totpCode is the code an authenticator app shows for secret at t.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 const (
 	annReg = `{"email":"ann@example.com","password":"ann-password-1","name":"Ann"}`
@@ -194,6 +207,46 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrResetPasswordShort", method: "POST", path: "/api/auth/password/reset", body: `{"token":"{reset}","newPassword":"short"}`, wantStatus: 400, req: specRejects},
 		{name: "ResetPassword", method: "POST", path: "/api/auth/password/reset", body: `{"token":"{reset}","newPassword":"cat-password-2"}`, wantStatus: 204},
 		{name: "ErrResetPasswordUsed", method: "POST", path: "/api/auth/password/reset", body: `{"token":"{reset}","newPassword":"cat-password-3"}`, wantStatus: 400},
+
+		// Two-factor sign-in and the sign-in activity, with codes computed as the app would.
+		// Code checks share the per-account limit (6 here): this section makes exactly 6.
+		{name: "RegisterDan", method: "POST", path: "/api/auth/register", body: `{"email":"dan@example.com","password":"dan-password-1","name":"Dan"}`, header: tokenMode, wantStatus: 201, capture: grantOf("dan")},
+		{name: "MFAStatusOff", method: "GET", path: "/api/me/mfa", as: "dan", wantStatus: 200},
+		{name: "ErrMFAStatusNoToken", method: "GET", path: "/api/me/mfa", wantStatus: 401, req: specRejects},
+		{name: "ErrConfirmTOTPNotBegun", method: "POST", path: "/api/me/mfa/totp/confirm", as: "dan", body: `{"code":"123456"}`, wantStatus: 404},
+		{name: "ErrBeginTOTPWrongPassword", method: "POST", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"not-dans-password"}`, wantStatus: 403},
+		{name: "ErrBeginTOTPNoPassword", method: "POST", path: "/api/me/mfa/totp", as: "dan", body: `{}`, wantStatus: 400, req: specRejects},
+		{name: "BeginTOTP", method: "POST", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1"}`, wantStatus: 200,
+			capture: func(t *testing.T, s *scenario, _ *http.Response, b []byte) {
+				secret := field("secret")(b, s)
+				// This step's code confirms; the next step's signs in (a step is accepted once).
+				s.vars["totp-now"] = totpCode(t, secret, time.Now())
+				s.vars["totp-next"] = totpCode(t, secret, time.Now().Add(30*time.Second))
+			}},
+		{name: "ErrConfirmTOTPWrongCode", method: "POST", path: "/api/me/mfa/totp/confirm", as: "dan", body: `{"code":"000000"}`, wantStatus: 400},
+		{name: "ErrConfirmTOTPNoCode", method: "POST", path: "/api/me/mfa/totp/confirm", as: "dan", body: `{}`, wantStatus: 400, req: specRejects},
+		{name: "ConfirmTOTP", method: "POST", path: "/api/me/mfa/totp/confirm", as: "dan", body: `{"code":"{totp-now}"}`, wantStatus: 200,
+			capture: func(t *testing.T, s *scenario, _ *http.Response, b []byte) {
+				var rc struct{ RecoveryCodes []string }
+				mustDecode(t, b, &rc)
+				s.vars["recovery-0"], s.vars["recovery-1"] = rc.RecoveryCodes[0], rc.RecoveryCodes[1]
+			}},
+		{name: "ErrBeginTOTPAgain", method: "POST", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1"}`, wantStatus: 409},
+		{name: "LoginAsksForCode", method: "POST", path: "/api/auth/login", body: `{"email":"dan@example.com","password":"dan-password-1"}`, wantStatus: 200, capture: keep("mfa", field("mfaToken"))},
+		{name: "ErrCompleteMFAWrongCode", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","code":"000000"}`, wantStatus: 401},
+		{name: "ErrCompleteMFANoCode", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}"}`, wantStatus: 400},
+		{name: "ErrCompleteMFANoToken", method: "POST", path: "/api/auth/mfa", body: `{"code":"123456"}`, wantStatus: 400, req: specRejects},
+		{name: "ErrCompleteMFANotJSON", method: "POST", path: "/api/auth/mfa", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "CompleteMFA", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","code":"{totp-next}"}`, header: tokenMode, wantStatus: 200, capture: grantOf("dan")},
+		{name: "ErrCompleteMFASpent", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","code":"{totp-next}"}`, wantStatus: 401},
+		{name: "LoginAsksForCodeAgain", method: "POST", path: "/api/auth/login", body: `{"email":"dan@example.com","password":"dan-password-1"}`, wantStatus: 200, capture: keep("mfa", field("mfaToken"))},
+		{name: "CompleteMFARecoveryCode", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","recoveryCode":"{recovery-0}"}`, wantStatus: 200},
+		{name: "SignInActivity", method: "GET", path: "/api/me/activity", as: "dan", wantStatus: 200},
+		{name: "ErrSignInActivityNoToken", method: "GET", path: "/api/me/activity", wantStatus: 401, req: specRejects},
+		{name: "ErrDisableTOTPWrongCode", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"000000"}`, wantStatus: 403},
+		{name: "ErrDisableTOTPNoCode", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1"}`, wantStatus: 400, req: specRejects},
+		{name: "DisableTOTP", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"{recovery-1}"}`, wantStatus: 204},
+		{name: "ErrDisableTOTPOff", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"{recovery-1}"}`, wantStatus: 404},
 
 		// Ending things.
 		{name: "LogoutAll", method: "POST", path: "/api/auth/logout-all", as: "bob", wantStatus: 200},

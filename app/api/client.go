@@ -123,9 +123,10 @@ func (c *Client) Register(ctx context.Context, r authdash.Registration) (*authda
 	return c.grant(ctx, "/api/auth/register", r)
 }
 
-// Login signs in.
+// Login signs in. An account with a second factor answers *MFARequired
+// (nothing is signed in yet): CompleteMFA finishes it.
 func (c *Client) Login(ctx context.Context, cr authdash.Credentials) (*authdash.User, error) {
-	return c.grant(ctx, "/api/auth/login", cr)
+	return c.login(ctx, cr)
 }
 
 func (c *Client) grant(ctx context.Context, path string, body any) (*authdash.User, error) {

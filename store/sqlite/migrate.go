@@ -236,7 +236,7 @@ CREATE TABLE revocations (
 CREATE INDEX revocations_recorded ON revocations(recorded_ms);
 CREATE INDEX revocations_until    ON revocations(until_ms);
 `,
-	// 9: the second factor (mfa.go) and the sign-in activity (signins.go).
+	// 9: the second factor and the sign-in activity (mfa.go).
 	// A recovery code is its hash only and is deleted when used; a sign-in
 	// event goes with its account.
 	`

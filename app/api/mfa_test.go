@@ -1,0 +1,84 @@
+//go:build !js
+
+package api_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+)
+
+// TestTwoFactor turns TOTP on, signs in with a code and with a recovery
+// code, reads the activity and turns it off, through the client against the
+// real API.
+func TestTwoFactor(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	c := newClient(t, base, "tabA", nil)
+	creds := authdash.Credentials{Email: "ann@example.com", Password: strongPassword}
+	if _, err := c.Register(ctx, authdash.Registration{Email: creds.Email, Password: creds.Password, Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	code := func(at time.Time, secret string) string {
+		s, err := totp.GenerateCode(secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	wantCode(t, func() error { _, err := c.BeginTOTP(ctx, "wrong password"); return err }(), authdash.CodeForbidden)
+	setup, err := c.BeginTOTP(ctx, strongPassword)
+	if err != nil || setup.Secret == "" || setup.QRSVG == "" {
+		t.Fatalf("setup %+v, %v", setup, err)
+	}
+	recovery, err := c.ConfirmTOTP(ctx, code(time.Now(), setup.Secret))
+	if err != nil || len(recovery) != authdash.RecoveryCodeCount {
+		t.Fatalf("confirm: %v, %v", recovery, err)
+	}
+	if st, err := c.MFAStatus(ctx); err != nil || !st.TOTP || st.RecoveryCodes != 10 {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+
+	other := newClient(t, base, "tabB", nil)
+	_, err = other.Login(ctx, creds)
+	var need *api.MFARequired
+	if !errors.As(err, &need) || need.Token == "" || len(need.Methods) != 2 {
+		t.Fatalf("login: %v, want MFARequired", err)
+	}
+	if other.SignedIn() {
+		t.Fatal("signed in before the second factor")
+	}
+	_, err = other.CompleteMFA(ctx, need.Token, "000000", false)
+	wantCode(t, err, authdash.CodeUnauthorized)
+	// The next step's code: the confirming one is spent.
+	u, err := other.CompleteMFA(ctx, need.Token, code(time.Now().Add(30*time.Second), setup.Secret), false)
+	if err != nil || u.Email != creds.Email || !other.SignedIn() {
+		t.Fatalf("complete: %+v, %v", u, err)
+	}
+
+	third := newClient(t, base, "tabC", nil)
+	_, err = third.Login(ctx, creds)
+	if !errors.As(err, &need) {
+		t.Fatalf("login: %v", err)
+	}
+	if _, err := third.CompleteMFA(ctx, need.Token, recovery[0], true); err != nil {
+		t.Fatal(err)
+	}
+
+	events, err := c.SignInActivity(ctx)
+	if err != nil || len(events) != 4 || events[0].Method != authdash.SignInRecovery || events[2].Reason != authdash.ReasonWrongCode {
+		t.Fatalf("activity %+v, %v", events, err)
+	}
+	wantCode(t, c.DisableTOTP(ctx, strongPassword, "000000"), authdash.CodeForbidden)
+	if err := c.DisableTOTP(ctx, strongPassword, recovery[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newClient(t, base, "tabD", nil).Login(ctx, creds); err != nil {
+		t.Fatalf("login after turning it off: %v", err)
+	}
+}
