@@ -31,6 +31,7 @@ var libraries = map[string]string{
 	"go-sasl":            "github.com/emersion/go-sasl",
 	"pquerna/otp":        "github.com/pquerna/otp",
 	"skip2/go-qrcode":    "github.com/skip2/go-qrcode",
+	"zxcvbn":             "github.com/trustelem/zxcvbn",
 }
 
 // TestImportTable holds the code to docs/ARCHITECTURE.md's "who may import

@@ -167,6 +167,8 @@ func validatePassword(f fieldErrors, field, pw string) {
 		f.add(field, "Password must be at least 8 characters.")
 	case n > MaxPasswordLen || len(pw) > 4*MaxPasswordLen:
 		f.add(field, "Password must be at most 128 characters.")
+	case strings.TrimFunc(pw, unicode.IsSpace) == "":
+		f.add(field, "Password must not be only spaces.")
 	}
 }
 

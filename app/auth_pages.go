@@ -82,7 +82,7 @@ func (p *signUpPage) Render() app.UI {
 			field{ID: "signup-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
 				AutoComplete: "email", Required: true, OnInput: value(&p.email)}.render(),
 			field{ID: "signup-password", Label: "Password", Type: "password", Value: p.password, Err: p.form.Fields["password"],
-				AutoComplete: "new-password", Required: true, Hint: "At least 8 characters.", OnInput: value(&p.password)}.render(),
+				AutoComplete: "new-password", Required: true, Hint: "At least 8 characters, not a common one or your name.", OnInput: value(&p.password)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Create account", "Creating…")),
 		),
 		app.P().Class("muted").Body(app.Text("Already have an account? "), app.A().Href(routeSignIn).Text("Sign in")),

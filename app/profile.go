@@ -127,7 +127,7 @@ func (p *profilePage) renderPassword() app.UI {
 			field{ID: "current-password", Label: "Current password", Type: "password", Value: p.curPw, Err: f["currentPassword"],
 				AutoComplete: "current-password", Required: true, OnInput: value(&p.curPw)}.render(),
 			field{ID: "new-password", Label: "New password", Type: "password", Value: p.newPw, Err: f["newPassword"],
-				AutoComplete: "new-password", Required: true, Hint: "At least 8 characters. Your other devices will be signed out.",
+				AutoComplete: "new-password", Required: true, Hint: "At least 8 characters, not a common one or your name. Your other devices will be signed out.",
 				OnInput: value(&p.newPw)}.render(),
 			app.Button().Type("submit").Class("btn primary").Disabled(p.password.Busy).Text(busyText(p.password.Busy, "Change password", "Changing…")),
 		),

@@ -195,6 +195,12 @@ func (s *Service) ResetPassword(ctx context.Context, r authdash.PasswordReset) e
 	if err := r.Validate(); err != nil {
 		return err
 	}
+	// Judged before the link is spent, so a refused password leaves it
+	// usable: whose link it is is not known until then, so the person's
+	// email and name are not among the inputs here.
+	if err := s.judgePassword("newPassword", r.NewPassword); err != nil {
+		return err
+	}
 	hash, err := s.hasher.hash(ctx, r.NewPassword)
 	if err != nil {
 		return err

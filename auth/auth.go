@@ -52,6 +52,16 @@ type Config struct {
 	// MFAKey (MFAKeyLen bytes) encrypts TOTP secrets at rest; without it
 	// they are stored as they are (README "Two-factor authentication").
 	MFAKey []byte
+	// Strength judges every new password (sign-up, password change, reset)
+	// beyond the domain's length and blank rules; nil judges none. The
+	// instance wires strength.Judge (zxcvbn).
+	Strength PasswordJudge
+}
+
+// PasswordJudge says why a new password is too easy to guess for the person
+// whose email and name come as userInputs, or "" if it is not.
+type PasswordJudge interface {
+	Weakness(password string, userInputs ...string) string
 }
 
 // Revocations remembers ended sessions for as long as their access tokens

@@ -31,6 +31,9 @@ func (s *Service) Register(ctx context.Context, r authdash.Registration, device 
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.judgePassword("password", r.Password, r.Email, r.Name); err != nil {
+		return nil, err
+	}
 	hash, err := s.hasher.hash(ctx, r.Password)
 	if err != nil {
 		return nil, err
@@ -306,6 +309,13 @@ func (s *Service) ChangePassword(ctx context.Context, user authdash.UserID, curr
 	if err := pc.Validate(); err != nil {
 		return err
 	}
+	u, err := s.store.FindUser(ctx, user)
+	if err != nil {
+		return err
+	}
+	if err := s.judgePassword("newPassword", pc.NewPassword, u.Email, u.Name); err != nil {
+		return err
+	}
 	if err := s.confirmPassword(ctx, user, pc.CurrentPassword, "currentPassword"); err != nil {
 		return err
 	}
@@ -357,6 +367,19 @@ func (s *Service) confirmPassword(ctx context.Context, user authdash.UserID, pas
 	}
 	if !ok {
 		return wrong
+	}
+	return nil
+}
+
+// judgePassword refuses a new password that is too easy to guess for the
+// person with userInputs (their email and name): CodeInvalid, the reason
+// on field.
+func (s *Service) judgePassword(field, password string, userInputs ...string) error {
+	if s.cfg.Strength == nil {
+		return nil
+	}
+	if why := s.cfg.Strength.Weakness(password, userInputs...); why != "" {
+		return &authdash.Error{Code: authdash.CodeInvalid, Message: "Some fields are not valid.", Fields: map[string]string{field: why}}
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/authdash/authdash/auth/revocation"
 	redisrevocation "github.com/authdash/authdash/auth/revocation/redis"
 	storedrevocation "github.com/authdash/authdash/auth/revocation/stored"
+	"github.com/authdash/authdash/auth/strength"
 	"github.com/authdash/authdash/mail"
 	"github.com/authdash/authdash/mail/outbox"
 	"github.com/authdash/authdash/metrics"
@@ -242,6 +243,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		HashWait:   cfg.HashWait,
 		Now:        now,
 		MFAKey:     cfg.MFAKey,
+		Strength:   strength.Judge{},
 	}, log)
 	if err != nil {
 		return nil, err

@@ -169,6 +169,14 @@ func TestPasswordReset(t *testing.T) {
 		{name: "ErrResetWeakPassword", method: "POST", path: "/api/auth/password/reset",
 			setup:      func(t *testing.T, e *env, s *scenario) { s.body = `{"token":"` + token + `","newPassword":"short"}` },
 			wantStatus: 400, wantProblemCode: "invalid", check: wantField("newPassword")},
+		{name: "ErrResetCommonPassword", method: "POST", path: "/api/auth/password/reset",
+			setup: func(t *testing.T, e *env, s *scenario) {
+				s.body = `{"token":"` + token + `","newPassword":"password123"}`
+			},
+			wantStatus: 400, wantProblemCode: "invalid", check: wantFieldSays("newPassword", "commonly used password")},
+		{name: "ErrResetOnlySpaces", method: "POST", path: "/api/auth/password/reset",
+			setup:      func(t *testing.T, e *env, s *scenario) { s.body = `{"token":"` + token + `","newPassword":"        "}` },
+			wantStatus: 400, wantProblemCode: "invalid", check: wantFieldSays("newPassword", "only spaces")},
 		{name: "ResetOK", method: "POST", path: "/api/auth/password/reset", wantStatus: 204, wantEvents: revoked,
 			setup: func(t *testing.T, e *env, s *scenario) {
 				s.body = `{"token":"` + token + `","newPassword":"a fresh new passphrase"}`

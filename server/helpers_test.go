@@ -16,6 +16,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
 	"github.com/authdash/authdash/auth/revocation"
+	"github.com/authdash/authdash/auth/strength"
 	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/server"
 	"github.com/authdash/authdash/store/sqlite"
@@ -121,7 +122,7 @@ func mustEnv(tb testing.TB, opts ...envOption) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := auth.Config{Now: clk.Now, Mail: e.mail}
+	cfg := auth.Config{Now: clk.Now, Mail: e.mail, Strength: strength.Judge{}}
 	for _, o := range opts {
 		if o.auth != nil {
 			o.auth(&cfg)
