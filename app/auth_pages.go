@@ -12,10 +12,12 @@ type signInPage struct {
 	sess            sessionView
 	form            formState
 	email, password string
+	mfa             mfaChallenge // the password was right: the code is next
 }
 
 func (p *signInPage) OnMount(ctx app.Context) {
 	observe(ctx, formKey(formSignIn), &p.form)
+	observe(ctx, stChallenge, &p.mfa)
 	observe(ctx, stSession, &p.sess).OnChange(func() { leaveIfSignedIn(ctx, p.sess) })
 	leaveIfSignedIn(ctx, p.sess)
 	ctx.NewAction(string(actBoot))
@@ -35,6 +37,9 @@ func (p *signInPage) OnNav(ctx app.Context) { ctx.Page().SetTitle("Sign in · Au
 // the logs, as it would with the default GET.
 
 func (p *signInPage) Render() app.UI {
+	if p.mfa.Token != "" {
+		return layout(p.sess, &secondFactorStep{})
+	}
 	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "signin-title").Body(
 		app.H1().ID("signin-title").Text("Sign in"),
 		app.Form().ID("signin-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(

@@ -77,6 +77,7 @@ func (c *controller) register() {
 	handle(actDeleteAccount, c.deleteAccount)
 	handle(actDismiss, func(ctx app.Context, _ app.Action) { setState(ctx, stNotice, notice{}) })
 	c.registerAccount()
+	c.registerMFA()
 	handle(actComplete, c.complete)
 	handle(actUndo, c.undo)
 	handle(actDismissToast, c.dismissToast)
@@ -337,6 +338,9 @@ func (c *controller) signIn(ctx app.Context, a app.Action) {
 	}
 	setForm(ctx, formSignIn, formState{Busy: true}, nil)
 	u, err := c.api().Login(ctx, cr)
+	if c.askSecondFactor(ctx, err) {
+		return
+	}
 	if err != nil {
 		setForm(ctx, formSignIn, formState{}, err)
 		return
@@ -423,6 +427,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	setState(ctx, stToasts, []toast(nil))
 	setState(ctx, stEditor, editorState{})
 	setState(ctx, stHelp, false)
+	forgetMFA(ctx)
 	for _, f := range []string{formSignIn, formSignUp, formCreate, formNew, formEdit, formProfile, formPassword, formDelete} {
 		setState(ctx, formKey(f), formState{})
 	}

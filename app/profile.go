@@ -88,6 +88,8 @@ func (p *profilePage) Render() app.UI {
 		&emailChangeCard{},
 		p.renderPassword(),
 		p.renderSessions(),
+		&twoFactorCard{},
+		&activityCard{},
 		p.renderDelete(),
 	))
 }

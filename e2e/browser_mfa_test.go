@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+)
+
+// TestTwoFactorJourney: a person turns two-factor authentication on from the
+// profile (the QR code and the key shown, a code from the "app" — computed
+// here — confirms it, the recovery codes shown once), signs out, signs in
+// again with the password and a code (a wrong one first), sees both in the
+// sign-in activity, and turns it off with a recovery code.
+func TestTwoFactorJourney(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	w := mustBuildWebapp(t)
+	w.start()
+	browser := mustBrowser(t)
+	a := newTab(t, browser, true)
+	const (
+		email = "ada@example.com"
+		pw    = "analytical engine notes"
+	)
+	axe := ""
+	if src, err := os.ReadFile(axeScript); err == nil {
+		axe = string(src)
+	}
+	// look checks a screen with axe-core (when installed) and keeps a
+	// screenshot of it.
+	look := func(screen string) {
+		t.Helper()
+		if axe != "" {
+			a.checkA11y(axe, screen)
+		}
+		a.screenshot("mfa-" + screen)
+	}
+	code := func(at time.Time, secret string) string {
+		c, err := totp.GenerateCode(secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	a.do("sign up",
+		chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+		chromedp.SendKeys("#signup-name", "Ada"),
+		chromedp.SendKeys("#signup-email", email),
+		chromedp.SendKeys("#signup-password", pw),
+		chromedp.Click(`#signup-form button[type="submit"]`),
+		chromedp.WaitVisible("#hello"))
+
+	a.do("set up",
+		chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#totp-begin-form"),
+		chromedp.SendKeys("#totp-password", pw),
+		chromedp.Click(`#totp-begin-form button[type="submit"]`),
+		chromedp.WaitVisible("#totp-secret"),
+		chromedp.WaitVisible("#totp-qr svg"))
+	look("setup")
+	secret := strings.TrimSpace(eval[string](a, `document.querySelector("#totp-secret").textContent`))
+	if len(secret) != 32 {
+		t.Fatalf("secret %q", secret)
+	}
+	a.do("turn on",
+		chromedp.SendKeys("#totp-code", code(time.Now(), secret)),
+		chromedp.Click(`#totp-confirm-form button[type="submit"]`),
+		chromedp.WaitVisible("#recovery-codes"))
+	look("recovery-codes")
+	recovery := eval[[]string](a, `[...document.querySelectorAll("#recovery-codes code")].map(e => e.textContent)`)
+	if len(recovery) != 10 {
+		t.Fatalf("recovery codes %q", recovery)
+	}
+	a.do("codes saved", chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
+	if got := eval[string](a, `document.querySelector("#two-factor-status").textContent`); !strings.Contains(got, "10 recovery codes") {
+		t.Errorf("status %q", got)
+	}
+	if eval[bool](a, `!!document.querySelector("#totp-secret")`) {
+		t.Error("the secret is still shown after it was confirmed")
+	}
+
+	a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+	a.do("password",
+		chromedp.SendKeys("#signin-email", email),
+		chromedp.SendKeys("#signin-password", pw),
+		chromedp.Click(`#signin-form button[type="submit"]`),
+		chromedp.WaitVisible("#mfa-form"))
+	a.waitJS("the code field has the focus", `document.activeElement.id === "mfa-code"`)
+	look("signin-code")
+	a.do("wrong code",
+		chromedp.SendKeys("#mfa-code", "000000"),
+		chromedp.Click(`#mfa-form button[type="submit"]`),
+		chromedp.WaitVisible("#mfa-code-err"))
+	if eval[bool](a, `!!document.querySelector("#hello")`) {
+		t.Fatal("signed in with a wrong code")
+	}
+	setField(a, "#mfa-code", "", "input")
+	// The next step's code: the one that confirmed is spent.
+	a.do("right code",
+		chromedp.SendKeys("#mfa-code", code(time.Now().Add(30*time.Second), secret)),
+		chromedp.Click(`#mfa-form button[type="submit"]`),
+		chromedp.WaitVisible("#hello"))
+
+	a.do("activity", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#totp-disable-form"))
+	a.waitJS("the activity lists the sign-ins", `document.querySelectorAll("#activity li").length >= 3`)
+	look("profile-on")
+	activity := eval[string](a, `document.querySelector("#activity").textContent`)
+	for _, want := range []string{"Failed: wrong code", "password and app code", "Signed in", "127.0.0.1"} {
+		if !strings.Contains(activity, want) {
+			t.Errorf("activity lacks %q: %s", want, activity)
+		}
+	}
+
+	a.do("turn off",
+		chromedp.SendKeys("#totp-off-password", pw),
+		chromedp.SendKeys("#totp-off-code", recovery[0]),
+		chromedp.Click(`#totp-disable-form button[type="submit"]`),
+		chromedp.WaitVisible("#totp-begin-form"))
+	a.do("sign out again", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+	a.do("password alone",
+		chromedp.SendKeys("#signin-email", email),
+		chromedp.SendKeys("#signin-password", pw),
+		chromedp.Click(`#signin-form button[type="submit"]`),
+		chromedp.WaitVisible("#hello"))
+}
