@@ -2,6 +2,8 @@ package mongo_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -82,6 +84,24 @@ func testRoundTrips(t *testing.T, uri string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	signIn := func(key string) authdash.SignInEvent {
+		return authdash.SignInEvent{At: time.Now(), Method: authdash.SignInPassword, Outcome: authdash.SignInSuccess, DeviceKey: key}
+	}
+	if _, err := db.RecordSignIn(ctx, u.ID, signIn("known")); err != nil {
+		t.Fatal(err)
+	}
+	mfaUser := mustUser(t, db, "Mia")
+	if err := db.SetTOTP(ctx, mfaUser.ID, "sealed", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ConfirmTOTP(ctx, mfaUser.ID, 1, [][]byte{authdash.TokenHash("rc")}); err != nil {
+		t.Fatal(err)
+	}
+	_, mfaHash := authdash.NewAccountToken()
+	if err := db.CreateAccountToken(ctx, authdash.AccountToken{Hash: mfaHash, Purpose: authdash.PurposeMFA, User: mfaUser.ID,
+		Email: mfaUser.Email, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(authdash.MFATokenTTL)}); err != nil {
+		t.Fatal(err)
+	}
 	rec.take()
 
 	title := "renamed"
@@ -153,12 +173,45 @@ func testRoundTrips(t *testing.T, uri string) {
 			_, err := db.ChangeHead(ctx, u.ID)
 			return err
 		}},
-		{"login (FindLogin + CreateSession)", []string{"find", "insert"}, func() error {
+		{"login from a known device (FindLogin + FindTOTP + CreateSession + RecordSignIn)", []string{"find", "find", "insert", "find", "insert"}, func() error {
 			if _, _, err := db.FindLogin(ctx, "ann@example.com"); err != nil {
 				return err
 			}
-			_, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("l0"), ExpiresAt: time.Now().Add(time.Hour)})
+			if _, err := db.FindTOTP(ctx, u.ID); authdash.ErrorCodeOf(err) != authdash.CodeNotFound {
+				return fmt.Errorf("FindTOTP: %v, want not found", err)
+			}
+			if _, err := db.CreateSession(ctx, authdash.NewSession{UserID: u.ID, Device: "d", TokenHash: []byte("l0"), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+				return err
+			}
+			_, err := db.RecordSignIn(ctx, u.ID, signIn("known"))
 			return err
+		}},
+		{"sign-in recorded from a new device", []string{"find", "find", "insert"}, func() error {
+			isNew, err := db.RecordSignIn(ctx, u.ID, signIn("new"))
+			if err == nil && !isNew {
+				err = errors.New("not a new device")
+			}
+			return err
+		}},
+		{"sign-in activity", []string{"find"}, func() error {
+			_, err := db.SignIns(ctx, u.ID, authdash.MaxSignInsListed)
+			return err
+		}},
+		{"MFA challenge looked up (FindAccountToken)", []string{"find"}, func() error {
+			_, err := db.FindAccountToken(ctx, mfaHash, authdash.PurposeMFA, time.Now())
+			return err
+		}},
+		{"code accepted (UseTOTPStep)", []string{"update"}, func() error {
+			return db.UseTOTPStep(ctx, mfaUser.ID, 2)
+		}},
+		{"code replayed (UseTOTPStep refused)", []string{"update", "find"}, func() error {
+			if err := db.UseTOTPStep(ctx, mfaUser.ID, 2); authdash.ErrorCodeOf(err) != authdash.CodeConflict {
+				return fmt.Errorf("replay: %v, want conflict", err)
+			}
+			return nil
+		}},
+		{"recovery code spent", []string{"update"}, func() error {
+			return db.UseRecoveryCode(ctx, mfaUser.ID, authdash.TokenHash("rc"))
 		}},
 		{"refresh rotation", []string{"findAndModify"}, func() error {
 			_, _, err := db.RotateSession(ctx, authdash.Rotation{Presented: []byte("r0"), Next: []byte("r1"), ExpiresAt: time.Now().Add(time.Hour)})
