@@ -228,9 +228,10 @@ func (s *Service) CompleteMFA(ctx context.Context, a authdash.MFAAnswer, device 
 		return nil, err
 	}
 	t, err := s.store.FindTOTP(ctx, u.ID)
-	if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
-		// Turned off since the password was checked: sign in again.
-		return nil, errors.Join(errMFAToken(), err)
+	if authdash.ErrorCodeOf(err) == authdash.CodeNotFound || err == nil && !t.Confirmed {
+		// Turned off since the password was checked (perhaps being set up
+		// again, whose secret is no second factor yet): sign in again.
+		return nil, errors.Join(errMFAToken(), authdash.Errorf(authdash.CodeNotFound, "no second factor on"))
 	}
 	if err != nil {
 		return nil, err

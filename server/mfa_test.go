@@ -382,3 +382,34 @@ func TestSignInActivityMFA(t *testing.T) {
 		t.Fatal(res.Code)
 	}
 }
+
+// A challenge opened while TOTP was on cannot be finished once it is off,
+// even when a new set-up (not yet confirmed) has begun: the new secret's
+// code is not a second factor yet.
+func TestMFAChallengeAfterTOTPOff(t *testing.T) {
+	e := mustEnv(t)
+	alice := e.mustUser(t, "alice")
+	_, recovery := e.enableTOTP(t, "alice")
+	token := e.challenge(t, "alice")
+	if res := e.do("DELETE", "/api/me/mfa/totp", `{"password":"`+alice.Password+`","code":"`+recovery[0]+`"}`, nil, "alice"); res.Code != 204 {
+		t.Fatalf("disable: %d %s", res.Code, res.Body)
+	}
+	for _, step := range []string{"off", "set up again, unconfirmed"} {
+		if step != "off" {
+			res := e.do("POST", "/api/me/mfa/totp", `{"password":"`+alice.Password+`"}`, nil, "alice")
+			var s wire.TOTPSetup
+			mustDecode(t, res.Body.Bytes(), &s)
+			res = e.do("POST", "/api/auth/mfa", `{"mfaToken":"`+token+`","code":"`+e.code(t, s.Secret)+`"}`, nil, "")
+			if res.Code != 401 {
+				t.Fatalf("%s: %d %s, want 401", step, res.Code, res.Body)
+			}
+			wantField("mfaToken")(t, e, res, nil)
+			continue
+		}
+		res := e.do("POST", "/api/auth/mfa", `{"mfaToken":"`+token+`","recoveryCode":"`+recovery[1]+`"}`, nil, "")
+		if res.Code != 401 {
+			t.Fatalf("%s: %d %s, want 401", step, res.Code, res.Body)
+		}
+		wantField("mfaToken")(t, e, res, nil)
+	}
+}
