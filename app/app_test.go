@@ -90,22 +90,6 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
-func TestDeviceLabel(t *testing.T) {
-	tests := map[string]string{
-		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36":            "Chrome on Linux",
-		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/604.1": "Safari on iOS",
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36 Edg/120.0":                               "Edge on Windows",
-		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0":                          "Firefox on macOS",
-		"curl/8.5.0": "curl/8.5.0",
-		"":           "Unknown device",
-	}
-	for ua, want := range tests {
-		if got := deviceLabel(ua); got != want {
-			t.Errorf("deviceLabel(%q) = %q, want %q", ua, got, want)
-		}
-	}
-}
-
 func TestSplitTags(t *testing.T) {
 	got := splitTags(" work, Home ,work,, ")
 	if len(got) != 2 || got[0] != "work" || got[1] != "Home" {

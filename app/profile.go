@@ -1,8 +1,6 @@
 package app
 
 import (
-	"strings"
-
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
@@ -145,7 +143,7 @@ func (p *profilePage) renderSessions() app.UI {
 		app.Ul().Class("sessions").ID("sessions").Body(
 			app.Range(s.Items).Slice(func(i int) app.UI {
 				se := s.Items[i]
-				device := deviceLabel(se.Device)
+				device := authdash.DeviceName(se.Device)
 				return app.Li().Class("session").Body(
 					app.Div().Body(
 						app.Strong().Title(se.Device).Text(device),
@@ -190,44 +188,4 @@ func (p *profilePage) renderDelete() app.UI {
 			)
 		}),
 	)
-}
-
-// deviceLabel names a device by its browser and system, from the user agent
-// the server recorded at sign-in ("Chrome on Linux").
-func deviceLabel(ua string) string {
-	if ua == "" {
-		return "Unknown device"
-	}
-	browser := ""
-	for _, b := range []struct{ token, name string }{
-		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"HeadlessChrome/", "Headless Chrome"},
-		{"Chrome/", "Chrome"}, {"Safari/", "Safari"},
-	} {
-		if strings.Contains(ua, b.token) {
-			browser = b.name
-			break
-		}
-	}
-	system := ""
-	for _, s := range []struct{ token, name string }{
-		{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"},
-		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
-	} {
-		if strings.Contains(ua, s.token) {
-			system = s.name
-			break
-		}
-	}
-	switch {
-	case browser != "" && system != "":
-		return browser + " on " + system
-	case browser != "":
-		return browser
-	case system != "":
-		return system
-	}
-	if len(ua) > 60 {
-		return ua[:60] + "…"
-	}
-	return ua
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"strings"
 
 	"github.com/authdash/authdash"
 )
@@ -23,7 +22,7 @@ func (s *Service) SignIns(ctx context.Context, user authdash.UserID) ([]authdash
 // never returned: the sign-in itself has happened (or has been refused).
 func (s *Service) recordSignIn(ctx context.Context, u *authdash.User, method authdash.SignInMethod, outcome authdash.SignInOutcome, reason, userAgent string) {
 	ip := authdash.ClientIPFrom(ctx)
-	device := summarizeDevice(userAgent)
+	device := authdash.DeviceName(userAgent)
 	e := authdash.SignInEvent{At: s.cfg.Now(), IP: ip, Device: device, Method: method, Outcome: outcome, Reason: reason,
 		DeviceKey: device + "|" + network(ip)}
 	// The request may be cancelled the moment its answer is written.
@@ -56,79 +55,4 @@ func network(ip string) string {
 		return ip
 	}
 	return p.String()
-}
-
-// summarizeDevice names a User-Agent the way a person would recognise it,
-// "Firefox on Linux": the browser and the system, no versions. The order of
-// the checks matters, since most browsers claim to be several others.
-func summarizeDevice(ua string) string {
-	has := func(s ...string) bool {
-		for _, x := range s {
-			if strings.Contains(ua, x) {
-				return true
-			}
-		}
-		return false
-	}
-	var browser string
-	switch {
-	case has("Edg/", "EdgA/", "EdgiOS/"):
-		browser = "Edge"
-	case has("OPR/", "Opera"):
-		browser = "Opera"
-	case has("SamsungBrowser/"):
-		browser = "Samsung Internet"
-	case has("Firefox/", "FxiOS/"):
-		browser = "Firefox"
-	case has("HeadlessChrome/"):
-		browser = "Headless Chrome"
-	case has("Chrome/", "CriOS/", "Chromium/"):
-		browser = "Chrome"
-	case has("Safari/") && has("Version/"):
-		browser = "Safari"
-	case has("curl/"):
-		browser = "curl"
-	case has("Go-http-client/"):
-		browser = "Go HTTP client"
-	}
-	var system string
-	switch {
-	case has("Windows"):
-		system = "Windows"
-	case has("iPhone", "iPod"):
-		system = "iOS"
-	case has("iPad"):
-		system = "iPadOS"
-	case has("Android"):
-		system = "Android"
-	case has("CrOS"):
-		system = "ChromeOS"
-	case has("Macintosh", "Mac OS X"):
-		system = "macOS"
-	case has("Linux", "X11"):
-		system = "Linux"
-	}
-	switch {
-	case browser != "" && system != "":
-		return browser + " on " + system
-	case browser != "":
-		return browser
-	case system != "":
-		return "A browser on " + system
-	case strings.TrimSpace(ua) == "":
-		return "Unknown device"
-	}
-	return "Other: " + cleanDevice(firstWord(ua))
-}
-
-// firstWord is a User-Agent's product token, "Wget/1.21" of "Wget/1.21 (linux-gnu)".
-func firstWord(ua string) string {
-	ua = strings.TrimSpace(ua)
-	if i := strings.IndexAny(ua, " ("); i > 0 {
-		ua = ua[:i]
-	}
-	if len(ua) > 40 {
-		ua = ua[:40]
-	}
-	return ua
 }
