@@ -84,12 +84,17 @@ func TestTwoFactorJourney(t *testing.T) {
 		t.Error("the secret is still shown after it was confirmed")
 	}
 
-	a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
-	a.do("password",
-		chromedp.SendKeys("#signin-email", email),
-		chromedp.SendKeys("#signin-password", pw),
-		chromedp.Click(`#signin-form button[type="submit"]`),
-		chromedp.WaitVisible("#mfa-form"))
+	// signInAgain signs out and in with the password, until next shows.
+	signInAgain := func(next string) {
+		t.Helper()
+		a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+		a.do("password, then "+next,
+			chromedp.SendKeys("#signin-email", email),
+			chromedp.SendKeys("#signin-password", pw),
+			chromedp.Click(`#signin-form button[type="submit"]`),
+			chromedp.WaitVisible(next))
+	}
+	signInAgain("#mfa-form")
 	a.waitJS("the code field has the focus", `document.activeElement.id === "mfa-code"`)
 	look("signin-code")
 	a.do("wrong code",
@@ -121,10 +126,5 @@ func TestTwoFactorJourney(t *testing.T) {
 		chromedp.SendKeys("#totp-off-code", recovery[0]),
 		chromedp.Click(`#totp-disable-form button[type="submit"]`),
 		chromedp.WaitVisible("#totp-begin-form"))
-	a.do("sign out again", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
-	a.do("password alone",
-		chromedp.SendKeys("#signin-email", email),
-		chromedp.SendKeys("#signin-password", pw),
-		chromedp.Click(`#signin-form button[type="submit"]`),
-		chromedp.WaitVisible("#hello"))
+	signInAgain("#hello") // the password alone
 }

@@ -4,6 +4,8 @@ package api_test
 
 import (
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +82,48 @@ func TestTwoFactor(t *testing.T) {
 	}
 	if _, err := newClient(t, base, "tabD", nil).Login(ctx, creds); err != nil {
 		t.Fatalf("login after turning it off: %v", err)
+	}
+}
+
+// TestNewDeviceNotice: a sign-in from a browser the account has not used
+// mails the owner, through the real outbox and SMTP, naming the device and
+// the address (that a known device mails nothing is server's
+// TestSignInActivity).
+func TestNewDeviceNotice(t *testing.T) {
+	base, smtp := mustMailServer(t)
+	ctx := t.Context()
+	c := newClient(t, base, "tabA", nil)
+	if _, err := c.Register(ctx, authdash.Registration{Email: "ann@example.com", Password: strongPassword, Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	const firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+	login := func() {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/auth/login",
+			strings.NewReader(`{"email":"ann@example.com","password":"`+strongPassword+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", firefox)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("login: %d", res.StatusCode)
+		}
+	}
+	login()
+	m := smtp.Last(t, "ann@example.com", "New sign-in to your Authdash account", mailWait)
+	for _, want := range []string{"Firefox on Linux", "127.0.0.1", "UTC", "https://app.test/forgot-password"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("notice lacks %q:\n%s", want, m.Text)
+		}
+	}
+	events, err := c.SignInActivity(ctx)
+	if err != nil || len(events) != 2 || events[0].Device != "Firefox on Linux" || events[1].Device != "Go HTTP client" {
+		t.Fatalf("activity %+v, %v", events, err)
 	}
 }
