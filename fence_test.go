@@ -32,6 +32,7 @@ var libraries = map[string]string{
 	"pquerna/otp":        "github.com/pquerna/otp",
 	"skip2/go-qrcode":    "github.com/skip2/go-qrcode",
 	"zxcvbn":             "github.com/trustelem/zxcvbn",
+	"x/text":             "golang.org/x/text",
 }
 
 // TestImportTable holds the code to docs/ARCHITECTURE.md's "who may import

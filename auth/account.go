@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/emailkey"
 )
 
 // The account flows: a verified address, a forgotten password, a safe email change. Each
@@ -140,7 +141,7 @@ func staleToken(err error) error {
 // CodeInvalid for an address that is not one; CodeUnavailable when too many resets are
 // already under way.
 func (s *Service) ForgotPassword(ctx context.Context, email string) error {
-	email = authdash.NormalizeEmail(email)
+	email = emailkey.Canonical(email)
 	if err := (authdash.PasswordForgotten{Email: email}).Validate(); err != nil {
 		return err
 	}
@@ -229,6 +230,7 @@ func (s *Service) ResetPassword(ctx context.Context, r authdash.PasswordReset) e
 // address; the account keeps its address until the link is opened. CodeInvalid,
 // CodeForbidden (wrong password), CodeConflict (another account has the address).
 func (s *Service) RequestEmailChange(ctx context.Context, user authdash.UserID, c authdash.EmailChange) error {
+	c.NewEmail = emailkey.Canonical(c.NewEmail)
 	c.Normalize()
 	if err := c.Validate(); err != nil {
 		return err
@@ -240,7 +242,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, user authdash.UserID, 
 	if err != nil {
 		return err
 	}
-	if u.Email == c.NewEmail {
+	if emailkey.Key(u.Email) == emailkey.Key(c.NewEmail) {
 		msg := "This is already your email address."
 		return &authdash.Error{Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"newEmail": msg}}
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/emailkey"
 )
 
 // msgSession is the answer to every refresh token that does not work, so a
@@ -27,6 +28,8 @@ func errCredentials() error {
 // Register creates an account and signs it in on device.
 // CodeInvalid (with fields), CodeConflict if the email is taken.
 func (s *Service) Register(ctx context.Context, r authdash.Registration, device string) (*Grant, error) {
+	// NFKC first: a fullwidth ＠ is then an @, and the address valid.
+	r.Email = emailkey.Canonical(r.Email)
 	r.Normalize()
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -63,7 +66,7 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	u, hash, err := s.store.FindLogin(ctx, authdash.NormalizeEmail(c.Email))
+	u, hash, err := s.store.FindLogin(ctx, emailkey.Canonical(c.Email))
 	switch {
 	case authdash.ErrorCodeOf(err) == authdash.CodeNotFound:
 		// Spend the same time as for a real account.
@@ -270,6 +273,10 @@ func (s *Service) Profile(ctx context.Context, user authdash.UserID) (*authdash.
 // UpdateProfile changes name and/or email: CodeInvalid, CodeNotFound,
 // CodeConflict (email taken). It publishes user.updated.
 func (s *Service) UpdateProfile(ctx context.Context, user authdash.UserID, p authdash.UserPatch) (*authdash.User, error) {
+	if p.Email != nil {
+		e := emailkey.Canonical(*p.Email)
+		p.Email = &e
+	}
 	p.Normalize()
 	if p.Email != nil {
 		// A new address is proved first (POST /api/me/email): a stolen access token
@@ -279,7 +286,7 @@ func (s *Service) UpdateProfile(ctx context.Context, user authdash.UserID, p aut
 		if err != nil {
 			return nil, err
 		}
-		if *p.Email != u.Email {
+		if emailkey.Key(*p.Email) != emailkey.Key(u.Email) {
 			msg := "Change the email with POST /api/me/email: a link confirms the new address."
 			return nil, &authdash.Error{Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"email": msg}}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/emailkey"
 )
 
 // retryAfter is carried inside a rate-limit error so the problem writer can
@@ -86,7 +87,8 @@ func ipKey(ip netip.Addr) string {
 // credential-stuffing run spread over many IPs still hits one wall per
 // account. It runs in the handler, after the body is decoded.
 func (l rateLimits) perAccount(ctx context.Context, scope, email string) error {
-	email = authdash.NormalizeEmail(email)
+	// The account's key: look-alike spellings of one address share its limit.
+	email = emailkey.Key(email)
 	if email == "" || len(email) > authdash.MaxEmailLen {
 		return nil // validation answers these
 	}

@@ -57,3 +57,30 @@ func TestPasswordPolicy(t *testing.T) {
 			wantStatus: 204, wantEvents: []authdash.EventKind{authdash.EventSessionsRevoked}},
 	})
 }
+
+// TestEmailLookalikes: an address written with fullwidth or other
+// compatibility forms is the same address: sign-in finds the account, and
+// sign-up with it is a conflict, not a second account (review finding 9).
+func TestEmailLookalikes(t *testing.T) {
+	e := mustEnv(t)
+	res := e.do("POST", "/api/auth/register", `{"email":"user@example.com","name":"User","password":"correct horse battery"}`, nil, "")
+	if res.Code != 201 {
+		t.Fatalf("register: %d %s", res.Code, res.Body)
+	}
+	var g wire.Grant
+	mustDecode(t, res.Body.Bytes(), &g)
+	e.runScenarios(t, []scenario{
+		{name: "SignInFullwidth", method: "POST", path: "/api/auth/login", body: `{"email":"ｕｓｅｒ＠ｅｘａｍｐｌｅ.ｃｏｍ","password":"correct horse battery"}`,
+			wantStatus: 200, check: func(t *testing.T, _ *env, res *httptest.ResponseRecorder, _ []authdash.Event) {
+				var got wire.Grant
+				mustDecode(t, res.Body.Bytes(), &got)
+				if got.User.ID != g.User.ID {
+					t.Errorf("signed in as %s, want %s", got.User.ID, g.User.ID)
+				}
+			}},
+		{name: "ErrSignUpFullwidth", method: "POST", path: "/api/auth/register", body: `{"email":"ＵＳＥＲ＠example.com","name":"Impostor","password":"correct horse battery"}`,
+			wantStatus: 409, wantProblemCode: authdash.CodeConflict, check: wantField("email")},
+		{name: "ErrSignUpFullwidthLocalPart", method: "POST", path: "/api/auth/register", body: `{"email":"ｕｓｅｒ@example.com","name":"Impostor","password":"correct horse battery"}`,
+			wantStatus: 409, wantProblemCode: authdash.CodeConflict, check: wantField("email")},
+	})
+}

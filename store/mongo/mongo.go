@@ -208,6 +208,11 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
+	// Before the indexes: the unique one on emailKey needs every key.
+	if err := db.keyEmails(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	if err := db.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
@@ -304,6 +309,8 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 	}{
 		{db.users, []mongo.IndexModel{
 			{Keys: asc("email"), Options: options.Index().SetUnique(true)},
+			// FindLogin; one account per address however it is written.
+			{Keys: asc("emailKey"), Options: options.Index().SetUnique(true)},
 		}},
 		{db.tasks, []mongo.IndexModel{
 			// One per sort key, with _id as the tie-breaker the keyset

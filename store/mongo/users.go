@@ -1,11 +1,15 @@
 package mongo
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/emailkey"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -16,6 +20,7 @@ import (
 type userDoc struct {
 	ID           bson.ObjectID `bson:"_id"`
 	Email        string        `bson:"email"`
+	EmailKey     string        `bson:"emailKey"` // emailkey.Key(Email): unique; set by keyEmails in documents made before it
 	Name         string        `bson:"name"`
 	PasswordHash string        `bson:"passwordHash"`
 	CreatedAt    time.Time     `bson:"createdAt"`
@@ -53,13 +58,15 @@ func errEmailTaken(cause error) error {
 	return &authdash.Error{Code: authdash.CodeConflict, Message: msg, Fields: map[string]string{"email": msg}, Err: cause}
 }
 
-// CreateUser stores a new account with its email normalised; the unique
-// email index makes a second registration fail with CodeConflict.
+// CreateUser stores a new account with its email canonical and keyed
+// (internal/emailkey); the unique emailKey index makes a second registration,
+// or a look-alike's, fail with CodeConflict.
 func (db *DB) CreateUser(ctx context.Context, nu authdash.NewUser) (*authdash.User, error) {
 	t := db.now()
 	d := userDoc{
 		ID:           bson.NewObjectID(),
-		Email:        authdash.NormalizeEmail(nu.Email),
+		Email:        emailkey.Canonical(nu.Email),
+		EmailKey:     emailkey.Key(nu.Email),
 		Name:         nu.Name,
 		PasswordHash: nu.PasswordHash,
 		CreatedAt:    t,
@@ -94,7 +101,7 @@ func (db *DB) FindLogin(ctx context.Context, email string) (*authdash.User, stri
 	var d userDoc
 	// The email is a typed string compared for equality: whatever it
 	// contains, it cannot become an operator.
-	err := db.users.FindOne(ctx, bson.D{{Key: "email", Value: authdash.NormalizeEmail(email)}}).Decode(&d)
+	err := db.users.FindOne(ctx, bson.D{{Key: "emailKey", Value: emailkey.Key(email)}}).Decode(&d)
 	if err != nil {
 		return nil, "", db.fail(ctx, "find login", notFound(err, errUserNotFound))
 	}
@@ -127,7 +134,8 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 	patch := func(filter bson.D, email bool) (*authdash.User, error) {
 		set := bson.D{{Key: "updatedAt", Value: db.now()}}
 		if email {
-			set = append(set, bson.E{Key: "email", Value: authdash.NormalizeEmail(*p.Email)}, bson.E{Key: "emailVerified", Value: false})
+			e := emailkey.Canonical(*p.Email)
+			set = append(set, bson.E{Key: "email", Value: e}, bson.E{Key: "emailKey", Value: emailkey.Key(e)}, bson.E{Key: "emailVerified", Value: false})
 		}
 		if p.Name != nil {
 			set = append(set, bson.E{Key: "name", Value: *p.Name})
@@ -155,10 +163,10 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 	// A new address is unverified; the same one keeps its state. The filter
 	// tells them apart in the same update, so only a patch naming the
 	// current address costs a second round trip.
-	e := authdash.NormalizeEmail(*p.Email)
-	u, err := patch(append(byID, bson.E{Key: "email", Value: bson.D{{Key: "$ne", Value: e}}}), true)
+	k := emailkey.Key(*p.Email)
+	u, err := patch(append(byID, bson.E{Key: "emailKey", Value: bson.D{{Key: "$ne", Value: k}}}), true)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		u, err = patch(append(byID, bson.E{Key: "email", Value: e}), false)
+		u, err = patch(append(byID, bson.E{Key: "emailKey", Value: k}), false)
 	}
 	if err != nil {
 		return nil, db.fail(ctx, "update user", notFound(err, errUserNotFound))
@@ -174,13 +182,13 @@ func (db *DB) SetEmail(ctx context.Context, id authdash.UserID, from, to string)
 	if !ok {
 		return nil, db.fail(ctx, "set email", errUserNotFound())
 	}
-	from, to = authdash.NormalizeEmail(from), authdash.NormalizeEmail(to)
-	filter := bson.D{{Key: "_id", Value: oid}, {Key: "email", Value: from}}
-	if from == to {
+	fromKey, to := emailkey.Key(from), emailkey.Canonical(to)
+	filter := bson.D{{Key: "_id", Value: oid}, {Key: "emailKey", Value: fromKey}}
+	if fromKey == emailkey.Key(to) {
 		filter = append(filter, bson.E{Key: "emailVerified", Value: bson.D{{Key: "$ne", Value: true}}})
 	}
 	update := bson.D{
-		{Key: "$set", Value: bson.D{{Key: "email", Value: to}, {Key: "emailVerified", Value: true}, {Key: "updatedAt", Value: db.now()}}},
+		{Key: "$set", Value: bson.D{{Key: "email", Value: to}, {Key: "emailKey", Value: emailkey.Key(to)}, {Key: "emailVerified", Value: true}, {Key: "updatedAt", Value: db.now()}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}},
 	}
 	var d userDoc
@@ -199,7 +207,7 @@ func (db *DB) SetEmail(ctx context.Context, id authdash.UserID, from, to string)
 	switch {
 	case err != nil:
 		return nil, db.fail(ctx, "set email", notFound(err, errUserNotFound))
-	case d.Email != from:
+	case emailkey.Key(d.Email) != fromKey:
 		return nil, db.fail(ctx, "set email", errEmailMoved())
 	}
 	return d.user(), nil // from == to, verified already
@@ -334,4 +342,75 @@ func notFound(err error, domain func() error) error {
 		return domain()
 	}
 	return err
+}
+
+// collisionPrefix starts the key given to an account whose address has the
+// key of another's. emailkey.Key never returns a fullwidth ＠ (NFKC maps it to
+// @), so no address typed at sign-in reaches such an account.
+const collisionPrefix = "＠collision:"
+
+// keyEmails gives every account made before emailKey existed its key, before
+// the unique index on it is built. Accounts whose addresses were distinct as
+// lower-cased strings can share a key (ｕｓｅｒ@example.com and
+// user@example.com): the one whose stored address is already its key (the
+// form people type) keeps it, else the oldest; each other gets
+// collisionPrefix and its id, and is logged for an operator to resolve
+// (change its address, or delete it). Nothing is merged or lost: the account
+// stays, only signing in by address does not reach it. Safe to run on every
+// start and by several instances at once: it only reads when every account
+// has its key, and all of them compute the same keys.
+func (db *DB) keyEmails(ctx context.Context) error {
+	cur, err := db.users.Find(ctx, bson.D{{Key: "emailKey", Value: bson.D{{Key: "$exists", Value: false}}}},
+		options.Find().SetProjection(bson.D{{Key: "email", Value: 1}, {Key: "createdAt", Value: 1}}))
+	if err != nil {
+		return db.fail(ctx, "key emails", err)
+	}
+	var docs []userDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return db.fail(ctx, "key emails", err)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	byKey := map[string][]userDoc{}
+	for _, d := range docs {
+		k := emailkey.Key(d.Email)
+		byKey[k] = append(byKey[k], d)
+	}
+	for key, ds := range byKey {
+		// An account keyed already (made by this version) holds the key
+		// before any of these.
+		var holder userDoc
+		err := db.users.FindOne(ctx, bson.D{{Key: "emailKey", Value: key}}).Decode(&holder)
+		held := err == nil
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return db.fail(ctx, "key emails", err)
+		}
+		slices.SortFunc(ds, func(a, b userDoc) int {
+			if (a.Email == key) != (b.Email == key) {
+				if a.Email == key {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID.Hex(), b.ID.Hex()))
+		})
+		if !held {
+			holder = ds[0]
+		}
+		for _, d := range ds {
+			k := key
+			if d.ID != holder.ID {
+				k = collisionPrefix + d.ID.Hex()
+				db.log.Warn("mongo: two accounts' addresses are one after normalisation; the second cannot sign in by address until an operator changes or deletes it",
+					"user", d.ID.Hex(), "email", d.Email, "keptBy", holder.ID.Hex(), "keptEmail", holder.Email)
+			}
+			_, err := db.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "emailKey", Value: bson.D{{Key: "$exists", Value: false}}}},
+				bson.D{{Key: "$set", Value: bson.D{{Key: "emailKey", Value: k}}}})
+			if err != nil {
+				return db.fail(ctx, "key emails", err)
+			}
+		}
+	}
+	return nil
 }

@@ -1,11 +1,17 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/authdash/authdash/internal/emailkey"
 )
 
 // migrations are applied in order, each once; PRAGMA user_version records
@@ -267,6 +273,86 @@ CREATE INDEX sign_ins_user    ON sign_ins(user_id, at_ms);
 CREATE INDEX sign_ins_devices ON sign_ins(user_id, device_key) WHERE outcome = 'success';
 CREATE INDEX sign_ins_at      ON sign_ins(at_ms);
 `,
+	// 10: accounts are looked up, and kept unique, by the key of their
+	// address (internal/emailkey: NFKC and case folding), which keyEmails
+	// computes for the accounts already there; a new one gets it from
+	// CreateUser. The column stays NULL-able (ALTER TABLE cannot add a NOT
+	// NULL column without a default); every write sets it.
+	`
+ALTER TABLE users ADD COLUMN email_key TEXT;
+`,
+}
+
+// migrationSteps are the parts of migrations SQL cannot do, by version: each
+// runs after its version's SQL, in the same transaction.
+var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error{
+	10: keyEmails,
+}
+
+// collisionPrefix starts the key given to an account whose address has the
+// key of another's. emailkey.Key never returns a fullwidth ＠ (NFKC maps it to
+// @), so no address typed at sign-in reaches such an account.
+const collisionPrefix = "＠collision:"
+
+// keyEmails sets every account's email_key, then makes it unique. Accounts
+// whose addresses were distinct as lower-cased strings can share a key
+// (ｕｓｅｒ@example.com and user@example.com): the one whose stored address is
+// already its key (the form people type) keeps it, else the oldest; each
+// other gets collisionPrefix and its id, and is logged for an operator to
+// resolve (change its address, or delete it). Nothing is merged or lost: the
+// account stays, its password and sessions work, only signing in by address
+// does not reach it.
+func keyEmails(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
+	type account struct {
+		id, email string
+		created   int64
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, created_ms FROM users`)
+	if err != nil {
+		return fmt.Errorf("key emails: %w", err)
+	}
+	byKey := map[string][]account{}
+	for rows.Next() {
+		var a account
+		if err := rows.Scan(&a.id, &a.email, &a.created); err != nil {
+			rows.Close()
+			return fmt.Errorf("key emails: %w", err)
+		}
+		k := emailkey.Key(a.email)
+		byKey[k] = append(byKey[k], a)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("key emails: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("key emails: %w", err)
+	}
+	for key, accounts := range byKey {
+		slices.SortFunc(accounts, func(a, b account) int {
+			if (a.email == key) != (b.email == key) {
+				if a.email == key {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Or(cmp.Compare(a.created, b.created), strings.Compare(a.id, b.id))
+		})
+		for i, a := range accounts {
+			k := key
+			if i > 0 {
+				k = collisionPrefix + a.id
+				log.Warn("sqlite: two accounts' addresses are one after normalisation; the second cannot sign in by address until an operator changes or deletes it",
+					"user", a.id, "email", a.email, "keptBy", accounts[0].id, "keptEmail", accounts[0].email)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, k, a.id); err != nil {
+				return fmt.Errorf("key emails: %w", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX users_email_key ON users(email_key)`); err != nil {
+		return fmt.Errorf("key emails: %w", err)
+	}
+	return nil
 }
 
 // migrateWait bounds how long Open keeps retrying a busy database when the
@@ -318,6 +404,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	for i := v; i < len(migrations); i++ {
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 			return fmt.Errorf("migrate: version %d: %w", i+1, err)
+		}
+		if step := migrationSteps[i+1]; step != nil {
+			if err := step(ctx, tx, db.log); err != nil {
+				return fmt.Errorf("migrate: version %d: %w", i+1, err)
+			}
 		}
 	}
 	if v == len(migrations) {

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"runtime"
 	"sync"
@@ -49,6 +50,8 @@ type DB struct {
 	commits atomic.Int64
 
 	clock func() time.Time
+	// log hears what a migration must tell an operator (WithLog).
+	log *slog.Logger
 	// syncFull makes every commit wait for fsync of the WAL (see WithSyncFull).
 	syncFull bool
 	// cannotWrite is set when a commit failed for want of disk (full, or an
@@ -77,6 +80,10 @@ func WithClock(now func() time.Time) Option { return func(db *DB) { db.clock = n
 // among the writes of a batch. Its cost is in docs/BENCHMARKS.md.
 func WithSyncFull() Option { return func(db *DB) { db.syncFull = true } }
 
+// WithLog gives the store a log for what an operator must hear of (a
+// migration's findings); the default is slog.Default().
+func WithLog(log *slog.Logger) Option { return func(db *DB) { db.log = log } }
+
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
@@ -92,6 +99,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		clock: time.Now}
 	for _, o := range opts {
 		o(db)
+	}
+	if db.log == nil {
+		db.log = slog.Default()
 	}
 	common := url.Values{}
 	common.Add("_pragma", "busy_timeout(5000)")

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/internal/emailkey"
 )
 
 const userCols = `id, email, name, created_ms, updated_ms, version, email_verified`
@@ -32,20 +33,21 @@ func errEmailTaken(cause error) error {
 	return &authdash.Error{Code: authdash.CodeConflict, Message: msg, Fields: map[string]string{"email": msg}, Err: cause}
 }
 
-// CreateUser stores a new account with its email normalised.
+// CreateUser stores a new account with its email canonical and keyed
+// (internal/emailkey): a look-alike of a taken address is taken too.
 func (db *DB) CreateUser(ctx context.Context, nu authdash.NewUser) (*authdash.User, error) {
 	t := db.now()
 	u := &authdash.User{
 		ID:        authdash.UserID(newID()),
-		Email:     authdash.NormalizeEmail(nu.Email),
+		Email:     emailkey.Canonical(nu.Email),
 		Name:      nu.Name,
 		CreatedAt: t,
 		UpdatedAt: t,
 		Version:   1,
 	}
 	err := db.write(ctx, func(tx *wtx) error {
-		_, err := tx.exec(`INSERT INTO users (id, email, name, password_hash, created_ms, updated_ms, version)
-			VALUES (?, ?, ?, ?, ?, ?, 1)`, u.ID, u.Email, u.Name, nu.PasswordHash, t.UnixMilli(), t.UnixMilli())
+		_, err := tx.exec(`INSERT INTO users (id, email, email_key, name, password_hash, created_ms, updated_ms, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1)`, u.ID, u.Email, emailkey.Key(u.Email), u.Name, nu.PasswordHash, t.UnixMilli(), t.UnixMilli())
 		if isUnique(err) {
 			return errEmailTaken(err)
 		}
@@ -76,9 +78,9 @@ func (db *DB) FindUser(ctx context.Context, id authdash.UserID) (*authdash.User,
 	return u, nil
 }
 
-// FindLogin returns the account with that email and its password hash.
+// FindLogin returns the account with that email's key and its password hash.
 func (db *DB) FindLogin(ctx context.Context, email string) (*authdash.User, string, error) {
-	row, err := db.queryRow(ctx, `SELECT `+userCols+`, password_hash FROM users WHERE email = ?`, authdash.NormalizeEmail(email))
+	row, err := db.queryRow(ctx, `SELECT `+userCols+`, password_hash FROM users WHERE email_key = ?`, emailkey.Key(email))
 	if err != nil {
 		return nil, "", db.fail(ctx, "find login", err)
 	}
@@ -129,7 +131,7 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 			return err
 		}
 		if p.Email != nil {
-			if e := authdash.NormalizeEmail(*p.Email); e != u.Email {
+			if e := emailkey.Canonical(*p.Email); emailkey.Key(e) != emailkey.Key(u.Email) {
 				u.Email, u.EmailVerified = e, false
 			}
 		}
@@ -138,8 +140,8 @@ func (db *DB) UpdateUser(ctx context.Context, id authdash.UserID, p authdash.Use
 		}
 		u.UpdatedAt = db.now()
 		u.Version++
-		_, err = tx.exec(`UPDATE users SET email = ?, email_verified = ?, name = ?, updated_ms = ?, version = ? WHERE id = ?`,
-			u.Email, u.EmailVerified, u.Name, u.UpdatedAt.UnixMilli(), u.Version, id)
+		_, err = tx.exec(`UPDATE users SET email = ?, email_key = ?, email_verified = ?, name = ?, updated_ms = ?, version = ? WHERE id = ?`,
+			u.Email, emailkey.Key(u.Email), u.EmailVerified, u.Name, u.UpdatedAt.UnixMilli(), u.Version, id)
 		if isUnique(err) {
 			return errEmailTaken(err)
 		}
@@ -157,7 +159,7 @@ func (db *DB) SetEmail(ctx context.Context, id authdash.UserID, from, to string)
 	if !validID(string(id)) {
 		return nil, db.fail(ctx, "set email", errUserNotFound())
 	}
-	from, to = authdash.NormalizeEmail(from), authdash.NormalizeEmail(to)
+	to = emailkey.Canonical(to)
 	var u *authdash.User
 	err := db.write(ctx, func(tx *wtx) error {
 		var err error
@@ -168,17 +170,17 @@ func (db *DB) SetEmail(ctx context.Context, id authdash.UserID, from, to string)
 		if err != nil {
 			return err
 		}
-		if u.Email != from {
+		if emailkey.Key(u.Email) != emailkey.Key(from) {
 			return errEmailMoved()
 		}
-		if u.Email == to && u.EmailVerified {
+		if emailkey.Key(u.Email) == emailkey.Key(to) && u.EmailVerified {
 			return nil
 		}
 		u.Email, u.EmailVerified = to, true
 		u.UpdatedAt = db.now()
 		u.Version++
-		_, err = tx.exec(`UPDATE users SET email = ?, email_verified = 1, updated_ms = ?, version = ? WHERE id = ?`,
-			u.Email, u.UpdatedAt.UnixMilli(), u.Version, id)
+		_, err = tx.exec(`UPDATE users SET email = ?, email_key = ?, email_verified = 1, updated_ms = ?, version = ? WHERE id = ?`,
+			u.Email, emailkey.Key(u.Email), u.UpdatedAt.UnixMilli(), u.Version, id)
 		if isUnique(err) {
 			return errEmailTaken(err)
 		}

@@ -59,6 +59,7 @@ var suite = []struct {
 		{"SetEmailOK", testUserSetEmailOK},
 		{"SetEmailErrs", testUserSetEmailErrs},
 		{"UpdateEmailUnverifies", testUserUpdateEmailUnverifies},
+		{"EmailLookalikes", testUserEmailLookalikes},
 	}},
 	{"Sessions", []contractTest{
 		{"CreateOK", testSessionCreateOK},

@@ -256,3 +256,58 @@ func query(q authdash.TaskQuery) authdash.TaskQuery {
 	q.Normalize()
 	return q
 }
+
+// Look-alike spellings of one address (fullwidth forms, a ligature, case
+// that only Unicode folding equates) are one account: the address is stored
+// canonical (NFKC, lower case, ß kept), sign-in finds it by any spelling,
+// and a second account cannot take it (review finding 9).
+func testUserEmailLookalikes(t *testing.T, open Opener) {
+	ctx := context.Background()
+	s := open(t)
+	u, err := s.CreateUser(ctx, authdash.NewUser{Email: "ｕｓｅｒ＠ｅｘａｍｐｌｅ.ｃｏｍ", Name: "User", PasswordHash: "h1"})
+	mustOK(t, err)
+	if u.Email != "user@example.com" {
+		t.Errorf("stored %q, want the canonical user@example.com", u.Email)
+	}
+	de, err := s.CreateUser(ctx, authdash.NewUser{Email: "Straße@Example.de", Name: "Straße", PasswordHash: "h2"})
+	mustOK(t, err)
+	if de.Email != "straße@example.de" {
+		t.Errorf("stored %q, want straße@example.de (folding is for comparing, not mailing)", de.Email)
+	}
+	for _, tt := range []struct {
+		spelling string
+		want     authdash.UserID
+	}{
+		{"user@example.com", u.ID},
+		{"USER@EXAMPLE.COM", u.ID},
+		{"ｕｓｅｒ@example.com", u.ID},
+		{"ＵＳＥＲ＠example.com", u.ID},
+		{"strasse@example.de", de.ID},
+		{"STRASSE@EXAMPLE.DE", de.ID},
+		{"straße@example.de", de.ID},
+	} {
+		got, hash, err := s.FindLogin(ctx, tt.spelling)
+		if err != nil || got.ID != tt.want || hash == "" {
+			t.Errorf("FindLogin(%q) = %v, %v; want %s", tt.spelling, got, err, tt.want)
+		}
+		_, err = s.CreateUser(ctx, authdash.NewUser{Email: tt.spelling, Name: "Look-alike", PasswordHash: "h"})
+		wantCode(t, err, authdash.CodeConflict)
+	}
+	_, _, err = s.FindLogin(ctx, "user2@example.com")
+	wantCode(t, err, authdash.CodeNotFound)
+
+	// Moving another account to a look-alike is refused too.
+	other := mustUser(t, s, "other")
+	lookalike := "ｕｓｅｒ@example.com"
+	_, err = s.UpdateUser(ctx, other.ID, authdash.UserPatch{Email: &lookalike})
+	wantCode(t, err, authdash.CodeConflict)
+	_, err = s.SetEmail(ctx, other.ID, other.Email, "STRASSE@example.de")
+	wantCode(t, err, authdash.CodeConflict)
+	// Its own address in another spelling is no move: SetEmail only
+	// verifies it.
+	got, err := s.SetEmail(ctx, u.ID, "USER@example.com", "ｕｓｅｒ@example.com")
+	mustOK(t, err)
+	if got.Email != "user@example.com" || !got.EmailVerified {
+		t.Errorf("SetEmail to its own address spelt otherwise: %+v", got)
+	}
+}
