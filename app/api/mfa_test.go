@@ -13,6 +13,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/e2e/apitest"
 )
 
 // TestTwoFactor turns TOTP on, signs in with a code and with a recovery
@@ -126,4 +127,49 @@ func TestNewDeviceNotice(t *testing.T) {
 	if err != nil || len(events) != 2 || events[0].Device != "Firefox on Linux" || events[1].Device != "Go HTTP client" {
 		t.Fatalf("activity %+v, %v", events, err)
 	}
+}
+
+// TestMFAAcrossInstances: the password on one instance, the code on
+// another (two instances on one SQLite file, as behind a load balancer that
+// does not stick): the challenge lives in the store, and once spent it is
+// spent on both.
+func TestMFAAcrossInstances(t *testing.T) {
+	dir := t.TempDir()
+	a := apitest.Start(t, apitest.Options{DataDir: dir}).URL
+	b := apitest.Start(t, apitest.Options{DataDir: dir}).URL
+	ctx := t.Context()
+	owner := newClient(t, a, "tabA", nil)
+	creds := authdash.Credentials{Email: "ann@example.com", Password: strongPassword}
+	if _, err := owner.Register(ctx, authdash.Registration{Email: creds.Email, Password: creds.Password, Name: "Ann"}); err != nil {
+		t.Fatal(err)
+	}
+	setup, err := owner.BeginTOTP(ctx, strongPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCode(setup.Secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := owner.ConfirmTOTP(ctx, code(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = newClient(t, a, "tabB", nil).Login(ctx, creds)
+	var need *api.MFARequired
+	if !errors.As(err, &need) {
+		t.Fatalf("login on A: %v, want MFARequired", err)
+	}
+	onB := newClient(t, b, "tabC", nil)
+	if _, err := onB.CompleteMFA(ctx, need.Token, code(time.Now().Add(30*time.Second)), false); err != nil {
+		t.Fatalf("code on B: %v", err)
+	}
+	if _, err := onB.Me(ctx); err != nil {
+		t.Fatalf("signed in on B: %v", err)
+	}
+	_, err = newClient(t, a, "tabD", nil).CompleteMFA(ctx, need.Token, code(time.Now().Add(30*time.Second)), false)
+	wantCode(t, err, authdash.CodeUnauthorized)
 }

@@ -35,6 +35,9 @@ type Options struct {
 	SMTP        *url.URL
 	MailRootCAs *x509.CertPool
 	AppURL      *url.URL
+	// DataDir is DATA_DIR; "" is a fresh temporary one. Two servers given
+	// the same share one SQLite file, as two instances can.
+	DataDir string
 }
 
 // Server is a running API.
@@ -50,8 +53,12 @@ func Start(tb testing.TB, o Options) *Server {
 	if secret == nil {
 		secret = []byte("Zr8p-apitest-signing-key-Wq4mN7xK2vB9")
 	}
+	dir := o.DataDir
+	if dir == "" {
+		dir = tb.TempDir()
+	}
 	cfg := instance.Config{
-		DataDir:   tb.TempDir(),
+		DataDir:   dir,
 		Env:       "dev",
 		JWTSecret: secret,
 		Limits:    o.Limits,
