@@ -197,9 +197,19 @@ func (s *Service) ResetPassword(ctx context.Context, r authdash.PasswordReset) e
 		return err
 	}
 	// Judged before the link is spent, so a refused password leaves it
-	// usable: whose link it is is not known until then, so the person's
-	// email and name are not among the inputs here.
-	if err := s.judgePassword("newPassword", r.NewPassword); err != nil {
+	// usable: the link is read, not spent, to learn whose it is.
+	if r.Token == "" || len(r.Token) > 128 {
+		return authdash.ErrTokenInvalid()
+	}
+	peek, err := s.store.FindAccountToken(ctx, authdash.TokenHash(r.Token), authdash.PurposeResetPassword, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	owner, err := s.store.FindUser(ctx, peek.User)
+	if err != nil {
+		return staleToken(err)
+	}
+	if err := s.judgePassword("newPassword", r.NewPassword, peek.Email, owner.Email, owner.Name); err != nil {
 		return err
 	}
 	hash, err := s.hasher.hash(ctx, r.NewPassword)

@@ -174,6 +174,11 @@ func TestPasswordReset(t *testing.T) {
 				s.body = `{"token":"` + token + `","newPassword":"password123"}`
 			},
 			wantStatus: 400, wantProblemCode: "invalid", check: wantFieldSays("newPassword", "commonly used password")},
+		{name: "ErrResetOwnEmail", method: "POST", path: "/api/auth/password/reset",
+			setup: func(t *testing.T, e *env, s *scenario) {
+				s.body = `{"token":"` + token + `","newPassword":"alice@example.com"}`
+			},
+			wantStatus: 400, wantProblemCode: "invalid", check: wantFieldSays("newPassword", "your email address or name")},
 		{name: "ErrResetOnlySpaces", method: "POST", path: "/api/auth/password/reset",
 			setup:      func(t *testing.T, e *env, s *scenario) { s.body = `{"token":"` + token + `","newPassword":"        "}` },
 			wantStatus: 400, wantProblemCode: "invalid", check: wantFieldSays("newPassword", "only spaces")},
