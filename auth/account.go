@@ -24,6 +24,8 @@ const (
 	MailConfirmEmail    MailKind = "confirm-email-change"
 	MailEmailChanged    MailKind = "email-changed"
 	MailNewSignIn       MailKind = "new-sign-in"
+	MailTwoFactorOn     MailKind = "two-factor-on"
+	MailTwoFactorOff    MailKind = "two-factor-off"
 )
 
 // AccountMail is one message to send.

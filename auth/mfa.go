@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -126,7 +127,20 @@ func (s *Service) ConfirmTOTP(ctx context.Context, user authdash.UserID, code st
 	if err := s.store.ConfirmTOTP(ctx, user, step, hashes); err != nil {
 		return nil, err
 	}
+	s.mailNotice(ctx, user, MailTwoFactorOn)
 	return codes, nil
+}
+
+// mailNotice tells the account's address of a change to its second factor,
+// so that a change the owner did not make (someone with the password and an
+// access token) does not go unseen.
+func (s *Service) mailNotice(ctx context.Context, user authdash.UserID, kind MailKind) {
+	u, err := s.store.FindUser(ctx, user)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "notice not mailed", slog.String("kind", string(kind)), slog.Any("err", err))
+		return
+	}
+	s.mail(ctx, AccountMail{Kind: kind, To: u.Email, Name: u.Name})
 }
 
 // DisableTOTP turns two-factor sign-in off. It takes the password and a code
@@ -150,7 +164,11 @@ func (s *Service) DisableTOTP(ctx context.Context, user authdash.UserID, passwor
 		}
 		return err
 	}
-	return s.store.DeleteTOTP(ctx, user)
+	if err := s.store.DeleteTOTP(ctx, user); err != nil {
+		return err
+	}
+	s.mailNotice(ctx, user, MailTwoFactorOff)
+	return nil
 }
 
 // MFA says which second factors the user has turned on.

@@ -22,6 +22,8 @@ const (
 	KindConfirmEmail    Kind = "confirm-email-change" // to the new address; link: /confirm-email?token=
 	KindEmailChanged    Kind = "email-changed"        // to the old address; link: /revert-email?token=
 	KindNewSignIn       Kind = "new-sign-in"          // a device not seen before; link: /forgot-password (if it was not you)
+	KindTwoFactorOn     Kind = "two-factor-on"        // TOTP turned on; link: /forgot-password (if it was not you)
+	KindTwoFactorOff    Kind = "two-factor-off"       // TOTP turned off; link: /forgot-password (if it was not you)
 )
 
 // pages is where each kind's link points on APP_URL; a kind not here carries no link.
@@ -32,11 +34,13 @@ var pages = map[Kind]string{
 	KindConfirmEmail:    "/confirm-email",
 	KindEmailChanged:    "/revert-email",
 	KindNewSignIn:       "/forgot-password",
+	KindTwoFactorOn:     "/forgot-password",
+	KindTwoFactorOff:    "/forgot-password",
 }
 
 // Kinds lists every kind, for tests and for checking templates at start-up.
 func Kinds() []Kind {
-	return []Kind{KindVerifyEmail, KindResetPassword, KindPasswordChanged, KindConfirmEmail, KindEmailChanged, KindNewSignIn}
+	return []Kind{KindVerifyEmail, KindResetPassword, KindPasswordChanged, KindConfirmEmail, KindEmailChanged, KindNewSignIn, KindTwoFactorOn, KindTwoFactorOff}
 }
 
 // Data is what a message says beyond its kind.

@@ -32,6 +32,10 @@ func TestCompose(t *testing.T) {
 		{mail.KindNewSignIn, mail.Data{Device: "Firefox on Linux", IP: "203.0.113.9", At: time.Date(2026, 12, 4, 23, 5, 0, 0, time.UTC)},
 			"New sign-in to your Authdash account", "https://app.authdash.test/forgot-password",
 			[]string{"Firefox on Linux", "203.0.113.9", "4 December 2026 at 23:05 UTC", "to@example.com"}},
+		{mail.KindTwoFactorOn, mail.Data{}, "Two-factor authentication is on for your Authdash account",
+			"https://app.authdash.test/forgot-password", []string{"recovery codes", "to@example.com"}},
+		{mail.KindTwoFactorOff, mail.Data{}, "Two-factor authentication was turned off for your Authdash account",
+			"https://app.authdash.test/forgot-password", []string{"password alone", "to@example.com"}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			m, err := c.Compose(tc.kind, "to@example.com", tc.data)

@@ -148,6 +148,8 @@ func TestTOTP(t *testing.T) {
 				if len(recovery) != 10 {
 					t.Errorf("%d recovery codes", len(recovery))
 				}
+				// The owner hears of it, in case it was not them.
+				e.mailTo(t, "alice@example.com", auth.MailTwoFactorOn)
 				e.clock.Advance(30 * time.Second)
 			}},
 		{name: "ErrConfirmAgain", method: "POST", path: "/api/me/mfa/totp/confirm", as: "alice", body: `{"code":"123456"}`,
@@ -229,9 +231,12 @@ func TestTOTP(t *testing.T) {
 			wantStatus: 403, wantProblemCode: "forbidden", check: wantField("code")},
 		{name: "DisableWithARecoveryCode", method: "DELETE", path: "/api/me/mfa/totp", as: "alice",
 			setup: func(t *testing.T, e *env, s *scenario) {
+				e.mail.take()
 				s.body = `{"password":"` + alice.Password + `","code":"` + recovery[1] + `"}`
 			},
-			wantStatus: 204},
+			wantStatus: 204, check: func(t *testing.T, e *env, _ *httptest.ResponseRecorder, _ []authdash.Event) {
+				e.mailTo(t, "alice@example.com", auth.MailTwoFactorOff)
+			}},
 		{name: "ErrDisableAgain", method: "DELETE", path: "/api/me/mfa/totp", as: "alice",
 			body:       `{"password":"` + alice.Password + `","code":"123456"}`,
 			wantStatus: 404, wantProblemCode: "not_found"},
