@@ -2,6 +2,7 @@ package emailkey_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/authdash/authdash/internal/emailkey"
 )
@@ -33,5 +34,31 @@ func TestCanonicalAndKey(t *testing.T) {
 				t.Errorf("Key(Key(%q)) = %q, want %q", tt.in, emailkey.Key(k), k)
 			}
 		})
+	}
+}
+
+func TestKeeper(t *testing.T) {
+	at := func(s int64) time.Time { return time.Unix(s, 0) }
+	tests := []struct {
+		name string
+		hs   []emailkey.Holder
+		want string // ID of the one that keeps the key
+	}{
+		{"WrittenAsKeyBeatsOlder", []emailkey.Holder{{"b", "ｕｓｅｒ@example.com", at(1)}, {"a", "user@example.com", at(2)}}, "a"},
+		{"ElseOldest", []emailkey.Holder{{"b", "strasse@example.de", at(2)}, {"a", "straße@example.de", at(3)}, {"c", "STRASSE@example.de", at(1)}}, "b"},
+		{"NoneWrittenAsKeyOldest", []emailkey.Holder{{"b", "ｕｓｅｒ@example.com", at(2)}, {"a", "ＵＳＥＲ@example.com", at(1)}}, "a"},
+		{"TieByID", []emailkey.Holder{{"z", "ｕｓｅｒ@example.com", at(1)}, {"y", "ＵＳＥＲ@example.com", at(1)}}, "y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := emailkey.Key(tt.hs[0].Email)
+			emailkey.Keeper(key, tt.hs)
+			if tt.hs[0].ID != tt.want {
+				t.Errorf("keeper %s, want %s (%v)", tt.hs[0].ID, tt.want, tt.hs)
+			}
+		})
+	}
+	if k := emailkey.Apart("abc"); emailkey.Key(k) == k {
+		t.Errorf("Apart(%q) = %q is a key an address can have", "abc", k)
 	}
 }

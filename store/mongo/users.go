@@ -1,11 +1,8 @@
 package mongo
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/authdash/authdash"
@@ -344,18 +341,12 @@ func notFound(err error, domain func() error) error {
 	return err
 }
 
-// collisionPrefix starts the key given to an account whose address has the
-// key of another's. emailkey.Key never returns a fullwidth ＠ (NFKC maps it to
-// @), so no address typed at sign-in reaches such an account.
-const collisionPrefix = "＠collision:"
-
 // keyEmails gives every account made before emailKey existed its key, before
 // the unique index on it is built. Accounts whose addresses were distinct as
 // lower-cased strings can share a key (ｕｓｅｒ@example.com and
-// user@example.com): the one whose stored address is already its key (the
-// form people type) keeps it, else the oldest; each other gets
-// collisionPrefix and its id, and is logged for an operator to resolve
-// (change its address, or delete it). Nothing is merged or lost: the account
+// user@example.com): an account keyed already keeps it, else
+// emailkey.Keeper's first; each other is keyed apart (emailkey.Apart) and
+// logged for an operator to resolve (change its address, or delete it). Nothing is merged or lost: the account
 // stays, only signing in by address does not reach it. Safe to run on every
 // start and by several instances at once: it only reads when every account
 // has its key, and all of them compute the same keys.
@@ -378,34 +369,31 @@ func (db *DB) keyEmails(ctx context.Context) error {
 		byKey[k] = append(byKey[k], d)
 	}
 	for key, ds := range byKey {
-		// An account keyed already (made by this version) holds the key
+		hs := make([]emailkey.Holder, len(ds))
+		ids := make(map[string]bson.ObjectID, len(ds))
+		for i, d := range ds {
+			hs[i] = emailkey.Holder{ID: d.ID.Hex(), Email: d.Email, Created: d.CreatedAt}
+			ids[hs[i].ID] = d.ID
+		}
+		emailkey.Keeper(key, hs)
+		keeper := hs[0]
+		// An account keyed already (made by this version) keeps the key
 		// before any of these.
-		var holder userDoc
-		err := db.users.FindOne(ctx, bson.D{{Key: "emailKey", Value: key}}).Decode(&holder)
-		held := err == nil
-		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		var held userDoc
+		switch err := db.users.FindOne(ctx, bson.D{{Key: "emailKey", Value: key}}).Decode(&held); {
+		case err == nil:
+			keeper = emailkey.Holder{ID: held.ID.Hex(), Email: held.Email}
+		case !errors.Is(err, mongo.ErrNoDocuments):
 			return db.fail(ctx, "key emails", err)
 		}
-		slices.SortFunc(ds, func(a, b userDoc) int {
-			if (a.Email == key) != (b.Email == key) {
-				if a.Email == key {
-					return -1
-				}
-				return 1
-			}
-			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID.Hex(), b.ID.Hex()))
-		})
-		if !held {
-			holder = ds[0]
-		}
-		for _, d := range ds {
+		for _, h := range hs {
 			k := key
-			if d.ID != holder.ID {
-				k = collisionPrefix + d.ID.Hex()
+			if h.ID != keeper.ID {
+				k = emailkey.Apart(h.ID)
 				db.log.Warn("mongo: two accounts' addresses are one after normalisation; the second cannot sign in by address until an operator changes or deletes it",
-					"user", d.ID.Hex(), "email", d.Email, "keptBy", holder.ID.Hex(), "keptEmail", holder.Email)
+					"user", h.ID, "email", h.Email, "keptBy", keeper.ID, "keptEmail", keeper.Email)
 			}
-			_, err := db.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "emailKey", Value: bson.D{{Key: "$exists", Value: false}}}},
+			_, err := db.users.UpdateOne(ctx, bson.D{{Key: "_id", Value: ids[h.ID]}, {Key: "emailKey", Value: bson.D{{Key: "$exists", Value: false}}}},
 				bson.D{{Key: "$set", Value: bson.D{{Key: "emailKey", Value: k}}}})
 			if err != nil {
 				return db.fail(ctx, "key emails", err)

@@ -1,14 +1,11 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/authdash/authdash/internal/emailkey"
@@ -289,37 +286,28 @@ var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, log *slog.Log
 	10: keyEmails,
 }
 
-// collisionPrefix starts the key given to an account whose address has the
-// key of another's. emailkey.Key never returns a fullwidth ＠ (NFKC maps it to
-// @), so no address typed at sign-in reaches such an account.
-const collisionPrefix = "＠collision:"
-
-// keyEmails sets every account's email_key, then makes it unique. Accounts
-// whose addresses were distinct as lower-cased strings can share a key
-// (ｕｓｅｒ@example.com and user@example.com): the one whose stored address is
-// already its key (the form people type) keeps it, else the oldest; each
-// other gets collisionPrefix and its id, and is logged for an operator to
-// resolve (change its address, or delete it). Nothing is merged or lost: the
-// account stays, its password and sessions work, only signing in by address
-// does not reach it.
+// keyEmails sets every account's email_key, then makes it unique. Of
+// accounts that share a key, emailkey.Keeper's first keeps it; each other is
+// keyed apart (emailkey.Apart) and logged for an operator to resolve (change
+// its address, or delete it). Nothing is merged or lost: the account stays,
+// its password and sessions work, only signing in by address does not reach
+// it.
 func keyEmails(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
-	type account struct {
-		id, email string
-		created   int64
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, email, created_ms FROM users`)
 	if err != nil {
 		return fmt.Errorf("key emails: %w", err)
 	}
-	byKey := map[string][]account{}
+	byKey := map[string][]emailkey.Holder{}
 	for rows.Next() {
-		var a account
-		if err := rows.Scan(&a.id, &a.email, &a.created); err != nil {
+		var h emailkey.Holder
+		var created int64
+		if err := rows.Scan(&h.ID, &h.Email, &created); err != nil {
 			rows.Close()
 			return fmt.Errorf("key emails: %w", err)
 		}
-		k := emailkey.Key(a.email)
-		byKey[k] = append(byKey[k], a)
+		h.Created = fromMillis(created)
+		k := emailkey.Key(h.Email)
+		byKey[k] = append(byKey[k], h)
 	}
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("key emails: %w", err)
@@ -327,24 +315,16 @@ func keyEmails(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("key emails: %w", err)
 	}
-	for key, accounts := range byKey {
-		slices.SortFunc(accounts, func(a, b account) int {
-			if (a.email == key) != (b.email == key) {
-				if a.email == key {
-					return -1
-				}
-				return 1
-			}
-			return cmp.Or(cmp.Compare(a.created, b.created), strings.Compare(a.id, b.id))
-		})
-		for i, a := range accounts {
+	for key, hs := range byKey {
+		emailkey.Keeper(key, hs)
+		for i, h := range hs {
 			k := key
 			if i > 0 {
-				k = collisionPrefix + a.id
+				k = emailkey.Apart(h.ID)
 				log.Warn("sqlite: two accounts' addresses are one after normalisation; the second cannot sign in by address until an operator changes or deletes it",
-					"user", a.id, "email", a.email, "keptBy", accounts[0].id, "keptEmail", accounts[0].email)
+					"user", h.ID, "email", h.Email, "keptBy", hs[0].ID, "keptEmail", hs[0].Email)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, k, a.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET email_key = ? WHERE id = ?`, k, h.ID); err != nil {
 				return fmt.Errorf("key emails: %w", err)
 			}
 		}
