@@ -2,14 +2,16 @@ package e2e
 
 import (
 	"context"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -48,18 +50,21 @@ type startupTimes struct {
 	Usable  float64 `json:"usable"`
 }
 
-// Throttled is the 10 Mbit/s link of Lighthouse's desktop preset: 40 ms
-// round trip, 10,240 kbit/s each way.
-var throttled = network.Conditions{Latency: 40, DownloadThroughput: 10240 * 1024 / 8, UploadThroughput: 10240 * 1024 / 8}
+// The 10 Mbit/s link of Lighthouse's desktop preset: 10,240 kbit/s each
+// way, 40 ms round trip.
+const (
+	linkRate = 10240 * 1024 / 8 // bytes per second
+	linkRTT  = 40 * time.Millisecond
+)
 
 // BenchmarkStartup measures how soon a new visitor opening / can use the
 // sign-in form, in headless Chromium against the real binary serving the
 // brotli-compressed app.wasm:
 //
 //   - first: a new browser profile (empty HTTP cache, no service worker);
-//   - first-10mbit: the same over a link emulated at 10 Mbit/s and 40 ms
-//     RTT (CDP network emulation; the service worker's own fetches are not
-//     throttled);
+//   - first-10mbit: the same over a 10 Mbit/s link with 40 ms RTT
+//     (slowLink: a proxy between Chromium and the server, so the page's,
+//     its workers' and the service worker's requests share it);
 //   - repeat: the first visit's profile opening / again once its service
 //     worker is active.
 //
@@ -79,41 +84,31 @@ func BenchmarkStartup(b *testing.B) {
 		res[name+"-visible-ms"] = append(res[name+"-visible-ms"], st.Visible)
 		res[name+"-usable-ms"] = append(res[name+"-usable-ms"], st.Usable)
 	}
+	slow := startSlowLink(b, w.addr, linkRate, linkRTT)
 	for b.Loop() {
 		tb := newTab(b, browser, true)
-		note("first", visitStartup(b, tb, w, nil))
+		note("first", visitStartup(b, tb, w.url("/")))
 		tb.waitJS("service worker active", `navigator.serviceWorker.controller !== null`)
-		note("repeat", visitStartup(b, tb, w, nil))
+		note("repeat", visitStartup(b, tb, w.url("/")))
 
 		tb = newTab(b, browser, true)
-		note("first-10mbit", visitStartup(b, tb, w, &throttled))
+		note("first-10mbit", visitStartup(b, tb, "http://"+slow+"/"))
 	}
 	for name, v := range res {
 		b.ReportMetric(median(v), name)
 	}
 }
 
-// visitStartup opens / in b, over the link given (nil: unthrottled), and
-// returns when the sign-in form became visible and usable.
-func visitStartup(tb testing.TB, b *tab, w *webapp, link *network.Conditions) startupTimes {
+// visitStartup opens url in b and returns when the sign-in form became
+// visible and usable.
+func visitStartup(tb testing.TB, b *tab, url string) startupTimes {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 2*browserTimeout)
 	defer cancel()
-	conds := []*network.Conditions{}
-	if link != nil {
-		conds = append(conds, link)
-	}
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		if _, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule,
-			network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: conds}); err != nil {
-			return err
-		}
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: startupProbe})
 		return err
-	}), chromedp.Navigate(w.url("/")))
+	}), chromedp.Navigate(url))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,6 +118,94 @@ func visitStartup(tb testing.TB, b *tab, w *webapp, link *network.Conditions) st
 		tb.Fatalf("sign-in form: %v\n%s", err, b.console())
 	}
 	return st
+}
+
+// startSlowLink starts a TCP proxy to addr that gives all its connections
+// one link of rate bytes/s each way and rtt of round trip (half each way,
+// and one for each new connection, its handshake), and returns the
+// proxy's address. Not CDP's network emulation: that applies to the page
+// alone, and app.wasm is fetched by a worker (web/compile.js).
+func startSlowLink(tb testing.TB, addr string, rate float64, rtt time.Duration) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	down, up := &pacer{rate: rate}, &pacer{rate: rate}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				time.Sleep(rtt)
+				done := make(chan struct{}, 2)
+				go func() { slowCopy(s, c, up, rtt/2); done <- struct{}{} }()
+				go func() { slowCopy(c, s, down, rtt/2); done <- struct{}{} }()
+				<-done
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// pacer serialises the bytes of every connection one way through a link.
+type pacer struct {
+	mu   sync.Mutex
+	rate float64   // bytes per second
+	free time.Time // when the link has sent what it was given
+}
+
+// send returns when n bytes given now have gone through the link.
+func (p *pacer) send(n int) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now := time.Now(); p.free.Before(now) {
+		p.free = now
+	}
+	p.free = p.free.Add(time.Duration(float64(n) / p.rate * float64(time.Second)))
+	return p.free
+}
+
+// slowCopy copies src to dst through the link p, each chunk arriving delay
+// after it has gone through. It reads ahead, so src is never held back: the
+// link, not the sender, sets the pace.
+func slowCopy(dst io.WriteCloser, src io.Reader, p *pacer, delay time.Duration) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	chunks := make(chan chunk, 4096)
+	go func() {
+		defer close(chunks)
+		for {
+			b := make([]byte, 8192)
+			n, err := src.Read(b)
+			if n > 0 {
+				chunks <- chunk{b[:n], p.send(n).Add(delay)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range chunks {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			break
+		}
+	}
+	dst.Close()
+	for range chunks {
+	}
 }
 
 // compressWasm writes app.wasm.br beside the test server's app.wasm, as
