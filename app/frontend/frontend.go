@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,7 +101,7 @@ func New(o Options) (*Site, error) {
 	}
 	s := &Site{assets: map[string]*asset{}, byHash: map[string]*asset{}, sameOriginAPI: o.APIURL == ""}
 	src, _ := fs.Sub(source, "web")
-	for _, name := range []string{"app.css", "boot.js", "icon.svg", "icon-192.png", "icon-512.png", "robots.txt"} {
+	for _, name := range []string{"app.css", "boot.js", "compile.js", "icon.svg", "icon-192.png", "icon-512.png", "robots.txt"} {
 		if err := s.add(src, name, false); err != nil {
 			return nil, err
 		}
@@ -117,6 +118,10 @@ func New(o Options) (*Site, error) {
 		Resources: s,
 		WasmSize:  strconv.Itoa(len(wasm.body)),
 	})
+	// app.js compiles app.wasm in this worker (makeAppJS), which must be
+	// there offline too. Before makeAppJS: go-app's first answer fixes
+	// what the service worker caches.
+	s.handler.CacheableResources = append(s.handler.CacheableResources, "/web/compile.js")
 	appJS, err := s.makeAppJS()
 	if err != nil {
 		return nil, err
@@ -326,10 +331,17 @@ func (s *Site) toSignIn(r *http.Request) bool {
 	return err != nil
 }
 
-// makeAppJS is go-app's app.js with app.wasm compiled from the fetch's own
-// answer. go-app feeds the compiler a stream of its own making, to count
-// progress, and such an answer has no URL: the browser then cannot keep
-// the compiled code, and compiles all of app.wasm again on every visit.
+// makeAppJS is go-app's app.js with app.wasm compiled in a worker
+// (web/compile.js) from the fetch's own answer, then instantiated and run
+// on the page (instantiateJS).
+//
+// In a worker, because V8 takes a streamed module in on the thread that
+// compiles it: on the page that is long tasks while app.wasm downloads,
+// which delay input and which Lighthouse counts as blocking time. From the
+// fetch's own answer, because go-app feeds the compiler a stream of its own
+// making, to count progress, and such an answer has no URL: the browser
+// then cannot keep the compiled code, and compiles all of app.wasm again on
+// every visit.
 func (s *Site) makeAppJS() ([]byte, error) {
 	rec := &pageRecorder{header: http.Header{}}
 	req, err := http.NewRequest(http.MethodGet, "/app.js", nil)
@@ -338,13 +350,44 @@ func (s *Site) makeAppJS() ([]byte, error) {
 	}
 	s.handler.ServeHTTP(rec, req)
 	wasm := s.Resolve("/web/app.wasm")
-	old := `fetchWithProgress("` + wasm + `", showProgress)`
-	js := rec.body.String()
-	if !strings.Contains(js, old) {
+	old := regexp.MustCompile(`instantiateStreaming\(\s*fetchWithProgress\("` + regexp.QuoteMeta(wasm) + `", showProgress\),\s*go\.importObject\s*\)`)
+	js := rec.body.Bytes()
+	if len(old.FindAllIndex(js, -1)) != 1 {
 		return nil, fmt.Errorf("frontend: go-app's app.js no longer loads app.wasm with %s", old)
 	}
-	return []byte(strings.Replace(js, old, `fetch("`+wasm+`")`, 1)), nil
+	call := fmt.Sprintf(`authdashInstantiate(%q, %q, go.importObject, instantiateStreaming)`, wasm, s.Resolve("/web/compile.js"))
+	js = old.ReplaceAllLiteral(js, []byte(call))
+	return append(js, instantiateJS...), nil
 }
+
+// instantiateJS is appended to go-app's app.js: app.wasm compiled by the
+// worker and instantiated on the page, or, where there is no worker or it
+// failed, compiled on the page as before. A module posted from a worker
+// shares its compiled code: it is not compiled twice.
+const instantiateJS = `
+// Authdash: app.wasm compiled in a worker (see app/frontend's makeAppJS).
+function authdashInstantiate(wasm, compiler, imports, instantiateStreaming) {
+  const here = () => instantiateStreaming(fetch(wasm), imports);
+  let worker;
+  try {
+    worker = new Worker(compiler);
+  } catch {
+    return here();
+  }
+  return new Promise((resolve) => {
+    const done = (next) => {
+      worker.terminate();
+      resolve(next());
+    };
+    worker.onmessage = (e) => done(e.data instanceof WebAssembly.Module
+      ? async () => ({ instance: await WebAssembly.instantiate(e.data, imports) })
+      : here);
+    worker.onerror = () => done(here);
+    worker.onmessageerror = () => done(here);
+    worker.postMessage(new URL(wasm, location.href).href);
+  });
+}
+`
 
 // AppJS is the app.js the site serves, for the static-site generator.
 func (s *Site) AppJS() []byte { return s.appJS }

@@ -1,6 +1,7 @@
 package frontend_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -102,8 +103,15 @@ func TestServesHashedPrecompressedAssets(t *testing.T) {
 func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 	a, b := mustSite(t, "build one"), mustSite(t, "build two")
 	js := body(t, get(t, a, "/app.js", ""))
-	if !strings.Contains(js, `fetch("`+a.Resolve("/web/app.wasm")+`")`) {
-		t.Error("app.js does not load the hashed app.wasm straight from fetch")
+	// app.wasm is compiled in the worker, straight from fetch, which the
+	// service worker keeps for offline use.
+	compiler := a.Resolve("/web/compile.js")
+	if want := fmt.Sprintf(`authdashInstantiate(%q, %q,`, a.Resolve("/web/app.wasm"), compiler); !strings.Contains(js, want) {
+		t.Errorf("app.js does not compile the hashed app.wasm in the worker: no %s", want)
+	}
+	if res := get(t, a, compiler, ""); res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") ||
+		!strings.Contains(body(t, res), "WebAssembly.compileStreaming(fetch(e.data))") {
+		t.Errorf("%s: %d %s, not the worker compiling app.wasm from fetch", compiler, res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	// boot.js reads where a visitor without a session may not stay.
 	if want := `"AUTHDASH_SESSION_ROUTES":"` + strings.Join(app.SessionRoutes(), ",") + `"`; !strings.Contains(js, want) {
@@ -131,8 +139,10 @@ func TestShellAndWorkerFollowTheBuild(t *testing.T) {
 			t.Errorf("%s does not link the hashed stylesheet", path)
 		}
 	}
-	if !strings.Contains(wa, a.Resolve("/web/boot.js")) {
-		t.Error("the service worker does not cache boot.js")
+	for _, js := range []string{"/web/boot.js", "/web/compile.js"} {
+		if !strings.Contains(wa, a.Resolve(js)) {
+			t.Errorf("the service worker does not cache %s", js)
+		}
 	}
 	if !strings.Contains(wa, `"/signin"`) {
 		t.Error("the service worker does not cache the pages for offline use")
