@@ -1,15 +1,16 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 )
 
@@ -48,36 +49,47 @@ func TestFirstVisit(t *testing.T) {
 	}
 }
 
-// holdWasm pauses b's requests for app.wasm until the returned release is
-// called, so a test can act on the prerendered page before the app runs.
-func holdWasm(t *testing.T, b *tab) (release func()) {
+// wasmHold is a proxy in front of a webapp that holds every request for
+// app.wasm until released, so a test can act on the prerendered page
+// before the app runs. A proxy, not CDP's request interception: that sees
+// the page's requests, and app.wasm is fetched by a worker (web/compile.js).
+type wasmHold struct {
+	url       string        // the proxy's origin, to open pages from
+	requested chan struct{} // closed once app.wasm has been asked for
+	release   func()
+}
+
+func holdWasm(t *testing.T, w *webapp) *wasmHold {
 	t.Helper()
-	paused := make(chan fetch.RequestID, 4)
-	go func() {
-		for ev, err := range chromedp.Events(b.ctx, fetch.RequestPaused) {
-			if err != nil {
-				return
-			}
-			paused <- ev.RequestID
-		}
-	}()
-	b.do("hold app.wasm", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*.wasm"}}})
-		return err
-	}))
-	released := make(chan struct{})
-	go func() {
-		<-released
-		for {
+	released, requested := make(chan struct{}), make(chan struct{})
+	h := &wasmHold{requested: requested, release: sync.OnceFunc(func() { close(released) })}
+	asked := sync.OnceFunc(func() { close(requested) })
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: w.addr})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".wasm") {
+			asked()
 			select {
-			case id := <-paused:
-				chromedp.Call(b.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
-			case <-b.ctx.Done():
+			case <-released:
+			case <-r.Context().Done():
 				return
 			}
 		}
-	}()
-	return sync.OnceFunc(func() { close(released) })
+		rp.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.release)
+	h.url = srv.URL
+	return h
+}
+
+// waitRequested waits until the page has asked for app.wasm.
+func (h *wasmHold) waitRequested(t *testing.T) {
+	t.Helper()
+	select {
+	case <-h.requested:
+	case <-time.After(browserTimeout):
+		t.Fatal("app.wasm was never requested")
+	}
 }
 
 // register creates an account through the API.
@@ -119,9 +131,9 @@ func TestPrerenderHandoff(t *testing.T) {
 
 	t.Run("TypingContinues", func(t *testing.T) {
 		b := newTab(t, browser, true)
-		release := holdWasm(t, b)
-		defer release()
-		b.do("open the sign-in page", chromedp.Navigate(w.url("/signin")), chromedp.WaitVisible("#signin-form"))
+		hold := holdWasm(t, w)
+		b.do("open the sign-in page", chromedp.Navigate(hold.url+"/signin"), chromedp.WaitVisible("#signin-form"))
+		hold.waitRequested(t)
 		if eval[bool](b, `document.querySelector('.page[data-ready="true"]') !== null`) {
 			t.Fatal("the app runs although app.wasm is held")
 		}
@@ -129,7 +141,7 @@ func TestPrerenderHandoff(t *testing.T) {
 			chromedp.SendKeys("#signin-email", "early@example.com"),
 			chromedp.SendKeys("#signin-password", "correct horse"))
 		eval[chromedp.Void](b, watchJS("signin-password", "correct horse"))
-		release()
+		hold.release()
 		b.do("the app takes over", appReady)
 		b.waitJS("some frames drawn", `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
 		if lost := eval[string](b, `window.__lost`); lost != "" {
@@ -147,9 +159,8 @@ func TestPrerenderHandoff(t *testing.T) {
 
 	t.Run("EarlySubmit", func(t *testing.T) {
 		b := newTab(t, browser, true)
-		release := holdWasm(t, b)
-		defer release()
-		b.do("open /", chromedp.Navigate(w.url("/")), chromedp.WaitVisible("#signin-form"))
+		hold := holdWasm(t, w)
+		b.do("open /", chromedp.Navigate(hold.url+"/"), chromedp.WaitVisible("#signin-form"))
 		b.do("type and press Enter before the app runs",
 			chromedp.SendKeys("#signin-email", "early@example.com"),
 			chromedp.SendKeys("#signin-password", pw+"\r"))
@@ -157,7 +168,7 @@ func TestPrerenderHandoff(t *testing.T) {
 		if loc := eval[string](b, `location.pathname + location.search`); loc != "/signin" {
 			t.Fatalf("the form was submitted natively: at %s", loc)
 		}
-		release()
+		hold.release()
 		b.do("signed in once the app runs", chromedp.WaitVisible("#hello"))
 	})
 }
