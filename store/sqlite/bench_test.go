@@ -61,6 +61,12 @@ func TestMain(m *testing.M) {
 	if fixtureDir != "" {
 		os.RemoveAll(fixtureDir)
 	}
+	if grown != nil {
+		grown.db.Close()
+	}
+	if grownDir != "" {
+		os.RemoveAll(grownDir)
+	}
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "leaked goroutines:", err)
@@ -154,17 +160,8 @@ func buildFixture(path string) (*benchFixture, error) {
 				d := authdash.Millis(created.Add(time.Duration(rng.IntN(60*24)) * time.Hour))
 				t.DueDate = &d
 			}
-			r, err := rowOf(t)
-			if err != nil {
-				return err
-			}
 			seqs[owner]++
-			if _, err := tx.exec(insertTask,
-				t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank, r.dueMs, r.dueSort,
-				r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), 1, seqs[owner]); err != nil {
-				return err
-			}
-			return insertTags(tx, owner, t.ID, t.Tags)
+			return insertTaskRow(tx, owner, t, seqs[owner])
 		}
 		// Interleave owners as real traffic would, so the owner's rows are
 		// spread across the file rather than packed together.
@@ -423,6 +420,95 @@ func BenchmarkCommitSync(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						if _, _, err := db.CreateTask(ctx, u.ID, d); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// benchGrown is how many newer tasks the grown fixture adds to the owner's
+// 10,000: none holds a word of the vocabulary, as after the HTTP
+// benchmark's write runs (cmd/loadgen's titles, "lg:<nanoseconds>:c").
+const benchGrown = 100_000
+
+var (
+	grownOnce sync.Once
+	grownDir  string
+	grown     *benchFixture
+	grownErr  error
+)
+
+// mustGrownFixture is the benchmark fixture in a file of its own, the
+// owner grown by benchGrown newer tasks.
+func mustGrownFixture(b *testing.B) *benchFixture {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("builds a 200,000-task database")
+	}
+	grownOnce.Do(func() {
+		if grownDir, grownErr = os.MkdirTemp("", "authdash-bench-grown-"); grownErr != nil {
+			return
+		}
+		if grown, grownErr = buildFixture(filepath.Join(grownDir, "grown.db")); grownErr != nil {
+			return
+		}
+		ctx := context.Background()
+		start := time.Now()
+		grownErr = grown.db.write(ctx, func(tx *wtx) error {
+			var seq int64
+			if err := tx.queryRow(`SELECT seq FROM users WHERE id = ?`, grown.owner).Scan(&seq); err != nil {
+				return err
+			}
+			for i := range benchGrown {
+				at := authdash.Millis(start.Add(time.Duration(i) * time.Millisecond))
+				seq++
+				t := &authdash.Task{ID: authdash.TaskID(newID()), Title: "lg:" + strconv.FormatInt(at.UnixNano()+int64(i), 10) + ":c",
+					Description: "Created under load.", Status: authdash.StatusTodo, Priority: authdash.PriorityMedium,
+					Tags: []string{}, CreatedAt: at, UpdatedAt: at, Version: 1}
+				if err := insertTaskRow(tx, grown.owner, t, seq); err != nil {
+					return err
+				}
+			}
+			_, err := tx.exec(`UPDATE users SET seq = ? WHERE id = ?`, seq, grown.owner)
+			return err
+		})
+		for grownErr == nil {
+			var did bool
+			if did, grownErr = grown.db.compactStep(ctx); !did {
+				break
+			}
+		}
+	})
+	if grownErr != nil {
+		b.Fatal(grownErr)
+	}
+	b.ResetTimer()
+	return grown
+}
+
+// BenchmarkFindTasksGrown searches an account of 110,000 tasks whose
+// matches all lie behind the newest 100,000, in every sort, against the
+// plain list of 20 of the same account.
+func BenchmarkFindTasksGrown(b *testing.B) {
+	f := mustGrownFixture(b)
+	ctx := context.Background()
+	for _, term := range []string{"", rareRef, rareWord, commonWord, oldWord} {
+		for _, s := range authdash.TaskSorts {
+			q := authdash.TaskQuery{Search: term, Sort: s}
+			q.Normalize()
+			page, err := f.db.FindTasks(ctx, f.owner, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%s/%s.%s", cmp.Or(term, "list"), s, q.Order), func(b *testing.B) {
+				b.ReportMetric(float64(len(page.Items)), "items")
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := f.db.FindTasks(ctx, f.owner, q); err != nil {
 							b.Error(err)
 							return
 						}

@@ -1,7 +1,10 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -69,8 +72,12 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 // telling whether another page follows.
 //
 // A search first weighs the term's trigrams in the owner's search index
-// (see grams.go). If one is rare, its few tasks are read and sorted: the
-// page is all the term's matches there are. If every one is common, the
+// (see grams.go). In creation order (the default) the index's rows come in
+// page order, so walkGrams walks those of the rarest trigram, or of all
+// the term's trigrams together, from the cursor to the end of the page.
+// In another order: if one trigram is rare, its few tasks are read and
+// sorted, the page being all the term's matches there are; the same if
+// few tasks hold all the trigrams together. If they are many, the
 // term most likely is too, and reading the owner's tasks in page order
 // fills the page within the first few dozen (the window of
 // db.searchWindow). When it does not, the matches are sparse or lie
@@ -91,8 +98,24 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	if err != nil {
 		return nil, err
 	}
+	all := matchAll(grams...)
+	if q.Sort == authdash.SortCreated {
+		// In creation order the index's rows come in page order: walk
+		// those of the rarest trigram if it is rare, else of them all.
+		if rare != "" {
+			all = matchAll(rare)
+		}
+		return db.walkGrams(ctx, owner, q, after, all, want)
+	}
 	if rare != "" {
 		return db.candidates(ctx, owner, q, after, matchAll(rare), nil, want)
+	}
+	// Each trigram common, but the tasks holding all of them may be few.
+	if n, err := db.countMatches(ctx, all, db.gramCap); err != nil || n < db.gramCap {
+		if err != nil {
+			return nil, err
+		}
+		return db.candidates(ctx, owner, q, after, all, nil, want)
 	}
 	// The window, in page order.
 	bound, err := db.boundary(ctx, owner, q, after, db.searchWindow)
@@ -107,7 +130,6 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		return items, err
 	}
 	// The bounded walk.
-	all := matchAll(grams...)
 	end, err := db.boundary(ctx, owner, q, bound, db.walkLimit)
 	if err != nil {
 		return nil, err
@@ -118,11 +140,7 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		return items, err
 	}
 	// The rest: sorted if few enough, else walked.
-	var n int
-	row, err := db.queryRow(ctx, `SELECT `+cappedCount(db.sortLimit), all)
-	if err == nil {
-		err = row.Scan(&n)
-	}
+	n, err := db.countMatches(ctx, all, db.sortLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +174,75 @@ func (db *DB) candidates(ctx context.Context, owner authdash.UserID, q authdash.
 // MATCH argument, stopping at limit.
 func cappedCount(limit int) string {
 	return `(SELECT count(*) FROM (SELECT 1 FROM task_grams WHERE task_grams MATCH ? LIMIT ` + strconv.Itoa(limit) + `))`
+}
+
+// countMatches counts the search index's rows for a MATCH argument,
+// stopping at limit.
+func (db *DB) countMatches(ctx context.Context, match string, limit int) (int, error) {
+	var n int
+	row, err := db.queryRow(ctx, `SELECT `+cappedCount(limit), match)
+	if err == nil {
+		err = row.Scan(&n)
+	}
+	return n, err
+}
+
+// walkGrams answers a search in creation order. Rid order is creation
+// order (ridBase), so it walks the search index's rows for match in rid
+// order from the cursor's range on, each row's task read by rid, filtered
+// and its term confirmed in SQL. It stops at the first task created in
+// an earlier (ascending: later) millisecond range than the want-th it
+// kept: every task further on comes after all those in page order. It so
+// reads the tasks holding the term's trigrams up to the end of the page,
+// however many tasks without them lie in front.
+func (db *DB) walkGrams(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor, match string, want int) ([]authdash.Task, error) {
+	desc := q.Order == authdash.Desc
+	bound := int64(math.MaxInt64)
+	if !desc {
+		bound = math.MinInt64
+	}
+	if after != nil {
+		if desc {
+			bound = ridBase(after.Int) + ridSpan - 1
+		} else {
+			bound = ridBase(after.Int)
+		}
+	}
+	st := findTasksSQL(owner, q, after, nil, scanWalk)
+	st.args = append([]any{match, bound}, st.args...)
+	rows, err := db.query(ctx, st.query, st.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := make([]authdash.Task, 0, want)
+	var last int64 // the range of the want-th task kept
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		r := ridMs(t.CreatedAt.UnixMilli())
+		if len(items) >= want && r != last {
+			break
+		}
+		items = append(items, *t)
+		if len(items) == want {
+			last = r
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Tasks of one range come in rid order, not (created, id) order.
+	slices.SortFunc(items, func(a, b authdash.Task) int {
+		c := cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		if desc {
+			return -c
+		}
+		return c
+	})
+	return items[:min(len(items), want)], rows.Close()
 }
 
 // matchAll is an FTS5 query for the rows holding every token.
@@ -212,6 +299,7 @@ const (
 	scanBoundary                   // the sort key and ID of the window's last task
 	scanCandidates                 // read the few tasks the search index names, then sort
 	scanFiltered                   // read in page order the tasks the search index names
+	scanWalk                       // read in rid order the tasks the search index names (walkGrams)
 )
 
 type sqlArgs struct {
@@ -247,6 +335,15 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 		// list of rowids, and so stops once the page is full; the caller
 		// puts the MATCH argument first.
 		b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.rid IN (SELECT rowid FROM task_grams WHERE task_grams MATCH ?) AND t.owner_id = ?`)
+	case scanWalk:
+		// The index's rows outermost, in rid order from a bound; the
+		// caller puts the MATCH argument and the bound first.
+		rel := "<="
+		if q.Order == authdash.Asc {
+			rel = ">="
+		}
+		b.WriteString(`SELECT ` + taskCols + ` FROM task_grams g CROSS JOIN tasks t ON t.rid = g.rowid
+			WHERE g.task_grams MATCH ? AND g.rowid ` + rel + ` ? AND t.owner_id = ?`)
 	default:
 		b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.owner_id = ?`)
 	}
@@ -300,6 +397,10 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 	if upTo != nil {
 		b.WriteString(` AND (` + col + `, t.id) ` + upto + ` (?, ?)`)
 		key(upTo)
+	}
+	if mode == scanWalk {
+		b.WriteString(` ORDER BY g.rowid ` + dir)
+		return sqlArgs{b.String(), args}
 	}
 	b.WriteString(` ORDER BY ` + col + ` ` + dir + `, t.id ` + dir)
 	if mode == scanBoundary {

@@ -220,3 +220,23 @@ func (db *DB) compactStep(ctx context.Context) (bool, error) {
 	})
 	return did, err
 }
+
+// A task's rid is chosen so that rid order is creation order: the rid of a
+// task created at ms lies in [ridBase(ms), ridBase(ms)+ridSpan), the first
+// free one there (migration 11 gave the tasks made before it theirs). The
+// search index keeps its posting lists in rid order, so a search in the
+// default order walks them from the newest match on (walkGrams) instead of
+// walking the owner's tasks, matches or not. Creation times before 1970 or
+// after 2248 share the first or last range: rid order is then creation
+// order as clamped (ridMs), which walkGrams allows for.
+const (
+	ridSpan  = 1 << 20   // rids per millisecond
+	maxRidMs = 1<<43 - 1 // the last millisecond with a range of its own
+)
+
+// ridMs is the creation time a rid's range stands for: ms clamped to the
+// times that have a range.
+func ridMs(ms int64) int64 { return min(max(ms, 0), maxRidMs) }
+
+// ridBase is the first rid of the range of tasks created at ms.
+func ridBase(ms int64) int64 { return ridMs(ms) * ridSpan }

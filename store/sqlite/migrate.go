@@ -278,6 +278,25 @@ CREATE INDEX sign_ins_at      ON sign_ins(at_ms);
 	`
 ALTER TABLE users ADD COLUMN email_key TEXT;
 `,
+	// 11: a task's rid follows its creation time (ridBase in grams.go), so
+	// the search index's posting lists, kept in rid order, are in the
+	// default page order too and a search walks them newest first rather
+	// than the owner's tasks (find.go, walkGrams). Every rid is moved out
+	// of the way first, so that no new rid meets an old one, then given
+	// its place (the rids before were SQLite's own, positive); the index
+	// is rebuilt under the new rids.
+	`
+CREATE TEMP TABLE task_rids AS
+	SELECT rid AS old, min(max(created_ms, 0), 8796093022207) * 1048576
+		+ row_number() OVER (PARTITION BY min(max(created_ms, 0), 8796093022207) ORDER BY rid) - 1 AS new
+	FROM tasks;
+UPDATE tasks SET rid = -rid - 1;
+UPDATE tasks SET rid = (SELECT new FROM temp.task_rids WHERE old = -tasks.rid - 1);
+DROP TABLE temp.task_rids;
+INSERT INTO task_grams (task_grams) VALUES ('delete-all');
+INSERT INTO task_grams (rowid, grams)
+SELECT rid, ` + gramsFunc + `(owner_id, title_key, desc_key) FROM tasks;
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each

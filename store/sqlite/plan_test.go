@@ -78,6 +78,12 @@ func TestQueryPlans(t *testing.T) {
 						st = findTasksSQL(owner, q, after, nil, scanFiltered)
 						st.args = append([]any{`"00"`}, st.args...)
 						checkPlan(t, db, st, true)
+						if s == authdash.SortCreated {
+							// The index's rows in rid order: no sort.
+							st = findTasksSQL(owner, q, after, nil, scanWalk)
+							st.args = append([]any{`"00"`, 7}, st.args...)
+							checkPlan(t, db, st, true)
+						}
 					}
 				}
 			}

@@ -119,8 +119,13 @@ func TestSearchPaths(t *testing.T) {
 		{"WalkThenSort", 2, 1, 3, 1 << 20},
 		{"WalkThenWalk", 2, 1, 3, 1},
 	}
-	for _, sort := range []authdash.TaskSort{authdash.SortCreated, authdash.SortTitle} {
-		q := authdash.TaskQuery{Sort: sort, Order: authdash.Desc, Limit: 9}
+	for _, q := range []authdash.TaskQuery{
+		{Sort: authdash.SortCreated, Order: authdash.Desc, Limit: 9},
+		{Sort: authdash.SortCreated, Order: authdash.Asc, Limit: 4},
+		{Sort: authdash.SortCreated, Order: authdash.Desc, Limit: 3, Status: authdash.StatusTodo},
+		{Sort: authdash.SortTitle, Order: authdash.Desc, Limit: 9},
+		{Sort: authdash.SortUpdated, Order: authdash.Asc, Limit: 5},
+	} {
 		all := allPages(t, db, owner, q)
 		for _, term := range terms {
 			lower := strings.ToLower(term)
@@ -131,7 +136,7 @@ func TestSearchPaths(t *testing.T) {
 				}
 			}
 			for _, c := range configs {
-				t.Run(fmt.Sprintf("%s/%s/%q", sort, c.name, term), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s.%s.%s/%s/%q", q.Sort, q.Order, q.Status, c.name, term), func(t *testing.T) {
 					db.searchWindow, db.gramCap, db.walkLimit, db.sortLimit = c.window, c.gram, c.walk, c.sort
 					qs := q
 					qs.Search = term
@@ -295,4 +300,91 @@ func TestCompactSearchIndex(t *testing.T) {
 	if did, err := db.compactStep(ctx); err != nil || did {
 		t.Errorf("a step on a compact index: did %v, err %v", did, err)
 	}
+}
+
+// TestRidsFollowCreation checks that rid order is creation order however
+// the clock moves between writes (back, before 1970, past 2248), through
+// restores, and after migration 11 renumbered a database whose rids were
+// in insertion order; and that a search in creation order pages through
+// exactly the matches, walking the index.
+func TestRidsFollowCreation(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "test.db")
+	rng := rand.New(rand.NewPCG(3, 4))
+	base := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	times := []time.Time{time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)}
+	for range 20 {
+		times = append(times, base.Add(time.Duration(rng.IntN(5))*time.Millisecond))
+	}
+	var now time.Time
+	db, err := Open(ctx, path, WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := mustUser(t, db, "owner@example.com")
+	words := []string{"alpha", "Straße", "ÉCOLE", "beta"}
+	var ids []authdash.TaskID
+	for i := range 120 {
+		now = times[rng.IntN(len(times))]
+		task, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{
+			Title: words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))], Status: authdash.StatusTodo, Priority: authdash.PriorityLow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, task.ID)
+		if i%7 == 0 {
+			if _, err := db.DeleteTask(ctx, owner, task.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+			if i%14 == 0 {
+				if _, _, err := db.RestoreTask(ctx, owner, task.ID, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	check := func(stage string) {
+		t.Helper()
+		var wrong int
+		err := db.r.QueryRow(`SELECT count(*) FROM tasks a JOIN tasks b ON a.rid < b.rid
+			WHERE min(max(a.created_ms, 0), ?) > min(max(b.created_ms, 0), ?)`, maxRidMs, maxRidMs).Scan(&wrong)
+		if err != nil || wrong != 0 {
+			t.Fatalf("%s: %d pairs of tasks with rids out of creation order (%v)", stage, wrong, err)
+		}
+		for _, order := range []authdash.Order{authdash.Desc, authdash.Asc} {
+			q := authdash.TaskQuery{Sort: authdash.SortCreated, Order: order, Limit: 4}
+			all := allPages(t, db, owner, q)
+			for _, term := range []string{"alpha", "straße", "école", "ha st", "lph"} {
+				var want, got []authdash.TaskID
+				for _, task := range all {
+					if strings.Contains(strings.ToLower(task.Title), term) {
+						want = append(want, task.ID)
+					}
+				}
+				qs := q
+				qs.Search = term
+				for _, task := range allPages(t, db, owner, qs) {
+					got = append(got, task.ID)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %s %q: got %v\nwant %v", stage, order, term, got, want)
+				}
+			}
+		}
+	}
+	check("written")
+
+	// A database of before migration 11, its rids out of creation order.
+	if _, err := db.w.Exec(`UPDATE tasks SET rid = (1 << 62) - rid`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`PRAGMA user_version = 10`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check("migrated")
 }

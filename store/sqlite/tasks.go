@@ -121,9 +121,13 @@ func tagKeys(tags []string) []string {
 }
 
 const (
+	// The rid is the first free one of the creation time's range (see
+	// ridBase), which the last three arguments give: its start, twice, and
+	// its end.
 	insertTask = `INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
-		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq, rid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			(SELECT ifnull(max(rid) + 1, ?) FROM tasks WHERE rid BETWEEN ? AND ?))`
 	insertTag = `INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`
 )
 
@@ -153,9 +157,11 @@ func insertTaskRow(tx *wtx, owner authdash.UserID, t *authdash.Task, seq int64) 
 	if err != nil {
 		return err
 	}
+	lo := ridBase(t.CreatedAt.UnixMilli())
 	_, err = tx.exec(insertTask,
 		t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
-		r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), t.Version, seq)
+		r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), t.Version, seq,
+		lo, lo, lo+ridSpan-1)
 	if err != nil {
 		return err
 	}
