@@ -323,7 +323,6 @@ func TestRidsFollowCreation(t *testing.T) {
 	}
 	owner := mustUser(t, db, "owner@example.com")
 	words := []string{"alpha", "Straße", "ÉCOLE", "beta"}
-	var ids []authdash.TaskID
 	for i := range 120 {
 		now = times[rng.IntN(len(times))]
 		task, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{
@@ -331,7 +330,6 @@ func TestRidsFollowCreation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, task.ID)
 		if i%7 == 0 {
 			if _, err := db.DeleteTask(ctx, owner, task.ID, 0); err != nil {
 				t.Fatal(err)
