@@ -225,7 +225,11 @@ func (d *dash) retryAfterLostAnswerAddsOne(t *testing.T) {
 	eval[chromedp.Void](a, `window.__loseNextCreate = true`)
 	a.do("title", chromedp.WaitVisible("#new-title"), chromedp.SendKeys("#new-title", "Sent twice"))
 	click(a, "#create-submit")
-	a.waitJS("the create fails", `window.__createKeys.length === 1 && !document.querySelector("#create-submit").disabled`)
+	// The failure is the message, not the enabled button: the button is
+	// enabled in the DOM too between the click and the render that
+	// disables it, and a click then is rightly ignored as a double click.
+	a.waitJS("the create fails", `window.__createKeys.length === 1 && !document.querySelector("#create-submit").disabled &&
+		document.querySelector("#create-error").textContent.includes("Not added")`)
 	click(a, "#create-submit")
 	a.waitJS("created", taskJS("Sent twice")+` && document.querySelector("#new-title").value === ""`)
 	if keys := eval[[]string](a, `window.__createKeys`); len(keys) != 2 || keys[0] != keys[1] || keys[0] == "" {
