@@ -22,8 +22,12 @@ func TestStaticPagesFixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(js), `fetch("/web/app.`) || strings.Contains(string(js), `fetchWithProgress("/web/app.`) {
-		t.Error("the static app.js is go-app's own, which compiles app.wasm from a stream of its making")
+	if !strings.Contains(string(js), `authdashInstantiate("/web/app.`) || strings.Contains(string(js), `fetchWithProgress("/web/app.`) {
+		t.Error("the static app.js is go-app's own, which compiles app.wasm on the page from a stream of its making")
+	}
+	// The worker that compiles app.wasm is on the site.
+	if m, _ := filepath.Glob(filepath.Join(out, "web", "compile.*.js")); len(m) != 1 {
+		t.Errorf("web/compile.*.js: %v, want the compiling worker", m)
 	}
 	for _, name := range []string{"index.html", "signin.html", "signup.html", "profile.html"} {
 		b, err := os.ReadFile(filepath.Join(out, name))
