@@ -224,6 +224,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		AllowedOrigins: cfg.AllowedOrigins,
 		Log:            log,
 		StoreTimeout:   cfg.StoreTimeout,
+		Refuse:         server.WriteProblem,
 	})
 	if err != nil {
 		return nil, err
@@ -359,6 +360,8 @@ func realtimeStats(hub *realtime.Hub) func() metrics.RealtimeStats {
 			Delivered:       uint64(s.Delivered),
 			Dropped:         uint64(s.Dropped),
 			SlowDisconnects: uint64(s.SlowConsumers),
+			RefusedPerIP:    uint64(s.RefusedPerIP),
+			RefusedInstance: uint64(s.RefusedTotal),
 		}
 	}
 }

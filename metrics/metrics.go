@@ -203,6 +203,9 @@ type RealtimeStats struct {
 	Delivered       uint64 // events queued to a socket
 	Dropped         uint64 // events not delivered (queue full, socket closing)
 	SlowDisconnects uint64 // sockets closed for falling behind
+	// Upgrades refused because too many sockets were waiting to
+	// authenticate from one address (RefusedPerIP) or on the instance.
+	RefusedPerIP, RefusedInstance uint64
 }
 
 // Realtime reports the hub's counters, read from stats at each scrape.
@@ -213,6 +216,7 @@ func (m *Metrics) Realtime(stats func() RealtimeStats) {
 type realtimeCollector struct {
 	stats                                     func() RealtimeStats
 	open, published, delivered, dropped, slow *prometheus.Desc
+	refused                                   *prometheus.Desc
 }
 
 func newRealtimeCollector(stats func() RealtimeStats) *realtimeCollector {
@@ -227,11 +231,14 @@ func newRealtimeCollector(stats func() RealtimeStats) *realtimeCollector {
 		dropped: desc("events_dropped_total",
 			"Events a WebSocket on this instance did not get (clients recover them on resume)."),
 		slow: desc("ws_slow_consumer_disconnects_total", "WebSockets closed because the client could not keep up."),
+		refused: prometheus.NewDesc(namespace+"_ws_unauthenticated_refused_total",
+			"WebSocket upgrades refused (503) because too many sockets were waiting to authenticate, from one address (scope=ip) or on this instance (scope=instance).",
+			[]string{"scope"}, nil),
 	}
 }
 
 func (c *realtimeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.published, c.delivered, c.dropped, c.slow} {
+	for _, d := range []*prometheus.Desc{c.open, c.published, c.delivered, c.dropped, c.slow, c.refused} {
 		ch <- d
 	}
 }
@@ -243,6 +250,8 @@ func (c *realtimeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.delivered, prometheus.CounterValue, float64(s.Delivered))
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(s.Dropped))
 	ch <- prometheus.MustNewConstMetric(c.slow, prometheus.CounterValue, float64(s.SlowDisconnects))
+	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(s.RefusedPerIP), "ip")
+	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(s.RefusedInstance), "instance")
 }
 
 // Cache reports a cache's hit and miss counters, read from stats at each

@@ -65,6 +65,9 @@ type conn struct {
 	code     wire.CloseCode // why the socket closes; 0 closes without a handshake
 	cause    error          // shown to the client in the error frame
 
+	// authedOnce uncounts the socket from the hub's unauthenticated ones.
+	authedOnce func()
+
 	// Writer-only state.
 	authed bool
 	// logged is the owner's head at the socket's latest read of the change
@@ -86,6 +89,12 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
+	release, err := h.admit(r)
+	if err != nil {
+		h.wg.Done()
+		h.cfg.Refuse(w, r, err)
+		return
+	}
 
 	allowed := h.originAllowed(r)
 	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
@@ -96,6 +105,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
+		release()
 		h.wg.Done()
 		return // Accept has written the HTTP error
 	}
@@ -103,6 +113,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "realtime: origin refused", slog.String("origin", r.Header.Get("Origin")))
 		go func() {
 			defer h.wg.Done()
+			defer release()
 			ws.Close(websocket.StatusCode(wire.CloseOriginNotAllowed), wire.CloseOriginNotAllowed.Reason())
 		}()
 		return
@@ -110,11 +121,54 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The socket gets goroutines of its own and the handler returns, so
 	// net/http's request, response and deep serving stack are freed: an idle
 	// socket costs only what it needs.
-	go h.serveConn(ws)
+	go h.serveConn(ws, release)
 }
 
-func (h *Hub) serveConn(ws *websocket.Conn) {
+var (
+	errTooManyFromIP = authdash.Errorf(authdash.CodeUnavailable, "Too many connections from your address are waiting to sign in; try again in a moment.")
+	errTooManyAll    = authdash.Errorf(authdash.CodeUnavailable, "Too many connections are waiting to sign in; try again in a moment.")
+)
+
+// admit counts a socket that has yet to authenticate against the
+// hub's limits, returning the function that uncounts it (once, when it
+// authenticates or closes). The client's address is the one the server
+// put in the context (behind trusted proxies), else the peer's.
+func (h *Hub) admit(r *http.Request) (release func(), err error) {
+	ip := authdash.ClientIPFrom(r.Context())
+	if ip == "" {
+		ip = r.RemoteAddr
+		if host, _, err := net.SplitHostPort(ip); err == nil {
+			ip = host
+		}
+	}
+	h.pendingMu.Lock()
+	defer h.pendingMu.Unlock()
+	switch {
+	case h.pending[ip] >= h.cfg.MaxUnauthenticatedPerIP:
+		h.stats.refusedPerIP.Add(1)
+		return nil, errTooManyFromIP
+	case h.pendingAll >= h.cfg.MaxUnauthenticated:
+		h.stats.refusedTotal.Add(1)
+		return nil, errTooManyAll
+	}
+	h.pending[ip]++
+	h.pendingAll++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.pendingMu.Lock()
+			defer h.pendingMu.Unlock()
+			if h.pending[ip]--; h.pending[ip] <= 0 {
+				delete(h.pending, ip)
+			}
+			h.pendingAll--
+		})
+	}, nil
+}
+
+func (h *Hub) serveConn(ws *websocket.Conn, release func()) {
 	defer h.wg.Done()
+	defer release()
 	ws.SetReadLimit(wire.MaxClientFrame)
 
 	h.stats.conns.Add(1)
@@ -128,6 +182,7 @@ func (h *Hub) serveConn(ws *websocket.Conn) {
 		req:        make(chan request),
 		kill:       make(chan struct{}),
 		writerDone: make(chan struct{}),
+		authedOnce: release,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	defer c.cancel()
@@ -360,6 +415,7 @@ func (c *conn) authenticate(g *grant, expiry *time.Timer) bool {
 			return false
 		}
 		c.authed, c.logged = true, head
+		c.authedOnce()
 		expiry.Reset(time.Until(g.expires))
 		return c.writeFrame(wire.Authed{ExpiresAt: g.expires}) && c.writeFrame(wire.Ready{Seq: head})
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,6 +61,16 @@ type Config struct {
 	// MaxSocketsPerUser bounds one account's open sockets on an instance
 	// (every tab of every device), so one token cannot hold thousands: 32.
 	MaxSocketsPerUser int
+	// MaxUnauthenticated and MaxUnauthenticatedPerIP bound the sockets that
+	// are open but not yet authenticated, on this instance and from one
+	// client address, so that sockets that never send an auth frame cannot
+	// pile up for AuthTimeout each: 4096 and 64. Over either, the upgrade
+	// is refused at once with Refuse (503, Retry-After).
+	MaxUnauthenticated      int
+	MaxUnauthenticatedPerIP int
+	// Refuse answers an upgrade the hub will not take (the server's
+	// problem writer); by default a plain 503.
+	Refuse func(http.ResponseWriter, *http.Request, error)
 	// MaxStoreReads bounds concurrent change-log reads, so that thousands
 	// of sockets catching up at once (after a Redis reconnect, or moving
 	// from a crashed instance) queue instead of swamping the store: 16.
@@ -93,6 +104,18 @@ func (c *Config) setDefaults() {
 	if c.MaxSocketsPerUser <= 0 {
 		c.MaxSocketsPerUser = 32
 	}
+	if c.MaxUnauthenticated <= 0 {
+		c.MaxUnauthenticated = 4096
+	}
+	if c.MaxUnauthenticatedPerIP <= 0 {
+		c.MaxUnauthenticatedPerIP = 64
+	}
+	if c.Refuse == nil {
+		c.Refuse = func(w http.ResponseWriter, _ *http.Request, err error) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, authdash.ErrorMessageOf(err), http.StatusServiceUnavailable)
+		}
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -112,11 +135,14 @@ type Stats struct {
 	Gaps          int64 // times the broker reported possible loss
 	CatchUps      int64 // change-log reads: resumes, gaps, checks of what was sent live
 	Resyncs       int64 // of which the log could not answer
+	// Upgrades refused because too many sockets were waiting to
+	// authenticate: from one address, or on the whole instance.
+	RefusedPerIP, RefusedTotal int64
 }
 
 type counters struct {
 	conns, subs, published, publishErrors, received, delivered, dropped,
-	slow, gaps, catchUps, resyncs atomic.Int64
+	slow, gaps, catchUps, resyncs, refusedPerIP, refusedTotal atomic.Int64
 }
 
 // Hub is the WebSocket endpoint of one instance. Create it with NewHub, serve
@@ -144,6 +170,13 @@ type Hub struct {
 	mu      sync.RWMutex
 	closing bool
 	owners  map[authdash.UserID]*owner
+
+	// pending counts the sockets not yet authenticated, per client address
+	// (pendingAll in all). A lock of its own: the writer that releases a
+	// place must not wait on the fan-out's h.mu.
+	pendingMu  sync.Mutex
+	pending    map[string]int
+	pendingAll int
 }
 
 // owner is the sockets of one user on this instance.
@@ -175,6 +208,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		done:    make(chan struct{}),
 		seed:    maphash.MakeSeed(),
 		owners:  make(map[authdash.UserID]*owner),
+		pending: make(map[string]int),
 	}, nil
 }
 
@@ -243,6 +277,8 @@ func (h *Hub) Stats() Stats {
 		Gaps:          s.gaps.Load(),
 		CatchUps:      s.catchUps.Load(),
 		Resyncs:       s.resyncs.Load(),
+		RefusedPerIP:  s.refusedPerIP.Load(),
+		RefusedTotal:  s.refusedTotal.Load(),
 	}
 }
 

@@ -74,6 +74,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, problemContentType, p)
 }
 
+// WriteProblem is writeProblem for the one edge that answers outside the
+// router's handlers: the WebSocket upgrade, which realtime may refuse before
+// it hijacks the connection.
+func WriteProblem(w http.ResponseWriter, r *http.Request, err error) { writeProblem(w, r, err) }
+
 // retryHint is a cause that knows how long a client should wait before
 // trying again, such as a store that cannot write for want of disk
 // (store/sqlite): longer than the 1 s a passing fault gets.

@@ -40,7 +40,8 @@ func addRoutes(r chi.Router, d Deps) {
 	r.Get("/healthz", handleHealthz())
 	r.Get("/readyz", handleReadyz(d.Ready, d.Log))
 	// The WebSocket hijacks its connection: no compression, no body limit.
-	r.Method(http.MethodGet, "/api/ws", orNotFound(d.Realtime))
+	// clientAddr: sockets waiting to authenticate are capped per client.
+	r.With(clientAddr(d.TrustedProxies)).Method(http.MethodGet, "/api/ws", orNotFound(d.Realtime))
 
 	r.Group(func(r chi.Router) {
 		r.Use(newCompressor().handler, limitBody(maxBodyBytes))
