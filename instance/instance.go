@@ -362,6 +362,7 @@ func realtimeStats(hub *realtime.Hub) func() metrics.RealtimeStats {
 			SlowDisconnects: uint64(s.SlowConsumers),
 			RefusedPerIP:    uint64(s.RefusedPerIP),
 			RefusedInstance: uint64(s.RefusedTotal),
+			ResumesLimited:  uint64(s.ResumesLimited),
 		}
 	}
 }

@@ -206,6 +206,7 @@ type RealtimeStats struct {
 	// Upgrades refused because too many sockets were waiting to
 	// authenticate from one address (RefusedPerIP) or on the instance.
 	RefusedPerIP, RefusedInstance uint64
+	ResumesLimited                uint64 // resumes answered with a resync: over budget
 }
 
 // Realtime reports the hub's counters, read from stats at each scrape.
@@ -216,7 +217,7 @@ func (m *Metrics) Realtime(stats func() RealtimeStats) {
 type realtimeCollector struct {
 	stats                                     func() RealtimeStats
 	open, published, delivered, dropped, slow *prometheus.Desc
-	refused                                   *prometheus.Desc
+	refused, resumesLimited                   *prometheus.Desc
 }
 
 func newRealtimeCollector(stats func() RealtimeStats) *realtimeCollector {
@@ -234,11 +235,13 @@ func newRealtimeCollector(stats func() RealtimeStats) *realtimeCollector {
 		refused: prometheus.NewDesc(namespace+"_ws_unauthenticated_refused_total",
 			"WebSocket upgrades refused (503) because too many sockets were waiting to authenticate, from one address (scope=ip) or on this instance (scope=instance).",
 			[]string{"scope"}, nil),
+		resumesLimited: desc("ws_resumes_limited_total",
+			"Resumes answered with a resync instead of a replay: the socket or its account was over its resume budget."),
 	}
 }
 
 func (c *realtimeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.published, c.delivered, c.dropped, c.slow, c.refused} {
+	for _, d := range []*prometheus.Desc{c.open, c.published, c.delivered, c.dropped, c.slow, c.refused, c.resumesLimited} {
 		ch <- d
 	}
 }
@@ -252,6 +255,7 @@ func (c *realtimeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.slow, prometheus.CounterValue, float64(s.SlowDisconnects))
 	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(s.RefusedPerIP), "ip")
 	ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(s.RefusedInstance), "instance")
+	ch <- prometheus.MustNewConstMetric(c.resumesLimited, prometheus.CounterValue, float64(s.ResumesLimited))
 }
 
 // Cache reports a cache's hit and miss counters, read from stats at each

@@ -65,7 +65,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	}
 
 	m.Realtime(func() metrics.RealtimeStats {
-		return metrics.RealtimeStats{Open: 7, Published: 10, Delivered: 20, Dropped: 2, SlowDisconnects: 1, RefusedPerIP: 3, RefusedInstance: 1}
+		return metrics.RealtimeStats{Open: 7, Published: 10, Delivered: 20, Dropped: 2, SlowDisconnects: 1, RefusedPerIP: 3, RefusedInstance: 1, ResumesLimited: 4}
 	})
 	m.Cache("profile", func() (uint64, uint64) { return 30, 4 })
 	m.LogDrops(func() uint64 { return 5 })
@@ -95,6 +95,7 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		`authdash_ws_slow_consumer_disconnects_total 1`,
 		`authdash_ws_unauthenticated_refused_total{scope="ip"} 3`,
 		`authdash_ws_unauthenticated_refused_total{scope="instance"} 1`,
+		`authdash_ws_resumes_limited_total 4`,
 		`authdash_cache_hits_total{cache="profile"} 30`,
 		`authdash_cache_misses_total{cache="profile"} 4`,
 		`authdash_log_records_dropped_total 5`,

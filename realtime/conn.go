@@ -69,7 +69,8 @@ type conn struct {
 	authedOnce func()
 
 	// Writer-only state.
-	authed bool
+	authed  bool
+	resumes *limiter // this socket's resumes answered from the log
 	// logged is the owner's head at the socket's latest read of the change
 	// log: the socket has been sent every change up to it, except one that
 	// commits later on another instance (docs/REALTIME.md).
@@ -391,7 +392,28 @@ func (c *conn) request(r request, deadline *time.Timer) bool {
 	if r.grant != nil {
 		return c.authenticate(r.grant, deadline)
 	}
-	return c.catchUp(r.since, false)
+	return c.resume(r.since)
+}
+
+// resume answers a resume frame from the change log, within the socket's
+// and the account's budgets; over either, with a resync at the head.
+func (c *conn) resume(since int64) bool {
+	now := time.Now()
+	if c.resumes == nil {
+		c.resumes = newLimiter(c.h.cfg.ResumesPerMinute, time.Minute)
+	}
+	// Both budgets are charged only when both allow: a socket refused by
+	// its account's budget keeps its own.
+	if !c.resumes.peek(now) || !c.h.allowResume(c.owner, now) || !c.resumes.allow(now) {
+		c.h.stats.resumesLimited.Add(1)
+		head, err := c.readHead()
+		if err != nil {
+			c.storeFailed(err)
+			return false
+		}
+		return c.resync(head)
+	}
+	return c.catchUp(since, false)
 }
 
 // authenticate handles an auth frame: the first one registers the socket
@@ -604,4 +626,13 @@ func (l *limiter) allow(now time.Time) bool {
 	}
 	l.tokens--
 	return true
+}
+
+// peek reports whether allow would, without taking a token.
+func (l *limiter) peek(now time.Time) bool {
+	t := l.tokens
+	if !l.last.IsZero() {
+		t = min(l.max, t+now.Sub(l.last).Seconds()*l.rate)
+	}
+	return t >= 1
 }

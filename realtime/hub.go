@@ -61,6 +61,14 @@ type Config struct {
 	// MaxSocketsPerUser bounds one account's open sockets on an instance
 	// (every tab of every device), so one token cannot hold thousands: 32.
 	MaxSocketsPerUser int
+	// ResumesPerMinute bounds the resumes that are answered from the change
+	// log, per socket and per account on this instance (in bursts of as
+	// many): 3 and 30. A resume over either is answered with a resync at the
+	// head, which costs one indexed read instead of up to ResumeLimit
+	// events: the client reloads its list, so nothing is lost, but one
+	// account's sockets can no longer replay the log over and over at the
+	// cost of everyone else's requests.
+	ResumesPerMinute, AccountResumesPerMinute int
 	// MaxUnauthenticated and MaxUnauthenticatedPerIP bound the sockets that
 	// are open but not yet authenticated, on this instance and from one
 	// client address, so that sockets that never send an auth frame cannot
@@ -104,6 +112,12 @@ func (c *Config) setDefaults() {
 	if c.MaxSocketsPerUser <= 0 {
 		c.MaxSocketsPerUser = 32
 	}
+	if c.ResumesPerMinute <= 0 {
+		c.ResumesPerMinute = 3
+	}
+	if c.AccountResumesPerMinute <= 0 {
+		c.AccountResumesPerMinute = 30
+	}
 	if c.MaxUnauthenticated <= 0 {
 		c.MaxUnauthenticated = 4096
 	}
@@ -135,6 +149,9 @@ type Stats struct {
 	Gaps          int64 // times the broker reported possible loss
 	CatchUps      int64 // change-log reads: resumes, gaps, checks of what was sent live
 	Resyncs       int64 // of which the log could not answer
+	// ResumesLimited counts resumes answered with a resync because the
+	// socket or its account was over ResumesPerMinute.
+	ResumesLimited int64
 	// Upgrades refused because too many sockets were waiting to
 	// authenticate: from one address, or on the whole instance.
 	RefusedPerIP, RefusedTotal int64
@@ -142,7 +159,7 @@ type Stats struct {
 
 type counters struct {
 	conns, subs, published, publishErrors, received, delivered, dropped,
-	slow, gaps, catchUps, resyncs, refusedPerIP, refusedTotal atomic.Int64
+	slow, gaps, catchUps, resyncs, resumesLimited, refusedPerIP, refusedTotal atomic.Int64
 }
 
 // Hub is the WebSocket endpoint of one instance. Create it with NewHub, serve
@@ -185,6 +202,7 @@ type owner struct {
 	subscribed bool
 	gen        uint64      // bumped whenever a pending unsubscribe is cancelled
 	timer      *time.Timer // pending delayed unsubscribe
+	resumes    *limiter    // the account's resumes answered from the log
 }
 
 // NewHub checks cfg and returns a hub.
@@ -210,6 +228,14 @@ func NewHub(cfg Config) (*Hub, error) {
 		owners:  make(map[authdash.UserID]*owner),
 		pending: make(map[string]int),
 	}, nil
+}
+
+// allowResume takes a resume from the account's budget.
+func (h *Hub) allowResume(user authdash.UserID, now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	o := h.owners[user]
+	return o == nil || o.resumes.allow(now)
 }
 
 // Run receives events from the broker and fans them out until ctx ends.
@@ -266,19 +292,20 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 func (h *Hub) Stats() Stats {
 	s := &h.stats
 	return Stats{
-		Connections:   s.conns.Load(),
-		Subscriptions: s.subs.Load(),
-		Published:     s.published.Load(),
-		PublishErrors: s.publishErrors.Load(),
-		Received:      s.received.Load(),
-		Delivered:     s.delivered.Load(),
-		Dropped:       s.dropped.Load(),
-		SlowConsumers: s.slow.Load(),
-		Gaps:          s.gaps.Load(),
-		CatchUps:      s.catchUps.Load(),
-		Resyncs:       s.resyncs.Load(),
-		RefusedPerIP:  s.refusedPerIP.Load(),
-		RefusedTotal:  s.refusedTotal.Load(),
+		Connections:    s.conns.Load(),
+		Subscriptions:  s.subs.Load(),
+		Published:      s.published.Load(),
+		PublishErrors:  s.publishErrors.Load(),
+		Received:       s.received.Load(),
+		Delivered:      s.delivered.Load(),
+		Dropped:        s.dropped.Load(),
+		SlowConsumers:  s.slow.Load(),
+		Gaps:           s.gaps.Load(),
+		CatchUps:       s.catchUps.Load(),
+		Resyncs:        s.resyncs.Load(),
+		ResumesLimited: s.resumesLimited.Load(),
+		RefusedPerIP:   s.refusedPerIP.Load(),
+		RefusedTotal:   s.refusedTotal.Load(),
 	}
 }
 
@@ -307,7 +334,7 @@ func (h *Hub) register(ctx context.Context, c *conn) error {
 	}
 	o := h.owners[c.owner]
 	if o == nil {
-		o = &owner{conns: make(map[*conn]struct{})}
+		o = &owner{conns: make(map[*conn]struct{}), resumes: newLimiter(h.cfg.AccountResumesPerMinute, time.Minute)}
 		h.owners[c.owner] = o
 	}
 	if len(o.conns) >= h.cfg.MaxSocketsPerUser {
