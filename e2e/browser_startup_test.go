@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,14 @@ func TestFirstVisit(t *testing.T) {
 	b.do("open /", chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#signin-form"))
 	if path := eval[string](b, `location.pathname`); path != "/signin" {
 		t.Errorf("at %s, want /signin", path)
+	}
+	// app.wasm was compiled by the worker, which fetched it: the page
+	// fetched the worker's script and not app.wasm (as it does when it
+	// falls back to compiling on its own thread).
+	fetched := eval[[]string](b, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname)`)
+	if !slices.ContainsFunc(fetched, func(p string) bool { return strings.HasPrefix(p, "/web/compile.") }) ||
+		slices.ContainsFunc(fetched, func(p string) bool { return strings.HasSuffix(p, ".wasm") }) {
+		t.Errorf("app.wasm not compiled in the worker: the page fetched %v", fetched)
 	}
 	// The app started, and whatever it logs comes before this.
 	b.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
