@@ -32,7 +32,7 @@ const wait = 10 * time.Second
 // env is a hub on a real SQLite store behind an httptest server, with the
 // in-process broker and a TaskService publishing through the hub.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *sqlite.DB
 	store  authdash.TaskStore // db, as the hub and the TaskService see it
 	seqs   seqScheme
@@ -76,12 +76,12 @@ func forSchemes(t *testing.T, configure func(*realtime.Config), test func(t *tes
 // seq returns the Seq of the owner's nth change.
 func (e *env) seq(n int64) int64 { return e.seqs.of(n) }
 
-func newEnv(t *testing.T, configure func(*realtime.Config)) *env {
+func newEnv(t testing.TB, configure func(*realtime.Config)) *env {
 	t.Helper()
 	return newEnvSeqs(t, denseSeqs, configure)
 }
 
-func newEnvSeqs(t *testing.T, seqs seqScheme, configure func(*realtime.Config)) *env {
+func newEnvSeqs(t testing.TB, seqs seqScheme, configure func(*realtime.Config)) *env {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "authdash.db"))
 	if err != nil {
