@@ -543,4 +543,5 @@ type Store interface {
 	RevocationStore
 	MFAStore
 	SignInStore
+	PasskeyStore
 }

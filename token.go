@@ -34,6 +34,8 @@ func (p TokenPurpose) TTL() time.Duration {
 		return 72 * time.Hour
 	case PurposeMFA:
 		return MFATokenTTL
+	case PurposePasskeyRegister, PurposePasskeyLogin:
+		return PasskeyChallengeTTL
 	}
 	return 0
 }

@@ -22,6 +22,7 @@ type purger interface {
 	PurgeAccountTokens(ctx context.Context, before time.Time) (int, error)
 	PurgeRevocations(ctx context.Context, before time.Time) (int, error)
 	PurgeSignIns(ctx context.Context, before time.Time) (int, error)
+	PurgePasskeyChallenges(ctx context.Context, before time.Time) (int, error)
 }
 
 // Both stores keep what the janitor purges; run checks for a purger, so
@@ -108,6 +109,11 @@ func purgeOnce(ctx context.Context, p purger, now time.Time, log *slog.Logger) {
 		log.Warn("purge sign-ins", "err", err)
 	} else if n > 0 {
 		log.Info("purged old sign-in activity", "count", n)
+	}
+	if n, err := p.PurgePasskeyChallenges(ctx, now); err != nil {
+		log.Warn("purge passkey challenges", "err", err)
+	} else if n > 0 {
+		log.Info("purged expired passkey challenges", "count", n)
 	}
 	if s, ok := p.(sweeper); ok {
 		if n, err := s.SweepDeletedAccounts(ctx, now); err != nil {

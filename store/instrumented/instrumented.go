@@ -400,3 +400,75 @@ func (s *Store) PurgeSignIns(ctx context.Context, before time.Time) (int, error)
 	s.done("PurgeSignIns", start, err)
 	return r0, err
 }
+
+// CreatePasskey implements authdash.PasskeyStore.
+func (s *Store) CreatePasskey(ctx context.Context, p authdash.Passkey) error {
+	start := time.Now()
+	err := s.s.CreatePasskey(ctx, p)
+	s.done("CreatePasskey", start, err)
+	return err
+}
+
+// Passkeys implements authdash.PasskeyStore.
+func (s *Store) Passkeys(ctx context.Context, user authdash.UserID) ([]authdash.Passkey, error) {
+	start := time.Now()
+	r0, err := s.s.Passkeys(ctx, user)
+	s.done("Passkeys", start, err)
+	return r0, err
+}
+
+// FindPasskey implements authdash.PasskeyStore.
+func (s *Store) FindPasskey(ctx context.Context, id []byte) (*authdash.Passkey, error) {
+	start := time.Now()
+	r0, err := s.s.FindPasskey(ctx, id)
+	s.done("FindPasskey", start, err)
+	return r0, err
+}
+
+// RenamePasskey implements authdash.PasskeyStore.
+func (s *Store) RenamePasskey(ctx context.Context, user authdash.UserID, id []byte, name string) error {
+	start := time.Now()
+	err := s.s.RenamePasskey(ctx, user, id, name)
+	s.done("RenamePasskey", start, err)
+	return err
+}
+
+// DeletePasskey implements authdash.PasskeyStore.
+func (s *Store) DeletePasskey(ctx context.Context, user authdash.UserID, id []byte) error {
+	start := time.Now()
+	err := s.s.DeletePasskey(ctx, user, id)
+	s.done("DeletePasskey", start, err)
+	return err
+}
+
+// UsePasskey implements authdash.PasskeyStore.
+func (s *Store) UsePasskey(ctx context.Context, user authdash.UserID, id []byte, signCount uint32, backupState bool, credential []byte, now time.Time) error {
+	start := time.Now()
+	err := s.s.UsePasskey(ctx, user, id, signCount, backupState, credential, now)
+	s.done("UsePasskey", start, err)
+	return err
+}
+
+// CreatePasskeyChallenge implements authdash.PasskeyStore.
+func (s *Store) CreatePasskeyChallenge(ctx context.Context, c authdash.PasskeyChallenge) error {
+	start := time.Now()
+	err := s.s.CreatePasskeyChallenge(ctx, c)
+	s.done("CreatePasskeyChallenge", start, err)
+	return err
+}
+
+// UsePasskeyChallenge implements authdash.PasskeyStore.
+func (s *Store) UsePasskeyChallenge(ctx context.Context, hash []byte, purpose authdash.TokenPurpose, now time.Time) (*authdash.PasskeyChallenge, error) {
+	start := time.Now()
+	r0, err := s.s.UsePasskeyChallenge(ctx, hash, purpose, now)
+	s.done("UsePasskeyChallenge", start, err)
+	return r0, err
+}
+
+// PurgePasskeyChallenges implements authdash.PasskeyStore.
+func (s *Store) PurgePasskeyChallenges(ctx context.Context, before time.Time) (int, error) {
+	start := time.Now()
+	r0, err := s.s.PurgePasskeyChallenges(ctx, before)
+	s.done("PurgePasskeyChallenges", start, err)
+	return r0, err
+}

@@ -128,8 +128,10 @@ type DB struct {
 	revocations *mongo.Collection
 	mfa         *mongo.Collection // second factors: mfa.go
 	signIns     *mongo.Collection // sign-in activity: mfa.go
-	log         *slog.Logger
-	stamps      stamps
+	// passkeys and their ceremonies' challenges: passkeys.go
+	passkeys, passkeyChallenges *mongo.Collection
+	log                         *slog.Logger
+	stamps                      stamps
 }
 
 var _ authdash.Store = (*DB)(nil)
@@ -198,9 +200,11 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		revocations: d.Collection("revocations"),
 		mfa:         d.Collection("mfa"),
 		signIns:     d.Collection("signIns"),
+		passkeys:    d.Collection("passkeys"),
 		log:         o.Log,
 		stamps:      stamps{clock: o.Now},
 	}
+	db.passkeyChallenges = d.Collection("passkeyChallenges")
 	if db.stamps.clock == nil {
 		db.stamps.clock = time.Now
 	}
@@ -343,6 +347,10 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 			{Keys: asc("user", "outcome", "deviceKey")},
 			{Keys: asc("at")},
 		}},
+		// Passkeys (the user's, oldest first); a challenge's user (deleted
+		// with the account); the janitor's PurgePasskeyChallenges.
+		{db.passkeys, []mongo.IndexModel{{Keys: asc("user", "createdAt")}}},
+		{db.passkeyChallenges, []mongo.IndexModel{{Keys: asc("user")}, {Keys: asc("expiresAt")}}},
 		{db.sessions, []mongo.IndexModel{
 			{Keys: asc("token"), Options: options.Index().SetUnique(true)},
 			{Keys: asc("used.h")},

@@ -297,6 +297,35 @@ INSERT INTO task_grams (task_grams) VALUES ('delete-all');
 INSERT INTO task_grams (rowid, grams)
 SELECT rid, ` + gramsFunc + `(owner_id, title_key, desc_key) FROM tasks;
 `,
+	// 12: passkeys and their ceremonies' challenges (passkey.go). A
+	// challenge of a sign-in that lets the authenticator name the account
+	// has no user (''), so it has no foreign key; a deleted account's are
+	// deleted with it and the rest expire. IF NOT EXISTS: a test that
+	// takes a database back to an older version runs this again.
+	`
+CREATE TABLE IF NOT EXISTS passkeys (
+	id              BLOB    NOT NULL PRIMARY KEY,
+	user_id         TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	name            TEXT    NOT NULL,
+	credential      BLOB    NOT NULL,
+	sign_count      INTEGER NOT NULL,
+	backup_eligible INTEGER NOT NULL,
+	backup_state    INTEGER NOT NULL,
+	created_ms      INTEGER NOT NULL,
+	last_used_ms    INTEGER NOT NULL DEFAULT 0
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS passkeys_user ON passkeys(user_id, created_ms);
+CREATE TABLE IF NOT EXISTS passkey_challenges (
+	hash       BLOB    NOT NULL PRIMARY KEY,
+	purpose    TEXT    NOT NULL,
+	user_id    TEXT    NOT NULL,
+	session    BLOB    NOT NULL,
+	created_ms INTEGER NOT NULL,
+	expires_ms INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS passkey_challenges_expires ON passkey_challenges(expires_ms);
+CREATE INDEX IF NOT EXISTS passkey_challenges_user    ON passkey_challenges(user_id);
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each

@@ -224,6 +224,10 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 		return db.fail(ctx, "delete user", errUserNotFound())
 	}
 	err := db.write(ctx, func(tx *wtx) error {
+		// A passkey challenge has no foreign key (a sign-in's has no user).
+		if _, err := tx.exec(`DELETE FROM passkey_challenges WHERE user_id = ?`, id); err != nil {
+			return err
+		}
 		res, err := tx.exec(`DELETE FROM users WHERE id = ?`, id)
 		if err != nil {
 			return err

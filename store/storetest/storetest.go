@@ -61,6 +61,14 @@ var suite = []struct {
 		{"UpdateEmailUnverifies", testUserUpdateEmailUnverifies},
 		{"EmailLookalikes", testUserEmailLookalikes},
 	}},
+	{"Passkeys", []contractTest{
+		{"CreateListFind", testPasskeyCreateListFind},
+		{"RenameDelete", testPasskeyRenameDelete},
+		{"CounterOnlyAdvances", testPasskeyCounterOnlyAdvances},
+		{"ConcurrentUseOneWins", testPasskeyConcurrentUseOneWins},
+		{"ChallengeSingleUse", testPasskeyChallengeSingleUse},
+		{"DeleteUserCascades", testPasskeyDeleteUserCascades},
+	}},
 	{"Sessions", []contractTest{
 		{"CreateOK", testSessionCreateOK},
 		{"RotateOK", testSessionRotateOK},
