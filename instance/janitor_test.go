@@ -120,11 +120,16 @@ func createOnce(ctx context.Context, db *sqlite.DB, owner authdash.UserID, k aut
 // sweepingStore is a purger that also sweeps deleted accounts, as the
 // MongoDB store does; it records what the janitor asked of it.
 type sweepingStore struct {
-	purgedBefore, contentBefore, keysBefore, tokensBefore, revocationsBefore, signInsBefore, sweptAsOf time.Time
+	purgedBefore, contentBefore, keysBefore, tokensBefore, revocationsBefore, signInsBefore, challengesBefore, sweptAsOf time.Time
 }
 
 func (s *sweepingStore) PurgeSignIns(_ context.Context, before time.Time) (int, error) {
 	s.signInsBefore = before
+	return 0, nil
+}
+
+func (s *sweepingStore) PurgePasskeyChallenges(_ context.Context, before time.Time) (int, error) {
+	s.challengesBefore = before
 	return 0, nil
 }
 
@@ -169,6 +174,9 @@ func TestPurgeOnceSweepsDeletedAccounts(t *testing.T) {
 	}
 	if !s.signInsBefore.Equal(now.Add(-90 * 24 * time.Hour)) {
 		t.Errorf("sign-ins purged before %v, want those older than 90 days, %v", s.signInsBefore, now.Add(-90*24*time.Hour))
+	}
+	if !s.challengesBefore.Equal(now) {
+		t.Errorf("passkey challenges purged before %v, want those expired by now, %v", s.challengesBefore, now)
 	}
 	if !s.revocationsBefore.Equal(now) {
 		t.Errorf("revocations purged before %v, want those expired by now, %v", s.revocationsBefore, now)
