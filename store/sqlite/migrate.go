@@ -286,9 +286,10 @@ ALTER TABLE users ADD COLUMN email_key TEXT;
 	// its place (the rids before were SQLite's own, positive); the index
 	// is rebuilt under the new rids.
 	`
-CREATE TEMP TABLE task_rids AS
-	SELECT rid AS old, min(max(created_ms, 0), 8796093022207) * 1048576
-		+ row_number() OVER (PARTITION BY min(max(created_ms, 0), 8796093022207) ORDER BY rid) - 1 AS new
+CREATE TEMP TABLE task_rids (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
+INSERT INTO temp.task_rids (old, new)
+	SELECT rid, min(max(created_ms, 0), 8796093022207) * 1048576
+		+ row_number() OVER (PARTITION BY min(max(created_ms, 0), 8796093022207) ORDER BY rid) - 1
 	FROM tasks;
 UPDATE tasks SET rid = -rid - 1;
 UPDATE tasks SET rid = (SELECT new FROM temp.task_rids WHERE old = -tasks.rid - 1);
