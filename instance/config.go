@@ -79,6 +79,12 @@ type Config struct {
 	// StoreTimeout bounds the realtime hub's change-log reads
 	// (realtime.Config.StoreTimeout's default).
 	StoreTimeout time.Duration
+	// WSMaxUnauthenticated and WSMaxUnauthenticatedPerIP are
+	// WS_MAX_UNAUTHENTICATED and WS_MAX_UNAUTHENTICATED_PER_IP: the sockets
+	// waiting for their auth frame, on the instance and from one client
+	// address (realtime.Config's MaxUnauthenticated*; 0 is its default).
+	WSMaxUnauthenticated      int
+	WSMaxUnauthenticatedPerIP int
 }
 
 // defaultMailFrom is the sender without MAIL_FROM (only allowed without SMTP_URL).
@@ -130,6 +136,23 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return def
 	}
 
+	count := func(name string, def, lo, hi int) int {
+		s := str(name, "")
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		switch {
+		case err != nil:
+			bad(name, "%q is not a whole number", s)
+		case n < lo || n > hi:
+			bad(name, "%d is outside %d to %d", n, lo, hi)
+		default:
+			return n
+		}
+		return def
+	}
+
 	c := Config{
 		Addr:     ListenAddr(getenv),
 		DataDir:  str("DATA_DIR", "./data"),
@@ -160,6 +183,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.AccessTTL = dur("ACCESS_TOKEN_TTL", maxAccessTTL, minAccessTTL, maxAccessTTL)
 	c.RefreshTTL = dur("REFRESH_TOKEN_TTL", 720*time.Hour, time.Hour, maxRefreshTTL)
 	c.ShutdownTimeout = dur("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, maxShutdownWait)
+	// Each waiting socket holds a goroutine and a few KiB for at most the
+	// auth timeout (10 s); a million is far past what an instance serves.
+	c.WSMaxUnauthenticated = count("WS_MAX_UNAUTHENTICATED", 4096, 1, 1<<20)
+	c.WSMaxUnauthenticatedPerIP = count("WS_MAX_UNAUTHENTICATED_PER_IP", 64, 1, 1<<20)
+	if c.WSMaxUnauthenticatedPerIP > c.WSMaxUnauthenticated {
+		bad("WS_MAX_UNAUTHENTICATED_PER_IP", "%d is above WS_MAX_UNAUTHENTICATED (%d)", c.WSMaxUnauthenticatedPerIP, c.WSMaxUnauthenticated)
+	}
 
 	if secret := getenv("JWT_SECRET"); secret != "" {
 		if err := checkSecret(secret); err != nil {

@@ -30,7 +30,7 @@ func TestLoadConfig(t *testing.T) {
 			if c.Addr != ":8080" || c.DataDir != "./data" || c.Env != "dev" || c.AccessTTL != 15*time.Minute ||
 				c.RefreshTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || len(c.Limits) != 4 ||
 				c.JWTSecret != nil || c.Redis != nil || c.MongoURI != "" || c.ShutdownTimeout != 20*time.Second || len(c.AllowedOrigins) != 0 ||
-				c.SQLiteSyncFull {
+				c.SQLiteSyncFull || c.WSMaxUnauthenticated != 4096 || c.WSMaxUnauthenticatedPerIP != 64 {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -45,14 +45,15 @@ func TestLoadConfig(t *testing.T) {
 			"ALLOWED_ORIGINS": "https://app.example.com, http://localhost:3000", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
 			"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json", "SHUTDOWN_TIMEOUT": "45s", "RATE_LIMIT": "off",
 			"REDIS_URL": "redis://:pw@cache:6380/2", "MONGO_URI": "mongodb://db/", "MONGO_DATABASE": "prod",
-			"SQLITE_SYNC": "FULL",
+			"SQLITE_SYNC": "FULL", "WS_MAX_UNAUTHENTICATED": "500", "WS_MAX_UNAUTHENTICATED_PER_IP": " 8 ",
 		}, check: func(t *testing.T, c Config) {
 			if c.Addr != "127.0.0.1:9000" || c.AccessTTL != 5*time.Minute || c.RefreshTTL != 24*time.Hour ||
 				strings.Join(c.AllowedOrigins, " ") != "https://app.example.com http://localhost:3000" ||
 				len(c.TrustedProxies) != 2 || c.TrustedProxies[1] != netip.MustParsePrefix("192.168.1.1/32") ||
 				c.LogLevel != slog.LevelDebug || c.ShutdownTimeout != 45*time.Second || len(c.Limits) != 0 ||
 				c.Redis == nil || c.Redis.Addr != "cache:6380" || c.Redis.Password != "pw" || c.Redis.DB != 2 ||
-				c.MongoURI != "mongodb://db/" || c.Mongo.Database != "prod" || !c.SQLiteSyncFull {
+				c.MongoURI != "mongodb://db/" || c.Mongo.Database != "prod" || !c.SQLiteSyncFull ||
+				c.WSMaxUnauthenticated != 500 || c.WSMaxUnauthenticatedPerIP != 8 {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -105,6 +106,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ErrMetricsOnPrivateIPWithoutToken", env: map[string]string{"METRICS_ADDR": "10.1.2.3:9090"}, wantErr: []string{"METRICS_TOKEN: is required"}},
 		{name: "ErrMetricsOnHostNameWithoutToken", env: map[string]string{"METRICS_ADDR": "admin.internal:9090"}, wantErr: []string{"METRICS_TOKEN: is required"}},
 		{name: "ErrSQLiteSync", env: map[string]string{"SQLITE_SYNC": "extra"}, wantErr: []string{"SQLITE_SYNC: \"extra\""}},
+		{name: "ErrWSMaxUnauthenticated", env: map[string]string{"WS_MAX_UNAUTHENTICATED": "0"}, wantErr: []string{"WS_MAX_UNAUTHENTICATED: 0 is outside"}},
+		{name: "ErrWSMaxUnauthenticatedPerIP", env: map[string]string{"WS_MAX_UNAUTHENTICATED_PER_IP": "lots"}, wantErr: []string{"WS_MAX_UNAUTHENTICATED_PER_IP: \"lots\""}},
+		{name: "ErrWSPerIPAboveTotal", env: map[string]string{"WS_MAX_UNAUTHENTICATED": "10", "WS_MAX_UNAUTHENTICATED_PER_IP": "20"}, wantErr: []string{"WS_MAX_UNAUTHENTICATED_PER_IP: 20 is above"}},
 		{name: "ErrRateLimit", env: map[string]string{"RATE_LIMIT": "maybe"}, wantErr: []string{"RATE_LIMIT"}},
 		{name: "ErrRedisURLScheme", env: map[string]string{"REDIS_URL": "http://cache:6379"}, wantErr: []string{"REDIS_URL: redis: invalid URL scheme"}},
 		{name: "ErrRedisURLHidesPassword", env: map[string]string{"REDIS_URL": "redis://:s3cret@cache:6379/%zz"}, wantErr: []string{"REDIS_URL: is not a URL"}},

@@ -225,6 +225,9 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		Log:            log,
 		StoreTimeout:   cfg.StoreTimeout,
 		Refuse:         server.WriteProblem,
+
+		MaxUnauthenticated:      cfg.WSMaxUnauthenticated,
+		MaxUnauthenticatedPerIP: cfg.WSMaxUnauthenticatedPerIP,
 	})
 	if err != nil {
 		return nil, err
