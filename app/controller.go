@@ -13,6 +13,7 @@ import (
 	"github.com/authdash/authdash/app/api"
 	"github.com/authdash/authdash/app/backoff"
 	"github.com/authdash/authdash/app/tasklist"
+	"github.com/authdash/authdash/app/theme"
 	"github.com/authdash/authdash/app/undo"
 )
 
@@ -427,6 +428,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	setState(ctx, stToasts, []toast(nil))
 	setState(ctx, stEditor, editorState{})
 	setState(ctx, stHelp, false)
+	setState(ctx, stSignOutAll, false)
 	forgetMFA(ctx)
 	for _, f := range []string{formSignIn, formSignUp, formCreate, formNew, formEdit, formProfile, formPassword, formDelete} {
 		setState(ctx, formKey(f), formState{})
@@ -435,8 +437,13 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	setState(ctx, stNotice, notice{Text: why})
 }
 
-// clearBrowser removes whatever the app stored in the browser.
+// clearBrowser removes whatever the app stored in the browser but the
+// device's theme, which says nothing about the person.
 func (c *controller) clearBrowser(ctx app.Context) {
+	keep := storedTheme()
 	ctx.LocalStorage().Clear()
 	ctx.SessionStorage().Clear()
+	if keep != theme.System {
+		app.Window().Get("localStorage").Call("setItem", theme.StorageKey, string(keep))
+	}
 }

@@ -54,7 +54,8 @@ func (f field) render() app.UI {
 		app.Label().For(f.ID).Text(f.Label),
 		in,
 		app.If(f.Hint != "", func() app.UI { return app.Small().ID(f.ID + "-hint").Class("hint").Text(f.Hint) }),
-		app.If(f.Err != "", func() app.UI { return app.P().ID(f.ID + "-err").Class("field-error").Text(f.Err) }),
+		// role=alert: with no summary above (summary) it is what is announced.
+		app.If(f.Err != "", func() app.UI { return app.P().ID(f.ID + "-err").Class("field-error").Role("alert").Text(f.Err) }),
 	)
 }
 
@@ -161,6 +162,7 @@ func layout(sess sessionView, content ...app.UI) app.UI {
 						Text("Sign out"),
 				)
 			}),
+			&themeToggle{},
 		),
 		app.Div().Class("banner offline").Role("status").ID("offline-banner").Hidden(sess.Phase != phaseOffline).
 			Text("You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back."),

@@ -155,6 +155,7 @@ func TestAccessibility(t *testing.T) {
 			t.Errorf("axe on an image without alt found %v, want image-alt", vs)
 		}
 	})
+	t.Run("ThemeToggle", func(t *testing.T) { themeToggle(t, browser, w, axe) })
 	for _, size := range screenSizes {
 		t.Run(size.name, func(t *testing.T) {
 			b := newTab(t, browser, true)
@@ -164,4 +165,64 @@ func TestAccessibility(t *testing.T) {
 			})
 		})
 	}
+}
+
+// pageIsDarkJS is a predicate: the page is painted in the dark theme (its
+// background is dark), whatever the system prefers.
+const pageIsDarkJS = `(() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
+	return r + g + b < 150; })()`
+
+// themeToggle: the header's button overrides the system's theme, both
+// ways, with no axe violation in the theme it forces; the choice outlives
+// a reload and signing out (which clears the rest of the browser's
+// storage).
+func themeToggle(t *testing.T, browser context.Context, w *webapp, axe string) {
+	b := newTab(t, browser, true)
+	signUpByAPI(t, b, w, "axe-theme@example.com")
+	eval[chromedp.Void](b, `fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+		"Authorization": "Bearer " + window.__token}, body: JSON.stringify({title: "Water the plants", tags: ["home"]})})`)
+	b.do("light system", colorScheme("light"))
+	b.do("dashboard", chromedp.Navigate(w.url("/")), appReady)
+	b.waitJS("task listed", countJS(1))
+	if eval[bool](b, pageIsDarkJS) {
+		t.Fatal("the page is dark with nothing chosen and a light system")
+	}
+	press := func(want string) {
+		t.Helper()
+		click(b, "#theme-toggle")
+		b.waitJS("theme "+want, fmt.Sprintf(`(document.documentElement.dataset.theme || "") === %q`, want))
+	}
+	press("light") // system → light
+	press("dark")  // light → dark
+	if !eval[bool](b, pageIsDarkJS) {
+		t.Fatal("dark chosen on a light system: the page is not dark")
+	}
+	b.checkA11y(axe, "dashboard dark chosen")
+
+	b.do("reload", chromedp.Reload(), appReady)
+	b.waitJS("task listed", countJS(1))
+	if !eval[bool](b, pageIsDarkJS) {
+		t.Fatal("the dark theme was not remembered over a reload")
+	}
+	click(b, "#signout")
+	b.do("signed out", chromedp.WaitVisible("#signin-form"))
+	if got := eval[string](b, `localStorage.getItem("authdash.theme")`); got != "dark" {
+		t.Errorf("after signing out the stored theme is %q, want dark", got)
+	}
+	if !eval[bool](b, pageIsDarkJS) {
+		t.Error("the sign-in page after signing out is not dark")
+	}
+	b.checkA11y(axe, "sign-in dark chosen")
+
+	b.do("dark system", colorScheme("dark"))
+	press("") // dark → the system's, which is dark
+	if !eval[bool](b, pageIsDarkJS) {
+		t.Error("the system's theme on a dark system is not dark")
+	}
+	press("light")
+	if eval[bool](b, pageIsDarkJS) {
+		t.Fatal("light chosen on a dark system: the page is dark")
+	}
+	b.checkA11y(axe, "sign-in light chosen on a dark system")
+	b.do("light system", colorScheme("light"))
 }

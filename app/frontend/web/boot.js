@@ -15,6 +15,13 @@
 // worker answers from its copy, before the app starts. goappGetenv is
 // app.js's, which runs first.
 "use strict";
+// The theme chosen on this device (app/theme), before the page is painted.
+try {
+  const theme = localStorage.getItem("authdash.theme");
+  if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+} catch (e) {
+  // Storage blocked: the system's theme.
+}
 (() => {
   const env = (k) => (typeof goappGetenv === "function" && goappGetenv(k)) || "";
   const hint = env("AUTHDASH_SESSION_HINT");
