@@ -99,3 +99,24 @@ func TestSplitTags(t *testing.T) {
 		t.Errorf("splitTags(blank) = %#v, want empty non-nil", got)
 	}
 }
+
+// A form's summary that repeats a field's message is not shown twice.
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name   string
+		msg    string
+		fields map[string]string
+		want   string
+	}{
+		{"NoFields", "Email or password is incorrect.", nil, "Email or password is incorrect."},
+		{"Repeats", "Password is incorrect.", map[string]string{"currentPassword": "Password is incorrect."}, ""},
+		{"Summarises", "Some fields are not valid.", map[string]string{"title": "Title is required."}, "Some fields are not valid."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := summary(tt.msg, tt.fields); got != tt.want {
+				t.Errorf("summary(%q, %v) = %q, want %q", tt.msg, tt.fields, got, tt.want)
+			}
+		})
+	}
+}

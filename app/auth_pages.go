@@ -21,6 +21,8 @@ func (p *signInPage) OnMount(ctx app.Context) {
 	observe(ctx, stSession, &p.sess).OnChange(func() { leaveIfSignedIn(ctx, p.sess) })
 	leaveIfSignedIn(ctx, p.sess)
 	ctx.NewAction(string(actBoot))
+	// After signing out (or opening the page) the focus is on the form.
+	ctx.Defer(func(app.Context) { focusIfLost("signin-email") })
 }
 
 func leaveIfSignedIn(ctx app.Context, s sessionView) {

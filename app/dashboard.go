@@ -24,9 +24,13 @@ type dashboardPage struct {
 }
 
 func (p *dashboardPage) OnMount(ctx app.Context) {
-	observe(ctx, stSession, &p.sess).OnChange(func() { p.guard(ctx) })
+	observe(ctx, stSession, &p.sess).OnChange(func() {
+		p.guard(ctx)
+		p.focusStart(ctx)
+	})
 	observe(ctx, stStats, &p.stats)
 	p.guard(ctx)
+	p.focusStart(ctx)
 	ctx.NewAction(string(actBoot))
 	if app.IsClient {
 		p.keys = app.FuncOf(func(_ app.Value, args []app.Value) any {
@@ -73,6 +77,15 @@ func (p *dashboardPage) OnNav(ctx app.Context) {
 	ctx.NewActionWithValue(string(actQuery), q)
 }
 
+// focusStart puts the focus, when it is nowhere (after signing in, the
+// sign-in page is gone), on the page's heading: the quick-add bar would
+// open a phone's keyboard.
+func (p *dashboardPage) focusStart(ctx app.Context) {
+	if p.sess.Phase == phaseSignedIn {
+		ctx.Defer(func(app.Context) { focusIfLost("hello") })
+	}
+}
+
 // guard sends a signed-out visitor to the sign-in page.
 func (p *dashboardPage) guard(ctx app.Context) {
 	if p.sess.Phase == phaseSignedOut {
@@ -89,14 +102,14 @@ func (p *dashboardPage) Render() app.UI {
 	return layout(p.sess,
 		app.Div().Class("dash").Body(
 			app.Div().Class("dash-head").Body(
-				app.H1().ID("hello").Text("Hello, "+p.sess.User.Name),
+				app.H1().ID("hello").TabIndex(-1).Text("Hello, "+p.sess.User.Name),
 				p.renderStats(),
 			),
 			// Offline the list is what was loaded last: nothing can be
 			// added, filtered or changed.
 			app.Div().Class("slot").Body(app.If(!p.readOnly(), func() app.UI { return &quickAdd{} })),
 			app.Section().Class("card tasks").Aria("labelledby", "tasks-title").Body(
-				app.H2().ID("tasks-title").Class("visually-hidden").Text("Tasks"),
+				app.H2().ID("tasks-title").TabIndex(-1).Class("visually-hidden").Text("Tasks"),
 				app.Div().Class("slot").Body(app.If(!p.readOnly(), func() app.UI { return &toolbar{} })),
 				&taskList{},
 			),

@@ -107,3 +107,15 @@ func trapTab(ctx app.Context, e app.Event) {
 		first.Call("focus")
 	}
 }
+
+// focusIfLost focuses the element with that id when the focus is nowhere
+// (on <body>), as after a page is replaced by another: sign-in, sign-out.
+func focusIfLost(id string) {
+	if !app.IsClient {
+		return
+	}
+	if el := document().Get("activeElement"); el.Truthy() && !el.Equal(document().Get("body")) {
+		return
+	}
+	focusID(id)
+}

@@ -159,8 +159,9 @@ func (p *profilePage) renderSessions() app.UI {
 		),
 		app.Div().Class("actions").Body(
 			app.Button().Type("button").ID("signout-all").Class("btn").
-				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actSignOutAll)) }).Text("Sign out everywhere"),
+				OnClick(func(ctx app.Context, e app.Event) { ctx.SetState(string(stSignOutAll), true) }).Text("Sign out everywhere…"),
 		),
+		&signOutAllDialog{},
 	)
 }
 

@@ -99,8 +99,20 @@ func setForm(ctx app.Context, form string, st formState, err error) {
 		if !errors.As(err, &e) {
 			st.Err = "Something went wrong."
 		}
+		st.Err = summary(st.Err, st.Fields)
 	}
 	setState(ctx, formKey(form), st)
+}
+
+// summary is a form's error summary, or "" when it only repeats a field's
+// message ("Password is incorrect." once, under the field, not twice).
+func summary(msg string, fields map[string]string) string {
+	for _, f := range fields {
+		if f == msg {
+			return ""
+		}
+	}
+	return msg
 }
 
 func fieldText(err error) string {

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
@@ -28,6 +30,8 @@ const (
 	// UI state, set by components.
 	stEditor stateKey = "authdash.editor" // editorState
 	stHelp   stateKey = "authdash.help"   // bool: the shortcuts dialog is open
+	// bool: the profile asks before signing out everywhere.
+	stSignOutAll stateKey = "authdash.signout-all"
 )
 
 // formKey is the state of one form: busy, its error and field errors.
@@ -144,4 +148,15 @@ type liveView struct {
 type notice struct {
 	Text  string
 	Error bool
+}
+
+// Notices go by themselves: news after noticeLife, an error after twice
+// as long (it may need acting on); both have a close button before that.
+const noticeLife = 8 * time.Second
+
+func (n notice) lifetime() time.Duration {
+	if n.Error {
+		return 2 * noticeLife
+	}
+	return noticeLife
 }

@@ -164,8 +164,7 @@ func layout(sess sessionView, content ...app.UI) app.UI {
 			}),
 			&themeToggle{},
 		),
-		app.Div().Class("banner offline").Role("status").ID("offline-banner").Hidden(sess.Phase != phaseOffline).
-			Text("You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back."),
+		&outageBanner{},
 		&noticeBar{},
 		app.Main().ID("main").Class("main").Body(content...),
 		// Carries what was done on the prerendered page over to the app.
@@ -203,11 +202,29 @@ type noticeBar struct {
 	app.Compo
 	n       notice
 	updated bool
+	// shown counts the notices shown, so that a notice's timer does not
+	// take away the one after it.
+	shown int
 }
 
 func (b *noticeBar) OnMount(ctx app.Context) {
-	observe(ctx, stNotice, &b.n)
+	observe(ctx, stNotice, &b.n).OnChange(func() { b.expire(ctx) })
 	b.updated = ctx.AppUpdateAvailable()
+	b.expire(ctx)
+}
+
+// expire takes the notice away once it has been up for its lifetime.
+func (b *noticeBar) expire(ctx app.Context) {
+	b.shown++
+	if b.n.Text == "" {
+		return
+	}
+	n, shown := b.n, b.shown
+	ctx.After(n.lifetime(), func(ctx app.Context) {
+		if b.shown == shown && b.n == n {
+			ctx.NewAction(string(actDismiss))
+		}
+	})
 }
 
 // OnAppUpdate is called by go-app when a new version has been installed.
@@ -251,4 +268,30 @@ func clearInputs(ids ...string) {
 			el.Set("value", "")
 		}
 	}
+}
+
+// outageBanner says, for as long as it lasts, that the server cannot be
+// reached: opened offline (the tasks loaded last, read-only), or signed in
+// and the live connection lost. It stays in view (sticky at the top) and
+// in the page from the start, so screen readers announce it (role=status).
+type outageBanner struct {
+	app.Compo
+	sess sessionView
+	live liveView
+}
+
+func (o *outageBanner) OnMount(ctx app.Context) {
+	observe(ctx, stSession, &o.sess)
+	observe(ctx, stLive, &o.live)
+}
+
+func (o *outageBanner) Render() app.UI {
+	text := ""
+	switch {
+	case o.sess.Phase == phaseOffline:
+		text = "You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back."
+	case o.sess.Phase == phaseSignedIn && (o.live.Status == api.LiveReconnecting || o.live.Status == api.LiveOffline):
+		text = "The server cannot be reached. Trying again… What you add or change now stays on this page, with a way to retry."
+	}
+	return app.Div().Class("banner offline").Role("status").ID("offline-banner").Hidden(text == "").Text(text)
 }
