@@ -51,7 +51,7 @@ func TestFieldAccessibility(t *testing.T) {
 		{[]int{1}, app.Input().ID("f").Name("f").Type("text").Value("x").Required(false).
 			Aria("invalid", "true").Class("invalid").Aria("describedby", "f-hint f-err")},
 		{[]int{2}, app.Small().ID("f-hint").Class("hint")},
-		{[]int{3}, app.P().ID("f-err").Class("field-error")},
+		{[]int{3}, app.P().ID("f-err").Class("field-error").Role("alert")},
 	}
 	for _, c := range checks {
 		if err := app.TestMatch(ui, app.TestUIDescriptor{Path: c.path, Expected: c.want}); err != nil {
