@@ -99,9 +99,21 @@ func setForm(ctx app.Context, form string, st formState, err error) {
 		if !errors.As(err, &e) {
 			st.Err = "Something went wrong."
 		}
-		st.Err = summary(st.Err, st.Fields)
+		if showsFields(form) {
+			st.Err = summary(st.Err, st.Fields)
+		}
 	}
 	setState(ctx, formKey(form), st)
+}
+
+// showsFields reports whether a form shows every field error the server
+// names under its field (a mailed link's token, say, has none to show).
+func showsFields(form string) bool {
+	switch form {
+	case formSignIn, formSignUp, formProfile, formPassword, formDelete:
+		return true
+	}
+	return false
 }
 
 // summary is a form's error summary, or "" when it only repeats a field's

@@ -96,8 +96,14 @@ func (l *taskList) keepFocus() {
 		if i < 0 || j < 0 || j >= len(l.order) || !slices.Contains(now, l.order[j]) {
 			continue
 		}
-		if focusEl(query(taskControlSel(string(l.order[j]), "check"))) || focusEl(query(taskControlSel(string(l.order[j]), "edit"))) {
-			return
+		for _, ctl := range []string{"check", "edit"} {
+			if focusEl(query(taskControlSel(string(l.order[j]), ctl))) {
+				// Noted here: when the element is the one that had the
+				// focus (rows are reused), no focusin tells onFocusIn, and
+				// the next change would look for the task that left.
+				l.focusID, l.focusCtl = string(l.order[j]), ctl
+				return
+			}
 		}
 	}
 	if !focusID("new-title") {
