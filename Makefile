@@ -15,7 +15,7 @@ NPM_DIR := build/npm
 STATICCHECK := build/staticcheck
 VETFLAGS := $(strip $(shell $(GO) env GOFLAGS) -trimpath)
 
-.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean screenshots lighthouse bench-startup
+.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean screenshots lighthouse bench-startup fuzz
 
 ## run: the whole product on http://localhost:8080 with embedded defaults
 run: wasm
@@ -94,6 +94,11 @@ vet:
 ## test: the whole suite, race detector on
 test: tools wasm vet
 	$(GO) test -race -count=1 -timeout 14m ./...
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s; FUZZPARALLEL workers, default 1);
+## the committed seeds (f.Add and testdata/fuzz) run in `make test` as ordinary tests
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),30s) GO=$(GO) deploy/fuzz/fuzz.sh
 
 ## test-short: the suite without the slow cross-process and browser tests
 test-short:

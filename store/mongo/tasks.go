@@ -467,40 +467,11 @@ func literal(s string) string {
 	return strings.ReplaceAll(regexp.QuoteMeta(s), "\x00", `\x00`)
 }
 
-// FindTasks returns one page of the owner's tasks in one round trip: a
-// find whose filter starts with the owner, then only typed values under
-// fixed keys (no user input ever names a field or an operator), sorted on
-// an index and limited to one more task than the page, in a single batch.
-func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery) (authdash.TaskPage, error) {
-	// TaskService normalised and validated q; a query that skipped it
-	// is a bug of the caller's, refused rather than given defaults here.
-	if err := q.CheckNormalized(); err != nil {
-		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
-	}
-	page := authdash.TaskPage{Items: []authdash.Task{}}
-
-	var cursor authdash.Cursor
-	var cursorID bson.ObjectID
-	if q.Cursor != "" {
-		c, err := authdash.DecodeCursor(q.Cursor, q.Sort, q.Order)
-		id, ok := objectID(string(c.ID))
-		if err == nil && !ok {
-			err = errors.New("cursor names no task")
-		}
-		if err != nil {
-			msg := "Cursor is not valid for this query."
-			return page, db.fail(ctx, "find tasks", &authdash.Error{
-				Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"cursor": msg}, Err: err})
-		}
-		cursor, cursorID = c, id
-	}
-	uid, ok := objectID(string(owner))
-	if !ok || !utf8.ValidString(q.Search) {
-		// Nobody's tasks, or a search no stored (valid UTF-8) text can
-		// contain.
-		return page, nil
-	}
-
+// taskFilter is FindTasks' filter: the owner first, then only typed values
+// under fixed keys, so no part of q (which comes from a query string) can
+// name a field or an operator. FuzzTaskFilter holds it to that. cursor and
+// cursorID are the decoded q.Cursor (zero when it is empty).
+func taskFilter(uid bson.ObjectID, q authdash.TaskQuery, cursor authdash.Cursor, cursorID bson.ObjectID) bson.D {
 	filter := bson.D{{Key: "owner", Value: uid}, {Key: "deleted", Value: false}}
 	if q.Status != "" {
 		filter = append(filter, bson.E{Key: "status", Value: string(q.Status)})
@@ -535,9 +506,9 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		}}})
 	}
 	field := sortField(q.Sort)
-	dir, op := 1, "$gt"
+	op := "$gt"
 	if q.Order == authdash.Desc {
-		dir, op = -1, "$lt"
+		op = "$lt"
 	}
 	if q.Cursor != "" {
 		v := cursorValue(cursor)
@@ -548,6 +519,49 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	}
 	if len(and) > 0 {
 		filter = append(filter, bson.E{Key: "$and", Value: and})
+	}
+	return filter
+}
+
+// FindTasks returns one page of the owner's tasks in one round trip: a
+// find whose filter starts with the owner, then only typed values under
+// fixed keys (no user input ever names a field or an operator), sorted on
+// an index and limited to one more task than the page, in a single batch.
+func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery) (authdash.TaskPage, error) {
+	// TaskService normalised and validated q; a query that skipped it
+	// is a bug of the caller's, refused rather than given defaults here.
+	if err := q.CheckNormalized(); err != nil {
+		return authdash.TaskPage{}, db.fail(ctx, "find tasks", err)
+	}
+	page := authdash.TaskPage{Items: []authdash.Task{}}
+
+	var cursor authdash.Cursor
+	var cursorID bson.ObjectID
+	if q.Cursor != "" {
+		c, err := authdash.DecodeCursor(q.Cursor, q.Sort, q.Order)
+		id, ok := objectID(string(c.ID))
+		if err == nil && !ok {
+			err = errors.New("cursor names no task")
+		}
+		if err != nil {
+			msg := "Cursor is not valid for this query."
+			return page, db.fail(ctx, "find tasks", &authdash.Error{
+				Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"cursor": msg}, Err: err})
+		}
+		cursor, cursorID = c, id
+	}
+	uid, ok := objectID(string(owner))
+	if !ok || !utf8.ValidString(q.Search) {
+		// Nobody's tasks, or a search no stored (valid UTF-8) text can
+		// contain.
+		return page, nil
+	}
+
+	filter := taskFilter(uid, q, cursor, cursorID)
+	field := sortField(q.Sort)
+	dir := 1
+	if q.Order == authdash.Desc {
+		dir = -1
 	}
 
 	cur, err := db.tasks.Find(ctx, filter, options.Find().
