@@ -33,6 +33,7 @@ var libraries = map[string]string{
 	"skip2/go-qrcode":    "github.com/skip2/go-qrcode",
 	"zxcvbn":             "github.com/trustelem/zxcvbn",
 	"x/text":             "golang.org/x/text",
+	"go-webauthn":        "github.com/go-webauthn/webauthn",
 }
 
 // TestImportTable holds the code to docs/ARCHITECTURE.md's "who may import

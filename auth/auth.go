@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/authdash/authdash"
 )
 
@@ -29,6 +31,7 @@ type Store interface {
 	authdash.AccountTokenStore
 	authdash.MFAStore
 	authdash.SignInStore
+	authdash.PasskeyStore
 }
 
 // Config tunes the service. Zero values take the documented defaults.
@@ -56,6 +59,9 @@ type Config struct {
 	// beyond the domain's length and blank rules; nil judges none. The
 	// instance wires strength.Judge (zxcvbn).
 	Strength PasswordJudge
+	// Passkeys is the WebAuthn relying party (README "Passkeys"); the
+	// instance derives it from APP_URL.
+	Passkeys PasskeyConfig
 }
 
 // PasswordJudge says why a new password is too easy to guess for the person
@@ -149,6 +155,8 @@ type Service struct {
 	cfg    Config
 	hasher *hasher
 	sealer sealer
+	// passkeys runs the WebAuthn ceremonies (passkey.go).
+	passkeys *webauthn.WebAuthn
 
 	// Background work (forgot-password lookups): bounded by forgot, waited for by
 	// Close.
@@ -175,15 +183,20 @@ func New(store Store, tokens *Verifier, events authdash.Publisher, cfg Config, l
 	if err != nil {
 		return nil, err
 	}
+	wa, err := newWebAuthn(cfg.Passkeys, cfg.Issuer)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
-		sealer: sealer,
-		store:  store,
-		tokens: tokens,
-		events: events,
-		log:    log,
-		cfg:    cfg,
-		hasher: newHasher(defaultParams, cfg.HashConcurrency, cfg.HashWait),
-		forgot: make(chan struct{}, maxForgotInFlight),
+		sealer:   sealer,
+		passkeys: wa,
+		store:    store,
+		tokens:   tokens,
+		events:   events,
+		log:      log,
+		cfg:      cfg,
+		hasher:   newHasher(defaultParams, cfg.HashConcurrency, cfg.HashWait),
+		forgot:   make(chan struct{}, maxForgotInFlight),
 	}, nil
 }
 

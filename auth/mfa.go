@@ -195,11 +195,21 @@ func (s *Service) challenge(ctx context.Context, u *authdash.User) (*Challenge, 
 	case !t.Confirmed:
 		return nil, nil
 	}
+	methods := []string{MethodTOTP, MethodRecovery}
+	// A passkey stands in for the code (POST /api/auth/passkey/begin and
+	// finish with the token).
+	keys, err := s.store.Passkeys(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) > 0 {
+		methods = append(methods, MethodPasskey)
+	}
 	token, exp, err := s.issue(ctx, authdash.PurposeMFA, u, "")
 	if err != nil {
 		return nil, err
 	}
-	return &Challenge{Token: token, Methods: []string{MethodTOTP, MethodRecovery}, ExpiresAt: exp}, nil
+	return &Challenge{Token: token, Methods: methods, ExpiresAt: exp}, nil
 }
 
 // ChallengeUser names the account a sign-in waiting for its second factor

@@ -69,6 +69,10 @@ type Config struct {
 	// AppURL is APP_URL, the frontend's origin (with any path prefix) that links in mail
 	// point to; default http://localhost and ADDR's port.
 	AppURL *url.URL
+	// Passkeys is the WebAuthn relying party: WEBAUTHN_RP_ID (default
+	// APP_URL's host) and WEBAUTHN_ORIGINS (comma-separated; default
+	// APP_URL's origin).
+	Passkeys auth.PasskeyConfig
 
 	// HashWait is how long a sign-in waits for a password-hashing slot
 	// before it is told the server is busy (auth.DefaultHashWait).
@@ -307,6 +311,24 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad("APP_URL", "%q is not an origin such as https://app.example.com (a path prefix may follow)", appURL)
 	} else {
 		c.AppURL = u
+	}
+	c.Passkeys = auth.PasskeyConfigFor(c.AppURL)
+	if id := str("WEBAUTHN_RP_ID", ""); id != "" {
+		if strings.ContainsAny(id, ":/ ") {
+			bad("WEBAUTHN_RP_ID", "%q must be a domain such as example.com, no scheme or port", id)
+		}
+		c.Passkeys.RPID = id
+	}
+	if list := str("WEBAUTHN_ORIGINS", ""); list != "" {
+		c.Passkeys.Origins = nil
+		for _, o := range strings.Split(list, ",") {
+			o = strings.TrimSpace(o)
+			if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				bad("WEBAUTHN_ORIGINS", "%q is not an origin such as https://app.example.com", o)
+				continue
+			}
+			c.Passkeys.Origins = append(c.Passkeys.Origins, strings.TrimSuffix(o, "/"))
+		}
 	}
 
 	switch sy := strings.ToLower(str("SQLITE_SYNC", "normal")); sy {

@@ -75,6 +75,19 @@ func TestLoadConfig(t *testing.T) {
 		{name: "ErrProductionWithoutSMTP", env: map[string]string{"ENV": "production", "JWT_SECRET": secret}, wantErr: []string{"SMTP_URL: is required"}},
 		{name: "ErrProductionSMTPWithoutAppURL", env: map[string]string{"ENV": "production", "JWT_SECRET": secret, "SMTP_URL": "smtp://mail.example.com", "MAIL_FROM": "a@example.com"},
 			wantErr: []string{"APP_URL: is required"}},
+		{name: "PasskeysFromAppURL", env: map[string]string{"APP_URL": "https://app.example.com/tasks"}, check: func(t *testing.T, c Config) {
+			if c.Passkeys.RPID != "app.example.com" || len(c.Passkeys.Origins) != 1 || c.Passkeys.Origins[0] != "https://app.example.com" {
+				t.Errorf("passkeys %+v", c.Passkeys)
+			}
+		}},
+		{name: "PasskeysOverridden", env: map[string]string{"APP_URL": "https://app.example.com", "WEBAUTHN_RP_ID": "example.com",
+			"WEBAUTHN_ORIGINS": "https://app.example.com, https://admin.example.com/"}, check: func(t *testing.T, c Config) {
+			if c.Passkeys.RPID != "example.com" || strings.Join(c.Passkeys.Origins, " ") != "https://app.example.com https://admin.example.com" {
+				t.Errorf("passkeys %+v", c.Passkeys)
+			}
+		}},
+		{name: "ErrWebAuthnRPID", env: map[string]string{"WEBAUTHN_RP_ID": "https://example.com"}, wantErr: []string{"WEBAUTHN_RP_ID"}},
+		{name: "ErrWebAuthnOrigins", env: map[string]string{"WEBAUTHN_ORIGINS": "example.com"}, wantErr: []string{"WEBAUTHN_ORIGINS"}},
 		{name: "ErrAppURL", env: map[string]string{"APP_URL": "example.com"}, wantErr: []string{"APP_URL"}},
 		{name: "ErrAppURLWithQuery", env: map[string]string{"APP_URL": "https://example.com/?x=1"}, wantErr: []string{"APP_URL"}},
 		{name: "ErrProductionWithoutSecret", env: map[string]string{"ENV": "production"}, wantErr: []string{"JWT_SECRET: is required"}},

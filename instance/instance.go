@@ -247,6 +247,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		HashWait:   cfg.HashWait,
 		Now:        now,
 		MFAKey:     cfg.MFAKey,
+		Passkeys:   cfg.Passkeys,
 		Strength:   strength.Judge{},
 	}, log)
 	if err != nil {

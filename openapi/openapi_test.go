@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authdash/authdash/internal/passkeytest"
 )
 
 // totpCode is the code an authenticator app shows for secret at t.
@@ -54,6 +56,19 @@ func TestAPIMatchesSpec(t *testing.T) {
 				return strconv.FormatInt(int64(v), 10)
 			}
 			return ""
+		}
+	}
+
+	// The passkey's authenticator, and the key it makes.
+	authenticator := &passkeytest.Authenticator{Origin: "http://localhost:8080", UserVerified: true, BackupEligible: true}
+	var passkey *passkeytest.Key
+	signWith := func(name string) func(*testing.T, *scenario, *http.Response, []byte) {
+		return func(t *testing.T, s *scenario, _ *http.Response, b []byte) {
+			cred, err := authenticator.Get(b, passkey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.vars[name] = string(cred)
 		}
 	}
 
@@ -241,8 +256,43 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrCompleteMFASpent", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","code":"{totp-next}"}`, wantStatus: 401},
 		{name: "LoginAsksForCodeAgain", method: "POST", path: "/api/auth/login", body: `{"email":"dan@example.com","password":"dan-password-1"}`, wantStatus: 200, capture: keep("mfa", field("mfaToken"))},
 		{name: "CompleteMFARecoveryCode", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","recoveryCode":"{recovery-0}"}`, wantStatus: 200},
+		// Passkeys, with an authenticator in the test: added, the second
+		// factor of a sign-in, a sign-in alone, renamed, deleted.
+		{name: "ListPasskeysNone", method: "GET", path: "/api/me/passkeys", as: "dan", wantStatus: 200},
+		{name: "ErrListPasskeysNoToken", method: "GET", path: "/api/me/passkeys", wantStatus: 401, req: specRejects},
+		{name: "BeginPasskey", method: "POST", path: "/api/me/passkeys/begin", as: "dan", wantStatus: 200, capture: func(t *testing.T, s *scenario, _ *http.Response, b []byte) {
+			cred, key, err := authenticator.Create(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.vars["passkey.reg"], passkey = string(cred), key
+		}},
+		{name: "ErrBeginPasskeyNoToken", method: "POST", path: "/api/me/passkeys/begin", wantStatus: 401, req: specRejects},
+		{name: "ErrFinishPasskeyNoName", method: "POST", path: "/api/me/passkeys/finish", as: "dan", body: `{"name":" ","credential":{passkey.reg}}`, wantStatus: 400},
+		{name: "FinishPasskey", method: "POST", path: "/api/me/passkeys/finish", as: "dan", body: `{"name":"Laptop","credential":{passkey.reg}}`, wantStatus: 201, capture: keep("passkey", field("id"))},
+		{name: "ErrFinishPasskeySpent", method: "POST", path: "/api/me/passkeys/finish", as: "dan", body: `{"name":"Laptop","credential":{passkey.reg}}`, wantStatus: 400},
+		{name: "ErrFinishPasskeyNoToken", method: "POST", path: "/api/me/passkeys/finish", body: `{"name":"Laptop","credential":{passkey.reg}}`, wantStatus: 401, req: specRejects},
+		{name: "ErrFinishPasskeyNotJSON", method: "POST", path: "/api/me/passkeys/finish", as: "dan", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
+		{name: "RenamePasskey", method: "PATCH", path: "/api/me/passkeys/{passkey}", as: "dan", body: `{"name":"Work laptop"}`, wantStatus: 200},
+		{name: "ErrRenamePasskeyUnknown", method: "PATCH", path: "/api/me/passkeys/AAAA", as: "dan", body: `{"name":"Work laptop"}`, wantStatus: 404},
+		{name: "ErrRenamePasskeyNoName", method: "PATCH", path: "/api/me/passkeys/{passkey}", as: "dan", body: `{"name":""}`, wantStatus: 400},
+		{name: "ListPasskeys", method: "GET", path: "/api/me/passkeys", as: "dan", wantStatus: 200},
+		{name: "LoginOffersPasskey", method: "POST", path: "/api/auth/login", body: `{"email":"dan@example.com","password":"dan-password-1"}`, wantStatus: 200, capture: keep("mfa", field("mfaToken"))},
+		{name: "ErrBeginPasskeyLoginBadToken", method: "POST", path: "/api/auth/passkey/begin", body: `{"mfaToken":"not-a-token"}`, wantStatus: 401},
+		{name: "ErrBeginPasskeyLoginUnknownField", method: "POST", path: "/api/auth/passkey/begin", body: `{"token":"x"}`, wantStatus: 400, req: specRejects},
+		{name: "BeginPasskeyLoginSecondFactor", method: "POST", path: "/api/auth/passkey/begin", body: `{"mfaToken":"{mfa}"}`, wantStatus: 200, capture: signWith("passkey.mfa")},
+		{name: "FinishPasskeyLoginSecondFactor", method: "POST", path: "/api/auth/passkey/finish", body: `{"mfaToken":"{mfa}","credential":{passkey.mfa}}`, header: tokenMode, wantStatus: 200, capture: grantOf("dan")},
+		{name: "BeginPasskeyLogin", method: "POST", path: "/api/auth/passkey/begin", wantStatus: 200, capture: signWith("passkey.alone")},
+		{name: "FinishPasskeyLogin", method: "POST", path: "/api/auth/passkey/finish", body: `{"credential":{passkey.alone}}`, wantStatus: 200},
+		{name: "ErrFinishPasskeyLoginSpent", method: "POST", path: "/api/auth/passkey/finish", body: `{"credential":{passkey.alone}}`, wantStatus: 400},
+		{name: "ErrFinishPasskeyLoginNoCredential", method: "POST", path: "/api/auth/passkey/finish", body: `{}`, wantStatus: 400, req: specRejects},
+		{name: "ErrFinishPasskeyLoginNotJSON", method: "POST", path: "/api/auth/passkey/finish", body: `x`, header: map[string]string{"Content-Type": "text/plain"}, wantStatus: 415, req: specRejects},
 		{name: "SignInActivity", method: "GET", path: "/api/me/activity", as: "dan", wantStatus: 200},
 		{name: "ErrSignInActivityNoToken", method: "GET", path: "/api/me/activity", wantStatus: 401, req: specRejects},
+		{name: "DeletePasskey", method: "DELETE", path: "/api/me/passkeys/{passkey}", as: "dan", wantStatus: 204},
+		{name: "ErrDeletePasskeyGone", method: "DELETE", path: "/api/me/passkeys/{passkey}", as: "dan", wantStatus: 404},
+		{name: "ErrPasskeyLoginDeleted", method: "POST", path: "/api/auth/passkey/begin", wantStatus: 200, capture: signWith("passkey.gone")},
+		{name: "ErrFinishPasskeyLoginDeleted", method: "POST", path: "/api/auth/passkey/finish", body: `{"credential":{passkey.gone}}`, wantStatus: 401},
 		{name: "ErrDisableTOTPWrongCode", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"000000"}`, wantStatus: 403},
 		{name: "ErrDisableTOTPNoCode", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1"}`, wantStatus: 400, req: specRejects},
 		{name: "DisableTOTP", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"{recovery-1}"}`, wantStatus: 204},

@@ -64,6 +64,8 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("forgot")).Method(http.MethodPost, "/password/forgot", handleForgotPassword(svc, mail))
 				r.With(signIn.perIP("reset")).Method(http.MethodPost, "/password/reset", handleResetPassword(svc))
 				r.With(signIn.perIP("mfa")).Method(http.MethodPost, "/mfa", handleMFA(svc, account, cookie))
+				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/begin", handleBeginPasskeyLogin(svc))
+				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/finish", handleFinishPasskeyLogin(svc, cookie))
 				r.Group(func(r chi.Router) {
 					r.Use(require)
 					r.Method(http.MethodPost, "/verify-email/resend", handleResendVerification(svc, mail))
@@ -85,6 +87,11 @@ func addRoutes(r chi.Router, d Deps) {
 				r.Method(http.MethodPost, "/me/mfa/totp/confirm", handleConfirmTOTP(svc, account))
 				r.Method(http.MethodDelete, "/me/mfa/totp", handleDisableTOTP(svc, account))
 				r.Method(http.MethodGet, "/me/activity", handleActivity(svc))
+				r.Method(http.MethodGet, "/me/passkeys", handleListPasskeys(svc))
+				r.Method(http.MethodPost, "/me/passkeys/begin", handleBeginPasskey(svc, account))
+				r.Method(http.MethodPost, "/me/passkeys/finish", handleFinishPasskey(svc, account))
+				r.Method(http.MethodPatch, "/me/passkeys/{id}", handleRenamePasskey(svc))
+				r.Method(http.MethodDelete, "/me/passkeys/{id}", handleDeletePasskey(svc))
 
 				r.With(reads.handler).Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
 				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))
