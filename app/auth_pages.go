@@ -47,11 +47,12 @@ func (p *signInPage) Render() app.UI {
 		app.Form().ID("signin-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
 			formError(p.form.Err),
 			field{ID: "signin-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
-				AutoComplete: "username", Required: true, OnInput: value(&p.email)}.render(),
+				AutoComplete: "username webauthn", Required: true, OnInput: value(&p.email)}.render(),
 			field{ID: "signin-password", Label: "Password", Type: "password", Value: p.password, Err: p.form.Fields["password"],
 				AutoComplete: "current-password", Required: true, OnInput: value(&p.password)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Sign in", "Signing in…")),
 		),
+		&passkeySignInButton{},
 		app.P().Body(app.A().ID("forgot-link").Href(routeForgotPassword).Text("Forgot your password?")),
 		app.P().Class("muted").Body(app.Text("New here? "), app.A().Href(routeSignUp).Text("Create an account")),
 	))

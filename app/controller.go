@@ -51,6 +51,11 @@ type controller struct {
 	statsTimer *time.Timer
 	user       authdash.User
 	stats      authdash.TaskStats
+	// conditional aborts the sign-in page's pending passkey autofill
+	// request (passkeys.go); nil when none is pending. conditionalSeq
+	// tells a request from the next (js.Values do not compare).
+	conditional    app.Value
+	conditionalSeq int
 }
 
 // newController returns a controller with no client yet: api makes it on
@@ -79,6 +84,7 @@ func (c *controller) register() {
 	handle(actDismiss, func(ctx app.Context, _ app.Action) { setState(ctx, stNotice, notice{}) })
 	c.registerAccount()
 	c.registerMFA()
+	c.registerPasskeys()
 	handle(actComplete, c.complete)
 	handle(actUndo, c.undo)
 	handle(actDismissToast, c.dismissToast)
@@ -430,6 +436,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	setState(ctx, stHelp, false)
 	setState(ctx, stSignOutAll, false)
 	forgetMFA(ctx)
+	forgetPasskeys(ctx)
 	for _, f := range []string{formSignIn, formSignUp, formCreate, formNew, formEdit, formProfile, formPassword, formDelete} {
 		setState(ctx, formKey(f), formState{})
 	}

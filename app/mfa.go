@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -258,6 +259,7 @@ func (s *secondFactorStep) Render() app.UI {
 			ctx.SetState(string(formKey(formMFA)), formState{})
 			ctx.Defer(func(app.Context) { focusID("mfa-code") })
 		}).Text(switchText(s.recovery))),
+		app.If(slices.Contains(s.ch.Methods, "passkey"), func() app.UI { return &passkeySignInButton{Token: s.ch.Token} }),
 		app.P().Body(app.Button().Type("button").ID("mfa-cancel").Class("btn ghost").OnClick(func(ctx app.Context, e app.Event) {
 			ctx.NewAction(string(actMFACancel))
 		}).Text("Cancel and sign in again")),
@@ -427,6 +429,8 @@ func outcomeLabel(e authdash.SignInEvent) string {
 		return "Failed: wrong password"
 	case e.Reason == authdash.ReasonWrongCode:
 		return "Failed: wrong code"
+	case e.Reason == authdash.ReasonPasskeyRefused:
+		return "Failed: passkey refused"
 	}
 	return "Failed"
 }
@@ -437,6 +441,8 @@ func methodLabel(m authdash.SignInMethod) string {
 		return "password and app code"
 	case authdash.SignInRecovery:
 		return "password and recovery code"
+	case authdash.SignInPasskey:
+		return "passkey"
 	}
 	return "password"
 }

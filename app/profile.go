@@ -87,6 +87,7 @@ func (p *profilePage) Render() app.UI {
 		p.renderPassword(),
 		p.renderSessions(),
 		&twoFactorCard{},
+		&passkeysCard{},
 		&activityCard{},
 		p.renderDelete(),
 	))

@@ -1,0 +1,482 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/wire"
+)
+
+// Passkeys in the browser: the profile's "Passkeys" card (add, rename,
+// delete), the sign-in page's "Sign in with a passkey" button and, where the
+// browser offers it, passkeys in the email field's autofill (conditional
+// mediation), and a passkey as the second factor.
+
+const (
+	stPasskeys stateKey = "authdash.passkeys" // passkeysView
+)
+
+const (
+	formPasskeyAdd    = "passkey-add"
+	formPasskeyList   = "passkey-list" // a rename or a delete
+	formPasskeySignIn = "passkey-signin"
+)
+
+const (
+	actLoadPasskeys       action = "authdash.passkeys.load"        // nil
+	actAddPasskey         action = "authdash.passkeys.add"         // string: name
+	actRenamePasskey      action = "authdash.passkeys.rename"      // passkeyName
+	actDeletePasskey      action = "authdash.passkeys.delete"      // string: ID
+	actPasskeySignIn      action = "authdash.passkeys.signin"      // string: mfaToken, "" for a passkey alone
+	actPasskeyConditional action = "authdash.passkeys.conditional" // nil: offer passkeys in the autofill
+	actPasskeyAbort       action = "authdash.passkeys.abort"       // nil: stop offering them
+)
+
+type passkeysView struct {
+	Items  []wire.Passkey
+	Loaded bool
+	Err    string
+}
+
+type passkeyName struct{ ID, Name string }
+
+func (c *controller) registerPasskeys() {
+	app.Handle(string(actLoadPasskeys), c.loadPasskeys)
+	app.Handle(string(actAddPasskey), c.addPasskey)
+	app.Handle(string(actRenamePasskey), c.renamePasskey)
+	app.Handle(string(actDeletePasskey), c.deletePasskey)
+	app.Handle(string(actPasskeySignIn), c.passkeySignIn)
+	app.Handle(string(actPasskeyConditional), c.passkeyConditional)
+	app.Handle(string(actPasskeyAbort), func(app.Context, app.Action) { c.abortConditional() })
+}
+
+func (c *controller) loadPasskeys(ctx app.Context, _ app.Action) {
+	items, err := c.api().Passkeys(ctx)
+	if err != nil {
+		setState(ctx, stPasskeys, passkeysView{Loaded: true, Err: authdash.ErrorMessageOf(err)})
+		return
+	}
+	setState(ctx, stPasskeys, passkeysView{Loaded: true, Items: items})
+}
+
+func (c *controller) addPasskey(ctx app.Context, a app.Action) {
+	name, _ := a.Value.(string)
+	if strings.TrimSpace(name) == "" {
+		msg := "Give the passkey a name, such as the device it is on."
+		setState(ctx, formKey(formPasskeyAdd), formState{Err: msg, Fields: map[string]string{"name": msg}})
+		return
+	}
+	setForm(ctx, formPasskeyAdd, formState{Busy: true}, nil)
+	opts, err := c.api().BeginPasskey(ctx)
+	if err == nil {
+		var cred json.RawMessage
+		if cred, err = credentials(ctx, "create", opts, ""); err == nil {
+			_, err = c.api().FinishPasskey(ctx, name, cred)
+		}
+	}
+	if err != nil {
+		setForm(ctx, formPasskeyAdd, formState{}, err)
+		return
+	}
+	setForm(ctx, formPasskeyAdd, formState{Done: 1}, nil)
+	c.loadPasskeys(ctx, app.Action{})
+}
+
+func (c *controller) renamePasskey(ctx app.Context, a app.Action) {
+	n, _ := a.Value.(passkeyName)
+	setForm(ctx, formPasskeyList, formState{Busy: true}, nil)
+	if _, err := c.api().RenamePasskey(ctx, n.ID, n.Name); err != nil {
+		setForm(ctx, formPasskeyList, formState{}, err)
+		return
+	}
+	setForm(ctx, formPasskeyList, formState{Done: 1}, nil)
+	c.loadPasskeys(ctx, app.Action{})
+}
+
+func (c *controller) deletePasskey(ctx app.Context, a app.Action) {
+	id, _ := a.Value.(string)
+	setForm(ctx, formPasskeyList, formState{Busy: true}, nil)
+	if err := c.api().DeletePasskey(ctx, id); err != nil {
+		setForm(ctx, formPasskeyList, formState{}, err)
+		return
+	}
+	setForm(ctx, formPasskeyList, formState{Done: 1}, nil)
+	c.loadPasskeys(ctx, app.Action{})
+}
+
+// passkeySignIn signs in with a passkey the person picks, alone or as the
+// second factor of the challenge whose token comes as the value.
+func (c *controller) passkeySignIn(ctx app.Context, a app.Action) {
+	token, _ := a.Value.(string)
+	c.abortConditional()
+	setForm(ctx, formPasskeySignIn, formState{Busy: true}, nil)
+	opts, err := c.api().BeginPasskeyLogin(ctx, token)
+	var cred json.RawMessage
+	if err == nil {
+		cred, err = credentials(ctx, "get", opts, "")
+	}
+	if err == nil {
+		c.finishPasskeySignIn(ctx, token, cred)
+		return
+	}
+	setForm(ctx, formPasskeySignIn, formState{}, err)
+}
+
+func (c *controller) finishPasskeySignIn(ctx app.Context, token string, cred json.RawMessage) {
+	u, err := c.api().PasskeyLogin(ctx, token, cred)
+	if err != nil {
+		if authdash.ErrorFieldsOf(err)["mfaToken"] != "" {
+			setState(ctx, stChallenge, mfaChallenge{})
+			setForm(ctx, formSignIn, formState{}, err)
+		}
+		setForm(ctx, formPasskeySignIn, formState{}, err)
+		return
+	}
+	c.mu.Lock()
+	c.booted = true
+	c.mu.Unlock()
+	setState(ctx, stChallenge, mfaChallenge{})
+	setForm(ctx, formPasskeySignIn, formState{Done: 1}, nil)
+	setForm(ctx, formSignIn, formState{Done: 1}, nil)
+	c.startSession(ctx, *u)
+}
+
+// passkeyConditional offers the passkeys the browser holds for this site in
+// the email field's autofill, where the browser can: the request waits
+// until one is picked (then signs in) or it is aborted (the button, or
+// leaving the page).
+func (c *controller) passkeyConditional(ctx app.Context, _ app.Action) {
+	pkc := app.Window().Get("PublicKeyCredential")
+	if !pkc.Truthy() || !pkc.Get("isConditionalMediationAvailable").Truthy() {
+		return
+	}
+	ok, err := await(ctx, pkc.Call("isConditionalMediationAvailable"), nil)
+	if err != nil || !ok.Truthy() {
+		return
+	}
+	opts, err := c.api().BeginPasskeyLogin(ctx, "")
+	if err != nil {
+		return
+	}
+	abort := app.Window().Get("AbortController").New()
+	c.abortConditional()
+	c.mu.Lock()
+	c.conditional = abort
+	c.conditionalSeq++
+	seq := c.conditionalSeq
+	c.mu.Unlock()
+	cred, err := credentials(ctx, "get", opts, "conditional", abort)
+	c.mu.Lock()
+	if c.conditionalSeq == seq {
+		c.conditional = nil
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return // aborted, or nothing picked: the other ways stay
+	}
+	setForm(ctx, formPasskeySignIn, formState{Busy: true}, nil)
+	c.finishPasskeySignIn(ctx, "", cred)
+}
+
+// abortConditional ends a pending autofill request: the browser runs one
+// WebAuthn request at a time.
+func (c *controller) abortConditional() {
+	c.mu.Lock()
+	a := c.conditional
+	c.conditional = nil
+	c.mu.Unlock()
+	if a != nil {
+		a.Call("abort")
+	}
+}
+
+// errPasskeyCancelled is the browser's answer when the person closed its
+// dialog, or no passkey was there.
+var errPasskeyCancelled = &authdash.Error{Code: authdash.CodeInvalid, Message: "No passkey was used. Try again, or sign in another way."}
+
+// credentials runs navigator.credentials.create or .get with the options a
+// begin route answered (binary fields in base64url, turned into buffers
+// here) and answers the credential as JSON for the finish route.
+func credentials(ctx context.Context, method string, opts json.RawMessage, mediation string, abort ...app.Value) (json.RawMessage, error) {
+	nav := app.Window().Get("navigator").Get("credentials")
+	if !nav.Truthy() || !app.Window().Get("PublicKeyCredential").Truthy() {
+		return nil, &authdash.Error{Code: authdash.CodeInvalid, Message: "This browser does not support passkeys."}
+	}
+	var wrap struct {
+		PublicKey json.RawMessage `json:"publicKey"`
+	}
+	if err := json.Unmarshal(opts, &wrap); err != nil || len(wrap.PublicKey) == 0 {
+		return nil, errors.New("passkeys: the server's options are not readable")
+	}
+	pk := app.Window().Get("JSON").Call("parse", string(wrap.PublicKey))
+	toBuffer(pk, "challenge")
+	if u := pk.Get("user"); u.Truthy() {
+		toBuffer(u, "id")
+	}
+	for _, list := range []string{"excludeCredentials", "allowCredentials"} {
+		if l := pk.Get(list); l.Truthy() {
+			for i := 0; i < l.Length(); i++ {
+				toBuffer(l.Index(i), "id")
+			}
+		}
+	}
+	req := app.Window().Get("Object").New()
+	req.Set("publicKey", pk)
+	if mediation != "" {
+		req.Set("mediation", mediation)
+	}
+	if len(abort) > 0 {
+		req.Set("signal", abort[0].Get("signal"))
+	}
+	cred, err := await(ctx, nav.Call(method, req), abort)
+	if err != nil {
+		return nil, err
+	}
+	if !cred.Truthy() {
+		return nil, errPasskeyCancelled
+	}
+	r := cred.Get("response")
+	resp := map[string]any{"clientDataJSON": fromBuffer(r.Get("clientDataJSON"))}
+	if method == "create" {
+		resp["attestationObject"] = fromBuffer(r.Get("attestationObject"))
+		if r.Get("getTransports").Truthy() {
+			ts := r.Call("getTransports")
+			var out []string
+			for i := 0; i < ts.Length(); i++ {
+				out = append(out, ts.Index(i).String())
+			}
+			resp["transports"] = out
+		}
+	} else {
+		resp["authenticatorData"] = fromBuffer(r.Get("authenticatorData"))
+		resp["signature"] = fromBuffer(r.Get("signature"))
+		if h := r.Get("userHandle"); h.Truthy() {
+			resp["userHandle"] = fromBuffer(h)
+		}
+	}
+	out := map[string]any{"id": cred.Get("id").String(), "rawId": fromBuffer(cred.Get("rawId")),
+		"type": cred.Get("type").String(), "response": resp, "clientExtensionResults": map[string]any{}}
+	if at := cred.Get("authenticatorAttachment"); at.Truthy() {
+		out["authenticatorAttachment"] = at.String()
+	}
+	return json.Marshal(out)
+}
+
+var b64url = base64.RawURLEncoding
+
+func toBuffer(obj app.Value, key string) {
+	b, _ := b64url.DecodeString(strings.TrimRight(obj.Get(key).String(), "="))
+	a := app.Window().Get("Uint8Array").New(len(b))
+	app.CopyBytesToJS(a, b)
+	obj.Set(key, a)
+}
+
+func fromBuffer(v app.Value) string {
+	if !v.Truthy() {
+		return ""
+	}
+	a := app.Window().Get("Uint8Array").New(v)
+	b := make([]byte, a.Length())
+	app.CopyBytesToGo(b, a)
+	return b64url.EncodeToString(b)
+}
+
+// await waits for the promise p to settle. When ctx ends first the request
+// is aborted (with abort, if given) and still waited for: its callbacks
+// must not outlive their release.
+func await(ctx context.Context, p app.Value, abort []app.Value) (app.Value, error) {
+	type result struct {
+		v   app.Value
+		err error
+	}
+	done := make(chan result, 1)
+	ok := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		var v app.Value = app.Null()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		done <- result{v: v}
+		return nil
+	})
+	fail := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		done <- result{err: browserError(args)}
+		return nil
+	})
+	defer ok.Release()
+	defer fail.Release()
+	p.Call("then", ok, fail)
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		if len(abort) > 0 {
+			abort[0].Call("abort")
+		}
+		r := <-done
+		return r.v, r.err
+	}
+}
+
+// browserError reads a rejected WebAuthn request: the person cancelling
+// (NotAllowedError, AbortError) reads as such; a passkey this account has
+// on the authenticator already (InvalidStateError) says so.
+func browserError(args []app.Value) error {
+	name, msg := "", ""
+	if len(args) > 0 && args[0].Truthy() {
+		name, msg = args[0].Get("name").String(), args[0].Get("message").String()
+	}
+	switch name {
+	case "NotAllowedError", "AbortError":
+		return errPasskeyCancelled
+	case "InvalidStateError":
+		return &authdash.Error{Code: authdash.CodeConflict, Message: "This device already holds a passkey for your account."}
+	}
+	return &authdash.Error{Code: authdash.CodeInvalid, Message: "The passkey did not work: " + msg}
+}
+
+// passkeysCard is the profile's "Passkeys" section.
+type passkeysCard struct {
+	app.Compo
+	view     passkeysView
+	add      formState
+	list     formState
+	name     string
+	addDone  int
+	renaming map[string]string
+}
+
+func (c *passkeysCard) OnMount(ctx app.Context) {
+	observe(ctx, stPasskeys, &c.view).OnChange(func() { c.renaming = nil })
+	observe(ctx, formKey(formPasskeyList), &c.list)
+	observe(ctx, formKey(formPasskeyAdd), &c.add).OnChange(func() {
+		if c.add.Done != c.addDone {
+			c.addDone = c.add.Done
+			c.name = ""
+			clearInputs("passkey-name")
+		}
+	})
+	c.addDone = c.add.Done
+	ctx.NewAction(string(actLoadPasskeys))
+}
+
+func (c *passkeysCard) Render() app.UI {
+	v := c.view
+	return app.Section().Class("card").ID("passkeys").Aria("labelledby", "passkeys-title").Body(
+		app.H2().ID("passkeys-title").Text("Passkeys"),
+		app.P().Class("muted").Text("A passkey signs you in with your device's fingerprint, face or screen lock instead of the password, and can stand in for the code from your authenticator app."),
+		formError(v.Err),
+		formError(c.list.Err),
+		app.If(v.Loaded && len(v.Items) == 0 && v.Err == "", func() app.UI { return app.P().ID("passkeys-none").Class("muted").Text("No passkeys yet.") }),
+		app.Ul().Class("sessions").ID("passkey-list").Body(
+			app.Range(v.Items).Slice(func(i int) app.UI { return c.row(i, v.Items[i]) }),
+		),
+		app.Form().ID("passkey-add-form").Class("form").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			ctx.NewActionWithValue(string(actAddPasskey), c.name)
+		}).Body(
+			formError(c.add.Err),
+			field{ID: "passkey-name", Label: "Name of the new passkey", Value: c.name, Err: c.add.Fields["name"], Max: authdash.MaxPasskeyNameLen,
+				Hint: "Such as the device it is on: \"Work laptop\".", Required: true, OnInput: value(&c.name)}.render(),
+			app.Button().Type("submit").ID("passkey-add").Class("btn primary").Disabled(c.add.Busy).Text(busyText(c.add.Busy, "Add a passkey", "Waiting for your device…")),
+		),
+	)
+}
+
+func (c *passkeysCard) row(i int, p wire.Passkey) app.UI {
+	used := "Never used"
+	if p.LastUsedAt != nil {
+		used = "Last used " + p.LastUsedAt.Local().Format("Jan 2, 2006 15:04")
+	}
+	synced := ""
+	if p.BackupState {
+		synced = " · synced"
+	}
+	id := "passkey-rename-" + strconv.Itoa(i)
+	name, editing := c.renaming[p.ID]
+	if !editing {
+		name = p.Name
+	}
+	return app.Li().Class("session passkey").Body(
+		app.Div().Body(
+			app.Strong().Class("passkey-name").Text(p.Name),
+			app.P().Class("muted").Text("Added "+p.CreatedAt.Local().Format("Jan 2, 2006")+" · "+used+synced),
+		),
+		app.Form().Class("form inline").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
+			e.PreventDefault()
+			// The field as it is now: the row may have been drawn before the
+			// last keystroke.
+			typed := name
+			if el := app.Window().GetElementByID(id); el.Truthy() {
+				typed = el.Get("value").String()
+			}
+			ctx.NewActionWithValue(string(actRenamePasskey), passkeyName{ID: p.ID, Name: typed})
+		}).Body(
+			field{ID: id, Label: "Name", Value: name, Max: authdash.MaxPasskeyNameLen, Required: true, OnInput: func(ctx app.Context, e app.Event) {
+				if c.renaming == nil {
+					c.renaming = map[string]string{}
+				}
+				c.renaming[p.ID] = ctx.JSSrc().Get("value").String()
+			}}.render(),
+			app.Div().Class("actions").Body(
+				app.Button().Type("submit").Class("btn small").Disabled(c.list.Busy).Text("Rename"),
+				app.Button().Type("button").Class("btn small danger").Disabled(c.list.Busy).
+					Aria("label", "Delete the passkey "+p.Name).OnClick(func(ctx app.Context, e app.Event) {
+					ctx.NewActionWithValue(string(actDeletePasskey), p.ID)
+				}).Text("Delete"),
+			),
+		),
+	)
+}
+
+// passkeySignInButton is the sign-in page's "Sign in with a passkey" (token
+// empty) or the second step's "Use a passkey" (the challenge's token).
+type passkeySignInButton struct {
+	app.Compo
+	Token   string
+	form    formState
+	ctx     app.Context
+	mounted bool
+}
+
+func (b *passkeySignInButton) OnMount(ctx app.Context) {
+	observe(ctx, formKey(formPasskeySignIn), &b.form)
+	b.ctx, b.mounted = ctx, true
+	if b.Token == "" {
+		ctx.NewAction(string(actPasskeyConditional))
+	}
+}
+
+// OnDismount stops offering passkeys in the autofill once the page goes.
+func (b *passkeySignInButton) OnDismount() {
+	if b.Token == "" && b.mounted {
+		b.ctx.NewAction(string(actPasskeyAbort))
+	}
+}
+
+func (b *passkeySignInButton) Render() app.UI {
+	label := "Sign in with a passkey"
+	if b.Token != "" {
+		label = "Use a passkey"
+	}
+	return app.Div().Class("passkey-signin").Body(
+		formError(b.form.Err),
+		app.Button().Type("button").ID("passkey-signin").Class("btn wide").Disabled(b.form.Busy).OnClick(func(ctx app.Context, e app.Event) {
+			ctx.NewActionWithValue(string(actPasskeySignIn), b.Token)
+		}).Text(busyText(b.form.Busy, label, "Waiting for your passkey…")),
+	)
+}
+
+// forgetPasskeys clears what the passkeys showed when the session ends.
+func forgetPasskeys(ctx app.Context) {
+	setState(ctx, stPasskeys, passkeysView{})
+	for _, f := range []string{formPasskeyAdd, formPasskeyList, formPasskeySignIn} {
+		setState(ctx, formKey(f), formState{})
+	}
+}
