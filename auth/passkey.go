@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -33,7 +34,10 @@ type PasskeyConfig struct {
 // PasskeyConfigFor derives the relying party from the frontend's address
 // (APP_URL): its host is the RP ID, its scheme and host the one origin.
 func PasskeyConfigFor(app *url.URL) PasskeyConfig {
-	if app == nil || app.Host == "" {
+	// An address is no relying party ID (WebAuthn wants a domain): a site
+	// served as http://127.0.0.1:… gets the defaults, and no working
+	// passkeys, rather than a server that does not start.
+	if app == nil || app.Host == "" || net.ParseIP(app.Hostname()) != nil {
 		return PasskeyConfig{}
 	}
 	return PasskeyConfig{RPID: app.Hostname(), Origins: []string{app.Scheme + "://" + app.Host}}

@@ -86,6 +86,11 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("passkeys %+v", c.Passkeys)
 			}
 		}},
+		{name: "PasskeysNotForAnAddress", env: map[string]string{"APP_URL": "http://127.0.0.1:8080"}, check: func(t *testing.T, c Config) {
+			if c.Passkeys.RPID != "" {
+				t.Errorf("passkeys %+v: an IP address is no relying party ID", c.Passkeys)
+			}
+		}},
 		{name: "ErrWebAuthnRPID", env: map[string]string{"WEBAUTHN_RP_ID": "https://example.com"}, wantErr: []string{"WEBAUTHN_RP_ID"}},
 		{name: "ErrWebAuthnOrigins", env: map[string]string{"WEBAUTHN_ORIGINS": "example.com"}, wantErr: []string{"WEBAUTHN_ORIGINS"}},
 		{name: "ErrAppURL", env: map[string]string{"APP_URL": "example.com"}, wantErr: []string{"APP_URL"}},
