@@ -41,6 +41,10 @@ const (
 // is sent from SessionRoutes.
 const SignInRoute = routeSignIn
 
+// NotFoundRoute is the page the server shows, with status 404, for an
+// address the app does not have.
+const NotFoundRoute = "/not-found"
+
 // SessionRoutes lists the pages for signed-in users only.
 func SessionRoutes() []string { return []string{routeHome, routeProfile} }
 
@@ -59,6 +63,8 @@ func Register() {
 	app.Route(routeSignUp, func() app.Composer { return &signUpPage{} })
 	app.Route(routeProfile, func() app.Composer { return &profilePage{} })
 	registerAccountRoutes()
+	app.Route(NotFoundRoute, func() app.Composer { return &notFoundPage{} })
+	app.NotFound = &notFoundPage{}
 	newController().register()
 }
 

@@ -10,7 +10,7 @@ import (
 // focusJS is the id of the element holding the focus ("BODY" for none).
 const focusJS = `document.activeElement ? (document.activeElement.id || document.activeElement.tagName) : "BODY"`
 
-// TestSmallThings: the focus after signing in and out, "Sign out
+// TestSmallThings: a branded page for an unknown address, the focus after signing in and out, "Sign out
 // everywhere" asking first, one "Password is incorrect.", notices that go
 // by themselves.
 func TestSmallThings(t *testing.T) {
@@ -22,6 +22,15 @@ func TestSmallThings(t *testing.T) {
 	browser := mustBrowser(t)
 	signUpByAPI(t, newTab(t, browser, true), w, "small@example.com")
 	b := newTab(t, browser, true)
+
+	// An address the app does not have: its own page, the way back.
+	b.do("unknown page", chromedp.Navigate(w.url("/no-such-page")), chromedp.WaitVisible("#notfound-title"))
+	if got := eval[int](b, `fetch("/no-such-page").then(r => r.status)`); got != 404 {
+		t.Errorf("unknown page: status %d, want 404", got)
+	}
+	if !eval[bool](b, `document.querySelector("#notfound-home")?.getAttribute("href") === "/" && document.querySelector(".brand") !== null`) {
+		t.Error("the not-found page has no way home or is not in the app's frame")
+	}
 
 	// Sign in with the keyboard: the focus lands on the dashboard's heading.
 	b.do("sign-in page", chromedp.Navigate(w.url("/signin")), appReady)

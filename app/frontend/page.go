@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+
+	"github.com/authdash/authdash/app"
 )
 
 // falseBoolean matches a boolean attribute that go-app's server rendering
@@ -48,6 +50,19 @@ func (r *pageRecorder) WriteHeader(status int) {
 func (s *Site) servePage(w http.ResponseWriter, r *http.Request) {
 	rec := &pageRecorder{header: w.Header()}
 	s.handler.ServeHTTP(rec, r)
+	if rec.status == http.StatusNotFound && r.Method == http.MethodGet {
+		// go-app answers an address it has no route for in plain text:
+		// the app's own page says so instead (the app in the browser
+		// shows the same, app.NotFound), still with status 404.
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = app.NotFoundRoute
+		for k := range rec.header {
+			delete(rec.header, k)
+		}
+		rec = &pageRecorder{header: w.Header()}
+		s.handler.ServeHTTP(rec, r2)
+		rec.status = http.StatusNotFound
+	}
 	body := rec.body.Bytes()
 	if ct := rec.header.Get("Content-Type"); len(body) > 0 && len(ct) >= 9 && ct[:9] == "text/html" {
 		body = FixPage(body)
