@@ -28,6 +28,7 @@ const (
 	actComplete       action = "authdash.complete"       // taskDone
 	actUndo           action = "authdash.undo"           // int: the undo offer
 	actDismissToast   action = "authdash.dismiss-toast"  // int: the toast
+	actRetry          action = "authdash.retry"          // int: the toast whose Retry was pressed
 )
 
 // taskCreate is a task to create, with the Idempotency-Key that makes

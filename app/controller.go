@@ -88,6 +88,7 @@ func (c *controller) register() {
 	handle(actComplete, c.complete)
 	handle(actUndo, c.undo)
 	handle(actDismissToast, c.dismissToast)
+	handle(actRetry, c.retryToast)
 }
 
 // api returns the client, made on first use: only in the browser, where

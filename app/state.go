@@ -129,6 +129,8 @@ type toast struct {
 	Text  string
 	Offer int
 	Error bool
+	// Retry: a "Retry" button does again what failed (actRetry).
+	Retry bool
 }
 
 // sessionsList is the user's signed-in devices.

@@ -400,11 +400,14 @@ func (c *controller) remove(ctx app.Context, a app.Action) {
 		if shown {
 			c.force(ctx, orig)
 		}
-		msg := authdash.ErrorMessageOf(err)
 		if api.IsOffline(err) {
-			msg = "Not deleted: the server cannot be reached. The task is back in the list; delete it again to retry."
+			// Not lost: the task is back in the list, and Retry sends the
+			// deletion again once the server answers.
+			c.toastRetry(ctx, "Not deleted: the server cannot be reached. The task is back in the list.",
+				func(ctx app.Context) { c.remove(ctx, app.Action{Value: r}) })
+			return
 		}
-		c.toast(ctx, msg, true)
+		c.toast(ctx, authdash.ErrorMessageOf(err), true)
 	}
 }
 
@@ -500,10 +503,41 @@ func (c *controller) toast(ctx app.Context, text string, isErr bool) {
 	c.publishToasts(ctx)
 }
 
-// message is a toast without an offer, until it expires.
+// toastRetry is an error toast with a Retry button that does retry.
+func (c *controller) toastRetry(ctx app.Context, text string, retry func(app.Context)) {
+	c.mu.Lock()
+	c.toastSeq++
+	c.messages = append(c.messages, message{toast: toast{ID: c.toastSeq, Text: text, Error: true, Retry: true},
+		expires: time.Now().Add(4 * undo.Window), retry: retry})
+	c.mu.Unlock()
+	c.publishToasts(ctx)
+}
+
+// retryToast takes a toast away and does its retry.
+func (c *controller) retryToast(ctx app.Context, a app.Action) {
+	id, _ := a.Value.(int)
+	c.mu.Lock()
+	var retry func(app.Context)
+	c.messages = slices.DeleteFunc(c.messages, func(m message) bool {
+		if m.ID == id {
+			retry = m.retry
+			return true
+		}
+		return false
+	})
+	c.mu.Unlock()
+	c.publishToasts(ctx)
+	if retry != nil {
+		retry(ctx)
+	}
+}
+
+// message is a toast without an offer, until it expires; retry, if set,
+// is what its Retry button does.
 type message struct {
 	toast
 	expires time.Time
+	retry   func(app.Context)
 }
 
 // dismissToast removes a toast (its close button).

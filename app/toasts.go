@@ -34,6 +34,12 @@ func (t *toasts) Render() app.UI {
 							ctx.NewActionWithValue(string(actUndo), it.Offer)
 						}, app.EventScope(id)).Text("Undo")
 				}),
+				app.If(it.Retry, func() app.UI {
+					return app.Button().Type("button").Class("btn small retry").ID("retry-"+id).
+						OnClick(func(ctx app.Context, e app.Event) {
+							ctx.NewActionWithValue(string(actRetry), it.ID)
+						}, app.EventScope(id)).Text("Retry")
+				}),
 				app.Button().Type("button").Class("btn small ghost").Aria("label", "Dismiss").
 					OnClick(func(ctx app.Context, e app.Event) {
 						ctx.NewActionWithValue(string(actDismissToast), it.ID)

@@ -30,7 +30,8 @@ const outageJS = `!document.querySelector("#offline-banner").hidden`
 // TestOutage: with the server gone, a banner says so and stays in view
 // (sticky, role=status, in view after scrolling); a task added meanwhile
 // stays in the quick-add bar with its error and is added by pressing Add
-// again once the server is back; the page goes live again by itself.
+// again once the server is back, a deletion leaves the task in the list
+// with a Retry that deletes it then; the page goes live again by itself.
 func TestOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
@@ -64,8 +65,17 @@ func TestOutage(t *testing.T) {
 		t.Fatalf("the quick-add bar holds %q after the failed add, want the title kept", got)
 	}
 
+	// A deletion that cannot be sent: the task stays, with a Retry.
+	n := eval[int](b, `document.querySelectorAll("#task-list > li").length`)
+	clickInTask(b, "Something to do", `[data-ctl="delete"]`)
+	clickInTask(b, "Something to do", `[data-ctl="confirm-delete"]`)
+	b.waitJS("deletion refused, Retry offered", `document.querySelector("#toasts .retry") !== null`)
+	b.waitJS("the task is back", countJS(n))
+
 	w.start()
 	b.waitJS("live again", liveJS)
+	click(b, "#toasts .retry")
+	b.waitJS("deleted on retry", countJS(n-1))
 	click(b, "#create-submit")
 	b.waitJS("added on retry", taskJS("Written offline"))
 	b.waitJS("bar cleared", `document.querySelector("#new-title").value === ""`)
