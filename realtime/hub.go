@@ -85,45 +85,30 @@ type Config struct {
 	MaxStoreReads int
 }
 
+// defaultTo sets *p to v when the field was left at zero (or set negative), so a
+// Config literal names only what it changes.
+func defaultTo[T int | time.Duration](p *T, v T) {
+	if *p <= 0 {
+		*p = v
+	}
+}
+
 func (c *Config) setDefaults() {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&c.WriteTimeout, 5*time.Second)
-	def(&c.PingInterval, 25*time.Second)
-	def(&c.PongTimeout, 15*time.Second)
-	def(&c.AuthTimeout, wire.AuthTimeout)
-	def(&c.UnsubscribeDelay, 5*time.Second)
-	def(&c.StoreTimeout, 5*time.Second)
-	if c.QueueSize <= 0 {
-		c.QueueSize = 64
-	}
-	if c.MaxMessagesPerMinute <= 0 {
-		c.MaxMessagesPerMinute = 60
-	}
-	if c.ResumeLimit <= 0 {
-		c.ResumeLimit = 1000
-	}
-	if c.MaxStoreReads <= 0 {
-		c.MaxStoreReads = 16
-	}
-	if c.MaxSocketsPerUser <= 0 {
-		c.MaxSocketsPerUser = 32
-	}
-	if c.ResumesPerMinute <= 0 {
-		c.ResumesPerMinute = 3
-	}
-	if c.AccountResumesPerMinute <= 0 {
-		c.AccountResumesPerMinute = 30
-	}
-	if c.MaxUnauthenticated <= 0 {
-		c.MaxUnauthenticated = 4096
-	}
-	if c.MaxUnauthenticatedPerIP <= 0 {
-		c.MaxUnauthenticatedPerIP = 64
-	}
+	defaultTo(&c.WriteTimeout, 5*time.Second)
+	defaultTo(&c.PingInterval, 25*time.Second)
+	defaultTo(&c.PongTimeout, 15*time.Second)
+	defaultTo(&c.AuthTimeout, wire.AuthTimeout)
+	defaultTo(&c.UnsubscribeDelay, 5*time.Second)
+	defaultTo(&c.StoreTimeout, 5*time.Second)
+	defaultTo(&c.QueueSize, 64)
+	defaultTo(&c.MaxMessagesPerMinute, 60)
+	defaultTo(&c.ResumeLimit, 1000)
+	defaultTo(&c.MaxStoreReads, 16)
+	defaultTo(&c.MaxSocketsPerUser, 32)
+	defaultTo(&c.ResumesPerMinute, 3)
+	defaultTo(&c.AccountResumesPerMinute, 30)
+	defaultTo(&c.MaxUnauthenticated, 4096)
+	defaultTo(&c.MaxUnauthenticatedPerIP, 64)
 	if c.Refuse == nil {
 		c.Refuse = func(w http.ResponseWriter, _ *http.Request, err error) {
 			w.Header().Set("Retry-After", "1")
