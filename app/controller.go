@@ -353,11 +353,7 @@ func (c *controller) signIn(ctx app.Context, a app.Action) {
 		setForm(ctx, formSignIn, formState{}, err)
 		return
 	}
-	c.mu.Lock()
-	c.booted = true
-	c.mu.Unlock()
-	setForm(ctx, formSignIn, formState{Done: 1}, nil)
-	c.startSession(ctx, *u)
+	c.signedIn(ctx, *u, formSignIn)
 }
 
 func (c *controller) signUp(ctx app.Context, a app.Action) {
@@ -373,11 +369,21 @@ func (c *controller) signUp(ctx app.Context, a app.Action) {
 		setForm(ctx, formSignUp, formState{}, err)
 		return
 	}
+	c.signedIn(ctx, *u, formSignUp)
+}
+
+// signedIn ends every way of signing in (password, sign-up, second factor,
+// passkey): the forms that led here are marked done (so they reset and
+// focus moves on), any pending challenge is dropped, and the session starts.
+func (c *controller) signedIn(ctx app.Context, u authdash.User, forms ...string) {
 	c.mu.Lock()
 	c.booted = true
 	c.mu.Unlock()
-	setForm(ctx, formSignUp, formState{Done: 1}, nil)
-	c.startSession(ctx, *u)
+	setState(ctx, stChallenge, mfaChallenge{})
+	for _, f := range forms {
+		setForm(ctx, f, formState{Done: 1}, nil)
+	}
+	c.startSession(ctx, u)
 }
 
 func (c *controller) signOut(ctx app.Context, _ app.Action) {

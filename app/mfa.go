@@ -137,13 +137,7 @@ func (c *controller) verifyMFA(ctx app.Context, a app.Action) {
 		setForm(ctx, formMFA, st, err)
 		return
 	}
-	c.mu.Lock()
-	c.booted = true
-	c.mu.Unlock()
-	setState(ctx, stChallenge, mfaChallenge{})
-	setForm(ctx, formMFA, formState{Done: 1}, nil)
-	setForm(ctx, formSignIn, formState{Done: 1}, nil)
-	c.startSession(ctx, *u)
+	c.signedIn(ctx, *u, formMFA, formSignIn)
 }
 
 func (c *controller) loadMFA(ctx app.Context, _ app.Action) {

@@ -91,19 +91,22 @@ func (c *controller) addPasskey(ctx app.Context, a app.Action) {
 
 func (c *controller) renamePasskey(ctx app.Context, a app.Action) {
 	n, _ := a.Value.(passkeyName)
-	setForm(ctx, formPasskeyList, formState{Busy: true}, nil)
-	if _, err := c.api().RenamePasskey(ctx, n.ID, n.Name); err != nil {
-		setForm(ctx, formPasskeyList, formState{}, err)
-		return
-	}
-	setForm(ctx, formPasskeyList, formState{Done: 1}, nil)
-	c.loadPasskeys(ctx, app.Action{})
+	c.changePasskeys(ctx, func() error {
+		_, err := c.api().RenamePasskey(ctx, n.ID, n.Name)
+		return err
+	})
 }
 
 func (c *controller) deletePasskey(ctx app.Context, a app.Action) {
 	id, _ := a.Value.(string)
+	c.changePasskeys(ctx, func() error { return c.api().DeletePasskey(ctx, id) })
+}
+
+// changePasskeys runs one change to the list (rename, delete) with the list
+// form busy meanwhile, then shows its error or reloads the list.
+func (c *controller) changePasskeys(ctx app.Context, change func() error) {
 	setForm(ctx, formPasskeyList, formState{Busy: true}, nil)
-	if err := c.api().DeletePasskey(ctx, id); err != nil {
+	if err := change(); err != nil {
 		setForm(ctx, formPasskeyList, formState{}, err)
 		return
 	}
@@ -139,13 +142,7 @@ func (c *controller) finishPasskeySignIn(ctx app.Context, token string, cred jso
 		setForm(ctx, formPasskeySignIn, formState{}, err)
 		return
 	}
-	c.mu.Lock()
-	c.booted = true
-	c.mu.Unlock()
-	setState(ctx, stChallenge, mfaChallenge{})
-	setForm(ctx, formPasskeySignIn, formState{Done: 1}, nil)
-	setForm(ctx, formSignIn, formState{Done: 1}, nil)
-	c.startSession(ctx, *u)
+	c.signedIn(ctx, *u, formPasskeySignIn, formSignIn)
 }
 
 // passkeyConditional offers the passkeys the browser holds for this site in
