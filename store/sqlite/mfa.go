@@ -134,25 +134,7 @@ func (db *DB) UseTOTPStep(ctx context.Context, user authdash.UserID, step int64)
 
 // UseRecoveryCode implements authdash.MFAStore: a used code is deleted.
 func (db *DB) UseRecoveryCode(ctx context.Context, user authdash.UserID, hash []byte) error {
-	if !validID(string(user)) {
-		return db.fail(ctx, "use recovery code", errNoRecoveryCode())
-	}
-	err := db.write(ctx, func(tx *wtx) error {
-		res, err := tx.exec(`DELETE FROM recovery_codes WHERE user_id = ? AND hash = ?`, user, hash)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errNoRecoveryCode()
-		}
-		return nil
-	})
-	if err != nil {
-		return db.fail(ctx, "use recovery code", err)
-	}
-	return nil
+	return db.changeOne(ctx, "use recovery code", string(user), errNoRecoveryCode, `DELETE FROM recovery_codes WHERE user_id = ? AND hash = ?`, user, hash)
 }
 
 func errNoRecoveryCode() error {
@@ -168,16 +150,7 @@ func (db *DB) DeleteTOTP(ctx context.Context, user authdash.UserID) error {
 		if _, err := tx.exec(`DELETE FROM recovery_codes WHERE user_id = ?`, user); err != nil {
 			return err
 		}
-		res, err := tx.exec(`DELETE FROM totp WHERE user_id = ?`, user)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errNoTOTP()
-		}
-		return nil
+		return tx.execOne(errNoTOTP(), `DELETE FROM totp WHERE user_id = ?`, user)
 	})
 	if err != nil {
 		return db.fail(ctx, "delete totp", err)

@@ -75,34 +75,12 @@ FROM mail_outbox WHERE due_ms <= ? ORDER BY due_ms, id LIMIT ?`, now.UnixMilli()
 
 // RetryMail implements authdash.MailOutbox.
 func (db *DB) RetryMail(ctx context.Context, id authdash.MailID, next time.Time, reason string) error {
-	return db.changeMail(ctx, "retry mail", id, `UPDATE mail_outbox SET due_ms = ?, last_error = ? WHERE id = ?`, next.UnixMilli(), reason, id)
+	return db.changeOne(ctx, "retry mail", string(id), errMailNotFound, `UPDATE mail_outbox SET due_ms = ?, last_error = ? WHERE id = ?`, next.UnixMilli(), reason, id)
 }
 
 // DeleteMail implements authdash.MailOutbox.
 func (db *DB) DeleteMail(ctx context.Context, id authdash.MailID) error {
-	return db.changeMail(ctx, "delete mail", id, `DELETE FROM mail_outbox WHERE id = ?`, id)
-}
-
-func (db *DB) changeMail(ctx context.Context, op string, id authdash.MailID, query string, args ...any) error {
-	if !validID(string(id)) {
-		return db.fail(ctx, op, errMailNotFound())
-	}
-	err := db.write(ctx, func(tx *wtx) error {
-		res, err := tx.exec(query, args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errMailNotFound()
-		}
-		return nil
-	})
-	if err != nil {
-		return db.fail(ctx, op, err)
-	}
-	return nil
+	return db.changeOne(ctx, "delete mail", string(id), errMailNotFound, `DELETE FROM mail_outbox WHERE id = ?`, id)
 }
 
 // query runs a statement that reads rows inside the write transaction.

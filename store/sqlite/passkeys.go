@@ -98,38 +98,14 @@ func (db *DB) FindPasskey(ctx context.Context, id []byte) (*authdash.Passkey, er
 	return &p, nil
 }
 
-// changePasskey runs one statement on the user's passkey; none changed is
-// CodeNotFound.
-func (db *DB) changePasskey(ctx context.Context, op string, user authdash.UserID, query string, args ...any) error {
-	if !validID(string(user)) {
-		return db.fail(ctx, op, errNoPasskey())
-	}
-	err := db.write(ctx, func(tx *wtx) error {
-		res, err := tx.exec(query, args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errNoPasskey()
-		}
-		return nil
-	})
-	if err != nil {
-		return db.fail(ctx, op, err)
-	}
-	return nil
-}
-
 // RenamePasskey implements authdash.PasskeyStore.
 func (db *DB) RenamePasskey(ctx context.Context, user authdash.UserID, id []byte, name string) error {
-	return db.changePasskey(ctx, "rename passkey", user, `UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?`, name, id, user)
+	return db.changeOne(ctx, "rename passkey", string(user), errNoPasskey, `UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?`, name, id, user)
 }
 
 // DeletePasskey implements authdash.PasskeyStore.
 func (db *DB) DeletePasskey(ctx context.Context, user authdash.UserID, id []byte) error {
-	return db.changePasskey(ctx, "delete passkey", user, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, user)
+	return db.changeOne(ctx, "delete passkey", string(user), errNoPasskey, `DELETE FROM passkeys WHERE id = ? AND user_id = ?`, id, user)
 }
 
 // UsePasskey implements authdash.PasskeyStore: the counter's condition is in

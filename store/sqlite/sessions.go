@@ -191,25 +191,7 @@ func (db *DB) ListSessions(ctx context.Context, user authdash.UserID) ([]authdas
 
 // DeleteSession ends one session of the user.
 func (db *DB) DeleteSession(ctx context.Context, user authdash.UserID, id authdash.SessionID) error {
-	if !validID(string(id)) {
-		return db.fail(ctx, "delete session", errSessionNotFound())
-	}
-	err := db.write(ctx, func(tx *wtx) error {
-		res, err := tx.exec(`DELETE FROM sessions WHERE id = ? AND user_id = ?`, id, user)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errSessionNotFound()
-		}
-		return nil
-	})
-	if err != nil {
-		return db.fail(ctx, "delete session", err)
-	}
-	return nil
+	return db.changeOne(ctx, "delete session", string(id), errSessionNotFound, `DELETE FROM sessions WHERE id = ? AND user_id = ?`, id, user)
 }
 
 // DeleteSessions ends every session of the user except keep.

@@ -199,16 +199,10 @@ func (db *DB) SetPassword(ctx context.Context, id authdash.UserID, hash string, 
 		return db.fail(ctx, "set password", errUserNotFound())
 	}
 	err := db.write(ctx, func(tx *wtx) error {
-		res, err := tx.exec(`UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
-		if err != nil {
+		if err := tx.execOne(errUserNotFound(), `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errUserNotFound()
-		}
-		_, err = tx.exec(`DELETE FROM sessions WHERE user_id = ? AND id <> ?`, id, keep)
+		_, err := tx.exec(`DELETE FROM sessions WHERE user_id = ? AND id <> ?`, id, keep)
 		return err
 	})
 	if err != nil {
@@ -228,16 +222,7 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 		if _, err := tx.exec(`DELETE FROM passkey_challenges WHERE user_id = ?`, id); err != nil {
 			return err
 		}
-		res, err := tx.exec(`DELETE FROM users WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errUserNotFound()
-		}
-		return nil
+		return tx.execOne(errUserNotFound(), `DELETE FROM users WHERE id = ?`, id)
 	})
 	if err != nil {
 		return db.fail(ctx, "delete user", err)

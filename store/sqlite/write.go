@@ -252,3 +252,32 @@ func (db *DB) commitOne(req *writeReq) error {
 	db.committed()
 	return nil
 }
+
+// execOne runs a statement that must change a row: none changed is missing
+// (the caller's not-found error), as a delete or update of an id that is
+// not there (or not the user's) changes nothing.
+func (t *wtx) execOne(missing error, query string, args ...any) error {
+	res, err := t.exec(query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return missing
+	}
+	return nil
+}
+
+// changeOne is a write of one statement that must change a row: an id that
+// cannot be one (checked before the write) or a statement that changes
+// nothing is missing's not-found error.
+func (db *DB) changeOne(ctx context.Context, op, id string, missing func() error, query string, args ...any) error {
+	if !validID(id) {
+		return db.fail(ctx, op, missing())
+	}
+	if err := db.write(ctx, func(tx *wtx) error { return tx.execOne(missing(), query, args...) }); err != nil {
+		return db.fail(ctx, op, err)
+	}
+	return nil
+}
