@@ -145,13 +145,7 @@ func (db *DB) UseRecoveryCode(ctx context.Context, user authdash.UserID, hash []
 	}
 	res, err := db.mfa.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "confirmed", Value: true}, {Key: "codes", Value: hash}},
 		bson.D{{Key: "$pull", Value: bson.D{{Key: "codes", Value: hash}}}})
-	if err == nil && res.MatchedCount == 0 {
-		err = errNoRecoveryCode()
-	}
-	if err != nil {
-		return db.fail(ctx, "use recovery code", err)
-	}
-	return nil
+	return db.updatedOne(ctx, "use recovery code", res, err, errNoRecoveryCode)
 }
 
 func errNoRecoveryCode() error {
@@ -165,13 +159,7 @@ func (db *DB) DeleteTOTP(ctx context.Context, user authdash.UserID) error {
 		return db.fail(ctx, "delete totp", errNoTOTP())
 	}
 	res, err := db.mfa.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}})
-	if err == nil && res.DeletedCount == 0 {
-		err = errNoTOTP()
-	}
-	if err != nil {
-		return db.fail(ctx, "delete totp", err)
-	}
-	return nil
+	return db.deletedOne(ctx, "delete totp", res, err, errNoTOTP)
 }
 
 // signInDoc is one sign-in attempt in the signIns collection.

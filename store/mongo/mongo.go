@@ -443,6 +443,28 @@ func indexName(keys bson.D) string {
 // fail translates err at the edge of the store, as store/sqlite does:
 // domain errors pass through, an ended context or an unreachable server
 // becomes CodeUnavailable, and everything is wrapped with the operation.
+// updatedOne and deletedOne finish a write of one document: a filter that
+// matched nothing is missing's not-found error, any error goes through fail.
+func (db *DB) updatedOne(ctx context.Context, op string, res *mongo.UpdateResult, err error, missing func() error) error {
+	if err == nil && res.MatchedCount == 0 {
+		err = missing()
+	}
+	if err != nil {
+		return db.fail(ctx, op, err)
+	}
+	return nil
+}
+
+func (db *DB) deletedOne(ctx context.Context, op string, res *mongo.DeleteResult, err error, missing func() error) error {
+	if err == nil && res.DeletedCount == 0 {
+		err = missing()
+	}
+	if err != nil {
+		return db.fail(ctx, op, err)
+	}
+	return nil
+}
+
 func (db *DB) fail(ctx context.Context, op string, err error) error {
 	var de *authdash.Error
 	switch {

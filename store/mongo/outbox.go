@@ -88,13 +88,7 @@ func (db *DB) RetryMail(ctx context.Context, id authdash.MailID, next time.Time,
 	}
 	res, err := db.outbox.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "due", Value: authdash.Millis(next)}, {Key: "lastError", Value: reason}}}})
-	if err == nil && res.MatchedCount == 0 {
-		err = errMailNotFound()
-	}
-	if err != nil {
-		return db.fail(ctx, "retry mail", err)
-	}
-	return nil
+	return db.updatedOne(ctx, "retry mail", res, err, errMailNotFound)
 }
 
 // DeleteMail implements authdash.MailOutbox.
@@ -104,11 +98,5 @@ func (db *DB) DeleteMail(ctx context.Context, id authdash.MailID) error {
 		return db.fail(ctx, "delete mail", errMailNotFound())
 	}
 	res, err := db.outbox.DeleteOne(ctx, bson.D{{Key: "_id", Value: oid}})
-	if err == nil && res.DeletedCount == 0 {
-		err = errMailNotFound()
-	}
-	if err != nil {
-		return db.fail(ctx, "delete mail", err)
-	}
-	return nil
+	return db.deletedOne(ctx, "delete mail", res, err, errMailNotFound)
 }

@@ -127,13 +127,7 @@ func (db *DB) RenamePasskey(ctx context.Context, user authdash.UserID, id []byte
 		return db.fail(ctx, "rename passkey", errNoPasskey())
 	}
 	res, err := db.passkeys.UpdateOne(ctx, ownPasskey(oid, id), bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}}}})
-	if err == nil && res.MatchedCount == 0 {
-		err = errNoPasskey()
-	}
-	if err != nil {
-		return db.fail(ctx, "rename passkey", err)
-	}
-	return nil
+	return db.updatedOne(ctx, "rename passkey", res, err, errNoPasskey)
 }
 
 // DeletePasskey implements authdash.PasskeyStore.
@@ -143,13 +137,7 @@ func (db *DB) DeletePasskey(ctx context.Context, user authdash.UserID, id []byte
 		return db.fail(ctx, "delete passkey", errNoPasskey())
 	}
 	res, err := db.passkeys.DeleteOne(ctx, ownPasskey(oid, id))
-	if err == nil && res.DeletedCount == 0 {
-		err = errNoPasskey()
-	}
-	if err != nil {
-		return db.fail(ctx, "delete passkey", err)
-	}
-	return nil
+	return db.deletedOne(ctx, "delete passkey", res, err, errNoPasskey)
 }
 
 // UsePasskey implements authdash.PasskeyStore: the counter's condition is in
