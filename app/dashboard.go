@@ -8,6 +8,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/queryurl"
+	"github.com/authdash/authdash/app/shortcut"
 )
 
 // dashboardPage is the task list first: a one-line quick-add bar, the
@@ -19,8 +20,11 @@ type dashboardPage struct {
 	app.Compo
 	sess  sessionView
 	stats authdash.TaskStats
-	// keys is the document's keydown listener while mounted.
-	keys app.Func
+	// keys, typed and released are the document's keydown, keypress and
+	// keyup listeners while mounted; keyGuard keeps a shortcut's character
+	// from being typed (they all run on the browser's one thread).
+	keys, typed, released app.Func
+	keyGuard              shortcut.Guard
 }
 
 func (p *dashboardPage) OnMount(ctx app.Context) {
@@ -35,19 +39,38 @@ func (p *dashboardPage) OnMount(ctx app.Context) {
 	if app.IsClient {
 		p.keys = app.FuncOf(func(_ app.Value, args []app.Value) any {
 			if len(args) > 0 {
-				onShortcut(ctx, args[0])
+				p.keyGuard.Down(args[0].Get("key").String(), onShortcut(ctx, args[0]))
+			}
+			return nil
+		})
+		p.typed = app.FuncOf(func(_ app.Value, args []app.Value) any {
+			if len(args) > 0 && p.keyGuard.Press(args[0].Get("key").String()) {
+				args[0].Call("preventDefault")
+			}
+			return nil
+		})
+		p.released = app.FuncOf(func(_ app.Value, args []app.Value) any {
+			if len(args) > 0 {
+				p.keyGuard.Up(args[0].Get("key").String())
 			}
 			return nil
 		})
 		document().Call("addEventListener", "keydown", p.keys)
+		// Capturing: cancelled before the focused field sees it.
+		document().Call("addEventListener", "keypress", p.typed, true)
+		document().Call("addEventListener", "keyup", p.released, true)
 	}
 }
 
 func (p *dashboardPage) OnDismount() {
 	if p.keys != nil {
 		document().Call("removeEventListener", "keydown", p.keys)
-		p.keys.Release()
-		p.keys = nil
+		document().Call("removeEventListener", "keypress", p.typed, true)
+		document().Call("removeEventListener", "keyup", p.released, true)
+		for _, f := range []app.Func{p.keys, p.typed, p.released} {
+			f.Release()
+		}
+		p.keys, p.typed, p.released = nil, nil, nil
 	}
 }
 

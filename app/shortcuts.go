@@ -2,12 +2,14 @@ package app
 
 import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/authdash/authdash/app/shortcut"
 )
 
-// shortcut is one key of the dashboard, as the help dialog lists it.
-type shortcut struct{ Keys, What string }
+// keyHelp is one key of the dashboard, as the help dialog lists it.
+type keyHelp struct{ Keys, What string }
 
-var shortcuts = []shortcut{
+var shortcuts = []keyHelp{
 	{"n", "New task (the quick-add bar)"},
 	{"/", "Search"},
 	{"j / k", "Next / previous task"},
@@ -21,30 +23,35 @@ var shortcuts = []shortcut{
 // onShortcut acts on a keydown anywhere in the dashboard, unless the user
 // is typing in a field, a dialog is open or a modifier is held: the keys
 // of the best task apps (n, /, j, k, x, e, Delete, ?). The task acted on
-// is the one whose row holds the focus; j and k move it.
-func onShortcut(ctx app.Context, e app.Value) {
-	if e.Get("defaultPrevented").Bool() || e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool() ||
-		e.Get("altKey").Bool() || e.Get("isComposing").Bool() || e.Get("repeat").Bool() {
-		return
+// is the one whose row holds the focus; j and k move it. It reports
+// whether the key was a shortcut, whose keydown it then cancelled.
+func onShortcut(ctx app.Context, e app.Value) bool {
+	p := shortcut.Press{
+		Key:  e.Get("key").String(),
+		Ctrl: e.Get("ctrlKey").Bool(), Meta: e.Get("metaKey").Bool(), Alt: e.Get("altKey").Bool(),
+		Composing: e.Get("isComposing").Bool(), Repeat: e.Get("repeat").Bool(),
+		Prevented: e.Get("defaultPrevented").Bool(),
 	}
-	if typing(e.Get("target")) || anyModalOpen() {
-		return
+	if shortcut.Of(p) == shortcut.None {
+		return false
 	}
+	// Asked of the DOM only for a key that would be a shortcut.
+	p.Typing, p.Modal = typing(e.Get("target")), anyModalOpen()
 	handled := true
-	switch e.Get("key").String() {
-	case "n":
+	switch shortcut.Of(p) {
+	case shortcut.New:
 		handled = focusID("new-title")
-	case "/":
+	case shortcut.Search:
 		handled = focusID("search")
-	case "j":
+	case shortcut.Next:
 		moveFocus(1)
-	case "k":
+	case shortcut.Previous:
 		moveFocus(-1)
-	case "x":
+	case shortcut.Toggle:
 		handled = clickInFocusedRow("check")
-	case "e":
+	case shortcut.Edit:
 		handled = clickInFocusedRow("edit")
-	case "Delete", "Backspace":
+	case shortcut.Delete:
 		row := focusedRow()
 		if !row.Truthy() || !row.Get("dataset").Get("id").Truthy() {
 			handled = false
@@ -52,16 +59,18 @@ func onShortcut(ctx app.Context, e app.Value) {
 		}
 		ref := taskRef{ID: taskIDOf(row), Version: versionOf(row)}
 		ctx.Dispatch(func(ctx app.Context) { ctx.NewActionWithValue(string(actDelete), ref) })
-	case "?":
+	case shortcut.Help:
 		ctx.Dispatch(func(ctx app.Context) { ctx.SetState(string(stHelp), true) })
 	default:
 		handled = false
 	}
 	if handled {
 		// The key is not typed into the field it focused, nor does
-		// Backspace go back in history.
+		// Backspace go back in history. (Its keypress, which some event
+		// sequences send apart, is cancelled too: shortcut.Guard.)
 		e.Call("preventDefault")
 	}
+	return handled
 }
 
 // typing reports whether el takes text: shortcuts must not fire there.

@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -32,21 +35,43 @@ func TestKeyboardAndLists(t *testing.T) {
 
 func (d *dash) shortcuts(t *testing.T) {
 	b := d.person(t, `{"title": "Third"}`, `{"title": "Second"}`, `{"title": "First"}`)
-	// A shortcut's keydown, sent to what has the focus. Synthetic: the
-	// protocol's key events type the character apart from the keydown
-	// (so "/" would also land in the search field it focuses), which a
-	// person's key press cancelled by the app does not.
+	// Real key presses, as the protocol sends a person's: keydown, then
+	// the character (keypress and input in the focused field), keyup. A
+	// shortcut that focuses a field must cancel its keydown in time, or
+	// its character lands in that field.
 	key := func(k string) {
 		t.Helper()
-		if k == kb.Escape {
-			b.do("key Escape", chromedp.KeyEvent(k)) // the browser's own: it closes dialogs
-			return
-		}
-		eval[chromedp.Void](b, fmt.Sprintf(`(document.activeElement || document.body).dispatchEvent(
-			new KeyboardEvent("keydown", {key: %q, bubbles: true, cancelable: true}))`, k))
+		b.do("key "+strconv.Quote(k), chromedp.KeyEvent(k))
 	}
 	blur := func() { eval[chromedp.Void](b, `document.activeElement.blur()`) }
+	noShortcutFired := func(field string) {
+		t.Helper()
+		if eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) ||
+			eval[string](b, focusJS) != field || eval[int](b, `document.querySelectorAll("#task-list input:checked").length`) != 0 ||
+			eval[int](b, `document.querySelectorAll("#task-list > li").length`) != 3 {
+			t.Fatalf("a shortcut fired while typing in #%s (focus on %s)", field, eval[string](b, focusJS))
+		}
+	}
+	value := func(id string) string { return eval[string](b, `document.getElementById("`+id+`").value`) }
 
+	// However the key's events come: as chromedp sends them (keyDown, then
+	// the character as an event of its own), as Chromium makes them from a
+	// keyboard (rawKeyDown, then the character), or as one keyDown that
+	// carries its text (Puppeteer's).
+	for _, shape := range []string{"keyDown+char", "rawKeyDown+char", "keyDown with text"} {
+		for _, k := range []struct{ key, code, field string }{{"n", "KeyN", "new-title"}, {"/", "Slash", "search"}} {
+			blur()
+			b.do(shape+" "+k.key, pressAs(shape, k.key, k.code))
+			b.waitJS(k.key+": focus on #"+k.field, focusJS+` === "`+k.field+`"`)
+			if got := value(k.field); got != "" {
+				t.Errorf("%s %q typed %q into #%s, want it empty", shape, k.key, got, k.field)
+				setField(b, "#"+k.field, "", "input")
+			}
+		}
+	}
+	b.waitJS("all three listed", countJS(3))
+
+	blur()
 	key("?")
 	b.waitJS("shortcuts shown", `document.querySelector("#shortcuts").open`)
 	key(kb.Escape)
@@ -55,23 +80,33 @@ func (d *dash) shortcuts(t *testing.T) {
 	blur()
 	key("n")
 	b.waitJS("n: the quick-add bar", focusJS+` === "new-title"`)
-	// Typing in a field types: no shortcut fires. (Focused and emptied
-	// here: the protocol's key event types its character apart from the
-	// keydown the app cancels, so "n" may have landed in the field.)
-	eval[chromedp.Void](b, `document.querySelector("#new-title").value = ""; document.querySelector("#new-title").focus()`)
-	b.do("type", chromedp.KeyEvent("jkx?e/n"))
-	if got := eval[string](b, `document.querySelector("#new-title").value`); got != "jkx?e/n" {
-		t.Errorf("typed %q into the quick-add bar, want jkx?e/n", got)
+	if got := value("new-title"); got != "" {
+		t.Errorf("n typed %q into the quick-add bar it focused, want it empty", got)
 	}
-	if eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) ||
-		eval[string](b, focusJS) != "new-title" || eval[int](b, `document.querySelectorAll("#task-list input:checked").length`) != 0 {
-		t.Fatal("a shortcut fired while typing")
+	// Typing in a field types: no shortcut fires.
+	key("nxj/")
+	if got := value("new-title"); got != "nxj/" {
+		t.Errorf("typed %q into the quick-add bar, want nxj/", got)
 	}
-	eval[chromedp.Void](b, `document.querySelector("#new-title").value = ""`)
+	noShortcutFired("new-title")
+	setField(b, "#new-title", "", "input")
 
 	blur()
 	key("/")
 	b.waitJS("/: search", focusJS+` === "search"`)
+	if got := value("search"); got != "" {
+		t.Errorf("/ typed %q into the search field it focused, want it empty", got)
+	}
+	key("nxj/")
+	if got := value("search"); got != "nxj/" {
+		t.Errorf("typed %q into the search field, want nxj/", got)
+	}
+	if eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) || eval[string](b, focusJS) != "search" {
+		t.Fatal("a shortcut fired while typing in the search field")
+	}
+	setField(b, "#search", "", "input")
+	b.waitJS("search cleared", countJS(3))
+
 	blur()
 	key("j")
 	b.waitJS("j: the first task", rowOfFocusJS+` === "First"`)
@@ -88,15 +123,23 @@ func (d *dash) shortcuts(t *testing.T) {
 		focusInTask(b, "First", `[data-ctl="check"]`)
 	}
 
+	key("e")
+	b.waitJS("e: the editor", `document.querySelector("#editor").open && document.querySelector("#edit-title")?.value === "First"`)
+	key(kb.Escape)
+	b.waitJS("editor closed, focus back in the row", `!document.querySelector("#editor").open && `+rowOfFocusJS+` === "First"`)
+
 	key("j")
 	b.waitJS("on the second", rowOfFocusJS+` === "Second"`)
-	key("Delete")
+	key(kb.Delete)
 	b.waitJS("Delete: gone", `!(`+taskJS("Second")+`)`)
 	if !soon(b, rowOfFocusJS+` === "Third"`) {
 		got := eval[string](b, rowOfFocusJS)
 		t.Errorf("after Delete the focus is on %q (%s), want the next task", got, eval[string](b, focusJS))
 	}
 	b.waitJS("undo of the deletion offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("Second"))`)
+	if got := eval[string](b, `location.pathname`); got != "/" {
+		t.Errorf("after the shortcuts the page is %q", got)
+	}
 	// Undo itself and the editor's return of the focus: TestDashboard.
 }
 
@@ -158,6 +201,30 @@ func (d *dash) emptyStates(t *testing.T) {
 	if got := eval[string](b, `location.search`); got != "" {
 		t.Errorf("after Clear filters the URL's query is %q", got)
 	}
+}
+
+// pressAs presses a printable key through the DevTools protocol in one of
+// the shapes of events a browser gets for it.
+func pressAs(shape, key, code string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		down := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyDown, Key: key, Code: code}
+		char := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeChar, Key: key, Code: code, Text: key, UnmodifiedText: key}
+		up := input.DispatchKeyEventParams{Type: input.DispatchKeyEventTypeKeyUp, Key: key, Code: code}
+		events := []input.DispatchKeyEventParams{down, char, up}
+		switch shape {
+		case "rawKeyDown+char":
+			events[0].Type = input.DispatchKeyEventTypeRawKeyDown
+		case "keyDown with text":
+			down.Text, down.UnmodifiedText = key, key
+			events = []input.DispatchKeyEventParams{down, up}
+		}
+		for _, ev := range events {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // soon reports whether a JavaScript predicate holds within a second: for
