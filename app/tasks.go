@@ -254,18 +254,27 @@ func (c *controller) update(ctx app.Context, a app.Action) {
 		return
 	}
 	theirs, _ := c.latest(e.Base.ID, e.Base)
-	c.save(ctx, formEdit, e.Base, patch.Apply(e.Base), theirs, nil)
+	c.save(ctx, formEdit, e.Base, patch.Apply(e.Base), theirs, nil, nil)
 }
 
 // maxMerges bounds how often one save merges again with a version that
 // overtook it; a task that busy is a conflict for the user.
 const maxMerges = 3
 
+// retryable is what a change made outside a form (a checkbox, an undo)
+// says when it cannot be sent, and how to send it again: the form keeps
+// an editor's change, a toast with Retry keeps this one.
+type retryable struct {
+	text string
+	do   func(app.Context)
+}
+
 // save sends mine merged with theirs, telling form (the editor's, or ""
 // for none) how it goes. keepMine is the user's decision on the fields
-// both changed, nil while they have not been asked. It reports whether the
-// change was saved.
-func (c *controller) save(ctx app.Context, form string, base, mine, theirs authdash.Task, keepMine *bool) (*authdash.Task, bool) {
+// both changed, nil while they have not been asked. offline, if set, is
+// offered when the server cannot be reached. It reports whether the change
+// was saved.
+func (c *controller) save(ctx app.Context, form string, base, mine, theirs authdash.Task, keepMine *bool, offline *retryable) (*authdash.Task, bool) {
 	id := base.ID
 	set := func(st formState, err error) {
 		if form != "" {
@@ -315,6 +324,13 @@ func (c *controller) save(ctx app.Context, form string, base, mine, theirs authd
 		default:
 			if shown {
 				c.force(ctx, theirs)
+			}
+			if api.IsOffline(err) && offline != nil {
+				// Not lost: the row shows the server's state, and the
+				// toast's Retry sends the change again.
+				set(formState{}, nil)
+				c.toastRetry(ctx, offline.text, offline.do)
+				return nil, false
 			}
 			if api.IsOffline(err) {
 				err = authdash.Errorf(authdash.CodeUnavailable, "Not saved: the server cannot be reached. Your changes are kept here; save again to retry.")
@@ -428,11 +444,12 @@ func (c *controller) resolve(ctx app.Context, a app.Action) {
 		}
 		return
 	}
-	c.save(ctx, formEdit, r.Base, r.Mine, r.Theirs, &keepMine)
+	c.save(ctx, formEdit, r.Base, r.Mine, r.Theirs, &keepMine, nil)
 }
 
 // complete marks a task done or not done at once (optimistically), and
-// offers to undo it. A refusal puts the row back as it was and says why.
+// offers to undo it. A refusal puts the row back as it was and says why;
+// when the server cannot be reached, a toast keeps the change with Retry.
 func (c *controller) complete(ctx app.Context, a app.Action) {
 	req, _ := a.Value.(taskDone)
 	before, _ := c.latest(req.Task.ID, req.Task)
@@ -445,7 +462,15 @@ func (c *controller) complete(ctx app.Context, a app.Action) {
 	}
 	mine := before
 	mine.Status = want
-	t, ok := c.save(ctx, "", before, mine, before, nil)
+	what := "done"
+	if !req.Done {
+		what = "not done"
+	}
+	offline := &retryable{
+		text: "“" + before.Title + "” not marked " + what + ": the server cannot be reached. Retry once it is back.",
+		do:   func(ctx app.Context) { c.complete(ctx, a) },
+	}
+	t, ok := c.save(ctx, "", before, mine, before, nil, offline)
 	if ok {
 		c.offer(ctx, kind, before, *t)
 	}
@@ -475,18 +500,35 @@ func (c *controller) undo(ctx app.Context, a app.Action) {
 	case undo.Completed, undo.Reopened:
 		mine := of.After
 		mine.Status = of.Before.Status
-		theirs, _ := c.latest(of.After.ID, of.After)
-		c.save(ctx, "", of.After, mine, theirs, nil)
-	case undo.Deleted:
-		t, err := c.api().RestoreTask(ctx, of.Before.ID)
-		switch authdash.ErrorCodeOf(err) {
-		case "":
-			c.put(ctx, *t)
-		case authdash.CodeConflict:
-			// Another tab undid it first: its event brings the task.
-		default:
-			c.toast(ctx, "Could not undo: "+authdash.ErrorMessageOf(err), true)
+		var again func(app.Context)
+		again = func(ctx app.Context) {
+			theirs, _ := c.latest(of.After.ID, of.After)
+			c.save(ctx, "", of.After, mine, theirs, nil, &retryable{
+				text: "Not undone: the server cannot be reached. Retry once it is back.",
+				do:   again,
+			})
 		}
+		again(ctx)
+	case undo.Deleted:
+		c.restore(ctx, of.Before)
+	}
+}
+
+// restore brings a deleted task back (the undo of a deletion).
+func (c *controller) restore(ctx app.Context, task authdash.Task) {
+	t, err := c.api().RestoreTask(ctx, task.ID)
+	switch authdash.ErrorCodeOf(err) {
+	case "":
+		c.put(ctx, *t)
+	case authdash.CodeConflict:
+		// Another tab undid it first: its event brings the task.
+	default:
+		if api.IsOffline(err) {
+			c.toastRetry(ctx, "“"+task.Title+"” not brought back: the server cannot be reached. Retry once it is back.",
+				func(ctx app.Context) { c.restore(ctx, task) })
+			return
+		}
+		c.toast(ctx, "Could not undo: "+authdash.ErrorMessageOf(err), true)
 	}
 }
 
@@ -503,12 +545,14 @@ func (c *controller) toast(ctx app.Context, text string, isErr bool) {
 	c.publishToasts(ctx)
 }
 
-// toastRetry is an error toast with a Retry button that does retry.
+// toastRetry is an error toast with a Retry button that does retry. It
+// does not go by itself: it holds a change that was not sent, which an
+// outage of any length must not lose silently; Retry or × ends it.
 func (c *controller) toastRetry(ctx app.Context, text string, retry func(app.Context)) {
 	c.mu.Lock()
 	c.toastSeq++
 	c.messages = append(c.messages, message{toast: toast{ID: c.toastSeq, Text: text, Error: true, Retry: true},
-		expires: time.Now().Add(4 * undo.Window), retry: retry})
+		retry: retry})
 	c.mu.Unlock()
 	c.publishToasts(ctx)
 }
@@ -532,8 +576,8 @@ func (c *controller) retryToast(ctx app.Context, a app.Action) {
 	}
 }
 
-// message is a toast without an offer, until it expires; retry, if set,
-// is what its Retry button does.
+// message is a toast without an offer, until it expires (never, when
+// expires is zero); retry, if set, is what its Retry button does.
 type message struct {
 	toast
 	expires time.Time
@@ -560,7 +604,7 @@ func (c *controller) publishToasts(ctx app.Context) {
 	now := time.Now()
 	c.mu.Lock()
 	c.offers.Expire(now)
-	c.messages = slices.DeleteFunc(c.messages, func(m message) bool { return !now.Before(m.expires) })
+	c.messages = slices.DeleteFunc(c.messages, func(m message) bool { return !m.expires.IsZero() && !now.Before(m.expires) })
 	var out []toast
 	next := c.offers.Next()
 	for _, of := range c.offers.Open() {
@@ -569,6 +613,9 @@ func (c *controller) publishToasts(ctx app.Context) {
 	}
 	for _, m := range c.messages {
 		out = append(out, m.toast)
+		if m.expires.IsZero() {
+			continue
+		}
 		if next.IsZero() || m.expires.Before(next) {
 			next = m.expires
 		}

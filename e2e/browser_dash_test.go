@@ -301,13 +301,26 @@ func (d *dash) completeAndUndo(t *testing.T) {
 // CompleteRefusedReverts: the server cannot be reached; the checkbox goes
 // back and a message says the change was not saved.
 func (d *dash) completeRefusedReverts(t *testing.T) {
-	a := d.person(t, `{"title": "Cannot tick"}`)
+	a := d.person(t, `{"title": "Cannot tick"}`, `{"title": "Cannot untick", "status": "done"}`)
+	// The server refuses: the change is sent for a task it does not have,
+	// so it answers 404 (as after a deletion the page has not heard of).
 	eval[chromedp.Void](a, `(() => { const orig = window.fetch; window.fetch = function(url, opts) {
-		if (opts && opts.method === "PATCH") return Promise.reject(new TypeError("Failed to fetch"));
-		return orig.apply(this, arguments); }; })()`)
-	clickInTask(a, "Cannot tick", ".check-box")
-	a.waitJS("reverted with a message", checkJS("Cannot tick", false)+
-		` && [...document.querySelectorAll("#toasts .toast.error")].some(t => t.textContent.includes("Not saved"))`)
+		if (opts && opts.method === "PATCH") url = String(url).replace(/\/api\/tasks\/[^/?]+/, "/api/tasks/no-such-task");
+		return orig.call(this, url, opts); }; })()`)
+	for _, c := range []struct {
+		title string
+		was   bool
+	}{{"Cannot tick", false}, {"Cannot untick", true}} {
+		clickInTask(a, c.title, ".check-box")
+		a.waitJS(c.title+": reverted with a message", checkJS(c.title, c.was)+
+			` && [...document.querySelectorAll("#toasts .toast.error")].some(t => t.textContent.includes("Task not found."))`)
+		// A refusal is final: nothing to retry.
+		if eval[bool](a, `document.querySelector("#toasts .retry") !== null`) {
+			t.Errorf("%s: a refused change offers Retry", c.title)
+		}
+		eval[chromedp.Void](a, `document.querySelectorAll("#toasts .toast.error .ghost").forEach(b => b.click())`)
+		a.waitJS("toasts dismissed", `document.querySelector("#toasts .toast.error") === null`)
+	}
 }
 
 // DeleteAndUndoInEveryTab: deleting (after the confirmation) removes the

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -31,7 +33,9 @@ const outageJS = `!document.querySelector("#offline-banner").hidden`
 // (sticky, role=status, in view after scrolling); a task added meanwhile
 // stays in the quick-add bar with its error and is added by pressing Add
 // again once the server is back, a deletion leaves the task in the list
-// with a Retry that deletes it then; the page goes live again by itself.
+// with a Retry that deletes it then, and so does marking a task done or
+// not done (the row shows what the server has, a toast keeps the change
+// with Retry); the page goes live again by itself.
 func TestOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
@@ -41,7 +45,7 @@ func TestOutage(t *testing.T) {
 	browser := mustBrowser(t)
 	d := &dash{w: w, browser: browser}
 	d.size = screenSizes[0]
-	var tasks []string
+	tasks := []string{`{"title": "Tick me"}`, `{"title": "Untick me", "status": "done"}`}
 	for range 12 {
 		tasks = append(tasks, `{"title": "Something to do"}`)
 	}
@@ -69,16 +73,50 @@ func TestOutage(t *testing.T) {
 	n := eval[int](b, `document.querySelectorAll("#task-list > li").length`)
 	clickInTask(b, "Something to do", `[data-ctl="delete"]`)
 	clickInTask(b, "Something to do", `[data-ctl="confirm-delete"]`)
-	b.waitJS("deletion refused, Retry offered", `document.querySelector("#toasts .retry") !== null`)
+	b.waitJS("deletion refused, Retry offered", retryJS("Not deleted"))
 	b.waitJS("the task is back", countJS(n))
+
+	// Marking done and not done that cannot be sent: the row shows what
+	// the server has, the toast keeps the change with a Retry.
+	for _, c := range []struct {
+		title string
+		was   bool
+	}{{"Tick me", false}, {"Untick me", true}} {
+		clickInTask(b, c.title, ".check-box")
+		b.waitJS(c.title+": not sent, Retry offered", retryJS(c.title))
+		b.waitJS(c.title+": the row as the server has it", checkJS(c.title, c.was))
+	}
 
 	w.start()
 	b.waitJS("live again", liveJS)
-	click(b, "#toasts .retry")
+	clickRetry(b, "Not deleted")
 	b.waitJS("deleted on retry", countJS(n-1))
+	clickRetry(b, "Tick me")
+	b.waitJS("marked done on retry", checkJS("Tick me", true))
+	clickRetry(b, "Untick me")
+	b.waitJS("marked not done on retry", checkJS("Untick me", false))
+	if eval[bool](b, `document.querySelector("#toasts .retry") !== null`) {
+		t.Error("a Retry is still offered after every change was sent")
+	}
 	click(b, "#create-submit")
 	b.waitJS("added on retry", taskJS("Written offline"))
 	b.waitJS("bar cleared", `document.querySelector("#new-title").value === ""`)
+
+	// Kept by the server, not only shown.
+	d.open(b, n)
+	b.waitJS("done after a reload", checkJS("Tick me", true)+" && "+checkJS("Untick me", false))
+}
+
+// retryJS is a predicate: a toast whose text holds text offers Retry.
+func retryJS(text string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes(%s) && t.querySelector(".retry"))`, strconv.Quote(text))
+}
+
+// clickRetry presses Retry on the toast whose text holds text.
+func clickRetry(b *tab, text string) {
+	b.t.Helper()
+	b.waitJS("Retry on "+text, retryJS(text))
+	eval[chromedp.Void](b, fmt.Sprintf(`[...document.querySelectorAll("#toasts .toast")].find(t => t.textContent.includes(%s)).querySelector(".retry").click()`, strconv.Quote(text)))
 }
 
 // BenchmarkReconnectAfterCrash is BenchmarkReconnect with the server
