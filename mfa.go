@@ -2,6 +2,7 @@ package authdash
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -126,14 +127,22 @@ type SignInStore interface {
 }
 
 // MFAAnswer is the second step of a sign-in: the token the first step gave
-// and either a code from the app or a recovery code.
+// and one answer: a code from the app, a recovery code, or a passkey's
+// assertion (what navigator.credentials.get answered to the options begun
+// with the token).
 type MFAAnswer struct {
-	MFAToken     string `json:"mfaToken"`
-	Code         string `json:"code,omitempty"`
-	RecoveryCode string `json:"recoveryCode,omitempty"`
+	MFAToken     string          `json:"mfaToken"`
+	Code         string          `json:"code,omitempty"`
+	RecoveryCode string          `json:"recoveryCode,omitempty"`
+	Passkey      json.RawMessage `json:"passkey,omitempty"`
 }
 
-// Validate checks the shape: a token, and exactly one of the two codes.
+// HasPasskey says whether the answer is a passkey's (JSON null is none).
+func (a MFAAnswer) HasPasskey() bool {
+	return len(a.Passkey) > 0 && string(a.Passkey) != "null"
+}
+
+// Validate checks the shape: a token, and exactly one answer.
 func (a MFAAnswer) Validate() error {
 	f := fieldErrors{}
 	if a.MFAToken == "" {
@@ -141,15 +150,23 @@ func (a MFAAnswer) Validate() error {
 	} else if len(a.MFAToken) > 128 {
 		f.add("mfaToken", "The sign-in's token is not valid.")
 	}
+	answers := 0
+	for _, given := range []bool{a.Code != "", a.RecoveryCode != "", a.HasPasskey()} {
+		if given {
+			answers++
+		}
+	}
 	switch {
-	case a.Code == "" && a.RecoveryCode == "":
+	case answers == 0:
 		f.add("code", "Enter the code from your authenticator app, or a recovery code.")
-	case a.Code != "" && a.RecoveryCode != "":
-		f.add("code", "Send either a code or a recovery code, not both.")
+	case answers > 1:
+		f.add("code", "Send one answer: a code, a recovery code or a passkey.")
 	case len(a.Code) > 32:
 		f.add("code", "The code is too long.")
 	case len(a.RecoveryCode) > 64:
 		f.add("recoveryCode", "The recovery code is too long.")
+	case a.HasPasskey() && a.Passkey[0] != '{':
+		f.add("passkey", "This is not an answer from a passkey.")
 	}
 	return f.err()
 }

@@ -120,7 +120,13 @@ func (c *controller) passkeySignIn(ctx app.Context, a app.Action) {
 	token, _ := a.Value.(string)
 	c.abortConditional()
 	setForm(ctx, formPasskeySignIn, formState{Busy: true}, nil)
-	opts, err := c.api().BeginPasskeyLogin(ctx, token)
+	// The second step goes the way a code does (POST /api/auth/mfa), the
+	// passkey alone its own.
+	begin := c.api().BeginPasskeyLogin
+	if token != "" {
+		begin = c.api().BeginMFAPasskey
+	}
+	opts, err := begin(ctx, token)
 	var cred json.RawMessage
 	if err == nil {
 		cred, err = credentials(ctx, "get", opts, "")
@@ -133,7 +139,11 @@ func (c *controller) passkeySignIn(ctx app.Context, a app.Action) {
 }
 
 func (c *controller) finishPasskeySignIn(ctx app.Context, token string, cred json.RawMessage) {
-	u, err := c.api().PasskeyLogin(ctx, token, cred)
+	finish := c.api().PasskeyLogin
+	if token != "" {
+		finish = c.api().CompleteMFAPasskey
+	}
+	u, err := finish(ctx, token, cred)
 	if err != nil {
 		if authdash.ErrorFieldsOf(err)["mfaToken"] != "" {
 			setState(ctx, stChallenge, mfaChallenge{})

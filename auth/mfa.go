@@ -41,6 +41,7 @@ const (
 const (
 	MethodTOTP     = "totp"
 	MethodRecovery = "recovery"
+	// MethodPasskey (passkey.go) is answered through POST /api/auth/mfa too.
 )
 
 // Challenge is what a right password gets when the account has a second
@@ -196,8 +197,8 @@ func (s *Service) challenge(ctx context.Context, u *authdash.User) (*Challenge, 
 		return nil, nil
 	}
 	methods := []string{MethodTOTP, MethodRecovery}
-	// A passkey stands in for the code (POST /api/auth/passkey/begin and
-	// finish with the token).
+	// A passkey stands in for the code (options from POST
+	// /api/auth/mfa/passkey/begin, the answer to POST /api/auth/mfa).
 	keys, err := s.store.Passkeys(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -238,7 +239,8 @@ func (s *Service) findChallenge(ctx context.Context, token string) (*authdash.Ac
 // CompleteMFA finishes a sign-in with its second factor and starts the
 // session on device. A wrong code leaves the challenge open for another try
 // (the caller limits the tries per account); the right one spends it, and a
-// code works once. CodeInvalid for a malformed answer, CodeUnauthorized for
+// code works once. A passkey's answer (to BeginPasskeyLogin's options for
+// the token) is checked as FinishPasskeyLogin checks it. CodeInvalid for a malformed answer, CodeUnauthorized for
 // a challenge that does not work or a wrong code.
 func (s *Service) CompleteMFA(ctx context.Context, a authdash.MFAAnswer, device string) (*Grant, error) {
 	if err := a.Validate(); err != nil {
@@ -264,6 +266,12 @@ func (s *Service) CompleteMFA(ctx context.Context, a authdash.MFAAnswer, device 
 	if err != nil {
 		return nil, err
 	}
+	if a.HasPasskey() {
+		// The options came from BeginPasskeyLogin with this token; the
+		// ceremony spends the token as a code would.
+		g, err := s.finishPasskeyLogin(ctx, a.MFAToken, a.Passkey, device, true)
+		return g, renameField(err, "credential", "passkey")
+	}
 	method, err := s.checkSecondFactor(ctx, u.ID, t, a.Code, a.RecoveryCode)
 	if err != nil {
 		if authdash.ErrorCodeOf(err) == authdash.CodeUnauthorized {
@@ -283,6 +291,23 @@ func (s *Service) CompleteMFA(ctx context.Context, a authdash.MFAAnswer, device 
 	}
 	s.recordSignIn(ctx, u, method, authdash.SignInSuccess, "", device)
 	return g, nil
+}
+
+// renameField names field to in err's problem instead of from: the same
+// refusal is worded for the request that carried it.
+func renameField(err error, from, to string) error {
+	var e *authdash.Error
+	if !errors.As(err, &e) || e.Fields[from] == "" {
+		return err
+	}
+	fields := make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		if k == from {
+			k = to
+		}
+		fields[k] = v
+	}
+	return errors.Join(&authdash.Error{Code: e.Code, Message: e.Message, Fields: fields}, err)
 }
 
 // checkSecondFactor checks a code (or, with code empty, a recovery code)

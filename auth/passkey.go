@@ -299,6 +299,13 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context, mfaToken string) (*prot
 // registered. CodeInvalid for an answer that is not one or a ceremony that
 // cannot be finished, CodeUnauthorized for a refused passkey.
 func (s *Service) FinishPasskeyLogin(ctx context.Context, mfaToken string, credential []byte, device string) (*Grant, error) {
+	return s.finishPasskeyLogin(ctx, mfaToken, credential, device, false)
+}
+
+// finishPasskeyLogin is FinishPasskeyLogin; with secondFactor, only the
+// answer to a ceremony begun with mfaToken finishes it: a passkey alone
+// given as a second factor would leave the token unspent.
+func (s *Service) finishPasskeyLogin(ctx context.Context, mfaToken string, credential []byte, device string, secondFactor bool) (*Grant, error) {
 	parsed, err := protocol.ParseCredentialRequestResponseBytes(credential)
 	if err != nil {
 		return nil, errNotPasskeyAnswer(detail(err))
@@ -306,6 +313,9 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, mfaToken string, crede
 	ch, sess, err := s.finishCeremony(ctx, authdash.PurposePasskeyLogin, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return nil, err
+	}
+	if secondFactor && ch.User == "" {
+		return nil, errors.Join(authdash.ErrChallengeInvalid(), errors.New("a passkey-alone ceremony answered as a second factor"))
 	}
 	var mfa *authdash.AccountToken
 	if ch.User != "" {

@@ -46,7 +46,7 @@ func mustAPI(t *testing.T) *api {
 		Secret: testSecret,
 		// A tight per-account limit, so that the test can provoke a 429
 		// without affecting the other accounts.
-		Limits: []instance.Limit{{Name: instance.LimitSignInAccount, Rate: 1.0 / 3600, Burst: 6}},
+		Limits: []instance.Limit{{Name: instance.LimitSignInAccount, Rate: 1.0 / 3600, Burst: 7}},
 		Ready: []server.Check{{Name: "switch", Check: func(context.Context) error {
 			if a.unready.Load() {
 				return authdash.Errorf(authdash.CodeUnavailable, "switched off by the test")

@@ -188,14 +188,15 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "RestoreTask", method: "POST", path: "/api/tasks/{task}/restore", as: "ann", header: map[string]string{"X-Client-ID": "tab-1"}, wantStatus: 200},
 		{name: "ErrRestoreTaskNotDeleted", method: "POST", path: "/api/tasks/{task}/restore", as: "ann", wantStatus: 409},
 
-		// Rate limit: the per-account limiter allows 6 sign-in attempts.
+		// Rate limit: the per-account limiter allows 7 sign-in attempts.
 		{name: "ErrLoginWrong1", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-1"}`, wantStatus: 401},
 		{name: "ErrLoginWrong2", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-2"}`, wantStatus: 401},
 		{name: "ErrLoginWrong3", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-3"}`, wantStatus: 401},
 		{name: "ErrLoginWrong4", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-4"}`, wantStatus: 401},
 		{name: "ErrLoginWrong5", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-5"}`, wantStatus: 401},
 		{name: "ErrLoginWrong6", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-6"}`, wantStatus: 401},
-		{name: "ErrLoginRateLimited", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-7"}`, wantStatus: 429},
+		{name: "ErrLoginWrong7", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-7"}`, wantStatus: 401},
+		{name: "ErrLoginRateLimited", method: "POST", path: "/api/auth/login", body: `{"email":"eve@example.com","password":"guess-number-8"}`, wantStatus: 429},
 
 		// Accounts: the mailed links, with tokens read from what the SMTP server received.
 		{name: "RegisterCat", method: "POST", path: "/api/auth/register", body: `{"email":"cat@example.com","password":"cat-password-1","name":"Cat"}`, header: tokenMode, wantStatus: 201, capture: grantOf("cat")},
@@ -282,6 +283,11 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrBeginPasskeyLoginUnknownField", method: "POST", path: "/api/auth/passkey/begin", body: `{"token":"x"}`, wantStatus: 400, req: specRejects},
 		{name: "BeginPasskeyLoginSecondFactor", method: "POST", path: "/api/auth/passkey/begin", body: `{"mfaToken":"{mfa}"}`, wantStatus: 200, capture: signWith("passkey.mfa")},
 		{name: "FinishPasskeyLoginSecondFactor", method: "POST", path: "/api/auth/passkey/finish", body: `{"mfaToken":"{mfa}","credential":{passkey.mfa}}`, header: tokenMode, wantStatus: 200, capture: grantOf("dan")},
+		{name: "LoginOffersPasskeyAgain", method: "POST", path: "/api/auth/login", body: `{"email":"dan@example.com","password":"dan-password-1"}`, wantStatus: 200, capture: keep("mfa", field("mfaToken"))},
+		{name: "ErrBeginMFAPasskeyNoToken", method: "POST", path: "/api/auth/mfa/passkey/begin", body: `{}`, wantStatus: 400, req: specRejects},
+		{name: "ErrBeginMFAPasskeyBadToken", method: "POST", path: "/api/auth/mfa/passkey/begin", body: `{"mfaToken":"not-a-token"}`, wantStatus: 401},
+		{name: "BeginMFAPasskey", method: "POST", path: "/api/auth/mfa/passkey/begin", body: `{"mfaToken":"{mfa}"}`, wantStatus: 200, capture: signWith("passkey.mfa2")},
+		{name: "CompleteMFAPasskey", method: "POST", path: "/api/auth/mfa", body: `{"mfaToken":"{mfa}","passkey":{passkey.mfa2}}`, header: tokenMode, wantStatus: 200, capture: grantOf("dan")},
 		{name: "BeginPasskeyLogin", method: "POST", path: "/api/auth/passkey/begin", wantStatus: 200, capture: signWith("passkey.alone")},
 		{name: "FinishPasskeyLogin", method: "POST", path: "/api/auth/passkey/finish", body: `{"credential":{passkey.alone}}`, wantStatus: 200},
 		{name: "ErrFinishPasskeyLoginSpent", method: "POST", path: "/api/auth/passkey/finish", body: `{"credential":{passkey.alone}}`, wantStatus: 400},

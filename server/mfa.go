@@ -72,6 +72,28 @@ func handleMFA(svc *auth.Service, account rateLimits, ck refreshCookie) http.Han
 	})
 }
 
+// handleBeginMFAPasskey answers with the options for the passkey that
+// answers a sign-in's second factor: only that account's passkeys. Asking
+// is no guess (the per-IP limit holds); the answer goes to POST
+// /api/auth/mfa, where the account's limit counts it.
+func handleBeginMFAPasskey(svc *auth.Service) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		var req wire.PasskeyLoginBegin
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		if req.MFAToken == "" {
+			return required("mfaToken", "The sign-in's token is required.")
+		}
+		assertion, err := svc.BeginPasskeyLogin(r.Context(), req.MFAToken)
+		if err != nil {
+			return err
+		}
+		encode(w, http.StatusOK, assertion)
+		return nil
+	})
+}
+
 // handleMFAStatus says which second factors the signed-in user has.
 func handleMFAStatus(svc *auth.Service) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {

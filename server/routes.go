@@ -64,6 +64,7 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("forgot")).Method(http.MethodPost, "/password/forgot", handleForgotPassword(svc, mail))
 				r.With(signIn.perIP("reset")).Method(http.MethodPost, "/password/reset", handleResetPassword(svc))
 				r.With(signIn.perIP("mfa")).Method(http.MethodPost, "/mfa", handleMFA(svc, account, cookie))
+				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/mfa/passkey/begin", handleBeginMFAPasskey(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/begin", handleBeginPasskeyLogin(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/finish", handleFinishPasskeyLogin(svc, cookie))
 				r.Group(func(r chi.Router) {

@@ -4,11 +4,12 @@ import "github.com/authdash/authdash"
 
 // MFAChallenge answers POST /api/auth/login when the account has a second
 // factor: no access token, no cookie, only the token that POST /api/auth/mfa
-// takes with a code (authdash.MFAAnswer) to finish the sign-in.
+// takes with a code or a passkey's answer (authdash.MFAAnswer) to finish the
+// sign-in (a passkey's options from POST /api/auth/mfa/passkey/begin).
 type MFAChallenge struct {
 	MFARequired bool     `json:"mfaRequired"` // always true
 	MFAToken    string   `json:"mfaToken"`
-	Methods     []string `json:"methods"`   // "totp", "recovery"
+	Methods     []string `json:"methods"`   // "totp", "recovery", "passkey"
 	ExpiresIn   int64    `json:"expiresIn"` // seconds the token works
 }
 

@@ -36,7 +36,7 @@ type PasskeyRename struct {
 
 // PasskeyLoginBegin is POST /api/auth/passkey/begin: empty for a sign-in
 // with a passkey alone, or the token of a sign-in waiting for its second
-// factor.
+// factor. POST /api/auth/mfa/passkey/begin takes it with the token.
 type PasskeyLoginBegin struct {
 	MFAToken string `json:"mfaToken,omitempty"`
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/authdash/authdash"
@@ -52,6 +53,22 @@ func (c *Client) CompleteMFA(ctx context.Context, token, code string, recovery b
 		a = authdash.MFAAnswer{MFAToken: token, RecoveryCode: code}
 	}
 	return c.grant(ctx, "/api/auth/mfa", a)
+}
+
+// BeginMFAPasskey asks for the options to answer the second factor of the
+// sign-in Login answered with MFARequired (its Methods list "passkey") with
+// one of the account's passkeys.
+func (c *Client) BeginMFAPasskey(ctx context.Context, token string) (json.RawMessage, error) {
+	var o json.RawMessage
+	err := c.do(ctx, http.MethodPost, "/api/auth/mfa/passkey/begin", nil, wire.PasskeyLoginBegin{MFAToken: token}, &o, callOpts{anonymous: true})
+	return o, err
+}
+
+// CompleteMFAPasskey finishes that sign-in with what the browser's passkey
+// answered to BeginMFAPasskey's options. A refused passkey is
+// CodeUnauthorized naming the field passkey; the challenge stays open.
+func (c *Client) CompleteMFAPasskey(ctx context.Context, token string, credential json.RawMessage) (*authdash.User, error) {
+	return c.grant(ctx, "/api/auth/mfa", authdash.MFAAnswer{MFAToken: token, Passkey: credential})
 }
 
 // MFAStatus says which second factors the account has on.
