@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"math"
 	"slices"
@@ -72,21 +71,27 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 // telling whether another page follows.
 //
 // A search first weighs the term's trigrams in the owner's search index
-// (see grams.go). In creation order (the default) the index's rows come in
-// page order, so walkGrams walks those of the rarest trigram, or of all
-// the term's trigrams together, from the cursor to the end of the page.
-// In another order: if one trigram is rare, its few tasks are read and
-// sorted, the page being all the term's matches there are; the same if
-// few tasks hold all the trigrams together. If they are many, the
-// term most likely is too, and reading the owner's tasks in page order
-// fills the page within the first few dozen (the window of
-// db.searchWindow). When it does not, the matches are sparse or lie
-// further back, so the walk goes on for at most db.walkLimit more tasks,
-// through those the index says hold all the trigrams; and if the page is
-// still not full, the remaining tasks holding them all are read and sorted
-// when there are fewer than db.sortLimit, else walked to the end. Each step
-// is bounded but the last, which needs db.sortLimit matches of the term's
-// trigrams that all lie behind db.walkLimit tasks that hold none.
+// (see grams.go): the cost of each plan is estimated by the sizes of their
+// posting lists, the owner's alone. In creation order (the default) the
+// index's rows come in page order, so walkGrams walks those of the rarest
+// trigram, or of all the term's trigrams together, from the cursor to the
+// end of the page. In another order: if one trigram is rare, its few tasks
+// are read and sorted, the page being all the term's matches there are;
+// the same if few tasks hold all the trigrams together. If they are many,
+// and the order has a copy of the index in its own order (updated, due,
+// priority: sorted.go), walkGrams walks that copy as it does task_grams:
+// its cost is the tasks holding the trigrams up to the end of the page,
+// however many tasks without them lie in front. Title order, and every
+// order while the copies are still being built, fall back on the owner's
+// tasks in page order: the term most likely is common and fills the page
+// within the first few dozen (the window of db.searchWindow). When it does
+// not, the matches are sparse or lie further back, so the walk goes on for
+// at most db.walkLimit more tasks, through those the index says hold all
+// the trigrams; and if the page is still not full, the remaining tasks
+// holding them all are read and sorted when there are fewer than
+// db.sortLimit, else walked to the end. Each step is bounded but the last,
+// which needs db.sortLimit matches of the term's trigrams that all lie
+// behind db.walkLimit tasks that hold none.
 func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor) ([]authdash.Task, error) {
 	want := q.Limit + 1
 	// The trigram index needs three characters; shorter terms match so
@@ -116,6 +121,12 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 			return nil, err
 		}
 		return db.candidates(ctx, owner, q, after, all, nil, want)
+	}
+	// Many tasks hold the term's trigrams: where the order has a copy of
+	// the index in its own order (sorted.go), walk that from the cursor,
+	// reading only tasks that hold them all, up to the end of the page.
+	if _, ok := sortIndexOf(q.Sort); ok && db.sortCopies && db.sortsReady.Load() {
+		return db.walkGrams(ctx, owner, q, after, all, want)
 	}
 	// The window, in page order.
 	bound, err := db.boundary(ctx, owner, q, after, db.searchWindow)
@@ -187,14 +198,15 @@ func (db *DB) countMatches(ctx context.Context, match string, limit int) (int, e
 	return n, err
 }
 
-// walkGrams answers a search in creation order. Rid order is creation
-// order (ridBase), so it walks the search index's rows for match in rid
-// order from the cursor's range on, each row's task read by rid, filtered
-// and its term confirmed in SQL. It stops at the first task created in
-// an earlier (ascending: later) millisecond range than the want-th it
-// kept: every task further on comes after all those in page order. It so
-// reads the tasks holding the term's trigrams up to the end of the page,
-// however many tasks without them lie in front.
+// walkGrams answers a search in an order with a copy of the search index
+// in that order (sortIndexOf; creation order's is task_grams itself, rid
+// order being creation order). It walks the index's rows for match in rowid
+// order from the cursor's bucket on, each row's task read by its rowid,
+// filtered and its term confirmed in SQL. It stops at the first task of a
+// later bucket than the want-th it kept: every task further on comes after
+// all those in page order. It so reads the tasks holding the term's
+// trigrams up to the end of the page, however many tasks without them lie
+// in front.
 func (db *DB) walkGrams(ctx context.Context, owner authdash.UserID, q authdash.TaskQuery, after *authdash.Cursor, match string, want int) ([]authdash.Task, error) {
 	desc := q.Order == authdash.Desc
 	bound := int64(math.MaxInt64)
@@ -202,10 +214,11 @@ func (db *DB) walkGrams(ctx context.Context, owner authdash.UserID, q authdash.T
 		bound = math.MinInt64
 	}
 	if after != nil {
+		b := sortBucket(q.Sort, after.Int, after.ID) << ridShift
 		if desc {
-			bound = ridBase(after.Int) + ridSpan - 1
+			bound = b + ridSpan - 1
 		} else {
-			bound = ridBase(after.Int)
+			bound = b
 		}
 	}
 	st := findTasksSQL(owner, q, after, nil, scanWalk)
@@ -216,27 +229,27 @@ func (db *DB) walkGrams(ctx context.Context, owner authdash.UserID, q authdash.T
 	}
 	defer rows.Close()
 	items := make([]authdash.Task, 0, want)
-	var last int64 // the range of the want-th task kept
+	var last int64 // the bucket of the want-th task kept
 	for rows.Next() {
 		t, err := scanTask(rows)
 		if err != nil {
 			return nil, err
 		}
-		r := ridMs(t.CreatedAt.UnixMilli())
-		if len(items) >= want && r != last {
+		b := taskBucket(t, q.Sort)
+		if len(items) >= want && b != last {
 			break
 		}
 		items = append(items, *t)
 		if len(items) == want {
-			last = r
+			last = b
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// Tasks of one range come in rid order, not (created, id) order.
+	// Tasks of one bucket come in rowid order, not page order.
 	slices.SortFunc(items, func(a, b authdash.Task) int {
-		c := cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		c := comparePositions(&a, &b, q.Sort)
 		if desc {
 			return -c
 		}
@@ -342,8 +355,9 @@ func findTasksSQL(owner authdash.UserID, q authdash.TaskQuery, after, upTo *auth
 		if q.Order == authdash.Asc {
 			rel = ">="
 		}
-		b.WriteString(`SELECT ` + taskCols + ` FROM task_grams g CROSS JOIN tasks t ON t.rid = g.rowid
-			WHERE g.task_grams MATCH ? AND g.rowid ` + rel + ` ? AND t.owner_id = ?`)
+		ix, _ := sortIndexOf(q.Sort)
+		b.WriteString(`SELECT ` + taskCols + ` FROM ` + ix.table + ` g CROSS JOIN tasks t ON t.` + ix.col + ` = g.rowid
+			WHERE g.` + ix.table + ` MATCH ? AND g.rowid ` + rel + ` ? AND t.owner_id = ?`)
 	default:
 		b.WriteString(`SELECT ` + taskCols + ` FROM tasks t WHERE t.owner_id = ?`)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authdash/authdash"
 	"modernc.org/sqlite"
 )
 
@@ -65,6 +66,9 @@ func taskGrams(owner, titleKey, descKey string) string {
 // whatever the number of writes in the batch. The writer runs it just
 // before every commit.
 func indexDirty(tx *wtx) error {
+	if err := indexSorts(tx); err != nil {
+		return err
+	}
 	var dirty bool
 	if err := tx.queryRow(`SELECT EXISTS (SELECT 1 FROM task_grams_dirty)`).Scan(&dirty); err != nil || !dirty {
 		return err
@@ -203,19 +207,24 @@ func (db *DB) compactor() {
 func (db *DB) compactStep(ctx context.Context) (bool, error) {
 	var did bool
 	err := db.write(ctx, func(tx *wtx) error {
-		var before, after int64
-		if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
-			return err
+		did = false
+		// task_grams and its sort-ordered copies (sorted.go).
+		for _, s := range []authdash.TaskSort{authdash.SortCreated, authdash.SortUpdated, authdash.SortDue, authdash.SortPriority} {
+			ix, _ := sortIndexOf(s)
+			var before, after int64
+			if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
+				return err
+			}
+			if _, err := tx.exec(`INSERT INTO `+ix.table+` (`+ix.table+`, rank) VALUES ('merge', ?)`, -compactPages); err != nil {
+				return err
+			}
+			if err := tx.queryRow(`SELECT total_changes()`).Scan(&after); err != nil {
+				return err
+			}
+			// FTS5 documents this test: a merge that did work changes at
+			// least two rows.
+			did = did || after-before >= 2
 		}
-		if _, err := tx.exec(`INSERT INTO task_grams (task_grams, rank) VALUES ('merge', ?)`, -compactPages); err != nil {
-			return err
-		}
-		if err := tx.queryRow(`SELECT total_changes()`).Scan(&after); err != nil {
-			return err
-		}
-		// FTS5 documents this test: a merge that did work changes at
-		// least two rows.
-		did = after-before >= 2
 		return nil
 	})
 	return did, err

@@ -327,12 +327,76 @@ CREATE TABLE IF NOT EXISTS passkey_challenges (
 CREATE INDEX IF NOT EXISTS passkey_challenges_expires ON passkey_challenges(expires_ms);
 CREATE INDEX IF NOT EXISTS passkey_challenges_user    ON passkey_challenges(user_id);
 `,
+	// 13: copies of the search index whose rowids follow the orders by
+	// updated, due and priority, as rid follows creation (sorted.go): a
+	// task's rowid in each is kept in its row (urid, drid, prid, added by
+	// sortColumns). They are filled by the builder in the background, so
+	// this costs nothing at start-up; the triggers note which tasks to
+	// place or move, with the rowids they had before the transaction, and
+	// the writer does so just before every commit (indexSorts). IF NOT
+	// EXISTS: a test that takes a database back to an older version runs
+	// this again.
+	`
+CREATE VIRTUAL TABLE IF NOT EXISTS task_grams_updated USING fts5(
+	grams, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS task_grams_due USING fts5(
+	grams, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS task_grams_priority USING fts5(
+	grams, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
+);
+CREATE TABLE IF NOT EXISTS task_sorts_dirty (
+	rid  INTEGER NOT NULL PRIMARY KEY,
+	urid INTEGER,
+	drid INTEGER,
+	prid INTEGER
+) STRICT;
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each
 // runs after its version's SQL, in the same transaction.
 var migrationSteps = map[int]func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error{
 	10: keyEmails,
+	13: sortColumns,
+}
+
+// sortColumns adds migration 13's columns where they are missing (ALTER
+// TABLE has no IF NOT EXISTS), their indexes and the triggers that use
+// them. A NULL is a task not yet placed (sorted.go, builder).
+func sortColumns(ctx context.Context, tx *sql.Tx, _ *slog.Logger) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('tasks') WHERE name = 'urid'`).Scan(&n); err != nil {
+		return fmt.Errorf("sort columns: %w", err)
+	}
+	stmts := []string{
+		`CREATE UNIQUE INDEX IF NOT EXISTS tasks_urid ON tasks(urid)`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS tasks_drid ON tasks(drid)`,
+		`CREATE UNIQUE INDEX IF NOT EXISTS tasks_prid ON tasks(prid)`,
+		`CREATE TRIGGER IF NOT EXISTS task_sorts_insert AFTER INSERT ON tasks BEGIN
+	INSERT OR IGNORE INTO task_sorts_dirty (rid) VALUES (new.rid);
+END`,
+		`CREATE TRIGGER IF NOT EXISTS task_sorts_delete AFTER DELETE ON tasks BEGIN
+	INSERT OR IGNORE INTO task_sorts_dirty (rid, urid, drid, prid) VALUES (old.rid, old.urid, old.drid, old.prid);
+END`,
+		`CREATE TRIGGER IF NOT EXISTS task_sorts_update AFTER UPDATE OF updated_ms, due_sort, priority_rank, title_key, desc_key ON tasks BEGIN
+	INSERT OR IGNORE INTO task_sorts_dirty (rid, urid, drid, prid) VALUES (new.rid, old.urid, old.drid, old.prid);
+END`,
+	}
+	if n == 0 {
+		stmts = append([]string{
+			`ALTER TABLE tasks ADD COLUMN urid INTEGER`,
+			`ALTER TABLE tasks ADD COLUMN drid INTEGER`,
+			`ALTER TABLE tasks ADD COLUMN prid INTEGER`,
+		}, stmts...)
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sort columns: %w", err)
+		}
+	}
+	return nil
 }
 
 // keyEmails sets every account's email_key, then makes it unique. Of
@@ -460,7 +524,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // migrations were edited before release (the columns search needs are
 // missing), rather than let every write fail later.
 func checkSchema(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `SELECT t.rid, g.rowid, d.indexed FROM tasks t, task_grams g, task_grams_dirty d LIMIT 0`); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT t.rid, t.urid, g.rowid, d.indexed, s.prid FROM tasks t, task_grams g, task_grams_dirty d, task_sorts_dirty s LIMIT 0`); err != nil {
 		return fmt.Errorf("migrate: the database was made by a development build with another schema; delete it: %w", err)
 	}
 	return nil

@@ -36,7 +36,12 @@ func TestSearchPaths(t *testing.T) {
 	}
 	var ids []authdash.TaskID
 	for i := range 160 {
-		d := authdash.TaskDraft{Title: phrase(1 + i%3), Description: phrase(rng.IntN(6)), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}
+		d := authdash.TaskDraft{Title: phrase(1 + i%3), Description: phrase(rng.IntN(6)), Status: authdash.StatusTodo,
+			Priority: authdash.TaskPriorities[i%len(authdash.TaskPriorities)]}
+		if i%3 != 0 { // undated, or one of a few dates shared by many
+			due := time.Date(2027, 1, 1+i%4, 0, 0, 0, 0, time.UTC)
+			d.DueDate = &due
+		}
 		task, _, err := db.CreateTask(ctx, owner, d)
 		if err != nil {
 			t.Fatal(err)
@@ -103,21 +108,30 @@ func TestSearchPaths(t *testing.T) {
 		"pha alp",        // every trigram common, the term rare
 		"ref000120 ref0", // longer than maxTermGrams trigrams
 	}
+	if err := db.r.QueryRow(`SELECT count(*) FROM task_sorts_dirty`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d tasks left out of the sort-ordered copies after commit (%v)", left, err)
+	}
+
+	buildSorts(t, db)
+
 	const (
 		dw, dg, dl, ds = defaultSearchWindow, defaultGramCap, defaultWalkLimit, defaultSortLimit
 	)
 	configs := []struct {
 		name                     string
 		window, gram, walk, sort int
+		copies                   bool
 	}{
-		{"Defaults", dw, dg, dl, ds},
-		{"RarestGram", 2, dg, dl, ds},
-		{"SmallCap", 2, 8, dl, ds},
+		{"Defaults", dw, dg, dl, ds, true},
+		{"RarestGram", 2, dg, dl, ds, false},
+		{"SmallCap", 2, 8, dl, ds, false},
 		// No trigram is ever rare: past the window, the walk ...
-		{"Walk", 2, 1, dl, ds},
+		{"Walk", 2, 1, dl, ds, false},
 		// ... and past a short walk, the rest sorted or walked.
-		{"WalkThenSort", 2, 1, 3, 1 << 20},
-		{"WalkThenWalk", 2, 1, 3, 1},
+		{"WalkThenSort", 2, 1, 3, 1 << 20, false},
+		{"WalkThenWalk", 2, 1, 3, 1, false},
+		// No trigram is ever rare: the sort-ordered copy walked.
+		{"SortedCopy", 2, 1, dl, ds, true},
 	}
 	for _, q := range []authdash.TaskQuery{
 		{Sort: authdash.SortCreated, Order: authdash.Desc, Limit: 9},
@@ -125,6 +139,11 @@ func TestSearchPaths(t *testing.T) {
 		{Sort: authdash.SortCreated, Order: authdash.Desc, Limit: 3, Status: authdash.StatusTodo},
 		{Sort: authdash.SortTitle, Order: authdash.Desc, Limit: 9},
 		{Sort: authdash.SortUpdated, Order: authdash.Asc, Limit: 5},
+		{Sort: authdash.SortUpdated, Order: authdash.Desc, Limit: 4, Status: authdash.StatusTodo},
+		{Sort: authdash.SortDue, Order: authdash.Desc, Limit: 4},
+		{Sort: authdash.SortDue, Order: authdash.Asc, Limit: 7, Priority: authdash.PriorityHigh},
+		{Sort: authdash.SortPriority, Order: authdash.Desc, Limit: 6},
+		{Sort: authdash.SortPriority, Order: authdash.Asc, Limit: 3},
 	} {
 		all := allPages(t, db, owner, q)
 		for _, term := range terms {
@@ -137,7 +156,7 @@ func TestSearchPaths(t *testing.T) {
 			}
 			for _, c := range configs {
 				t.Run(fmt.Sprintf("%s.%s.%s/%s/%q", q.Sort, q.Order, q.Status, c.name, term), func(t *testing.T) {
-					db.searchWindow, db.gramCap, db.walkLimit, db.sortLimit = c.window, c.gram, c.walk, c.sort
+					db.searchWindow, db.gramCap, db.walkLimit, db.sortLimit, db.sortCopies = c.window, c.gram, c.walk, c.sort, c.copies
 					qs := q
 					qs.Search = term
 					var got []authdash.TaskID
@@ -149,6 +168,22 @@ func TestSearchPaths(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// buildSorts places every task in the sort-ordered copies of the search
+// index, as the builder does in the background, and marks them ready.
+func buildSorts(t testing.TB, db *DB) {
+	t.Helper()
+	for {
+		n, err := db.buildStep(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			db.sortsReady.Store(true)
+			return
 		}
 	}
 }

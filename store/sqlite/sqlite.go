@@ -45,9 +45,16 @@ type DB struct {
 	// The search's bounds: see defaultSearchWindow, defaultGramCap,
 	// defaultWalkLimit and defaultSortLimit; tests change them.
 	searchWindow, gramCap, walkLimit, sortLimit int
+	// sortCopies is whether searches may use the sort-ordered copies of
+	// the search index (sorted.go); tests turn it off to reach the plans
+	// used without them.
+	sortCopies bool
 
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
+	// sortsReady is set once the sort-ordered copies of the search index
+	// hold every task (sorted.go); until then searches do without them.
+	sortsReady atomic.Bool
 
 	clock func() time.Time
 	// log hears what a migration must tell an operator (WithLog).
@@ -95,7 +102,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db := &DB{searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
-		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, writes: make(chan *writeReq), closing: make(chan struct{}),
+		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, sortCopies: true, writes: make(chan *writeReq), closing: make(chan struct{}),
 		clock: time.Now}
 	for _, o := range opts {
 		o(db)
@@ -156,10 +163,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		c.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.writerWG.Add(3)
+	db.writerWG.Add(4)
 	go db.writer()
 	go db.checkpointer()
 	go db.compactor()
+	go db.builder()
 	return db, nil
 }
 

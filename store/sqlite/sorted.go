@@ -1,0 +1,309 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/authdash/authdash"
+)
+
+// A search in creation order walks the search index's posting lists, which
+// are in rid order and so in page order (walkGrams). Ordered by updated,
+// due or priority, a common term's matches may all lie behind any number
+// of tasks without it (an old term in an account that grew since), and
+// neither walking the sort's index (every task in front) nor sorting the
+// candidates (every task holding the term) is bounded by the page. So each
+// of these orders has a copy of the search index (migration 13) whose
+// rowids follow that order as rid follows creation: a task's rowid lies in
+// its bucket's range [bucket<<ridShift, +ridSpan), the bucket a 43-bit
+// number that never decreases along the order (sortBucket). Walking such an
+// index in rowid order reads the tasks holding the term's trigrams in page
+// order, bucket by bucket, and stops one bucket after the page is full,
+// whatever lies in front.
+//
+// A task's rowid in each copy is kept in its row (urid, drid, prid), so a
+// change can take the old one out; the writer indexes the tasks the
+// triggers noted just before every commit (indexSorts), as for task_grams.
+
+// sortIndex is the copy of the search index for one sort order.
+type sortIndex struct {
+	table string // the FTS5 table
+	col   string // the tasks column holding a task's rowid in it
+}
+
+// sortIndexOf returns the copy of the search index that follows order s.
+// Creation order is task_grams itself; title order has none (a title's
+// first bytes are shared too widely to make a bucket of).
+func sortIndexOf(s authdash.TaskSort) (sortIndex, bool) {
+	switch s {
+	case authdash.SortCreated:
+		return sortIndex{"task_grams", "rid"}, true
+	case authdash.SortUpdated:
+		return sortIndex{"task_grams_updated", "urid"}, true
+	case authdash.SortDue:
+		return sortIndex{"task_grams_due", "drid"}, true
+	case authdash.SortPriority:
+		return sortIndex{"task_grams_priority", "prid"}, true
+	}
+	return sortIndex{}, false
+}
+
+// indexedSorts are the orders with a copy of the search index kept by
+// indexSorts, in the order of task_sorts_dirty's columns.
+func indexedSorts() [3]authdash.TaskSort {
+	return [3]authdash.TaskSort{authdash.SortUpdated, authdash.SortDue, authdash.SortPriority}
+}
+
+// ridShift is log2(ridSpan): a bucket's range starts at bucket<<ridShift.
+const ridShift = 20
+
+// sortBucket returns the bucket of the position (key, id) in order s, where
+// key is the order's integer sort key (authdash.SortKey's Int). Buckets
+// never decrease along the order: (key, id) ≤ (key', id') gives
+// sortBucket(key, id) ≤ sortBucket(key', id'). Undated tasks, which all
+// share one due key, and each priority are split by the first 32 bits of
+// the ID (its creation second) so that no bucket holds all of them.
+func sortBucket(s authdash.TaskSort, key int64, id authdash.TaskID) int64 {
+	switch s {
+	case authdash.SortDue:
+		if key == authdash.NoDue {
+			return 1<<42 | int64(idPrefix(id))
+		}
+		return min(max(key, 0), 1<<42-1)
+	case authdash.SortPriority:
+		// Keys outside the ranks only come from cursors: one bucket
+		// below or above them all, whatever the ID.
+		if key < 0 {
+			return 0
+		}
+		if key > 255 {
+			return 255<<32 | 1<<32 - 1
+		}
+		return key<<32 | int64(idPrefix(id))
+	default: // created, updated: milliseconds, as ridMs
+		return ridMs(key)
+	}
+}
+
+// idPrefix maps an ID to 32 bits without ever reversing byte order: for
+// the IDs newID makes (lowercase hex) it is their first 8 hex digits, the
+// creation second. A byte that is no hex digit is mapped to the nearest
+// digit below or above and ends the number (the rest filled with 0 or f
+// alike for every ID that shares it), so that any string, a cursor's
+// too, gets a bucket no greater than those of the strings after it.
+func idPrefix(id authdash.TaskID) uint32 {
+	var v uint32
+	fill, done := uint32(0), false
+	for i := range 8 {
+		var d uint32
+		switch {
+		case done:
+			d = fill
+		case i >= len(id): // a shorter string sorts first
+			d, fill, done = 0, 0, true
+		default:
+			c := id[i]
+			switch {
+			case c >= '0' && c <= '9':
+				d = uint32(c - '0')
+			case c >= 'a' && c <= 'f':
+				d = uint32(c-'a') + 10
+			case c < '0':
+				d, fill, done = 0, 0, true
+			case c < 'a':
+				d, fill, done = 9, 15, true
+			default:
+				d, fill, done = 15, 15, true
+			}
+		}
+		v = v<<4 | d
+	}
+	return v
+}
+
+// taskBucket is the bucket of t in order s.
+func taskBucket(t *authdash.Task, s authdash.TaskSort) int64 {
+	return sortBucket(s, authdash.SortKey(*t, s, authdash.Asc).Int, t.ID)
+}
+
+// comparePositions orders tasks by (key, id) in order s, ascending.
+func comparePositions(a, b *authdash.Task, s authdash.TaskSort) int {
+	ka, kb := authdash.SortKey(*a, s, authdash.Asc), authdash.SortKey(*b, s, authdash.Asc)
+	return cmp.Or(cmp.Compare(ka.Int, kb.Int), cmp.Compare(ka.ID, kb.ID))
+}
+
+// indexSorts brings the sort-ordered copies of the search index up to date
+// with the tasks the triggers noted in task_sorts_dirty, keeping a task's
+// entry where neither its text nor its bucket changed (a status change
+// moves only its updated entry). Call before indexDirty, which forgets
+// which tasks' text changed. A task whose bucket is full (ridSpan tasks of
+// all owners) is left unplaced (NULL) in that copy, and the copies are not
+// used until the builder has placed it.
+func indexSorts(tx *wtx) error {
+	type dirty struct {
+		rid    int64
+		old    [3]sql.NullInt64
+		exists bool
+		text   bool
+		task   authdash.Task
+		owner  string
+		tk, dk string
+		keys   [3]int64
+	}
+	rows, err := tx.query(`SELECT d.rid, d.urid, d.drid, d.prid, t.rid IS NOT NULL,
+		EXISTS (SELECT 1 FROM task_grams_dirty g WHERE g.rid = d.rid),
+		ifnull(t.id, ''), ifnull(t.owner_id, ''), ifnull(t.title_key, ''), ifnull(t.desc_key, ''),
+		ifnull(t.updated_ms, 0), ifnull(t.due_sort, 0), ifnull(t.priority_rank, 0)
+		FROM task_sorts_dirty d LEFT JOIN tasks t ON t.rid = d.rid`)
+	if err != nil {
+		return fmt.Errorf("index sorts: %w", err)
+	}
+	var ds []dirty
+	for rows.Next() {
+		var d dirty
+		var id string
+		if err := rows.Scan(&d.rid, &d.old[0], &d.old[1], &d.old[2], &d.exists, &d.text,
+			&id, &d.owner, &d.tk, &d.dk, &d.keys[0], &d.keys[1], &d.keys[2]); err != nil {
+			rows.Close()
+			return fmt.Errorf("index sorts: %w", err)
+		}
+		d.task.ID = authdash.TaskID(id)
+		ds = append(ds, d)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("index sorts: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("index sorts: %w", err)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	sorts := indexedSorts()
+	for _, d := range ds {
+		var news [3]any
+		var grams string
+		for i, s := range sorts {
+			ix, _ := sortIndexOf(s)
+			old := d.old[i]
+			placed := old.Valid
+			var b int64
+			if d.exists {
+				b = sortBucket(s, d.keys[i], d.task.ID)
+				if placed && !d.text && old.Int64>>ridShift == b {
+					news[i] = old.Int64
+					continue
+				}
+			}
+			if placed {
+				if _, err := tx.exec(`DELETE FROM `+ix.table+` WHERE rowid = ?`, old.Int64); err != nil {
+					return fmt.Errorf("index sorts: %w", err)
+				}
+			}
+			if !d.exists {
+				continue
+			}
+			lo := b << ridShift
+			var r int64
+			if err := tx.queryRow(`SELECT ifnull(max(`+ix.col+`) + 1, ?) FROM tasks WHERE `+ix.col+` BETWEEN ? AND ?`,
+				lo, lo, lo+ridSpan-1).Scan(&r); err != nil {
+				return fmt.Errorf("index sorts: %w", err)
+			}
+			if r > lo+ridSpan-1 {
+				// Left unplaced: the copies are not used while any task
+				// is; the builder tries again.
+				news[i] = nil
+				tx.db.sortsReady.Store(false)
+				continue
+			}
+			if grams == "" {
+				grams = taskGrams(d.owner, d.tk, d.dk)
+			}
+			if _, err := tx.exec(`INSERT INTO `+ix.table+` (rowid, grams) VALUES (?, ?)`, r, grams); err != nil {
+				return fmt.Errorf("index sorts: %w", err)
+			}
+			news[i] = r
+		}
+		if d.exists {
+			if _, err := tx.exec(`UPDATE tasks SET urid = ?, drid = ?, prid = ? WHERE rid = ?`,
+				news[0], news[1], news[2], d.rid); err != nil {
+				return fmt.Errorf("index sorts: %w", err)
+			}
+		}
+	}
+	if _, err := tx.exec(`DELETE FROM task_sorts_dirty`); err != nil {
+		return fmt.Errorf("index sorts: %w", err)
+	}
+	return nil
+}
+
+// buildBatch is how many tasks one step of the builder places: a step is a
+// write of its own, so other writes queue behind one at most (about 10 ms).
+const buildBatch = 64
+
+// lackingSort is the condition of a task that some copy of the search index
+// lacks (NULL): made before migration 13, or its bucket was full.
+const lackingSort = `urid IS NULL OR drid IS NULL OR prid IS NULL`
+
+// buildStep places up to buildBatch tasks that a copy of the search index
+// lacks and returns how many it tried.
+func (db *DB) buildStep(ctx context.Context) (int64, error) {
+	var lacking bool
+	row, err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE `+lackingSort+`)`)
+	if err == nil {
+		err = row.Scan(&lacking)
+	}
+	if err != nil || !lacking {
+		return 0, err
+	}
+	var n int64
+	err = db.write(ctx, func(tx *wtx) error {
+		res, err := tx.exec(`INSERT OR IGNORE INTO task_sorts_dirty (rid, urid, drid, prid)
+			SELECT rid, urid, drid, prid FROM tasks WHERE `+lackingSort+` LIMIT ?`, buildBatch)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return indexSorts(tx)
+	})
+	return n, err
+}
+
+// buildInterval is how often the builder looks again for tasks a copy of
+// the search index lacks once it holds all it could place.
+const buildInterval = time.Second
+
+// builder fills the sort-ordered copies of the search index in the
+// background, so that the migration adding them costs nothing at start-up
+// however many tasks there are; searches use the copies only once they
+// hold every task (sortsReady).
+func (db *DB) builder() {
+	defer db.writerWG.Done()
+	ctx := context.Background()
+	tick := time.NewTicker(buildInterval)
+	defer tick.Stop()
+	for {
+		n, err := db.buildStep(ctx)
+		if err == nil && n == 0 {
+			db.sortsReady.Store(true)
+		}
+		if err == nil && n == buildBatch {
+			select {
+			case <-db.closing:
+				return
+			default:
+				continue // more to place: at once
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-db.closing:
+			return
+		}
+	}
+}
