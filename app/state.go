@@ -30,6 +30,8 @@ const (
 	// UI state, set by components.
 	stEditor stateKey = "authdash.editor" // editorState
 	stHelp   stateKey = "authdash.help"   // bool: the shortcuts dialog is open
+	// rowFocus: the focus goes to a task's row (the list puts it there).
+	stFocusRow stateKey = "authdash.focus-row"
 	// bool: the profile asks before signing out everywhere.
 	stSignOutAll stateKey = "authdash.signout-all"
 )
@@ -131,6 +133,16 @@ type toast struct {
 	Error bool
 	// Retry: a "Retry" button does again what failed (actRetry).
 	Retry bool
+	// Task is the task the toast is about, if any: where the focus goes
+	// when the toast goes from under it.
+	Task authdash.TaskID
+}
+
+// rowFocus asks the task list to put the focus on a task's row; N tells
+// one request from the next about the same task.
+type rowFocus struct {
+	Task authdash.TaskID
+	N    int
 }
 
 // sessionsList is the user's signed-in devices.

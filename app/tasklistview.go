@@ -25,6 +25,7 @@ type taskList struct {
 	focusID  string // the task whose row had the focus last
 	focusCtl string // and which of its controls (data-ctl)
 	order    []authdash.TaskID
+	rowFocus rowFocus // the last request for a row's focus
 }
 
 func (l *taskList) OnMount(ctx app.Context) {
@@ -32,6 +33,7 @@ func (l *taskList) OnMount(ctx app.Context) {
 	observe(ctx, stTasks, &l.tasks).OnChange(func() {
 		ctx.Defer(func(app.Context) { l.keepFocus() })
 	})
+	observe(ctx, stFocusRow, &l.rowFocus).OnChange(func() { l.focusRow(l.rowFocus.Task) })
 	l.today = time.Now().Format(time.DateOnly)
 	// Relative dates ("Today", "Overdue") move on at midnight.
 	ctx.Async(func() {
@@ -64,6 +66,24 @@ func (l *taskList) ids() []authdash.TaskID {
 		out[i] = t.ID
 	}
 	return out
+}
+
+// focusRow puts the focus on a task's row (its checkbox, else its Edit)
+// and follows that task from now on; when the task is not listed, on the
+// list's heading.
+func (l *taskList) focusRow(id authdash.TaskID) {
+	if id == "" {
+		return
+	}
+	l.focusID, l.focusCtl = string(id), "check"
+	if focusEl(query(taskControlSel(l.focusID, "check"))) {
+		return
+	}
+	if focusEl(query(taskControlSel(l.focusID, "edit"))) {
+		l.focusCtl = "edit"
+		return
+	}
+	focusID("tasks-title")
 }
 
 // keepFocus runs after the list changed (see taskList).

@@ -329,7 +329,7 @@ func (c *controller) save(ctx app.Context, form string, base, mine, theirs authd
 				// Not lost: the row shows the server's state, and the
 				// toast's Retry sends the change again.
 				set(formState{}, nil)
-				c.toastRetry(ctx, offline.text, offline.do)
+				c.toastRetry(ctx, id, offline.text, offline.do)
 				return nil, false
 			}
 			if api.IsOffline(err) {
@@ -419,7 +419,7 @@ func (c *controller) remove(ctx app.Context, a app.Action) {
 		if api.IsOffline(err) {
 			// Not lost: the task is back in the list, and Retry sends the
 			// deletion again once the server answers.
-			c.toastRetry(ctx, "Not deleted: the server cannot be reached. The task is back in the list.",
+			c.toastRetry(ctx, r.ID, "Not deleted: the server cannot be reached. The task is back in the list.",
 				func(ctx app.Context) { c.remove(ctx, app.Action{Value: r}) })
 			return
 		}
@@ -524,7 +524,7 @@ func (c *controller) restore(ctx app.Context, task authdash.Task) {
 		// Another tab undid it first: its event brings the task.
 	default:
 		if api.IsOffline(err) {
-			c.toastRetry(ctx, "“"+task.Title+"” not brought back: the server cannot be reached. Retry once it is back.",
+			c.toastRetry(ctx, task.ID, "“"+task.Title+"” not brought back: the server cannot be reached. Retry once it is back.",
 				func(ctx app.Context) { c.restore(ctx, task) })
 			return
 		}
@@ -548,10 +548,10 @@ func (c *controller) toast(ctx app.Context, text string, isErr bool) {
 // toastRetry is an error toast with a Retry button that does retry. It
 // does not go by itself: it holds a change that was not sent, which an
 // outage of any length must not lose silently; Retry or × ends it.
-func (c *controller) toastRetry(ctx app.Context, text string, retry func(app.Context)) {
+func (c *controller) toastRetry(ctx app.Context, task authdash.TaskID, text string, retry func(app.Context)) {
 	c.mu.Lock()
 	c.toastSeq++
-	c.messages = append(c.messages, message{toast: toast{ID: c.toastSeq, Text: text, Error: true, Retry: true},
+	c.messages = append(c.messages, message{toast: toast{ID: c.toastSeq, Text: text, Error: true, Retry: true, Task: task},
 		retry: retry})
 	c.mu.Unlock()
 	c.publishToasts(ctx)
@@ -609,7 +609,7 @@ func (c *controller) publishToasts(ctx app.Context) {
 	next := c.offers.Next()
 	for _, of := range c.offers.Open() {
 		// Offers' toasts have negative IDs: apart from the messages'.
-		out = append(out, toast{ID: -of.ID, Text: of.Text(), Offer: of.ID})
+		out = append(out, toast{ID: -of.ID, Text: of.Text(), Offer: of.ID, Task: of.Before.ID})
 	}
 	for _, m := range c.messages {
 		out = append(out, m.toast)

@@ -29,6 +29,7 @@ func TestKeyboardAndLists(t *testing.T) {
 	d := &dash{w: w, browser: mustBrowser(t)}
 	d.size = screenSizes[0]
 	t.Run("Shortcuts", d.shortcuts)
+	t.Run("ToastFocus", d.toastFocus)
 	t.Run("DatesAndTags", d.datesAndTags)
 	t.Run("EmptyStates", d.emptyStates)
 }
@@ -141,6 +142,47 @@ func (d *dash) shortcuts(t *testing.T) {
 		t.Errorf("after the shortcuts the page is %q", got)
 	}
 	// Undo itself and the editor's return of the focus: TestDashboard.
+}
+
+// toastFocus: the focus stays on the Undo button a person is on when an
+// earlier toast goes, and when that toast itself goes (it expires, or
+// Undo is pressed) the focus goes to its task's row, never to <body>.
+func (d *dash) toastFocus(t *testing.T) {
+	b := d.person(t, `{"title": "Stays"}`, `{"title": "Later"}`, `{"title": "Earlier"}`)
+	toastJS := func(title string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll("#toasts .toast")].find(t => t.textContent.includes(%s))`, strconv.Quote(title))
+	}
+	onUndoOf := func(title string) string {
+		return `(document.activeElement?.classList.contains("undo") && ` + toastJS(title) + `?.contains(document.activeElement))`
+	}
+	clickInTask(b, "Earlier", ".check-box")
+	b.waitJS("the first offer", toastJS("Earlier")+` !== undefined`)
+	// Apart, so that the first offer goes well before the second.
+	time.Sleep(3 * time.Second)
+	clickInTask(b, "Later", ".check-box")
+	b.waitJS("the second offer", toastJS("Later")+` !== undefined`)
+	eval[chromedp.Void](b, toastJS("Later")+`.querySelector(".undo").focus()`)
+	b.waitJS("on the second offer's Undo", onUndoOf("Later"))
+
+	b.waitJS("the first offer gone", toastJS("Earlier")+` === undefined`)
+	if !soon(b, onUndoOf("Later")) {
+		t.Errorf("when the earlier toast went, the focus moved from Undo to %s", eval[string](b, focusJS))
+	}
+	b.waitJS("the second offer gone", toastJS("Later")+` === undefined`)
+	if !soon(b, rowOfFocusJS+` === "Later"`) {
+		t.Errorf("when the focused toast went, the focus went to %s, want its task's row", eval[string](b, focusJS))
+	}
+
+	// Undo pressed from the keyboard: the toast goes, the focus goes to
+	// the row of the task it brought back.
+	clickInTask(b, "Stays", ".check-box")
+	b.waitJS("an offer", toastJS("Stays")+` !== undefined`)
+	eval[chromedp.Void](b, toastJS("Stays")+`.querySelector(".undo").focus()`)
+	b.do("Undo", chromedp.KeyEvent(kb.Enter))
+	b.waitJS("undone", checkJS("Stays", false)+` && `+toastJS("Stays")+` === undefined`)
+	if !soon(b, rowOfFocusJS+` === "Stays"`) {
+		t.Errorf("after Undo the focus is on %s, want the task's row", eval[string](b, focusJS))
+	}
 }
 
 func (d *dash) datesAndTags(t *testing.T) {
