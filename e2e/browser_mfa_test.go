@@ -96,6 +96,9 @@ func TestTwoFactorJourney(t *testing.T) {
 	}
 	signInAgain("#mfa-form")
 	a.waitJS("the code field has the focus", `document.activeElement.id === "mfa-code"`)
+	if eval[bool](a, `!!document.querySelector("#passkey-signin")`) {
+		t.Error(`the second step offers "Use a passkey" to an account with no passkey`)
+	}
 	look("signin-code")
 	a.do("wrong code",
 		chromedp.SendKeys("#mfa-code", "000000"),
