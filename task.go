@@ -544,4 +544,5 @@ type Store interface {
 	MFAStore
 	SignInStore
 	PasskeyStore
+	IdentityStore
 }

@@ -36,6 +36,10 @@ func (p TokenPurpose) TTL() time.Duration {
 		return MFATokenTTL
 	case PurposePasskeyRegister, PurposePasskeyLogin:
 		return PasskeyChallengeTTL
+	case PurposeOIDCLogin:
+		return OIDCLoginTTL
+	case PurposeOIDCLink:
+		return OIDCLinkTTL
 	}
 	return 0
 }

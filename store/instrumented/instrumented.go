@@ -472,3 +472,43 @@ func (s *Store) PurgePasskeyChallenges(ctx context.Context, before time.Time) (i
 	s.done("PurgePasskeyChallenges", start, err)
 	return r0, err
 }
+
+// LinkIdentity implements authdash.IdentityStore.
+func (s *Store) LinkIdentity(ctx context.Context, i authdash.LinkedIdentity) (*authdash.LinkedIdentity, error) {
+	start := time.Now()
+	r0, err := s.s.LinkIdentity(ctx, i)
+	s.done("LinkIdentity", start, err)
+	return r0, err
+}
+
+// FindLinkedIdentity implements authdash.IdentityStore.
+func (s *Store) FindLinkedIdentity(ctx context.Context, provider, subject string) (*authdash.LinkedIdentity, error) {
+	start := time.Now()
+	r0, err := s.s.FindLinkedIdentity(ctx, provider, subject)
+	s.done("FindLinkedIdentity", start, err)
+	return r0, err
+}
+
+// LinkedIdentities implements authdash.IdentityStore.
+func (s *Store) LinkedIdentities(ctx context.Context, user authdash.UserID) ([]authdash.LinkedIdentity, error) {
+	start := time.Now()
+	r0, err := s.s.LinkedIdentities(ctx, user)
+	s.done("LinkedIdentities", start, err)
+	return r0, err
+}
+
+// UseLinkedIdentity implements authdash.IdentityStore.
+func (s *Store) UseLinkedIdentity(ctx context.Context, user authdash.UserID, id string, now time.Time) error {
+	start := time.Now()
+	err := s.s.UseLinkedIdentity(ctx, user, id, now)
+	s.done("UseLinkedIdentity", start, err)
+	return err
+}
+
+// UnlinkIdentity implements authdash.IdentityStore.
+func (s *Store) UnlinkIdentity(ctx context.Context, user authdash.UserID, id string) error {
+	start := time.Now()
+	err := s.s.UnlinkIdentity(ctx, user, id)
+	s.done("UnlinkIdentity", start, err)
+	return err
+}

@@ -130,6 +130,7 @@ type DB struct {
 	signIns     *mongo.Collection // sign-in activity: mfa.go
 	// passkeys and their ceremonies' challenges: passkeys.go
 	passkeys, passkeyChallenges *mongo.Collection
+	identities                  *mongo.Collection // links to identity providers: identities.go
 	log                         *slog.Logger
 	stamps                      stamps
 }
@@ -205,6 +206,7 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		stamps:      stamps{clock: o.Now},
 	}
 	db.passkeyChallenges = d.Collection("passkeyChallenges")
+	db.identities = d.Collection("identities")
 	if db.stamps.clock == nil {
 		db.stamps.clock = time.Now
 	}
@@ -351,6 +353,12 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		// with the account); the janitor's PurgePasskeyChallenges.
 		{db.passkeys, []mongo.IndexModel{{Keys: asc("user", "createdAt")}}},
 		{db.passkeyChallenges, []mongo.IndexModel{{Keys: asc("user")}, {Keys: asc("expiresAt")}}},
+		// FindLinkedIdentity, unique: a provider's subject is one
+		// account's at most; LinkedIdentities (the user's, oldest first).
+		{db.identities, []mongo.IndexModel{
+			{Keys: asc("provider", "subject"), Options: options.Index().SetUnique(true)},
+			{Keys: asc("user", "createdAt")},
+		}},
 		{db.sessions, []mongo.IndexModel{
 			{Keys: asc("token"), Options: options.Index().SetUnique(true)},
 			{Keys: asc("used.h")},

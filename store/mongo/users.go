@@ -289,6 +289,9 @@ func (db *DB) DeleteUser(ctx context.Context, id authdash.UserID) error {
 	if _, err := db.passkeyChallenges.DeleteMany(ctx, bson.D{{Key: "user", Value: oid.Hex()}}); err != nil {
 		return db.fail(ctx, "delete user: passkey challenges", err)
 	}
+	if _, err := db.identities.DeleteMany(ctx, byUser); err != nil {
+		return db.fail(ctx, "delete user: identities", err)
+	}
 	if res.DeletedCount == 0 {
 		// Already gone (perhaps a retry after a partial failure, which
 		// the task sweep above has just finished).

@@ -353,6 +353,21 @@ CREATE TABLE IF NOT EXISTS task_sorts_dirty (
 	prid INTEGER
 ) STRICT;
 `,
+	// 14: accounts' links to identity providers (identity.go): a
+	// provider's subject belongs to one account at most.
+	`
+CREATE TABLE IF NOT EXISTS identities (
+	id           TEXT    NOT NULL PRIMARY KEY,
+	user_id      TEXT    NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	provider     TEXT    NOT NULL,
+	subject      TEXT    NOT NULL,
+	email        TEXT    NOT NULL,
+	created_ms   INTEGER NOT NULL,
+	last_used_ms INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (provider, subject)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS identities_user ON identities(user_id, created_ms);
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each

@@ -69,6 +69,12 @@ var suite = []struct {
 		{"ChallengeSingleUse", testPasskeyChallengeSingleUse},
 		{"DeleteUserCascades", testPasskeyDeleteUserCascades},
 	}},
+	{"Identities", []contractTest{
+		{"LinkFindList", testIdentityLinkFindList},
+		{"UseUnlink", testIdentityUseUnlink},
+		{"ConcurrentLinkOneWins", testIdentityConcurrentLinkOneWins},
+		{"DeleteUserCascades", testIdentityDeleteUserCascades},
+	}},
 	{"Sessions", []contractTest{
 		{"CreateOK", testSessionCreateOK},
 		{"RotateOK", testSessionRotateOK},
