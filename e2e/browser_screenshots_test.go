@@ -27,6 +27,11 @@ func TestScreenshots(t *testing.T) {
 			b := newTab(t, browser, true)
 			b.do("viewport", chromedp.EmulateViewport(size.w, size.h, size.opts...))
 			tourScreens(t, b, w, "ada-"+size.name+"@example.com", func(screen, theme string) {
+				// Live, as a person sees it after the first second (not
+				// "Connecting…").
+				if screen != "signin" {
+					b.waitJS("live", `document.querySelector("#live.live-live") !== null`)
+				}
 				// Transitions the theme change started have ended.
 				b.waitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
 				png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
@@ -35,6 +40,20 @@ func TestScreenshots(t *testing.T) {
 				}
 				name := screen + "-" + size.name + "-" + theme + ".png"
 				if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				// The profile's cards go on below the first screen
+				// (two-factor, passkeys, devices, sign-in activity, the
+				// account's deletion): the whole page too.
+				if screen != "profile" {
+					return
+				}
+				full, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatalf("full screenshot %s: %v", screen, err)
+				}
+				name = screen + "-full-" + size.name + "-" + theme + ".png"
+				if err := os.WriteFile(filepath.Join(dir, name), full, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			})

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestLayout measures what a walk through the screens at 1280×800 and
+// 390×844 found out of line: the filters' fields of one row side by side
+// at one height (the date fields stood 2 px taller, their labels higher),
+// the overdue icon apart from its words ("⚠Overdue"), and the profile's
+// badges apart from the device's name ("Linux[Signed in]").
+func TestLayout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	w := mustBuildWebapp(t)
+	w.start()
+	d := &dash{w: w, browser: mustBrowser(t)}
+	late := time.Now().AddDate(0, 0, -3).Format(time.DateOnly) + "T12:00:00Z"
+	for _, size := range screenSizes {
+		t.Run(size.name, func(t *testing.T) {
+			d.size = size
+			b := d.person(t, `{"title": "Late", "dueDate": "`+late+`"}`)
+			if eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none"`) {
+				click(b, "#filters-toggle")
+			}
+			b.waitJS("filters shown", `document.querySelector("#filters").getBoundingClientRect().height > 0`)
+			// Fields whose tops are on one row have one height.
+			if bad := eval[[]string](b, `(() => {
+				const fs = [...document.querySelectorAll("#filters input, #filters select")].map(e => ({id: e.id, r: e.getBoundingClientRect()}));
+				const out = [];
+				for (const a of fs) for (const b of fs)
+					if (a.id < b.id && Math.abs(a.r.top - b.r.top) < 8 && (a.r.top !== b.r.top || a.r.height !== b.r.height))
+						out.push(a.id + " " + a.r.top + "+" + a.r.height + " vs " + b.id + " " + b.r.top + "+" + b.r.height);
+				return out; })()`); len(bad) > 0 {
+				t.Errorf("filters out of line: %q", bad)
+			}
+			if gap := eval[float64](b, `(() => {
+				const due = document.querySelector("#task-list time.due");
+				const icon = due.querySelector(".due-icon").getBoundingClientRect();
+				const r = document.createRange(); r.selectNodeContents(due.lastChild);
+				return r.getBoundingClientRect().left - icon.right; })()`); gap < 2 {
+				t.Errorf("the overdue icon is %.1f px from its words, want a space", gap)
+			}
+
+			b.do("profile", chromedp.Navigate(w.url("/profile")), appReady)
+			b.waitJS("devices and activity listed", `document.querySelector("#sessions .badge") !== null && document.querySelector("#activity .badge") !== null`)
+			if bad := eval[[]string](b, `[...document.querySelectorAll(".session strong + .badge")].map(badge => {
+				const name = badge.previousElementSibling.getBoundingClientRect(), r = badge.getBoundingClientRect();
+				const sameLine = r.top < name.bottom && r.bottom > name.top;
+				return sameLine && r.left - name.right < 4 ? badge.textContent + ": " + (r.left - name.right) + " px" : "";
+			}).filter(s => s)`); len(bad) > 0 {
+				t.Errorf("badges against the device's name: %q", bad)
+			}
+		})
+	}
+}
