@@ -51,7 +51,7 @@ func SessionRoutes() []string { return []string{routeHome, routeProfile} }
 // Routes lists every page path, for the service worker's offline cache and
 // the static-site generator.
 func Routes() []string {
-	return append([]string{routeHome, routeSignIn, routeSignUp, routeProfile}, accountRoutes()...)
+	return append([]string{routeHome, routeSignIn, routeSignUp, routeProfile, routeOIDCLink}, accountRoutes()...)
 }
 
 // Register declares the pages and the action handlers. Both the server
@@ -63,6 +63,7 @@ func Register() {
 	app.Route(routeSignUp, func() app.Composer { return &signUpPage{} })
 	app.Route(routeProfile, func() app.Composer { return &profilePage{} })
 	registerAccountRoutes()
+	app.Route(routeOIDCLink, func() app.Composer { return &oidcLinkPage{} })
 	app.Route(NotFoundRoute, func() app.Composer { return &notFoundPage{} })
 	app.NotFound = &notFoundPage{}
 	newController().register()

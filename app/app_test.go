@@ -20,6 +20,7 @@ func TestPagesRenderShell(t *testing.T) {
 		{"SignUp", &signUpPage{}, app.Section().Class("card auth-card").Aria("labelledby", "signup-title")},
 		{"DashboardBooting", &dashboardPage{}, app.Div().Class("card loading").Role("status")},
 		{"ProfileBooting", &profilePage{}, app.Div().Class("card loading").Role("status")},
+		{"OIDCLink", &oidcLinkPage{}, app.Section().Class("card auth-card").Aria("labelledby", "oidc-link-title")},
 		{"NotFound", &notFoundPage{}, app.Section().Class("card auth-card").Aria("labelledby", "notfound-title")},
 	}
 	for _, tt := range tests {

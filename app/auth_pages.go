@@ -4,6 +4,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/oidcreturn"
 )
 
 // signInPage signs a user in.
@@ -13,6 +14,7 @@ type signInPage struct {
 	form            formState
 	email, password string
 	mfa             mfaChallenge // the password was right: the code is next
+	oidc            oidcreturn.Outcome
 }
 
 func (p *signInPage) OnMount(ctx app.Context) {
@@ -21,6 +23,7 @@ func (p *signInPage) OnMount(ctx app.Context) {
 	observe(ctx, stSession, &p.sess).OnChange(func() { leaveIfSignedIn(ctx, p.sess) })
 	leaveIfSignedIn(ctx, p.sess)
 	ctx.NewAction(string(actBoot))
+	p.oidc = oidcReturn(ctx)
 	// After signing out (or opening the page) the focus is on the form.
 	ctx.Defer(func(app.Context) { focusIfLost("signin-email") })
 }
@@ -44,6 +47,7 @@ func (p *signInPage) Render() app.UI {
 	}
 	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "signin-title").Body(
 		app.H1().ID("signin-title").Text("Sign in"),
+		oidcReturnNote(p.oidc),
 		app.Form().ID("signin-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
 			formError(p.form.Err),
 			field{ID: "signin-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
@@ -53,6 +57,7 @@ func (p *signInPage) Render() app.UI {
 			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Sign in", "Signing in…")),
 		),
 		&passkeySignInButton{},
+		&oidcButtons{},
 		app.P().Body(app.A().ID("forgot-link").Href(routeForgotPassword).Text("Forgot your password?")),
 		app.P().Class("muted").Body(app.Text("New here? "), app.A().Href(routeSignUp).Text("Create an account")),
 	))
@@ -93,6 +98,7 @@ func (p *signUpPage) Render() app.UI {
 				AutoComplete: "new-password", Required: true, Hint: "At least 8 characters, not a common one or your name.", OnInput: value(&p.password)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Create account", "Creating…")),
 		),
+		&oidcButtons{},
 		app.P().Class("muted").Body(app.Text("Already have an account? "), app.A().Href(routeSignIn).Text("Sign in")),
 	))
 }

@@ -85,6 +85,7 @@ func (c *controller) register() {
 	c.registerAccount()
 	c.registerMFA()
 	c.registerPasskeys()
+	c.registerOIDC()
 	handle(actComplete, c.complete)
 	handle(actUndo, c.undo)
 	handle(actDismissToast, c.dismissToast)
@@ -444,6 +445,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	setState(ctx, stSignOutAll, false)
 	forgetMFA(ctx)
 	forgetPasskeys(ctx)
+	forgetIdentities(ctx)
 	for _, f := range []string{formSignIn, formSignUp, formCreate, formNew, formEdit, formProfile, formPassword, formDelete} {
 		setState(ctx, formKey(f), formState{})
 	}

@@ -88,6 +88,7 @@ func (p *profilePage) Render() app.UI {
 		p.renderSessions(),
 		&twoFactorCard{},
 		&passkeysCard{},
+		&identitiesCard{},
 		&activityCard{},
 		p.renderDelete(),
 	))
