@@ -190,9 +190,9 @@ func (b *liveBadge) Render() app.UI {
 		st = api.LiveConnecting
 	}
 	return app.Span().ID("live").Class("live live-"+string(st)).Role("status").
-		Aria("label", "Live updates: "+text).Body(
+		Aria("label", "Live updates: "+text).Title("Live updates: "+text).Body(
 		app.Span().Class("dot").Aria("hidden", "true"),
-		app.Span().Text(text),
+		app.Span().Class("live-text").Text(text),
 	)
 }
 

@@ -11,7 +11,8 @@ import (
 // 390×844 found out of line: the filters' fields of one row side by side
 // at one height (the date fields stood 2 px taller, their labels higher),
 // the overdue icon apart from its words ("⚠Overdue"), and the profile's
-// badges apart from the device's name ("Linux[Signed in]").
+// badges apart from the device's name ("Linux[Signed in]"), and the
+// header's rows the same during an outage.
 func TestLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
@@ -45,6 +46,19 @@ func TestLayout(t *testing.T) {
 				return r.getBoundingClientRect().left - icon.right; })()`); gap < 2 {
 				t.Errorf("the overdue icon is %.1f px from its words, want a space", gap)
 			}
+
+			// The header keeps its rows when the live badge says the
+			// server is gone (on a phone "Reconnecting…" pushed Sign out
+			// to a row of its own).
+			b.waitJS("live", liveJS)
+			before := eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`)
+			w.kill()
+			b.waitJS("outage", outageJS+` && document.querySelector("#live.live-live") === null`)
+			if during := eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`); during != before {
+				t.Errorf("the header is %.0f px high during an outage, %.0f px live", during, before)
+			}
+			w.start()
+			b.waitJS("live again", liveJS)
 
 			b.do("profile", chromedp.Navigate(w.url("/profile")), appReady)
 			b.waitJS("devices and activity listed", `document.querySelector("#sessions .badge") !== null && document.querySelector("#activity .badge") !== null`)
