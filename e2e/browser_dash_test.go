@@ -64,6 +64,7 @@ func (d *dash) person(t *testing.T, tasks ...string) *tab {
 	b := newTab(t, d.browser, true)
 	b.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
 	email := fmt.Sprintf("person%d@example.com", d.people.Add(1))
+	b.email = email
 	signUpByAPI(t, b, d.w, email)
 	for _, body := range tasks {
 		if st := eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
@@ -90,6 +91,19 @@ func (d *dash) sibling(t *testing.T, b *tab, n int) *tab {
 	s.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
 	d.open(s, n)
 	return s
+}
+
+// device signs b's person in from another browser context (another
+// device: cookies, session and socket of its own) and opens the dashboard
+// there.
+func (d *dash) device(t *testing.T, b *tab, n int) *tab {
+	t.Helper()
+	c := newTab(t, d.browser, true)
+	c.email = b.email
+	c.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
+	signInByAPI(t, c, d.w, b.email)
+	d.open(c, n)
+	return c
 }
 
 // choose picks the option of a select whose text is label, as a person
@@ -144,7 +158,7 @@ func (d *dash) filterBackToAny(t *testing.T) {
 // priority without asking.
 func (d *dash) mergeKeepsOtherTabsEdit(t *testing.T) {
 	a := d.person(t, `{"title": "Merge me", "priority": "medium"}`)
-	b := d.sibling(t, a, 1)
+	b := d.device(t, a, 1)
 	clickInTask(a, "Merge me", `button[aria-label^="Edit"]`)
 	a.do("editor in A", chromedp.WaitVisible("#edit-form"))
 	clickInTask(b, "Merge me", `button[aria-label^="Edit"]`)
@@ -175,7 +189,7 @@ func (d *dash) mergeKeepsOtherTabsEdit(t *testing.T) {
 // and A's (the priority) are kept whichever title B keeps.
 func (d *dash) conflictSideBySide(t *testing.T) {
 	a := d.person(t, `{"title": "Contested"}`)
-	b := d.sibling(t, a, 1)
+	b := d.device(t, a, 1)
 	clickInTask(a, "Contested", `button[aria-label^="Edit"]`)
 	a.do("editor in A", chromedp.WaitVisible("#edit-form"))
 	clickInTask(b, "Contested", `button[aria-label^="Edit"]`)
@@ -283,8 +297,9 @@ func checkJS(title string, checked bool) string {
 func (d *dash) completeAndUndo(t *testing.T) {
 	a := d.person(t, `{"title": "Tick me", "status": "in_progress"}`)
 	b := d.sibling(t, a, 1)
+	c := d.device(t, a, 1)
 	clickInTask(a, "Tick me", ".check-box")
-	for name, tb := range map[string]*tab{"A": a, "B": b} {
+	for name, tb := range map[string]*tab{"A": a, "B": b, "C (another device)": c} {
 		tb.waitJS("done in "+name, checkJS("Tick me", true)+" && "+taskWithJS("Tick me", ".task.status-done"))
 	}
 	a.waitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("marked done") && t.querySelector(".undo"))`)
@@ -292,7 +307,7 @@ func (d *dash) completeAndUndo(t *testing.T) {
 		t.Errorf("toasts aria-live = %q", live)
 	}
 	click(a, "#toasts .undo")
-	for name, tb := range map[string]*tab{"A": a, "B": b} {
+	for name, tb := range map[string]*tab{"A": a, "B": b, "C (another device)": c} {
 		tb.waitJS("undone in "+name, checkJS("Tick me", false)+" && "+taskWithJS("Tick me", ".task.status-in_progress"))
 	}
 	a.waitJS("toast gone", `!document.querySelector("#toasts .undo")`)
@@ -329,15 +344,16 @@ func (d *dash) completeRefusedReverts(t *testing.T) {
 func (d *dash) deleteAndUndo(t *testing.T) {
 	a := d.person(t, `{"title": "Keep me", "description": "with notes", "tags": ["home", "urgent"], "priority": "high"}`, `{"title": "Other"}`)
 	b := d.sibling(t, a, 2)
+	c := d.device(t, a, 2)
 	id := eval[string](a, `[...document.querySelectorAll("#task-list > li")].find(li => li.querySelector(".task-title").textContent === "Keep me").dataset.id`)
 	clickInTask(a, "Keep me", `button[aria-label^="Delete"]`)
 	clickInTask(a, "Keep me", `.confirm .btn.danger`)
-	for name, tb := range map[string]*tab{"A": a, "B": b} {
+	for name, tb := range map[string]*tab{"A": a, "B": b, "C (another device)": c} {
 		tb.waitJS("deleted in "+name, "!"+taskJS("Keep me")+" && "+countJS(1))
 	}
 	a.waitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("deleted"))`)
 	click(a, "#toasts .undo")
-	for name, tb := range map[string]*tab{"A": a, "B": b} {
+	for name, tb := range map[string]*tab{"A": a, "B": b, "C (another device)": c} {
 		tb.waitJS("back in "+name, countJS(2)+` && (() => { const li = document.querySelector("#task-`+id+`");
 			return li && li.querySelector(".task-title").textContent === "Keep me" && li.textContent.includes("with notes") &&
 				li.textContent.includes("#home") && li.textContent.includes("#urgent") && li.querySelector(".prio-high"); })()`)

@@ -161,8 +161,10 @@ func mustBrowser(t testing.TB) context.Context {
 type tab struct {
 	t   testing.TB
 	ctx context.Context
-	mu  sync.Mutex
-	log []chromedp.ConsoleMessage
+	// email is the person's, when a test signed one up (dash.person).
+	email string
+	mu    sync.Mutex
+	log   []chromedp.ConsoleMessage
 	// logged is signalled (without blocking) on every message.
 	logged chan struct{}
 }

@@ -220,6 +220,23 @@ func (d *dash) datesAndTags(t *testing.T) {
 	if taskOn := eval[bool](b, taskJS("Late")); taskOn {
 		t.Error("the work task is listed under #home")
 	}
+
+	// The tag filter takes "#work" as people write it, and "work", typed
+	// or in a link.
+	for _, typed := range []string{"#work", "work"} {
+		if eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none" && document.querySelector("#filter-tag").offsetParent === null`) {
+			click(b, "#filters-toggle")
+		}
+		setField(b, "#filter-tag", typed, "change")
+		b.waitJS("filtered by "+typed, countJS(1)+" && "+taskJS("Late"))
+		if got := eval[string](b, `new URLSearchParams(location.search).get("tag")`); got != "work" {
+			t.Errorf("tag filter %q: URL tag=%q, want work", typed, got)
+		}
+		setField(b, "#filter-tag", "", "change")
+		b.waitJS("unfiltered", countJS(3))
+	}
+	b.do("a link with #work", chromedp.Navigate(d.w.url("/?tag=%23work")), appReady)
+	b.waitJS("filtered by the link's #work", countJS(1)+" && "+taskJS("Late"))
 }
 
 func (d *dash) emptyStates(t *testing.T) {
