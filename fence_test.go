@@ -34,6 +34,9 @@ var libraries = map[string]string{
 	"zxcvbn":             "github.com/trustelem/zxcvbn",
 	"x/text":             "golang.org/x/text",
 	"go-webauthn":        "github.com/go-webauthn/webauthn",
+	"go-oidc":            "github.com/coreos/go-oidc/v3",
+	"x/oauth2":           "golang.org/x/oauth2",
+	"go-jose":            "github.com/go-jose/go-jose/v4",
 }
 
 // TestImportTable holds the code to docs/ARCHITECTURE.md's "who may import

@@ -133,6 +133,23 @@ func (p PasswordChange) Validate() error {
 	return f.err()
 }
 
+// ValidateEmail checks an address as sign-up does: CodeInvalid, on the
+// field email. For addresses that come from elsewhere (an identity
+// provider's claims).
+func ValidateEmail(email string) error {
+	f := fieldErrors{}
+	validateEmail(f, "email", email)
+	return f.err()
+}
+
+// ValidateName checks a display name as sign-up does: CodeInvalid, on the
+// field name.
+func ValidateName(name string) error {
+	f := fieldErrors{}
+	validateName(f, "name", name)
+	return f.err()
+}
+
 func validateEmail(f fieldErrors, field, email string) {
 	switch {
 	case email == "":

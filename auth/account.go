@@ -26,6 +26,7 @@ const (
 	MailNewSignIn       MailKind = "new-sign-in"
 	MailTwoFactorOn     MailKind = "two-factor-on"
 	MailTwoFactorOff    MailKind = "two-factor-off"
+	MailLinkIdentity    MailKind = "link-identity"
 )
 
 // AccountMail is one message to send.
@@ -41,6 +42,7 @@ type AccountMail struct {
 	Device   string        // new sign-in: the device, summarised
 	IP       string        // new sign-in: the address it came from
 	At       time.Time     // new sign-in: when
+	Provider string        // link identity: the provider's display name
 }
 
 // Mailer sends the flows' mail. It must not wait for SMTP: the instance's writes the

@@ -22,6 +22,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/auth/idp"
 )
 
 // Store is what the service needs of the database.
@@ -32,6 +33,7 @@ type Store interface {
 	authdash.MFAStore
 	authdash.SignInStore
 	authdash.PasskeyStore
+	authdash.IdentityStore
 }
 
 // Config tunes the service. Zero values take the documented defaults.
@@ -62,6 +64,9 @@ type Config struct {
 	// Passkeys is the WebAuthn relying party (README "Passkeys"); the
 	// instance derives it from APP_URL.
 	Passkeys PasskeyConfig
+	// Providers are the identity providers people may sign in with
+	// (OIDC_PROVIDERS), in the order their buttons show.
+	Providers []*idp.Provider
 }
 
 // PasswordJudge says why a new password is too easy to guess for the person

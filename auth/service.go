@@ -77,7 +77,14 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 	case err != nil:
 		return nil, err
 	}
-	ok, err := s.checkPassword(ctx, u.ID, c.Password, hash)
+	// An account made through an identity provider has no password
+	// (hash ""): every password is wrong, after the same work.
+	ok := false
+	if hash == "" {
+		_, err = s.hasher.verify(ctx, c.Password, s.hasher.dummy)
+	} else {
+		ok, err = s.checkPassword(ctx, u.ID, c.Password, hash)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -367,6 +374,10 @@ func (s *Service) confirmPassword(ctx context.Context, user authdash.UserID, pas
 	hash, err := s.store.PasswordHash(ctx, user)
 	if err != nil {
 		return err
+	}
+	if hash == "" {
+		msg := "This account has no password yet: set one with \"Forgot your password?\" on the sign-in page."
+		return &authdash.Error{Code: authdash.CodeForbidden, Message: msg, Fields: map[string]string{field: msg}}
 	}
 	ok, err := s.checkPassword(ctx, user, password, hash)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/idp"
 	"github.com/authdash/authdash/mail"
 	mongostore "github.com/authdash/authdash/store/mongo"
 )
@@ -73,6 +74,12 @@ type Config struct {
 	// APP_URL's host) and WEBAUTHN_ORIGINS (comma-separated; default
 	// APP_URL's origin).
 	Passkeys auth.PasskeyConfig
+	// OIDCProviders are the identity providers of OIDC_PROVIDERS
+	// ("name|issuer|clientId|clientSecret", comma-separated); their
+	// callbacks are OIDCRedirectBase (OIDC_REDIRECT_URL, the API's public
+	// origin; default APP_URL's origin) + /api/auth/oidc/NAME/callback.
+	OIDCProviders    []idp.Config
+	OIDCRedirectBase string
 
 	// HashWait is how long a sign-in waits for a password-hashing slot
 	// before it is told the server is busy (auth.DefaultHashWait).
@@ -329,6 +336,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			c.Passkeys.Origins = append(c.Passkeys.Origins, strings.TrimSuffix(o, "/"))
 		}
+	}
+
+	if ps, err := idp.ParseProviders(str("OIDC_PROVIDERS", "")); err != nil {
+		bad("OIDC_PROVIDERS", "%v", err)
+	} else {
+		c.OIDCProviders = ps
+	}
+	c.OIDCRedirectBase = strings.TrimSuffix(str("OIDC_REDIRECT_URL", ""), "/")
+	if c.OIDCRedirectBase == "" && c.AppURL != nil {
+		c.OIDCRedirectBase = c.AppURL.Scheme + "://" + c.AppURL.Host
+	} else if u, err := url.Parse(c.OIDCRedirectBase); c.OIDCRedirectBase != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "") {
+		bad("OIDC_REDIRECT_URL", "%q is not an origin such as https://api.example.com", c.OIDCRedirectBase)
+	}
+	if len(c.OIDCProviders) > 0 && c.production() && !strings.HasPrefix(c.OIDCRedirectBase, "https://") {
+		bad("OIDC_REDIRECT_URL", "must be https when ENV=production: the provider sends the authorization code there")
 	}
 
 	switch sy := strings.ToLower(str("SQLITE_SYNC", "normal")); sy {

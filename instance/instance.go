@@ -27,6 +27,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/auth"
+	"github.com/authdash/authdash/auth/idp"
 	"github.com/authdash/authdash/auth/revocation"
 	redisrevocation "github.com/authdash/authdash/auth/revocation/redis"
 	storedrevocation "github.com/authdash/authdash/auth/revocation/stored"
@@ -249,6 +250,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		MFAKey:     cfg.MFAKey,
 		Passkeys:   cfg.Passkeys,
 		Strength:   strength.Judge{},
+		Providers:  providers(cfg, now),
 	}, log)
 	if err != nil {
 		return nil, err
@@ -267,6 +269,7 @@ func Build(ctx context.Context, cfg Config, env Env) (_ *Instance, err error) {
 		SecureCookies:  cfg.production(),
 		TrustedProxies: cfg.TrustedProxies,
 		Ready:          append(ready, env.Ready...),
+		AppURL:         appOrigin(cfg.AppURL),
 		Frontend:       env.Frontend,
 		Realtime:       in.Hub.Handler(),
 		Observe:        mx.Observe,
@@ -427,6 +430,24 @@ func loadDevSecret(dir string) ([]byte, error) {
 	return b, nil
 }
 
+// appOrigin is APP_URL without its final slash; "" (this origin) when unset.
+func appOrigin(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.String(), "/")
+}
+
+// providers makes the configured identity providers; each is discovered
+// on its first sign-in, so one that is down does not stop the start.
+func providers(cfg Config, now func() time.Time) []*idp.Provider {
+	var out []*idp.Provider
+	for _, c := range cfg.OIDCProviders {
+		out = append(out, idp.New(c, cfg.OIDCRedirectBase+"/api/auth/oidc/"+c.Name+"/callback", idp.Options{Now: now}))
+	}
+	return out
+}
+
 // accountMailer composes the account flows' messages and puts them in the outbox.
 type accountMailer struct {
 	composer *mail.Composer
@@ -436,7 +457,7 @@ type accountMailer struct {
 func (a accountMailer) SendAccountMail(ctx context.Context, m auth.AccountMail) error {
 	msg, err := a.composer.Compose(mail.Kind(m.Kind), m.To, mail.Data{
 		Name: m.Name, Token: m.Token, Valid: m.Valid, OldEmail: m.OldEmail, NewEmail: m.NewEmail,
-		Device: m.Device, IP: m.IP, At: m.At,
+		Device: m.Device, IP: m.IP, At: m.At, Provider: m.Provider,
 	})
 	if err != nil {
 		return err

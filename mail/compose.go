@@ -24,6 +24,7 @@ const (
 	KindNewSignIn       Kind = "new-sign-in"          // a device not seen before; link: /forgot-password (if it was not you)
 	KindTwoFactorOn     Kind = "two-factor-on"        // TOTP turned on; link: /forgot-password (if it was not you)
 	KindTwoFactorOff    Kind = "two-factor-off"       // TOTP turned off; link: /forgot-password (if it was not you)
+	KindLinkIdentity    Kind = "link-identity"        // connect a provider's sign-in to the account; link: /oidc/link?token=
 )
 
 // pages is where each kind's link points on APP_URL; a kind not here carries no link.
@@ -36,11 +37,12 @@ var pages = map[Kind]string{
 	KindNewSignIn:       "/forgot-password",
 	KindTwoFactorOn:     "/forgot-password",
 	KindTwoFactorOff:    "/forgot-password",
+	KindLinkIdentity:    "/oidc/link",
 }
 
 // Kinds lists every kind, for tests and for checking templates at start-up.
 func Kinds() []Kind {
-	return []Kind{KindVerifyEmail, KindResetPassword, KindPasswordChanged, KindConfirmEmail, KindEmailChanged, KindNewSignIn, KindTwoFactorOn, KindTwoFactorOff}
+	return []Kind{KindVerifyEmail, KindResetPassword, KindPasswordChanged, KindConfirmEmail, KindEmailChanged, KindNewSignIn, KindTwoFactorOn, KindTwoFactorOff, KindLinkIdentity}
 }
 
 // Data is what a message says beyond its kind.
@@ -53,6 +55,7 @@ type Data struct {
 	Device   string        // new sign-in: the device, summarised
 	IP       string        // new sign-in: the address it came from
 	At       time.Time     // new sign-in: when
+	Provider string        // link identity: the provider's name ("Google")
 }
 
 //go:embed templates

@@ -36,6 +36,8 @@ func TestCompose(t *testing.T) {
 			"https://app.authdash.test/forgot-password", []string{"recovery codes", "to@example.com"}},
 		{mail.KindTwoFactorOff, mail.Data{}, "Two-factor authentication was turned off for your Authdash account",
 			"https://app.authdash.test/forgot-password", []string{"password alone", "to@example.com"}},
+		{mail.KindLinkIdentity, mail.Data{Token: "l1", Valid: 30 * time.Minute, Provider: "Google"}, "Connect Google to your Authdash account?",
+			"https://app.authdash.test/oidc/link?token=l1", []string{"30 minutes", "Google account", "nothing is connected without the link"}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			m, err := c.Compose(tc.kind, "to@example.com", tc.data)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,8 +18,10 @@ import (
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/auth/idp"
 	"github.com/authdash/authdash/e2e/apitest"
 	"github.com/authdash/authdash/instance"
+	"github.com/authdash/authdash/internal/oidctest"
 	"github.com/authdash/authdash/mail/mailtest"
 	"github.com/authdash/authdash/openapi"
 	"github.com/authdash/authdash/server"
@@ -34,16 +37,24 @@ type api struct {
 	client  *http.Client
 	unready atomic.Bool      // makes /readyz fail
 	mail    *mailtest.Server // receives what the server mails
+	idp     *oidctest.Provider
 }
 
 func mustAPI(t *testing.T) *api {
 	t.Helper()
-	a := &api{client: &http.Client{Timeout: time.Minute}, mail: mailtest.Start(t, mailtest.Options{})}
+	// Redirects are answers to check, not to follow (the identity
+	// provider's start and callback).
+	a := &api{client: &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		mail: mailtest.Start(t, mailtest.Options{}), idp: oidctest.Start()}
+	t.Cleanup(a.idp.Close)
 	smtp := a.mail.URL()
 	smtp.Host = "localhost:" + smtp.Port() // the test certificate names localhost
 	srv := apitest.Start(t, apitest.Options{
 		SMTP: smtp, MailRootCAs: a.mail.Roots,
 		Secret: testSecret,
+		OIDCProviders: []idp.Config{{Name: "test", DisplayName: "Test", Issuer: a.idp.Issuer(),
+			ClientID: a.idp.ClientID, ClientSecret: a.idp.ClientSecret}},
+		OIDCRedirectBase: "http://api.authdash.test",
 		// A tight per-account limit, so that the test can provoke a 429
 		// without affecting the other accounts.
 		Limits: []instance.Limit{{Name: instance.LimitSignInAccount, Rate: 1.0 / 3600, Burst: 7}},
@@ -275,5 +286,40 @@ func mailedToken(a *api, name, addr, subject, path string) func(*testing.T, *sce
 			t.Fatal(err)
 		}
 		s.vars[name] = link.Query().Get("token")
+	}
+}
+
+// authorize is the browser's trip through the identity provider after a
+// start (302, or a link's {url}): the provider signs who in (spoiled as
+// asked, or denying); the binding cookie and the callback's path and query
+// are kept as name.cookie and name.callback.
+func (a *api) authorize(name string, who oidctest.Person, spoil oidctest.Spoil, deny bool) func(*testing.T, *scenario, *http.Response, []byte) {
+	return func(t *testing.T, s *scenario, resp *http.Response, body []byte) {
+		t.Helper()
+		a.idp.SignIn(who, spoil)
+		if deny {
+			a.idp.Deny()
+		}
+		to := resp.Header.Get("Location")
+		if to == "" {
+			var r wire.OIDCRedirect
+			mustDecode(t, body, &r)
+			to = r.URL
+		}
+		for _, c := range resp.Cookies() {
+			if strings.HasSuffix(c.Name, "authdash_oidc") {
+				s.vars[name+".cookie"] = c.Name + "=" + c.Value
+			}
+		}
+		ar, err := a.client.Get(to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ar.Body.Close()
+		back, err := url.Parse(ar.Header.Get("Location"))
+		if err != nil || ar.StatusCode != http.StatusFound {
+			t.Fatalf("provider: %d %q", ar.StatusCode, ar.Header.Get("Location"))
+		}
+		s.vars[name+".callback"] = back.Path + "?" + back.RawQuery
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/authdash/authdash/internal/oidctest"
 	"github.com/authdash/authdash/internal/passkeytest"
 )
 
@@ -30,6 +31,20 @@ const (
 )
 
 var tokenMode = map[string]string{"X-Auth-Mode": "token"}
+
+// page is a browser's navigation.
+var page = map[string]string{"Accept": "text/html,application/xhtml+xml"}
+
+var olive = oidctest.Person{Subject: "o-1", Email: "olive@example.com", EmailVerified: true, Name: "Olive"}
+
+// firstItem is the id of a list's first item.
+func firstItem(b []byte, _ *scenario) string {
+	var l struct{ Items []struct{ ID string } }
+	if json.Unmarshal(b, &l) != nil || len(l.Items) == 0 {
+		return ""
+	}
+	return l.Items[0].ID
+}
 
 // TestAPIMatchesSpec replays every operation of the API, successes and
 // failures, against the real server and validates each request and response
@@ -303,6 +318,36 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ErrDisableTOTPNoCode", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1"}`, wantStatus: 400, req: specRejects},
 		{name: "DisableTOTP", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"{recovery-1}"}`, wantStatus: 204},
 		{name: "ErrDisableTOTPOff", method: "DELETE", path: "/api/me/mfa/totp", as: "dan", body: `{"password":"dan-password-1","code":"{recovery-1}"}`, wantStatus: 404},
+
+		// Sign-in with an identity provider (a real one, in the test process).
+		{name: "OIDCProviders", method: "GET", path: "/api/auth/oidc/providers", wantStatus: 200},
+		{name: "ErrStartOIDCUnknown", method: "GET", path: "/api/auth/oidc/nope/start", wantStatus: 404},
+		{name: "ErrStartOIDCUnknownPage", method: "GET", path: "/api/auth/oidc/nope/start", header: page, wantStatus: 303},
+		{name: "ErrStartOIDCElsewhere", method: "GET", path: "/api/auth/oidc/test/start?return=%2F%2Fevil.example", wantStatus: 400},
+		{name: "StartOIDC", method: "GET", path: "/api/auth/oidc/test/start?return=/", wantStatus: 302, capture: a.authorize("o1", olive, oidctest.SpoilNone, false)},
+		{name: "FinishOIDC", method: "GET", path: "{o1.callback}", cookie: "o1.cookie", wantStatus: 200, capture: grantOf("olive")},
+		{name: "ErrFinishOIDCReplayed", method: "GET", path: "{o1.callback}", cookie: "o1.cookie", wantStatus: 400},
+		{name: "ErrFinishOIDCReplayedPage", method: "GET", path: "{o1.callback}", cookie: "o1.cookie", header: page, wantStatus: 303},
+		{name: "StartOIDCBadNonce", method: "GET", path: "/api/auth/oidc/test/start", wantStatus: 302, capture: a.authorize("o2", olive, oidctest.SpoilNonce, false)},
+		{name: "ErrFinishOIDCBadNonce", method: "GET", path: "{o2.callback}", cookie: "o2.cookie", wantStatus: 401},
+		{name: "StartOIDCDenied", method: "GET", path: "/api/auth/oidc/test/start", wantStatus: 302, capture: a.authorize("o3", olive, oidctest.SpoilNone, true)},
+		{name: "ErrFinishOIDCDenied", method: "GET", path: "{o3.callback}", cookie: "o3.cookie", wantStatus: 403},
+		{name: "StartOIDCBobsEmail", method: "GET", path: "/api/auth/oidc/test/start", wantStatus: 302,
+			capture: a.authorize("o4", oidctest.Person{Subject: "b-1", Email: "bob@example.com", EmailVerified: true}, oidctest.SpoilNone, false)},
+		{name: "FinishOIDCLinkSent", method: "GET", path: "{o4.callback}", cookie: "o4.cookie", wantStatus: 202,
+			capture: mailedToken(a, "oidclink", "bob@example.com", "Connect Test", "/oidc/link")},
+		{name: "ConfirmOIDCLink", method: "POST", path: "/api/auth/oidc/link", body: `{"token":"{oidclink}"}`, header: tokenMode, wantStatus: 200, capture: grantOf("bob")},
+		{name: "ErrConfirmOIDCLinkSpent", method: "POST", path: "/api/auth/oidc/link", body: `{"token":"{oidclink}"}`, wantStatus: 400},
+		{name: "ListIdentities", method: "GET", path: "/api/me/identities", as: "bob", wantStatus: 200, capture: keep("bob.identity", firstItem)},
+		{name: "ListIdentitiesOlive", method: "GET", path: "/api/me/identities", as: "olive", wantStatus: 200, capture: keep("olive.identity", firstItem)},
+		{name: "ErrListIdentitiesNoToken", method: "GET", path: "/api/me/identities", wantStatus: 401, req: specRejects},
+		{name: "LinkIdentity", method: "POST", path: "/api/me/identities/test/link", as: "olive", wantStatus: 200,
+			capture: a.authorize("o5", oidctest.Person{Subject: "b-1", Email: "bob@example.com", EmailVerified: true}, oidctest.SpoilNone, false)},
+		{name: "ErrFinishOIDCTaken", method: "GET", path: "{o5.callback}", cookie: "o5.cookie", wantStatus: 409},
+		{name: "ErrLinkIdentityUnknown", method: "POST", path: "/api/me/identities/nope/link", as: "olive", wantStatus: 404},
+		{name: "ErrUnlinkIdentityOnlyWay", method: "DELETE", path: "/api/me/identities/{olive.identity}", as: "olive", wantStatus: 409},
+		{name: "UnlinkIdentity", method: "DELETE", path: "/api/me/identities/{bob.identity}", as: "bob", wantStatus: 204},
+		{name: "ErrUnlinkIdentityGone", method: "DELETE", path: "/api/me/identities/{bob.identity}", as: "bob", wantStatus: 404},
 
 		// Ending things.
 		{name: "LogoutAll", method: "POST", path: "/api/auth/logout-all", as: "bob", wantStatus: 200},

@@ -15,6 +15,7 @@ import (
 // limit → RequireWith (strict)], the bracketed part only where it applies.
 func addRoutes(r chi.Router, d Deps) {
 	cookie := newRefreshCookie(d.SecureCookies)
+	binding := newOIDCBinding(d.SecureCookies)
 	signIn := rateLimits{lim: d.Limiter, log: d.Log, trusted: d.TrustedProxies}
 	account := rateLimits{lim: d.AccountLimiter, log: d.Log}
 	refresh := rateLimits{lim: d.RefreshLimiter, log: d.Log, trusted: d.TrustedProxies}
@@ -67,6 +68,10 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/mfa/passkey/begin", handleBeginMFAPasskey(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/begin", handleBeginPasskeyLogin(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/finish", handleFinishPasskeyLogin(svc, cookie))
+				r.Method(http.MethodGet, "/oidc/providers", handleOIDCProviders(svc))
+				r.With(signIn.perIP("oidc")).Method(http.MethodGet, "/oidc/{name}/start", handleOIDCStart(svc, binding, d.AppURL))
+				r.With(signIn.perIP("oidc")).Method(http.MethodGet, "/oidc/{name}/callback", handleOIDCCallback(svc, binding, cookie, d.AppURL))
+				r.With(signIn.perIP("link")).Method(http.MethodPost, "/oidc/link", handleOIDCLink(svc, cookie))
 				r.Group(func(r chi.Router) {
 					r.Use(require)
 					r.Method(http.MethodPost, "/verify-email/resend", handleResendVerification(svc, mail))
@@ -93,6 +98,9 @@ func addRoutes(r chi.Router, d Deps) {
 				r.Method(http.MethodPost, "/me/passkeys/finish", handleFinishPasskey(svc, account))
 				r.Method(http.MethodPatch, "/me/passkeys/{id}", handleRenamePasskey(svc))
 				r.Method(http.MethodDelete, "/me/passkeys/{id}", handleDeletePasskey(svc))
+				r.Method(http.MethodGet, "/me/identities", handleIdentities(svc))
+				r.Method(http.MethodPost, "/me/identities/{name}/link", handleLinkIdentity(svc, binding))
+				r.Method(http.MethodDelete, "/me/identities/{id}", handleUnlinkIdentity(svc))
 
 				r.With(reads.handler).Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
 				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))

@@ -72,6 +72,9 @@ type Deps struct {
 	// ConnectSrc are extra CSP connect-src sources, for a frontend that
 	// talks to an API or WebSocket on another origin.
 	ConnectSrc []string
+	// AppURL is the frontend's address (APP_URL) that the identity
+	// providers' sign-ins end on; empty: this origin.
+	AppURL string
 	// Ready are the checks /readyz runs.
 	Ready []Check
 	// Realtime serves GET /api/ws. It hijacks the connection, so it sits

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authdash/authdash/auth/idp"
 	"github.com/authdash/authdash/instance"
 	"github.com/authdash/authdash/server"
 )
@@ -38,6 +39,10 @@ type Options struct {
 	// DataDir is DATA_DIR; "" is a fresh temporary one. Two servers given
 	// the same share one SQLite file, as two instances can.
 	DataDir string
+	// OIDCProviders are the identity providers (OIDC_PROVIDERS), whose
+	// callbacks are on OIDCRedirectBase (OIDC_REDIRECT_URL).
+	OIDCProviders    []idp.Config
+	OIDCRedirectBase string
 }
 
 // Server is a running API.
@@ -69,6 +74,9 @@ func Start(tb testing.TB, o Options) *Server {
 		StoreTimeout: time.Minute,
 		SMTP:         o.SMTP,
 		AppURL:       o.AppURL,
+
+		OIDCProviders:    o.OIDCProviders,
+		OIDCRedirectBase: o.OIDCRedirectBase,
 	}
 	if o.SMTP != nil {
 		cfg.MailFrom = "Authdash <no-reply@authdash.test>"
