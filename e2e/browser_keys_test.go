@@ -127,7 +127,10 @@ func (d *dash) shortcuts(t *testing.T) {
 	key("e")
 	b.waitJS("e: the editor", `document.querySelector("#editor").open && document.querySelector("#edit-title")?.value === "First"`)
 	key(kb.Escape)
-	b.waitJS("editor closed, focus back in the row", `!document.querySelector("#editor").open && `+rowOfFocusJS+` === "First"`)
+	// The app gives the focus back to the Edit button that opened it (the
+	// browser's own return to the checkbox comes first).
+	b.waitJS("editor closed, focus back on Edit", `!document.querySelector("#editor").open && `+rowOfFocusJS+` === "First" &&
+		document.activeElement.dataset.ctl === "edit"`)
 
 	key("j")
 	b.waitJS("on the second", rowOfFocusJS+` === "Second"`)
@@ -138,6 +141,9 @@ func (d *dash) shortcuts(t *testing.T) {
 		t.Errorf("after Delete the focus is on %q (%s), want the next task", got, eval[string](b, focusJS))
 	}
 	b.waitJS("undo of the deletion offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("Second"))`)
+	// Backspace deletes too, and does not go back in history.
+	key("\b")
+	b.waitJS("Backspace: gone", `!(`+taskJS("Third")+`) && `+countJS(1))
 	if got := eval[string](b, `location.pathname`); got != "/" {
 		t.Errorf("after the shortcuts the page is %q", got)
 	}

@@ -12,7 +12,8 @@ import (
 // at one height (the date fields stood 2 px taller, their labels higher),
 // the overdue icon apart from its words ("⚠Overdue"), and the profile's
 // badges apart from the device's name ("Linux[Signed in]"), and the
-// header's rows the same during an outage.
+// header's rows the same during an outage; and that no filter is cut
+// short (issue 11: the date filters and the Order select at 1280 px).
 func TestLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
@@ -38,6 +39,20 @@ func TestLayout(t *testing.T) {
 						out.push(a.id + " " + a.r.top + "+" + a.r.height + " vs " + b.id + " " + b.r.top + "+" + b.r.height);
 				return out; })()`); len(bad) > 0 {
 				t.Errorf("filters out of line: %q", bad)
+			}
+			// No filter's text is cut short: every option of a select
+			// and a date's "mm/dd/yyyy" fit inside the field, beside its
+			// arrow or calendar button (about 24 px).
+			if bad := eval[[]string](b, `(() => {
+				const ctx = document.createElement("canvas").getContext("2d"), out = [];
+				for (const e of document.querySelectorAll("#filters select, #filters input[type=date]")) {
+					const cs = getComputedStyle(e); ctx.font = cs.font;
+					const room = e.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 24;
+					const texts = e.tagName === "SELECT" ? [...e.options].map(o => o.text) : ["mm/dd/yyyy"];
+					for (const s of texts) if (ctx.measureText(s).width > room) out.push(e.id + ": " + s);
+				}
+				return out; })()`); len(bad) > 0 {
+				t.Errorf("filters cut short: %q", bad)
 			}
 			if gap := eval[float64](b, `(() => {
 				const due = document.querySelector("#task-list time.due");

@@ -39,6 +39,21 @@ func TestSmallThings(t *testing.T) {
 		chromedp.SendKeys("#signin-password", "benchmark password"+kb.Enter), chromedp.WaitVisible("#hello"))
 	b.waitJS("focus on the heading after signing in", focusJS+` === "hello"`)
 
+	// The full form of a new task starts from the defaults each time, not
+	// from the last task's priority and status.
+	for i, title := range []string{"Urgent and started", "Plain"} {
+		click(b, "#create-more")
+		b.do("full form", chromedp.WaitVisible("#edit-form"))
+		if got := eval[string](b, `document.querySelector("#edit-priority").value + "/" + document.querySelector("#edit-status").value`); got != "medium/todo" {
+			t.Errorf("new task form %d starts with priority/status %s, want medium/todo", i+1, got)
+		}
+		setField(b, "#edit-title", title, "input")
+		setField(b, "#edit-priority", "high", "change")
+		setField(b, "#edit-status", "in_progress", "change")
+		b.do("add", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+		b.waitJS("added "+title, taskJS(title))
+	}
+
 	// A wrong current password is said once.
 	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#password-form"))
 	b.do("wrong password", chromedp.SendKeys("#current-password", "not my password"),
