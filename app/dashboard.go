@@ -33,6 +33,7 @@ func (p *dashboardPage) OnMount(ctx app.Context) {
 		p.focusStart(ctx)
 	})
 	observe(ctx, stStats, &p.stats)
+	oidcReturnNotice(ctx)
 	p.guard(ctx)
 	p.focusStart(ctx)
 	ctx.NewAction(string(actBoot))

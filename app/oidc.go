@@ -180,6 +180,27 @@ func oidcReturn(ctx app.Context) oidcreturn.Outcome {
 	return o
 }
 
+// oidcReturnNotice says, on a signed-in page, how connecting an account
+// with a provider ended (?oidc=linked, or ?oidcError=…) in a notice, and
+// takes the parameters out of the address.
+func oidcReturnNotice(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	u := ctx.Page().URL()
+	o := oidcreturn.Parse(u.Query())
+	switch o.Kind {
+	case oidcreturn.Linked:
+		setState(ctx, stNotice, notice{Text: o.Message})
+		setState(ctx, stIdentities, identitiesView{}) // listed again by the card
+	case oidcreturn.Failed:
+		setState(ctx, stNotice, notice{Text: o.Message, Error: true})
+	default:
+		return
+	}
+	ctx.Page().ReplaceURL(oidcreturn.Without(u))
+}
+
 // oidcReturnNote shows a round trip's failure (an alert) or the link sent
 // (a status).
 func oidcReturnNote(o oidcreturn.Outcome) app.UI {

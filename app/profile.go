@@ -51,6 +51,7 @@ func (p *profilePage) OnMount(ctx app.Context) {
 	})
 	observe(ctx, formKey(formDelete), &p.deletion)
 	p.profileDone, p.pwDone = p.profile.Done, p.password.Done
+	oidcReturnNotice(ctx)
 	p.fill()
 	if p.sess.Phase == phaseSignedOut {
 		ctx.Navigate(routeSignIn)

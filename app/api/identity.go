@@ -55,14 +55,16 @@ func (c *Client) OIDCLink(ctx context.Context, token string) (*authdash.User, er
 
 // Identities lists the identities connected to the account.
 func (c *Client) Identities(ctx context.Context) ([]Identity, error) {
-	var l []Identity
+	var l struct {
+		Items []Identity `json:"items"`
+	}
 	if err := c.do(ctx, http.MethodGet, "/api/me/identities", nil, nil, &l, callOpts{}); err != nil {
 		return nil, err
 	}
-	if l == nil {
-		l = []Identity{}
+	if l.Items == nil {
+		l.Items = []Identity{}
 	}
-	return l, nil
+	return l.Items, nil
 }
 
 // DeleteIdentity disconnects one. CodeConflict when it is the only way

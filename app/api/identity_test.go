@@ -55,7 +55,7 @@ func (o *oidcContract) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !signedIn:
 		problem(401, "unauthorized", "Sign in first.")
 	case r.Method == "GET" && r.URL.Path == "/api/me/identities":
-		_ = json.NewEncoder(w).Encode(o.ids)
+		_ = json.NewEncoder(w).Encode(map[string]any{"items": o.ids})
 	case r.Method == "DELETE":
 		id := strings.TrimPrefix(r.URL.Path, "/api/me/identities/")
 		if len(o.ids) == 1 && o.ids[0].ID == id {

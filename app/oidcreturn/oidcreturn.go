@@ -7,6 +7,9 @@
 //	?oidc=link-sent                      the account's owner must confirm by mail
 //	?oidcError=<slug>                    it failed, for the reason slug names
 //
+// and a connection made while signed in comes back to the page it started
+// from with ?oidc=linked.
+//
 // It also builds the address that starts such a sign-in. Plain Go, so that
 // the parsing and the wording are tested natively; the page only shows it.
 package oidcreturn
@@ -42,10 +45,15 @@ const (
 	LinkSent
 	// Failed: Outcome.Message says why.
 	Failed
+	// Linked: a provider's account was connected to the signed-in one.
+	Linked
 )
 
 // LinkSentMessage is what LinkSent tells the person.
 const LinkSentMessage = "We sent a link to your email to confirm connecting this account. Open it to finish signing in."
+
+// LinkedMessage is what Linked tells the person.
+const LinkedMessage = "The account was connected: you can sign in with it from now on."
 
 // Outcome is the round trip's result as the page shows it.
 type Outcome struct {
@@ -53,7 +61,7 @@ type Outcome struct {
 	MFAToken string
 	Methods  []string
 	Slug     string // Failed: the server's reason, as it came
-	Message  string // Failed: the words for it; LinkSent: LinkSentMessage
+	Message  string // Failed: the words for it; LinkSent, Linked: their message
 }
 
 // messages says each failure the server names (its slugs are fixed by the
@@ -66,6 +74,7 @@ var messages = map[string]string{
 	"denied":   "The sign-in was cancelled at the provider. Nothing was shared.",
 	"email":    "The provider did not confirm an email address for this account, so it cannot be used to sign in here.",
 	"provider": "This sign-in provider is not available right now. Please try again later, or sign in with your password.",
+	"taken":    "This account at the provider is already connected to another account here.",
 }
 
 // unknownMessage stands for a slug this version of the app does not know.
@@ -118,8 +127,11 @@ func Parse(q url.Values) Outcome {
 		}
 		return Outcome{Kind: SecondFactor, MFAToken: tok, Methods: methods}
 	}
-	if q.Get(ParamOIDC) == "link-sent" {
+	switch q.Get(ParamOIDC) {
+	case "link-sent":
 		return Outcome{Kind: LinkSent, Message: LinkSentMessage}
+	case "linked":
+		return Outcome{Kind: Linked, Message: LinkedMessage}
 	}
 	return Outcome{}
 }

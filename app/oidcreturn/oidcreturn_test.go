@@ -25,6 +25,9 @@ func TestParse(t *testing.T) {
 		{"ErrEmptyToken", "mfaToken=&methods=totp", oidcreturn.Outcome{}},
 		{"ErrTokenTooLong", "mfaToken=" + strings.Repeat("x", 129), oidcreturn.Outcome{}},
 		{"LinkSent", "oidc=link-sent", oidcreturn.Outcome{Kind: oidcreturn.LinkSent, Message: oidcreturn.LinkSentMessage}},
+		{"Linked", "oidc=linked", oidcreturn.Outcome{Kind: oidcreturn.Linked, Message: oidcreturn.LinkedMessage}},
+		{"FailedTaken", "oidcError=taken",
+			oidcreturn.Outcome{Kind: oidcreturn.Failed, Slug: "taken", Message: oidcreturn.Message("taken")}},
 		{"ErrOtherOIDCValue", "oidc=whatever", oidcreturn.Outcome{}},
 		{"Failed", "oidcError=denied",
 			oidcreturn.Outcome{Kind: oidcreturn.Failed, Slug: "denied", Message: oidcreturn.Message("denied")}},
@@ -48,7 +51,7 @@ func TestParse(t *testing.T) {
 // TestMessage: every slug of the contract has words of its own, and none
 // is the fallback's or another's.
 func TestMessage(t *testing.T) {
-	want := []string{"code", "denied", "email", "nonce", "provider", "state", "token"}
+	want := []string{"code", "denied", "email", "nonce", "provider", "state", "taken", "token"}
 	if got := oidcreturn.Slugs(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("slugs %v, want the contract's %v", got, want)
 	}
@@ -76,6 +79,7 @@ func TestWithout(t *testing.T) {
 		{"/signin?mfaToken=abc&methods=totp", "/signin"},
 		{"/signin?oidcError=state&next=%2Fprofile", "/signin?next=%2Fprofile"},
 		{"/signin?oidc=link-sent", "/signin"},
+		{"/profile?oidc=linked", "/profile"},
 		{"/signin", "/signin"},
 	} {
 		u, _ := url.Parse(c.in)
