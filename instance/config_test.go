@@ -91,6 +91,19 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("passkeys %+v: an IP address is no relying party ID", c.Passkeys)
 			}
 		}},
+		{name: "OIDCProviders", env: map[string]string{"APP_URL": "https://app.example.com/tasks",
+			"OIDC_PROVIDERS": "google|https://accounts.google.com|id|secret,corp=Corp SSO|https://sso.example.com|c|s"}, check: func(t *testing.T, c Config) {
+			if len(c.OIDCProviders) != 2 || c.OIDCProviders[1].DisplayName != "Corp SSO" || c.OIDCRedirectBase != "https://app.example.com" {
+				t.Errorf("providers %+v, redirect base %q", c.OIDCProviders, c.OIDCRedirectBase)
+			}
+		}},
+		{name: "OIDCRedirectURL", env: map[string]string{"OIDC_REDIRECT_URL": "https://api.example.com/"}, check: func(t *testing.T, c Config) {
+			if c.OIDCRedirectBase != "https://api.example.com" {
+				t.Errorf("redirect base %q", c.OIDCRedirectBase)
+			}
+		}},
+		{name: "ErrOIDCProviders", env: map[string]string{"OIDC_PROVIDERS": "google|accounts.google.com|id|secret"}, wantErr: []string{"OIDC_PROVIDERS"}},
+		{name: "ErrOIDCRedirectURL", env: map[string]string{"OIDC_REDIRECT_URL": "api.example.com"}, wantErr: []string{"OIDC_REDIRECT_URL"}},
 		{name: "ErrWebAuthnRPID", env: map[string]string{"WEBAUTHN_RP_ID": "https://example.com"}, wantErr: []string{"WEBAUTHN_RP_ID"}},
 		{name: "ErrWebAuthnOrigins", env: map[string]string{"WEBAUTHN_ORIGINS": "example.com"}, wantErr: []string{"WEBAUTHN_ORIGINS"}},
 		{name: "ErrAppURL", env: map[string]string{"APP_URL": "example.com"}, wantErr: []string{"APP_URL"}},
