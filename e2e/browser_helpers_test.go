@@ -41,22 +41,24 @@ type webapp struct {
 	env     []string // set before start: more of the server's environment
 }
 
-// mustBuildWebapp builds cmd/authdash and app.wasm into a temporary
-// directory. The wasm build uses the Go build cache, so it is quick after
-// `make wasm`.
+// mustBuildWebapp gives the test a directory of its own with the server
+// binary and app.wasm of this test run (built once, by builds) and room
+// for its data.
 func mustBuildWebapp(t testing.TB) *webapp {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("no Chromium at %s (make tools installs it)", chromiumPath)
 	}
+	bin := builds.serverBin(t)
+	wasm := builds.appWasm(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "authdash")
-	goBuild(t, nil, "-ldflags", "-X main.version=e2e", "-o", bin, "./cmd/authdash")
 	web := filepath.Join(dir, "build", "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	goBuild(t, []string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-s -w", "-o", filepath.Join(web, "app.wasm"), "./wasm")
+	if err := linkOrCopy(wasm, filepath.Join(web, "app.wasm")); err != nil {
+		t.Fatal(err)
+	}
 	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &testkit.Logs{}}
 }
 

@@ -28,12 +28,10 @@ import (
 	"github.com/authdash/authdash/wire"
 )
 
-// rtBuild compiles cmd/authdash once per test into a temporary directory.
+// rtBuild returns the server binary of this test run (builds).
 func rtBuild(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "authdash")
-	goBuild(t, nil, "-o", bin, "./cmd/authdash")
-	return bin
+	return builds.serverBin(t)
 }
 
 // goBuild runs go build at the module root with the flags of the Makefile
@@ -41,14 +39,14 @@ func rtBuild(t testing.TB) string {
 // way lets the test builds and the Dockerfile check share one build cache:
 // on a cold cache each other combination compiles every dependency again
 // (two minutes and more on two cores).
-func goBuild(t testing.TB, env []string, args ...string) {
-	t.Helper()
+func goBuild(env []string, args ...string) error {
 	cmd := exec.Command("go", append([]string{"build", "-trimpath"}, args...)...)
 	cmd.Dir = ".."
 	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %v: %v\n%s", args, err, out)
+		return fmt.Errorf("go build %v: %w\n%s", args, err, out)
 	}
+	return nil
 }
 
 // rtInstance is one server process.
