@@ -117,7 +117,7 @@ func (c *controller) loadIdentities(ctx app.Context, _ app.Action) {
 func (c *controller) connectIdentity(ctx app.Context, a app.Action) {
 	name, _ := a.Value.(string)
 	setForm(ctx, formIdentities, formState{Busy: true}, nil)
-	href, err := c.api().ConnectIdentity(ctx, name)
+	href, err := c.api().ConnectIdentity(ctx, name, routeProfile)
 	if err != nil {
 		setForm(ctx, formIdentities, formState{}, err)
 		return

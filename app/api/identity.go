@@ -74,12 +74,15 @@ func (c *Client) DeleteIdentity(ctx context.Context, id string) error {
 }
 
 // ConnectIdentity starts connecting the provider name's identity to the
-// signed-in account: the page then goes to the address it returns.
-func (c *Client) ConnectIdentity(ctx context.Context, name string) (string, error) {
+// signed-in account: the page then goes to the address it returns, and the
+// provider's answer comes back to the app's page back with ?oidc=linked
+// (or ?oidcError=…).
+func (c *Client) ConnectIdentity(ctx context.Context, name, back string) (string, error) {
 	var out struct {
 		URL string `json:"url"`
 	}
-	if err := c.do(ctx, http.MethodPost, "/api/me/identities/"+url.PathEscape(name)+"/link", nil, struct{}{}, &out, callOpts{}); err != nil {
+	q := url.Values{"return": {back}}
+	if err := c.do(ctx, http.MethodPost, "/api/me/identities/"+url.PathEscape(name)+"/link", q, nil, &out, callOpts{}); err != nil {
 		return "", err
 	}
 	if out.URL == "" {
