@@ -10,7 +10,6 @@ package tasklist
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/authdash/authdash"
 )
@@ -118,12 +117,14 @@ func (l *List) Put(t authdash.Task) bool {
 	if !Matches(l.query, t) {
 		return changed
 	}
-	i, _ := slices.BinarySearchFunc(l.items, t, func(a, b authdash.Task) int { return Compare(l.query, a, b) })
-	// A task that sorts after the last loaded one belongs to a page not yet
-	// loaded; "Load more" will bring it.
-	if i == len(l.items) && l.next != "" {
+	// A task that sorts after the loaded pages' end (the next page's
+	// cursor, not the last task shown: that one may have left meanwhile)
+	// belongs to a page not yet loaded; "Load more" will bring it, and
+	// nothing between the two is skipped.
+	if l.beyond(t) {
 		return changed
 	}
+	i, _ := slices.BinarySearchFunc(l.items, t, func(a, b authdash.Task) int { return Compare(l.query, a, b) })
 	l.items = slices.Insert(l.items, i, t)
 	return true
 }
@@ -197,61 +198,32 @@ func (l *List) stale(id authdash.TaskID, version int64) bool {
 	return ok && version <= v
 }
 
+// beyond reports whether t sorts after the end of the loaded pages.
+func (l *List) beyond(t authdash.Task) bool {
+	if l.next == "" {
+		return false
+	}
+	key := authdash.SortKey(t, l.query.Sort, l.query.Order)
+	end, err := authdash.DecodeCursor(l.next, l.query.Sort, l.query.Order)
+	if err != nil {
+		// Not a cursor of this query's (never from the server): the last
+		// task shown is the best guess of the end.
+		if len(l.items) == 0 {
+			return true
+		}
+		end = authdash.SortKey(l.items[len(l.items)-1], l.query.Sort, l.query.Order)
+	}
+	return l.query.CompareKeys(key, end) > 0
+}
+
 func (l *List) index(id authdash.TaskID) int {
 	return slices.IndexFunc(l.items, func(t authdash.Task) bool { return t.ID == id })
 }
 
 // Matches reports whether t belongs to the result of q, by the same rules
-// the stores apply.
-func Matches(q authdash.TaskQuery, t authdash.Task) bool {
-	if q.Status != "" && t.Status != q.Status {
-		return false
-	}
-	if q.Priority != "" && t.Priority != q.Priority {
-		return false
-	}
-	if q.Tag != "" && !slices.ContainsFunc(t.Tags, func(s string) bool { return strings.EqualFold(s, q.Tag) }) {
-		return false
-	}
-	if q.DueBefore != nil && (t.DueDate == nil || !t.DueDate.Before(*q.DueBefore)) {
-		return false
-	}
-	if q.DueAfter != nil && (t.DueDate == nil || !t.DueDate.After(*q.DueAfter)) {
-		return false
-	}
-	if s := strings.ToLower(strings.TrimSpace(q.Search)); s != "" &&
-		!strings.Contains(strings.ToLower(t.Title), s) && !strings.Contains(strings.ToLower(t.Description), s) {
-		return false
-	}
-	return true
-}
+// the stores apply (authdash.TaskQuery.Matches).
+func Matches(q authdash.TaskQuery, t authdash.Task) bool { return q.Matches(t) }
 
-// Compare orders a before b (negative) or after (positive) in q's order:
-// the sort key, then the ID as the tie-breaker, both in q's direction, as
-// the keyset cursors of the stores do.
-func Compare(q authdash.TaskQuery, a, b authdash.Task) int {
-	ka, kb := authdash.SortKey(a, q.Sort, q.Order), authdash.SortKey(b, q.Sort, q.Order)
-	c := 0
-	switch {
-	case ka.Int != kb.Int:
-		c = cmpInt(ka.Int, kb.Int)
-	case ka.Str != kb.Str:
-		c = strings.Compare(ka.Str, kb.Str)
-	default:
-		c = strings.Compare(string(a.ID), string(b.ID))
-	}
-	if q.Order == authdash.Desc {
-		return -c
-	}
-	return c
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// Compare orders a before b (negative) or after (positive) in q's order
+// (authdash.TaskQuery.Compare).
+func Compare(q authdash.TaskQuery, a, b authdash.Task) int { return q.Compare(a, b) }

@@ -77,6 +77,14 @@ func TestApply(t *testing.T) {
 			authdash.TaskPage{Items: []authdash.Task{a, b}, NextCursor: "more"},
 			[]authdash.Event{ev(authdash.EventTaskCreated, 1, task("z", 1, "zulu", 9)), ev(authdash.EventTaskCreated, 2, task("ab", 1, "alphabet", 9))},
 			[]string{"a", "ab", "b"}, []bool{false, true}},
+		// The last task shown leaves; one that sorts between the task now
+		// last and the page's end must show, as "Load more" starts after
+		// the end and would never bring it (it used to wait for it).
+		{"BetweenLastShownAndPageEndShows", authdash.TaskQuery{Sort: authdash.SortTitle, Order: authdash.Asc},
+			authdash.TaskPage{Items: []authdash.Task{a, b}, NextCursor: authdash.SortKey(b, authdash.SortTitle, authdash.Asc).Encode()},
+			[]authdash.Event{ev(authdash.EventTaskDeleted, 1, task("b", 2, "", 0)), ev(authdash.EventTaskCreated, 2, task("ab", 1, "alphabet", 9)),
+				ev(authdash.EventTaskCreated, 3, task("bb", 1, "bz", 9))},
+			[]string{"a", "ab"}, []bool{true, true, false}},
 		{"TitleSortMovesOnRename", authdash.TaskQuery{Sort: authdash.SortTitle, Order: authdash.Asc}, authdash.TaskPage{Items: []authdash.Task{a, b, c}},
 			[]authdash.Event{ev(authdash.EventTaskUpdated, 1, func() authdash.Task { x := a; x.Title, x.Version = "omega", 2; return x }())},
 			[]string{"b", "c", "a"}, []bool{true}},
