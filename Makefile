@@ -105,9 +105,10 @@ test-short:
 	$(GO) test -race -short -count=1 ./...
 
 ## screenshots: the main screens at 1280×800 and 390×844, light and dark, as PNGs in
-## docs/screenshots (headless Chromium, e2e's TestScreenshots)
+## docs/screenshots (headless Chromium, e2e's TestScreenshots, and TestOIDCJourney's
+## sign-in with a provider button and Connected accounts card)
 screenshots: tools
-	E2E_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./e2e/
+	E2E_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^(TestScreenshots|TestOIDCJourney)$$' ./e2e/
 
 ## lighthouse: Lighthouse (desktop) on / and /signin as a new visitor, median of 3;
 ## fails below performance 80, accessibility 100, best practices 100 (about 3 minutes)

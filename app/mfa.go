@@ -437,6 +437,8 @@ func methodLabel(m authdash.SignInMethod) string {
 		return "password and recovery code"
 	case authdash.SignInPasskey:
 		return "passkey"
+	case authdash.SignInOIDC:
+		return "identity provider"
 	}
 	return "password"
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
+	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
 	"github.com/authdash/authdash/app/oidcreturn"
 )
@@ -90,5 +91,21 @@ func TestIdentitiesCard(t *testing.T) {
 			[]string{`role="alert"`, "This is the only way to sign in"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantHTML(t, c.card.Render(), c.want, c.not) })
+	}
+}
+
+// TestMethodLabel: each way of signing in is named as it was, not as a
+// password (a sign-in through a provider read "password" before).
+func TestMethodLabel(t *testing.T) {
+	for m, want := range map[authdash.SignInMethod]string{
+		authdash.SignInPassword: "password",
+		authdash.SignInTOTP:     "password and app code",
+		authdash.SignInRecovery: "password and recovery code",
+		authdash.SignInPasskey:  "passkey",
+		authdash.SignInOIDC:     "identity provider",
+	} {
+		if got := methodLabel(m); got != want {
+			t.Errorf("%s: %q, want %q", m, got, want)
+		}
 	}
 }

@@ -1,0 +1,116 @@
+package e2e
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/app/oidcreturn"
+	"github.com/authdash/authdash/internal/oidctest"
+)
+
+// TestOIDCJourney signs in with an identity provider in Chromium: a real
+// OpenID provider runs in the test process (internal/oidctest), the server
+// is started with it in OIDC_PROVIDERS. "Continue with Google" goes to the
+// provider and back, signed in on the dashboard with a new account; the
+// profile's Connected accounts card lists it and, asked to disconnect the
+// only way in, shows the server's refusal; a sign-in the provider refuses
+// comes back to the sign-in page with its message. With E2E_SCREENSHOTS
+// set it pictures the sign-in page and the card at both sizes, light and
+// dark.
+func TestOIDCJourney(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	p := oidctest.Start()
+	t.Cleanup(p.Close)
+	w := mustBuildWebapp(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.addr = l.Addr().String()
+	l.Close()
+	w.env = append(w.env, "APP_URL=http://"+w.addr,
+		"OIDC_PROVIDERS=google=Google|"+p.Issuer()+"|"+p.ClientID+"|"+p.ClientSecret)
+	w.start()
+	browser := mustBrowser(t)
+	b := newTab(t, browser, true)
+	axe := ""
+	if src, err := os.ReadFile(axeScript); err == nil {
+		axe = string(src)
+	}
+	shots := os.Getenv("E2E_SCREENSHOTS")
+	// picture takes screen at both sizes, light and dark, when asked to.
+	picture := func(screen, ready string) {
+		t.Helper()
+		if axe != "" {
+			b.checkA11y(axe, screen)
+		}
+		if shots == "" {
+			return
+		}
+		for _, size := range screenSizes {
+			for _, theme := range []string{"light", "dark"} {
+				b.do("size", chromedp.EmulateViewport(size.w, size.h, size.opts...), colorScheme(theme))
+				b.waitJS("laid out", ready)
+				b.waitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
+				png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(shots, screen+"-"+size.name+"-"+theme+".png"), png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if axe != "" {
+					b.checkA11y(axe, screen+" "+size.name+" "+theme)
+				}
+			}
+		}
+		b.do("back", chromedp.EmulateViewport(1280, 800), colorScheme("light"))
+	}
+
+	b.do("sign-in page", chromedp.Navigate(w.url("/signin")), appReady, chromedp.WaitVisible("#oidc-google"))
+	if got := eval[string](b, `document.querySelector("#oidc-google").textContent`); got != "Continue with Google" {
+		t.Errorf("button %q", got)
+	}
+	picture("oidc-signin", `!!document.querySelector("#oidc-google")`)
+	b.do("sign-up page offers it too", chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#oidc-google"))
+
+	p.SignIn(oidctest.Person{Subject: "g-ada", Email: "ada@gmail.example", EmailVerified: true, Name: "Ada"}, oidctest.SpoilNone)
+	b.do("continue with Google", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#hello"))
+	b.waitJS("on the dashboard", `location.pathname === "/"`)
+
+	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#identity-list li"))
+	card := eval[string](b, `document.querySelector("#identities").textContent`)
+	for _, want := range []string{"Connected accounts", "Google", "ada@gmail.example", "Connected "} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the card lacks %q: %s", want, card)
+		}
+	}
+	b.waitJS("the activity names the provider", `(document.querySelector("#activity") || {}).textContent?.includes("identity provider")`)
+	eval[chromedp.Void](b, `document.querySelector("#identities").scrollIntoView({block: "start"})`)
+	picture("oidc-connected", `!!document.querySelector("#identity-list li")`)
+	b.do("disconnect asks first", chromedp.Click(`#identity-list li button`), chromedp.WaitVisible("#identity-disconnect"))
+	b.waitJS("the focus on Cancel", `document.activeElement.id === "identity-cancel"`)
+	b.do("cancel", chromedp.Click("#identity-cancel"), chromedp.WaitNotPresent("#identity-disconnect"))
+	b.do("disconnect the only way in",
+		chromedp.Click(`#identity-list li button`), chromedp.WaitVisible("#identity-disconnect"),
+		chromedp.Click("#identity-disconnect"))
+	b.waitJS("the refusal is shown", `[...document.querySelectorAll("#identities .form-error")].some(e => !e.hidden && e.textContent.length > 0)`)
+	if n := eval[int](b, `document.querySelectorAll("#identity-list li").length`); n != 1 {
+		t.Errorf("%d identities after a refused disconnect, want 1", n)
+	}
+
+	b.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	p.Deny()
+	b.do("the provider refuses", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#oidc-error"))
+	if got := eval[string](b, `document.querySelector("#oidc-error").textContent`); got != oidcreturn.Message("denied") {
+		t.Errorf("says %q, want the denied message", got)
+	}
+	b.waitJS("the parameters leave the address", `location.search === ""`)
+}
