@@ -19,8 +19,9 @@ const mailWait = 60 * time.Second
 
 // mustMailWebapp is the real server binary sending its mail over SMTP
 // (STARTTLS, trusted through SSL_CERT_FILE) to a real SMTP server in this
-// test, with links on its own address (APP_URL).
-func mustMailWebapp(t *testing.T) (*webapp, *mailtest.Server) {
+// test, with links on its own address (APP_URL); env is more of its
+// environment.
+func mustMailWebapp(t *testing.T, env ...string) (*webapp, *mailtest.Server) {
 	t.Helper()
 	w := mustBuildWebapp(t)
 	smtp := mailtest.Start(t, mailtest.Options{})
@@ -39,6 +40,7 @@ func mustMailWebapp(t *testing.T) (*webapp, *mailtest.Server) {
 	u.Host = "localhost:" + u.Port() // the certificate names localhost
 	w.env = []string{"SMTP_URL=" + u.String(), "MAIL_FROM=Authdash <no-reply@authdash.test>",
 		"APP_URL=" + w.url(""), "SSL_CERT_FILE=" + certs}
+	w.env = append(w.env, env...)
 	w.start()
 	return w, smtp
 }

@@ -114,3 +114,53 @@ func TestOIDCJourney(t *testing.T) {
 	}
 	b.waitJS("the parameters leave the address", `location.search === ""`)
 }
+
+// TestOIDCLinkByMail: a provider's account whose verified address is an
+// existing account's is connected only after the owner confirms: the
+// sign-in page says a link was mailed; the link (from a real SMTP server's
+// inbox) connects and signs in to the dashboard; from then on "Continue
+// with Google" signs in directly, and the profile lists the connection.
+func TestOIDCLinkByMail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	p := oidctest.Start()
+	t.Cleanup(p.Close)
+	w, smtp := mustMailWebapp(t, "OIDC_PROVIDERS=google=Google|"+p.Issuer()+"|"+p.ClientID+"|"+p.ClientSecret)
+	browser := mustBrowser(t)
+	b := newTab(t, browser, true)
+	const email = "grace@example.com"
+	b.do("sign up",
+		chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+		chromedp.SendKeys("#signup-name", "Grace"),
+		chromedp.SendKeys("#signup-email", email),
+		chromedp.SendKeys("#signup-password", "cobol compiler bugs"),
+		chromedp.Click(`#signup-form button[type="submit"]`),
+		chromedp.WaitVisible("#hello"))
+	b.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+
+	who := oidctest.Person{Subject: "g-grace", Email: email, EmailVerified: true, Name: "Grace"}
+	p.SignIn(who, oidctest.SpoilNone)
+	b.do("continue with Google", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#oidc-link-sent"))
+	if got := eval[string](b, `document.querySelector("#oidc-link-sent").textContent`); !strings.Contains(got, "We sent a link to your email to confirm connecting this account") {
+		t.Errorf("says %q", got)
+	}
+	if eval[bool](b, `!!document.querySelector("#hello")`) {
+		t.Fatal("signed in before the owner confirmed")
+	}
+	openMailedLink(t, b, w, smtp, email, "Connect Google", "/oidc/link")
+	b.do("connected and signed in", chromedp.WaitVisible("#hello"))
+	b.waitJS("on the dashboard", `location.pathname === "/"`)
+
+	b.do("sign out again", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	p.SignIn(who, oidctest.SpoilNone)
+	b.do("Google alone now", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#hello"))
+	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#identity-list li"))
+	if got := eval[string](b, `document.querySelector("#identity-list").textContent`); !strings.Contains(got, "Google") || !strings.Contains(got, email) {
+		t.Errorf("connected accounts %q", got)
+	}
+
+	// The used link again: the server's reason, and the way back.
+	b.do("the link again", chromedp.Navigate(strings.Replace(eval[string](b, `location.href`), "/profile", "/oidc/link?token=spent", 1)),
+		appReady, chromedp.WaitVisible("#oidc-link-signin"))
+}
