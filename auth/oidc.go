@@ -231,7 +231,7 @@ func (s *Service) signInWith(ctx context.Context, provider string, c idp.Claims,
 		if err := s.store.UseLinkedIdentity(ctx, u.ID, i.ID, s.cfg.Now()); err != nil {
 			return err
 		}
-		res.Grant, err = s.oidcSession(ctx, u, device)
+		res.Grant, err = s.firstFactorPassed(ctx, u, authdash.SignInOIDC, device)
 		return err
 	case authdash.ErrorCodeOf(err) != authdash.CodeNotFound:
 		return err
@@ -267,26 +267,8 @@ func (s *Service) signInWith(ctx context.Context, provider string, c idp.Claims,
 		Email: c.Email, CreatedAt: s.cfg.Now()}); err != nil {
 		return err
 	}
-	res.Grant, err = s.oidcSession(ctx, u, device)
+	res.Grant, err = s.firstFactorPassed(ctx, u, authdash.SignInOIDC, device)
 	return err
-}
-
-// oidcSession signs u in through a provider: with a second factor on, the
-// provider only opens a challenge, as a right password does.
-func (s *Service) oidcSession(ctx context.Context, u *authdash.User, device string) (*Grant, error) {
-	ch, err := s.challenge(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	if ch != nil {
-		return &Grant{Challenge: ch}, nil
-	}
-	g, err := s.startSession(ctx, u, device)
-	if err != nil {
-		return nil, err
-	}
-	s.recordSignIn(ctx, u, authdash.SignInOIDC, authdash.SignInSuccess, "", device)
-	return g, nil
 }
 
 func (s *Service) mailLink(ctx context.Context, u *authdash.User, l oidcLink, res *OIDCResult) error {
@@ -343,7 +325,7 @@ func (s *Service) ConfirmOIDCLink(ctx context.Context, token, device string) (*G
 	if err := s.store.UseLinkedIdentity(ctx, u.ID, i.ID, s.cfg.Now()); err != nil {
 		return nil, err
 	}
-	return s.oidcSession(ctx, u, device)
+	return s.firstFactorPassed(ctx, u, authdash.SignInOIDC, device)
 }
 
 // Identities lists the account's connected providers.

@@ -92,7 +92,13 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 		s.recordSignIn(ctx, u, authdash.SignInPassword, authdash.SignInFailure, authdash.ReasonWrongPassword, device)
 		return nil, errCredentials()
 	}
-	// With a second factor on, the password only opens a challenge.
+	return s.firstFactorPassed(ctx, u, authdash.SignInPassword, device)
+}
+
+// firstFactorPassed ends a sign-in whose first factor (a password, an
+// identity provider) held: with a second factor on, it only opens a
+// challenge; otherwise the session starts and the activity records method.
+func (s *Service) firstFactorPassed(ctx context.Context, u *authdash.User, method authdash.SignInMethod, device string) (*Grant, error) {
 	ch, err := s.challenge(ctx, u)
 	if err != nil {
 		return nil, err
@@ -104,7 +110,7 @@ func (s *Service) Login(ctx context.Context, c authdash.Credentials, device stri
 	if err != nil {
 		return nil, err
 	}
-	s.recordSignIn(ctx, u, authdash.SignInPassword, authdash.SignInSuccess, "", device)
+	s.recordSignIn(ctx, u, method, authdash.SignInSuccess, "", device)
 	return g, nil
 }
 

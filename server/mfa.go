@@ -39,6 +39,16 @@ func writeChallenge(w http.ResponseWriter, ch *auth.Challenge) {
 	})
 }
 
+// writeSignIn answers a sign-in whose first factor held: the grant, or the
+// challenge of the account's second factor (no token, no cookie).
+func writeSignIn(w http.ResponseWriter, g *auth.Grant, inBody bool, ck refreshCookie) {
+	if g.Challenge != nil {
+		writeChallenge(w, g.Challenge)
+		return
+	}
+	writeGrant(w, http.StatusOK, g, inBody, ck)
+}
+
 // handleMFA finishes a sign-in with its second factor (200, the grant a
 // login gives). Guesses are limited per account: whoever holds the password
 // can start a new challenge at will, so a limit per challenge would not do.

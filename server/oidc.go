@@ -178,11 +178,7 @@ func handleOIDCLink(svc *auth.Service, ck refreshCookie) http.Handler {
 		if err != nil {
 			return err
 		}
-		if g.Challenge != nil {
-			writeChallenge(w, g.Challenge)
-			return nil
-		}
-		writeGrant(w, http.StatusOK, g, inBody, ck)
+		writeSignIn(w, g, inBody, ck)
 		return nil
 	})
 }

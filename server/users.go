@@ -49,11 +49,7 @@ func handleLogin(svc *auth.Service, limits rateLimits, ck refreshCookie) http.Ha
 		if err != nil {
 			return err
 		}
-		if g.Challenge != nil {
-			writeChallenge(w, g.Challenge)
-			return nil
-		}
-		writeGrant(w, http.StatusOK, g, inBody, ck)
+		writeSignIn(w, g, inBody, ck)
 		return nil
 	})
 }

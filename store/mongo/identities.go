@@ -80,20 +80,8 @@ func (db *DB) LinkedIdentities(ctx context.Context, user authdash.UserID) ([]aut
 	if !ok {
 		return nil, nil
 	}
-	cur, err := db.identities.Find(ctx, bson.D{{Key: "user", Value: oid}},
+	return findAll(ctx, db, "identities", db.identities, bson.D{{Key: "user", Value: oid}}, identityDoc.identity,
 		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, db.fail(ctx, "identities", err)
-	}
-	var docs []identityDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, db.fail(ctx, "identities", err)
-	}
-	var out []authdash.LinkedIdentity
-	for _, d := range docs {
-		out = append(out, d.identity())
-	}
-	return out, nil
 }
 
 // ownIdentity is the filter of the user's link id; ok is false when either

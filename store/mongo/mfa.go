@@ -222,22 +222,12 @@ func (db *DB) SignIns(ctx context.Context, user authdash.UserID, limit int) ([]a
 	if !ok || limit <= 0 {
 		return nil, nil
 	}
-	cur, err := db.signIns.Find(ctx, bson.D{{Key: "user", Value: oid}}, options.Find().
+	return findAll(ctx, db, "sign-ins", db.signIns, bson.D{{Key: "user", Value: oid}}, func(d signInDoc) authdash.SignInEvent {
+		return authdash.SignInEvent{At: utc(d.At), IP: d.IP, Device: d.Device, Method: authdash.SignInMethod(d.Method),
+			Outcome: authdash.SignInOutcome(d.Outcome), Reason: d.Reason, DeviceKey: d.DeviceKey}
+	}, options.Find().
 		SetSort(bson.D{{Key: "user", Value: 1}, {Key: "at", Value: -1}, {Key: "_id", Value: -1}}).
 		SetLimit(-int64(limit))) // negative: one batch, cursor closed
-	if err != nil {
-		return nil, db.fail(ctx, "sign-ins", err)
-	}
-	var docs []signInDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, db.fail(ctx, "sign-ins", err)
-	}
-	out := make([]authdash.SignInEvent, len(docs))
-	for i, d := range docs {
-		out[i] = authdash.SignInEvent{At: utc(d.At), IP: d.IP, Device: d.Device, Method: authdash.SignInMethod(d.Method),
-			Outcome: authdash.SignInOutcome(d.Outcome), Reason: d.Reason, DeviceKey: d.DeviceKey}
-	}
-	return out, nil
 }
 
 // PurgeSignIns implements authdash.SignInStore (the janitor's).

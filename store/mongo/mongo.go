@@ -451,6 +451,24 @@ func indexName(keys bson.D) string {
 // fail translates err at the edge of the store, as store/sqlite does:
 // domain errors pass through, an ended context or an unreachable server
 // becomes CodeUnavailable, and everything is wrapped with the operation.
+// findAll reads every document a Find returns and converts each: a
+// store's list read, which fails as op.
+func findAll[D, T any](ctx context.Context, db *DB, op string, c *mongo.Collection, filter any, conv func(D) T, opts ...options.Lister[options.FindOptions]) ([]T, error) {
+	cur, err := c.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, db.fail(ctx, op, err)
+	}
+	var docs []D
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, db.fail(ctx, op, err)
+	}
+	out := make([]T, len(docs))
+	for i, d := range docs {
+		out[i] = conv(d)
+	}
+	return out, nil
+}
+
 // updatedOne and deletedOne finish a write of one document: a filter that
 // matched nothing is missing's not-found error, any error goes through fail.
 func (db *DB) updatedOne(ctx context.Context, op string, res *mongo.UpdateResult, err error, missing func() error) error {

@@ -86,20 +86,8 @@ func (db *DB) Passkeys(ctx context.Context, user authdash.UserID) ([]authdash.Pa
 	if !ok {
 		return nil, nil
 	}
-	cur, err := db.passkeys.Find(ctx, bson.D{{Key: "user", Value: oid}},
+	return findAll(ctx, db, "passkeys", db.passkeys, bson.D{{Key: "user", Value: oid}}, passkeyDoc.passkey,
 		options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, db.fail(ctx, "passkeys", err)
-	}
-	var docs []passkeyDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, db.fail(ctx, "passkeys", err)
-	}
-	var out []authdash.Passkey
-	for _, d := range docs {
-		out = append(out, d.passkey())
-	}
-	return out, nil
 }
 
 // FindPasskey implements authdash.PasskeyStore.

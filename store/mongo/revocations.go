@@ -37,20 +37,10 @@ func (db *DB) Revocations(ctx context.Context, since time.Time) ([]authdash.Revo
 		{Key: "recorded", Value: bson.D{{Key: "$gte", Value: authdash.Millis(since)}}},
 		{Key: "until", Value: bson.D{{Key: "$gt", Value: db.now()}}},
 	}
-	cur, err := db.revocations.Find(ctx, filter)
-	if err != nil {
-		return nil, db.fail(ctx, "revocations", err)
-	}
-	var docs []revocationDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, db.fail(ctx, "revocations", err)
-	}
-	out := make([]authdash.Revocation, len(docs))
-	for i, d := range docs {
-		out[i] = authdash.Revocation{User: authdash.UserID(d.User), Session: authdash.SessionID(d.Session),
+	return findAll(ctx, db, "revocations", db.revocations, filter, func(d revocationDoc) authdash.Revocation {
+		return authdash.Revocation{User: authdash.UserID(d.User), Session: authdash.SessionID(d.Session),
 			Keep: authdash.SessionID(d.Keep), At: utc(d.At), Until: utc(d.Until)}
-	}
-	return out, nil
+	})
 }
 
 // PurgeRevocations implements authdash.RevocationStore (the janitor's, hourly).
