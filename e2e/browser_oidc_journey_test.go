@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/authdash/authdash/app/oidcreturn"
 	"github.com/authdash/authdash/internal/oidctest"
@@ -163,4 +165,65 @@ func TestOIDCLinkByMail(t *testing.T) {
 	// The used link again: the server's reason, and the way back.
 	b.do("the link again", chromedp.Navigate(strings.Replace(eval[string](b, `location.href`), "/profile", "/oidc/link?token=spent", 1)),
 		appReady, chromedp.WaitVisible("#oidc-link-signin"))
+}
+
+// TestOIDCConnectAndSecondFactor: a password account connects Google from
+// the profile (to the provider and back to the profile, which says so and
+// lists it), turns two-factor codes on, and then a sign-in with Google asks
+// for the code (the server's redirect to /signin?mfaToken=…), which signs in.
+func TestOIDCConnectAndSecondFactor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	p := oidctest.Start()
+	t.Cleanup(p.Close)
+	w := mustBuildWebapp(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.addr = l.Addr().String()
+	l.Close()
+	w.env = append(w.env, "APP_URL=http://"+w.addr,
+		"OIDC_PROVIDERS=google=Google|"+p.Issuer()+"|"+p.ClientID+"|"+p.ClientSecret)
+	w.start()
+	browser := mustBrowser(t)
+	b := newTab(t, browser, true)
+	const pw = "difference engine gears"
+	b.do("sign up",
+		chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+		chromedp.SendKeys("#signup-name", "Mary"),
+		chromedp.SendKeys("#signup-email", "mary@example.com"),
+		chromedp.SendKeys("#signup-password", pw),
+		chromedp.Click(`#signup-form button[type="submit"]`),
+		chromedp.WaitVisible("#hello"))
+
+	who := oidctest.Person{Subject: "g-mary", Email: "mary.s@gmail.example", EmailVerified: true}
+	p.SignIn(who, oidctest.SpoilNone)
+	b.do("connect Google", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#identity-connect-google"),
+		chromedp.Click("#identity-connect-google"), chromedp.WaitVisible("#identity-list li"))
+	b.waitJS("back on the profile, told so", `location.pathname === "/profile" && location.search === "" &&
+		document.querySelector("#notice")?.textContent.includes("connected")`)
+	if got := eval[string](b, `document.querySelector("#identity-list").textContent`); !strings.Contains(got, "mary.s@gmail.example") {
+		t.Errorf("connected accounts %q", got)
+	}
+	if eval[bool](b, `!!document.querySelector("#identity-connect-google")`) {
+		t.Error("Connect Google still offered once connected")
+	}
+
+	b.do("set up codes", chromedp.SendKeys("#totp-password", pw),
+		chromedp.Click(`#totp-begin-form button[type="submit"]`), chromedp.WaitVisible("#totp-secret"))
+	secret := strings.TrimSpace(eval[string](b, `document.querySelector("#totp-secret").textContent`))
+	code, _ := totp.GenerateCode(secret, time.Now())
+	b.do("turn codes on", chromedp.SendKeys("#totp-code", code),
+		chromedp.Click(`#totp-confirm-form button[type="submit"]`), chromedp.WaitVisible("#recovery-codes"),
+		chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
+
+	b.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	p.SignIn(who, oidctest.SpoilNone)
+	b.do("Google, then the code is asked", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#mfa-form"))
+	b.waitJS("the token leaves the address", `location.pathname === "/signin" && location.search === ""`)
+	next, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	b.do("the code", chromedp.SendKeys("#mfa-code", next), chromedp.Click(`#mfa-form button[type="submit"]`),
+		chromedp.WaitVisible("#hello"))
 }
