@@ -49,8 +49,9 @@ func apiCall(t *testing.T, w *webapp, method, path, token string, in, out any) i
 // code finishes; each time the parameters leave the address. With no
 // provider configured there are no "Continue with …" buttons and no
 // Connected accounts card; a link page with a token the server refuses
-// says so and leads back to sign-in. (The round trip through a real
-// provider is for when the server's side has landed.)
+// says so and leads back to sign-in. The round trips through a real
+// provider are TestOIDCJourney, TestOIDCLinkByMail and
+// TestOIDCConnectAndSecondFactor.
 func TestOIDCReturn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
