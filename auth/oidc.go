@@ -263,8 +263,13 @@ func (s *Service) signInWith(ctx context.Context, provider string, c idp.Claims,
 	if u, err = s.store.SetEmail(ctx, u.ID, u.Email, u.Email); err != nil {
 		return err
 	}
-	if _, err := s.store.LinkIdentity(ctx, authdash.LinkedIdentity{User: u.ID, Provider: provider, Subject: c.Subject,
-		Email: c.Email, CreatedAt: s.cfg.Now()}); err != nil {
+	i, err = s.store.LinkIdentity(ctx, authdash.LinkedIdentity{User: u.ID, Provider: provider, Subject: c.Subject,
+		Email: c.Email, CreatedAt: s.cfg.Now()})
+	if err != nil {
+		return err
+	}
+	// The link has just signed in: its card says so, not "never used".
+	if err := s.store.UseLinkedIdentity(ctx, u.ID, i.ID, s.cfg.Now()); err != nil {
 		return err
 	}
 	res.Grant, err = s.firstFactorPassed(ctx, u, authdash.SignInOIDC, device)

@@ -158,6 +158,9 @@ func TestOIDCNewAccount(t *testing.T) {
 	if g.AccessToken == "" || g.User == nil || g.User.Email != "olive@example.com" || !g.User.EmailVerified || g.User.Name != "Olive s-1" {
 		t.Fatalf("grant %s", res.Body)
 	}
+	if ids, err := o.store.LinkedIdentities(context.Background(), g.User.ID); err != nil || len(ids) != 1 || ids[0].LastUsedAt.IsZero() {
+		t.Errorf("identities after the first sign-in %+v, %v: want one, used", ids, err)
+	}
 	if h, err := o.store.PasswordHash(context.Background(), g.User.ID); err != nil || h != "" {
 		t.Errorf("password hash %q, %v: want none", h, err)
 	}
