@@ -126,9 +126,45 @@ func (w *webapp) stop() {
 
 func (w *webapp) url(path string) string { return "http://" + w.addr + path }
 
-// mustBrowser starts a headless Chromium with a fresh profile.
+// mustBrowser gives the test a browser of its own: a new browser context
+// (its own cookies, storage, cache and service workers, as a fresh
+// profile has) in the Chromium of this test run (builds.chromium), which
+// starts once instead of once a test. Tabs opened from it without
+// isolation share its cookies, as tabs of one profile do. A benchmark
+// gets a Chromium of its own (mustOwnBrowser), as before, so that what it
+// measures (a first visit, a repeat visit from the disk cache) stays
+// comparable.
 func mustBrowser(t testing.TB) context.Context {
 	t.Helper()
+	if _, bench := t.(*testing.B); bench {
+		return mustOwnBrowser(t)
+	}
+	root := builds.chromium(t)
+	bctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("open a browser context: %v", err)
+	}
+	return bctx
+}
+
+// mustOwnBrowser starts a Chromium of the test's own, with a fresh profile
+// on disk. A test needs it for what a browser context of mustBrowser does
+// not have: every context that CDP creates is off the record, like an
+// incognito window, and Chromium offers no installation there.
+func mustOwnBrowser(t testing.TB) context.Context {
+	t.Helper()
+	bctx, cancel, err := startChromium(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
+	return bctx
+}
+
+// startChromium starts a headless Chromium with a fresh profile in dir; it
+// runs until cancel is called.
+func startChromium(dir string) (_ context.Context, cancel func(), _ error) {
 	opts := append([]chromedp.ExecAllocatorOption{},
 		chromedp.ExecPath(chromiumPath),
 		chromedp.NoSandbox,
@@ -139,7 +175,7 @@ func mustBrowser(t testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 900),
 	)
 	// E2E_HEADFUL=1 shows the window (on $DISPLAY, e.g. under xvfb-run),
@@ -147,15 +183,14 @@ func mustBrowser(t testing.TB) context.Context {
 	if os.Getenv("E2E_HEADFUL") == "" {
 		opts = append(opts, chromedp.Headless)
 	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(cancelB)
-	// Start the browser now, so that its failure is reported here.
+	cancel = func() { cancelB(); cancelA() }
 	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		cancel()
+		return nil, nil, fmt.Errorf("start Chromium: %w", err)
 	}
-	return bctx
+	return bctx, cancel, nil
 }
 
 // tab is one page in a browser context of its own (its own cookies and

@@ -21,7 +21,9 @@ func TestBrowser(t *testing.T) {
 	top := t
 	w := mustBuildWebapp(t)
 	w.start()
-	browser := mustBrowser(t)
+	// Its own Chromium: SessionSurvivesReload checks that the app is
+	// installable, which Chromium offers only in a profile on disk.
+	browser := mustOwnBrowser(t)
 	a := newTab(t, browser, false)
 	var b *tab
 	const (

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,12 +10,13 @@ import (
 	"testing"
 )
 
-// builds are the binaries every test runs: the server and app.wasm, built
-// once per `go test` run. Each test used to link its own pair, and on a
-// busy two-core machine linking app.wasm alone takes several seconds: with
-// twenty tests that was a large share of the package's run. Built lazily,
-// so that `-run TestCluster` does not build app.wasm. Package state, but
-// only for this test binary: TestMain owns it and removes it at the end.
+// builds are what every test runs: the server and app.wasm, built once
+// per `go test` run, and one Chromium. Each test used to link its own pair
+// and start its own Chromium, 11-19 s before its first step on a busy
+// two-core machine: with twenty tests a large share of the package's run.
+// Made lazily, so that `-run TestCluster` builds no app.wasm and starts no
+// browser. Package state, but only for this test binary: TestMain owns it
+// and removes it at the end.
 var builds sharedBuilds
 
 func TestMain(m *testing.M) {
@@ -28,6 +30,10 @@ type sharedBuilds struct {
 	dir    string
 	server artifact
 	wasm   artifact
+	// browser is the running Chromium (nil before the first browser test);
+	// a test opens browser contexts in it (mustBrowser).
+	browser       context.Context
+	cancelBrowser func()
 }
 
 // artifact is one built file; a failed build is remembered, so that every
@@ -65,13 +71,48 @@ func (s *sharedBuilds) get(t testing.TB, a *artifact, name string, env []string,
 	return a.path
 }
 
+// chromium returns the Chromium of this test run, started on first use
+// and again if it has gone (crashed), so that one lost browser does not
+// fail every later test.
+func (s *sharedBuilds) chromium(t testing.TB) context.Context {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.browser != nil && s.browser.Err() == nil {
+		return s.browser
+	}
+	if s.cancelBrowser != nil {
+		s.cancelBrowser()
+	}
+	if err := s.mkdir(); err != nil {
+		t.Fatal(err)
+	}
+	profile, err := os.MkdirTemp(s.dir, "chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.browser, s.cancelBrowser, err = startChromium(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.browser
+}
+
+func (s *sharedBuilds) mkdir() error {
+	if s.dir != "" {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "authdash-e2e-")
+	if err != nil {
+		return err
+	}
+	s.dir = dir
+	return nil
+}
+
 func (s *sharedBuilds) build(name string, env []string, args ...string) (string, error) {
-	if s.dir == "" {
-		dir, err := os.MkdirTemp("", "authdash-e2e-")
-		if err != nil {
-			return "", err
-		}
-		s.dir = dir
+	if err := s.mkdir(); err != nil {
+		return "", err
 	}
 	out := filepath.Join(s.dir, name)
 	// The package path comes last in args: -o goes before it.
@@ -86,6 +127,9 @@ func (s *sharedBuilds) build(name string, env []string, args ...string) (string,
 func (s *sharedBuilds) remove() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cancelBrowser != nil {
+		s.cancelBrowser()
+	}
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
