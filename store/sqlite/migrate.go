@@ -368,6 +368,17 @@ CREATE TABLE IF NOT EXISTS identities (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS identities_user ON identities(user_id, created_ms);
 `,
+	// 15: the due and priority copies of the search index emptied, to be
+	// placed again by the builder in the background: their buckets now
+	// split the tasks of one second 256 ways (sortBucket), and a task's
+	// place under the old buckets is not its place under the new. Until
+	// the builder is done, searches in those orders go without the copies,
+	// as they did before 13. No trigger watches drid or prid.
+	`
+INSERT INTO task_grams_due (task_grams_due) VALUES ('delete-all');
+INSERT INTO task_grams_priority (task_grams_priority) VALUES ('delete-all');
+UPDATE tasks SET drid = NULL, prid = NULL WHERE drid IS NOT NULL OR prid IS NOT NULL;
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each

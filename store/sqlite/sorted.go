@@ -64,8 +64,12 @@ const ridShift = 20
 // key is the order's integer sort key (authdash.SortKey's Int). Buckets
 // never decrease along the order: (key, id) ≤ (key', id') gives
 // sortBucket(key, id) ≤ sortBucket(key', id'). Undated tasks, which all
-// share one due key, and each priority are split by the first 32 bits of
-// the ID (its creation second) so that no bucket holds all of them.
+// share one due key, and each priority are split by the first 40 bits of
+// the ID (its creation second and one random byte): a walk reads the whole
+// bucket of a page's last task, so a bucket must hold few tasks even when
+// thousands were made in one second (an import, or the benchmark's seeding,
+// which put ~500 matches of a common term in one bucket of the second alone
+// and made such a search cost three times the others).
 func sortBucket(s authdash.TaskSort, key int64, id authdash.TaskID) int64 {
 	switch s {
 	case authdash.SortDue:
@@ -79,26 +83,34 @@ func sortBucket(s authdash.TaskSort, key int64, id authdash.TaskID) int64 {
 		if key < 0 {
 			return 0
 		}
-		if key > 255 {
-			return 255<<32 | 1<<32 - 1
+		if key > maxRankBucket {
+			return (maxRankBucket+1)<<idBits - 1
 		}
-		return key<<32 | int64(idPrefix(id))
+		return key<<idBits | int64(idPrefix(id))
 	default: // created, updated: milliseconds, as ridMs
 		return ridMs(key)
 	}
 }
 
-// idPrefix maps an ID to 32 bits without ever reversing byte order: for
-// the IDs newID makes (lowercase hex) it is their first 8 hex digits, the
-// creation second. A byte that is no hex digit is mapped to the nearest
-// digit below or above and ends the number (the rest filled with 0 or f
-// alike for every ID that shares it), so that any string, a cursor's
-// too, gets a bucket no greater than those of the strings after it.
-func idPrefix(id authdash.TaskID) uint32 {
-	var v uint32
-	fill, done := uint32(0), false
-	for i := range 8 {
-		var d uint32
+// idBits is how many bits of an ID a bucket takes (idPrefix), and
+// maxRankBucket the highest priority rank with buckets of its own, so that
+// a priority bucket stays below 2^43 (sortBucket).
+const (
+	idBits        = 40
+	maxRankBucket = 6
+)
+
+// idPrefix maps an ID to idBits bits without ever reversing byte order: for
+// the IDs newID makes (lowercase hex) it is their first 10 hex digits, the
+// creation second and a random byte. A byte that is no hex digit is mapped
+// to the nearest digit below or above and ends the number (the rest filled
+// with 0 or f alike for every ID that shares it), so that any string, a
+// cursor's too, gets a bucket no greater than those of the strings after it.
+func idPrefix(id authdash.TaskID) uint64 {
+	var v uint64
+	fill, done := uint64(0), false
+	for i := range idBits / 4 {
+		var d uint64
 		switch {
 		case done:
 			d = fill
@@ -108,9 +120,9 @@ func idPrefix(id authdash.TaskID) uint32 {
 			c := id[i]
 			switch {
 			case c >= '0' && c <= '9':
-				d = uint32(c - '0')
+				d = uint64(c - '0')
 			case c >= 'a' && c <= 'f':
-				d = uint32(c-'a') + 10
+				d = uint64(c-'a') + 10
 			case c < '0':
 				d, fill, done = 0, 0, true
 			case c < 'a':
@@ -152,6 +164,11 @@ func indexSorts(tx *wtx) error {
 		owner  string
 		tk, dk string
 		keys   [3]int64
+		// Where the task goes in each copy: at, and if place is set, a
+		// new place in bucket.
+		at     [3]any
+		place  [3]bool
+		bucket [3]int64
 	}
 	rows, err := tx.query(`SELECT d.rid, d.urid, d.drid, d.prid, t.rid IS NOT NULL,
 		EXISTS (SELECT 1 FROM task_grams_dirty g WHERE g.rid = d.rid),
@@ -182,31 +199,46 @@ func indexSorts(tx *wtx) error {
 	if len(ds) == 0 {
 		return nil
 	}
+	// First take out every entry that moves or goes, then place the new
+	// ones: a place is the bucket's highest rowid among the tasks plus
+	// one, so an entry of a task deleted in this batch (its row already
+	// gone from tasks) must be out of the copy before another task of
+	// its bucket can be given its rowid. Placed the other way round, the
+	// deletion that came later took out the other task's new entry, and
+	// that task could no longer be found in that order.
 	sorts := indexedSorts()
-	for _, d := range ds {
-		var news [3]any
-		var grams string
+	for k := range ds {
+		d := &ds[k]
 		for i, s := range sorts {
-			ix, _ := sortIndexOf(s)
 			old := d.old[i]
-			placed := old.Valid
-			var b int64
 			if d.exists {
-				b = sortBucket(s, d.keys[i], d.task.ID)
-				if placed && !d.text && old.Int64>>ridShift == b {
-					news[i] = old.Int64
+				d.bucket[i] = sortBucket(s, d.keys[i], d.task.ID)
+				if old.Valid && !d.text && old.Int64>>ridShift == d.bucket[i] {
+					d.at[i] = old.Int64
 					continue
 				}
+				d.place[i] = true
 			}
-			if placed {
+			if old.Valid {
+				ix, _ := sortIndexOf(s)
 				if _, err := tx.exec(`DELETE FROM `+ix.table+` WHERE rowid = ?`, old.Int64); err != nil {
 					return fmt.Errorf("index sorts: %w", err)
 				}
 			}
-			if !d.exists {
+		}
+	}
+	for k := range ds {
+		d := &ds[k]
+		if !d.exists {
+			continue
+		}
+		var grams string
+		for i, s := range sorts {
+			if !d.place[i] {
 				continue
 			}
-			lo := b << ridShift
+			ix, _ := sortIndexOf(s)
+			lo := d.bucket[i] << ridShift
 			var r int64
 			if err := tx.queryRow(`SELECT ifnull(max(`+ix.col+`) + 1, ?) FROM tasks WHERE `+ix.col+` BETWEEN ? AND ?`,
 				lo, lo, lo+ridSpan-1).Scan(&r); err != nil {
@@ -215,7 +247,7 @@ func indexSorts(tx *wtx) error {
 			if r > lo+ridSpan-1 {
 				// Left unplaced: the copies are not used while any task
 				// is; the builder tries again.
-				news[i] = nil
+				d.at[i] = nil
 				tx.db.sortsReady.Store(false)
 				continue
 			}
@@ -225,13 +257,11 @@ func indexSorts(tx *wtx) error {
 			if _, err := tx.exec(`INSERT INTO `+ix.table+` (rowid, grams) VALUES (?, ?)`, r, grams); err != nil {
 				return fmt.Errorf("index sorts: %w", err)
 			}
-			news[i] = r
+			d.at[i] = r
 		}
-		if d.exists {
-			if _, err := tx.exec(`UPDATE tasks SET urid = ?, drid = ?, prid = ? WHERE rid = ?`,
-				news[0], news[1], news[2], d.rid); err != nil {
-				return fmt.Errorf("index sorts: %w", err)
-			}
+		if _, err := tx.exec(`UPDATE tasks SET urid = ?, drid = ?, prid = ? WHERE rid = ?`,
+			d.at[0], d.at[1], d.at[2], d.rid); err != nil {
+			return fmt.Errorf("index sorts: %w", err)
 		}
 	}
 	if _, err := tx.exec(`DELETE FROM task_sorts_dirty`); err != nil {

@@ -2,10 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authdash/authdash"
 )
@@ -20,7 +23,7 @@ func TestSortBucketsFollowOrder(t *testing.T) {
 		ids = append(ids, authdash.TaskID(newID()))
 	}
 	slices.Sort(ids)
-	keys := []int64{-1 << 63, -5, 0, 1, 2, 1735689600000, 1<<42 - 2, 1<<42 - 1, 1 << 42, 1 << 50, authdash.NoDue - 1, authdash.NoDue}
+	keys := []int64{-1 << 63, -5, 0, 1, 2, 5, 6, 7, 8, 255, 256, 1735689600000, 1<<42 - 2, 1<<42 - 1, 1 << 42, 1 << 50, authdash.NoDue - 1, authdash.NoDue}
 	for _, s := range []authdash.TaskSort{authdash.SortCreated, authdash.SortUpdated, authdash.SortDue, authdash.SortPriority} {
 		t.Run(string(s), func(t *testing.T) {
 			var prev int64 = -1
@@ -39,6 +42,122 @@ func TestSortBucketsFollowOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSortBucketsSplitASecond checks that the tasks made in one second do
+// not share a bucket in the orders whose key many tasks share (undated, one
+// priority): a walk reads the whole bucket of a page's last task, so one
+// bucket per second made a common term's search read hundreds of tasks in
+// an account filled by an import.
+func TestSortBucketsSplitASecond(t *testing.T) {
+	const n = 1000
+	ids := make([]authdash.TaskID, n)
+	for i := range ids {
+		// newID's first 8 hex digits are the second: make them one.
+		ids[i] = authdash.TaskID(newID())
+		ids[i] = ids[0][:8] + ids[i][8:]
+	}
+	for _, c := range []struct {
+		sort authdash.TaskSort
+		key  int64
+	}{
+		{authdash.SortDue, authdash.NoDue},
+		{authdash.SortPriority, int64(authdash.PriorityMedium.Rank())},
+	} {
+		buckets := map[int64]int{}
+		for _, id := range ids {
+			buckets[sortBucket(c.sort, c.key, id)]++
+		}
+		largest := 0
+		for _, k := range buckets {
+			largest = max(largest, k)
+		}
+		// 256 buckets of ~4 tasks each; 20 is far into the tail of that.
+		if largest > 20 {
+			t.Errorf("%s: %d of %d tasks made in one second share a bucket (%d buckets)", c.sort, largest, n, len(buckets))
+		}
+	}
+}
+
+// TestMigrationReplacesSortedCopies opens a database whose due and priority
+// copies of the search index were placed under other buckets (as those of
+// before migration 15 were) and checks that every task ends up in its
+// bucket under sortBucket and every match is found through the copies.
+func TestMigrationReplacesSortedCopies(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := mustUser(t, db, "owner@example.com")
+	for i := range 120 {
+		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("task %d %s", i, []string{"alpha", "beta"}[i%2]),
+			Status: authdash.StatusTodo, Priority: authdash.TaskPriorities[i%3]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buildSorts(t, db)
+	// Move every task's entries to other rowids, all in bucket 1, as a
+	// different bucket function would have placed them.
+	err = db.write(ctx, func(tx *wtx) error {
+		for _, ix := range []sortIndex{{"task_grams_due", "drid"}, {"task_grams_priority", "prid"}} {
+			if _, err := tx.exec(`INSERT INTO ` + ix.table + ` (` + ix.table + `) VALUES ('delete-all')`); err != nil {
+				return err
+			}
+			if _, err := tx.exec(`UPDATE tasks SET `+ix.col+` = (1 << ?) + rid % 1000000`, ridShift); err != nil {
+				return err
+			}
+			if _, err := tx.exec(`INSERT INTO ` + ix.table + ` (rowid, grams) SELECT ` + ix.col + `, 'x' FROM tasks`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`PRAGMA user_version = 14`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	buildSorts(t, db)
+	rows, err := db.r.Query(`SELECT id, due_sort, priority_rank, drid, prid FROM tasks`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var due, rank int64
+		var drid, prid sql.NullInt64
+		if err := rows.Scan(&id, &due, &rank, &drid, &prid); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			sort authdash.TaskSort
+			key  int64
+			at   sql.NullInt64
+		}{{authdash.SortDue, due, drid}, {authdash.SortPriority, rank, prid}} {
+			if want := sortBucket(c.sort, c.key, authdash.TaskID(id)); !c.at.Valid || c.at.Int64>>ridShift != want {
+				t.Errorf("task %s in %s copy at %v, want bucket %d", id, c.sort, c.at, want)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	db.gramCap = 1 // no trigram rare: every search walks a copy
+	for _, s := range []authdash.TaskSort{authdash.SortDue, authdash.SortPriority} {
+		q := authdash.TaskQuery{Sort: s, Search: "alpha", Limit: 7}
+		if got := allPages(t, db, owner, q); len(got) != 60 {
+			t.Errorf("%s: found %d of 60 matches", s, len(got))
+		}
 	}
 }
 
@@ -109,6 +228,56 @@ func TestBuildSortedCopies(t *testing.T) {
 			if len(want) != 150 || !slices.Equal(got, want) {
 				t.Errorf("%s %s: got %d tasks, want %d (150)", s, o, len(got), len(want))
 			}
+		}
+	}
+}
+
+// TestSortedCopiesDeleteAndMoveInOneBatch has one write batch delete the
+// task holding a bucket's highest place and rename another of that bucket.
+// The renamed task is given that place; it used to be given it before the
+// deleted task's entry was taken out, so taking it out took out the
+// renamed task's new entry, and the renamed task was never found again in
+// that order (TestSearchPaths failed now and then once buckets got small).
+func TestSortedCopiesDeleteAndMoveInOneBatch(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	owner := mustUser(t, db, "owner@example.com")
+	// Two undated tasks of one priority whose IDs share the bucket prefix,
+	// the second placed after the first in every copy that buckets by ID.
+	id := newID()
+	a, b := authdash.TaskID(id[:10]+"00000000000000"), authdash.TaskID(id[:10]+"ffffffffffffff")
+	at := authdash.Millis(time.Now())
+	err := db.write(ctx, func(tx *wtx) error {
+		for i, tid := range []authdash.TaskID{a, b} {
+			task := &authdash.Task{ID: tid, Title: "quokka " + string(tid), Status: authdash.StatusTodo, Priority: authdash.PriorityLow,
+				Tags: []string{}, CreatedAt: at, UpdatedAt: at, Version: 1}
+			if err := insertTaskRow(tx, owner, task, int64(i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildSorts(t, db)
+	// One batch: b deleted, then a renamed (its text changes, so its
+	// entries move to new places).
+	err = db.write(ctx, func(tx *wtx) error {
+		if _, err := tx.exec(`DELETE FROM tasks WHERE id = ?`, b); err != nil {
+			return err
+		}
+		_, err := tx.exec(`UPDATE tasks SET title = 'quokka renamed', title_key = 'quokka renamed' WHERE id = ?`, a)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.gramCap = 1 // no trigram rare: every search walks a copy
+	for _, s := range []authdash.TaskSort{authdash.SortUpdated, authdash.SortDue, authdash.SortPriority} {
+		got := allPages(t, db, owner, authdash.TaskQuery{Sort: s, Search: "quokka"})
+		if len(got) != 1 || got[0].ID != a {
+			t.Errorf("%s: search found %v, want only %s", s, got, a)
 		}
 	}
 }
