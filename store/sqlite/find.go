@@ -99,11 +99,12 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	if utf8.RuneCountInString(q.Search) < 3 {
 		return db.taskRows(ctx, findTasksSQL(owner, q, after, nil, scanRows), nil, want)
 	}
-	rare, grams, err := db.weighGrams(ctx, owner, strings.ToLower(q.Search))
+	term := strings.ToLower(q.Search)
+	sp, err := db.plan(ctx, owner, term)
 	if err != nil {
 		return nil, err
 	}
-	all := matchAll(grams...)
+	rare, all := sp.rare, matchAll(sp.grams...)
 	if q.Sort == authdash.SortCreated {
 		// In creation order the index's rows come in page order: walk
 		// those of the rarest trigram if it is rare, else of them all.
@@ -116,7 +117,7 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		return db.candidates(ctx, owner, q, after, matchAll(rare), nil, want)
 	}
 	// Each trigram common, but the tasks holding all of them may be few.
-	if n, err := db.countMatches(ctx, all, db.gramCap); err != nil || n < db.gramCap {
+	if n, err := db.countAll(ctx, owner, term, &sp); err != nil || n < db.gramCap {
 		if err != nil {
 			return nil, err
 		}

@@ -49,6 +49,8 @@ type DB struct {
 	// the search index (sorted.go); tests turn it off to reach the plans
 	// used without them.
 	sortCopies bool
+	// plans keeps what weighing a search's trigrams found (plans.go).
+	plans plans
 
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
