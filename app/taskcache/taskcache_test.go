@@ -229,7 +229,7 @@ func TestEviction(t *testing.T) {
 		task("d", authdash.StatusDone, 2, "done, old"),
 		task("e", authdash.StatusTodo, 8, "open, newest"),
 	}
-	size := len(fmt.Sprintf(`{"id":"a","title":"done, newest","description":"","status":"done","priority":"medium","dueDate":null,"tags":null,"createdAt":"0001-01-01T00:00:00Z","updatedAt":"2026-12-01T00:00:09Z","version":1}`))
+	size := len(`{"id":"a","title":"done, newest","description":"","status":"done","priority":"medium","dueDate":null,"tags":null,"createdAt":"0001-01-01T00:00:00Z","updatedAt":"2026-12-01T00:00:09Z","version":1}`)
 	for _, c := range []struct {
 		name   string
 		limits taskcache.Limits
