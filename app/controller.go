@@ -56,6 +56,8 @@ type controller struct {
 	// tells a request from the next (js.Values do not compare).
 	conditional    app.Value
 	conditionalSeq int
+	// off is the whole list kept for offline use (offline.go).
+	off offlineState
 }
 
 // newController returns a controller with no client yet: api makes it on
@@ -223,8 +225,11 @@ func (c *controller) openOffline(ctx app.Context) bool {
 		return false
 	}
 	setState(ctx, stSession, sessionView{Phase: phaseOffline, User: oc.User})
-	setState(ctx, stTasks, tasksView{Query: oc.Query, Items: oc.Items, Loaded: true, ReadOnly: true})
 	setState(ctx, stStats, oc.Stats)
+	if !c.showCached(ctx, oc.User.ID, oc.Query) {
+		// Never filled (or not kept): the first tasks from local storage.
+		setState(ctx, stTasks, tasksView{Query: oc.Query, Items: oc.Items, Loaded: true, ReadOnly: true})
+	}
 	setState(ctx, stLive, liveView{Status: api.LiveOffline})
 	return true
 }
@@ -235,6 +240,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.mu.Lock()
 	c.session++
 	c.user = u
+	c.off.showing = false
 	if c.list == nil {
 		c.list = tasklist.New(c.want)
 	}
@@ -248,6 +254,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.stream = stream
 	c.mu.Unlock()
 
+	c.useCache(u.ID)
 	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
 	setState(ctx, stConflict, conflict{})
 	// The list is loaded over REST right away rather than after the
@@ -290,6 +297,7 @@ func (h *streamHandler) Reload(ctx context.Context) error {
 		return nil
 	}
 	h.c.reload(h.ctx, h.session)
+	h.c.refillCache(h.ctx, h.session)
 	if u, err := h.c.client.Me(ctx); err == nil && h.c.current(h.session) {
 		h.c.setUser(h.ctx, *u)
 	}
@@ -304,6 +312,7 @@ func (h *streamHandler) Event(ev authdash.Event) {
 		}
 		return
 	}
+	c.cacheEvent(ev)
 	c.mu.Lock()
 	if c.session != h.session || c.list == nil {
 		c.mu.Unlock()
@@ -457,6 +466,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 // device's theme, which says nothing about the person.
 func (c *controller) clearBrowser(ctx app.Context) {
 	keep := storedTheme()
+	c.clearStorage()
 	ctx.LocalStorage().Clear()
 	ctx.SessionStorage().Clear()
 	if keep != theme.System {

@@ -129,12 +129,13 @@ func (p *dashboardPage) Render() app.UI {
 				app.H1().ID("hello").TabIndex(-1).Text("Hello, "+p.sess.User.Name),
 				p.renderStats(),
 			),
-			// Offline the list is what was loaded last: nothing can be
-			// added, filtered or changed.
+			// Offline the list is the one kept in the browser: nothing
+			// can be added or changed.
 			app.Div().Class("slot").Body(app.If(!p.readOnly(), func() app.UI { return &quickAdd{} })),
 			app.Section().Class("card tasks").Aria("labelledby", "tasks-title").Body(
 				app.H2().ID("tasks-title").TabIndex(-1).Class("visually-hidden").Text("Tasks"),
-				app.Div().Class("slot").Body(app.If(!p.readOnly(), func() app.UI { return &toolbar{} })),
+				// Offline, the list kept in the browser answers the toolbar.
+				app.Div().Class("slot").Body(app.If(!p.readOnly() || p.sess.Phase == phaseOffline, func() app.UI { return &toolbar{} })),
 				&taskList{},
 			),
 			&editorDialog{},

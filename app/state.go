@@ -87,6 +87,11 @@ type tasksView struct {
 	Loaded   bool
 	Err      string
 	ReadOnly bool
+	// Offline: the list is the one kept in the browser (phaseOffline),
+	// which search, filters, sort and Load more answer; Partial: it is
+	// not the whole list (docs/REALTIME.md "Offline").
+	Offline bool
+	Partial bool
 }
 
 // formState is the status of a form's submission.

@@ -168,7 +168,10 @@ func (l *taskList) Render() app.UI {
 				return &taskRow{Task: t.Items[i], ReadOnly: readOnly, Today: l.today}
 			}),
 		),
-		app.If(t.HasMore && !readOnly, func() app.UI {
+		app.If(t.Partial, func() app.UI {
+			return app.P().Class("muted").ID("offline-partial").Text("Offline, only your open and most recently changed tasks are kept on this device.")
+		}),
+		app.If(t.HasMore && (!readOnly || t.Offline), func() app.UI {
 			return app.Button().Type("button").ID("load-more").Class("btn").Disabled(t.Loading).
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actMore)) }).Text("Load more")
 		}),

@@ -148,6 +148,9 @@ func (c *controller) query(ctx app.Context, a app.Action) {
 		c.publishTasks(ctx, authdash.ErrorMessageOf(err)+" "+fieldText(err))
 		return
 	}
+	if c.queryCached(ctx, &q, false) {
+		return
+	}
 	c.mu.Lock()
 	c.want = q
 	session, ok := c.session, c.list != nil
@@ -159,6 +162,9 @@ func (c *controller) query(ctx app.Context, a app.Action) {
 }
 
 func (c *controller) more(ctx app.Context, _ app.Action) {
+	if c.queryCached(ctx, nil, true) {
+		return
+	}
 	c.mu.Lock()
 	if c.list == nil || c.loading != 0 {
 		c.mu.Unlock()
@@ -214,6 +220,7 @@ func (c *controller) create(ctx app.Context, a app.Action) {
 
 // put applies a task the server returned.
 func (c *controller) put(ctx app.Context, t authdash.Task) {
+	c.cachePut(t)
 	c.mu.Lock()
 	changed := c.list != nil && c.list.Put(t)
 	session := c.session
@@ -352,6 +359,7 @@ func (c *controller) fetchTheirs(ctx app.Context, id authdash.TaskID, orig authd
 	theirs, err := c.client.Task(ctx, id)
 	if err != nil {
 		if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
+			c.cacheRemove(id)
 			c.mu.Lock()
 			if c.list != nil {
 				c.list.Remove(id, 0)
@@ -369,6 +377,7 @@ func (c *controller) fetchTheirs(ctx app.Context, id authdash.TaskID, orig authd
 	}
 	// Force, not Put: the list may already hold this version (from a live
 	// event) under the optimistic copy of the refused change.
+	c.cachePut(*theirs)
 	c.force(ctx, *theirs)
 	return *theirs, true
 }
@@ -398,6 +407,7 @@ func (c *controller) remove(ctx app.Context, a app.Action) {
 	err := c.api().DeleteTask(ctx, r.ID, r.Version)
 	switch code := authdash.ErrorCodeOf(err); {
 	case err == nil, code == authdash.CodeNotFound:
+		c.cacheRemove(r.ID)
 		c.mu.Lock()
 		if c.list != nil {
 			c.list.Remove(r.ID, 0)

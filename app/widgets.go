@@ -289,7 +289,7 @@ func (o *outageBanner) Render() app.UI {
 	text := ""
 	switch {
 	case o.sess.Phase == phaseOffline:
-		text = "You are offline. Showing the tasks you loaded last, read-only; changes are paused until the connection is back."
+		text = "You are offline. Showing the tasks kept on this device, read-only; changes are paused until the connection is back."
 	case o.sess.Phase == phaseSignedIn && (o.live.Status == api.LiveReconnecting || o.live.Status == api.LiveOffline):
 		text = "The server cannot be reached. Trying again… What you add or change now stays on this page, with a way to retry."
 	}
