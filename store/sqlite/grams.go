@@ -77,7 +77,8 @@ func indexDirty(tx *wtx) error {
 		`DELETE FROM task_grams WHERE rowid IN (SELECT rid FROM task_grams_dirty WHERE indexed)`,
 		`INSERT INTO task_grams (rowid, grams)
 			SELECT t.rid, ` + gramsFunc + `(t.owner_id, t.title_key, t.desc_key)
-			FROM task_grams_dirty d JOIN tasks t ON t.rid = d.rid`,
+			FROM task_grams_dirty d JOIN tasks t ON t.rid = d.rid
+			ORDER BY d.rid`, // ascending, or FTS5 starts a segment (see indexSorts)
 		`DELETE FROM task_grams_dirty`,
 	} {
 		if _, err := tx.exec(q); err != nil {

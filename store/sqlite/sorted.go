@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/authdash/authdash"
@@ -154,6 +155,16 @@ func comparePositions(a, b *authdash.Task, s authdash.TaskSort) int {
 // which tasks' text changed. A task whose bucket is full (ridSpan tasks of
 // all owners) is left unplaced (NULL) in that copy, and the copies are not
 // used until the builder has placed it.
+//
+// The places are chosen task by task, but each copy is written in two
+// runs, its deletes and then its inserts, each in ascending rowid order:
+// FTS5 writes its pending inserts out as a new segment whenever a write
+// names a rowid below the one before, so writing task by task made a
+// commit of n tasks add up to n segments to the due and priority copies
+// (and to the updated copy for n updates), and at sixteen segments on a
+// level FTS5 merges them inside the commit that makes the sixteenth: long
+// commits behind the create and update tails of issue 16
+// (TestOneSegmentPerCommit).
 func indexSorts(tx *wtx) error {
 	type dirty struct {
 		rid    int64
@@ -207,6 +218,12 @@ func indexSorts(tx *wtx) error {
 	// deletion that came later took out the other task's new entry, and
 	// that task could no longer be found in that order.
 	sorts := indexedSorts()
+	type entry struct {
+		rowid int64
+		grams string
+	}
+	var dels [3][]int64
+	var ins [3][]entry
 	for k := range ds {
 		d := &ds[k]
 		for i, s := range sorts {
@@ -220,10 +237,16 @@ func indexSorts(tx *wtx) error {
 				d.place[i] = true
 			}
 			if old.Valid {
-				ix, _ := sortIndexOf(s)
-				if _, err := tx.exec(`DELETE FROM `+ix.table+` WHERE rowid = ?`, old.Int64); err != nil {
-					return fmt.Errorf("index sorts: %w", err)
-				}
+				dels[i] = append(dels[i], old.Int64)
+			}
+		}
+	}
+	for i, s := range sorts {
+		ix, _ := sortIndexOf(s)
+		slices.Sort(dels[i])
+		for _, r := range dels[i] {
+			if _, err := tx.exec(`DELETE FROM `+ix.table+` WHERE rowid = ?`, r); err != nil {
+				return fmt.Errorf("index sorts: %w", err)
 			}
 		}
 	}
@@ -254,14 +277,21 @@ func indexSorts(tx *wtx) error {
 			if grams == "" {
 				grams = taskGrams(d.owner, d.tk, d.dk)
 			}
-			if _, err := tx.exec(`INSERT INTO `+ix.table+` (rowid, grams) VALUES (?, ?)`, r, grams); err != nil {
-				return fmt.Errorf("index sorts: %w", err)
-			}
+			ins[i] = append(ins[i], entry{r, grams})
 			d.at[i] = r
 		}
 		if _, err := tx.exec(`UPDATE tasks SET urid = ?, drid = ?, prid = ? WHERE rid = ?`,
 			d.at[0], d.at[1], d.at[2], d.rid); err != nil {
 			return fmt.Errorf("index sorts: %w", err)
+		}
+	}
+	for i, s := range sorts {
+		ix, _ := sortIndexOf(s)
+		slices.SortFunc(ins[i], func(a, b entry) int { return cmp.Compare(a.rowid, b.rowid) })
+		for _, e := range ins[i] {
+			if _, err := tx.exec(`INSERT INTO `+ix.table+` (rowid, grams) VALUES (?, ?)`, e.rowid, e.grams); err != nil {
+				return fmt.Errorf("index sorts: %w", err)
+			}
 		}
 	}
 	if _, err := tx.exec(`DELETE FROM task_sorts_dirty`); err != nil {

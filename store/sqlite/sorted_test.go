@@ -281,3 +281,91 @@ func TestSortedCopiesDeleteAndMoveInOneBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestOneSegmentPerCommit checks that a commit of many writes adds at most
+// one segment to each FTS5 table of the search index. Writing the sorted
+// copies task by task added one segment per task whose rowid fell below
+// the one written before (a dozen creates of mixed priorities, or any two
+// updates), and FTS5 merges a level's segments inside the commit that
+// brings them to sixteen: the long commits behind the write tails of
+// issue 16. The writes of each case share one transaction, as a batch of
+// the group commit does.
+func TestOneSegmentPerCommit(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	owner := mustUser(t, db, "owner@example.com")
+	buildSorts(t, db)
+	tables := []string{"task_grams", "task_grams_updated", "task_grams_due", "task_grams_priority"}
+	segments := func() map[string]int {
+		m := map[string]int{}
+		for _, tb := range tables {
+			var n int
+			if err := db.r.QueryRow(`SELECT count(DISTINCT segid) FROM ` + tb + `_idx`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			m[tb] = n
+		}
+		return m
+	}
+	const n = 12
+	base := db.now()
+	var ids []authdash.TaskID
+	tests := []struct {
+		name  string
+		write func(tx *wtx) error
+	}{
+		{"Creates", func(tx *wtx) error {
+			ids = ids[:0]
+			for i := range n {
+				at := base.Add(time.Duration(i) * time.Millisecond)
+				task := &authdash.Task{ID: authdash.TaskID(newID()), Title: fmt.Sprintf("zeppelin %d", i),
+					Status:   authdash.StatusTodo,
+					Priority: []authdash.TaskPriority{authdash.PriorityHigh, authdash.PriorityLow, authdash.PriorityMedium}[i%3],
+					Tags:     []string{}, CreatedAt: at, UpdatedAt: at, Version: 1}
+				if i%2 == 0 {
+					due := authdash.Millis(base.Add(time.Duration(n-i) * time.Hour))
+					task.DueDate = &due
+				}
+				seq, err := nextSeq(tx, owner)
+				if err != nil {
+					return err
+				}
+				if err := insertTaskRow(tx, owner, task, seq); err != nil {
+					return err
+				}
+				ids = append(ids, task.ID)
+			}
+			return nil
+		}},
+		{"Updates", func(tx *wtx) error {
+			for i, id := range ids {
+				// Each moves in the updated copy only.
+				if _, err := tx.exec(`UPDATE tasks SET updated_ms = ?, status = 'done' WHERE id = ?`,
+					base.Add(time.Hour+time.Duration(i)*time.Millisecond).UnixMilli(), id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := segments()
+			if err := db.write(ctx, tc.write); err != nil {
+				t.Fatal(err)
+			}
+			after := segments()
+			for _, tb := range tables {
+				if after[tb] > before[tb]+1 {
+					t.Errorf("%s: %d segments after one commit, %d before", tb, after[tb], before[tb])
+				}
+			}
+			for _, s := range []authdash.TaskSort{authdash.SortCreated, authdash.SortUpdated, authdash.SortDue, authdash.SortPriority} {
+				got := allPages(t, db, owner, authdash.TaskQuery{Search: "zeppelin", Sort: s, Order: authdash.Desc, Limit: 5})
+				if len(got) != n {
+					t.Errorf("search sorted by %s: %d tasks, want %d", s, len(got), n)
+				}
+			}
+		})
+	}
+}
