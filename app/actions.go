@@ -29,6 +29,7 @@ const (
 	actUndo           action = "authdash.undo"           // int: the undo offer
 	actDismissToast   action = "authdash.dismiss-toast"  // int: the toast
 	actRetry          action = "authdash.retry"          // int: the toast whose Retry was pressed
+	actNextConflict   action = "authdash.next-conflict"  // nil: a conflict was put aside; show the next
 )
 
 // taskCreate is a task to create, with the Idempotency-Key that makes

@@ -38,6 +38,8 @@ func (d *conflictDialog) OnMount(ctx app.Context) {
 func (d *conflictDialog) onClose(ctx app.Context, e app.Event) {
 	if d.modal.closedByUser() && d.cf.Open {
 		ctx.SetState(string(stConflict), conflict{})
+		// Others a replay of offline changes left come next.
+		ctx.NewAction(string(actNextConflict))
 	}
 }
 

@@ -92,6 +92,7 @@ func (c *controller) register() {
 	handle(actUndo, c.undo)
 	handle(actDismissToast, c.dismissToast)
 	handle(actRetry, c.retryToast)
+	handle(actNextConflict, func(ctx app.Context, _ app.Action) { c.nextConflict(ctx) })
 }
 
 // api returns the client, made on first use: only in the browser, where
@@ -224,7 +225,8 @@ func (c *controller) openOffline(ctx app.Context) bool {
 	if err := ctx.LocalStorage().Get(offlineKey, &oc); err != nil || oc.User.ID == "" {
 		return false
 	}
-	setState(ctx, stSession, sessionView{Phase: phaseOffline, User: oc.User})
+	outbox := c.useQueue(oc.User.ID) != nil
+	setState(ctx, stSession, sessionView{Phase: phaseOffline, User: oc.User, Outbox: outbox})
 	setState(ctx, stStats, oc.Stats)
 	if !c.showCached(ctx, oc.User.ID, oc.Query) {
 		// Never filled (or not kept): the first tasks from local storage.
@@ -240,7 +242,9 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.mu.Lock()
 	c.session++
 	c.user = u
-	c.off.showing = false
+	if c.off.queue == nil || c.off.queue.Len() == 0 {
+		c.off.showing = false
+	}
 	if c.list == nil {
 		c.list = tasklist.New(c.want)
 	}
@@ -255,12 +259,15 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.mu.Unlock()
 
 	c.useCache(u.ID)
+	c.useQueue(u.ID)
 	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
 	setState(ctx, stConflict, conflict{})
 	// The list is loaded over REST right away rather than after the
 	// socket's ready, so the first paint does not wait for the socket;
 	// events that overtake it are merged by version.
 	c.reload(ctx, session)
+	// Changes kept offline (this page's, or a reload's) go first.
+	c.replay(ctx)
 	ctx.Async(func() {
 		err := stream.Run(sctx)
 		if err == nil || !c.current(session) {
@@ -313,6 +320,9 @@ func (h *streamHandler) Event(ev authdash.Event) {
 		return
 	}
 	c.cacheEvent(ev)
+	if c.showingCached() {
+		c.publishCached(h.ctx)
+	}
 	c.mu.Lock()
 	if c.session != h.session || c.list == nil {
 		c.mu.Unlock()
@@ -333,6 +343,10 @@ func (h *streamHandler) Event(ev authdash.Event) {
 func (h *streamHandler) Status(s api.LiveStatus, _ error) {
 	if h.c.current(h.session) {
 		setState(h.ctx, stLive, liveView{Status: s})
+		if s == api.LiveOn {
+			// The server answers again: send what was kept meanwhile.
+			h.c.replay(h.ctx)
+		}
 	}
 }
 

@@ -117,7 +117,7 @@ func (p *dashboardPage) guard(ctx app.Context) {
 	}
 }
 
-func (p *dashboardPage) readOnly() bool { return p.sess.Phase != phaseSignedIn }
+func (p *dashboardPage) readOnly() bool { return !p.sess.canEdit() }
 
 func (p *dashboardPage) Render() app.UI {
 	if p.sess.Phase == phaseBooting || p.sess.Phase == phaseSignedOut {

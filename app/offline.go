@@ -40,6 +40,13 @@ type offlineState struct {
 	refilling bool
 	showing   bool
 	shown     int
+	// queue is the outbox of the user's changes made offline; replaying
+	// while it is being sent; conflicts are those a replay left, shown
+	// one after another.
+	queue      pendingQueue
+	queueOwner authdash.UserID
+	replaying  bool
+	conflicts  []conflict
 }
 
 // storage returns the database, opened on first use; when IndexedDB cannot
@@ -143,11 +150,43 @@ func (c *controller) refillCache(ctx app.Context, session int) {
 	})
 }
 
-// clearStorage forgets every task kept for offline use (signing out).
+// showingCached reports whether the page shows the kept list.
+func (c *controller) showingCached() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.off.showing
+}
+
+// useQueue returns owner's outbox, opening it (with what a reload left)
+// if the one held is another user's, or none; nil when it cannot be.
+func (c *controller) useQueue(owner authdash.UserID) pendingQueue {
+	c.mu.Lock()
+	q, qOwner := c.off.queue, c.off.queueOwner
+	c.mu.Unlock()
+	if q != nil && qOwner == owner {
+		return q
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storageWait)
+	defer cancel()
+	q, err := openOutbox(ctx, c.storage(), owner, c.api())
+	if err != nil {
+		slog.Warn("outbox: not opened", "err", err)
+		q = nil
+	}
+	c.mu.Lock()
+	c.off.queue, c.off.queueOwner = q, owner
+	c.mu.Unlock()
+	return q
+}
+
+// clearStorage forgets every task kept for offline use and every change
+// not yet sent (signing out: nothing of the person may stay).
 func (c *controller) clearStorage() {
 	c.mu.Lock()
 	c.off.cache = nil
 	c.off.showing = false
+	c.off.queue, c.off.queueOwner = nil, ""
+	c.off.conflicts = nil
 	c.mu.Unlock()
 	if !app.IsClient {
 		return
@@ -156,6 +195,9 @@ func (c *controller) clearStorage() {
 	defer cancel()
 	if err := taskcache.Clear(ctx, c.storage()); err != nil {
 		slog.Warn("offline cache: not cleared", "err", err)
+	}
+	if err := c.storage().Write(ctx, idb.Clear(bucketOutbox)); err != nil {
+		slog.Warn("outbox: not cleared", "err", err)
 	}
 }
 
@@ -211,9 +253,16 @@ func (c *controller) publishCached(ctx app.Context) {
 		return
 	}
 	all := tc.Tasks()
+	var pending []authdash.TaskID
+	c.mu.Lock()
+	queue := c.off.queue
+	c.mu.Unlock()
+	if queue != nil {
+		all, pending = queue.View(all)
+	}
 	found := taskcache.Find(all, q)
 	setState(ctx, stTasks, tasksView{Query: q, Items: found[:min(n, len(found))], HasMore: len(found) > n,
-		Loaded: true, ReadOnly: true, Offline: true, Partial: !tc.Complete()})
+		Loaded: true, ReadOnly: queue == nil, Offline: true, Partial: !tc.Complete(), Pending: pending})
 	if tc.Complete() {
 		var st authdash.TaskStats
 		for _, t := range all {
@@ -229,4 +278,154 @@ func (c *controller) publishCached(ctx app.Context) {
 		st.Total = len(all)
 		setState(ctx, stStats, st)
 	}
+}
+
+// pendingQueue is the outbox (app/outbox) as the page uses it: the changes
+// made offline, kept in the database across reloads, shown over the kept
+// list, and sent in order when the network is back.
+type pendingQueue interface {
+	// Create keeps a new task and returns it as the list shows it until it
+	// is sent (an ID of its own; key is its Idempotency-Key).
+	Create(ctx context.Context, key string, d authdash.TaskDraft) (authdash.Task, error)
+	// Update keeps an edit made on base (the version shown).
+	Update(ctx context.Context, base authdash.Task, p authdash.TaskPatch) error
+	// Delete keeps the deletion of a task shown at version.
+	Delete(ctx context.Context, id authdash.TaskID, version int64) error
+	// View lays the kept changes over tasks, and names the changed ones.
+	View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID)
+	// Len counts the changes kept.
+	Len() int
+	// Replay sends the changes in order, stopping at the first the server
+	// cannot be reached for (kept, with the rest).
+	Replay(ctx context.Context) (replayReport, error)
+}
+
+// replayReport is what sending the kept changes did.
+type replayReport struct {
+	Saved   []authdash.Task
+	Deleted []authdash.TaskID
+	// Conflicts are edits (or deletions) the server's version meanwhile
+	// differs from in the same fields: for the person to decide.
+	Conflicts []conflict
+	// Refused are what the server would not take (a task deleted
+	// meanwhile, say), in words.
+	Refused []string
+}
+
+// editingOffline reports whether changes go to the outbox rather than to
+// the server: the page shows the kept list (offline, or changes still
+// wait to be sent).
+func (c *controller) editingOffline() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.off.showing && c.off.queue != nil
+}
+
+// goOffline makes a signed-in page whose server cannot be reached show the
+// kept list, so that what is changed from now on goes to the outbox. It
+// reports whether it could (a kept list and an outbox).
+func (c *controller) goOffline(ctx app.Context) bool {
+	c.mu.Lock()
+	ok := c.off.cache != nil && c.off.queue != nil && c.off.cache.Filled()
+	if ok && !c.off.showing {
+		c.off.showing, c.off.shown = true, 0
+	}
+	c.mu.Unlock()
+	if ok {
+		c.publishCached(ctx)
+	}
+	return ok
+}
+
+// queued runs f on the outbox and shows the result; it reports whether
+// the change is kept.
+func (c *controller) queued(ctx app.Context, f func(ctx context.Context, q pendingQueue) error) bool {
+	c.mu.Lock()
+	q := c.off.queue
+	c.mu.Unlock()
+	if q == nil {
+		return false
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), storageWait)
+	defer cancel()
+	if err := f(sctx, q); err != nil {
+		c.toast(ctx, "Not kept on this device: "+authdash.ErrorMessageOf(err), true)
+		return false
+	}
+	c.publishCached(ctx)
+	return true
+}
+
+func (c *controller) queueCreate(ctx app.Context, key string, d authdash.TaskDraft) bool {
+	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error {
+		_, err := q.Create(sctx, key, d)
+		return err
+	})
+}
+
+func (c *controller) queueUpdate(ctx app.Context, base authdash.Task, p authdash.TaskPatch) bool {
+	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Update(sctx, base, p) })
+}
+
+func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version int64) bool {
+	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Delete(sctx, id, version) })
+}
+
+// replay sends what the outbox keeps, once the server answers again (the
+// session restored, the stream live, the browser's online event). When
+// nothing is left, the page goes back to the server's list.
+func (c *controller) replay(ctx app.Context) {
+	c.mu.Lock()
+	q, session := c.off.queue, c.session
+	if q == nil || c.off.replaying || c.stop == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.off.replaying = true
+	c.mu.Unlock()
+	ctx.Async(func() {
+		rep, err := q.Replay(context.Background())
+		c.mu.Lock()
+		c.off.replaying = false
+		left := q.Len()
+		c.mu.Unlock()
+		for _, t := range rep.Saved {
+			c.cachePut(t)
+		}
+		for _, id := range rep.Deleted {
+			c.cacheRemove(id)
+		}
+		for _, msg := range rep.Refused {
+			c.toast(ctx, msg, true)
+		}
+		c.mu.Lock()
+		c.off.conflicts = append(c.off.conflicts, rep.Conflicts...)
+		done := err == nil && left == 0 && c.session == session && c.stop != nil
+		if done {
+			c.off.showing = false
+		}
+		c.mu.Unlock()
+		c.nextConflict(ctx)
+		if done {
+			c.reload(ctx, session)
+			return
+		}
+		c.publishCached(ctx)
+	})
+}
+
+// nextConflict shows the next conflict a replay left, if none is shown.
+func (c *controller) nextConflict(ctx app.Context) {
+	var cur conflict
+	ctx.GetState(string(stConflict), &cur)
+	c.mu.Lock()
+	if cur.Open || len(c.off.conflicts) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	next := c.off.conflicts[0]
+	c.off.conflicts = c.off.conflicts[1:]
+	c.mu.Unlock()
+	next.Open = true
+	setState(ctx, stConflict, next)
 }

@@ -75,6 +75,15 @@ const (
 type sessionView struct {
 	Phase phase
 	User  authdash.User
+	// Outbox: offline (phaseOffline), changes are kept on this device
+	// and sent when the network is back.
+	Outbox bool
+}
+
+// canEdit reports whether the page takes changes: signed in, or offline
+// with an outbox to keep them.
+func (s sessionView) canEdit() bool {
+	return s.Phase == phaseSignedIn || (s.Phase == phaseOffline && s.Outbox)
 }
 
 // tasksView is the task list as components see it: a copy, never shared
@@ -92,6 +101,9 @@ type tasksView struct {
 	// not the whole list (docs/REALTIME.md "Offline").
 	Offline bool
 	Partial bool
+	// Pending are the tasks with changes kept on this device that the
+	// server has not yet (made offline, waiting to be sent).
+	Pending []authdash.TaskID
 }
 
 // formState is the status of a form's submission.

@@ -133,7 +133,7 @@ func (l *taskList) keepFocus() {
 
 func (l *taskList) Render() app.UI {
 	t := l.tasks
-	readOnly := t.ReadOnly || l.sess.Phase != phaseSignedIn
+	readOnly := t.ReadOnly || !l.sess.canEdit()
 	empty := t.Loaded && len(t.Items) == 0 && !t.Loading
 	return app.Div().Class("list-wrap").Aria("busy", strconv.FormatBool(t.Loading)).Body(
 		formError(t.Err),
@@ -165,7 +165,7 @@ func (l *taskList) Render() app.UI {
 		),
 		app.Ul().Class("task-list").ID("task-list").Aria("label", "Tasks").On("focusin", l.onFocusIn).Body(
 			app.Range(t.Items).Slice(func(i int) app.UI {
-				return &taskRow{Task: t.Items[i], ReadOnly: readOnly, Today: l.today}
+				return &taskRow{Task: t.Items[i], ReadOnly: readOnly, Today: l.today, Pending: slices.Contains(t.Pending, t.Items[i].ID)}
 			}),
 		),
 		app.If(t.Partial, func() app.UI {

@@ -19,6 +19,9 @@ type taskRow struct {
 	Task     authdash.Task
 	ReadOnly bool
 	Today    string // YYYY-MM-DD: the day relative dates count from
+	// Pending: the row shows a change kept on this device that is not
+	// yet sent (made offline).
+	Pending bool
 
 	shown      authdash.TaskID
 	confirming bool
@@ -57,6 +60,9 @@ func (r *taskRow) Render() app.UI {
 	due := duedate.Describe(t.DueDate, now)
 	done := t.Status == authdash.StatusDone
 	cls := "task status-" + string(t.Status) + " " + due.Urgency.Class()
+	if r.Pending {
+		cls += " pending"
+	}
 	return app.Li().Class(cls).ID("task-"+id).DataSet("id", id).DataSet("version", t.Version).Body(
 		app.If(!r.ReadOnly, func() app.UI {
 			return app.Label().Class("check").For("check-" + id).Title(busyText(done, "Mark done", "Mark not done")).Body(
@@ -79,6 +85,11 @@ func (r *taskRow) Render() app.UI {
 			app.H3().Class("task-title").Text(t.Title),
 			app.If(t.Description != "", func() app.UI { return app.P().Class("task-desc").Text(t.Description) }),
 			app.Div().Class("task-meta").Body(
+				app.If(r.Pending, func() app.UI {
+					// In words, for every reader: not only a colour or icon.
+					return app.Span().Class("badge pending").DataSet("task", id).
+						Title("Kept on this device; sent when the connection is back").Text("Not sent yet")
+				}),
 				app.If(due.Urgency != duedate.None, func() app.UI {
 					// The words say it, not only the colour; the icon is
 					// decoration.

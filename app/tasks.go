@@ -204,10 +204,18 @@ func (c *controller) create(ctx app.Context, a app.Action) {
 		return
 	}
 	setForm(ctx, form, formState{Busy: true, Done: prev.Done}, nil)
+	if c.editingOffline() {
+		c.createOffline(ctx, form, prev, req.Key, d)
+		return
+	}
 	// The key makes a repeat of this submission (a double click that got
 	// through, a retry after a lost answer) return the first task.
 	t, err := c.api().CreateTaskIdempotent(ctx, req.Key, d)
 	if err != nil {
+		if api.IsOffline(err) && c.goOffline(ctx) {
+			c.createOffline(ctx, form, prev, req.Key, d)
+			return
+		}
 		if api.IsOffline(err) {
 			err = authdash.Errorf(authdash.CodeUnavailable, "Not added: the server cannot be reached. Your task is kept here; press Add again to retry.")
 		}
@@ -215,6 +223,16 @@ func (c *controller) create(ctx app.Context, a app.Action) {
 		return
 	}
 	c.put(ctx, *t)
+	setForm(ctx, form, formState{Done: prev.Done + 1}, nil)
+}
+
+// createOffline keeps a new task in the outbox (the same key goes with it
+// when it is sent, so it is created once however often that is tried).
+func (c *controller) createOffline(ctx app.Context, form string, prev formState, key string, d authdash.TaskDraft) {
+	if !c.queueCreate(ctx, key, d) {
+		setForm(ctx, form, formState{Done: prev.Done}, authdash.Errorf(authdash.CodeUnavailable, "Not added: it could not be kept on this device."))
+		return
+	}
 	setForm(ctx, form, formState{Done: prev.Done + 1}, nil)
 }
 
@@ -258,6 +276,14 @@ func (c *controller) update(ctx app.Context, a app.Action) {
 	patch.Normalize()
 	if err := patch.Validate(); err != nil {
 		setForm(ctx, formEdit, formState{Target: e.Base.ID}, err)
+		return
+	}
+	if c.editingOffline() {
+		if c.queueUpdate(ctx, e.Base, patch) {
+			setForm(ctx, formEdit, formState{Done: 1, Target: e.Base.ID}, nil)
+		} else {
+			setForm(ctx, formEdit, formState{Target: e.Base.ID}, nil)
+		}
 		return
 	}
 	theirs, _ := c.latest(e.Base.ID, e.Base)
@@ -332,6 +358,14 @@ func (c *controller) save(ctx app.Context, form string, base, mine, theirs authd
 			if shown {
 				c.force(ctx, theirs)
 			}
+			if api.IsOffline(err) && keepMine == nil && c.goOffline(ctx) {
+				// Kept in the outbox, made on the version it was merged
+				// with; sent (and merged again if need be) once back.
+				if c.queueUpdate(ctx, theirs, patch) {
+					set(formState{Done: 1}, nil)
+					return nil, false
+				}
+			}
 			if api.IsOffline(err) && offline != nil {
 				// Not lost: the row shows the server's state, and the
 				// toast's Retry sends the change again.
@@ -394,6 +428,10 @@ func (c *controller) force(ctx app.Context, t authdash.Task) {
 
 func (c *controller) remove(ctx app.Context, a app.Action) {
 	r, _ := a.Value.(taskRef)
+	if c.editingOffline() {
+		c.queueDelete(ctx, r.ID, r.Version)
+		return
+	}
 	c.mu.Lock()
 	var orig authdash.Task
 	var shown bool
@@ -426,6 +464,9 @@ func (c *controller) remove(ctx app.Context, a app.Action) {
 		if shown {
 			c.force(ctx, orig)
 		}
+		if api.IsOffline(err) && c.goOffline(ctx) && c.queueDelete(ctx, r.ID, r.Version) {
+			return
+		}
 		if api.IsOffline(err) {
 			// Not lost: the task is back in the list, and Retry sends the
 			// deletion again once the server answers.
@@ -447,6 +488,7 @@ func (c *controller) resolve(ctx app.Context, a app.Action) {
 		return
 	}
 	r := cf.Merge
+	defer c.nextConflict(ctx)
 	if cf.Delete {
 		setState(ctx, stConflict, conflict{})
 		if keepMine {
@@ -468,6 +510,10 @@ func (c *controller) complete(ctx app.Context, a app.Action) {
 		want, kind = authdash.StatusTodo, undo.Reopened
 	}
 	if before.Status == want {
+		return
+	}
+	if c.editingOffline() {
+		c.queueUpdate(ctx, before, authdash.TaskPatch{Status: &want})
 		return
 	}
 	mine := before

@@ -288,6 +288,8 @@ func (o *outageBanner) OnMount(ctx app.Context) {
 func (o *outageBanner) Render() app.UI {
 	text := ""
 	switch {
+	case o.sess.Phase == phaseOffline && o.sess.Outbox:
+		text = "You are offline. Showing the tasks kept on this device; what you change is kept here and sent when the connection is back."
 	case o.sess.Phase == phaseOffline:
 		text = "You are offline. Showing the tasks kept on this device, read-only; changes are paused until the connection is back."
 	case o.sess.Phase == phaseSignedIn && (o.live.Status == api.LiveReconnecting || o.live.Status == api.LiveOffline):
