@@ -421,3 +421,48 @@ func TestRidsFollowCreation(t *testing.T) {
 	defer db.Close()
 	check("migrated")
 }
+
+// TestCompactorGivesWay checks that the compactor takes no merge step while
+// another write waits for the writer: a step shares the writer with every
+// write, so a burst that began after a quiet tick used to queue behind up
+// to compactSteps of them.
+func TestCompactorGivesWay(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	owner := mustUser(t, db, "owner@example.com")
+	for i := range 20 {
+		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("task %d", i), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Hold the writer, and queue a create behind it.
+	held, release := make(chan struct{}), make(chan struct{})
+	go db.write(ctx, func(*wtx) error { close(held); <-release; return nil })
+	<-held
+	created := make(chan error, 1)
+	go func() {
+		_, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: "queued", Status: authdash.StatusTodo, Priority: authdash.PriorityLow})
+		created <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for db.waiting.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the create never queued for the writer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ran := make(chan bool, 1)
+	go func() { ran <- db.compactRun(ctx) }()
+	select {
+	case merged := <-ran:
+		if merged {
+			t.Error("compactRun reported the index merged without looking")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("compactRun queued a merge step behind the waiting create instead of giving way")
+	}
+	close(release)
+	if err := <-created; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -54,6 +54,9 @@ type DB struct {
 
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
+	// waiting counts the writes not yet handed to the writer, for the
+	// compactor, which gives way to them.
+	waiting atomic.Int64
 	// sortsReady is set once the sort-ordered copies of the search index
 	// hold every task (sorted.go); until then searches do without them.
 	sortsReady atomic.Bool

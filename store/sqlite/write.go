@@ -93,11 +93,15 @@ func (t *wtx) returning(query string, args ...any) *sql.Row {
 // time), so it must set its results afresh on each run.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.waiting.Add(1)
 	select {
 	case db.writes <- req:
+		db.waiting.Add(-1)
 	case <-ctx.Done():
+		db.waiting.Add(-1)
 		return ctx.Err()
 	case <-db.closing:
+		db.waiting.Add(-1)
 		return errClosed
 	}
 	// Once handed over, the write may commit: wait to know.
