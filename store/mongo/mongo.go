@@ -131,6 +131,7 @@ type DB struct {
 	// passkeys and their ceremonies' challenges: passkeys.go
 	passkeys, passkeyChallenges *mongo.Collection
 	identities                  *mongo.Collection // links to identity providers: identities.go
+	migrations                  *mongo.Collection // one marker per data migration done: grams.go
 	log                         *slog.Logger
 	stamps                      stamps
 }
@@ -207,6 +208,7 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 	}
 	db.passkeyChallenges = d.Collection("passkeyChallenges")
 	db.identities = d.Collection("identities")
+	db.migrations = d.Collection("migrations")
 	if db.stamps.clock == nil {
 		db.stamps.clock = time.Now
 	}
@@ -220,6 +222,10 @@ func Open(ctx context.Context, uri string, o Options) (*DB, error) {
 		return nil, err
 	}
 	if err := db.ensureIndexes(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := db.gramTasks(ctx); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -329,6 +335,10 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 			{Keys: asc("owner", "deleted", "titleKey", "_id")},
 			{Keys: asc("owner", "deleted", "tagKeys")},
 			{Keys: asc("owner", "deleted", "status")},
+			// Search (grams.go): multikey, one entry per trigram of the
+			// field; created order after it, the default page order.
+			{Keys: asc("owner", "deleted", "titleGrams", "createdAt", "_id")},
+			{Keys: asc("owner", "deleted", "descGrams", "createdAt", "_id")},
 			// The change log: unique, so two instances' writes that
 			// stamp one owner's changes alike cannot both land (the
 			// second retries with a later stamp).

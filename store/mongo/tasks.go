@@ -46,6 +46,9 @@ type taskDoc struct {
 	TagKeys  []string `bson:"tagKeys"`
 	PrioRank int64    `bson:"prioRank"`
 	DueKey   int64    `bson:"dueKey"`
+	// The search's trigrams of TitleKey and DescKey (grams.go).
+	TitleGrams []string `bson:"titleGrams"`
+	DescGrams  []string `bson:"descGrams"`
 }
 
 func (d *taskDoc) task() *authdash.Task {
@@ -85,7 +88,8 @@ func (d *taskDoc) event(owner authdash.UserID) authdash.Event {
 }
 
 // taskFields leaves the derived keys out of what reads ship back.
-var taskFields = bson.D{{Key: "titleKey", Value: 0}, {Key: "descKey", Value: 0}, {Key: "tagKeys", Value: 0}}
+var taskFields = bson.D{{Key: "titleKey", Value: 0}, {Key: "descKey", Value: 0}, {Key: "tagKeys", Value: 0},
+	{Key: "titleGrams", Value: 0}, {Key: "descGrams", Value: 0}}
 
 func tagKeys(tags []string) []string {
 	keys := make([]string, len(tags))
@@ -170,6 +174,8 @@ func (db *DB) newTaskDoc(owner bson.ObjectID, d authdash.TaskDraft) taskDoc {
 		UpdatedAt:   t,
 		TitleKey:    authdash.TitleKey(d.Title),
 		DescKey:     strings.ToLower(d.Description),
+		TitleGrams:  fieldGrams(authdash.TitleKey(d.Title)),
+		DescGrams:   fieldGrams(strings.ToLower(d.Description)),
 		TagKeys:     tagKeys(tags),
 		PrioRank:    int64(d.Priority.Rank()),
 		DueKey:      authdash.DueKey(due),
@@ -231,10 +237,14 @@ func (db *DB) UpdateTask(ctx context.Context, owner authdash.UserID, id authdash
 	d, err := db.change(ctx, uid, tid, ifVersion, func(t time.Time) bson.D {
 		set := bson.D{{Key: "updatedAt", Value: t}}
 		if p.Title != nil {
-			set = append(set, bson.E{Key: "title", Value: *p.Title}, bson.E{Key: "titleKey", Value: authdash.TitleKey(*p.Title)})
+			key := authdash.TitleKey(*p.Title)
+			set = append(set, bson.E{Key: "title", Value: *p.Title}, bson.E{Key: "titleKey", Value: key},
+				bson.E{Key: "titleGrams", Value: fieldGrams(key)})
 		}
 		if p.Description != nil {
-			set = append(set, bson.E{Key: "description", Value: *p.Description}, bson.E{Key: "descKey", Value: strings.ToLower(*p.Description)})
+			key := strings.ToLower(*p.Description)
+			set = append(set, bson.E{Key: "description", Value: *p.Description}, bson.E{Key: "descKey", Value: key},
+				bson.E{Key: "descGrams", Value: fieldGrams(key)})
 		}
 		if p.Status != nil {
 			set = append(set, bson.E{Key: "status", Value: *p.Status})
@@ -287,7 +297,7 @@ func (db *DB) DeleteTask(ctx context.Context, owner authdash.UserID, id authdash
 // and the keys derived from them. A tombstone has content while it has a
 // status.
 var contentFields = []string{"title", "description", "status", "priority", "dueDate", "tags",
-	"titleKey", "descKey", "tagKeys", "prioRank", "dueKey"}
+	"titleKey", "descKey", "tagKeys", "prioRank", "dueKey", "titleGrams", "descGrams"}
 
 // RestoreTask turns a tombstone that still has its content back into the
 // live task with one findOneAndUpdate, as UpdateTask changes a task. Only
@@ -498,12 +508,9 @@ func taskFilter(uid bson.ObjectID, q authdash.TaskQuery, cursor authdash.Cursor,
 	var and bson.A
 	if q.Search != "" {
 		// Both sides lower-cased in Go, as store/sqlite does, and the term
-		// matched as a literal: regex metacharacters are escaped.
-		re := bson.Regex{Pattern: literal(strings.ToLower(q.Search))}
-		and = append(and, bson.D{{Key: "$or", Value: bson.A{
-			bson.D{{Key: "titleKey", Value: re}},
-			bson.D{{Key: "descKey", Value: re}},
-		}}})
+		// matched as a literal: regex metacharacters are escaped. Found
+		// through the trigram indexes (grams.go).
+		and = append(and, searchFilter(strings.ToLower(q.Search)))
 	}
 	field := sortField(q.Sort)
 	op := "$gt"
