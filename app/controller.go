@@ -141,6 +141,7 @@ func (c *controller) boot(ctx app.Context, _ app.Action) {
 	c.booted = true
 	c.mu.Unlock()
 	c.watchNetwork()
+	c.replayWhenOnline(ctx)
 
 	cl := c.api()
 	if !cl.MayHaveSession() {

@@ -414,6 +414,18 @@ func (c *controller) replay(ctx app.Context) {
 	})
 }
 
+// replayWhenOnline sends the kept changes when the browser says the
+// network is back, for a page whose socket never noticed it was gone.
+func (c *controller) replayWhenOnline(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	app.Window().Call("addEventListener", "online", app.FuncOf(func(app.Value, []app.Value) any {
+		ctx.Async(func() { c.replay(ctx) })
+		return nil
+	}))
+}
+
 // nextConflict shows the next conflict a replay left, if none is shown.
 func (c *controller) nextConflict(ctx app.Context) {
 	var cur conflict
