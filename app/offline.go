@@ -9,6 +9,8 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/backoff"
 	"github.com/authdash/authdash/app/idb"
 	"github.com/authdash/authdash/app/taskcache"
 )
@@ -353,6 +355,9 @@ func (c *controller) queued(ctx app.Context, f func(ctx context.Context, q pendi
 		return false
 	}
 	c.publishCached(ctx)
+	// Signed in (not a page opened offline): try to send it at once, and
+	// keep trying until the server answers.
+	c.replay(ctx)
 	return true
 }
 
@@ -372,46 +377,69 @@ func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version in
 }
 
 // replay sends what the outbox keeps, once the server answers again (the
-// session restored, the stream live, the browser's online event). When
-// nothing is left, the page goes back to the server's list.
+// session restored, the stream live, the browser's online event, a change
+// kept while the session is live). While the server cannot be reached it
+// tries again after the reconnection backoff. When nothing is left, the
+// page goes back to the server's list.
 func (c *controller) replay(ctx app.Context) {
 	c.mu.Lock()
 	q, session := c.off.queue, c.session
-	if q == nil || c.off.replaying || c.stop == nil {
+	if q == nil || c.off.replaying || c.stop == nil || q.Len() == 0 {
 		c.mu.Unlock()
 		return
 	}
 	c.off.replaying = true
 	c.mu.Unlock()
 	ctx.Async(func() {
-		rep, err := q.Replay(context.Background())
-		c.mu.Lock()
-		c.off.replaying = false
-		left := q.Len()
-		c.mu.Unlock()
-		for _, t := range rep.Saved {
-			c.cachePut(t)
+		defer func() {
+			c.mu.Lock()
+			c.off.replaying = false
+			c.mu.Unlock()
+		}()
+		for attempt := 1; ; attempt++ {
+			rep, err := q.Replay(ctx)
+			if c.settle(ctx, session, q, rep, err) || !api.IsOffline(err) || !c.current(session) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff.Reconnect.Delay(attempt)):
+			}
 		}
-		for _, id := range rep.Deleted {
-			c.cacheRemove(id)
-		}
-		for _, msg := range rep.Refused {
-			c.toast(ctx, msg, true)
-		}
-		c.mu.Lock()
-		c.off.conflicts = append(c.off.conflicts, rep.Conflicts...)
-		done := err == nil && left == 0 && c.session == session && c.stop != nil
-		if done {
-			c.off.showing = false
-		}
-		c.mu.Unlock()
-		c.nextConflict(ctx)
-		if done {
-			c.reload(ctx, session)
-			return
-		}
-		c.publishCached(ctx)
 	})
+}
+
+// settle applies what a replay did: the tasks saved and deleted to the
+// kept list, what was refused said, the conflicts shown. When nothing is
+// left to send, the page shows the server's list again; it reports so.
+func (c *controller) settle(ctx app.Context, session int, q pendingQueue, rep replayReport, err error) bool {
+	for _, t := range rep.Saved {
+		c.cachePut(t)
+	}
+	for _, id := range rep.Deleted {
+		c.cacheRemove(id)
+	}
+	for _, msg := range rep.Refused {
+		c.toast(ctx, msg, true)
+	}
+	if err != nil && !api.IsOffline(err) {
+		c.toast(ctx, "Changes made offline not sent: "+authdash.ErrorMessageOf(err), true)
+	}
+	c.mu.Lock()
+	c.off.conflicts = append(c.off.conflicts, rep.Conflicts...)
+	done := q.Len() == 0 && c.session == session && c.stop != nil
+	if done {
+		c.off.showing = false
+	}
+	c.mu.Unlock()
+	c.nextConflict(ctx)
+	if done {
+		c.reload(ctx, session)
+	} else {
+		c.publishCached(ctx)
+	}
+	return done
 }
 
 // replayWhenOnline sends the kept changes when the browser says the

@@ -67,6 +67,9 @@ func (c *controller) load(ctx app.Context, session int, q authdash.TaskQuery) {
 }
 
 func (c *controller) publishLoading(ctx app.Context, q authdash.TaskQuery) {
+	if c.showingCached() {
+		return
+	}
 	c.mu.Lock()
 	v := c.viewLocked("")
 	c.mu.Unlock()
@@ -91,6 +94,11 @@ func (c *controller) viewLocked(errMsg string) tasksView {
 
 // publishTasks shows the list and keeps the offline copy current.
 func (c *controller) publishTasks(ctx app.Context, errMsg string) {
+	if c.showingCached() {
+		// Changes wait to be sent: the kept list with them stays shown.
+		c.publishCached(ctx)
+		return
+	}
 	c.mu.Lock()
 	v := c.viewLocked(errMsg)
 	signedIn := c.stop != nil
