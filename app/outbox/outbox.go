@@ -1,0 +1,433 @@
+// Package outbox keeps the task changes a person makes while the server
+// cannot be reached, across reloads, and sends them in order when it can
+// be again, safely: a create carries the Idempotency-Key it was given when
+// it was made, so sending it twice (the answer lost) makes one task; an
+// edit or a deletion carries If-Match with the version it was made on, and
+// a 412 goes to the three-way merge (app/merge): what only this side
+// changed is sent again on top of the newer version, what both sides
+// changed differently is handed back as a conflict for the person to
+// decide, never overwritten.
+//
+// The queue is one bucket of an app/idb database: IndexedDB in the
+// browser, memory in tests. Each change is stored under its sequence
+// number, written before Create, Update or Delete return and removed only
+// once the server has answered it.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/idb"
+	"github.com/authdash/authdash/app/merge"
+)
+
+// Client is what the outbox sends through (app/api.Client).
+type Client interface {
+	CreateTaskIdempotent(ctx context.Context, key string, d authdash.TaskDraft) (*authdash.Task, error)
+	UpdateTask(ctx context.Context, id authdash.TaskID, p authdash.TaskPatch, ifVersion int64) (*authdash.Task, error)
+	DeleteTask(ctx context.Context, id authdash.TaskID, ifVersion int64) error
+	Task(ctx context.Context, id authdash.TaskID) (*authdash.Task, error)
+}
+
+// Kind is what a change does.
+type Kind string
+
+// Kinds of change.
+const (
+	Create Kind = "create"
+	Update Kind = "update"
+	Delete Kind = "delete"
+)
+
+// Change is one kept change.
+type Change struct {
+	Seq  int64 `json:"seq"`
+	Kind Kind  `json:"kind"`
+	// Key is a create's Idempotency-Key, fixed when it was made.
+	Key string `json:"key,omitempty"`
+	// Task is, for a create, the task as the list shows it until it is
+	// sent (its ID LocalID(Key)); for an edit or a deletion, the version
+	// it was made on (the base of the merge, its Version the If-Match).
+	Task authdash.Task `json:"task"`
+	// Patch is an edit's change of Task.
+	Patch authdash.TaskPatch `json:"patch,omitzero"`
+}
+
+// LocalID is the ID a task made offline has until the server gives it one.
+func LocalID(key string) authdash.TaskID { return authdash.TaskID("local-" + key) }
+
+// IsLocal reports whether id is one LocalID made.
+func IsLocal(id authdash.TaskID) bool { return strings.HasPrefix(string(id), "local-") }
+
+// Conflict is a change the server's newer version differs from in a field
+// this side changed too: for the person to decide. Merge.Theirs is the
+// server's version as it now is (what this side could merge silently has
+// been saved into it).
+type Conflict struct {
+	Merge merge.Result
+	// Delete: the change was a deletion of a task changed since.
+	Delete bool
+}
+
+// Report is what a replay did.
+type Report struct {
+	Saved     []authdash.Task
+	Deleted   []authdash.TaskID
+	Conflicts []Conflict
+	// Refused says, in words, what the server would not take (dropped).
+	Refused []string
+}
+
+// Queue is one user's outbox. Its methods are safe for concurrent use;
+// one Replay runs at a time.
+type Queue struct {
+	db     *idb.DB
+	bucket string
+	client Client
+
+	mu      sync.Mutex
+	changes []Change
+	next    int64
+	replay  sync.Mutex
+}
+
+// Open returns the outbox kept in bucket of db, with what an earlier page
+// left there, sending through client.
+func Open(ctx context.Context, db *idb.DB, bucket string, client Client) (*Queue, error) {
+	es, err := db.All(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: open: %w", err)
+	}
+	q := &Queue{db: db, bucket: bucket, client: client, next: 1}
+	for _, e := range es {
+		var c Change
+		if err := json.Unmarshal(e.Value, &c); err != nil {
+			return nil, fmt.Errorf("outbox: open: change %s: %w", e.Key, err)
+		}
+		q.changes = append(q.changes, c)
+		q.next = max(q.next, c.Seq+1)
+	}
+	return q, nil
+}
+
+// key is a change's key in the bucket: zero-padded, so key order is
+// sequence order.
+func key(seq int64) string { return fmt.Sprintf("%016d", seq) }
+
+func (q *Queue) put(c Change) idb.Op {
+	b, _ := json.Marshal(c) // a Change always encodes
+	return idb.Put(q.bucket, key(c.Seq), b)
+}
+
+// Len counts the changes kept.
+func (q *Queue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.changes)
+}
+
+// Changes returns a copy of the changes kept, in order.
+func (q *Queue) Changes() []Change {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]Change(nil), q.changes...)
+}
+
+// commit stores ops and, once stored, makes changes the queue's.
+func (q *Queue) commit(ctx context.Context, changes []Change, ops []idb.Op) error {
+	if err := q.db.Write(ctx, ops...); err != nil {
+		return fmt.Errorf("outbox: keep: %w", err)
+	}
+	q.changes = changes
+	return nil
+}
+
+// Create keeps a new task made from d and returns it as the list shows it
+// until it is sent: ID LocalID(key), version 0.
+func (q *Queue) Create(ctx context.Context, key string, d authdash.TaskDraft) (authdash.Task, error) {
+	if !authdash.ValidIdempotencyKey(key) {
+		return authdash.Task{}, authdash.Errorf(authdash.CodeInvalid, "The request key is not valid.")
+	}
+	d.Normalize()
+	if err := d.Validate(); err != nil {
+		return authdash.Task{}, err
+	}
+	t := taskOf(LocalID(key), d)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c := Change{Seq: q.next, Kind: Create, Key: key, Task: t}
+	if err := q.commit(ctx, append(q.changes[:len(q.changes):len(q.changes)], c), []idb.Op{q.put(c)}); err != nil {
+		return authdash.Task{}, err
+	}
+	q.next++
+	return t, nil
+}
+
+// taskOf is the task a draft makes, before the server has stamped it.
+func taskOf(id authdash.TaskID, d authdash.TaskDraft) authdash.Task {
+	tags := d.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return authdash.Task{ID: id, Title: d.Title, Description: d.Description, Status: d.Status,
+		Priority: d.Priority, DueDate: d.DueDate, Tags: tags}
+}
+
+// draftOf is the draft that makes t.
+func draftOf(t authdash.Task) authdash.TaskDraft {
+	return authdash.TaskDraft{Title: t.Title, Description: t.Description, Status: t.Status,
+		Priority: t.Priority, DueDate: t.DueDate, Tags: t.Tags}
+}
+
+// Update keeps an edit p of base, the version the person saw. An edit of a
+// task made offline folds into its create; a second edit of a task folds
+// into the first, which keeps its base (so If-Match names the version the
+// person first changed).
+func (q *Queue) Update(ctx context.Context, base authdash.Task, p authdash.TaskPatch) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	changes := append([]Change(nil), q.changes...)
+	for i := len(changes) - 1; i >= 0; i-- {
+		c := &changes[i]
+		if c.Task.ID != base.ID {
+			continue
+		}
+		switch c.Kind {
+		case Create:
+			c.Task = p.Apply(c.Task)
+			c.Task.Version = 0
+			d := draftOf(c.Task)
+			d.Normalize()
+			if err := d.Validate(); err != nil {
+				return err
+			}
+		case Update:
+			mine := p.Apply(c.Patch.Apply(c.Task))
+			c.Patch = merge.Diff(c.Task, mine)
+		case Delete:
+			return authdash.Errorf(authdash.CodeNotFound, "Task not found.")
+		}
+		return q.commit(ctx, changes, []idb.Op{q.put(*c)})
+	}
+	c := Change{Seq: q.next, Kind: Update, Task: base, Patch: p}
+	if err := q.commit(ctx, append(changes, c), []idb.Op{q.put(c)}); err != nil {
+		return err
+	}
+	q.next++
+	return nil
+}
+
+// Delete keeps the deletion of base. Deleting a task made offline drops
+// its create; deleting an edited task replaces the edit, on the edit's
+// base version.
+func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var changes []Change
+	var ops []idb.Op
+	local := false
+	for _, c := range q.changes {
+		if c.Task.ID != base.ID {
+			changes = append(changes, c)
+			continue
+		}
+		ops = append(ops, idb.Delete(q.bucket, key(c.Seq)))
+		switch c.Kind {
+		case Create:
+			local = true
+		case Update:
+			base = c.Task // the version the person first changed
+		}
+	}
+	if local {
+		return q.commit(ctx, changes, ops)
+	}
+	c := Change{Seq: q.next, Kind: Delete, Task: base}
+	if err := q.commit(ctx, append(changes, c), append(ops, q.put(c))); err != nil {
+		return err
+	}
+	q.next++
+	return nil
+}
+
+// View lays the kept changes over tasks (the list as last known) and
+// returns the result and the IDs of the tasks a change touches. A task
+// made offline comes first, as the newest; an edit shows over the newest
+// version known, as it will be sent; a deleted task is left out.
+func (q *Queue) View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := append([]authdash.Task(nil), tasks...)
+	var touched []authdash.TaskID
+	index := func(id authdash.TaskID) int {
+		for i := range out {
+			if out[i].ID == id {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, c := range q.changes {
+		i := index(c.Task.ID)
+		switch c.Kind {
+		case Create:
+			if i < 0 {
+				out = append([]authdash.Task{c.Task}, out...)
+			}
+		case Update:
+			if i >= 0 {
+				out[i] = c.Patch.Apply(out[i])
+			} else {
+				out = append(out, c.Patch.Apply(c.Task))
+			}
+		case Delete:
+			if i >= 0 {
+				out = append(out[:i], out[i+1:]...)
+			}
+		}
+		touched = append(touched, c.Task.ID)
+	}
+	return out, touched
+}
+
+// Replay sends the kept changes in order. It stops at the first the server
+// cannot be reached for, or answers with a fault of its own, keeping that
+// one and the rest for the next replay, and returns that error; every
+// change it got an answer for is done, and gone from the queue.
+func (q *Queue) Replay(ctx context.Context) (Report, error) {
+	q.replay.Lock()
+	defer q.replay.Unlock()
+	var rep Report
+	for {
+		q.mu.Lock()
+		if len(q.changes) == 0 {
+			q.mu.Unlock()
+			return rep, nil
+		}
+		c := q.changes[0]
+		q.mu.Unlock()
+		if err := q.send(ctx, c, &rep); err != nil {
+			return rep, err
+		}
+		if err := q.done(ctx, c.Seq); err != nil {
+			return rep, err
+		}
+	}
+}
+
+// done removes the change seq, answered.
+func (q *Queue) done(ctx context.Context, seq int64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var changes []Change
+	for _, c := range q.changes {
+		if c.Seq != seq {
+			changes = append(changes, c)
+		}
+	}
+	return q.commit(ctx, changes, []idb.Op{idb.Delete(q.bucket, key(seq))})
+}
+
+// transient reports whether err means "not now": the change stays.
+func transient(err error) bool {
+	switch authdash.ErrorCodeOf(err) {
+	case authdash.CodeInvalid, authdash.CodeForbidden, authdash.CodeTooLarge, authdash.CodeNotFound,
+		authdash.CodeConflict, authdash.CodePreconditionFailed, authdash.CodeIdempotencyKeyReused:
+		return false
+	}
+	return true
+}
+
+// send sends one change and records its outcome. It returns an error only
+// when the change must stay for later.
+func (q *Queue) send(ctx context.Context, c Change, rep *Report) error {
+	switch c.Kind {
+	case Create:
+		t, err := q.client.CreateTaskIdempotent(ctx, c.Key, draftOf(c.Task))
+		switch {
+		case err == nil:
+			rep.Saved = append(rep.Saved, *t)
+		case transient(err):
+			return err
+		default:
+			rep.Refused = append(rep.Refused, fmt.Sprintf("“%s” was not saved: %s", c.Task.Title, authdash.ErrorMessageOf(err)))
+		}
+		return nil
+	case Delete:
+		err := q.client.DeleteTask(ctx, c.Task.ID, c.Task.Version)
+		switch code := authdash.ErrorCodeOf(err); {
+		case err == nil, code == authdash.CodeNotFound:
+			rep.Deleted = append(rep.Deleted, c.Task.ID)
+		case code == authdash.CodePreconditionFailed:
+			theirs, err := q.client.Task(ctx, c.Task.ID)
+			if err != nil {
+				if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
+					rep.Deleted = append(rep.Deleted, c.Task.ID)
+					return nil
+				}
+				return err
+			}
+			rep.Conflicts = append(rep.Conflicts, Conflict{Merge: merge.Merge(c.Task, c.Task, *theirs), Delete: true})
+		case transient(err):
+			return err
+		default:
+			rep.Refused = append(rep.Refused, fmt.Sprintf("“%s” was not deleted: %s", c.Task.Title, authdash.ErrorMessageOf(err)))
+		}
+		return nil
+	default:
+		return q.sendUpdate(ctx, c, rep)
+	}
+}
+
+// maxMerges bounds how often one edit is merged again when the task keeps
+// changing under it.
+const maxMerges = 3
+
+func (q *Queue) sendUpdate(ctx context.Context, c Change, rep *Report) error {
+	base, mine := c.Task, c.Patch.Apply(c.Task)
+	p, version := c.Patch, base.Version
+	for range maxMerges + 1 {
+		var saved *authdash.Task
+		var err error
+		if p.Empty() {
+			saved, err = q.client.Task(ctx, base.ID)
+		} else {
+			saved, err = q.client.UpdateTask(ctx, base.ID, p, version)
+		}
+		switch code := authdash.ErrorCodeOf(err); {
+		case err == nil:
+			rep.Saved = append(rep.Saved, *saved)
+			if r := merge.Merge(base, mine, *saved); r.Conflicted() {
+				rep.Conflicts = append(rep.Conflicts, Conflict{Merge: r})
+			}
+			return nil
+		case code == authdash.CodeNotFound:
+			rep.Refused = append(rep.Refused, fmt.Sprintf("“%s” was deleted elsewhere; your change to it was not saved.", mine.Title))
+			return nil
+		case code == authdash.CodePreconditionFailed:
+			theirs, err := q.client.Task(ctx, base.ID)
+			if err != nil {
+				if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
+					rep.Refused = append(rep.Refused, fmt.Sprintf("“%s” was deleted elsewhere; your change to it was not saved.", mine.Title))
+					return nil
+				}
+				return err
+			}
+			// What only this side changed goes on top of theirs; a field
+			// both changed keeps theirs and becomes a conflict.
+			p, version = merge.Merge(base, mine, *theirs).Patch(false), theirs.Version
+		case transient(err):
+			return err
+		default:
+			rep.Refused = append(rep.Refused, fmt.Sprintf("Your change to “%s” was not saved: %s", mine.Title, authdash.ErrorMessageOf(err)))
+			return nil
+		}
+	}
+	return errors.New("outbox: the task keeps changing; trying again later")
+}
