@@ -148,7 +148,10 @@ func TestReplay(t *testing.T) {
 	f.net.mode.Store(down)
 	q := f.open(t)
 	changes := []func() error{
-		func() error { _, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "new one"}); return err },
+		func() error {
+			_, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "new one"})
+			return err
+		},
 		func() error {
 			tk, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "new two"})
 			if err == nil {
