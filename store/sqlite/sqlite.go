@@ -77,6 +77,19 @@ type DB struct {
 	closeOnce sync.Once
 }
 
+// walAutoCheckpoint is the WAL's length in pages past which the writer
+// checkpoints after its commits: the backstop if the checkpointer falls
+// behind, as it does when writes come faster than it copies. It bounds the
+// WAL file, to about walAutoCheckpoint+walSlack pages (TestWALBounded):
+// the writer's checkpoint gives way while the checkpointer's runs, and the
+// commits of that while are the slack. Under a steady load the checkpointer
+// keeps the WAL to the commits of about half a second (write.go,
+// checkpointer; docs/BENCHMARKS.md).
+const walAutoCheckpoint = 20000
+
+// walSlack is the slack of the WAL's bound past walAutoCheckpoint, in pages.
+const walSlack = 10000
+
 // Option configures Open.
 type Option func(*DB)
 
@@ -137,7 +150,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	wq.Add("_pragma", "temp_store(MEMORY)")
 	// Checkpoints run on their own connection (see checkpointer), off the
 	// serialised write path; this is only the backstop if they fall behind.
-	wq.Add("_pragma", "wal_autocheckpoint(20000)")
+	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpoint))
 	// sql.OpenDB connects lazily: errors in the DSN or the file surface
 	// at the first statement, which is migrate's.
 	w := sql.OpenDB(connector{d, dsn(path, wq)})

@@ -28,9 +28,13 @@ const maxBatch = 64
 var errClosed = errors.New("database is closed")
 
 type writeReq struct {
-	ctx  context.Context
+	ctx context.Context
+	// fn is the write; nil for a request that only runs before.
 	fn   func(tx *wtx) error
 	done chan error
+	// before, if set, runs in the writer goroutine before the batch's
+	// transaction begins (the checkpointer's second pass).
+	before func()
 }
 
 // wtx is one write inside a (possibly shared) transaction.
@@ -150,10 +154,17 @@ func (db *DB) commit(batch []*writeReq) {
 
 	pending := make([]int, 0, len(batch))
 	for i, req := range batch {
-		if err := req.ctx.Err(); err != nil {
-			errs[i] = err
-		} else {
+		switch {
+		case req.fn == nil: // only before
+		case req.ctx.Err() != nil:
+			errs[i] = req.ctx.Err()
+		default:
 			pending = append(pending, i)
+		}
+	}
+	for _, req := range batch {
+		if req.before != nil {
+			req.before()
 		}
 	}
 	if len(pending) == 0 {
@@ -212,10 +223,19 @@ func (db *DB) commit(batch []*writeReq) {
 // into the database file.
 const checkpointInterval = 500 * time.Millisecond
 
-// checkpointer runs passive checkpoints until Close. A passive checkpoint
-// waits for no one and no one waits for it, so the writer goroutine, which
-// every write in the process queues behind, never spends its time copying
-// pages.
+// checkpointer runs checkpoints until Close, in two passes. The first,
+// passive, copies back what the WAL holds off the write path: it waits for
+// no one and no one waits for it. But the WAL starts again from its
+// beginning only when a commit finds every frame of it copied back, and
+// under a steady stream of commits the frames written during the first
+// pass were never all copied: the WAL grew until the writer's own
+// checkpoint (walAutoCheckpoint, 80 MiB) did the rest inside a commit,
+// every second or two, with the fsyncs that go with it. So the second pass
+// copies what the first left behind (the frames of a fraction of a
+// second, mostly pages the first pass wrote already) from inside a write
+// of the writer goroutine, before the next transaction begins, so that its
+// commit starts the WAL again (SQLite restarts the WAL only in a write
+// transaction that began with every frame copied back; TestWALBounded).
 func (db *DB) checkpointer() {
 	defer db.writerWG.Done()
 	tick := time.NewTicker(checkpointInterval)
@@ -223,13 +243,37 @@ func (db *DB) checkpointer() {
 	for {
 		select {
 		case <-tick.C:
-			// Errors (SQLITE_BUSY while another process checkpoints) only
-			// mean trying again at the next tick.
-			db.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			db.checkpointTick(context.Background())
 		case <-db.closing:
 			return
 		}
 	}
+}
+
+// checkpointTick runs the checkpointer's two passes. Errors (SQLITE_BUSY
+// while another process checkpoints, say) only mean trying again at the
+// next tick.
+func (db *DB) checkpointTick(ctx context.Context) {
+	inUse, err := db.checkpoint(ctx)
+	if err != nil || !inUse {
+		return
+	}
+	req := &writeReq{ctx: ctx, done: make(chan error, 1), before: func() { db.checkpoint(ctx) }}
+	select {
+	case db.writes <- req:
+		<-req.done
+	case <-db.closing:
+	}
+}
+
+// checkpoint runs a passive checkpoint and reports whether the WAL holds
+// frames (copied back or not), that is, has not started again since.
+func (db *DB) checkpoint(ctx context.Context) (bool, error) {
+	var busy, log, done int
+	if err := db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
+		return false, err
+	}
+	return log > 0, nil
 }
 
 // commitOne runs one write in a transaction of its own.

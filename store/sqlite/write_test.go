@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -153,5 +155,111 @@ func TestSyncFull(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWALBounded checks that a run of writes as fast as one caller can,
+// each a commit of its own (some 50 pages each), keeps the WAL file within
+// walAutoCheckpoint+walSlack pages: the checkpointer (or, when it falls
+// behind, the writer's own checkpoint) copies the pages back and the WAL
+// starts again from its beginning. Without checkpoints it grows by every
+// commit, past the bound after about 600 writes.
+func TestWALBounded(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	owner := mustUser(t, db, "owner@example.com")
+	var path string
+	if err := db.r.QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+		t.Fatal(err)
+	}
+	var pageSize int64
+	if err := db.r.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
+		t.Fatal(err)
+	}
+	// The WAL's header, then each page behind a header of its own.
+	bound := 32 + (walAutoCheckpoint+walSlack)*(24+pageSize)
+	var longest int64
+	const writes = 2000
+	for i := range writes {
+		_, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("task %d of a long run", i),
+			Description: "with a description", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Tags: []string{"a", "b"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		longest = max(longest, fi.Size())
+		if fi.Size() > bound {
+			t.Fatalf("after %d writes the WAL is %d bytes, past the bound of %d", i+1, fi.Size(), bound)
+		}
+	}
+	t.Logf("%d writes: the WAL file reached %.1f MiB (bound %.1f MiB)", writes, float64(longest)/(1<<20), float64(bound)/(1<<20))
+}
+
+// TestCheckpointStartsWALAgain checks that a checkpointer's tick lets the
+// next commit start the WAL from its beginning even when a write was under
+// way while it copied the WAL back: SQLite restarts the WAL only in a
+// transaction that began with every frame copied back, which under a
+// steady stream of writes a checkpoint off the write path never arranged,
+// so the WAL grew until the writer's own checkpoint (walAutoCheckpoint)
+// ran inside a commit.
+func TestCheckpointStartsWALAgain(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	owner := mustUser(t, db, "owner@example.com")
+	create := func(title string) func(*wtx) error {
+		return func(tx *wtx) error {
+			at := db.now()
+			task := &authdash.Task{ID: authdash.TaskID(newID()), Title: title, Status: authdash.StatusTodo,
+				Priority: authdash.PriorityLow, Tags: []string{}, CreatedAt: at, UpdatedAt: at, Version: 1}
+			seq, err := nextSeq(tx, owner)
+			if err != nil {
+				return err
+			}
+			return insertTaskRow(tx, owner, task, seq)
+		}
+	}
+	for i := range 20 {
+		if err := db.write(ctx, create(fmt.Sprintf("before %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	frames := func() int {
+		var busy, log, done int
+		if err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+			t.Fatal(err)
+		}
+		return log
+	}
+	// A write under way (its transaction begun) while the tick copies the
+	// WAL back.
+	held, release := make(chan struct{}), make(chan struct{})
+	wrote := make(chan error, 1)
+	go func() {
+		wrote <- db.write(ctx, func(tx *wtx) error {
+			if err := create("under way")(tx); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	before := frames()
+	ticked := make(chan struct{})
+	go func() { db.checkpointTick(ctx); close(ticked) }()
+	close(release)
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	<-ticked
+	if err := db.write(ctx, create("after")); err != nil {
+		t.Fatal(err)
+	}
+	if after := frames(); after >= before {
+		t.Errorf("the WAL holds %d frames after a tick and a write, %d before: it did not start again", after, before)
 	}
 }
