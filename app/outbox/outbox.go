@@ -94,6 +94,17 @@ type Queue struct {
 	mu      sync.Mutex
 	changes []Change
 	next    int64
+	// sending is the Seq of the change a replay is sending (0: none): an
+	// edit or deletion made meanwhile is not folded into it (its answer
+	// removes it) but kept after it, and moved onto the server's answer.
+	sending int64
+	// sent holds the server's answers to this replay's changes, by the ID
+	// the person saw (a task made offline also under its LocalID), until
+	// the next replay: a change made on what the page still shows goes
+	// onto them, and View shows them.
+	sent    map[authdash.TaskID]authdash.Task
+	created []authdash.TaskID // the LocalIDs in sent, in order
+	gone    map[authdash.TaskID]bool
 	replay  sync.Mutex
 }
 
@@ -179,6 +190,16 @@ func taskOf(id authdash.TaskID, d authdash.TaskDraft) authdash.Task {
 		Priority: d.Priority, DueDate: d.DueDate, Tags: tags}
 }
 
+// onSent returns base, or the server's answer to this replay's change of
+// it when base is what the page showed before that answer (a task made
+// offline, an older version). Called with q.mu held.
+func (q *Queue) onSent(base authdash.Task) authdash.Task {
+	if s, ok := q.sent[base.ID]; ok && (IsLocal(base.ID) || base.Version < s.Version) {
+		return s
+	}
+	return base
+}
+
 // draftOf is the draft that makes t.
 func draftOf(t authdash.Task) authdash.TaskDraft {
 	return authdash.TaskDraft{Title: t.Title, Description: t.Description, Status: t.Status,
@@ -198,6 +219,9 @@ func (q *Queue) Update(ctx context.Context, base authdash.Task, p authdash.TaskP
 		if c.Task.ID != base.ID {
 			continue
 		}
+		if c.Seq == q.sending {
+			break // kept after it, moved onto its answer
+		}
 		switch c.Kind {
 		case Create:
 			c.Task = p.Apply(c.Task)
@@ -215,7 +239,7 @@ func (q *Queue) Update(ctx context.Context, base authdash.Task, p authdash.TaskP
 		}
 		return q.commit(ctx, changes, []idb.Op{q.put(*c)})
 	}
-	c := Change{Seq: q.next, Kind: Update, Task: base, Patch: p}
+	c := Change{Seq: q.next, Kind: Update, Task: q.onSent(base), Patch: p}
 	if err := q.commit(ctx, append(changes, c), []idb.Op{q.put(c)}); err != nil {
 		return err
 	}
@@ -233,7 +257,7 @@ func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
 	var ops []idb.Op
 	local := false
 	for _, c := range q.changes {
-		if c.Task.ID != base.ID {
+		if c.Task.ID != base.ID || c.Seq == q.sending {
 			changes = append(changes, c)
 			continue
 		}
@@ -248,7 +272,7 @@ func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
 	if local {
 		return q.commit(ctx, changes, ops)
 	}
-	c := Change{Seq: q.next, Kind: Delete, Task: base}
+	c := Change{Seq: q.next, Kind: Delete, Task: q.onSent(base)}
 	if err := q.commit(ctx, append(changes, c), append(ops, q.put(c))); err != nil {
 		return err
 	}
@@ -272,6 +296,20 @@ func (q *Queue) View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID)
 			}
 		}
 		return -1
+	}
+	// This replay's answers, until the list has them.
+	for i := 0; i < len(out); i++ {
+		if s, ok := q.sent[out[i].ID]; ok && out[i].Version < s.Version {
+			out[i] = s
+		} else if q.gone[out[i].ID] {
+			out = append(out[:i], out[i+1:]...)
+			i--
+		}
+	}
+	for _, id := range q.created {
+		if s := q.sent[id]; index(s.ID) < 0 {
+			out = append([]authdash.Task{s}, out...)
+		}
 	}
 	for _, c := range q.changes {
 		i := index(c.Task.ID)
@@ -304,6 +342,14 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 	q.replay.Lock()
 	defer q.replay.Unlock()
 	var rep Report
+	q.mu.Lock()
+	q.sent, q.created, q.gone = map[authdash.TaskID]authdash.Task{}, nil, map[authdash.TaskID]bool{}
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		q.sending = 0
+		q.mu.Unlock()
+	}()
 	for {
 		q.mu.Lock()
 		if len(q.changes) == 0 {
@@ -311,27 +357,57 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 			return rep, nil
 		}
 		c := q.changes[0]
+		q.sending = c.Seq
 		q.mu.Unlock()
+		saved, deleted := len(rep.Saved), len(rep.Deleted)
 		if err := q.send(ctx, c, &rep); err != nil {
 			return rep, err
 		}
-		if err := q.done(ctx, c.Seq); err != nil {
+		var answer *authdash.Task
+		if len(rep.Saved) > saved {
+			answer = &rep.Saved[len(rep.Saved)-1]
+		}
+		if err := q.done(ctx, c, answer, len(rep.Deleted) > deleted); err != nil {
 			return rep, err
 		}
 	}
 }
 
-// done removes the change seq, answered.
-func (q *Queue) done(ctx context.Context, seq int64) error {
+// done removes the change c, answered with the task saved (nil if none)
+// or its deletion. The changes of the same task made while it was sent,
+// on what the page showed, go onto the answer; when a create was not
+// saved, they go with it (its refusal said so).
+func (q *Queue) done(ctx context.Context, c Change, saved *authdash.Task, deleted bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var changes []Change
-	for _, c := range q.changes {
-		if c.Seq != seq {
-			changes = append(changes, c)
+	q.sending = 0
+	if saved != nil {
+		q.sent[c.Task.ID] = *saved
+		q.sent[saved.ID] = *saved
+		if c.Kind == Create {
+			q.created = append(q.created, c.Task.ID)
 		}
 	}
-	return q.commit(ctx, changes, []idb.Op{idb.Delete(q.bucket, key(seq))})
+	if deleted {
+		q.gone[c.Task.ID] = true
+	}
+	ops := []idb.Op{idb.Delete(q.bucket, key(c.Seq))}
+	var changes []Change
+	for _, l := range q.changes {
+		switch {
+		case l.Seq == c.Seq:
+			continue
+		case l.Task.ID != c.Task.ID || deleted:
+		case saved == nil && c.Kind == Create:
+			ops = append(ops, idb.Delete(q.bucket, key(l.Seq)))
+			continue
+		case saved != nil && (c.Kind == Create || l.Task.Version <= c.Task.Version):
+			l.Task = *saved
+			ops = append(ops, q.put(l))
+		}
+		changes = append(changes, l)
+	}
+	return q.commit(ctx, changes, ops)
 }
 
 // transient reports whether err means "not now": the change stays.
