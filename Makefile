@@ -126,8 +126,8 @@ bench: tools wasm build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
 	deploy/cluster/bench.sh
 
-## bench-api: the single-instance API benchmark of issue 2 (about 6 minutes;
-## prints Markdown rows for docs/BENCHMARKS.md)
+## bench-api: the single-instance API benchmark of issues 2 and 16 (about 12 minutes;
+## prints Markdown rows, and at the end the one table of issue 16 part 3)
 bench-api: tools
 	deploy/bench/api.sh
 

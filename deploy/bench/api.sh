@@ -13,6 +13,13 @@
 # creates for BENCH_GROW_SECONDS, 25), so that every match of both terms
 # lies behind them, and measures the list and both searches in every sort
 # order in the same run (issue 16).
+#
+# At the end it prints one table of every case (issue 16, part 3): list,
+# rare and common search on the fresh and on the grown account (wrk, 64
+# connections), create and update at 16 and 64 connections, refresh and
+# login (cmd/loadgen, except refresh: wrk), each with req/s, p50, p99,
+# errors and the server's CPU per request; the load average is printed
+# before each section, since the machine may be shared.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -44,6 +51,17 @@ echo "bench: seeded 100,000 tasks in $((SECONDS - start)) s; letting the search 
 sleep 30
 
 cpu() { awk '{print $14+$15}' "/proc/$server/stat"; }
+# The summary table's rows, printed again at the end.
+ROWS=$DIR/rows.md
+: >"$ROWS"
+SUMMARY=1
+row() {
+  local line
+  line=$(printf '| %s | %s | %s | %s | %s | %s | %s |' "$@")
+  echo "$line"
+  if [ "$SUMMARY" = 1 ]; then echo "$line" >>"$ROWS"; fi
+}
+load() { uptime | sed 's/.*load average/load average/'; }
 token() {
   curl -s -H 'Content-Type: application/json' $1 \
     -d "{\"email\":\"$EMAIL\",\"password\":\"$PASSWORD\"}" "$URL/api/auth/login" | json "$2"
@@ -62,40 +80,56 @@ bench_wrk() {
   before=$(cpu)
   out=$(RT_FILE=$DIR/rt.txt wrk "${args[@]}" -d10s --latency "$URL$path")
   n=$(awk '/requests in/ {print $1}' <<<"$out")
-  printf '| %s (wrk) | %s | %s | %s | %s | %s µs |\n' "$label" \
+  row "$label (wrk)" 64 \
     "$(awk '/Requests\/sec/ {printf "%d", $2}' <<<"$out")" \
     "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
     "$(awk '/Non-2xx/ {print $5; f=1} END {if (!f) print 0}' <<<"$out")" \
-    "$(( ($(cpu) - before) * 10000 / n ))"
+    "$(( ($(cpu) - before) * 10000 / n )) µs"
 }
+# bench_loadgen LABEL SCENARIO CONNS [TERM]: one row from cmd/loadgen after a
+# 2 s run to warm up; the CPU counted includes the run's one sign-in.
 bench_loadgen() {
-  "$DIR/loadgen" -url "$URL" -email "$EMAIL" -password "$PASSWORD" -tasks 0 -scenario "$2" ${3:+-q "$3"} \
-    -d 10s -warmup 2s -format md -md-header=false -label "$1 (loadgen)" 2>/dev/null
+  local args=(-url "$URL" -email "$EMAIL" -password "$PASSWORD" -tasks 0 -scenario "$2" -c "$3" ${4:+-q "$4"})
+  "$DIR/loadgen" "${args[@]}" -d 2s >/dev/null 2>&1
+  local before
+  before=$(cpu)
+  "$DIR/loadgen" "${args[@]}" -d 10s -format json >"$DIR/loadgen.json" 2>/dev/null
+  local after
+  after=$(cpu)
+  local f
+  IFS=$'\t' read -r -a f < <(python3 -c "
+import json, sys
+t = json.load(open(sys.argv[1]))['total']
+l = t['latency']
+print(int(t['perSec']), '%.2fms' % (l['p50'] / 1e6), '%.2fms' % (l['p99'] / 1e6), t['errors'],
+      '%d µs' % ((int(sys.argv[2]) - int(sys.argv[3])) * 10000 // max(t['count'], 1)), sep='\t')
+" "$DIR/loadgen.json" "$after" "$before")
+  row "$1 (loadgen)" "$3" "${f[@]}"
 }
 
-uptime
+HEADER="| case | connections | req/s | p50 | p99 | errors | server CPU/req |
+|---|--:|--:|--:|--:|--:|--:|"
 # Reads first, on the fixture as seeded; then writes, which add tasks.
-echo "| run | req/s | p50 | p99 | errors | server CPU/req |"
-echo "|---|--:|--:|--:|--:|--:|"
 if has fresh; then
+  echo "fresh account (10,000 tasks), $(load)"
+  echo "$HEADER"
   for _ in $(seq "$RUNS"); do
     bench_wrk "list 20" "/api/tasks?limit=20"
     bench_wrk "search, 10 matches" "/api/tasks?limit=20&q=ref00012"
     bench_wrk "search, ~2,500 matches" "/api/tasks?limit=20&q=alpha"
   done
   echo
-  echo "cmd/loadgen (columns: run, scenario, workers, req/s, p50, p95, p99, max ms, errors):"
-  bench_loadgen "list 20" list
-  bench_loadgen "search, 10 matches" search ref00012
-  bench_loadgen "search, ~2,500 matches" search alpha
-  echo
 fi
 if has writes; then
+  echo "writes, $(load)"
+  echo "$HEADER"
   for _ in $(seq "$RUNS"); do
-    bench_wrk create /api/tasks deploy/bench/create.lua
+    for c in 16 64; do bench_loadgen create create "$c"; done
+    for c in 16 64; do bench_loadgen update update "$c"; done
     bench_wrk refresh /api/auth/refresh deploy/bench/refresh.lua
+    bench_loadgen login login 64
   done
-  for s in create update refresh login; do bench_loadgen "$s" "$s"; done
+  echo
 fi
 if has grown; then
   # Grow the account until its newest 100,000 tasks hold neither term.
@@ -110,15 +144,19 @@ if has grown; then
   while ((n < 110000)); do grow; n=$(total); done
   echo "bench: bench@example.com holds $n tasks; letting the search index settle"
   sleep 20
-  uptime
-  echo
-  echo "| grown account ($n tasks; every match behind the newest $((n - 10000))) | req/s | p50 | p99 | errors | server CPU/req |"
-  echo "|---|--:|--:|--:|--:|--:|"
-  bench_wrk "list 20" "/api/tasks?limit=20"
+  echo "grown account ($n tasks; every match behind the newest $((n - 10000))), $(load)"
+  echo "$HEADER"
+  bench_wrk "list 20, grown" "/api/tasks?limit=20"
   for sort in created updated due priority title; do
-    bench_wrk "search, 10 matches, sort=$sort" "/api/tasks?limit=20&q=ref00012&sort=$sort"
-    bench_wrk "search, ~2,500 matches, sort=$sort" "/api/tasks?limit=20&q=alpha&sort=$sort"
+    # The default order goes to the summary; the others only here.
+    if [ $sort = created ]; then SUMMARY=1; else SUMMARY=0; fi
+    bench_wrk "search, 10 matches, grown, sort=$sort" "/api/tasks?limit=20&q=ref00012&sort=$sort"
+    bench_wrk "search, ~2,500 matches, grown, sort=$sort" "/api/tasks?limit=20&q=alpha&sort=$sort"
   done
-  bench_wrk "list 20 (again)" "/api/tasks?limit=20"
-  uptime
+  SUMMARY=0
+  bench_wrk "list 20, grown (again)" "/api/tasks?limit=20"
+  echo
 fi
+echo "summary (issue 16), ended with $(load)"
+echo "$HEADER"
+cat "$ROWS"
