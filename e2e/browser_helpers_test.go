@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/authdash/authdash/internal/testkit"
@@ -204,6 +205,8 @@ type tab struct {
 	log   []chromedp.ConsoleMessage
 	// logged is signalled (without blocking) on every message.
 	logged chan struct{}
+	// workers are the service workers setOffline attached to.
+	workers map[target.ID]context.Context
 }
 
 // newTab opens a tab; isolated means in a new browser context (another
