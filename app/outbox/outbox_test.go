@@ -30,6 +30,10 @@ import (
 type network struct {
 	proxy *httputil.ReverseProxy
 	mode  atomic.Int32
+	// cut, when set, lets that many more requests through, then the
+	// network goes down (a cut in the middle of a replay).
+	cut      atomic.Bool
+	cutAfter atomic.Int32
 }
 
 const (
@@ -39,6 +43,9 @@ const (
 )
 
 func (n *network) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if n.cut.Load() && n.cutAfter.Add(-1) < 0 {
+		n.mode.Store(down)
+	}
 	m := n.mode.Load()
 	if m == loseAnswers {
 		rec := httptest.NewRecorder()
