@@ -12,6 +12,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
 	"github.com/authdash/authdash/app/backoff"
+	"github.com/authdash/authdash/app/devicelink"
 	"github.com/authdash/authdash/app/tasklist"
 	"github.com/authdash/authdash/app/theme"
 	"github.com/authdash/authdash/app/undo"
@@ -34,6 +35,7 @@ type controller struct {
 	session int
 	stop    context.CancelFunc // ends the realtime stream
 	stream  *api.Stream
+	link    *devicelink.Link // the socket shared with the user's other tabs
 	// wake cuts short the wait of the offline boot loop (retryNow).
 	wake chan struct{}
 	list *tasklist.List
@@ -255,8 +257,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	sctx, stop := context.WithCancel(context.Background())
 	c.stop = stop
 	session := c.session
-	stream := c.client.NewStream(c.wsURL, &streamHandler{c: c, ctx: ctx, session: session})
-	c.stream = stream
+	run := c.liveStream(u.ID, &streamHandler{c: c, ctx: ctx, session: session})
 	c.mu.Unlock()
 
 	c.useCache(u.ID)
@@ -270,7 +271,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	// Changes kept offline (this page's, or a reload's) go first.
 	c.replay(ctx)
 	ctx.Async(func() {
-		err := stream.Run(sctx)
+		err := run(sctx)
 		if err == nil || !c.current(session) {
 			return
 		}
@@ -431,6 +432,7 @@ func (c *controller) signOutAll(ctx app.Context, _ app.Action) {
 func (c *controller) endSession(ctx app.Context, why string) {
 	c.mu.Lock()
 	c.session++
+	c.endLink(why)
 	if c.stop != nil {
 		c.stop()
 		c.stop = nil

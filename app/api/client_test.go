@@ -466,3 +466,59 @@ func TestTabsRestoredAtOnce(t *testing.T) {
 		t.Errorf("a later reload: %v", err)
 	}
 }
+
+// A stream started with ResumeFrom catches up from the change log (what a
+// tab taking the socket over from another does): the changes made while
+// no socket was open arrive as events, with no reload.
+func TestStreamResumeFrom(t *testing.T) {
+	base := mustServer(t)
+	ctx := t.Context()
+	a := newClient(t, base, "tabA", nil)
+	mustRegister(t, a, "resume@example.com")
+	wsURL := strings.Replace(base, "http", "ws", 1) + "/api/ws"
+	seen, err := a.CreateTask(ctx, authdash.TaskDraft{Title: "seen by the old leader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var since int64
+	{
+		rec := newRecorder()
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		st := a.NewStream(wsURL, rec)
+		go func() { done <- st.Run(sctx) }()
+		recv(t, rec.reloads, "first load")
+		title := "edited"
+		if _, err := a.UpdateTask(ctx, seen.ID, authdash.TaskPatch{Title: &title}, seen.Version); err != nil {
+			t.Fatal(err)
+		}
+		since = recv(t, rec.events, "edit").Seq
+		stop()
+		<-done
+	}
+	var missed []authdash.TaskID
+	for _, title := range []string{"made while", "no socket was open"} {
+		tk, err := a.CreateTask(ctx, authdash.TaskDraft{Title: title})
+		if err != nil {
+			t.Fatal(err)
+		}
+		missed = append(missed, tk.ID)
+	}
+	rec := newRecorder()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	st := a.NewStream(wsURL, rec)
+	st.ResumeFrom(since)
+	go st.Run(sctx)
+	for i, id := range missed {
+		ev := recv(t, rec.events, "missed change")
+		if ev.TaskID != id || ev.Seq <= since {
+			t.Errorf("event %d = %+v, want task %s after seq %d", i, ev, id, since)
+		}
+	}
+	select {
+	case <-rec.reloads:
+		t.Error("the resumed stream reloaded")
+	default:
+	}
+}

@@ -81,6 +81,12 @@ func (s *Stream) Retry() {
 	}
 }
 
+// ResumeFrom makes a stream that has not run yet start with a resume after
+// since, as a reconnection would, instead of loading everything: the tab
+// that takes the socket over from another (app/devicelink) has seen the
+// changes up to since through it. 0 changes nothing.
+func (s *Stream) ResumeFrom(since int64) { s.seq.event(since) }
+
 // Last returns the highest sequence number delivered or loaded.
 func (s *Stream) Last() int64 { return s.seq.last }
 

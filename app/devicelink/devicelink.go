@@ -61,6 +61,7 @@ const (
 	kindStatus = "status" // leader → followers: the live status, and its Seq
 	kindReload = "reload" // leader → followers: the state was loaded again (resync)
 	kindHello  = "hello"  // follower → leader: say your status and Seq
+	kindEnd    = "end"    // any tab → all: the session is over (signed out)
 )
 
 // message is what goes on the channel, as JSON.
@@ -176,7 +177,9 @@ func (l *Link) Run(ctx context.Context) error {
 			return nil
 		case <-l.notify:
 			for _, m := range l.take() {
-				l.follow(ctx, m)
+				if err := l.follow(ctx, m); err != nil {
+					return err
+				}
 			}
 		case release, ok := <-got:
 			if !ok {
@@ -190,16 +193,21 @@ func (l *Link) Run(ctx context.Context) error {
 			// towards where to resume from; anything still in flight is
 			// asked of the server again by the resume.
 			for _, m := range l.take() {
-				l.follow(ctx, m)
+				if err := l.follow(ctx, m); err != nil {
+					return err
+				}
 			}
 			return l.lead(ctx)
 		}
 	}
 }
 
-// follow delivers a leader's message to this tab.
-func (l *Link) follow(ctx context.Context, m message) {
+// follow delivers a leader's message to this tab, or returns the end of
+// the session another tab announced.
+func (l *Link) follow(ctx context.Context, m message) error {
 	switch m.Kind {
+	case kindEnd:
+		return ended(m.Error)
 	case kindEvent:
 		if m.Event != nil && l.fresh(*m.Event) {
 			l.h.Event(*m.Event)
@@ -216,7 +224,23 @@ func (l *Link) follow(ctx context.Context, m message) {
 		l.saw(m.Seq)
 		_ = l.h.Reload(ctx)
 	}
+	return nil
 }
+
+// ended is the error Run returns when another tab ended the session: the
+// same as the socket's when the server ends it, so the app ends the
+// session in this tab too.
+func ended(why string) error {
+	if why == "" {
+		why = "You signed out in another tab."
+	}
+	return authdash.Errorf(authdash.CodeUnauthorized, "%s", why)
+}
+
+// End tells the profile's other tabs of this user that the session is
+// over (signed out, revoked): their Run returns an unauthorized error
+// with why ("" says they were signed out in another tab).
+func (l *Link) End(why string) { l.postMsg(message{Kind: kindEnd, Error: why}) }
 
 // lead opens the socket from the last sequence number seen and posts what
 // it delivers.
@@ -235,7 +259,10 @@ func (l *Link) lead(ctx context.Context) error {
 	lh.src = src
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	var end error // another tab's End, set before stop
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		// Newcomers ask for the status and sequence number.
 		for {
 			select {
@@ -243,6 +270,11 @@ func (l *Link) lead(ctx context.Context) error {
 				return
 			case <-l.notify:
 				for _, m := range l.take() {
+					if m.Kind == kindEnd {
+						end = ended(m.Error)
+						stop()
+						return
+					}
 					if m.Kind != kindHello {
 						continue
 					}
@@ -256,7 +288,13 @@ func (l *Link) lead(ctx context.Context) error {
 			}
 		}
 	}()
-	return src.Run(sctx)
+	err := src.Run(sctx)
+	if sctx.Err() != nil && ctx.Err() == nil {
+		// Only the End above cancels sctx alone.
+		<-done
+		return end
+	}
+	return err
 }
 
 // leading is the handler the leader's socket delivers to: the tab's own,

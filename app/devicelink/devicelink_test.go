@@ -399,3 +399,55 @@ type failing struct{ err error }
 
 func (f failing) Run(context.Context) error { return f.err }
 func (f failing) Last() int64               { return 0 }
+
+// Signing out in one tab ends the session in every other tab of the
+// profile, leader or follower, and the socket closes.
+func TestEndEverywhere(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		why  string
+		from func(tabs []*running) *running // the tab that signs out
+		want string
+	}{
+		{"a follower signs out", "", func(tabs []*running) *running {
+			for _, r := range tabs {
+				if !r.l.Leader() {
+					return r
+				}
+			}
+			return nil
+		}, "You signed out in another tab."},
+		{"the leader is signed out", "Your session was revoked.", func(tabs []*running) *running { _, l := leaders(tabs); return l }, "Your session was revoked."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newServer()
+			var d device
+			var tabs []*running
+			for range 4 {
+				tabs = append(tabs, d.open(s))
+			}
+			waitFor(t, "a leader with a socket", func() bool { n, _ := leaders(tabs); return n == 1 && s.open() == 1 })
+			from := tc.from(tabs)
+			from.l.End(tc.why)
+			from.close()
+			for _, r := range tabs {
+				if r == from {
+					continue
+				}
+				select {
+				case err := <-r.done:
+					if authdash.ErrorCodeOf(err) != authdash.CodeUnauthorized || authdash.ErrorMessageOf(err) != tc.want {
+						t.Errorf("Run: %v, want unauthorized %q", err, tc.want)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("a tab's Run did not end")
+				}
+				r.ch.Close()
+				r.stop()
+			}
+			if got := s.open(); got != 0 {
+				t.Errorf("server holds %d sockets after sign-out", got)
+			}
+		})
+	}
+}
