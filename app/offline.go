@@ -323,10 +323,17 @@ func (c *controller) editingOffline() bool {
 	return c.off.showing && c.off.queue != nil
 }
 
-// goOffline makes a signed-in page whose server cannot be reached show the
-// kept list, so that what is changed from now on goes to the outbox. It
-// reports whether it could (a kept list and an outbox).
+// goOffline makes a signed-in page whose device has lost the network show
+// the kept list, so that what is changed from now on goes to the outbox.
+// It reports whether it did: the browser says it is offline, and there are
+// a kept list and an outbox. A server that cannot be reached while the
+// device is online (down, or restarting) keeps the change on the page with
+// a Retry instead, as before: a deterministic rule, not a race with the
+// kept list's refill.
 func (c *controller) goOffline(ctx app.Context) bool {
+	if app.IsClient && app.Window().Get("navigator").Get("onLine").Bool() {
+		return false
+	}
 	c.mu.Lock()
 	ok := c.off.cache != nil && c.off.queue != nil && c.off.cache.Filled()
 	if ok && !c.off.showing {
