@@ -239,8 +239,13 @@ func TestBrowser(t *testing.T) {
 		w.stop()
 		a.do("reload with the server gone", chromedp.Reload(), appReady, chromedp.WaitVisible("#offline-banner"))
 		a.waitJS("last tasks shown", taskJS("Typed without a mouse"))
-		if n := eval[int](a, `document.querySelectorAll("#create-form, #task-list button").length`); n != 0 {
-			t.Errorf("offline view offers %d write controls; want read-only", n)
+		// Offline, changes are taken and kept on this device (issue 17;
+		// TestOfflineEdits sends them), and the banner says so.
+		if n := eval[int](a, `document.querySelectorAll("#create-form").length`); n != 1 {
+			t.Errorf("offline view offers %d quick-add bars; want one (changes are kept offline)", n)
+		}
+		if got := eval[string](a, `document.querySelector("#offline-banner").textContent`); !strings.Contains(got, "kept here") {
+			t.Errorf("offline banner %q does not say that changes are kept", got)
 		}
 		a.screenshot("offline-desktop")
 		a.do("phone width", chromedp.EmulateViewport(360, 780))
