@@ -114,6 +114,15 @@ func TestOneSocketPerDevice(t *testing.T) {
 	}
 	waitMetric(t, "one socket after the takeover", sockets, 1)
 	t.Logf("leader closed: the lock changed hands within %v; %d tabs, server sockets: %v", took.Round(time.Millisecond), len(tabs), sockets())
+
+	// Signing out in a tab that does not hold the socket ends the
+	// session in every tab, and the socket closes.
+	last := tabs[len(tabs)-1].tab
+	click(last, "#signout")
+	for i, b := range tabs {
+		b.do(fmt.Sprintf("tab %d signed out", i), chromedp.WaitVisible("#signin-form"))
+	}
+	waitMetric(t, "no socket after sign-out", sockets, 0)
 }
 
 // waitMetric waits until a metric reads want (the server counts a closed
