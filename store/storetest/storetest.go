@@ -134,6 +134,7 @@ var suite = []struct {
 		{"Queries", testFindTasks},
 		{"ErrBadCursor", testFindTasksErrBadCursor},
 		{"ErrNotNormalised", testFindTasksErrNotNormalised},
+		{"LiveViewMatchesQuery", testLiveViewMatchesQuery},
 	}},
 	{"Pagination", []contractTest{
 		{"EverySort", testPagination},
