@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash"
+)
+
+// TestLiveFilteredViews is issue 17's live filtered view in the browser:
+// three tabs show the same searched, filtered and sorted view — two tabs of
+// one browser (one holds the socket, the other hears through it) and a
+// tab on another device — while changes made through the API make tasks
+// enter the view in their sorted place, leave it, move within it, or stay
+// out because they sort past the end of the loaded page. After every
+// change each tab must show exactly the first tasks of a fresh query of
+// the server with that view, as many as it had plus what entered.
+func TestLiveFilteredViews(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	w := mustBuildWebapp(t)
+	w.start()
+	d := &dash{w: w, browser: mustBrowser(t)}
+	d.size = screenSizes[0]
+
+	a := newTab(t, d.browser, true)
+	a.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
+	a.email = "live-view@example.com"
+	signUpByAPI(t, a, w, a.email)
+	token := apiAs(t, w, a.email)
+	base := "http://" + w.addr
+	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02T15:00:00Z") }
+	ids := map[string]authdash.TaskID{}
+	create := func(title, status, due, desc string) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"title": title, "status": status, "dueDate": due, "description": desc})
+		var task authdash.Task
+		if err := rtCall(context.Background(), base, token, http.MethodPost, "/api/tasks", string(body), &task); err != nil {
+			t.Fatal(err)
+		}
+		ids[title] = task.ID
+	}
+	// 24 matching tasks due one day apart: the view's first page holds 20.
+	for i := 1; i <= 24; i++ {
+		create(fmt.Sprintf("Report %02d", i), "todo", day(i), "")
+	}
+	create("Groceries", "todo", day(5), "")                      // no match: not about a report
+	create("Old report", "done", day(2), "")                     // no match: done
+	create("Notes", "todo", day(30), "for the quarterly REPORT") // matches by its description, past the page
+
+	const view = "/?q=report&status=todo&sort=due&order=asc"
+	q := url.Values{"q": {"report"}, "status": {"todo"}, "sort": {"due"}, "order": {"asc"}, "limit": {"100"}}
+	open := func(b *tab) {
+		t.Helper()
+		b.do("the view", chromedp.Navigate(w.url(view)), appReady, chromedp.WaitVisible("#hello"))
+		b.waitJS("first page of the view", countJS(20))
+		b.waitJS("live", liveJS)
+	}
+	open(a)
+	a2 := newTab(t, a.ctx, false) // same browser: the socket is a's, shared
+	a2.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
+	open(a2)
+	c := newTab(t, d.browser, true) // another device: a socket of its own
+	c.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
+	signInByAPI(t, c, w, a.email)
+	open(c)
+	tabs := map[string]*tab{"first tab": a, "second tab": a2, "other device": c}
+
+	// expect waits until every tab lists the first n tasks of a fresh
+	// query of the view, in the server's order.
+	expect := func(step string, n int) {
+		t.Helper()
+		var page authdash.TaskPage
+		if err := rtCall(context.Background(), base, token, http.MethodGet, "/api/tasks?"+q.Encode(), "", &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) < n {
+			t.Fatalf("%s: the server's view holds %d tasks, want at least %d", step, len(page.Items), n)
+		}
+		var want []string
+		for _, task := range page.Items[:n] {
+			want = append(want, task.Title)
+		}
+		js := fmt.Sprintf(`[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join("|") === %q`,
+			strings.Join(want, "|"))
+		for name, b := range tabs {
+			if !eval[bool](b, fmt.Sprintf(`new Promise(ok => { const end = Date.now() + %d;
+				(function poll() { if (%s) ok(true); else if (Date.now() > end) ok(false); else setTimeout(poll, 50); })(); })`,
+				(browserTimeout-time.Second).Milliseconds(), js)) {
+				got := eval[[]string](b, `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent)`)
+				t.Fatalf("%s: the %s lists\n  %v\nwant the server's first %d\n  %v\nconsole:\n%s", step, name, got, n, want, b.console())
+			}
+		}
+	}
+	patch := func(title, body string) {
+		t.Helper()
+		if err := rtCall(context.Background(), base, token, http.MethodPatch, "/api/tasks/"+string(ids[title]), body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	steps := []struct {
+		name   string
+		change func()
+		n      int // tasks each tab lists afterwards
+	}{
+		{"a new match due before all enters at the top", func() { create("Report early", "todo", day(0), "") }, 21},
+		{"a new match past the page's end stays out", func() { create("Report late", "todo", day(40), "") }, 21},
+		{"a new task that does not match stays out", func() { create("Dentist", "todo", day(3), "") }, 21},
+		{"a task whose description comes to match enters", func() { patch("Dentist", `{"description":"bring the X-ray Report"}`) }, 22},
+		{"a task renamed to match enters in its place", func() { patch("Groceries", `{"title":"Groceries REPORT"}`) }, 23},
+		{"a task done leaves", func() { patch("Report 03", `{"status":"done"}`) }, 22},
+		{"a task due earlier moves up", func() { patch("Report 10", fmt.Sprintf(`{"dueDate":%q}`, day(-1))) }, 22},
+		{"a task renamed not to match leaves", func() { patch("Report 02", `{"title":"Memo 02"}`) }, 21},
+		{"a task reopened enters", func() { patch("Old report", `{"status":"todo"}`) }, 22},
+		{"a task due later than the page's end leaves", func() { patch("Report 05", fmt.Sprintf(`{"dueDate":%q}`, day(60))) }, 21},
+	}
+	for _, s := range steps {
+		s.change()
+		expect(s.name, s.n)
+	}
+	// A deletion, from the other device's own list.
+	clickInTask(c, "Report 04", `[data-ctl="delete"]`)
+	clickInTask(c, "Report 04", `[data-ctl="confirm-delete"]`)
+	// The deletion reaches the server once its undo has passed; the
+	// fresh query must come after it.
+	for deadline := time.Now().Add(browserTimeout); ; time.Sleep(100 * time.Millisecond) {
+		err := rtCall(context.Background(), base, token, http.MethodGet, "/api/tasks/"+string(ids["Report 04"]), "", nil)
+		if err != nil && strings.Contains(err.Error(), ": 404 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deletion never reached the server: %v", err)
+		}
+	}
+	expect("a task deleted on the other device leaves", 20)
+}
