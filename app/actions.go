@@ -11,7 +11,7 @@ const (
 	actBoot           action = "authdash.boot"
 	actSignIn         action = "authdash.signin"         // authdash.Credentials
 	actSignUp         action = "authdash.signup"         // authdash.Registration
-	actSignOut        action = "authdash.signout"        // nil
+	actSignOut        action = "authdash.signout"        // bool: discard unsent changes (nil: ask)
 	actSignOutAll     action = "authdash.signout-all"    // nil
 	actQuery          action = "authdash.query"          // authdash.TaskQuery
 	actMore           action = "authdash.more"           // nil

@@ -34,8 +34,11 @@ type controller struct {
 	// result instead of showing one user's data to the next.
 	session int
 	stop    context.CancelFunc // ends the realtime stream
-	stream  *api.Stream
-	link    *devicelink.Link // the socket shared with the user's other tabs
+	// live is the signed-in session's context, ended by stop: what runs
+	// for the session (the stream, the outbox's replay) ends with it.
+	live   context.Context
+	stream *api.Stream
+	link   *devicelink.Link // the socket shared with the user's other tabs
 	// wake cuts short the wait of the offline boot loop (retryNow).
 	wake chan struct{}
 	list *tasklist.List
@@ -255,7 +258,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 		c.stop()
 	}
 	sctx, stop := context.WithCancel(context.Background())
-	c.stop = stop
+	c.stop, c.live = stop, sctx
 	session := c.session
 	run := c.liveStream(u.ID, &streamHandler{c: c, ctx: ctx, session: session})
 	c.mu.Unlock()
@@ -412,7 +415,17 @@ func (c *controller) signedIn(ctx app.Context, u authdash.User, forms ...string)
 	c.startSession(ctx, u)
 }
 
-func (c *controller) signOut(ctx app.Context, _ app.Action) {
+// signOut ends the session. Signing out clears the device of the user's
+// data, the outbox too, so while changes made offline still wait to be
+// sent it asks first (stSignOutUnsent) unless told to discard them.
+func (c *controller) signOut(ctx app.Context, a app.Action) {
+	if discard, _ := a.Value.(bool); !discard {
+		if n := c.unsent(); n > 0 {
+			setState(ctx, stSignOutUnsent, n)
+			return
+		}
+	}
+	setState(ctx, stSignOutUnsent, 0)
 	err := c.api().Logout(ctx)
 	c.endSession(ctx, "")
 	if err != nil && !api.IsOffline(err) {
@@ -435,7 +448,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	c.endLink(why)
 	if c.stop != nil {
 		c.stop()
-		c.stop = nil
+		c.stop, c.live = nil, nil
 	}
 	c.stream = nil
 	c.list = nil

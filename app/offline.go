@@ -314,6 +314,18 @@ type replayReport struct {
 	Refused []string
 }
 
+// unsent counts the changes the outbox keeps that the server has not
+// had yet.
+func (c *controller) unsent() int {
+	c.mu.Lock()
+	q := c.off.queue
+	c.mu.Unlock()
+	if q == nil {
+		return 0
+	}
+	return q.Len()
+}
+
 // editingOffline reports whether changes go to the outbox rather than to
 // the server: the page shows the kept list (offline, or changes still
 // wait to be sent).
@@ -390,7 +402,7 @@ func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version in
 // page goes back to the server's list.
 func (c *controller) replay(ctx app.Context) {
 	c.mu.Lock()
-	q, session := c.off.queue, c.session
+	q, session, live := c.off.queue, c.session, c.live
 	if q == nil || c.off.replaying || c.stop == nil || q.Len() == 0 {
 		c.mu.Unlock()
 		return
@@ -403,13 +415,18 @@ func (c *controller) replay(ctx app.Context) {
 			c.off.replaying = false
 			c.mu.Unlock()
 		}()
+		// The replay runs in the session's context: a sign-out that
+		// discards the kept changes (signOutUnsentDialog) must also stop
+		// the attempt under way and the ones it would make next, or a
+		// change discarded offline reached the server once it came back
+		// (TestSignOutAsksBeforeDiscarding).
 		for attempt := 1; ; attempt++ {
-			rep, err := q.Replay(ctx)
-			if c.settle(ctx, session, q, rep, err) || !api.IsOffline(err) || !c.current(session) {
+			rep, err := q.Replay(live)
+			if live.Err() != nil || c.settle(ctx, session, q, rep, err) || !api.IsOffline(err) || !c.current(session) {
 				return
 			}
 			select {
-			case <-ctx.Done():
+			case <-live.Done():
 				return
 			case <-time.After(backoff.Reconnect.Delay(attempt)):
 			}

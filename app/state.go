@@ -34,6 +34,9 @@ const (
 	stFocusRow stateKey = "authdash.focus-row"
 	// bool: the profile asks before signing out everywhere.
 	stSignOutAll stateKey = "authdash.signout-all"
+	// int: changes kept on this device and not yet sent; above 0 the
+	// sign-out asks before it discards them.
+	stSignOutUnsent stateKey = "authdash.signout-unsent"
 )
 
 // formKey is the state of one form: busy, its error and field errors.

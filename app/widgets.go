@@ -167,6 +167,7 @@ func layout(sess sessionView, content ...app.UI) app.UI {
 		&outageBanner{},
 		&noticeBar{},
 		app.Main().ID("main").Class("main").Body(content...),
+		app.If(signedIn, func() app.UI { return &signOutUnsentDialog{} }),
 		// Carries what was done on the prerendered page over to the app.
 		&handoff{},
 	)

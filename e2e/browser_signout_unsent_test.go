@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestSignOutAsksBeforeDiscarding: signing out clears the device, the
+// changes made offline with it, so while some wait to be sent the sign-out
+// asks first. Staying keeps them and they are sent when the network is
+// back; signing out without any waiting asks nothing; signing out anyway
+// discards them, and the server never gets them.
+func TestSignOutAsksBeforeDiscarding(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	w := mustBuildWebapp(t)
+	w.start()
+	d := &dash{w: w, browser: mustBrowser(t)}
+	d.size = screenSizes[0]
+	a := d.person(t, `{"title": "Already there"}`)
+	a.waitJS("live", liveJS)
+	waitKept(a, 1)
+	a.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+	token := apiAs(t, w, a.email)
+	const dialog = `document.querySelector("#signout-unsent-dialog").open`
+
+	setOffline(a, true)
+	a.do("add offline", chromedp.SendKeys("#new-title", "Kept through a sign-out"+kb.Enter))
+	a.waitJS("kept, not sent", pendingJS(1))
+	click(a, "#signout")
+	a.waitJS("asked", dialog+` && document.querySelector("#signout-unsent-what").textContent.startsWith("1 change ")`)
+	if got := eval[string](a, `document.activeElement.id`); got != "signout-unsent-cancel" {
+		t.Errorf("the focus is on %q, want the button that keeps the changes", got)
+	}
+	click(a, "#signout-unsent-cancel")
+	a.waitJS("still signed in, the change kept", "!"+dialog+" && "+pendingJS(1)+` && document.querySelector("#signout") !== null`)
+
+	setOffline(a, false)
+	a.waitJS("sent once online", pendingJS(0)+" && "+taskJS("Kept through a sign-out"))
+	if _, ok := byTitle(t, w, token)["Kept through a sign-out"]; !ok {
+		t.Fatal("the change kept through the sign-out's question is not on the server")
+	}
+
+	// Signing out anyway discards.
+	a.waitJS("live again", liveJS)
+	setOffline(a, true)
+	a.do("add offline again", chromedp.SendKeys("#new-title", "Discarded on purpose"+kb.Enter))
+	a.waitJS("kept again", pendingJS(1))
+	click(a, "#signout")
+	a.waitJS("asked again", dialog)
+	click(a, "#signout-unsent-confirm")
+	a.do("signed out", chromedp.WaitVisible("#signin-form"))
+	if k := eval[int](a, keptJS); k != 0 {
+		t.Errorf("%d tasks kept after sign-out", k)
+	}
+	setOffline(a, false)
+	// The discarded change is never sent. Before the replay ran in the
+	// session's context, its next attempt (at most the reconnection
+	// backoff's 1.5 s away) sent it once the network was back: watch for
+	// twice that.
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if _, ok := byTitle(t, w, token)["Discarded on purpose"]; ok {
+			t.Fatal("the change discarded by signing out reached the server")
+		}
+	}
+
+	// Signed in again with nothing waiting, Sign out asks nothing.
+	b := d.device(t, a, 2)
+	b.waitJS("live", liveJS)
+	click(b, "#signout")
+	b.do("signed out without a question", chromedp.WaitVisible("#signin-form"))
+}
