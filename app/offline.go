@@ -291,8 +291,9 @@ type pendingQueue interface {
 	Create(ctx context.Context, key string, d authdash.TaskDraft) (authdash.Task, error)
 	// Update keeps an edit made on base (the version shown).
 	Update(ctx context.Context, base authdash.Task, p authdash.TaskPatch) error
-	// Delete keeps the deletion of a task shown at version.
-	Delete(ctx context.Context, id authdash.TaskID, version int64) error
+	// Delete keeps the deletion of base, the task as shown (ID and
+	// version; the rest names it in a refusal and a conflict).
+	Delete(ctx context.Context, base authdash.Task) error
 	// View lays the kept changes over tasks, and names the changed ones.
 	View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID)
 	// Len counts the changes kept.
@@ -392,7 +393,23 @@ func (c *controller) queueUpdate(ctx app.Context, base authdash.Task, p authdash
 }
 
 func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version int64) bool {
-	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Delete(sctx, id, version) })
+	base := c.keptAt(id, version)
+	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Delete(sctx, base) })
+}
+
+// keptAt is the task id at version as the kept list has it, so that a
+// deletion kept in the outbox names its task should the server refuse it
+// ("“Title” was not deleted: …"); only its ID and version when the kept
+// list has another version or none.
+func (c *controller) keptAt(id authdash.TaskID, version int64) authdash.Task {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.off.cache != nil {
+		if t, ok := c.off.cache.Get(id); ok && t.Version == version {
+			return t
+		}
+	}
+	return authdash.Task{ID: id, Version: version}
 }
 
 // replay sends what the outbox keeps, once the server answers again (the

@@ -22,10 +22,6 @@ func openOutbox(ctx context.Context, db *idb.DB, _ authdash.UserID, client *api.
 // queueAdapter is an outbox.Queue as the page uses it.
 type queueAdapter struct{ *outbox.Queue }
 
-func (a queueAdapter) Delete(ctx context.Context, id authdash.TaskID, version int64) error {
-	return a.Queue.Delete(ctx, authdash.Task{ID: id, Version: version})
-}
-
 func (a queueAdapter) Replay(ctx context.Context) (replayReport, error) {
 	rep, err := a.Queue.Replay(ctx)
 	out := replayReport{Saved: rep.Saved, Deleted: rep.Deleted, Refused: rep.Refused}
