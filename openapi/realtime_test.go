@@ -91,6 +91,7 @@ func TestFrameSchemaHasTeeth(t *testing.T) {
 		{client, `{"type":"resume","since":-1}`},
 		{client, `{"type":"hello"}`},
 		{server, `{"type":"ready"}`},
+		{server, `{"type":"synced","seq":-1}`},
 		{server, `{"type":"task.created","seq":1,"taskId":"a","at":"2026-01-01T00:00:00Z"}`},
 		{server, `{"type":"task.deleted","seq":1,"taskId":"a","at":"yesterday"}`},
 		{server, `{"type":"error","code":"teapot","message":"x"}`},
@@ -193,9 +194,10 @@ func TestSocketMatchesSchema(t *testing.T) {
 	call("PATCH", "/api/me", g.AccessToken, `{"name":"Wes W."}`)
 	expect(c, "user.updated")
 
-	// A replay from the change log: the deletion as a tombstone.
+	// A replay from the change log: the deletion as a tombstone, then
+	// the point it confirms.
 	send(c, `{"type":"resume","since":0}`)
-	expect(c, "task.deleted")
+	expect(c, "task.deleted", "synced")
 	// Re-authentication on a live socket.
 	send(c, `{"type":"auth","token":"`+g.AccessToken+`"}`)
 	expect(c, "authed")

@@ -78,6 +78,9 @@ type conn struct {
 	// sent holds the Seqs above logged that the socket has been sent since,
 	// so that a check against the log sends only what it has not had.
 	sent []int64
+	// synced is the last point the socket was told it may resume from
+	// (wire.Synced), so that a read that finds nothing new says nothing.
+	synced int64
 }
 
 func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -503,16 +506,36 @@ func (c *conn) catchUp(since int64, skipSent bool) bool {
 			c.sent = append(c.sent, ev.Seq)
 		}
 	}
-	if !beyond {
-		c.logged, c.sent = head, nil
+	if beyond {
+		return true
 	}
-	return true
+	c.logged, c.sent = head, nil
+	return c.confirm(head)
 }
 
-// resync tells the client to reload and continue from head.
+// confirm tells the client, if it is news, that every change up to head
+// has been sent on this socket: the point to resume from. A client that
+// resumed from the highest Seq it applied instead would skip a change
+// numbered below it whose publish was lost, which only a log read sends,
+// and the socket that would have read it may be gone (docs/REALTIME.md).
+//
+// The promise rests on logged, which the socket takes as known to the
+// client from its ready on, before the client's resume is answered: a
+// check that ran between the two (a gap report in that instant) would
+// confirm a point the client reaches only with the resume's answer.
+func (c *conn) confirm(head int64) bool {
+	if head <= c.synced {
+		return true
+	}
+	c.synced = head
+	return c.writeFrame(wire.Synced{Seq: head})
+}
+
+// resync tells the client to reload and continue from head; the client
+// holds head as its point to resume from, so no synced follows.
 func (c *conn) resync(head int64) bool {
 	c.h.stats.resyncs.Add(1)
-	c.logged, c.sent = head, nil
+	c.logged, c.sent, c.synced = head, nil, head
 	return c.writeFrame(wire.Resync{Seq: head})
 }
 

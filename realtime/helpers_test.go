@@ -259,10 +259,21 @@ func (e *env) login(owner authdash.UserID, sid string) *client {
 	return c
 }
 
-// client is a test socket client.
+// client is a test socket client. It takes synced frames aside unless
+// asked to return them (keepSynced): most tests are about what else comes.
 type client struct {
-	t  testing.TB
-	ws *websocket.Conn
+	t          testing.TB
+	ws         *websocket.Conn
+	keepSynced bool
+	synced     []int64 // the Seqs of the synced frames read, in order
+}
+
+// lastSynced returns the Seq of the last synced frame read, or -1.
+func (c *client) lastSynced() int64 {
+	if len(c.synced) == 0 {
+		return -1
+	}
+	return c.synced[len(c.synced)-1]
 }
 
 func dialURL(t testing.TB, url string, opts *websocket.DialOptions) *client {
@@ -300,15 +311,23 @@ func (c *client) read() (wire.Frame, error) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	_, b, err := c.ws.Read(ctx)
-	if err != nil {
-		return nil, err
+	for {
+		_, b, err := c.ws.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f, err := wire.DecodeServer(b)
+		if err != nil {
+			c.t.Fatalf("bad frame %s: %v", b, err)
+		}
+		if s, ok := f.(wire.Synced); ok {
+			c.synced = append(c.synced, s.Seq)
+			if !c.keepSynced {
+				continue
+			}
+		}
+		return f, nil
 	}
-	f, err := wire.DecodeServer(b)
-	if err != nil {
-		c.t.Fatalf("bad frame %s: %v", b, err)
-	}
-	return f, nil
 }
 
 func (c *client) next() wire.Frame {

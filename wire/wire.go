@@ -44,6 +44,9 @@ const (
 	// TypeResync says the change log cannot answer a resume: reload over
 	// REST, then continue from Seq.
 	TypeResync Type = "resync"
+	// TypeSynced confirms a point to resume from: every change numbered
+	// at or below Seq has been sent on this socket.
+	TypeSynced Type = "synced"
 	// TypeError explains why the server is about to close the socket.
 	TypeError Type = "error"
 
@@ -63,7 +66,7 @@ const (
 )
 
 // Frame is one message on the socket. The concrete types are Auth, Resume,
-// Authed, Ready, Resync, Error and *Event.
+// Authed, Ready, Resync, Synced, Error and *Event.
 type Frame interface {
 	FrameType() Type
 }
@@ -99,6 +102,18 @@ type Resync struct {
 	Seq int64 `json:"seq"`
 }
 
+// Synced says that every change numbered at or below Seq has now been sent
+// on this socket, live or from the change log. It follows a read of the log
+// that brought the socket up to its head (a resume's answer, a check at a
+// heartbeat, a catch-up after the broker lost messages), and only when Seq
+// is new for the socket. Seq is the point to resume from after a
+// disconnect: not the highest Seq applied, since a change numbered below
+// that one may have been committed and never published (its instance died
+// in between), and only the log sends it (docs/REALTIME.md).
+type Synced struct {
+	Seq int64 `json:"seq"`
+}
+
 // Error precedes a close by the server and says why. Code is a domain error
 // kind, Message is safe to show, and Close is the close code that follows.
 // The close frame carries that code too, but a Go client compiled to wasm
@@ -129,6 +144,9 @@ func (Ready) FrameType() Type { return TypeReady }
 
 // FrameType implements Frame.
 func (Resync) FrameType() Type { return TypeResync }
+
+// FrameType implements Frame.
+func (Synced) FrameType() Type { return TypeSynced }
 
 // FrameType implements Frame.
 func (Error) FrameType() Type { return TypeError }
@@ -185,6 +203,15 @@ func (f Resync) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON implements json.Marshaler.
+func (f Synced) MarshalJSON() ([]byte, error) {
+	type plain Synced
+	return json.Marshal(struct {
+		Type Type `json:"type"`
+		plain
+	}{TypeSynced, plain(f)})
+}
+
+// MarshalJSON implements json.Marshaler.
 func (f Error) MarshalJSON() ([]byte, error) {
 	type plain Error
 	return json.Marshal(struct {
@@ -214,7 +241,7 @@ func DecodeClient(b []byte) (Frame, error) {
 }
 
 // DecodeServer parses a frame sent by the server: Authed, Ready, Resync,
-// Error or *Event.
+// Synced, Error or *Event.
 func DecodeServer(b []byte) (Frame, error) {
 	t, err := peekType(b)
 	if err != nil {
@@ -227,6 +254,8 @@ func DecodeServer(b []byte) (Frame, error) {
 		return decode[Ready](b)
 	case TypeResync:
 		return decode[Resync](b)
+	case TypeSynced:
+		return decode[Synced](b)
 	case TypeError:
 		return decode[Error](b)
 	case TypeTaskCreated, TypeTaskUpdated, TypeTaskDeleted, TypeUserUpdated:

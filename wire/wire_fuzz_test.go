@@ -17,6 +17,7 @@ var frameSeeds = []string{
 	`{"type":"authed","userId":"u1","expiresAt":"2026-01-01T00:00:00Z"}`,
 	`{"type":"ready","seq":3}`,
 	`{"type":"resync","seq":9}`,
+	`{"type":"synced","seq":8}`,
 	`{"type":"error","code":"rate_limited","message":"slow down"}`,
 	`{"type":"task.created","seq":1,"task":{"id":"t","title":"x"}}`,
 	`{"type":"task.deleted","seq":2,"taskId":"t"}`,

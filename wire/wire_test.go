@@ -25,6 +25,7 @@ func TestFramesRoundTrip(t *testing.T) {
 		{"Authed", wire.Authed{ExpiresAt: at}, `{"type":"authed","expiresAt":"2026-11-29T02:00:00Z"}`, false},
 		{"Ready", wire.Ready{Seq: 3}, `{"type":"ready","seq":3}`, false},
 		{"Resync", wire.Resync{Seq: 9}, `{"type":"resync","seq":9}`, false},
+		{"Synced", wire.Synced{Seq: 8}, `{"type":"synced","seq":8}`, false},
 		{"Error", wire.Error{Code: authdash.CodeUnauthorized, Message: "no"}, `{"type":"error","code":"unauthorized","message":"no"}`, false},
 		{"TaskDeleted", &wire.Event{Kind: authdash.EventTaskDeleted, Seq: 4, TaskID: "t1", Version: 3, At: at, Origin: "tab"},
 			`{"type":"task.deleted","seq":4,"taskId":"t1","version":3,"at":"2026-11-29T02:00:00Z","origin":"tab"}`, false},

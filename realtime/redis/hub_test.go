@@ -45,17 +45,22 @@ func TestHubAcrossRestart(t *testing.T) {
 	if err := ws.Write(ctx, websocket.MessageText, auth); err != nil {
 		t.Fatal(err)
 	}
+	// next returns the next frame but synced, which a catch-up ends with.
 	next := func() wire.Frame {
 		t.Helper()
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := wire.DecodeServer(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.FrameType() != wire.TypeSynced {
+				return f
+			}
 		}
-		f, err := wire.DecodeServer(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
 	}
 	for next().FrameType() != wire.TypeReady {
 	}
