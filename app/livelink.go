@@ -21,7 +21,7 @@ func (c *controller) liveStream(user authdash.UserID, h *streamHandler) func(con
 		c.link = nil
 		return st.Run
 	}
-	link, ch := devicelink.New(lock, join, func(since int64, dh devicelink.Handler) devicelink.Source {
+	link, ch := devicelink.New(lock, join, func(since int64, dh devicelink.Leading) devicelink.Source {
 		st := c.client.NewStream(c.wsURL, toStream{dh})
 		st.ResumeFrom(since)
 		c.mu.Lock()
@@ -55,9 +55,14 @@ func (f fromStream) Reload(ctx context.Context) error { return f.h.Reload(ctx) }
 func (f fromStream) Event(ev authdash.Event)          { f.h.Event(ev) }
 func (f fromStream) Status(s string, err error)       { f.h.Status(api.LiveStatus(s), err) }
 
-// toStream is devicelink's leading handler as the socket delivers to it.
-type toStream struct{ h devicelink.Handler }
+// toStream is devicelink's leading handler as the socket delivers to it;
+// it passes on the points to resume from, which the other tabs take over
+// from.
+type toStream struct{ h devicelink.Leading }
+
+var _ api.SyncedHandler = toStream{}
 
 func (t toStream) Reload(ctx context.Context) error   { return t.h.Reload(ctx) }
 func (t toStream) Event(ev authdash.Event)            { t.h.Event(ev) }
 func (t toStream) Status(s api.LiveStatus, err error) { t.h.Status(string(s), err) }
+func (t toStream) Synced(seq int64)                   { t.h.Synced(seq) }

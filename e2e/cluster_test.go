@@ -70,8 +70,8 @@ func TestCluster(t *testing.T) {
 				case <-time.After(250 * time.Millisecond):
 				case <-ctx.Done():
 					cl.mu.Lock()
-					t.Fatalf("%s: client %d never converged: %s (dials %d, last seq %d, %d events received)",
-						what, i, d, cl.dials, cl.last, len(cl.received))
+					t.Fatalf("%s: client %d never converged: %s (dials %d, last seq %d, synced %d, %d events received)",
+						what, i, d, cl.dials, cl.last, cl.synced, len(cl.received))
 				}
 			}
 		}

@@ -229,7 +229,12 @@ type rtClient struct {
 	mu       sync.Mutex
 	tasks    map[authdash.TaskID]authdash.Task
 	deleted  map[authdash.TaskID]int64
-	last     int64
+	last     int64 // the highest Seq applied
+	// synced is the point to resume from: the last the server confirmed
+	// (synced, resync). Not last: a change numbered below it may have been
+	// committed by an instance that died before publishing it, and only a
+	// resume from below it brings that change (docs/REALTIME.md).
+	synced int64
 	received []wire.Event
 	dials    int
 	ready    bool  // has been ready at least once
@@ -291,12 +296,13 @@ func (c *rtClient) session(ctx context.Context, base string) error {
 	ws.SetReadLimit(1 << 20)
 	c.mu.Lock()
 	c.dials++
-	// Every connection asks for what it missed since what it holds, the
-	// first one too (it holds nothing: since 0). ready{seq} alone only
-	// promises changes after the head read at connect time, so a change
-	// committed while this socket was in its handshake would otherwise be
-	// known to the server as already seen and never sent (docs/REALTIME.md).
-	frames := []wire.Frame{wire.Auth{Token: c.user.token}, wire.Resume{Since: c.last}}
+	// Every connection asks for what it missed since the last point
+	// confirmed, the first one too (it holds nothing: since 0). ready{seq}
+	// alone only promises changes after the head read at connect time, so
+	// a change committed while this socket was in its handshake would
+	// otherwise be known to the server as already seen and never sent
+	// (docs/REALTIME.md).
+	frames := []wire.Frame{wire.Auth{Token: c.user.token}, wire.Resume{Since: c.synced}}
 	c.mu.Unlock()
 	for _, f := range frames {
 		b, _ := json.Marshal(f)
@@ -321,13 +327,17 @@ func (c *rtClient) session(ctx context.Context, base string) error {
 			c.notify()
 		case *wire.Event:
 			c.apply(f)
+		case wire.Synced:
+			c.mu.Lock()
+			c.synced = max(c.synced, f.Seq)
+			c.mu.Unlock()
 		case wire.Resync:
 			tasks, err := rtListAll(ctx, base, c.user.token)
 			if err != nil {
 				return err
 			}
 			c.mu.Lock()
-			c.tasks, c.last = tasks, f.Seq
+			c.tasks, c.last, c.synced = tasks, f.Seq, f.Seq
 			c.mu.Unlock()
 			c.notify()
 		}

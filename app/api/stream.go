@@ -49,6 +49,15 @@ type StreamHandler interface {
 	Status(s LiveStatus, err error)
 }
 
+// SyncedHandler is a StreamHandler that is also told each new point to
+// resume from (Stream.Synced), as the tab that shares its socket with the
+// others is, so that the one taking over resumes from there
+// (app/devicelink). Synced is called like the other methods.
+type SyncedHandler interface {
+	StreamHandler
+	Synced(seq int64)
+}
+
 // Stream keeps a realtime connection open and delivers the user's changes
 // to a handler, resuming from the server's change log after every
 // reconnection. The zero value is not usable; see Client.NewStream.
@@ -83,12 +92,18 @@ func (s *Stream) Retry() {
 
 // ResumeFrom makes a stream that has not run yet start with a resume after
 // since, as a reconnection would, instead of loading everything: the tab
-// that takes the socket over from another (app/devicelink) has seen the
-// changes up to since through it. 0 changes nothing.
-func (s *Stream) ResumeFrom(since int64) { s.seq.event(since) }
+// that takes the socket over from another (app/devicelink) holds every
+// change up to since, a point that socket confirmed (Synced). 0 changes
+// nothing.
+func (s *Stream) ResumeFrom(since int64) { s.seq.resumeFrom(since) }
 
-// Last returns the highest sequence number delivered or loaded.
-func (s *Stream) Last() int64 { return s.seq.last }
+// Synced returns the point the stream resumes from after a reconnection:
+// every change numbered up to it has been delivered or loaded, as the
+// server confirmed (a synced frame, a resync, or the ready a load followed).
+// It is not the highest sequence number delivered, which a change numbered
+// below it may still be missing (docs/REALTIME.md). Call it from the
+// handler's methods or once Run has returned.
+func (s *Stream) Synced() int64 { return s.seq.synced }
 
 // Run connects, reconnects with backoff after any interruption, and returns
 // nil when ctx ends, or the error that makes reconnecting pointless: the
@@ -215,6 +230,11 @@ func (s *Stream) session(ctx context.Context) (live bool, err error) {
 				return live, err
 			}
 			s.seq.resync(f.Seq)
+			s.confirmed()
+		case wire.Synced:
+			if s.seq.confirm(f.Seq) {
+				s.confirmed()
+			}
 		case wire.Error:
 			closing = f.Close
 		case *wire.Event:
@@ -236,10 +256,22 @@ func withCloseCode(err error, announced wire.CloseCode) error {
 // ready starts from the server's head: a fresh client loads everything (it
 // already asked for what it missed, right behind auth, if it had state).
 func (s *Stream) ready(ctx context.Context, head int64) error {
-	if s.seq.ready(head) {
-		return s.h.Reload(ctx)
+	if !s.seq.ready(head) {
+		return nil
 	}
+	if err := s.h.Reload(ctx); err != nil {
+		return err
+	}
+	s.seq.loaded(head)
+	s.confirmed()
 	return nil
+}
+
+// confirmed tells a handler that wants it of the new point to resume from.
+func (s *Stream) confirmed() {
+	if h, ok := s.h.(SyncedHandler); ok {
+		h.Synced(s.seq.synced)
+	}
 }
 
 func (s *Stream) event(ev authdash.Event) {
@@ -257,18 +289,29 @@ func (s *Stream) event(ev authdash.Event) {
 // change can commit on one instance after a higher-numbered one on another.
 // Delivering twice is harmless because the consumer applies a task only at
 // a newer version.
+//
+// A reconnection resumes from synced, the last point the server confirmed,
+// not from the highest number delivered: a change below that one may have
+// committed on an instance that died before publishing it, and only a read
+// of the log sends it; a resume from above it would never.
 type sequencer struct {
+	// state says the client holds state (loaded, or handed over by
+	// ResumeFrom), so that a connection resumes instead of loading.
+	state bool
 	// last is the highest sequence number delivered or loaded.
 	last int64
+	// synced is the point to resume from: every change up to it has been
+	// delivered or loaded.
+	synced int64
 }
 
 // connected returns the since of the resume to send right behind auth, so
 // that it is answered before any live change, or -1 without state.
 func (q *sequencer) connected() int64 {
-	if q.last == 0 {
+	if !q.state {
 		return -1
 	}
-	return q.last
+	return q.synced
 }
 
 // ready reports whether to reload over REST: when there is no state yet,
@@ -276,18 +319,37 @@ func (q *sequencer) connected() int64 {
 // taken first, so that every change after it is delivered; changes the
 // load already reflects are harmless.
 func (q *sequencer) ready(head int64) (reload bool) {
-	if q.last != 0 && head >= q.last {
-		return false
-	}
-	q.last = head
-	return true
+	return !q.state || head < q.last
 }
 
+// loaded records that a load over REST after ready{head} succeeded: it
+// holds every change up to head.
+func (q *sequencer) loaded(head int64) { q.state, q.last, q.synced = true, head, head }
+
 // resync records that a reload brought the state up to seq.
-func (q *sequencer) resync(seq int64) { q.last = seq }
+func (q *sequencer) resync(seq int64) { q.state, q.last, q.synced = true, seq, seq }
 
 // event records a delivered change.
 func (q *sequencer) event(seq int64) { q.last = max(q.last, seq) }
+
+// confirm records a synced point and reports whether it moved.
+func (q *sequencer) confirm(seq int64) bool {
+	if !q.state || seq <= q.synced {
+		return false
+	}
+	q.synced = seq
+	q.last = max(q.last, seq)
+	return true
+}
+
+// resumeFrom records a point another socket confirmed.
+func (q *sequencer) resumeFrom(since int64) {
+	if since <= 0 {
+		return
+	}
+	q.state = true
+	q.last, q.synced = max(q.last, since), max(q.synced, since)
+}
 
 // keepAuthenticated sends a fresh token shortly before the socket's expires,
 // so that the server does not close it.

@@ -3,9 +3,13 @@
 // (the Web Locks API in the browser): the leader opens the socket and posts
 // what it delivers (events, the live status, reloads) on a channel
 // (BroadcastChannel); the others follow the channel. Every tab tracks the
-// highest sequence number it has seen, so when the leader goes (its lock is
-// released when the tab closes or dies) the next holder of the lock opens
-// the socket with a resume from there and nothing is lost.
+// last point to resume from that the leader's socket confirmed (the
+// server's synced frame: every change up to it delivered), so when the
+// leader goes (its lock is released when the tab closes or dies) the next
+// holder of the lock opens the socket with a resume from there and nothing
+// is lost. Not from the highest sequence number seen: a change numbered
+// below it may never have been published (its instance died), and only a
+// resume from below it brings that change.
 //
 // Delivery to a tab's handler follows the socket's contract: one call at a
 // time, events possibly out of order or more than once (a takeover's resume
@@ -44,21 +48,30 @@ type Handler interface {
 	Status(s string, err error)
 }
 
-// Source is the leader's socket: Run until ctx ends, Last the highest
-// sequence number it delivered or loaded.
+// Source is the leader's socket: Run until ctx ends, Synced the point to
+// resume from it last confirmed (app/api Stream.Synced).
 type Source interface {
 	Run(ctx context.Context) error
-	Last() int64
+	Synced() int64
 }
 
-// Open makes the leader's socket, resuming after since (0: none seen),
-// delivering to h.
-type Open func(since int64, h Handler) Source
+// Leading is the handler the leader's socket delivers to: a Handler that
+// is also told each new point to resume from the socket confirms (app/api
+// SyncedHandler), which it passes on to the other tabs.
+type Leading interface {
+	Handler
+	Synced(seq int64)
+}
+
+// Open makes the leader's socket, resuming after since (0: none
+// confirmed), delivering to h.
+type Open func(since int64, h Leading) Source
 
 // Message kinds on the channel.
 const (
 	kindEvent  = "event"  // leader → followers: a change
 	kindStatus = "status" // leader → followers: the live status, and its Seq
+	kindSynced = "synced" // leader → followers: a new point to resume from
 	kindReload = "reload" // leader → followers: the state was loaded again (resync)
 	kindHello  = "hello"  // follower → leader: say your status and Seq
 	kindEnd    = "end"    // any tab → all: the session is over (signed out)
@@ -70,7 +83,7 @@ type message struct {
 	Event  *authdash.Event `json:"e,omitempty"`
 	Status string          `json:"s,omitempty"`
 	Error  string          `json:"x,omitempty"`
-	// Seq is the leader's last sequence number when it posted.
+	// Seq is the leader's last point to resume from when it posted.
 	Seq int64 `json:"q,omitempty"`
 }
 
@@ -91,7 +104,7 @@ type Link struct {
 
 	mu     sync.Mutex
 	leader bool
-	last   int64  // highest sequence number seen, led or followed
+	last   int64  // the last point to resume from confirmed, led or followed
 	status string // the last status delivered, and its error
 	err    string
 	seen   map[int64]bool
@@ -115,7 +128,8 @@ func (l *Link) Leader() bool {
 	return l.leader
 }
 
-// Last returns the highest sequence number this tab has seen.
+// Last returns the point this tab would resume from if it took the socket
+// over: the last one the leader's socket confirmed.
 func (l *Link) Last() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -220,6 +234,8 @@ func (l *Link) follow(ctx context.Context, m message) error {
 			err = errors.New(m.Error)
 		}
 		l.h.Status(m.Status, err)
+	case kindSynced:
+		l.saw(m.Seq)
 	case kindReload:
 		l.saw(m.Seq)
 		_ = l.h.Reload(ctx)
@@ -242,8 +258,8 @@ func ended(why string) error {
 // with why ("" says they were signed out in another tab).
 func (l *Link) End(why string) { l.postMsg(message{Kind: kindEnd, Error: why}) }
 
-// lead opens the socket from the last sequence number seen and posts what
-// it delivers.
+// lead opens the socket from the last point confirmed and posts what it
+// delivers.
 func (l *Link) lead(ctx context.Context) error {
 	l.mu.Lock()
 	l.leader = true
@@ -308,9 +324,14 @@ func (h *leading) seq() int64 {
 	if h.src == nil {
 		return 0
 	}
-	q := h.src.Last()
+	q := h.src.Synced()
 	h.l.saw(q)
 	return q
+}
+
+func (h *leading) Synced(seq int64) {
+	h.l.saw(seq)
+	h.l.postMsg(message{Kind: kindSynced, Seq: seq})
 }
 
 func (h *leading) Reload(ctx context.Context) error {
@@ -350,7 +371,7 @@ func (l *Link) postMsg(m message) {
 	}
 }
 
-// saw records a sequence number the leader had reached.
+// saw records a point to resume from the leader's socket confirmed.
 func (l *Link) saw(seq int64) {
 	l.mu.Lock()
 	l.last = max(l.last, seq)
@@ -359,13 +380,13 @@ func (l *Link) saw(seq int64) {
 
 // fresh records an event's sequence number and reports whether it is not
 // a repeat of a recent one. Events outside the log (no Seq) always pass.
+// An event is no point to resume from: only the socket's confirmation is.
 func (l *Link) fresh(ev authdash.Event) bool {
 	if !ev.Kind.Logged() || ev.Seq == 0 {
 		return true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.last = max(l.last, ev.Seq)
 	if l.seen[ev.Seq] {
 		return false
 	}

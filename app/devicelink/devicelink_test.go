@@ -24,12 +24,21 @@ type server struct {
 func newServer() *server { return &server{sockets: map[*source]bool{}} }
 
 // change commits a change and delivers it to every open socket.
-func (s *server) change(id string) {
+func (s *server) change(id string) { s.commit(id, true) }
+
+// lose commits a change whose publish is lost (its instance died right
+// after the commit): no socket gets it live; only a resume from below it
+// brings it.
+func (s *server) lose(id string) { s.commit(id, false) }
+
+func (s *server) commit(id string, publish bool) {
 	s.mu.Lock()
 	ev := authdash.Event{Kind: authdash.EventTaskCreated, Seq: int64(len(s.log) + 1), TaskID: authdash.TaskID(id), Version: 1}
 	s.log = append(s.log, ev)
-	for so := range s.sockets {
-		so.live <- ev
+	if publish {
+		for so := range s.sockets {
+			so.live <- ev
+		}
 	}
 	s.mu.Unlock()
 }
@@ -41,21 +50,33 @@ func (s *server) open() int {
 }
 
 // source is one socket: a resume from since (or a reload at the head),
-// then the live changes, until ctx ends.
+// then the live changes, until ctx ends. It confirms a point to resume
+// from as soon as every change up to it has been sent (the real server
+// does at its next log read): never past a change it did not send.
 type source struct {
-	s     *server
-	since int64
-	h     Handler
-	live  chan authdash.Event
-	mu    sync.Mutex
-	last  int64
+	s      *server
+	since  int64
+	h      Leading
+	live   chan authdash.Event
+	mu     sync.Mutex
+	synced int64
+	// Run's own: what was sent, and the point up to which all was.
+	sent map[int64]bool
+	upTo int64
 }
 
-func (s *server) opener(since int64, h Handler) Source {
-	return &source{s: s, since: since, h: h, live: make(chan authdash.Event, 1000)}
+func (s *server) opener(since int64, h Leading) Source {
+	return &source{s: s, since: since, h: h, live: make(chan authdash.Event, 1000), sent: map[int64]bool{}}
 }
 
-func (so *source) Last() int64 { so.mu.Lock(); defer so.mu.Unlock(); return so.last }
+func (so *source) Synced() int64 { so.mu.Lock(); defer so.mu.Unlock(); return so.synced }
+
+func (so *source) confirm(seq int64) {
+	so.mu.Lock()
+	so.synced = seq
+	so.mu.Unlock()
+	so.h.Synced(seq)
+}
 
 func (so *source) Run(ctx context.Context) error {
 	so.s.mu.Lock()
@@ -74,19 +95,24 @@ func (so *source) Run(ctx context.Context) error {
 		so.s.mu.Unlock()
 	}()
 	so.h.Status("live", nil)
+	so.upTo = so.since
 	if so.since == 0 {
-		so.mu.Lock()
-		so.last = head
-		so.mu.Unlock()
 		if err := so.h.Reload(ctx); err != nil {
 			return err
 		}
+		so.upTo = head
+		so.confirm(head)
 	}
 	deliver := func(ev authdash.Event) {
-		so.mu.Lock()
-		so.last = max(so.last, ev.Seq)
-		so.mu.Unlock()
+		so.sent[ev.Seq] = true
 		so.h.Event(ev)
+		from := so.upTo
+		for so.sent[so.upTo+1] {
+			so.upTo++
+		}
+		if so.upTo > from {
+			so.confirm(so.upTo)
+		}
 	}
 	for _, ev := range backlog {
 		deliver(ev)
@@ -338,12 +364,11 @@ func TestFresh(t *testing.T) {
 		name string
 		evs  []authdash.Event
 		want []bool
-		last int64
 	}{
-		{"new ones pass", []authdash.Event{ev(authdash.EventTaskCreated, 1), ev(authdash.EventTaskUpdated, 2)}, []bool{true, true}, 2},
-		{"a repeat is dropped", []authdash.Event{ev(authdash.EventTaskCreated, 5), ev(authdash.EventTaskCreated, 5)}, []bool{true, false}, 5},
-		{"out of order passes, last is the highest", []authdash.Event{ev(authdash.EventTaskCreated, 9), ev(authdash.EventTaskDeleted, 7)}, []bool{true, true}, 9},
-		{"unlogged events always pass", []authdash.Event{ev(authdash.EventUserUpdated, 0), ev(authdash.EventUserUpdated, 0)}, []bool{true, true}, 0},
+		{"new ones pass", []authdash.Event{ev(authdash.EventTaskCreated, 1), ev(authdash.EventTaskUpdated, 2)}, []bool{true, true}},
+		{"a repeat is dropped", []authdash.Event{ev(authdash.EventTaskCreated, 5), ev(authdash.EventTaskCreated, 5)}, []bool{true, false}},
+		{"out of order passes", []authdash.Event{ev(authdash.EventTaskCreated, 9), ev(authdash.EventTaskDeleted, 7)}, []bool{true, true}},
+		{"unlogged events always pass", []authdash.Event{ev(authdash.EventUserUpdated, 0), ev(authdash.EventUserUpdated, 0)}, []bool{true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := &Link{seen: map[int64]bool{}}
@@ -352,8 +377,9 @@ func TestFresh(t *testing.T) {
 					t.Errorf("event %d fresh %v, want %v", i, got, tc.want[i])
 				}
 			}
-			if l.Last() != tc.last {
-				t.Errorf("last %d, want %d", l.Last(), tc.last)
+			// Only the socket's confirmation is a point to resume from.
+			if l.Last() != 0 {
+				t.Errorf("last %d after events alone, want 0", l.Last())
 			}
 		})
 	}
@@ -365,6 +391,41 @@ func TestFresh(t *testing.T) {
 	if !l.fresh(ev(authdash.EventTaskCreated, 1)) || l.fresh(ev(authdash.EventTaskCreated, recent+1)) {
 		t.Error("the filter keeps the wrong numbers")
 	}
+}
+
+// The tab that takes the socket over resumes from the last point the old
+// leader's socket confirmed, not from the highest change it saw: a change
+// committed but never published (its instance died), followed by one
+// delivered live, comes back with the resume. From the highest seen, as
+// tabs used to, it never would.
+func TestTakeoverResumesFromSynced(t *testing.T) {
+	s := newServer()
+	var d device
+	tabs := []*running{d.open(s), d.open(s)}
+	waitFor(t, "a leader with a socket", func() bool { n, _ := leaders(tabs); return n == 1 && s.open() == 1 })
+	_, lead := leaders(tabs)
+	follower := tabs[0]
+	if follower == lead {
+		follower = tabs[1]
+	}
+	s.change("seen") // 1: delivered, confirmed
+	waitFor(t, "the confirmed point", func() bool { return follower.l.Last() == 1 })
+	s.lose("lost")    // 2: never published
+	s.change("after") // 3: delivered live, not confirmed
+	waitFor(t, "the live change", func() bool { return follower.t.has("after") })
+	if got := follower.l.Last(); got != 1 {
+		t.Fatalf("the follower would resume from %d, want the confirmed 1", got)
+	}
+	lead.close()
+	waitFor(t, "the takeover", func() bool { return follower.l.Leader() && s.open() == 1 })
+	waitFor(t, "the lost change", func() bool { return follower.t.has("lost") })
+	s.mu.Lock()
+	resumes := s.resumes
+	s.mu.Unlock()
+	if len(resumes) != 2 || resumes[1] != 1 {
+		t.Errorf("resumes %v, want the takeover's from 1", resumes)
+	}
+	follower.close()
 }
 
 // A tab that opens after the leader went live hears the status (and the
@@ -388,7 +449,7 @@ func TestLateTabHearsStatus(t *testing.T) {
 func TestLeaderEnds(t *testing.T) {
 	var d device
 	end := errors.New("session over")
-	l, ch := New(&d.lock, d.bus.Join, func(int64, Handler) Source { return failing{end} }, &tab{tasks: map[authdash.TaskID]int{}})
+	l, ch := New(&d.lock, d.bus.Join, func(int64, Leading) Source { return failing{end} }, &tab{tasks: map[authdash.TaskID]int{}})
 	defer ch.Close()
 	if err := l.Run(context.Background()); !errors.Is(err, end) {
 		t.Fatalf("Run: %v, want %v", err, end)
@@ -398,7 +459,7 @@ func TestLeaderEnds(t *testing.T) {
 type failing struct{ err error }
 
 func (f failing) Run(context.Context) error { return f.err }
-func (f failing) Last() int64               { return 0 }
+func (f failing) Synced() int64             { return 0 }
 
 // Signing out in one tab ends the session in every other tab of the
 // profile, leader or follower, and the socket closes.
