@@ -18,7 +18,7 @@ import (
 // made through the API reaches every tab; when the tab holding the socket
 // closes another takes it over, and the changes made right after the
 // close, while no tab held a socket, reach every remaining tab (the new
-// leader resumed from the last sequence number its tab saw).
+// leader resumed from the last point the old leader's socket confirmed, synced).
 func TestOneSocketPerDevice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
