@@ -226,15 +226,15 @@ type rtClient struct {
 	user  rtUser
 	bases []string // instances, preferred first
 
-	mu       sync.Mutex
-	tasks    map[authdash.TaskID]authdash.Task
-	deleted  map[authdash.TaskID]int64
-	last     int64 // the highest Seq applied
+	mu      sync.Mutex
+	tasks   map[authdash.TaskID]authdash.Task
+	deleted map[authdash.TaskID]int64
+	last    int64 // the highest Seq applied
 	// synced is the point to resume from: the last the server confirmed
 	// (synced, resync). Not last: a change numbered below it may have been
 	// committed by an instance that died before publishing it, and only a
 	// resume from below it brings that change (docs/REALTIME.md).
-	synced int64
+	synced   int64
 	received []wire.Event
 	dials    int
 	ready    bool  // has been ready at least once
