@@ -60,6 +60,8 @@ type conn struct {
 	req        chan request   // from the reader
 	kill       chan struct{}  // closed by stop
 	writerDone chan struct{}
+	pong       chan error     // a ping's outcome, from its goroutine
+	pings      sync.WaitGroup // the ping goroutine, if one is out
 
 	stopOnce sync.Once
 	code     wire.CloseCode // why the socket closes; 0 closes without a handshake
@@ -70,6 +72,7 @@ type conn struct {
 
 	// Writer-only state.
 	authed  bool
+	pinging bool     // a ping waits for its pong
 	resumes *limiter // this socket's resumes answered from the log
 	// logged is the owner's head at the socket's latest read of the change
 	// log: the socket has been sent every change up to it, except one that
@@ -186,6 +189,7 @@ func (h *Hub) serveConn(ws *websocket.Conn, release func()) {
 		req:        make(chan request),
 		kill:       make(chan struct{}),
 		writerDone: make(chan struct{}),
+		pong:       make(chan error, 1),
 		authedOnce: release,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -194,6 +198,8 @@ func (h *Hub) serveConn(ws *websocket.Conn, release func()) {
 	go c.writeLoop()
 	c.readLoop()
 	<-c.writerDone
+	c.cancel() // ends a ping still out
+	c.pings.Wait()
 	h.unregister(c)
 }
 
@@ -353,9 +359,12 @@ func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
 	case <-c.gap:
 		return c.catchUp(c.logged, true)
 	case <-ping.C:
-		ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.PongTimeout)
-		err := c.ws.Ping(ctx)
-		cancel()
+		if !c.pinging {
+			c.pinging = true
+			c.pings.Go(c.ping)
+		}
+	case err := <-c.pong:
+		c.pinging = false
 		if err != nil {
 			c.stop(0, nil) // the peer is gone or frozen: nothing would read a close frame
 			return false
@@ -365,6 +374,16 @@ func (c *conn) serveOne(deadline *time.Timer, ping *time.Ticker) bool {
 		}
 	}
 	return true
+}
+
+// ping sends a ping and reports when its pong is back. It runs beside the
+// writer, not in it: the pong is read by the reader, which may be waiting
+// for the writer to take a frame the client sent before answering; a
+// writer waiting for the pong would stall both until the pong timeout.
+func (c *conn) ping() {
+	ctx, cancel := context.WithTimeout(c.ctx, c.h.cfg.PongTimeout)
+	defer cancel()
+	c.pong <- c.ws.Ping(ctx)
 }
 
 // checkLog runs with every heartbeat. It checks what the socket was sent

@@ -1,7 +1,11 @@
 package realtime_test
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,9 +111,6 @@ func TestSynced(t *testing.T) {
 
 	})
 
-	// Without quick heartbeats: a frame that reaches the server while its
-	// ping waits for the pong holds the socket's reader (and so the pong)
-	// until the pong timeout, a problem of its own.
 	t.Run("NothingNewConfirmsNothing", func(t *testing.T) {
 		e := newEnv(t, nil)
 		alice := e.user("alice")
@@ -183,4 +184,42 @@ func expectSynced(t *testing.T, c *client, seq int64, when string, repeats ...au
 	if s, ok := f.(wire.Synced); !ok || s.Seq != seq {
 		t.Fatalf("%s: got %#v, want synced at %d", when, f, seq)
 	}
+}
+
+// TestFrameDuringPing: a frame that reaches the server while its ping
+// waits for the pong (the client sent it just before answering) is
+// answered, and the socket lives on. The writer used to wait for the pong
+// itself, while the reader, which reads the pong, waited for the writer to
+// take the frame: the socket stalled until the pong timeout and was dropped.
+func TestFrameDuringPing(t *testing.T) {
+	e := newEnv(t, func(c *realtime.Config) {
+		c.PingInterval = 50 * time.Millisecond
+		c.PongTimeout = time.Hour // a stall would outlast the test
+	})
+	alice := e.user("alice")
+	task := e.create(alice, "one")
+	var c *client
+	pinged := make(chan struct{})
+	var once sync.Once
+	c = dialURL(t, "ws"+strings.TrimPrefix(e.srv.URL, "http"), &websocket.DialOptions{
+		OnPingReceived: func(ctx context.Context, _ []byte) bool {
+			once.Do(func() {
+				// Ahead of the pong: a resume, as a client may send at any time.
+				b, _ := json.Marshal(wire.Resume{Since: 0})
+				if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+					t.Errorf("write: %v", err)
+				}
+				close(pinged)
+			})
+			return true
+		},
+	})
+	c.keepSynced = true
+	c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
+	c.expectType(wire.TypeAuthed)
+	c.expectType(wire.TypeReady)
+	// Reading answers the pings; the first one sends the resume.
+	c.expectEvent(authdash.EventTaskCreated, task.ID, 1)
+	<-pinged
+	expectSynced(t, c, 1, "after the resume sent during a ping")
 }
