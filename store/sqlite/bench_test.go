@@ -450,10 +450,23 @@ func mustGrownFixture(b *testing.B) *benchFixture {
 		b.Skip("builds a 200,000-task database")
 	}
 	grownOnce.Do(func() {
-		if grownDir, grownErr = os.MkdirTemp("", "authdash-bench-grown-"); grownErr != nil {
-			return
+		// AUTHDASH_BENCH_GROWN names a file to keep the fixture in between
+		// runs: building it takes minutes.
+		keep := os.Getenv("AUTHDASH_BENCH_GROWN")
+		if keep != "" {
+			if _, err := os.Stat(keep); err == nil {
+				grown, grownErr = openKeptFixture(keep)
+				return
+			}
 		}
-		if grown, grownErr = buildFixture(filepath.Join(grownDir, "grown.db")); grownErr != nil {
+		path := keep
+		if path == "" {
+			if grownDir, grownErr = os.MkdirTemp("", "authdash-bench-grown-"); grownErr != nil {
+				return
+			}
+			path = filepath.Join(grownDir, "grown.db")
+		}
+		if grown, grownErr = buildFixture(path); grownErr != nil {
 			return
 		}
 		ctx := context.Background()
@@ -528,4 +541,29 @@ func BenchmarkFindTasksGrown(b *testing.B) {
 			})
 		}
 	}
+}
+
+// openKeptFixture opens a grown fixture a previous run kept.
+func openKeptFixture(path string) (*benchFixture, error) {
+	ctx := context.Background()
+	db, err := Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	f := &benchFixture{db: db}
+	for _, u := range []struct {
+		email string
+		id    *authdash.UserID
+	}{{"user0@example.com", &f.owner}, {"user1@example.com", &f.writer}} {
+		row, err := db.queryRow(ctx, `SELECT id FROM users WHERE email = ?`, u.email)
+		if err == nil {
+			err = row.Scan(u.id)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	db.sortsReady.Store(true)
+	return f, nil
 }
