@@ -72,13 +72,14 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 //
 // A search first weighs the term's trigrams in the owner's search index
 // (see grams.go): the cost of each plan is estimated by the sizes of their
-// posting lists, the owner's alone. In creation order (the default) the
-// index's rows come in page order, so walkGrams walks those of the rarest
-// trigram, or of all the term's trigrams together, from the cursor to the
-// end of the page. In another order: if one trigram is rare, its few tasks
-// are read and sorted, the page being all the term's matches there are;
-// the same if few tasks hold all the trigrams together. If they are many,
-// and the order has a copy of the index in its own order (updated, due,
+// posting lists, the owner's alone (searchWay chooses). If one trigram is
+// rare, in creation order (the default) the index's rows come in page
+// order, so walkGrams walks its rows from the cursor to the end of the
+// page; in another order its few tasks are read and sorted, the page being
+// all the term's matches there are. If none is rare but few tasks hold all
+// the trigrams together, those are read and sorted, in every order. If
+// they are many, in creation order walkGrams walks them; where another
+// order has a copy of the index in its own order (updated, due,
 // priority: sorted.go), walkGrams walks that copy as it does task_grams:
 // its cost is the tasks holding the trigrams up to the end of the page,
 // however many tasks without them lie in front. Title order, and every
@@ -104,29 +105,21 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	if err != nil {
 		return nil, err
 	}
-	rare, all := sp.rare, matchAll(sp.grams...)
-	if q.Sort == authdash.SortCreated {
-		// In creation order the index's rows come in page order: walk
-		// those of the rarest trigram if it is rare, else of them all.
-		if rare != "" {
-			all = matchAll(rare)
-		}
-		return db.walkGrams(ctx, owner, q, after, all, want)
-	}
-	if rare != "" {
-		return db.candidates(ctx, owner, q, after, matchAll(rare), nil, want)
-	}
-	// Each trigram common, but the tasks holding all of them may be few.
-	if n, err := db.countAll(ctx, owner, term, &sp); err != nil || n < db.gramCap {
-		if err != nil {
+	all := matchAll(sp.grams...)
+	n := -1 // the tasks holding every trigram, counted only if none is rare
+	if sp.rare == "" {
+		if n, err = db.countAll(ctx, owner, term, &sp); err != nil {
 			return nil, err
 		}
-		return db.candidates(ctx, owner, q, after, all, nil, want)
 	}
-	// Many tasks hold the term's trigrams: where the order has a copy of
-	// the index in its own order (sorted.go), walk that from the cursor,
-	// reading only tasks that hold them all, up to the end of the page.
-	if _, ok := sortIndexOf(q.Sort); ok && db.sortCopies && db.sortsReady.Load() {
+	switch db.searchWay(q.Sort, sp.rare != "", n) {
+	case walkRare:
+		return db.walkGrams(ctx, owner, q, after, matchAll(sp.rare), want)
+	case sortRare:
+		return db.candidates(ctx, owner, q, after, matchAll(sp.rare), nil, want)
+	case sortAll:
+		return db.candidates(ctx, owner, q, after, all, nil, want)
+	case walkAll:
 		return db.walkGrams(ctx, owner, q, after, all, want)
 	}
 	// The window, in page order.
@@ -152,7 +145,7 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 		return items, err
 	}
 	// The rest: sorted if few enough, else walked.
-	n, err := db.countMatches(ctx, all, db.sortLimit)
+	n, err = db.countMatches(ctx, all, db.sortLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +155,51 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	st = findTasksSQL(owner, q, end, nil, scanFiltered)
 	st.args = append([]any{all}, st.args...)
 	return db.taskRows(ctx, st, items, want)
+}
+
+// searchWay is how findTasks answers a search whose term has a trigram.
+type searchWay int
+
+const (
+	walkRare    searchWay = iota // walk the rarest trigram's rows in page order
+	sortRare                     // read the rarest trigram's tasks and sort them
+	sortAll                      // read the tasks holding every trigram and sort them
+	walkAll                      // walk the rows holding every trigram in page order
+	walkInOrder                  // the owner's tasks in page order, then bounded walks
+)
+
+// searchWay chooses how to answer a search in order s: rare is whether one
+// of the term's trigrams is in fewer than db.gramCap of the owner's tasks,
+// and all how many tasks hold every trigram (up to db.gramCap), counted
+// only when none is rare.
+//
+// When few tasks hold every trigram they are read and sorted in creation
+// order too, not walked: FTS5 intersects posting lists newest first
+// (rowid DESC, as a walk in the default order reads them) by parsing
+// whole every leaf page it lands on, where oldest first it reads a page
+// only up to the rowid it seeks. A walk that must reach the end of the
+// lists to prove there is no further match, which is the case for a rare
+// term, paid that for every page of every trigram: ref00012 in
+// BenchmarkFindTasksGrown, whose six trigrams are each in 1,718 to 10,000
+// of the owner's tasks and all together in 11, cost 3 to 5 times the
+// search sorted by updated (the same 11 tasks, read oldest first).
+func (db *DB) searchWay(s authdash.TaskSort, rare bool, all int) searchWay {
+	switch {
+	case rare && s == authdash.SortCreated:
+		return walkRare
+	case rare:
+		return sortRare
+	case all < db.gramCap:
+		return sortAll
+	}
+	// Many tasks hold the term's trigrams: where the order has a copy of
+	// the index in its own order (sorted.go; creation order's is
+	// task_grams), walk that from the cursor, reading only tasks that
+	// hold them all, up to the end of the page.
+	if _, ok := sortIndexOf(s); ok && (s == authdash.SortCreated || db.sortCopies && db.sortsReady.Load()) {
+		return walkAll
+	}
+	return walkInOrder
 }
 
 // defaultWalkLimit and defaultSortLimit bound the steps of a search whose

@@ -466,3 +466,40 @@ func TestCompactorGivesWay(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSearchWay checks the plan chosen for each weighing of a term's
+// trigrams in each order. A term none of whose trigrams is rare but whose
+// trigrams few tasks hold together (ref00012 in a grown account) is read
+// and sorted in creation order too: walking the intersection newest first
+// made FTS5 parse every leaf page of every trigram's list (issue 16).
+func TestSearchWay(t *testing.T) {
+	db := openTemp(t)
+	const few, many = defaultGramCap - 1, defaultGramCap
+	for _, c := range []struct {
+		name  string
+		sort  authdash.TaskSort
+		rare  bool
+		all   int
+		ready bool
+		want  searchWay
+	}{
+		{"RareCreated", authdash.SortCreated, true, -1, true, walkRare},
+		{"RareUpdated", authdash.SortUpdated, true, -1, true, sortRare},
+		{"RareTitle", authdash.SortTitle, true, -1, false, sortRare},
+		{"FewTogetherCreated", authdash.SortCreated, false, few, true, sortAll},
+		{"NoneTogetherCreated", authdash.SortCreated, false, 0, true, sortAll},
+		{"FewTogetherDue", authdash.SortDue, false, few, true, sortAll},
+		{"ManyCreated", authdash.SortCreated, false, many, true, walkAll},
+		{"ManyCreatedCopiesBuilding", authdash.SortCreated, false, many, false, walkAll},
+		{"ManyPriority", authdash.SortPriority, false, many, true, walkAll},
+		{"ManyPriorityCopiesBuilding", authdash.SortPriority, false, many, false, walkInOrder},
+		{"ManyTitle", authdash.SortTitle, false, many, true, walkInOrder},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db.sortsReady.Store(c.ready)
+			if got := db.searchWay(c.sort, c.rare, c.all); got != c.want {
+				t.Errorf("searchWay(%s, rare %v, all %d) = %d, want %d", c.sort, c.rare, c.all, got, c.want)
+			}
+		})
+	}
+}
