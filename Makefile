@@ -108,7 +108,7 @@ test-short:
 ## docs/screenshots (headless Chromium, e2e's TestScreenshots, and TestOIDCJourney's
 ## sign-in with a provider button and Connected accounts card)
 screenshots: tools
-	E2E_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^(TestScreenshots|TestOIDCJourney)$$' ./e2e/
+	E2E_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^(TestScreenshots|TestOIDCJourney)$$' ./e2e/browser/
 
 ## lighthouse: Lighthouse (desktop) on / and /signin as a new visitor, median of 3;
 ## fails below performance 80, accessibility 100, best practices 100 (about 3 minutes)
@@ -118,7 +118,7 @@ lighthouse: tools wasm
 ## bench-startup: how soon a new visitor can use the sign-in form, first visit
 ## (unthrottled and at 10 Mbit/s) and repeat visit (e2e's BenchmarkStartup)
 bench-startup: tools
-	$(GO) test -run '^$$' -bench '^BenchmarkStartup$$' -benchtime 5x -count=1 ./e2e/
+	$(GO) test -run '^$$' -bench '^BenchmarkStartup$$' -benchtime 5x -count=1 ./e2e/browser/
 
 ## bench: benchmarks, then the cluster load test through nginx (deploy/cluster/bench.sh);
 ## results are written up in docs/BENCHMARKS.md

@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 // axeScript is axe-core as `make tools` installs it; e2e/npm's lock file
 // pins the version.
-const axeScript = "../build/npm/node_modules/axe-core/axe.min.js"
+const axeScript = "../../build/npm/node_modules/axe-core/axe.min.js"
 
 // mustAxe returns axe-core's source.
 func mustAxe(t testing.TB) string {

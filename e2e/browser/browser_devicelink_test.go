@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
 // TestOneSocketPerDevice (issue 17): ten tabs of one signed-in person in
@@ -32,7 +34,7 @@ func TestOneSocketPerDevice(t *testing.T) {
 	ln.Close()
 	w.env = append(w.env, "METRICS_ADDR="+admin)
 	w.start()
-	sockets := func() float64 { return clMetric(t, "http://"+admin, "authdash_ws_connections") }
+	sockets := func() float64 { return rawapi.Metric(t, "http://"+admin, "authdash_ws_connections") }
 	browser := mustBrowser(t)
 
 	// home is a page of the app's origin that does not run the app: the

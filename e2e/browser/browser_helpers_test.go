@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"bufio"
@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/authdash/authdash/e2e/internal/binaries"
 	"github.com/authdash/authdash/internal/testkit"
 )
 
@@ -50,14 +51,14 @@ func mustBuildWebapp(t testing.TB) *webapp {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("no Chromium at %s (make tools installs it)", chromiumPath)
 	}
-	bin := builds.serverBin(t)
-	wasm := builds.appWasm(t)
+	bin := builds.Server(t)
+	wasm := builds.AppWasm(t)
 	dir := t.TempDir()
 	web := filepath.Join(dir, "build", "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := linkOrCopy(wasm, filepath.Join(web, "app.wasm")); err != nil {
+	if err := binaries.LinkOrCopy(wasm, filepath.Join(web, "app.wasm")); err != nil {
 		t.Fatal(err)
 	}
 	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &testkit.Logs{}}
@@ -129,7 +130,7 @@ func (w *webapp) url(path string) string { return "http://" + w.addr + path }
 
 // mustBrowser gives the test a browser of its own: a new browser context
 // (its own cookies, storage, cache and service workers, as a fresh
-// profile has) in the Chromium of this test run (builds.chromium), which
+// profile has) in the Chromium of this test run (chromium), which
 // starts once instead of once a test. Tabs opened from it without
 // isolation share its cookies, as tabs of one profile do. A benchmark
 // gets a Chromium of its own (mustOwnBrowser), as before, so that what it
@@ -140,7 +141,7 @@ func mustBrowser(t testing.TB) context.Context {
 	if _, bench := t.(*testing.B); bench {
 		return mustOwnBrowser(t)
 	}
-	root := builds.chromium(t)
+	root := chromium.get(t)
 	bctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(bctx); err != nil {
@@ -319,6 +320,10 @@ func (b *tab) waitConsole(text string) bool {
 	}
 }
 
+// artifacts is e2e/artifacts, where failed steps leave screenshots, seen
+// from this package's directory.
+const artifacts = "../artifacts"
+
 // screenshot saves a full-page screenshot under e2e/artifacts.
 func (b *tab) screenshot(name string) {
 	b.t.Helper()
@@ -329,10 +334,10 @@ func (b *tab) screenshot(name string) {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
-	if err := os.MkdirAll("artifacts", 0o755); err != nil {
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join("artifacts", name+".png"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(artifacts, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }

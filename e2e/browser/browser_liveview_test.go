@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
 // TestLiveFilteredViews is issue 17's live filtered view in the browser:
@@ -44,7 +45,7 @@ func TestLiveFilteredViews(t *testing.T) {
 		t.Helper()
 		body, _ := json.Marshal(map[string]string{"title": title, "status": status, "dueDate": due, "description": desc})
 		var task authdash.Task
-		if err := rtCall(context.Background(), base, token, http.MethodPost, "/api/tasks", string(body), &task); err != nil {
+		if err := rawapi.Call(context.Background(), base, token, http.MethodPost, "/api/tasks", string(body), &task); err != nil {
 			t.Fatal(err)
 		}
 		ids[title] = task.ID
@@ -80,7 +81,7 @@ func TestLiveFilteredViews(t *testing.T) {
 	expect := func(step string, n int) {
 		t.Helper()
 		var page authdash.TaskPage
-		if err := rtCall(context.Background(), base, token, http.MethodGet, "/api/tasks?"+q.Encode(), "", &page); err != nil {
+		if err := rawapi.Call(context.Background(), base, token, http.MethodGet, "/api/tasks?"+q.Encode(), "", &page); err != nil {
 			t.Fatal(err)
 		}
 		if len(page.Items) < n {
@@ -103,7 +104,7 @@ func TestLiveFilteredViews(t *testing.T) {
 	}
 	patch := func(title, body string) {
 		t.Helper()
-		if err := rtCall(context.Background(), base, token, http.MethodPatch, "/api/tasks/"+string(ids[title]), body, nil); err != nil {
+		if err := rawapi.Call(context.Background(), base, token, http.MethodPatch, "/api/tasks/"+string(ids[title]), body, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,7 +135,7 @@ func TestLiveFilteredViews(t *testing.T) {
 	// The deletion reaches the server once its undo has passed; the
 	// fresh query must come after it.
 	for deadline := time.Now().Add(browserTimeout); ; time.Sleep(100 * time.Millisecond) {
-		err := rtCall(context.Background(), base, token, http.MethodGet, "/api/tasks/"+string(ids["Report 04"]), "", nil)
+		err := rawapi.Call(context.Background(), base, token, http.MethodGet, "/api/tasks/"+string(ids["Report 04"]), "", nil)
 		if err != nil && strings.Contains(err.Error(), ": 404 ") {
 			break
 		}

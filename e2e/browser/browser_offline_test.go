@@ -1,4 +1,4 @@
-package e2e
+package browser
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -170,7 +171,7 @@ func apiAs(t *testing.T, w *webapp, email string) string {
 	t.Helper()
 	var g wire.Grant
 	body := fmt.Sprintf(`{"email":%q,"password":"benchmark password"}`, email)
-	if err := rtCall(context.Background(), "http://"+w.addr, "", http.MethodPost, "/api/auth/login", body, &g); err != nil {
+	if err := rawapi.Call(context.Background(), "http://"+w.addr, "", http.MethodPost, "/api/auth/login", body, &g); err != nil {
 		t.Fatalf("sign in over the API: %v", err)
 	}
 	return g.AccessToken
@@ -179,7 +180,7 @@ func apiAs(t *testing.T, w *webapp, email string) string {
 // byTitle returns the person's tasks by title, failing on a title twice.
 func byTitle(t *testing.T, w *webapp, token string) map[string]authdash.Task {
 	t.Helper()
-	all, err := rtListAll(context.Background(), "http://"+w.addr, token)
+	all, err := rawapi.ListAll(context.Background(), "http://"+w.addr, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestOfflineEdits(t *testing.T) {
 		{"Prioritise me", `{"title": "Prioritised online"}`},
 		{"Finish me too", `{"priority": "low"}`},
 	} {
-		if err := rtCall(context.Background(), "http://"+w.addr, token, http.MethodPatch, "/api/tasks/"+string(before[c.title].ID), c.patch, nil); err != nil {
+		if err := rawapi.Call(context.Background(), "http://"+w.addr, token, http.MethodPatch, "/api/tasks/"+string(before[c.title].ID), c.patch, nil); err != nil {
 			t.Fatalf("change %s over the API: %v", c.title, err)
 		}
 	}

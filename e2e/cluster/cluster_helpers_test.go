@@ -1,14 +1,12 @@
-package e2e
+package cluster
 
 // Helpers of the cluster tests (names start with cl): the loopback cluster
 // of `make cluster`, brought up by the same script on free ports.
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authdash/authdash/e2e/internal/binaries"
 )
 
 // clCluster is three instances, redis-server and nginx on loopback.
@@ -66,11 +66,15 @@ func clStart(t testing.TB, bin string, env ...string) *clCluster {
 		c.apis = append(c.apis, "http://127.0.0.1:"+apiPorts[i])
 		c.metrics = append(c.metrics, "http://127.0.0.1:"+metricPorts[i])
 	}
+	root, err := binaries.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	script := func(verb string) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "bash", "deploy/cluster/cluster.sh", verb)
-		cmd.Dir = ".."
+		cmd.Dir = root
 		cmd.Env = append(os.Environ(),
 			"CLUSTER_DIR="+c.dir, "AUTHDASH_BIN="+bin,
 			"LB_ADDR="+strings.TrimPrefix(c.lb, "http://"),
@@ -143,30 +147,4 @@ func clRunning(pid int) bool {
 		return s[k+2] != 'Z'
 	}
 	return true
-}
-
-// clMetric sums the samples of a metric whose line starts with prefix (name
-// and, optionally, the start of its labels) on one admin listener.
-func clMetric(t testing.TB, base, prefix string) float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatalf("scrape %s: %v", base, err)
-	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) {
-			continue
-		}
-		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err == nil {
-			sum += v
-		}
-	}
-	return sum
 }

@@ -1,4 +1,4 @@
-package e2e
+package cluster
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
 // TestCluster runs the loopback cluster of `make cluster` (three instances
@@ -29,7 +30,7 @@ func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs a cluster of processes")
 	}
-	bin := rtBuild(t)
+	bin := builds.Server(t)
 	c := clStart(t, bin)
 	ctx, cancel := context.WithTimeout(t.Context(), 75*time.Second)
 	defer cancel()
@@ -57,7 +58,7 @@ func TestCluster(t *testing.T) {
 		t.Helper()
 		for i, cl := range clients {
 			for {
-				want, err := rtListAll(ctx, c.lb, ann.token)
+				want, err := rawapi.ListAll(ctx, c.lb, ann.token)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -85,7 +86,7 @@ func TestCluster(t *testing.T) {
 		for {
 			var open float64
 			for _, m := range metrics {
-				open += clMetric(t, m, "authdash_ws_connections")
+				open += rawapi.Metric(t, m, "authdash_ws_connections")
 			}
 			if int(open) == n {
 				return
@@ -101,7 +102,7 @@ func TestCluster(t *testing.T) {
 	t.Run("ChangeOnOneInstanceReachesTheOthers", func(t *testing.T) {
 		// Written straight away, while sockets may still be in their
 		// handshake: the resume each client sends behind auth covers that.
-		if err := rtCall(ctx, c.apis[2], ann.token, "POST", "/api/tasks", `{"title":"made on api3"}`, nil); err != nil {
+		if err := rawapi.Call(ctx, c.apis[2], ann.token, "POST", "/api/tasks", `{"title":"made on api3"}`, nil); err != nil {
 			t.Fatal(err)
 		}
 		converge("after a write on api3")
@@ -112,13 +113,13 @@ func TestCluster(t *testing.T) {
 		// three instances they still add up to 10.
 		body := `{"email":"mallory@example.com","password":"guess-guess-guess"}`
 		for i := range 10 {
-			err := rtCall(ctx, c.apis[i%3], "", "POST", "/api/auth/login", body, nil)
+			err := rawapi.Call(ctx, c.apis[i%3], "", "POST", "/api/auth/login", body, nil)
 			if err == nil || !strings.Contains(err.Error(), ": 401 ") {
 				t.Fatalf("attempt %d: %v, want 401", i+1, err)
 			}
 		}
 		for i := range 3 {
-			err := rtCall(ctx, c.apis[i], "", "POST", "/api/auth/login", body, nil)
+			err := rawapi.Call(ctx, c.apis[i], "", "POST", "/api/auth/login", body, nil)
 			if err == nil || !strings.Contains(err.Error(), ": 429 ") {
 				t.Fatalf("attempt 11 on api%d: %v, want 429", i+1, err)
 			}
@@ -140,7 +141,7 @@ func TestCluster(t *testing.T) {
 			writers.Go(func() {
 				for n := 0; wctx.Err() == nil; n++ {
 					var task authdash.Task
-					err := rtCall(wctx, c.lb, ann.token, "POST", "/api/tasks", fmt.Sprintf(`{"title":"w%d-%d"}`, w, n), &task)
+					err := rawapi.Call(wctx, c.lb, ann.token, "POST", "/api/tasks", fmt.Sprintf(`{"title":"w%d-%d"}`, w, n), &task)
 					mu.Lock()
 					if err != nil {
 						failed++ // a write to the instance as it died: its outcome is unknown
@@ -184,11 +185,11 @@ func TestCluster(t *testing.T) {
 		// Every client is back (on a survivor); one more write reveals to
 		// each any gap its reconnect left.
 		sockets(len(clients), c.metrics[1:])
-		if err := rtCall(ctx, c.lb, ann.token, "POST", "/api/tasks", `{"title":"sentinel"}`, nil); err != nil {
+		if err := rawapi.Call(ctx, c.lb, ann.token, "POST", "/api/tasks", `{"title":"sentinel"}`, nil); err != nil {
 			t.Fatal(err)
 		}
 
-		store, err := rtListAll(ctx, c.lb, ann.token)
+		store, err := rawapi.ListAll(ctx, c.lb, ann.token)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,13 +207,13 @@ func TestCluster(t *testing.T) {
 		// least the writes each of them answered, and for live sockets.
 		var creates, published, sockets float64
 		for _, m := range c.metrics[1:] {
-			creates += clMetric(t, m, `authdash_http_requests_total{code="201",method="POST",route="/api/tasks"}`)
-			published += clMetric(t, m, "authdash_events_published_total")
-			sockets += clMetric(t, m, "authdash_ws_connections")
-			if n := clMetric(t, m, `authdash_ratelimit_rejections_total{limiter="signin-account"`); n < 1 {
+			creates += rawapi.Metric(t, m, `authdash_http_requests_total{code="201",method="POST",route="/api/tasks"}`)
+			published += rawapi.Metric(t, m, "authdash_events_published_total")
+			sockets += rawapi.Metric(t, m, "authdash_ws_connections")
+			if n := rawapi.Metric(t, m, `authdash_ratelimit_rejections_total{limiter="signin-account"`); n < 1 {
 				t.Errorf("%s counted no rate-limit rejection", m)
 			}
-			if n := clMetric(t, m, `authdash_store_operation_duration_seconds_count{op="CreateTask",outcome="ok"}`); n < 1 {
+			if n := rawapi.Metric(t, m, `authdash_store_operation_duration_seconds_count{op="CreateTask",outcome="ok"}`); n < 1 {
 				t.Errorf("%s timed no CreateTask", m)
 			}
 		}
@@ -227,7 +228,7 @@ func TestCluster(t *testing.T) {
 	t.Run("AnswersThroughNginxMatchTheSpec", func(t *testing.T) {
 		router := clSpec(t, c.lb)
 		var task authdash.Task
-		if err := rtCall(ctx, c.lb, ann.token, "POST", "/api/tasks", `{"title":"spec"}`, &task); err != nil {
+		if err := rawapi.Call(ctx, c.lb, ann.token, "POST", "/api/tasks", `{"title":"spec"}`, &task); err != nil {
 			t.Fatal(err)
 		}
 		for _, x := range []struct{ method, path, body string }{

@@ -1,4 +1,4 @@
-package e2e
+package cluster
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
 // TestRealtimeConvergence runs two server processes on one SQLite database
@@ -58,7 +59,7 @@ func TestRealtimeConvergence(t *testing.T) {
 	}
 	probeClient := clients[1] // on b, user 1
 	var probe authdash.Task
-	if err := rtCall(t.Context(), a.url, probeClient.user.token, http.MethodPost, "/api/tasks", `{"title":"probe"}`, &probe); err != nil {
+	if err := rawapi.Call(t.Context(), a.url, probeClient.user.token, http.MethodPost, "/api/tasks", `{"title":"probe"}`, &probe); err != nil {
 		t.Fatal(err)
 	}
 	for !probeClient.has(probe.ID) {
@@ -107,7 +108,7 @@ func TestRealtimeConvergence(t *testing.T) {
 	deadline := time.After(30 * time.Second)
 	for i, c := range clients {
 		for {
-			want, err := rtListAll(t.Context(), b.url, c.user.token)
+			want, err := rawapi.ListAll(t.Context(), b.url, c.user.token)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,16 +162,16 @@ func rtWrite(ctx context.Context, u rtUser, bases []string, created *sync.Map, s
 		switch r := rnd.IntN(10); {
 		case r < 2 && len(mine) > 0:
 			i := rnd.IntN(len(mine))
-			err = rtCall(ctx, bases[base], u.token, http.MethodDelete, "/api/tasks/"+string(mine[i]), "", nil)
+			err = rawapi.Call(ctx, bases[base], u.token, http.MethodDelete, "/api/tasks/"+string(mine[i]), "", nil)
 			if err == nil {
 				mine = append(mine[:i], mine[i+1:]...)
 			}
 		case r < 6 && len(mine) > 0:
 			id := mine[rnd.IntN(len(mine))]
-			err = rtCall(ctx, bases[base], u.token, http.MethodPatch, "/api/tasks/"+string(id), fmt.Sprintf(`{"title":"edit %d"}`, n), nil)
+			err = rawapi.Call(ctx, bases[base], u.token, http.MethodPatch, "/api/tasks/"+string(id), fmt.Sprintf(`{"title":"edit %d"}`, n), nil)
 		default:
 			var task authdash.Task
-			err = rtCall(ctx, bases[base], u.token, http.MethodPost, "/api/tasks", fmt.Sprintf(`{"title":"task %d"}`, n), &task)
+			err = rawapi.Call(ctx, bases[base], u.token, http.MethodPost, "/api/tasks", fmt.Sprintf(`{"title":"task %d"}`, n), &task)
 			if err == nil {
 				mine = append(mine, task.ID)
 				created.Store(task.ID, struct{}{})

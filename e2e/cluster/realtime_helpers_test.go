@@ -1,18 +1,15 @@
-package e2e
+package cluster
 
-// Helpers of the realtime tests; every name starts with rt so they cannot
-// collide with the browser tests' helpers in this package.
+// Helpers of the realtime tests (names start with rt); the API calls they
+// share with the browser tests are e2e/internal/rawapi.
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,30 +21,10 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 	"github.com/authdash/authdash/internal/testkit"
 	"github.com/authdash/authdash/wire"
 )
-
-// rtBuild returns the server binary of this test run (builds).
-func rtBuild(t testing.TB) string {
-	t.Helper()
-	return builds.serverBin(t)
-}
-
-// goBuild runs go build at the module root with the flags of the Makefile
-// and the Dockerfile (no cgo, -trimpath). Building every binary the same
-// way lets the test builds and the Dockerfile check share one build cache:
-// on a cold cache each other combination compiles every dependency again
-// (two minutes and more on two cores).
-func goBuild(env []string, args ...string) error {
-	cmd := exec.Command("go", append([]string{"build", "-trimpath"}, args...)...)
-	cmd.Dir = ".."
-	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %v: %w\n%s", args, err, out)
-	}
-	return nil
-}
 
 // rtInstance is one server process.
 type rtInstance struct {
@@ -64,7 +41,7 @@ type rtInstance struct {
 // redis-server, which the test may kill and restart.
 func rtPair(t testing.TB) (a, b *rtInstance, rs *testkit.RedisServer) {
 	t.Helper()
-	bin := rtBuild(t)
+	bin := builds.Server(t)
 	rs = testkit.StartRedis(t)
 	data := t.TempDir()
 	// One after the other: the first creates the database.
@@ -154,69 +131,10 @@ func rtRegister(t testing.TB, base, email string) rtUser {
 	t.Helper()
 	var g wire.Grant
 	body := fmt.Sprintf(`{"email":%q,"password":"correct horse battery","name":"Tester"}`, email)
-	if err := rtCall(context.Background(), base, "", http.MethodPost, "/api/auth/register", body, &g); err != nil {
+	if err := rawapi.Call(context.Background(), base, "", http.MethodPost, "/api/auth/register", body, &g); err != nil {
 		t.Fatalf("register %s: %v", email, err)
 	}
 	return rtUser{id: g.User.ID, token: g.AccessToken}
-}
-
-// rtCall makes one API request and decodes a 2xx JSON answer into out.
-func rtCall(ctx context.Context, base, token, method, path, body string, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
-	if err != nil {
-		return err
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
-}
-
-// rtListAll returns every task of the user, following cursors.
-func rtListAll(ctx context.Context, base, token string) (map[authdash.TaskID]authdash.Task, error) {
-	all := map[authdash.TaskID]authdash.Task{}
-	cursor := ""
-	for {
-		q := url.Values{"limit": {"100"}, "sort": {"created"}, "order": {"asc"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		var page authdash.TaskPage
-		if err := rtCall(ctx, base, token, http.MethodGet, "/api/tasks?"+q.Encode(), "", &page); err != nil {
-			return nil, err
-		}
-		for _, task := range page.Items {
-			all[task.ID] = task
-		}
-		if page.NextCursor == "" {
-			return all, nil
-		}
-		cursor = page.NextCursor
-	}
 }
 
 // rtClient is a live-update client as a browser tab runs one: it keeps a
@@ -332,7 +250,7 @@ func (c *rtClient) session(ctx context.Context, base string) error {
 			c.synced = max(c.synced, f.Seq)
 			c.mu.Unlock()
 		case wire.Resync:
-			tasks, err := rtListAll(ctx, base, c.user.token)
+			tasks, err := rawapi.ListAll(ctx, base, c.user.token)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package e2e
+package cluster
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -28,7 +29,7 @@ func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 	defer cancel()
 	aliceWS, bobWS := rtDialReady(ctx, t, b.url, alice.token, -1), rtDialReady(ctx, t, b.url, bob.token, -1)
 
-	if err := rtCall(ctx, a.url, alice.token, http.MethodPost, "/api/auth/logout-all", "", nil); err != nil {
+	if err := rawapi.Call(ctx, a.url, alice.token, http.MethodPost, "/api/auth/logout-all", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	var closeErr error
@@ -42,7 +43,7 @@ func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 	// Alice's access token stops working on the other instance too, long
 	// before it expires; Bob's does not.
 	for {
-		err := rtCall(ctx, b.url, alice.token, http.MethodGet, "/api/tasks", "", nil)
+		err := rawapi.Call(ctx, b.url, alice.token, http.MethodGet, "/api/tasks", "", nil)
 		if err != nil && strings.Contains(err.Error(), "401") && strings.Contains(err.Error(), "Session ended") {
 			break
 		}
@@ -51,12 +52,12 @@ func TestRealtimeRevocationAcrossInstances(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := rtCall(ctx, b.url, bob.token, http.MethodGet, "/api/tasks", "", nil); err != nil {
+	if err := rawapi.Call(ctx, b.url, bob.token, http.MethodGet, "/api/tasks", "", nil); err != nil {
 		t.Fatalf("bob's token on b: %v", err)
 	}
 
 	// Bob's socket still delivers.
-	if err := rtCall(ctx, a.url, bob.token, http.MethodPost, "/api/tasks", `{"title":"still here"}`, nil); err != nil {
+	if err := rawapi.Call(ctx, a.url, bob.token, http.MethodPost, "/api/tasks", `{"title":"still here"}`, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, msg, err := bobWS.Read(ctx)

@@ -1,4 +1,4 @@
-package e2e
+package cluster
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
 // TestRealtimeUndoAcrossInstances: two instances share one database and
@@ -31,11 +32,11 @@ func TestRealtimeUndoAcrossInstances(t *testing.T) {
 
 	ws := rtDialReady(ctx, t, b.url, alice.token, -1)
 	var task authdash.Task
-	if err := rtCall(ctx, a.url, alice.token, http.MethodPost, "/api/tasks", `{"title":"undo me","tags":["x"]}`, &task); err != nil {
+	if err := rawapi.Call(ctx, a.url, alice.token, http.MethodPost, "/api/tasks", `{"title":"undo me","tags":["x"]}`, &task); err != nil {
 		t.Fatal(err)
 	}
 	rtNextEvent(ctx, t, ws, task.ID)
-	if err := rtCall(ctx, a.url, alice.token, http.MethodDelete, "/api/tasks/"+string(task.ID), "", nil); err != nil {
+	if err := rawapi.Call(ctx, a.url, alice.token, http.MethodDelete, "/api/tasks/"+string(task.ID), "", nil); err != nil {
 		t.Fatal(err)
 	}
 	del := rtNextEvent(ctx, t, ws, task.ID)
@@ -44,7 +45,7 @@ func TestRealtimeUndoAcrossInstances(t *testing.T) {
 	}
 
 	var restored authdash.Task
-	if err := rtCall(ctx, a.url, alice.token, http.MethodPost, "/api/tasks/"+string(task.ID)+"/restore", "", &restored); err != nil {
+	if err := rawapi.Call(ctx, a.url, alice.token, http.MethodPost, "/api/tasks/"+string(task.ID)+"/restore", "", &restored); err != nil {
 		t.Fatal(err)
 	}
 	ev := rtNextEvent(ctx, t, ws, task.ID)
@@ -56,7 +57,7 @@ func TestRealtimeUndoAcrossInstances(t *testing.T) {
 
 	// Away after seeing a delete; back after the undo.
 	ws = rtDialReady(ctx, t, b.url, alice.token, -1)
-	if err := rtCall(ctx, a.url, alice.token, http.MethodDelete, "/api/tasks/"+string(task.ID), "", nil); err != nil {
+	if err := rawapi.Call(ctx, a.url, alice.token, http.MethodDelete, "/api/tasks/"+string(task.ID), "", nil); err != nil {
 		t.Fatal(err)
 	}
 	del = rtNextEvent(ctx, t, ws, task.ID)
@@ -64,7 +65,7 @@ func TestRealtimeUndoAcrossInstances(t *testing.T) {
 		t.Fatalf("event %+v, want the second delete", del)
 	}
 	ws.Close(websocket.StatusNormalClosure, "")
-	if err := rtCall(ctx, a.url, alice.token, http.MethodPost, "/api/tasks/"+string(task.ID)+"/restore", "", &restored); err != nil {
+	if err := rawapi.Call(ctx, a.url, alice.token, http.MethodPost, "/api/tasks/"+string(task.ID)+"/restore", "", &restored); err != nil {
 		t.Fatal(err)
 	}
 	ws = rtDialReady(ctx, t, b.url, alice.token, del.Seq)
@@ -90,7 +91,7 @@ func TestRealtimeUndoAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev = rtNextEvent(ctx, t, ws, once.ID)
-	all, err := rtListAll(ctx, a.url, alice.token)
+	all, err := rawapi.ListAll(ctx, a.url, alice.token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,39 +1,29 @@
-package e2e
+// Package binaries builds what the cross-process and browser tests run, the
+// server (cmd/authdash) and app.wasm, once per test binary and with the
+// flags of the Makefile. Each test used to link its own pair: 11-19 s
+// before its first step on a busy two-core machine, with twenty tests a
+// large share of a package's run. Built lazily, so that a package or a
+// -run that needs no app.wasm builds none.
+package binaries
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 )
 
-// builds are what every test runs: the server and app.wasm, built once
-// per `go test` run, and one Chromium. Each test used to link its own pair
-// and start its own Chromium, 11-19 s before its first step on a busy
-// two-core machine: with twenty tests a large share of the package's run.
-// Made lazily, so that `-run TestCluster` builds no app.wasm and starts no
-// browser. Package state, but only for this test binary: TestMain owns it
-// and removes it at the end.
-var builds sharedBuilds
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	builds.remove()
-	os.Exit(code)
-}
-
-type sharedBuilds struct {
+// Builds are one test binary's builds. The package's TestMain owns its
+// Builds and calls Remove at the end.
+type Builds struct {
 	mu     sync.Mutex
 	dir    string
 	server artifact
 	wasm   artifact
-	// browser is the running Chromium (nil before the first browser test);
-	// a test opens browser contexts in it (mustBrowser).
-	browser       context.Context
-	cancelBrowser func()
 }
 
 // artifact is one built file; a failed build is remembered, so that every
@@ -44,20 +34,20 @@ type artifact struct {
 	done bool
 }
 
-// serverBin returns the path of cmd/authdash, built with the flags of
+// Server returns the path of cmd/authdash, built with the flags of
 // `make build` and version "e2e".
-func (s *sharedBuilds) serverBin(t testing.TB) string {
+func (s *Builds) Server(t testing.TB) string {
 	t.Helper()
 	return s.get(t, &s.server, "authdash", nil, "-ldflags", "-X main.version=e2e", "./cmd/authdash")
 }
 
-// appWasm returns the path of app.wasm, built as `make wasm` does.
-func (s *sharedBuilds) appWasm(t testing.TB) string {
+// AppWasm returns the path of app.wasm, built as `make wasm` does.
+func (s *Builds) AppWasm(t testing.TB) string {
 	t.Helper()
 	return s.get(t, &s.wasm, "app.wasm", []string{"GOOS=js", "GOARCH=wasm"}, "-ldflags", "-s -w", "./wasm")
 }
 
-func (s *sharedBuilds) get(t testing.TB, a *artifact, name string, env []string, args ...string) string {
+func (s *Builds) get(t testing.TB, a *artifact, name string, env []string, args ...string) string {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,34 +61,18 @@ func (s *sharedBuilds) get(t testing.TB, a *artifact, name string, env []string,
 	return a.path
 }
 
-// chromium returns the Chromium of this test run, started on first use
-// and again if it has gone (crashed), so that one lost browser does not
-// fail every later test.
-func (s *sharedBuilds) chromium(t testing.TB) context.Context {
-	t.Helper()
+// TempDir returns a directory a new one is made in for this test binary's
+// run, removed with the builds (a shared Chromium's profile goes there).
+func (s *Builds) TempDir(pattern string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.browser != nil && s.browser.Err() == nil {
-		return s.browser
-	}
-	if s.cancelBrowser != nil {
-		s.cancelBrowser()
-	}
 	if err := s.mkdir(); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	profile, err := os.MkdirTemp(s.dir, "chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.browser, s.cancelBrowser, err = startChromium(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.browser
+	return os.MkdirTemp(s.dir, pattern)
 }
 
-func (s *sharedBuilds) mkdir() error {
+func (s *Builds) mkdir() error {
 	if s.dir != "" {
 		return nil
 	}
@@ -110,7 +84,7 @@ func (s *sharedBuilds) mkdir() error {
 	return nil
 }
 
-func (s *sharedBuilds) build(name string, env []string, args ...string) (string, error) {
+func (s *Builds) build(name string, env []string, args ...string) (string, error) {
 	if err := s.mkdir(); err != nil {
 		return "", err
 	}
@@ -124,21 +98,58 @@ func (s *sharedBuilds) build(name string, env []string, args ...string) (string,
 	return out, nil
 }
 
-func (s *sharedBuilds) remove() {
+// Remove deletes what was built.
+func (s *Builds) Remove() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cancelBrowser != nil {
-		s.cancelBrowser()
-	}
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
 }
 
-// linkOrCopy puts src at dst: a hard link where it can (the same file
+// goBuild runs go build at the module root with the flags of the Makefile
+// and the Dockerfile (no cgo, -trimpath). Building every binary the same
+// way lets the test builds and the Dockerfile check share one build cache:
+// on a cold cache each other combination compiles every dependency again
+// (two minutes and more on two cores).
+func goBuild(env []string, args ...string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("go", append([]string{"build", "-trimpath"}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v: %w\n%s", args, err, out)
+	}
+	return nil
+}
+
+// ModuleRoot returns the directory of go.mod above the working directory,
+// which is the package's own while its tests run: the tests of every
+// package below e2e find the repository's scripts and files from there.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// LinkOrCopy puts src at dst: a hard link where it can (the same file
 // system), else a copy. Not a symbolic link: a test may write beside it
 // (app.wasm.br) and the server must see a regular file in its own tree.
-func linkOrCopy(src, dst string) error {
+func LinkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
 	}
