@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // axeScript is axe-core as `make tools` installs it; e2e/npm's lock file
@@ -49,26 +51,26 @@ func (v axeViolation) String() string {
 
 // axeViolations runs axe-core's default rules (WCAG 2.x A and AA and its
 // best practices) on the page as it is now.
-func (b *tab) axeViolations(axe string) []axeViolation {
-	b.t.Helper()
-	if !eval[bool](b, `typeof axe !== "undefined"`) {
+func axeViolations(b *browsertest.Tab, axe string) []axeViolation {
+	b.T.Helper()
+	if !browsertest.Eval[bool](b, `typeof axe !== "undefined"`) {
 		// Through the protocol, which the page's Content-Security-Policy
 		// does not govern.
-		eval[chromedp.Void](b, axe)
+		browsertest.Eval[chromedp.Void](b, axe)
 	}
-	return eval[[]axeViolation](b, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`)
+	return browsertest.Eval[[]axeViolation](b, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`)
 }
 
 // checkA11y fails the test for every axe-core violation on the page, and
 // keeps a screenshot of a page that has some.
-func (b *tab) checkA11y(axe, where string) {
-	b.t.Helper()
-	vs := b.axeViolations(axe)
+func checkA11y(b *browsertest.Tab, axe, where string) {
+	b.T.Helper()
+	vs := axeViolations(b, axe)
 	for _, v := range vs {
-		b.t.Errorf("%s: %s", where, v)
+		b.T.Errorf("%s: %s", where, v)
 	}
 	if len(vs) > 0 {
-		b.screenshot("axe-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.t.Name()+"-"+where))
+		b.Screenshot("axe-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.T.Name()+"-"+where))
 	}
 }
 
@@ -82,33 +84,22 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// screenSizes are the sizes every screen is checked and pictured at: a
-// laptop and a phone.
-var screenSizes = []struct {
-	name string
-	w, h int64
-	opts []chromedp.EmulateViewportOption
-}{
-	{"1280x800", 1280, 800, nil},
-	{"390x844", 390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}},
-}
-
 // tourScreens drives a new person through the main screens in b and calls
 // visit on each once it has settled, in the light theme and then the dark
 // one: the sign-in page, the dashboard with a few tasks, the task editor
 // open, and the profile. The tab is left in the light theme.
-func tourScreens(t *testing.T, b *tab, w *webapp, email string, visit func(screen, theme string)) {
+func tourScreens(t *testing.T, b *browsertest.Tab, w *browsertest.Webapp, email string, visit func(screen, theme string)) {
 	t.Helper()
 	both := func(screen string) {
 		visit(screen, "light")
-		b.do("dark", colorScheme("dark"))
+		b.Do("dark", colorScheme("dark"))
 		visit(screen, "dark")
-		b.do("light", colorScheme("light"))
+		b.Do("light", colorScheme("light"))
 	}
-	b.do("sign-in page", chromedp.Navigate(w.url("/signin")), appReady, chromedp.WaitVisible("#signin-form"))
+	b.Do("sign-in page", chromedp.Navigate(w.URL("/signin")), browsertest.AppReady, chromedp.WaitVisible("#signin-form"))
 	both("signin")
 
-	signUpByAPI(t, b, w, email)
+	browsertest.SignUpByAPI(t, b, w, email)
 	day := func(n int) string { return time.Now().AddDate(0, 0, n).UTC().Format("2006-01-02T15:00:00Z") }
 	for _, body := range []string{
 		`{"title": "Write the quarterly report", "priority": "high", "tags": ["work"], "dueDate": "` + day(-2) + `"}`,
@@ -117,22 +108,22 @@ func tourScreens(t *testing.T, b *tab, w *webapp, email string, visit func(scree
 		`{"title": "Call the plumber", "tags": ["home"], "dueDate": "` + day(1) + `"}`,
 		`{"title": "Plan the team offsite", "description": "Three venues to compare.", "tags": ["work"], "dueDate": "` + day(9) + `"}`,
 	} {
-		if st := eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
 			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, body)); st != 201 {
 			t.Fatalf("create task: %d", st)
 		}
 	}
-	b.do("dashboard", chromedp.Navigate(w.url("/")), appReady)
-	b.waitJS("tasks listed", countJS(5))
+	b.Do("dashboard", chromedp.Navigate(w.URL("/")), browsertest.AppReady)
+	b.WaitJS("tasks listed", browsertest.CountJS(5))
 	both("dashboard")
 
-	clickInTask(b, "Write the quarterly report", `button[aria-label^="Edit"]`)
-	b.do("editor", chromedp.WaitVisible("#edit-form"))
-	eval[chromedp.Void](b, `document.querySelector("#edit-form").scrollIntoView({block: "center"})`)
+	browsertest.ClickInTask(b, "Write the quarterly report", `button[aria-label^="Edit"]`)
+	b.Do("editor", chromedp.WaitVisible("#edit-form"))
+	browsertest.Eval[chromedp.Void](b, `document.querySelector("#edit-form").scrollIntoView({block: "center"})`)
 	both("editor")
 
-	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#profile-form"))
-	b.waitJS("sessions listed", `document.querySelectorAll("#sessions li").length > 0`)
+	b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#profile-form"))
+	b.WaitJS("sessions listed", `document.querySelectorAll("#sessions li").length > 0`)
 	both("profile")
 }
 
@@ -143,25 +134,25 @@ func TestAccessibility(t *testing.T) {
 		t.Skip("builds the app and drives Chromium")
 	}
 	axe := mustAxe(t)
-	w := mustBuildWebapp(t)
-	w.start()
-	browser := mustBrowser(t)
+	w := kit.Webapp(t)
+	w.Start()
+	browser := kit.Browser(t)
 
 	t.Run("CanFail", func(t *testing.T) {
-		b := newTab(t, browser, true)
-		b.do("sign-in page", chromedp.Navigate(w.url("/signin")), appReady)
-		eval[chromedp.Void](b, `document.querySelector("main").appendChild(document.createElement("img"))`)
-		if vs := b.axeViolations(axe); len(vs) != 1 || vs[0].ID != "image-alt" {
+		b := browsertest.NewTab(t, browser, true)
+		b.Do("sign-in page", chromedp.Navigate(w.URL("/signin")), browsertest.AppReady)
+		browsertest.Eval[chromedp.Void](b, `document.querySelector("main").appendChild(document.createElement("img"))`)
+		if vs := axeViolations(b, axe); len(vs) != 1 || vs[0].ID != "image-alt" {
 			t.Errorf("axe on an image without alt found %v, want image-alt", vs)
 		}
 	})
 	t.Run("ThemeToggle", func(t *testing.T) { themeToggle(t, browser, w, axe) })
-	for _, size := range screenSizes {
-		t.Run(size.name, func(t *testing.T) {
-			b := newTab(t, browser, true)
-			b.do("viewport", chromedp.EmulateViewport(size.w, size.h, size.opts...))
-			tourScreens(t, b, w, "axe-"+size.name+"@example.com", func(screen, theme string) {
-				b.checkA11y(axe, screen+" "+theme)
+	for _, size := range browsertest.ScreenSizes {
+		t.Run(size.Name, func(t *testing.T) {
+			b := browsertest.NewTab(t, browser, true)
+			b.Do("viewport", chromedp.EmulateViewport(size.W, size.H, size.Opts...))
+			tourScreens(t, b, w, "axe-"+size.Name+"@example.com", func(screen, theme string) {
+				checkA11y(b, axe, screen+" "+theme)
 			})
 		})
 	}
@@ -176,53 +167,53 @@ const pageIsDarkJS = `(() => { const [r, g, b] = getComputedStyle(document.body)
 // ways, with no axe violation in the theme it forces; the choice outlives
 // a reload and signing out (which clears the rest of the browser's
 // storage).
-func themeToggle(t *testing.T, browser context.Context, w *webapp, axe string) {
-	b := newTab(t, browser, true)
-	signUpByAPI(t, b, w, "axe-theme@example.com")
-	eval[chromedp.Void](b, `fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+func themeToggle(t *testing.T, browser context.Context, w *browsertest.Webapp, axe string) {
+	b := browsertest.NewTab(t, browser, true)
+	browsertest.SignUpByAPI(t, b, w, "axe-theme@example.com")
+	browsertest.Eval[chromedp.Void](b, `fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
 		"Authorization": "Bearer " + window.__token}, body: JSON.stringify({title: "Water the plants", tags: ["home"]})})`)
-	b.do("light system", colorScheme("light"))
-	b.do("dashboard", chromedp.Navigate(w.url("/")), appReady)
-	b.waitJS("task listed", countJS(1))
-	if eval[bool](b, pageIsDarkJS) {
+	b.Do("light system", colorScheme("light"))
+	b.Do("dashboard", chromedp.Navigate(w.URL("/")), browsertest.AppReady)
+	b.WaitJS("task listed", browsertest.CountJS(1))
+	if browsertest.Eval[bool](b, pageIsDarkJS) {
 		t.Fatal("the page is dark with nothing chosen and a light system")
 	}
 	press := func(want string) {
 		t.Helper()
-		click(b, "#theme-toggle")
-		b.waitJS("theme "+want, fmt.Sprintf(`(document.documentElement.dataset.theme || "") === %q`, want))
+		browsertest.Click(b, "#theme-toggle")
+		b.WaitJS("theme "+want, fmt.Sprintf(`(document.documentElement.dataset.theme || "") === %q`, want))
 	}
 	press("light") // system → light
 	press("dark")  // light → dark
-	if !eval[bool](b, pageIsDarkJS) {
+	if !browsertest.Eval[bool](b, pageIsDarkJS) {
 		t.Fatal("dark chosen on a light system: the page is not dark")
 	}
-	b.checkA11y(axe, "dashboard dark chosen")
+	checkA11y(b, axe, "dashboard dark chosen")
 
-	b.do("reload", chromedp.Reload(), appReady)
-	b.waitJS("task listed", countJS(1))
-	if !eval[bool](b, pageIsDarkJS) {
+	b.Do("reload", chromedp.Reload(), browsertest.AppReady)
+	b.WaitJS("task listed", browsertest.CountJS(1))
+	if !browsertest.Eval[bool](b, pageIsDarkJS) {
 		t.Fatal("the dark theme was not remembered over a reload")
 	}
-	click(b, "#signout")
-	b.do("signed out", chromedp.WaitVisible("#signin-form"))
-	if got := eval[string](b, `localStorage.getItem("authdash.theme")`); got != "dark" {
+	browsertest.Click(b, "#signout")
+	b.Do("signed out", chromedp.WaitVisible("#signin-form"))
+	if got := browsertest.Eval[string](b, `localStorage.getItem("authdash.theme")`); got != "dark" {
 		t.Errorf("after signing out the stored theme is %q, want dark", got)
 	}
-	if !eval[bool](b, pageIsDarkJS) {
+	if !browsertest.Eval[bool](b, pageIsDarkJS) {
 		t.Error("the sign-in page after signing out is not dark")
 	}
-	b.checkA11y(axe, "sign-in dark chosen")
+	checkA11y(b, axe, "sign-in dark chosen")
 
-	b.do("dark system", colorScheme("dark"))
+	b.Do("dark system", colorScheme("dark"))
 	press("") // dark → the system's, which is dark
-	if !eval[bool](b, pageIsDarkJS) {
+	if !browsertest.Eval[bool](b, pageIsDarkJS) {
 		t.Error("the system's theme on a dark system is not dark")
 	}
 	press("light")
-	if eval[bool](b, pageIsDarkJS) {
+	if browsertest.Eval[bool](b, pageIsDarkJS) {
 		t.Fatal("light chosen on a dark system: the page is dark")
 	}
-	b.checkA11y(axe, "sign-in light chosen on a dark system")
-	b.do("light system", colorScheme("light"))
+	checkA11y(b, axe, "sign-in light chosen on a dark system")
+	b.Do("light system", colorScheme("light"))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/mail/mailtest"
 )
 
@@ -21,9 +22,9 @@ const mailWait = 60 * time.Second
 // (STARTTLS, trusted through SSL_CERT_FILE) to a real SMTP server in this
 // test, with links on its own address (APP_URL); env is more of its
 // environment.
-func mustMailWebapp(t *testing.T, env ...string) (*webapp, *mailtest.Server) {
+func mustMailWebapp(t *testing.T, env ...string) (*browsertest.Webapp, *mailtest.Server) {
 	t.Helper()
-	w := mustBuildWebapp(t)
+	w := kit.Webapp(t)
 	smtp := mailtest.Start(t, mailtest.Options{})
 	certs := filepath.Join(t.TempDir(), "mailtest.pem")
 	if err := os.WriteFile(certs, smtp.CertPEM(), 0o600); err != nil {
@@ -34,33 +35,33 @@ func mustMailWebapp(t *testing.T, env ...string) (*webapp, *mailtest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.addr = ln.Addr().String()
+	w.Addr = ln.Addr().String()
 	ln.Close()
 	u := smtp.URL()
 	u.Host = "localhost:" + u.Port() // the certificate names localhost
-	w.env = []string{"SMTP_URL=" + u.String(), "MAIL_FROM=Authdash <no-reply@authdash.test>",
-		"APP_URL=" + w.url(""), "SSL_CERT_FILE=" + certs}
-	w.env = append(w.env, env...)
-	w.start()
+	w.Env = []string{"SMTP_URL=" + u.String(), "MAIL_FROM=Authdash <no-reply@authdash.test>",
+		"APP_URL=" + w.URL(""), "SSL_CERT_FILE=" + certs}
+	w.Env = append(w.Env, env...)
+	w.Start()
 	return w, smtp
 }
 
 // openMailedLink waits for the newest message to addr about subject and
 // opens its link to path in b, checking it points at the app.
-func openMailedLink(t *testing.T, b *tab, w *webapp, smtp *mailtest.Server, addr, subject, path string) {
+func openMailedLink(t *testing.T, b *browsertest.Tab, w *browsertest.Webapp, smtp *mailtest.Server, addr, subject, path string) {
 	t.Helper()
 	m := smtp.Last(t, addr, subject, mailWait)
 	link, err := m.Link(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(link.String(), w.url(path)+"?token=") {
+	if !strings.HasPrefix(link.String(), w.URL(path)+"?token=") {
 		t.Fatalf("link %s does not open %s on the app", link, path)
 	}
 	if !strings.Contains(m.HTML, link.String()) && !strings.Contains(m.HTML, strings.ReplaceAll(link.String(), "&", "&amp;")) {
 		t.Errorf("the HTML part lacks the link %s", link)
 	}
-	b.do("open "+path+" from the mail", chromedp.Navigate(link.String()), appReady)
+	b.Do("open "+path+" from the mail", chromedp.Navigate(link.String()), browsertest.AppReady)
 }
 
 // TestAccountJourney: a person signs up, confirms the address from the mail
@@ -73,8 +74,8 @@ func TestAccountJourney(t *testing.T) {
 		t.Skip("builds the app and drives Chromium")
 	}
 	w, smtp := mustMailWebapp(t)
-	browser := mustBrowser(t)
-	a := newTab(t, browser, true)
+	browser := kit.Browser(t)
+	a := browsertest.NewTab(t, browser, true)
 	axe := ""
 	if src, err := os.ReadFile(axeScript); err == nil {
 		axe = string(src)
@@ -89,22 +90,22 @@ func TestAccountJourney(t *testing.T) {
 	// check looks at a screen as a person would: axe-core in the light and
 	// the dark theme, and a screenshot of each at the current size.
 	check := func(screen string) {
-		a.t.Helper()
-		t := a.t
+		a.T.Helper()
+		t := a.T
 		for _, theme := range []string{"light", "dark"} {
-			a.do(theme, colorScheme(theme))
+			a.Do(theme, colorScheme(theme))
 			if axe != "" {
-				a.checkA11y(axe, screen+" "+theme)
+				checkA11y(a, axe, screen+" "+theme)
 			}
-			a.screenshot("account-" + screen + "-1280-" + theme)
-			a.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-			a.screenshot("account-" + screen + "-390-" + theme)
-			if cut := eval[[]string](a, clippedButtons); len(cut) > 0 {
+			a.Screenshot("account-" + screen + "-1280-" + theme)
+			a.Do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+			a.Screenshot("account-" + screen + "-390-" + theme)
+			if cut := browsertest.Eval[[]string](a, clippedButtons); len(cut) > 0 {
 				t.Errorf("%s at 390 px: buttons whose text does not fit: %q", screen, cut)
 			}
-			a.do("laptop", chromedp.EmulateViewport(1280, 900))
+			a.Do("laptop", chromedp.EmulateViewport(1280, 900))
 		}
-		a.do("light", colorScheme("light"))
+		a.Do("light", colorScheme("light"))
 	}
 
 	failed := false
@@ -113,60 +114,60 @@ func TestAccountJourney(t *testing.T) {
 			if failed {
 				t.Skip("an earlier step failed")
 			}
-			a.t = t
+			a.T = t
 			f(t)
 		})
 		failed = failed || t.Failed()
 	}
 
 	run("SignUpThenVerify", func(t *testing.T) {
-		a.do("sign up",
-			chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+		a.Do("sign up",
+			chromedp.Navigate(w.URL("/signup")), browsertest.AppReady, chromedp.WaitVisible("#signup-form"),
 			chromedp.SendKeys("#signup-name", name),
 			chromedp.SendKeys("#signup-email", email),
 			chromedp.SendKeys("#signup-password", pw),
 			chromedp.Click(`#signup-form button[type="submit"]`),
 			chromedp.WaitVisible("#hello"),
 			chromedp.WaitVisible("#verify-banner"))
-		if got := eval[string](a, `document.querySelector("#verify-banner").textContent`); !strings.Contains(got, email) {
+		if got := browsertest.Eval[string](a, `document.querySelector("#verify-banner").textContent`); !strings.Contains(got, email) {
 			t.Errorf("banner %q does not name %s", got, email)
 		}
 		check("banner")
 		openMailedLink(t, a, w, smtp, email, "Confirm your email address", "/verify-email")
-		a.do("verified", chromedp.WaitVisible("#verify-done"))
-		a.waitJS("focus on the result", `document.activeElement.id === "verify-done-title"`)
+		a.Do("verified", chromedp.WaitVisible("#verify-done"))
+		a.WaitJS("focus on the result", `document.activeElement.id === "verify-done-title"`)
 		check("verified")
-		a.do("dashboard", chromedp.Click("#next-step"), chromedp.WaitVisible("#hello"))
-		a.waitJS("banner gone", `document.querySelector("#verify-banner").hidden`)
+		a.Do("dashboard", chromedp.Click("#next-step"), chromedp.WaitVisible("#hello"))
+		a.WaitJS("banner gone", `document.querySelector("#verify-banner").hidden`)
 	})
 
 	// Forgetting and resetting is done with the keyboard only.
 	run("ForgotThenReset", func(t *testing.T) {
-		a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+		a.Do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
 		tabTo(a, "forgot-link")
-		a.do("forgot", chromedp.KeyEvent("\r"), chromedp.WaitVisible("#forgot-form"))
+		a.Do("forgot", chromedp.KeyEvent("\r"), chromedp.WaitVisible("#forgot-form"))
 		check("forgot")
 		tabTo(a, "forgot-email")
-		a.do("ask for a link", chromedp.KeyEvent(strings.ToUpper(email)), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#forgot-done"))
-		a.waitJS("focus on the result", `document.activeElement.id === "forgot-done-title"`)
-		a.do("tab on", chromedp.KeyEvent("\t"))
-		if got := eval[string](a, `document.activeElement.getAttribute("href")`); got != "/signin" {
+		a.Do("ask for a link", chromedp.KeyEvent(strings.ToUpper(email)), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#forgot-done"))
+		a.WaitJS("focus on the result", `document.activeElement.id === "forgot-done-title"`)
+		a.Do("tab on", chromedp.KeyEvent("\t"))
+		if got := browsertest.Eval[string](a, `document.activeElement.getAttribute("href")`); got != "/signin" {
 			t.Errorf("Tab after the result went to %q, want the way back to sign in", got)
 		}
 		openMailedLink(t, a, w, smtp, email, "Reset your Authdash password", "/reset-password")
-		a.do("reset form", chromedp.WaitVisible("#reset-form"))
+		a.Do("reset form", chromedp.WaitVisible("#reset-form"))
 		check("reset")
 		// A weak password is refused, with the field saying why.
 		tabTo(a, "reset-password")
-		a.do("weak password", chromedp.KeyEvent("short"), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reset-password-err"))
-		if got := eval[string](a, `document.querySelector("#reset-password").getAttribute("aria-describedby")`); !strings.Contains(got, "reset-password-err") {
+		a.Do("weak password", chromedp.KeyEvent("short"), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reset-password-err"))
+		if got := browsertest.Eval[string](a, `document.querySelector("#reset-password").getAttribute("aria-describedby")`); !strings.Contains(got, "reset-password-err") {
 			t.Errorf("the field's error is not linked to it: aria-describedby=%q", got)
 		}
-		setField(a, "#reset-password", "", "input")
+		browsertest.SetField(a, "#reset-password", "", "input")
 		tabTo(a, "reset-password")
-		a.do("new password", chromedp.KeyEvent(pw2), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reset-done"))
+		a.Do("new password", chromedp.KeyEvent(pw2), chromedp.KeyEvent("\r"), chromedp.WaitVisible("#reset-done"))
 		smtp.Last(t, email, "Your Authdash password was changed", mailWait)
-		a.do("sign in with it",
+		a.Do("sign in with it",
 			chromedp.Click("#reset-signin"), chromedp.WaitVisible("#signin-form"),
 			chromedp.SendKeys("#signin-email", email),
 			chromedp.SendKeys("#signin-password", pw2),
@@ -175,28 +176,28 @@ func TestAccountJourney(t *testing.T) {
 	})
 
 	run("ChangeEmailThenUndo", func(t *testing.T) {
-		a.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#email-form"))
+		a.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#email-form"))
 		check("email-change")
-		a.do("ask to change",
+		a.Do("ask to change",
 			chromedp.SendKeys("#email-new", newEmail),
 			chromedp.SendKeys("#email-password", pw2),
 			chromedp.Click(`#email-form button[type="submit"]`),
 			chromedp.WaitVisible("#email-sent"))
 		openMailedLink(t, a, w, smtp, newEmail, "Confirm your new email address", "/confirm-email")
-		a.do("confirm", chromedp.WaitVisible("#confirm-form"))
+		a.Do("confirm", chromedp.WaitVisible("#confirm-form"))
 		check("confirm-email")
-		a.do("use the new address", chromedp.Click("#confirm-email"), chromedp.WaitVisible("#confirm-done"))
-		a.do("profile again", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#email-form"))
-		a.waitJS("the new address", `document.querySelector("#email-current").textContent.includes("`+newEmail+`")`)
+		a.Do("use the new address", chromedp.Click("#confirm-email"), chromedp.WaitVisible("#confirm-done"))
+		a.Do("profile again", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#email-form"))
+		a.WaitJS("the new address", `document.querySelector("#email-current").textContent.includes("`+newEmail+`")`)
 
 		openMailedLink(t, a, w, smtp, email, "The email address of your Authdash account was changed", "/revert-email")
-		a.do("undo", chromedp.WaitVisible("#revert-form"))
+		a.Do("undo", chromedp.WaitVisible("#revert-form"))
 		check("revert-email")
-		a.do("undo the change", chromedp.Click("#revert-email"), chromedp.WaitVisible("#revert-done"))
+		a.Do("undo the change", chromedp.Click("#revert-email"), chromedp.WaitVisible("#revert-done"))
 		// Every session ended, this tab's too.
-		a.waitJS("signed out", `!document.querySelector("#signout")`)
-		a.do("sign in at the old address",
-			chromedp.Navigate(w.url("/signin")), appReady, chromedp.WaitVisible("#signin-form"),
+		a.WaitJS("signed out", `!document.querySelector("#signout")`)
+		a.Do("sign in at the old address",
+			chromedp.Navigate(w.URL("/signin")), browsertest.AppReady, chromedp.WaitVisible("#signin-form"),
 			chromedp.SendKeys("#signin-email", email),
 			chromedp.SendKeys("#signin-password", pw2),
 			chromedp.Click(`#signin-form button[type="submit"]`),
@@ -205,23 +206,23 @@ func TestAccountJourney(t *testing.T) {
 
 	run("UsedLinkSaysSo", func(t *testing.T) {
 		openMailedLink(t, a, w, smtp, email, "Confirm your email address", "/verify-email")
-		a.waitJS("already used", `document.querySelector(".form-error").textContent.includes("already used")`)
+		a.WaitJS("already used", `document.querySelector(".form-error").textContent.includes("already used")`)
 		check("link-used")
 	})
 }
 
 // tabTo presses Tab from the top of the page until the element with id has
 // the focus, failing if it never does: it is reachable by keyboard.
-func tabTo(b *tab, id string) {
-	b.t.Helper()
-	b.do("start from the top", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+func tabTo(b *browsertest.Tab, id string) {
+	b.T.Helper()
+	b.Do("start from the top", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
 	for i := 0; i < 40; i++ {
-		b.do("tab", chromedp.KeyEvent("\t"))
-		if eval[string](b, `document.activeElement ? document.activeElement.id : ""`) == id {
+		b.Do("tab", chromedp.KeyEvent("\t"))
+		if browsertest.Eval[string](b, `document.activeElement ? document.activeElement.id : ""`) == id {
 			return
 		}
 	}
-	b.t.Fatalf("Tab never reached #%s", id)
+	b.T.Fatalf("Tab never reached #%s", id)
 }
 
 // clippedButtons lists the visible buttons whose text is wider than they are,

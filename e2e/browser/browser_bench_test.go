@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // BenchmarkBrowserLoad measures the time from navigation start until the
@@ -20,20 +22,20 @@ import (
 //
 // Run: go test -run '^$' -bench BrowserLoad -benchtime 5x ./e2e/
 func BenchmarkBrowserLoad(b *testing.B) {
-	w := mustBuildWebapp(b)
-	w.start()
-	browser := mustBrowser(b)
-	setup := newTab(b, browser, true)
-	signUpByAPI(b, setup, w, "bench@example.com")
+	w := kit.Webapp(b)
+	w.Start()
+	browser := kit.Browser(b)
+	setup := browsertest.NewTab(b, browser, true)
+	browsertest.SignUpByAPI(b, setup, w, "bench@example.com")
 	for i := range 30 {
-		eval[any](setup, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+		browsertest.Eval[any](setup, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
 			"Authorization": "Bearer " + window.__token}, body: JSON.stringify({title: "Task %d"})}).then(r => r.status)`, i))
 	}
 
 	var cold, warm []float64
 	for b.Loop() {
-		tb := newTab(b, browser, true)
-		signInByAPI(b, tb, w, "bench@example.com")
+		tb := browsertest.NewTab(b, browser, true)
+		browsertest.SignInByAPI(b, tb, w, "bench@example.com")
 		cold = append(cold, timeToList(b, tb, w))
 		warm = append(warm, timeToList(b, tb, w))
 	}
@@ -46,44 +48,23 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-// signUpByAPI creates an account from a page of the app's origin that does
-// not load the app (robots.txt), and keeps the access token in the page.
-func signUpByAPI(tb testing.TB, b *tab, w *webapp, email string) {
+func timeToList(tb testing.TB, b *browsertest.Tab, w *browsertest.Webapp) float64 {
 	tb.Helper()
-	b.do("blank page", chromedp.Navigate(w.url("/robots.txt")))
-	eval[any](b, fmt.Sprintf(`fetch("/api/auth/register", {method: "POST", headers: {"Content-Type": "application/json"},
-		body: JSON.stringify({email: %q, password: "benchmark password", name: "Bench"})}).then(r => r.json()).then(j => window.__token = j.accessToken)`, email))
-}
-
-// signInByAPI signs in from a page that does not load the app, so the
-// refresh cookie is set but nothing of the app is cached.
-func signInByAPI(tb testing.TB, b *tab, w *webapp, email string) {
-	tb.Helper()
-	b.do("blank page", chromedp.Navigate(w.url("/robots.txt")))
-	status := eval[int](b, fmt.Sprintf(`fetch("/api/auth/login", {method: "POST", headers: {"Content-Type": "application/json"},
-		body: JSON.stringify({email: %q, password: "benchmark password"})}).then(r => r.status)`, email))
-	if status != 200 {
-		tb.Fatalf("login: %d", status)
-	}
-}
-
-func timeToList(tb testing.TB, b *tab, w *webapp) float64 {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+	ctx, cancel := context.WithTimeout(b.Ctx, browsertest.Timeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(w.url("/"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.URL("/"))); err != nil {
 		tb.Fatal(err)
 	}
 	ms, err := chromedp.Run(ctx, chromedp.Poll[float64](
 		`document.querySelectorAll("#task-list > li").length > 0 && performance.now()`,
-		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
+		chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(browsertest.Timeout)))
 	if err != nil {
-		tb.Fatalf("task list: %v\n%s", err, b.console())
+		tb.Fatalf("task list: %v\n%s", err, b.Console())
 	}
 	return ms
 }
 
-// BenchmarkReconnect measures how soon a signed-in dashboard is live again
+// BenchmarkReconnect measures how browsertest.Soon a signed-in dashboard is live again
 // after its server comes back from an outage: the server is stopped, the
 // page notices (its live indicator leaves "Live"), the server starts again
 // on the same address, and the clock runs from the moment it listens until
@@ -91,27 +72,27 @@ func timeToList(tb testing.TB, b *tab, w *webapp) float64 {
 //
 // Run: go test -run '^$' -bench Reconnect -benchtime 5x ./e2e/
 func BenchmarkReconnect(b *testing.B) {
-	w := mustBuildWebapp(b)
-	w.start()
-	browser := mustBrowser(b)
-	tb := newTab(b, browser, true)
-	signUpByAPI(b, tb, w, "reconnect@example.com")
-	tb.do("dashboard", chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#hello"))
+	w := kit.Webapp(b)
+	w.Start()
+	browser := kit.Browser(b)
+	tb := browsertest.NewTab(b, browser, true)
+	browsertest.SignUpByAPI(b, tb, w, "reconnect@example.com")
+	tb.Do("dashboard", chromedp.Navigate(w.URL("/")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 	const live = `document.querySelector("#live").textContent.includes("Live")`
-	tb.waitJS("live", live)
+	tb.WaitJS("live", live)
 
 	var ms []float64
 	for b.Loop() {
-		w.stop()
-		tb.waitJS("outage noticed", "!("+live+")")
-		w.start()
+		w.Stop()
+		tb.WaitJS("outage noticed", "!("+live+")")
+		w.Start()
 		start := time.Now()
-		ctx, cancel := context.WithTimeout(tb.ctx, browserTimeout)
+		ctx, cancel := context.WithTimeout(tb.Ctx, browsertest.Timeout)
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](live,
-			chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
+			chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(browsertest.Timeout)))
 		cancel()
 		if err != nil {
-			b.Fatalf("live again: %v\n%s", err, tb.console())
+			b.Fatalf("live again: %v\n%s", err, tb.Console())
 		}
 		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
@@ -25,35 +26,35 @@ func TestOneSocketPerDevice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
+	w := kit.Webapp(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	admin := ln.Addr().String()
 	ln.Close()
-	w.env = append(w.env, "METRICS_ADDR="+admin)
-	w.start()
+	w.Env = append(w.Env, "METRICS_ADDR="+admin)
+	w.Start()
 	sockets := func() float64 { return rawapi.Metric(t, "http://"+admin, "authdash_ws_connections") }
-	browser := mustBrowser(t)
+	browser := kit.Browser(t)
 
 	// home is a page of the app's origin that does not run the app: the
 	// tabs are opened from it, so closing one closes no other.
-	home := newTab(t, browser, true)
+	home := browsertest.NewTab(t, browser, true)
 	const email = "tabs@example.com"
-	signUpByAPI(t, home, w, email)
+	browsertest.SignUpByAPI(t, home, w, email)
 	api := apiSession(t, w, email)
 
 	const n = 10
 	type appTab struct {
-		*tab
+		*browsertest.Tab
 		close context.CancelFunc
 	}
 	var tabs []appTab
 	open := func() appTab {
-		ctx, cancel := chromedp.NewContext(home.ctx)
+		ctx, cancel := chromedp.NewContext(home.Ctx)
 		t.Cleanup(cancel)
-		b := &tab{t: t, ctx: ctx, logged: make(chan struct{}, 1)}
+		b := &browsertest.Tab{T: t, Ctx: ctx, Logged: make(chan struct{}, 1)}
 		if err := chromedp.Do(ctx); err != nil {
 			t.Fatalf("open tab: %v", err)
 		}
@@ -63,13 +64,13 @@ func TestOneSocketPerDevice(t *testing.T) {
 				if err != nil {
 					return
 				}
-				b.mu.Lock()
-				b.log = append(b.log, m)
-				b.mu.Unlock()
+				b.Mu.Lock()
+				b.Log = append(b.Log, m)
+				b.Mu.Unlock()
 			}
 		}()
-		b.do("dashboard", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#hello"))
-		b.waitJS(fmt.Sprintf("tab %d live", len(tabs)), `document.querySelector("#live.live-live") !== null`)
+		b.Do("dashboard", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(w.URL("/")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
+		b.WaitJS(fmt.Sprintf("tab %d live", len(tabs)), `document.querySelector("#live.live-live") !== null`)
 		return appTab{b, cancel}
 	}
 	tabs = append(tabs, open())
@@ -78,7 +79,7 @@ func TestOneSocketPerDevice(t *testing.T) {
 		tabs = append(tabs, open())
 	}
 	for i, b := range tabs {
-		b.waitJS(fmt.Sprintf("tab %d live", i), `document.querySelector("#live.live-live") !== null`)
+		b.WaitJS(fmt.Sprintf("tab %d live", i), `document.querySelector("#live.live-live") !== null`)
 	}
 	if got := sockets(); got != 1 {
 		t.Fatalf("%d tabs open, the server holds %v sockets, want 1", n, got)
@@ -87,13 +88,13 @@ func TestOneSocketPerDevice(t *testing.T) {
 	// The first tab, alone when it opened, holds the socket; the others
 	// wait for the lock.
 	held := `navigator.locks.query().then(s => s.held.filter(l => l.name.startsWith("authdash-live:")).length + "/" + s.pending.filter(l => l.name.startsWith("authdash-live:")).length)`
-	if got := eval[string](tabs[0].tab, held); got != fmt.Sprintf("1/%d", n-1) {
+	if got := browsertest.Eval[string](tabs[0].Tab, held); got != fmt.Sprintf("1/%d", n-1) {
 		t.Errorf("locks held/waiting %s, want 1/%d", got, n-1)
 	}
 
 	api.create(t, "made through the API")
 	for i, b := range tabs {
-		b.waitJS(fmt.Sprintf("tab %d shows the change", i), countJS(1))
+		b.WaitJS(fmt.Sprintf("tab %d shows the change", i), browsertest.CountJS(1))
 	}
 
 	// The leader closes; changes are made at once, while the others may
@@ -104,25 +105,25 @@ func TestOneSocketPerDevice(t *testing.T) {
 	for i := range 5 {
 		api.create(t, fmt.Sprintf("right after the close %d", i))
 	}
-	tabs[0].waitJS("a new leader", fmt.Sprintf(`%s.then(s => s === "1/%d")`, held, len(tabs)-1))
+	tabs[0].WaitJS("a new leader", fmt.Sprintf(`%s.then(s => s === "1/%d")`, held, len(tabs)-1))
 	took := time.Since(start)
 	for i, b := range tabs {
-		b.waitJS(fmt.Sprintf("tab %d shows every change", i), countJS(6))
-		b.waitJS(fmt.Sprintf("tab %d live", i), `document.querySelector("#live.live-live") !== null`)
+		b.WaitJS(fmt.Sprintf("tab %d shows every change", i), browsertest.CountJS(6))
+		b.WaitJS(fmt.Sprintf("tab %d live", i), `document.querySelector("#live.live-live") !== null`)
 	}
 	api.create(t, "after the takeover")
 	for i, b := range tabs {
-		b.waitJS(fmt.Sprintf("tab %d shows the change after the takeover", i), countJS(7))
+		b.WaitJS(fmt.Sprintf("tab %d shows the change after the takeover", i), browsertest.CountJS(7))
 	}
 	waitMetric(t, "one socket after the takeover", sockets, 1)
 	t.Logf("leader closed: the lock changed hands within %v; %d tabs, server sockets: %v", took.Round(time.Millisecond), len(tabs), sockets())
 
 	// Signing out in a tab that does not hold the socket ends the
 	// session in every tab, and the socket closes.
-	last := tabs[len(tabs)-1].tab
-	click(last, "#signout")
+	last := tabs[len(tabs)-1].Tab
+	browsertest.Click(last, "#signout")
 	for i, b := range tabs {
-		b.do(fmt.Sprintf("tab %d signed out", i), chromedp.WaitVisible("#signin-form"))
+		b.Do(fmt.Sprintf("tab %d signed out", i), chromedp.WaitVisible("#signin-form"))
 	}
 	waitMetric(t, "no socket after sign-out", sockets, 0)
 }
@@ -131,7 +132,7 @@ func TestOneSocketPerDevice(t *testing.T) {
 // socket once its goroutines end).
 func waitMetric(t *testing.T, what string, read func() float64, want float64) {
 	t.Helper()
-	deadline := time.Now().Add(browserTimeout)
+	deadline := time.Now().Add(browsertest.Timeout)
 	for {
 		got := read()
 		if got == want {
@@ -147,14 +148,14 @@ func waitMetric(t *testing.T, what string, read func() float64, want float64) {
 // apiClient makes changes as another device of the person would, over the
 // API with a bearer token.
 type apiClient struct {
-	w     *webapp
+	w     *browsertest.Webapp
 	token string
 }
 
-func apiSession(t *testing.T, w *webapp, email string) *apiClient {
+func apiSession(t *testing.T, w *browsertest.Webapp, email string) *apiClient {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"email": email, "password": "benchmark password"})
-	resp, err := http.Post(w.url("/api/auth/login"), "application/json", bytes.NewReader(body))
+	resp, err := http.Post(w.URL("/api/auth/login"), "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func apiSession(t *testing.T, w *webapp, email string) *apiClient {
 func (a *apiClient) create(t *testing.T, title string) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"title": title})
-	req, _ := http.NewRequest("POST", a.w.url("/api/tasks"), bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", a.w.URL("/api/tasks"), bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	resp, err := http.DefaultClient.Do(req)

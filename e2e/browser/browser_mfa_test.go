@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // TestTwoFactorJourney: a person turns two-factor authentication on from the
@@ -19,10 +21,10 @@ func TestTwoFactorJourney(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	browser := mustBrowser(t)
-	a := newTab(t, browser, true)
+	w := kit.Webapp(t)
+	w.Start()
+	browser := kit.Browser(t)
+	a := browsertest.NewTab(t, browser, true)
 	const (
 		email = "ada@example.com"
 		pw    = "analytical engine notes"
@@ -36,9 +38,9 @@ func TestTwoFactorJourney(t *testing.T) {
 	look := func(screen string) {
 		t.Helper()
 		if axe != "" {
-			a.checkA11y(axe, screen)
+			checkA11y(a, axe, screen)
 		}
-		a.screenshot("mfa-" + screen)
+		a.Screenshot("mfa-" + screen)
 	}
 	code := func(at time.Time, secret string) string {
 		c, err := totp.GenerateCode(secret, at)
@@ -48,83 +50,83 @@ func TestTwoFactorJourney(t *testing.T) {
 		return c
 	}
 
-	a.do("sign up",
-		chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+	a.Do("sign up",
+		chromedp.Navigate(w.URL("/signup")), browsertest.AppReady, chromedp.WaitVisible("#signup-form"),
 		chromedp.SendKeys("#signup-name", "Ada"),
 		chromedp.SendKeys("#signup-email", email),
 		chromedp.SendKeys("#signup-password", pw),
 		chromedp.Click(`#signup-form button[type="submit"]`),
 		chromedp.WaitVisible("#hello"))
 
-	a.do("set up",
-		chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#totp-begin-form"),
+	a.Do("set up",
+		chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#totp-begin-form"),
 		chromedp.SendKeys("#totp-password", pw),
 		chromedp.Click(`#totp-begin-form button[type="submit"]`),
 		chromedp.WaitVisible("#totp-secret"),
 		chromedp.WaitVisible("#totp-qr svg"))
 	look("setup")
-	secret := strings.TrimSpace(eval[string](a, `document.querySelector("#totp-secret").textContent`))
+	secret := strings.TrimSpace(browsertest.Eval[string](a, `document.querySelector("#totp-secret").textContent`))
 	if len(secret) != 32 {
 		t.Fatalf("secret %q", secret)
 	}
-	a.do("turn on",
+	a.Do("turn on",
 		chromedp.SendKeys("#totp-code", code(time.Now(), secret)),
 		chromedp.Click(`#totp-confirm-form button[type="submit"]`),
 		chromedp.WaitVisible("#recovery-codes"))
 	look("recovery-codes")
-	recovery := eval[[]string](a, `[...document.querySelectorAll("#recovery-codes code")].map(e => e.textContent)`)
+	recovery := browsertest.Eval[[]string](a, `[...document.querySelectorAll("#recovery-codes code")].map(e => e.textContent)`)
 	if len(recovery) != 10 {
 		t.Fatalf("recovery codes %q", recovery)
 	}
-	a.do("codes saved", chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
-	if got := eval[string](a, `document.querySelector("#two-factor-status").textContent`); !strings.Contains(got, "10 recovery codes") {
+	a.Do("codes saved", chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
+	if got := browsertest.Eval[string](a, `document.querySelector("#two-factor-status").textContent`); !strings.Contains(got, "10 recovery codes") {
 		t.Errorf("status %q", got)
 	}
-	if eval[bool](a, `!!document.querySelector("#totp-secret")`) {
+	if browsertest.Eval[bool](a, `!!document.querySelector("#totp-secret")`) {
 		t.Error("the secret is still shown after it was confirmed")
 	}
 
 	// signInAgain signs out and in with the password, until next shows.
 	signInAgain := func(next string) {
 		t.Helper()
-		a.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
-		a.do("password, then "+next,
+		a.Do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+		a.Do("password, then "+next,
 			chromedp.SendKeys("#signin-email", email),
 			chromedp.SendKeys("#signin-password", pw),
 			chromedp.Click(`#signin-form button[type="submit"]`),
 			chromedp.WaitVisible(next))
 	}
 	signInAgain("#mfa-form")
-	a.waitJS("the code field has the focus", `document.activeElement.id === "mfa-code"`)
-	if eval[bool](a, `!!document.querySelector("#passkey-signin")`) {
+	a.WaitJS("the code field has the focus", `document.activeElement.id === "mfa-code"`)
+	if browsertest.Eval[bool](a, `!!document.querySelector("#passkey-signin")`) {
 		t.Error(`the second step offers "Use a passkey" to an account with no passkey`)
 	}
 	look("signin-code")
-	a.do("wrong code",
+	a.Do("wrong code",
 		chromedp.SendKeys("#mfa-code", "000000"),
 		chromedp.Click(`#mfa-form button[type="submit"]`),
 		chromedp.WaitVisible("#mfa-code-err"))
-	if eval[bool](a, `!!document.querySelector("#hello")`) {
+	if browsertest.Eval[bool](a, `!!document.querySelector("#hello")`) {
 		t.Fatal("signed in with a wrong code")
 	}
-	setField(a, "#mfa-code", "", "input")
+	browsertest.SetField(a, "#mfa-code", "", "input")
 	// The next step's code: the one that confirmed is spent.
-	a.do("right code",
+	a.Do("right code",
 		chromedp.SendKeys("#mfa-code", code(time.Now().Add(30*time.Second), secret)),
 		chromedp.Click(`#mfa-form button[type="submit"]`),
 		chromedp.WaitVisible("#hello"))
 
-	a.do("activity", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#totp-disable-form"))
-	a.waitJS("the activity lists the sign-ins", `document.querySelectorAll("#activity li").length >= 3`)
+	a.Do("activity", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#totp-disable-form"))
+	a.WaitJS("the activity lists the sign-ins", `document.querySelectorAll("#activity li").length >= 3`)
 	look("profile-on")
-	activity := eval[string](a, `document.querySelector("#activity").textContent`)
+	activity := browsertest.Eval[string](a, `document.querySelector("#activity").textContent`)
 	for _, want := range []string{"Failed: wrong code", "password and app code", "Signed in", "127.0.0.1"} {
 		if !strings.Contains(activity, want) {
 			t.Errorf("activity lacks %q: %s", want, activity)
 		}
 	}
 
-	a.do("turn off",
+	a.Do("turn off",
 		chromedp.SendKeys("#totp-off-password", pw),
 		chromedp.SendKeys("#totp-off-code", recovery[0]),
 		chromedp.Click(`#totp-disable-form button[type="submit"]`),

@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authdash/authdash/app/oidcreturn"
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/internal/oidctest"
 )
 
@@ -30,18 +31,18 @@ func TestOIDCJourney(t *testing.T) {
 	}
 	p := oidctest.Start()
 	t.Cleanup(p.Close)
-	w := mustBuildWebapp(t)
+	w := kit.Webapp(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.addr = l.Addr().String()
+	w.Addr = l.Addr().String()
 	l.Close()
-	w.env = append(w.env, "APP_URL=http://"+w.addr,
+	w.Env = append(w.Env, "APP_URL=http://"+w.Addr,
 		"OIDC_PROVIDERS=google=Google|"+p.Issuer()+"|"+p.ClientID+"|"+p.ClientSecret)
-	w.start()
-	browser := mustBrowser(t)
-	b := newTab(t, browser, true)
+	w.Start()
+	browser := kit.Browser(t)
+	b := browsertest.NewTab(t, browser, true)
 	axe := ""
 	if src, err := os.ReadFile(axeScript); err == nil {
 		axe = string(src)
@@ -51,70 +52,70 @@ func TestOIDCJourney(t *testing.T) {
 	picture := func(screen, ready string) {
 		t.Helper()
 		if axe != "" {
-			b.checkA11y(axe, screen)
+			checkA11y(b, axe, screen)
 		}
 		if shots == "" {
 			return
 		}
-		for _, size := range screenSizes {
+		for _, size := range browsertest.ScreenSizes {
 			for _, theme := range []string{"light", "dark"} {
-				b.do("size", chromedp.EmulateViewport(size.w, size.h, size.opts...), colorScheme(theme))
-				b.waitJS("laid out", ready)
-				b.waitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
-				png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+				b.Do("size", chromedp.EmulateViewport(size.W, size.H, size.Opts...), colorScheme(theme))
+				b.WaitJS("laid out", ready)
+				b.WaitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
+				png, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot())
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(filepath.Join(shots, screen+"-"+size.name+"-"+theme+".png"), png, 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(shots, screen+"-"+size.Name+"-"+theme+".png"), png, 0o644); err != nil {
 					t.Fatal(err)
 				}
 				if axe != "" {
-					b.checkA11y(axe, screen+" "+size.name+" "+theme)
+					checkA11y(b, axe, screen+" "+size.Name+" "+theme)
 				}
 			}
 		}
-		b.do("back", chromedp.EmulateViewport(1280, 800), colorScheme("light"))
+		b.Do("back", chromedp.EmulateViewport(1280, 800), colorScheme("light"))
 	}
 
-	b.do("sign-in page", chromedp.Navigate(w.url("/signin")), appReady, chromedp.WaitVisible("#oidc-google"))
-	if got := eval[string](b, `document.querySelector("#oidc-google").textContent`); got != "Continue with Google" {
+	b.Do("sign-in page", chromedp.Navigate(w.URL("/signin")), browsertest.AppReady, chromedp.WaitVisible("#oidc-google"))
+	if got := browsertest.Eval[string](b, `document.querySelector("#oidc-google").textContent`); got != "Continue with Google" {
 		t.Errorf("button %q", got)
 	}
 	picture("oidc-signin", `!!document.querySelector("#oidc-google")`)
-	b.do("sign-up page offers it too", chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#oidc-google"))
+	b.Do("sign-up page offers it too", chromedp.Navigate(w.URL("/signup")), browsertest.AppReady, chromedp.WaitVisible("#oidc-google"))
 
 	p.SignIn(oidctest.Person{Subject: "g-ada", Email: "ada@gmail.example", EmailVerified: true, Name: "Ada"}, oidctest.SpoilNone)
-	b.do("continue with Google", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#hello"))
-	b.waitJS("on the dashboard", `location.pathname === "/"`)
+	b.Do("continue with Google", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#hello"))
+	b.WaitJS("on the dashboard", `location.pathname === "/"`)
 
-	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#identity-list li"))
-	card := eval[string](b, `document.querySelector("#identities").textContent`)
+	b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#identity-list li"))
+	card := browsertest.Eval[string](b, `document.querySelector("#identities").textContent`)
 	for _, want := range []string{"Connected accounts", "Google", "ada@gmail.example", "Connected "} {
 		if !strings.Contains(card, want) {
 			t.Errorf("the card lacks %q: %s", want, card)
 		}
 	}
-	b.waitJS("the activity names the provider", `(document.querySelector("#activity") || {}).textContent?.includes("identity provider")`)
-	eval[chromedp.Void](b, `document.querySelector("#identities").scrollIntoView({block: "start"})`)
+	b.WaitJS("the activity names the provider", `(document.querySelector("#activity") || {}).textContent?.includes("identity provider")`)
+	browsertest.Eval[chromedp.Void](b, `document.querySelector("#identities").scrollIntoView({block: "start"})`)
 	picture("oidc-connected", `!!document.querySelector("#identity-list li")`)
-	b.do("disconnect asks first", chromedp.Click(`#identity-list li button`), chromedp.WaitVisible("#identity-disconnect"))
-	b.waitJS("the focus on Cancel", `document.activeElement.id === "identity-cancel"`)
-	b.do("cancel", chromedp.Click("#identity-cancel"), chromedp.WaitNotPresent("#identity-disconnect"))
-	b.do("disconnect the only way in",
+	b.Do("disconnect asks first", chromedp.Click(`#identity-list li button`), chromedp.WaitVisible("#identity-disconnect"))
+	b.WaitJS("the focus on Cancel", `document.activeElement.id === "identity-cancel"`)
+	b.Do("cancel", chromedp.Click("#identity-cancel"), chromedp.WaitNotPresent("#identity-disconnect"))
+	b.Do("disconnect the only way in",
 		chromedp.Click(`#identity-list li button`), chromedp.WaitVisible("#identity-disconnect"),
 		chromedp.Click("#identity-disconnect"))
-	b.waitJS("the refusal is shown", `[...document.querySelectorAll("#identities .form-error")].some(e => !e.hidden && e.textContent.length > 0)`)
-	if n := eval[int](b, `document.querySelectorAll("#identity-list li").length`); n != 1 {
+	b.WaitJS("the refusal is shown", `[...document.querySelectorAll("#identities .form-error")].some(e => !e.hidden && e.textContent.length > 0)`)
+	if n := browsertest.Eval[int](b, `document.querySelectorAll("#identity-list li").length`); n != 1 {
 		t.Errorf("%d identities after a refused disconnect, want 1", n)
 	}
 
-	b.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	b.Do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
 	p.Deny()
-	b.do("the provider refuses", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#oidc-error"))
-	if got := eval[string](b, `document.querySelector("#oidc-error").textContent`); got != oidcreturn.Message("denied") {
+	b.Do("the provider refuses", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#oidc-error"))
+	if got := browsertest.Eval[string](b, `document.querySelector("#oidc-error").textContent`); got != oidcreturn.Message("denied") {
 		t.Errorf("says %q, want the denied message", got)
 	}
-	b.waitJS("the parameters leave the address", `location.search === ""`)
+	b.WaitJS("the parameters leave the address", `location.search === ""`)
 }
 
 // TestOIDCLinkByMail: a provider's account whose verified address is an
@@ -129,42 +130,42 @@ func TestOIDCLinkByMail(t *testing.T) {
 	p := oidctest.Start()
 	t.Cleanup(p.Close)
 	w, smtp := mustMailWebapp(t, "OIDC_PROVIDERS=google=Google|"+p.Issuer()+"|"+p.ClientID+"|"+p.ClientSecret)
-	browser := mustBrowser(t)
-	b := newTab(t, browser, true)
+	browser := kit.Browser(t)
+	b := browsertest.NewTab(t, browser, true)
 	const email = "grace@example.com"
-	b.do("sign up",
-		chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+	b.Do("sign up",
+		chromedp.Navigate(w.URL("/signup")), browsertest.AppReady, chromedp.WaitVisible("#signup-form"),
 		chromedp.SendKeys("#signup-name", "Grace"),
 		chromedp.SendKeys("#signup-email", email),
 		chromedp.SendKeys("#signup-password", "cobol compiler bugs"),
 		chromedp.Click(`#signup-form button[type="submit"]`),
 		chromedp.WaitVisible("#hello"))
-	b.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	b.Do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
 
 	who := oidctest.Person{Subject: "g-grace", Email: email, EmailVerified: true, Name: "Grace"}
 	p.SignIn(who, oidctest.SpoilNone)
-	b.do("continue with Google", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#oidc-link-sent"))
-	if got := eval[string](b, `document.querySelector("#oidc-link-sent").textContent`); !strings.Contains(got, "We sent a link to your email to confirm connecting this account") {
+	b.Do("continue with Google", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#oidc-link-sent"))
+	if got := browsertest.Eval[string](b, `document.querySelector("#oidc-link-sent").textContent`); !strings.Contains(got, "We sent a link to your email to confirm connecting this account") {
 		t.Errorf("says %q", got)
 	}
-	if eval[bool](b, `!!document.querySelector("#hello")`) {
+	if browsertest.Eval[bool](b, `!!document.querySelector("#hello")`) {
 		t.Fatal("signed in before the owner confirmed")
 	}
 	openMailedLink(t, b, w, smtp, email, "Connect Google", "/oidc/link")
-	b.do("connected and signed in", chromedp.WaitVisible("#hello"))
-	b.waitJS("on the dashboard", `location.pathname === "/"`)
+	b.Do("connected and signed in", chromedp.WaitVisible("#hello"))
+	b.WaitJS("on the dashboard", `location.pathname === "/"`)
 
-	b.do("sign out again", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	b.Do("sign out again", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
 	p.SignIn(who, oidctest.SpoilNone)
-	b.do("Google alone now", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#hello"))
-	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#identity-list li"))
-	if got := eval[string](b, `document.querySelector("#identity-list").textContent`); !strings.Contains(got, "Google") || !strings.Contains(got, email) {
+	b.Do("Google alone now", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#hello"))
+	b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#identity-list li"))
+	if got := browsertest.Eval[string](b, `document.querySelector("#identity-list").textContent`); !strings.Contains(got, "Google") || !strings.Contains(got, email) {
 		t.Errorf("connected accounts %q", got)
 	}
 
 	// The used link again: the server's reason, and the way back.
-	b.do("the link again", chromedp.Navigate(strings.Replace(eval[string](b, `location.href`), "/profile", "/oidc/link?token=spent", 1)),
-		appReady, chromedp.WaitVisible("#oidc-link-signin"))
+	b.Do("the link again", chromedp.Navigate(strings.Replace(browsertest.Eval[string](b, `location.href`), "/profile", "/oidc/link?token=spent", 1)),
+		browsertest.AppReady, chromedp.WaitVisible("#oidc-link-signin"))
 }
 
 // TestOIDCConnectAndSecondFactor: a password account connects Google from
@@ -177,21 +178,21 @@ func TestOIDCConnectAndSecondFactor(t *testing.T) {
 	}
 	p := oidctest.Start()
 	t.Cleanup(p.Close)
-	w := mustBuildWebapp(t)
+	w := kit.Webapp(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.addr = l.Addr().String()
+	w.Addr = l.Addr().String()
 	l.Close()
-	w.env = append(w.env, "APP_URL=http://"+w.addr,
+	w.Env = append(w.Env, "APP_URL=http://"+w.Addr,
 		"OIDC_PROVIDERS=google=Google|"+p.Issuer()+"|"+p.ClientID+"|"+p.ClientSecret)
-	w.start()
-	browser := mustBrowser(t)
-	b := newTab(t, browser, true)
+	w.Start()
+	browser := kit.Browser(t)
+	b := browsertest.NewTab(t, browser, true)
 	const pw = "difference engine gears"
-	b.do("sign up",
-		chromedp.Navigate(w.url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+	b.Do("sign up",
+		chromedp.Navigate(w.URL("/signup")), browsertest.AppReady, chromedp.WaitVisible("#signup-form"),
 		chromedp.SendKeys("#signup-name", "Mary"),
 		chromedp.SendKeys("#signup-email", "mary@example.com"),
 		chromedp.SendKeys("#signup-password", pw),
@@ -200,30 +201,30 @@ func TestOIDCConnectAndSecondFactor(t *testing.T) {
 
 	who := oidctest.Person{Subject: "g-mary", Email: "mary.s@gmail.example", EmailVerified: true}
 	p.SignIn(who, oidctest.SpoilNone)
-	b.do("connect Google", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#identity-connect-google"),
+	b.Do("connect Google", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#identity-connect-google"),
 		chromedp.Click("#identity-connect-google"), chromedp.WaitVisible("#identity-list li"))
-	b.waitJS("back on the profile, told so", `location.pathname === "/profile" && location.search === "" &&
+	b.WaitJS("back on the profile, told so", `location.pathname === "/profile" && location.search === "" &&
 		document.querySelector("#notice")?.textContent.includes("connected")`)
-	if got := eval[string](b, `document.querySelector("#identity-list").textContent`); !strings.Contains(got, "mary.s@gmail.example") {
+	if got := browsertest.Eval[string](b, `document.querySelector("#identity-list").textContent`); !strings.Contains(got, "mary.s@gmail.example") {
 		t.Errorf("connected accounts %q", got)
 	}
-	if eval[bool](b, `!!document.querySelector("#identity-connect-google")`) {
+	if browsertest.Eval[bool](b, `!!document.querySelector("#identity-connect-google")`) {
 		t.Error("Connect Google still offered once connected")
 	}
 
-	b.do("set up codes", chromedp.SendKeys("#totp-password", pw),
+	b.Do("set up codes", chromedp.SendKeys("#totp-password", pw),
 		chromedp.Click(`#totp-begin-form button[type="submit"]`), chromedp.WaitVisible("#totp-secret"))
-	secret := strings.TrimSpace(eval[string](b, `document.querySelector("#totp-secret").textContent`))
+	secret := strings.TrimSpace(browsertest.Eval[string](b, `document.querySelector("#totp-secret").textContent`))
 	code, _ := totp.GenerateCode(secret, time.Now())
-	b.do("turn codes on", chromedp.SendKeys("#totp-code", code),
+	b.Do("turn codes on", chromedp.SendKeys("#totp-code", code),
 		chromedp.Click(`#totp-confirm-form button[type="submit"]`), chromedp.WaitVisible("#recovery-codes"),
 		chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
 
-	b.do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
+	b.Do("sign out", chromedp.Click("#signout"), chromedp.WaitVisible("#oidc-google"))
 	p.SignIn(who, oidctest.SpoilNone)
-	b.do("Google, then the code is asked", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#mfa-form"))
-	b.waitJS("the token leaves the address", `location.pathname === "/signin" && location.search === ""`)
+	b.Do("Google, then the code is asked", chromedp.Click("#oidc-google"), chromedp.WaitVisible("#mfa-form"))
+	b.WaitJS("the token leaves the address", `location.pathname === "/signin" && location.search === ""`)
 	next, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
-	b.do("the code", chromedp.SendKeys("#mfa-code", next), chromedp.Click(`#mfa-form button[type="submit"]`),
+	b.Do("the code", chromedp.SendKeys("#mfa-code", next), chromedp.Click(`#mfa-form button[type="submit"]`),
 		chromedp.WaitVisible("#hello"))
 }

@@ -14,15 +14,16 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authdash/authdash/app/oidcreturn"
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/wire"
 )
 
 // apiCall sends one JSON request to the API in token mode (as a client
 // without cookies) and decodes the answer into out.
-func apiCall(t *testing.T, w *webapp, method, path, token string, in, out any) int {
+func apiCall(t *testing.T, w *browsertest.Webapp, method, path, token string, in, out any) int {
 	t.Helper()
 	b, _ := json.Marshal(in)
-	req, err := http.NewRequest(method, w.url(path), bytes.NewReader(b))
+	req, err := http.NewRequest(method, w.URL(path), bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +57,10 @@ func TestOIDCReturn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	browser := mustBrowser(t)
-	b := newTab(t, browser, true)
+	w := kit.Webapp(t)
+	w.Start()
+	browser := kit.Browser(t)
+	b := browsertest.NewTab(t, browser, true)
 	axe := ""
 	if src, err := os.ReadFile(axeScript); err == nil {
 		axe = string(src)
@@ -74,38 +75,38 @@ func TestOIDCReturn(t *testing.T) {
 		{"LinkSent", "oidc=link-sent", "#oidc-link-sent", "status", "We sent a link to your email to confirm connecting this account"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			b.do("the redirect", chromedp.Navigate(w.url("/signin?"+c.query)), appReady, chromedp.WaitVisible(c.sel))
+			b.Do("the redirect", chromedp.Navigate(w.URL("/signin?"+c.query)), browsertest.AppReady, chromedp.WaitVisible(c.sel))
 			el := `document.querySelector(` + strconv.Quote(c.sel) + `)`
-			if got := eval[string](b, el+`.getAttribute("role")`); got != c.role {
+			if got := browsertest.Eval[string](b, el+`.getAttribute("role")`); got != c.role {
 				t.Errorf("role %q, want %q", got, c.role)
 			}
-			if got := eval[string](b, el+`.textContent`); !strings.Contains(got, c.want) {
+			if got := browsertest.Eval[string](b, el+`.textContent`); !strings.Contains(got, c.want) {
 				t.Errorf("says %q, want %q", got, c.want)
 			}
-			b.waitJS("the parameters leave the address", `location.pathname === "/signin" && location.search === ""`)
+			b.WaitJS("the parameters leave the address", `location.pathname === "/signin" && location.search === ""`)
 			if axe != "" {
-				b.checkA11y(axe, "sign-in "+c.name)
+				checkA11y(b, axe, "sign-in "+c.name)
 			}
 		})
 	}
 
 	t.Run("NoProvidersNoButtons", func(t *testing.T) {
 		for _, page := range []string{"/signin", "/signup"} {
-			b.do(page, chromedp.Navigate(w.url(page)), appReady)
-			b.waitJS("the list came", `!!document.querySelector(".oidc-providers")`)
-			if eval[bool](b, `!!document.querySelector(".oidc-providers button")`) {
+			b.Do(page, chromedp.Navigate(w.URL(page)), browsertest.AppReady)
+			b.WaitJS("the list came", `!!document.querySelector(".oidc-providers")`)
+			if browsertest.Eval[bool](b, `!!document.querySelector(".oidc-providers button")`) {
 				t.Errorf("%s offers a provider the server does not have", page)
 			}
 		}
 	})
 
 	t.Run("BadLink", func(t *testing.T) {
-		b.do("the link page", chromedp.Navigate(w.url("/oidc/link?token=not-a-token")), appReady,
+		b.Do("the link page", chromedp.Navigate(w.URL("/oidc/link?token=not-a-token")), browsertest.AppReady,
 			chromedp.WaitVisible("#oidc-link-signin"))
-		if got := eval[string](b, `[...document.querySelectorAll(".form-error")].map(e => e.textContent).join("")`); got == "" {
+		if got := browsertest.Eval[string](b, `[...document.querySelectorAll(".form-error")].map(e => e.textContent).join("")`); got == "" {
 			t.Error("a refused link says nothing")
 		}
-		b.do("back to sign-in", chromedp.Click("#oidc-link-signin"), chromedp.WaitVisible("#signin-form"))
+		b.Do("back to sign-in", chromedp.Click("#oidc-link-signin"), chromedp.WaitVisible("#signin-form"))
 	})
 
 	t.Run("SecondFactor", func(t *testing.T) {
@@ -129,20 +130,20 @@ func TestOIDCReturn(t *testing.T) {
 			t.Fatalf("login: %d %+v", st, ch)
 		}
 
-		b.do("the redirect", chromedp.Navigate(w.url("/signin?mfaToken="+ch.MFAToken+"&methods=totp")), appReady,
+		b.Do("the redirect", chromedp.Navigate(w.URL("/signin?mfaToken="+ch.MFAToken+"&methods=totp")), browsertest.AppReady,
 			chromedp.WaitVisible("#mfa-form"))
-		b.waitJS("the token leaves the address", `location.search === ""`)
-		if eval[bool](b, `!!document.querySelector("#passkey-signin")`) {
+		b.WaitJS("the token leaves the address", `location.search === ""`)
+		if browsertest.Eval[bool](b, `!!document.querySelector("#passkey-signin")`) {
 			t.Error(`"Use a passkey" offered though methods does not list it`)
 		}
 		// The next step's code: the confirming one is spent.
 		next, _ := totp.GenerateCode(setup.Secret, time.Now().Add(30*time.Second))
-		b.do("the code", chromedp.SendKeys("#mfa-code", next), chromedp.Click(`#mfa-form button[type="submit"]`),
+		b.Do("the code", chromedp.SendKeys("#mfa-code", next), chromedp.Click(`#mfa-form button[type="submit"]`),
 			chromedp.WaitVisible("#hello"))
 
-		b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#passkeys"))
-		b.waitJS("the card is there", `!!document.querySelector("#identities")`)
-		if eval[bool](b, `!document.querySelector("#identities").hidden`) {
+		b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#passkeys"))
+		b.WaitJS("the card is there", `!!document.querySelector("#identities")`)
+		if browsertest.Eval[bool](b, `!document.querySelector("#identities").hidden`) {
 			t.Error("a Connected accounts card with no provider to connect and nothing connected")
 		}
 	})

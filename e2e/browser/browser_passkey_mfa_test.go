@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // authenticatorIn gives the tab a virtual platform authenticator, as
@@ -77,80 +79,80 @@ func TestPasskeySecondFactorJourney(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
+	w := kit.Webapp(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
-	w.addr = "127.0.0.1:" + port
-	w.env = append(w.env, "APP_URL=http://localhost:"+port)
-	w.start()
+	w.Addr = "127.0.0.1:" + port
+	w.Env = append(w.Env, "APP_URL=http://localhost:"+port)
+	w.Start()
 	url := func(p string) string { return "http://localhost:" + port + p }
-	browser := mustBrowser(t)
+	browser := kit.Browser(t)
 	const (
 		email = "hedy@example.com"
 		pw    = "frequency hopping spread"
 	)
 
 	// The first device: sign up, add a passkey, turn two-factor codes on.
-	a := newTab(t, browser, true)
+	a := browsertest.NewTab(t, browser, true)
 	var laptop webauthn.AuthenticatorID
-	a.do("sign up",
-		chromedp.Navigate(url("/signup")), appReady, chromedp.WaitVisible("#signup-form"),
+	a.Do("sign up",
+		chromedp.Navigate(url("/signup")), browsertest.AppReady, chromedp.WaitVisible("#signup-form"),
 		authenticatorIn(&laptop, true),
 		chromedp.SendKeys("#signup-name", "Hedy"),
 		chromedp.SendKeys("#signup-email", email),
 		chromedp.SendKeys("#signup-password", pw),
 		chromedp.Click(`#signup-form button[type="submit"]`),
 		chromedp.WaitVisible("#hello"))
-	a.do("add a passkey",
-		chromedp.Navigate(url("/profile")), appReady, chromedp.WaitVisible("#passkey-add-form"),
+	a.Do("add a passkey",
+		chromedp.Navigate(url("/profile")), browsertest.AppReady, chromedp.WaitVisible("#passkey-add-form"),
 		chromedp.SendKeys("#passkey-name", "Laptop"),
 		chromedp.Click("#passkey-add"),
 		chromedp.WaitVisible("#passkey-list li"))
-	a.do("set up codes",
+	a.Do("set up codes",
 		chromedp.SendKeys("#totp-password", pw),
 		chromedp.Click(`#totp-begin-form button[type="submit"]`),
 		chromedp.WaitVisible("#totp-secret"))
-	secret := strings.TrimSpace(eval[string](a, `document.querySelector("#totp-secret").textContent`))
+	secret := strings.TrimSpace(browsertest.Eval[string](a, `document.querySelector("#totp-secret").textContent`))
 	code, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.do("turn codes on",
+	a.Do("turn codes on",
 		chromedp.SendKeys("#totp-code", code),
 		chromedp.Click(`#totp-confirm-form button[type="submit"]`),
 		chromedp.WaitVisible("#recovery-codes"),
 		chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
 	var creds []*webauthn.Credential
-	a.do("the passkey's copy", credentialsOf(&laptop, &creds))
+	a.Do("the passkey's copy", credentialsOf(&laptop, &creds))
 	if len(creds) != 1 {
 		t.Fatalf("the authenticator holds %d credentials, want the one passkey", len(creds))
 	}
 
 	// The second device: the password, then the passkey.
-	b := newTab(t, browser, true)
-	b.do("password",
-		chromedp.Navigate(url("/signin")), appReady, chromedp.WaitVisible("#signin-form"),
+	b := browsertest.NewTab(t, browser, true)
+	b.Do("password",
+		chromedp.Navigate(url("/signin")), browsertest.AppReady, chromedp.WaitVisible("#signin-form"),
 		chromedp.SendKeys("#signin-email", email),
 		chromedp.SendKeys("#signin-password", pw),
 		chromedp.Click(`#signin-form button[type="submit"]`),
 		chromedp.WaitVisible("#mfa-form"),
 		chromedp.WaitVisible("#passkey-signin"))
-	if got := eval[string](b, `document.querySelector("#passkey-signin").textContent`); got != "Use a passkey" {
+	if got := browsertest.Eval[string](b, `document.querySelector("#passkey-signin").textContent`); got != "Use a passkey" {
 		t.Errorf("the second step offers %q, want Use a passkey", got)
 	}
 	if src, err := os.ReadFile(axeScript); err == nil {
-		b.checkA11y(string(src), "second step with a passkey")
+		checkA11y(b, string(src), "second step with a passkey")
 	}
-	b.screenshot("mfa-passkey-offered")
+	b.Screenshot("mfa-passkey-offered")
 	var phone webauthn.AuthenticatorID
-	b.do("use the passkey",
+	b.Do("use the passkey",
 		authenticatorIn(&phone, false, creds...),
 		chromedp.Click("#passkey-signin"),
 		chromedp.WaitVisible("#hello"))
-	b.do("activity", chromedp.Navigate(url("/profile")), appReady, chromedp.WaitVisible("#activity li"))
-	b.waitJS("the activity names the passkey", `document.querySelector("#activity li")?.textContent.includes("passkey")`)
+	b.Do("activity", chromedp.Navigate(url("/profile")), browsertest.AppReady, chromedp.WaitVisible("#activity li"))
+	b.WaitJS("the activity names the passkey", `document.querySelector("#activity li")?.textContent.includes("passkey")`)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/wire"
 )
 
@@ -34,16 +35,16 @@ func TestTabsReloadAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.env = append(w.env, "ACCESS_TOKEN_TTL=30s")
-	w.start()
-	browser := mustBrowser(t)
+	w := kit.Webapp(t)
+	w.Env = append(w.Env, "ACCESS_TOKEN_TTL=30s")
+	w.Start()
+	browser := kit.Browser(t)
 
 	const n = 5
-	tabs := []*tab{newTab(t, browser, true)}
-	signUpByAPI(t, tabs[0], w, "five-tabs@example.com")
+	tabs := []*browsertest.Tab{browsertest.NewTab(t, browser, true)}
+	browsertest.SignUpByAPI(t, tabs[0], w, "five-tabs@example.com")
 	for range n - 1 {
-		tabs = append(tabs, newTab(t, tabs[0].ctx, false))
+		tabs = append(tabs, browsertest.NewTab(t, tabs[0].Ctx, false))
 	}
 	// The refreshes cross a network, as they did for the browser in the
 	// finding: on loopback each is answered before the next tab's app has
@@ -52,7 +53,7 @@ func TestTabsReloadAtOnce(t *testing.T) {
 	// do not depend on the port, so the proxy's origin shares them.
 	base := slowRefreshProxy(t, w, time.Second)
 	for i, b := range tabs {
-		b.do(fmt.Sprintf("tab %d: dashboard", i), chromedp.Navigate(base+"/"), appReady, chromedp.WaitVisible("#hello"))
+		b.Do(fmt.Sprintf("tab %d: dashboard", i), chromedp.Navigate(base+"/"), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 	}
 
 	// A few rounds; the server's log shows that the refreshes did race (a
@@ -62,7 +63,7 @@ func TestTabsReloadAtOnce(t *testing.T) {
 	for round := range rounds {
 		before := refreshAnswers(w)
 		for _, b := range tabs {
-			eval[bool](b, `window.__reloaded = false; true`)
+			browsertest.Eval[bool](b, `window.__reloaded = false; true`)
 		}
 		var start, done sync.WaitGroup
 		start.Add(1)
@@ -70,7 +71,7 @@ func TestTabsReloadAtOnce(t *testing.T) {
 			done.Go(func() {
 				start.Wait()
 				// Evaluate returns at once; the page reloads after.
-				eval[bool](b, `setTimeout(() => location.reload(), 0); true`)
+				browsertest.Eval[bool](b, `setTimeout(() => location.reload(), 0); true`)
 			})
 		}
 		start.Done()
@@ -81,8 +82,8 @@ func TestTabsReloadAtOnce(t *testing.T) {
 				(document.querySelector("#hello") !== null || document.querySelector("#signin-form") !== null)`)
 		}
 		for i, b := range tabs {
-			if !eval[bool](b, `document.querySelector("#hello") !== null`) {
-				t.Errorf("round %d: tab %d was signed out (at %s)\nconsole:\n%s", round, i, eval[string](b, `location.pathname`), b.console())
+			if !browsertest.Eval[bool](b, `document.querySelector("#hello") !== null`) {
+				t.Errorf("round %d: tab %d was signed out (at %s)\nconsole:\n%s", round, i, browsertest.Eval[string](b, `location.pathname`), b.Console())
 			}
 		}
 		answers := refreshAnswers(w)[len(before):]
@@ -90,7 +91,7 @@ func TestTabsReloadAtOnce(t *testing.T) {
 		for _, a := range answers {
 			raced = raced || a != "200"
 		}
-		if !eval[bool](tabs[0], fmt.Sprintf(`document.cookie.includes(%q)`, wire.SessionHintCookie+"=1")) {
+		if !browsertest.Eval[bool](tabs[0], fmt.Sprintf(`document.cookie.includes(%q)`, wire.SessionHintCookie+"=1")) {
 			t.Fatalf("round %d: the browser lost its session cookie", round)
 		}
 		if t.Failed() {
@@ -102,19 +103,19 @@ func TestTabsReloadAtOnce(t *testing.T) {
 		t.Fatal("the refreshes never raced: this test tested nothing")
 	}
 	// The cookie the browser kept still works for a tab opened now.
-	late := newTab(t, tabs[0].ctx, false)
-	late.do("a tab opened afterwards", chromedp.Navigate(base+"/"), appReady, chromedp.WaitVisible("#hello"))
+	late := browsertest.NewTab(t, tabs[0].Ctx, false)
+	late.Do("a tab opened afterwards", chromedp.Navigate(base+"/"), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 }
 
 // waitAcrossReload waits until a JavaScript predicate holds in a page that
 // is being replaced: evaluating in the old page's context fails once it is
 // gone, which only means trying again in the new one.
-func waitAcrossReload(b *tab, what, expr string) {
-	b.t.Helper()
-	deadline := time.Now().Add(browserTimeout)
+func waitAcrossReload(b *browsertest.Tab, what, expr string) {
+	b.T.Helper()
+	deadline := time.Now().Add(browsertest.Timeout)
 	var err error
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+		ctx, cancel := context.WithTimeout(b.Ctx, time.Second)
 		var ok bool
 		ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
 		cancel()
@@ -123,16 +124,16 @@ func waitAcrossReload(b *tab, what, expr string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.screenshot("failed-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.t.Name()))
-	b.t.Fatalf("%s: not seen in %s (last error %v)\nconsole:\n%s", what, browserTimeout, err, b.console())
+	b.Screenshot("failed-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.T.Name()))
+	b.T.Fatalf("%s: not seen in %s (last error %v)\nconsole:\n%s", what, browsertest.Timeout, err, b.Console())
 }
 
 // slowRefreshProxy puts a proxy in front of w that holds each answer to a
 // refresh for delay before passing it on, as a network would: the server
 // has rotated the token, but the browser learns of it only later.
-func slowRefreshProxy(t *testing.T, w *webapp, delay time.Duration) string {
+func slowRefreshProxy(t *testing.T, w *browsertest.Webapp, delay time.Duration) string {
 	t.Helper()
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: w.addr})
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: w.Addr})
 	rp.ModifyResponse = func(r *http.Response) error {
 		if r.Request.URL.Path == "/api/auth/refresh" {
 			time.Sleep(delay)
@@ -146,9 +147,9 @@ func slowRefreshProxy(t *testing.T, w *webapp, delay time.Duration) string {
 
 // refreshAnswers lists the statuses of the refreshes the server answered so
 // far, in order.
-func refreshAnswers(w *webapp) []string {
+func refreshAnswers(w *browsertest.Webapp) []string {
 	var out []string
-	for _, m := range refreshAnswerRE.FindAllStringSubmatch(w.logs.String(), -1) {
+	for _, m := range refreshAnswerRE.FindAllStringSubmatch(w.Logs.String(), -1) {
 		out = append(out, m[1]+m[2])
 	}
 	return out

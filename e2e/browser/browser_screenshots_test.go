@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // TestScreenshots pictures the main screens at both sizes, light and dark,
@@ -19,26 +21,26 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	browser := mustBrowser(t)
-	for _, size := range screenSizes {
-		t.Run(size.name, func(t *testing.T) {
-			b := newTab(t, browser, true)
-			b.do("viewport", chromedp.EmulateViewport(size.w, size.h, size.opts...))
-			tourScreens(t, b, w, "ada-"+size.name+"@example.com", func(screen, theme string) {
+	w := kit.Webapp(t)
+	w.Start()
+	browser := kit.Browser(t)
+	for _, size := range browsertest.ScreenSizes {
+		t.Run(size.Name, func(t *testing.T) {
+			b := browsertest.NewTab(t, browser, true)
+			b.Do("viewport", chromedp.EmulateViewport(size.W, size.H, size.Opts...))
+			tourScreens(t, b, w, "ada-"+size.Name+"@example.com", func(screen, theme string) {
 				// Live, as a person sees it after the first second (not
 				// "Connecting…").
 				if screen != "signin" {
-					b.waitJS("live", `document.querySelector("#live.live-live") !== null`)
+					b.WaitJS("live", `document.querySelector("#live.live-live") !== null`)
 				}
 				// Transitions the theme change started have ended.
-				b.waitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
-				png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+				b.WaitJS("settled", `document.getAnimations().every(a => a.playState !== "running")`)
+				png, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot())
 				if err != nil {
 					t.Fatalf("screenshot %s: %v", screen, err)
 				}
-				name := screen + "-" + size.name + "-" + theme + ".png"
+				name := screen + "-" + size.Name + "-" + theme + ".png"
 				if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -48,11 +50,11 @@ func TestScreenshots(t *testing.T) {
 				if screen != "profile" {
 					return
 				}
-				full, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+				full, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
 				if err != nil {
 					t.Fatalf("full screenshot %s: %v", screen, err)
 				}
-				name = screen + "-full-" + size.name + "-" + theme + ".png"
+				name = screen + "-full-" + size.Name + "-" + theme + ".png"
 				if err := os.WriteFile(filepath.Join(dir, name), full, 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -5,10 +5,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-)
 
-// focusJS is the id of the element holding the focus ("BODY" for none).
-const focusJS = `document.activeElement ? (document.activeElement.id || document.activeElement.tagName) : "BODY"`
+	"github.com/authdash/authdash/e2e/internal/browsertest"
+)
 
 // TestSmallThings: a branded page for an unknown address, the focus after signing in and out, "Sign out
 // everywhere" asking first, one "Password is incorrect.", notices that go
@@ -17,71 +16,71 @@ func TestSmallThings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	browser := mustBrowser(t)
-	signUpByAPI(t, newTab(t, browser, true), w, "small@example.com")
-	b := newTab(t, browser, true)
+	w := kit.Webapp(t)
+	w.Start()
+	browser := kit.Browser(t)
+	browsertest.SignUpByAPI(t, browsertest.NewTab(t, browser, true), w, "small@example.com")
+	b := browsertest.NewTab(t, browser, true)
 
 	// An address the app does not have: its own page, the way back.
-	b.do("unknown page", chromedp.Navigate(w.url("/no-such-page")), chromedp.WaitVisible("#notfound-title"))
-	if got := eval[int](b, `fetch("/no-such-page").then(r => r.status)`); got != 404 {
+	b.Do("unknown page", chromedp.Navigate(w.URL("/no-such-page")), chromedp.WaitVisible("#notfound-title"))
+	if got := browsertest.Eval[int](b, `fetch("/no-such-page").then(r => r.status)`); got != 404 {
 		t.Errorf("unknown page: status %d, want 404", got)
 	}
-	if !eval[bool](b, `document.querySelector("#notfound-home")?.getAttribute("href") === "/" && document.querySelector(".brand") !== null`) {
+	if !browsertest.Eval[bool](b, `document.querySelector("#notfound-home")?.getAttribute("href") === "/" && document.querySelector(".brand") !== null`) {
 		t.Error("the not-found page has no way home or is not in the app's frame")
 	}
 
 	// Sign in with the keyboard: the focus lands on the dashboard's heading.
-	b.do("sign-in page", chromedp.Navigate(w.url("/signin")), appReady)
-	b.waitJS("focus on the email field", focusJS+` === "signin-email"`)
-	b.do("sign in", chromedp.SendKeys("#signin-email", "small@example.com"),
+	b.Do("sign-in page", chromedp.Navigate(w.URL("/signin")), browsertest.AppReady)
+	b.WaitJS("focus on the email field", browsertest.FocusJS+` === "signin-email"`)
+	b.Do("sign in", chromedp.SendKeys("#signin-email", "small@example.com"),
 		chromedp.SendKeys("#signin-password", "benchmark password"+kb.Enter), chromedp.WaitVisible("#hello"))
-	b.waitJS("focus on the heading after signing in", focusJS+` === "hello"`)
+	b.WaitJS("focus on the heading after signing in", browsertest.FocusJS+` === "hello"`)
 
 	// The full form of a new task starts from the defaults each time, not
 	// from the last task's priority and status.
 	for i, title := range []string{"Urgent and started", "Plain"} {
-		click(b, "#create-more")
-		b.do("full form", chromedp.WaitVisible("#edit-form"))
-		if got := eval[string](b, `document.querySelector("#edit-priority").value + "/" + document.querySelector("#edit-status").value`); got != "medium/todo" {
+		browsertest.Click(b, "#create-more")
+		b.Do("full form", chromedp.WaitVisible("#edit-form"))
+		if got := browsertest.Eval[string](b, `document.querySelector("#edit-priority").value + "/" + document.querySelector("#edit-status").value`); got != "medium/todo" {
 			t.Errorf("new task form %d starts with priority/status %s, want medium/todo", i+1, got)
 		}
-		setField(b, "#edit-title", title, "input")
-		setField(b, "#edit-priority", "high", "change")
-		setField(b, "#edit-status", "in_progress", "change")
-		b.do("add", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
-		b.waitJS("added "+title, taskJS(title))
+		browsertest.SetField(b, "#edit-title", title, "input")
+		browsertest.SetField(b, "#edit-priority", "high", "change")
+		browsertest.SetField(b, "#edit-status", "in_progress", "change")
+		b.Do("add", chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+		b.WaitJS("added "+title, browsertest.TaskJS(title))
 	}
 
 	// A wrong current password is said once.
-	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#password-form"))
-	b.do("wrong password", chromedp.SendKeys("#current-password", "not my password"),
+	b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#password-form"))
+	b.Do("wrong password", chromedp.SendKeys("#current-password", "not my password"),
 		chromedp.SendKeys("#new-password", "a much better passphrase"+kb.Enter))
-	b.waitJS("refused", `document.body.innerText.includes("Password is incorrect.")`)
-	if n := eval[int](b, `document.body.innerText.split("Password is incorrect.").length - 1`); n != 1 {
+	b.WaitJS("refused", `document.body.innerText.includes("Password is incorrect.")`)
+	if n := browsertest.Eval[int](b, `document.body.innerText.split("Password is incorrect.").length - 1`); n != 1 {
 		t.Errorf(`"Password is incorrect." shown %d times, want once`, n)
 	}
 
 	// Notices go by themselves.
-	b.do("save the profile", chromedp.SendKeys("#profile-name", " Lovelace"+kb.Enter))
-	b.waitJS("notice shown", `document.querySelector("#notice") !== null`)
-	b.waitJS("notice gone", `document.querySelector("#notice") === null`)
+	b.Do("save the profile", chromedp.SendKeys("#profile-name", " Lovelace"+kb.Enter))
+	b.WaitJS("notice shown", `document.querySelector("#notice") !== null`)
+	b.WaitJS("notice gone", `document.querySelector("#notice") === null`)
 
 	// Sign out everywhere asks first; Cancel (where the focus starts) and
 	// Esc sign nobody out.
-	click(b, "#signout-all")
-	b.waitJS("asked", `document.querySelector("#signout-all-dialog").open`)
-	b.waitJS("focus on Cancel", focusJS+` === "signout-all-cancel"`)
-	b.do("Enter on Cancel", chromedp.KeyEvent(kb.Enter))
-	b.waitJS("closed", `!document.querySelector("#signout-all-dialog").open`)
-	if eval[string](b, `location.pathname`) != "/profile" {
+	browsertest.Click(b, "#signout-all")
+	b.WaitJS("asked", `document.querySelector("#signout-all-dialog").open`)
+	b.WaitJS("focus on Cancel", browsertest.FocusJS+` === "signout-all-cancel"`)
+	b.Do("Enter on Cancel", chromedp.KeyEvent(kb.Enter))
+	b.WaitJS("closed", `!document.querySelector("#signout-all-dialog").open`)
+	if browsertest.Eval[string](b, `location.pathname`) != "/profile" {
 		t.Fatal("Cancel signed out")
 	}
-	b.waitJS("focus back on the button", focusJS+` === "signout-all"`)
-	click(b, "#signout-all")
-	b.waitJS("asked again", `document.querySelector("#signout-all-dialog").open`)
-	click(b, "#signout-all-confirm")
-	b.do("signed out", chromedp.WaitVisible("#signin-form"))
-	b.waitJS("focus on the email field after signing out", focusJS+` === "signin-email"`)
+	b.WaitJS("focus back on the button", browsertest.FocusJS+` === "signout-all"`)
+	browsertest.Click(b, "#signout-all")
+	b.WaitJS("asked again", `document.querySelector("#signout-all-dialog").open`)
+	browsertest.Click(b, "#signout-all-confirm")
+	b.Do("signed out", chromedp.WaitVisible("#signin-form"))
+	b.WaitJS("focus on the email field after signing out", browsertest.FocusJS+` === "signin-email"`)
 }

@@ -14,12 +14,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // startupProbe runs in every document before the page's own scripts and
 // notes, by the page's clock (ms since navigation start), the first frame
 // in which the sign-in form is
-//   - visible: its email field is laid out and is what a click at its
+//   - visible: its email field is laid out and is what a browsertest.Click at its
 //     centre would hit (nothing, such as a loading screen, covers it);
 //   - usable: visible, and the app runs (data-ready), so what is typed is
 //     kept and Sign in signs in.
@@ -57,7 +59,7 @@ const (
 	linkRTT  = 40 * time.Millisecond
 )
 
-// BenchmarkStartup measures how soon a new visitor opening / can use the
+// BenchmarkStartup measures how browsertest.Soon a new visitor opening / can use the
 // sign-in form, in headless Chromium against the real binary serving the
 // brotli-compressed app.wasm:
 //
@@ -74,24 +76,24 @@ const (
 //
 // Run: go test -run '^$' -bench Startup -benchtime 5x ./e2e/
 func BenchmarkStartup(b *testing.B) {
-	w := mustBuildWebapp(b)
+	w := kit.Webapp(b)
 	compressWasm(b, w)
-	w.start()
-	browser := mustBrowser(b)
+	w.Start()
+	browser := kit.Browser(b)
 
 	res := map[string][]float64{}
 	note := func(name string, st startupTimes) {
 		res[name+"-visible-ms"] = append(res[name+"-visible-ms"], st.Visible)
 		res[name+"-usable-ms"] = append(res[name+"-usable-ms"], st.Usable)
 	}
-	slow := startSlowLink(b, w.addr, linkRate, linkRTT)
+	slow := startSlowLink(b, w.Addr, linkRate, linkRTT)
 	for b.Loop() {
-		tb := newTab(b, browser, true)
-		note("first", visitStartup(b, tb, w.url("/")))
-		tb.waitJS("service worker active", `navigator.serviceWorker.controller !== null`)
-		note("repeat", visitStartup(b, tb, w.url("/")))
+		tb := browsertest.NewTab(b, browser, true)
+		note("first", visitStartup(b, tb, w.URL("/")))
+		tb.WaitJS("service worker active", `navigator.serviceWorker.controller !== null`)
+		note("repeat", visitStartup(b, tb, w.URL("/")))
 
-		tb = newTab(b, browser, true)
+		tb = browsertest.NewTab(b, browser, true)
 		note("first-10mbit", visitStartup(b, tb, "http://"+slow+"/"))
 	}
 	for name, v := range res {
@@ -101,9 +103,9 @@ func BenchmarkStartup(b *testing.B) {
 
 // visitStartup opens url in b and returns when the sign-in form became
 // visible and usable.
-func visitStartup(tb testing.TB, b *tab, url string) startupTimes {
+func visitStartup(tb testing.TB, b *browsertest.Tab, url string) startupTimes {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 2*browserTimeout)
+	ctx, cancel := context.WithTimeout(b.Ctx, 2*browsertest.Timeout)
 	defer cancel()
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: startupProbe})
@@ -113,9 +115,9 @@ func visitStartup(tb testing.TB, b *tab, url string) startupTimes {
 		tb.Fatal(err)
 	}
 	st, err := chromedp.Run(ctx, chromedp.Poll[startupTimes](`window.__startup && window.__startup.usable > 0 && window.__startup`,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(2*browserTimeout)))
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(2*browsertest.Timeout)))
 	if err != nil {
-		tb.Fatalf("sign-in form: %v\n%s", err, b.console())
+		tb.Fatalf("sign-in form: %v\n%s", err, b.Console())
 	}
 	return st
 }
@@ -211,13 +213,13 @@ func slowCopy(dst io.WriteCloser, src io.Reader, p *pacer, delay time.Duration) 
 // compressWasm writes app.wasm.br beside the test server's app.wasm, as
 // `make wasm` does, so the benchmark downloads what production serves.
 // Without the brotli command the server falls back to gzip.
-func compressWasm(tb testing.TB, w *webapp) {
+func compressWasm(tb testing.TB, w *browsertest.Webapp) {
 	tb.Helper()
 	if _, err := exec.LookPath("brotli"); err != nil {
 		tb.Log("no brotli (make tools): app.wasm is served gzipped")
 		return
 	}
-	wasm := filepath.Join(w.dir, "build", "web", "app.wasm")
+	wasm := filepath.Join(w.Dir, "build", "web", "app.wasm")
 	if out, err := exec.Command("brotli", "-q", "11", "-f", "-o", wasm+".br", wasm).CombinedOutput(); err != nil {
 		tb.Fatalf("brotli: %v\n%s", err, out)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // TestFirstVisit opens the site as a new visitor would: / leads to the
@@ -22,38 +24,38 @@ func TestFirstVisit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	browser := mustBrowser(t)
-	b := newTab(t, browser, true)
-	b.do("open /", chromedp.Navigate(w.url("/")), appReady, chromedp.WaitVisible("#signin-form"))
-	if path := eval[string](b, `location.pathname`); path != "/signin" {
+	w := kit.Webapp(t)
+	w.Start()
+	browser := kit.Browser(t)
+	b := browsertest.NewTab(t, browser, true)
+	b.Do("open /", chromedp.Navigate(w.URL("/")), browsertest.AppReady, chromedp.WaitVisible("#signin-form"))
+	if path := browsertest.Eval[string](b, `location.pathname`); path != "/signin" {
 		t.Errorf("at %s, want /signin", path)
 	}
 	// app.wasm was compiled by the worker, which fetched it: the page
 	// fetched the worker's script and not app.wasm (as it does when it
 	// falls back to compiling on its own thread).
-	fetched := eval[[]string](b, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname)`)
+	fetched := browsertest.Eval[[]string](b, `performance.getEntriesByType("resource").map(e => new URL(e.name).pathname)`)
 	if !slices.ContainsFunc(fetched, func(p string) bool { return strings.HasPrefix(p, "/web/compile.") }) ||
 		slices.ContainsFunc(fetched, func(p string) bool { return strings.HasSuffix(p, ".wasm") }) {
 		t.Errorf("app.wasm not compiled in the worker: the page fetched %v", fetched)
 	}
 	// The app started, and whatever it logs comes before this.
-	b.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
-	b.mu.Lock()
-	for _, m := range b.log {
+	b.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+	b.Mu.Lock()
+	for _, m := range b.Log {
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || strings.Contains(m.Text, "401") {
 			t.Errorf("console: [%s %s] %s", m.Type, m.Source, m.Text)
 		}
 	}
-	b.mu.Unlock()
+	b.Mu.Unlock()
 
 	// Again, now that the service worker answers / from its copy: the
 	// visitor still lands on the sign-in page by a page load, not after
 	// the app has started and moved there (which keeps the document's URL).
-	b.do("open / again", chromedp.Navigate(w.url("/")), chromedp.WaitVisible("#signin-form"))
-	b.waitJS("at /signin", `location.pathname === "/signin"`)
-	if doc := eval[string](b, `new URL(performance.getEntriesByType("navigation")[0].name).pathname`); doc != "/signin" {
+	b.Do("open / again", chromedp.Navigate(w.URL("/")), chromedp.WaitVisible("#signin-form"))
+	b.WaitJS("at /signin", `location.pathname === "/signin"`)
+	if doc := browsertest.Eval[string](b, `new URL(performance.getEntriesByType("navigation")[0].name).pathname`); doc != "/signin" {
 		t.Errorf("the sign-in page is the app's move from %s, not a page of its own", doc)
 	}
 }
@@ -68,12 +70,12 @@ type wasmHold struct {
 	release   func()
 }
 
-func holdWasm(t *testing.T, w *webapp) *wasmHold {
+func holdWasm(t *testing.T, w *browsertest.Webapp) *wasmHold {
 	t.Helper()
 	released, requested := make(chan struct{}), make(chan struct{})
 	h := &wasmHold{requested: requested, release: sync.OnceFunc(func() { close(released) })}
 	asked := sync.OnceFunc(func() { close(requested) })
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: w.addr})
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: w.Addr})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, ".wasm") {
 			asked()
@@ -96,15 +98,15 @@ func (h *wasmHold) waitRequested(t *testing.T) {
 	t.Helper()
 	select {
 	case <-h.requested:
-	case <-time.After(browserTimeout):
+	case <-time.After(browsertest.Timeout):
 		t.Fatal("app.wasm was never requested")
 	}
 }
 
 // register creates an account through the API.
-func register(t *testing.T, w *webapp, email, password string) {
+func register(t *testing.T, w *browsertest.Webapp, email, password string) {
 	t.Helper()
-	res, err := http.Post(w.url("/api/auth/register"), "application/json",
+	res, err := http.Post(w.URL("/api/auth/register"), "application/json",
 		strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q, "name": "Early Bird"}`, email, password)))
 	if err != nil {
 		t.Fatal(err)
@@ -123,11 +125,11 @@ func TestPrerenderHandoff(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
+	w := kit.Webapp(t)
+	w.Start()
 	const pw = "correct horse battery"
 	register(t, w, "early@example.com", pw)
-	browser := mustBrowser(t)
+	browser := kit.Browser(t)
 
 	// watchJS notes, in every frame from now on, whether the field lost
 	// its value.
@@ -139,45 +141,45 @@ func TestPrerenderHandoff(t *testing.T) {
 	}
 
 	t.Run("TypingContinues", func(t *testing.T) {
-		b := newTab(t, browser, true)
+		b := browsertest.NewTab(t, browser, true)
 		hold := holdWasm(t, w)
-		b.do("open the sign-in page", chromedp.Navigate(hold.url+"/signin"), chromedp.WaitVisible("#signin-form"))
+		b.Do("open the sign-in page", chromedp.Navigate(hold.url+"/signin"), chromedp.WaitVisible("#signin-form"))
 		hold.waitRequested(t)
-		if eval[bool](b, `document.querySelector('.page[data-ready="true"]') !== null`) {
+		if browsertest.Eval[bool](b, `document.querySelector('.page[data-ready="true"]') !== null`) {
 			t.Fatal("the app runs although app.wasm is held")
 		}
-		b.do("type before the app runs",
+		b.Do("type before the app runs",
 			chromedp.SendKeys("#signin-email", "early@example.com"),
 			chromedp.SendKeys("#signin-password", "correct horse"))
-		eval[chromedp.Void](b, watchJS("signin-password", "correct horse"))
+		browsertest.Eval[chromedp.Void](b, watchJS("signin-password", "correct horse"))
 		hold.release()
-		b.do("the app takes over", appReady)
-		b.waitJS("some frames drawn", `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
-		if lost := eval[string](b, `window.__lost`); lost != "" {
+		b.Do("the app takes over", browsertest.AppReady)
+		b.WaitJS("some frames drawn", `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+		if lost := browsertest.Eval[string](b, `window.__lost`); lost != "" {
 			t.Errorf("a frame showed the password field without what was typed: %s", lost)
 		}
-		if got := eval[string](b, `document.getElementById("signin-email").value`); got != "early@example.com" {
+		if got := browsertest.Eval[string](b, `document.getElementById("signin-email").value`); got != "early@example.com" {
 			t.Errorf("email = %q after the app took over", got)
 		}
-		if got := eval[string](b, `document.activeElement ? document.activeElement.id : ""`); got != "signin-password" {
+		if got := browsertest.Eval[string](b, `document.activeElement ? document.activeElement.id : ""`); got != "signin-password" {
 			t.Errorf("focus on %q, want signin-password", got)
 		}
 		// Typing goes on where it was, and the app has what was typed.
-		b.do("finish typing and submit", chromedp.KeyEvent(" battery\r"), chromedp.WaitVisible("#hello"))
+		b.Do("finish typing and submit", chromedp.KeyEvent(" battery\r"), chromedp.WaitVisible("#hello"))
 	})
 
 	t.Run("EarlySubmit", func(t *testing.T) {
-		b := newTab(t, browser, true)
+		b := browsertest.NewTab(t, browser, true)
 		hold := holdWasm(t, w)
-		b.do("open /", chromedp.Navigate(hold.url+"/"), chromedp.WaitVisible("#signin-form"))
-		b.do("type and press Enter before the app runs",
+		b.Do("open /", chromedp.Navigate(hold.url+"/"), chromedp.WaitVisible("#signin-form"))
+		b.Do("type and press Enter before the app runs",
 			chromedp.SendKeys("#signin-email", "early@example.com"),
 			chromedp.SendKeys("#signin-password", pw+"\r"))
-		b.waitJS("the submit waits", `document.getElementById("signin-form").getAttribute("aria-busy") === "true"`)
-		if loc := eval[string](b, `location.pathname + location.search`); loc != "/signin" {
+		b.WaitJS("the submit waits", `document.getElementById("signin-form").getAttribute("aria-busy") === "true"`)
+		if loc := browsertest.Eval[string](b, `location.pathname + location.search`); loc != "/signin" {
 			t.Fatalf("the form was submitted natively: at %s", loc)
 		}
 		hold.release()
-		b.do("signed in once the app runs", chromedp.WaitVisible("#hello"))
+		b.Do("signed in once the app runs", chromedp.WaitVisible("#hello"))
 	})
 }

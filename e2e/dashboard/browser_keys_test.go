@@ -1,4 +1,4 @@
-package browser
+package dashboard
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // rowOfFocusJS is the title of the task whose row holds the focus ("" for
@@ -24,10 +26,10 @@ func TestKeyboardAndLists(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
-	d.size = screenSizes[0]
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
+	d.size = browsertest.ScreenSizes[0]
 	t.Run("Shortcuts", d.shortcuts)
 	t.Run("ToastFocus", d.toastFocus)
 	t.Run("DatesAndTags", d.datesAndTags)
@@ -42,18 +44,18 @@ func (d *dash) shortcuts(t *testing.T) {
 	// its character lands in that field.
 	key := func(k string) {
 		t.Helper()
-		b.do("key "+strconv.Quote(k), chromedp.KeyEvent(k))
+		b.Do("key "+strconv.Quote(k), chromedp.KeyEvent(k))
 	}
-	blur := func() { eval[chromedp.Void](b, `document.activeElement.blur()`) }
+	blur := func() { browsertest.Eval[chromedp.Void](b, `document.activeElement.blur()`) }
 	noShortcutFired := func(field string) {
 		t.Helper()
-		if eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) ||
-			eval[string](b, focusJS) != field || eval[int](b, `document.querySelectorAll("#task-list input:checked").length`) != 0 ||
-			eval[int](b, `document.querySelectorAll("#task-list > li").length`) != 3 {
-			t.Fatalf("a shortcut fired while typing in #%s (focus on %s)", field, eval[string](b, focusJS))
+		if browsertest.Eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) ||
+			browsertest.Eval[string](b, browsertest.FocusJS) != field || browsertest.Eval[int](b, `document.querySelectorAll("#task-list input:checked").length`) != 0 ||
+			browsertest.Eval[int](b, `document.querySelectorAll("#task-list > li").length`) != 3 {
+			t.Fatalf("a shortcut fired while typing in #%s (focus on %s)", field, browsertest.Eval[string](b, browsertest.FocusJS))
 		}
 	}
-	value := func(id string) string { return eval[string](b, `document.getElementById("`+id+`").value`) }
+	value := func(id string) string { return browsertest.Eval[string](b, `document.getElementById("`+id+`").value`) }
 
 	// However the key's events come: as chromedp sends them (keyDown, then
 	// the character as an event of its own), as Chromium makes them from a
@@ -62,25 +64,25 @@ func (d *dash) shortcuts(t *testing.T) {
 	for _, shape := range []string{"keyDown+char", "rawKeyDown+char", "keyDown with text"} {
 		for _, k := range []struct{ key, code, field string }{{"n", "KeyN", "new-title"}, {"/", "Slash", "search"}} {
 			blur()
-			b.do(shape+" "+k.key, pressAs(shape, k.key, k.code))
-			b.waitJS(k.key+": focus on #"+k.field, focusJS+` === "`+k.field+`"`)
+			b.Do(shape+" "+k.key, pressAs(shape, k.key, k.code))
+			b.WaitJS(k.key+": focus on #"+k.field, browsertest.FocusJS+` === "`+k.field+`"`)
 			if got := value(k.field); got != "" {
 				t.Errorf("%s %q typed %q into #%s, want it empty", shape, k.key, got, k.field)
-				setField(b, "#"+k.field, "", "input")
+				browsertest.SetField(b, "#"+k.field, "", "input")
 			}
 		}
 	}
-	b.waitJS("all three listed", countJS(3))
+	b.WaitJS("all three listed", browsertest.CountJS(3))
 
 	blur()
 	key("?")
-	b.waitJS("shortcuts shown", `document.querySelector("#shortcuts").open`)
+	b.WaitJS("shortcuts shown", `document.querySelector("#shortcuts").open`)
 	key(kb.Escape)
-	b.waitJS("shortcuts closed", `!document.querySelector("#shortcuts").open`)
+	b.WaitJS("shortcuts closed", `!document.querySelector("#shortcuts").open`)
 
 	blur()
 	key("n")
-	b.waitJS("n: the quick-add bar", focusJS+` === "new-title"`)
+	b.WaitJS("n: the quick-add bar", browsertest.FocusJS+` === "new-title"`)
 	if got := value("new-title"); got != "" {
 		t.Errorf("n typed %q into the quick-add bar it focused, want it empty", got)
 	}
@@ -90,11 +92,11 @@ func (d *dash) shortcuts(t *testing.T) {
 		t.Errorf("typed %q into the quick-add bar, want nxj/", got)
 	}
 	noShortcutFired("new-title")
-	setField(b, "#new-title", "", "input")
+	browsertest.SetField(b, "#new-title", "", "input")
 
 	blur()
 	key("/")
-	b.waitJS("/: search", focusJS+` === "search"`)
+	b.WaitJS("/: search", browsertest.FocusJS+` === "search"`)
 	if got := value("search"); got != "" {
 		t.Errorf("/ typed %q into the search field it focused, want it empty", got)
 	}
@@ -102,49 +104,49 @@ func (d *dash) shortcuts(t *testing.T) {
 	if got := value("search"); got != "nxj/" {
 		t.Errorf("typed %q into the search field, want nxj/", got)
 	}
-	if eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) || eval[string](b, focusJS) != "search" {
+	if browsertest.Eval[bool](b, `document.querySelector("#shortcuts").open || document.querySelector("#editor").open`) || browsertest.Eval[string](b, browsertest.FocusJS) != "search" {
 		t.Fatal("a shortcut fired while typing in the search field")
 	}
-	setField(b, "#search", "", "input")
-	b.waitJS("search cleared", countJS(3))
+	browsertest.SetField(b, "#search", "", "input")
+	b.WaitJS("search cleared", browsertest.CountJS(3))
 
 	blur()
 	key("j")
-	b.waitJS("j: the first task", rowOfFocusJS+` === "First"`)
+	b.WaitJS("j: the first task", rowOfFocusJS+` === "First"`)
 	key("j")
-	b.waitJS("j: the second task", rowOfFocusJS+` === "Second"`)
+	b.WaitJS("j: the second task", rowOfFocusJS+` === "Second"`)
 	key("k")
-	b.waitJS("k: back to the first", rowOfFocusJS+` === "First"`)
+	b.WaitJS("k: back to the first", rowOfFocusJS+` === "First"`)
 
 	key("x")
-	b.waitJS("x: done", checkJS("First", true))
-	b.waitJS("undo offered", `document.querySelector("#toasts .undo") !== null`)
-	if !soon(b, rowOfFocusJS+` === "First"`) {
-		t.Errorf("after x the focus is on %q (%s), want the same task", eval[string](b, rowOfFocusJS), eval[string](b, focusJS))
+	b.WaitJS("x: done", checkJS("First", true))
+	b.WaitJS("undo offered", `document.querySelector("#toasts .undo") !== null`)
+	if !browsertest.Soon(b, rowOfFocusJS+` === "First"`) {
+		t.Errorf("after x the focus is on %q (%s), want the same task", browsertest.Eval[string](b, rowOfFocusJS), browsertest.Eval[string](b, browsertest.FocusJS))
 		focusInTask(b, "First", `[data-ctl="check"]`)
 	}
 
 	key("e")
-	b.waitJS("e: the editor", `document.querySelector("#editor").open && document.querySelector("#edit-title")?.value === "First"`)
+	b.WaitJS("e: the editor", `document.querySelector("#editor").open && document.querySelector("#edit-title")?.value === "First"`)
 	key(kb.Escape)
 	// The app gives the focus back to the Edit button that opened it (the
 	// browser's own return to the checkbox comes first).
-	b.waitJS("editor closed, focus back on Edit", `!document.querySelector("#editor").open && `+rowOfFocusJS+` === "First" &&
+	b.WaitJS("editor closed, focus back on Edit", `!document.querySelector("#editor").open && `+rowOfFocusJS+` === "First" &&
 		document.activeElement.dataset.ctl === "edit"`)
 
 	key("j")
-	b.waitJS("on the second", rowOfFocusJS+` === "Second"`)
+	b.WaitJS("on the second", rowOfFocusJS+` === "Second"`)
 	key(kb.Delete)
-	b.waitJS("Delete: gone", `!(`+taskJS("Second")+`)`)
-	if !soon(b, rowOfFocusJS+` === "Third"`) {
-		got := eval[string](b, rowOfFocusJS)
-		t.Errorf("after Delete the focus is on %q (%s), want the next task", got, eval[string](b, focusJS))
+	b.WaitJS("Delete: gone", `!(`+browsertest.TaskJS("Second")+`)`)
+	if !browsertest.Soon(b, rowOfFocusJS+` === "Third"`) {
+		got := browsertest.Eval[string](b, rowOfFocusJS)
+		t.Errorf("after Delete the focus is on %q (%s), want the next task", got, browsertest.Eval[string](b, browsertest.FocusJS))
 	}
-	b.waitJS("undo of the deletion offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("Second"))`)
+	b.WaitJS("undo of the deletion offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("Second"))`)
 	// Backspace deletes too, and does not go back in history.
 	key("\b")
-	b.waitJS("Backspace: gone", `!(`+taskJS("Third")+`) && `+countJS(1))
-	if got := eval[string](b, `location.pathname`); got != "/" {
+	b.WaitJS("Backspace: gone", `!(`+browsertest.TaskJS("Third")+`) && `+browsertest.CountJS(1))
+	if got := browsertest.Eval[string](b, `location.pathname`); got != "/" {
 		t.Errorf("after the shortcuts the page is %q", got)
 	}
 	// Undo itself and the editor's return of the focus: TestDashboard.
@@ -161,33 +163,33 @@ func (d *dash) toastFocus(t *testing.T) {
 	onUndoOf := func(title string) string {
 		return `(document.activeElement?.classList.contains("undo") && ` + toastJS(title) + `?.contains(document.activeElement))`
 	}
-	clickInTask(b, "Earlier", ".check-box")
-	b.waitJS("the first offer", toastJS("Earlier")+` !== undefined`)
+	browsertest.ClickInTask(b, "Earlier", ".check-box")
+	b.WaitJS("the first offer", toastJS("Earlier")+` !== undefined`)
 	// Apart, so that the first offer goes well before the second.
 	time.Sleep(3 * time.Second)
-	clickInTask(b, "Later", ".check-box")
-	b.waitJS("the second offer", toastJS("Later")+` !== undefined`)
-	eval[chromedp.Void](b, toastJS("Later")+`.querySelector(".undo").focus()`)
-	b.waitJS("on the second offer's Undo", onUndoOf("Later"))
+	browsertest.ClickInTask(b, "Later", ".check-box")
+	b.WaitJS("the second offer", toastJS("Later")+` !== undefined`)
+	browsertest.Eval[chromedp.Void](b, toastJS("Later")+`.querySelector(".undo").focus()`)
+	b.WaitJS("on the second offer's Undo", onUndoOf("Later"))
 
-	b.waitJS("the first offer gone", toastJS("Earlier")+` === undefined`)
-	if !soon(b, onUndoOf("Later")) {
-		t.Errorf("when the earlier toast went, the focus moved from Undo to %s", eval[string](b, focusJS))
+	b.WaitJS("the first offer gone", toastJS("Earlier")+` === undefined`)
+	if !browsertest.Soon(b, onUndoOf("Later")) {
+		t.Errorf("when the earlier toast went, the focus moved from Undo to %s", browsertest.Eval[string](b, browsertest.FocusJS))
 	}
-	b.waitJS("the second offer gone", toastJS("Later")+` === undefined`)
-	if !soon(b, rowOfFocusJS+` === "Later"`) {
-		t.Errorf("when the focused toast went, the focus went to %s, want its task's row", eval[string](b, focusJS))
+	b.WaitJS("the second offer gone", toastJS("Later")+` === undefined`)
+	if !browsertest.Soon(b, rowOfFocusJS+` === "Later"`) {
+		t.Errorf("when the focused toast went, the focus went to %s, want its task's row", browsertest.Eval[string](b, browsertest.FocusJS))
 	}
 
 	// Undo pressed from the keyboard: the toast goes, the focus goes to
 	// the row of the task it brought back.
-	clickInTask(b, "Stays", ".check-box")
-	b.waitJS("an offer", toastJS("Stays")+` !== undefined`)
-	eval[chromedp.Void](b, toastJS("Stays")+`.querySelector(".undo").focus()`)
-	b.do("Undo", chromedp.KeyEvent(kb.Enter))
-	b.waitJS("undone", checkJS("Stays", false)+` && `+toastJS("Stays")+` === undefined`)
-	if !soon(b, rowOfFocusJS+` === "Stays"`) {
-		t.Errorf("after Undo the focus is on %s, want the task's row", eval[string](b, focusJS))
+	browsertest.ClickInTask(b, "Stays", ".check-box")
+	b.WaitJS("an offer", toastJS("Stays")+` !== undefined`)
+	browsertest.Eval[chromedp.Void](b, toastJS("Stays")+`.querySelector(".undo").focus()`)
+	b.Do("Undo", chromedp.KeyEvent(kb.Enter))
+	b.WaitJS("undone", checkJS("Stays", false)+` && `+toastJS("Stays")+` === undefined`)
+	if !browsertest.Soon(b, rowOfFocusJS+` === "Stays"`) {
+		t.Errorf("after Undo the focus is on %s, want the task's row", browsertest.Eval[string](b, browsertest.FocusJS))
 	}
 }
 
@@ -198,7 +200,7 @@ func (d *dash) datesAndTags(t *testing.T) {
 		`{"title": "Now", "tags": ["home"], "dueDate": "`+day(0)+`"}`,
 		`{"title": "Soon", "tags": ["home"], "dueDate": "`+day(1)+`"}`)
 	due := func(title string) string {
-		return eval[string](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
+		return browsertest.Eval[string](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
 			li.querySelector(".task-title").textContent === %s).querySelector("time.due")?.textContent || ""`, strconv.Quote(title)))
 	}
 	for title, want := range map[string]string{"Late": "Overdue · 3 days", "Now": "Today", "Soon": "Tomorrow"} {
@@ -208,62 +210,62 @@ func (d *dash) datesAndTags(t *testing.T) {
 	}
 	// Overdue and due today stand out, and not by colour alone: words, an
 	// icon and a mark at the row's edge.
-	if !eval[bool](b, taskWithJS("Late", ".due-icon")) {
+	if !browsertest.Eval[bool](b, taskWithJS("Late", ".due-icon")) {
 		t.Error("the overdue row has no icon")
 	}
 	for _, title := range []string{"Late", "Now"} {
-		if eval[string](b, fmt.Sprintf(`getComputedStyle([...document.querySelectorAll("#task-list > li")].find(li =>
+		if browsertest.Eval[string](b, fmt.Sprintf(`getComputedStyle([...document.querySelectorAll("#task-list > li")].find(li =>
 			li.querySelector(".task-title").textContent === %s)).boxShadow`, strconv.Quote(title))) == "none" {
 			t.Errorf("%s's row does not stand out", title)
 		}
 	}
 
-	clickInTask(b, "Now", `button.tag`)
-	b.waitJS("filtered by the tag", countJS(2))
-	if got := eval[string](b, `new URLSearchParams(location.search).get("tag")`); got != "home" {
+	browsertest.ClickInTask(b, "Now", `button.tag`)
+	b.WaitJS("filtered by the tag", browsertest.CountJS(2))
+	if got := browsertest.Eval[string](b, `new URLSearchParams(location.search).get("tag")`); got != "home" {
 		t.Errorf("tag chip: URL tag=%q, want home", got)
 	}
-	if taskOn := eval[bool](b, taskJS("Late")); taskOn {
+	if taskOn := browsertest.Eval[bool](b, browsertest.TaskJS("Late")); taskOn {
 		t.Error("the work task is listed under #home")
 	}
 
 	// The tag filter takes "#work" as people write it, and "work", typed
 	// or in a link.
 	for _, typed := range []string{"#work", "work"} {
-		if eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none" && document.querySelector("#filter-tag").offsetParent === null`) {
-			click(b, "#filters-toggle")
+		if browsertest.Eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none" && document.querySelector("#filter-tag").offsetParent === null`) {
+			browsertest.Click(b, "#filters-toggle")
 		}
-		setField(b, "#filter-tag", typed, "change")
-		b.waitJS("filtered by "+typed, countJS(1)+" && "+taskJS("Late"))
-		if got := eval[string](b, `new URLSearchParams(location.search).get("tag")`); got != "work" {
+		browsertest.SetField(b, "#filter-tag", typed, "change")
+		b.WaitJS("filtered by "+typed, browsertest.CountJS(1)+" && "+browsertest.TaskJS("Late"))
+		if got := browsertest.Eval[string](b, `new URLSearchParams(location.search).get("tag")`); got != "work" {
 			t.Errorf("tag filter %q: URL tag=%q, want work", typed, got)
 		}
-		setField(b, "#filter-tag", "", "change")
-		b.waitJS("unfiltered", countJS(3))
+		browsertest.SetField(b, "#filter-tag", "", "change")
+		b.WaitJS("unfiltered", browsertest.CountJS(3))
 	}
-	b.do("a link with #work", chromedp.Navigate(d.w.url("/?tag=%23work")), appReady)
-	b.waitJS("filtered by the link's #work", countJS(1)+" && "+taskJS("Late"))
+	b.Do("a link with #work", chromedp.Navigate(d.w.URL("/?tag=%23work")), browsertest.AppReady)
+	b.WaitJS("filtered by the link's #work", browsertest.CountJS(1)+" && "+browsertest.TaskJS("Late"))
 }
 
 func (d *dash) emptyStates(t *testing.T) {
 	b := d.person(t)
-	b.waitJS("no tasks yet", `document.querySelector("#empty") !== null && document.querySelector("#empty-filtered") === null`)
+	b.WaitJS("no tasks yet", `document.querySelector("#empty") !== null && document.querySelector("#empty-filtered") === null`)
 	// Found and clicked at once: the list's status is rendered again as
 	// the live connection's first load lands.
-	if !soon(b, `(() => { const e = document.querySelector("#empty-add"); if (!e) return false; e.click(); return true; })()`) {
+	if !browsertest.Soon(b, `(() => { const e = document.querySelector("#empty-add"); if (!e) return false; e.click(); return true; })()`) {
 		t.Fatal("no Add your first task button")
 	}
-	b.waitJS("the first task is invited", focusJS+` === "new-title"`)
-	b.do("add", chromedp.SendKeys("#new-title", "The first"+kb.Enter))
-	b.waitJS("listed", countJS(1))
+	b.WaitJS("the first task is invited", browsertest.FocusJS+` === "new-title"`)
+	b.Do("add", chromedp.SendKeys("#new-title", "The first"+kb.Enter))
+	b.WaitJS("listed", browsertest.CountJS(1))
 
-	b.do("a search that finds nothing", chromedp.Navigate(d.w.url("/?q=nothing-like-this")), appReady)
-	b.waitJS("no match", `document.querySelector("#empty-filtered") !== null && document.querySelector("#empty") === null`)
-	if !soon(b, `(() => { const e = document.querySelector("#empty-clear"); if (!e) return false; e.click(); return true; })()`) {
+	b.Do("a search that finds nothing", chromedp.Navigate(d.w.URL("/?q=nothing-like-this")), browsertest.AppReady)
+	b.WaitJS("no match", `document.querySelector("#empty-filtered") !== null && document.querySelector("#empty") === null`)
+	if !browsertest.Soon(b, `(() => { const e = document.querySelector("#empty-clear"); if (!e) return false; e.click(); return true; })()`) {
 		t.Fatal("no Clear filters button")
 	}
-	b.waitJS("filters cleared", countJS(1))
-	if got := eval[string](b, `location.search`); got != "" {
+	b.WaitJS("filters cleared", browsertest.CountJS(1))
+	if got := browsertest.Eval[string](b, `location.search`); got != "" {
 		t.Errorf("after Clear filters the URL's query is %q", got)
 	}
 }
@@ -290,16 +292,4 @@ func pressAs(shape, key, code string) chromedp.Action[chromedp.Void] {
 		}
 		return nil
 	})
-}
-
-// soon reports whether a JavaScript predicate holds within a second: for
-// what should follow at once, where waitJS would wait its long timeout.
-func soon(b *tab, expr string) bool {
-	for range 20 {
-		if eval[bool](b, expr) {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
 }

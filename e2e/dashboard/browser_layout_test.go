@@ -1,10 +1,12 @@
-package browser
+package dashboard
 
 import (
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // TestLayout measures what a walk through the screens at 1280×800 and
@@ -18,20 +20,20 @@ func TestLayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
 	late := time.Now().AddDate(0, 0, -3).Format(time.DateOnly) + "T12:00:00Z"
-	for _, size := range screenSizes {
-		t.Run(size.name, func(t *testing.T) {
+	for _, size := range browsertest.ScreenSizes {
+		t.Run(size.Name, func(t *testing.T) {
 			d.size = size
 			b := d.person(t, `{"title": "Late", "dueDate": "`+late+`"}`)
-			if eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none"`) {
-				click(b, "#filters-toggle")
+			if browsertest.Eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none"`) {
+				browsertest.Click(b, "#filters-toggle")
 			}
-			b.waitJS("filters shown", `document.querySelector("#filters").getBoundingClientRect().height > 0`)
+			b.WaitJS("filters shown", `document.querySelector("#filters").getBoundingClientRect().height > 0`)
 			// Fields whose tops are on one row have one height.
-			if bad := eval[[]string](b, `(() => {
+			if bad := browsertest.Eval[[]string](b, `(() => {
 				const fs = [...document.querySelectorAll("#filters input, #filters select")].map(e => ({id: e.id, r: e.getBoundingClientRect()}));
 				const out = [];
 				for (const a of fs) for (const b of fs)
@@ -43,7 +45,7 @@ func TestLayout(t *testing.T) {
 			// No filter's text is cut short: every option of a select
 			// and a date's "mm/dd/yyyy" fit inside the field, beside its
 			// arrow or calendar button (about 24 px).
-			if bad := eval[[]string](b, `(() => {
+			if bad := browsertest.Eval[[]string](b, `(() => {
 				const ctx = document.createElement("canvas").getContext("2d"), out = [];
 				for (const e of document.querySelectorAll("#filters select, #filters input[type=date]")) {
 					const cs = getComputedStyle(e); ctx.font = cs.font;
@@ -54,7 +56,7 @@ func TestLayout(t *testing.T) {
 				return out; })()`); len(bad) > 0 {
 				t.Errorf("filters cut short: %q", bad)
 			}
-			if gap := eval[float64](b, `(() => {
+			if gap := browsertest.Eval[float64](b, `(() => {
 				const due = document.querySelector("#task-list time.due");
 				const icon = due.querySelector(".due-icon").getBoundingClientRect();
 				const r = document.createRange(); r.selectNodeContents(due.lastChild);
@@ -65,19 +67,19 @@ func TestLayout(t *testing.T) {
 			// The header keeps its rows when the live badge says the
 			// server is gone (on a phone "Reconnecting…" pushed Sign out
 			// to a row of its own).
-			b.waitJS("live", liveJS)
-			before := eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`)
-			w.kill()
-			b.waitJS("outage", outageJS+` && document.querySelector("#live.live-live") === null`)
-			if during := eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`); during != before {
+			b.WaitJS("live", liveJS)
+			before := browsertest.Eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`)
+			w.Kill()
+			b.WaitJS("outage", outageJS+` && document.querySelector("#live.live-live") === null`)
+			if during := browsertest.Eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`); during != before {
 				t.Errorf("the header is %.0f px high during an outage, %.0f px live", during, before)
 			}
-			w.start()
-			b.waitJS("live again", liveJS)
+			w.Start()
+			b.WaitJS("live again", liveJS)
 
-			b.do("profile", chromedp.Navigate(w.url("/profile")), appReady)
-			b.waitJS("devices and activity listed", `document.querySelector("#sessions .badge") !== null && document.querySelector("#activity .badge") !== null`)
-			if bad := eval[[]string](b, `[...document.querySelectorAll(".session strong + .badge")].map(badge => {
+			b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady)
+			b.WaitJS("devices and activity listed", `document.querySelector("#sessions .badge") !== null && document.querySelector("#activity .badge") !== null`)
+			if bad := browsertest.Eval[[]string](b, `[...document.querySelectorAll(".session strong + .badge")].map(badge => {
 				const name = badge.previousElementSibling.getBoundingClientRect(), r = badge.getBoundingClientRect();
 				const sameLine = r.top < name.bottom && r.bottom > name.top;
 				return sameLine && r.left - name.right < 4 ? badge.textContent + ": " + (r.left - name.right) + " px" : "";

@@ -1,4 +1,4 @@
-package browser
+package dashboard
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
@@ -28,17 +29,17 @@ func TestLiveFilteredViews(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
-	d.size = screenSizes[0]
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
+	d.size = browsertest.ScreenSizes[0]
 
-	a := newTab(t, d.browser, true)
-	a.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
-	a.email = "live-view@example.com"
-	signUpByAPI(t, a, w, a.email)
-	token := apiAs(t, w, a.email)
-	base := "http://" + w.addr
+	a := browsertest.NewTab(t, d.browser, true)
+	a.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	a.Email = "live-view@example.com"
+	browsertest.SignUpByAPI(t, a, w, a.Email)
+	token := apiAs(t, w, a.Email)
+	base := "http://" + w.Addr
 	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02T15:00:00Z") }
 	ids := map[string]authdash.TaskID{}
 	create := func(title, status, due, desc string) {
@@ -60,21 +61,21 @@ func TestLiveFilteredViews(t *testing.T) {
 
 	const view = "/?q=report&status=todo&sort=due&order=asc"
 	q := url.Values{"q": {"report"}, "status": {"todo"}, "sort": {"due"}, "order": {"asc"}, "limit": {"100"}}
-	open := func(b *tab) {
+	open := func(b *browsertest.Tab) {
 		t.Helper()
-		b.do("the view", chromedp.Navigate(w.url(view)), appReady, chromedp.WaitVisible("#hello"))
-		b.waitJS("first page of the view", countJS(20))
-		b.waitJS("live", liveJS)
+		b.Do("the view", chromedp.Navigate(w.URL(view)), browsertest.AppReady, chromedp.WaitVisible("#hello"))
+		b.WaitJS("first page of the view", browsertest.CountJS(20))
+		b.WaitJS("live", liveJS)
 	}
 	open(a)
-	a2 := newTab(t, a.ctx, false) // same browser: the socket is a's, shared
-	a2.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
+	a2 := browsertest.NewTab(t, a.Ctx, false) // same browser: the socket is a's, shared
+	a2.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
 	open(a2)
-	c := newTab(t, d.browser, true) // another device: a socket of its own
-	c.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
-	signInByAPI(t, c, w, a.email)
+	c := browsertest.NewTab(t, d.browser, true) // another device: a socket of its own
+	c.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	browsertest.SignInByAPI(t, c, w, a.Email)
 	open(c)
-	tabs := map[string]*tab{"first tab": a, "second tab": a2, "other device": c}
+	tabs := map[string]*browsertest.Tab{"first tab": a, "second tab": a2, "other device": c}
 
 	// expect waits until every tab lists the first n tasks of a fresh
 	// query of the view, in the server's order.
@@ -94,11 +95,11 @@ func TestLiveFilteredViews(t *testing.T) {
 		js := fmt.Sprintf(`[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join("|") === %q`,
 			strings.Join(want, "|"))
 		for name, b := range tabs {
-			if !eval[bool](b, fmt.Sprintf(`new Promise(ok => { const end = Date.now() + %d;
+			if !browsertest.Eval[bool](b, fmt.Sprintf(`new Promise(ok => { const end = Date.now() + %d;
 				(function poll() { if (%s) ok(true); else if (Date.now() > end) ok(false); else setTimeout(poll, 50); })(); })`,
-				(browserTimeout-time.Second).Milliseconds(), js)) {
-				got := eval[[]string](b, `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent)`)
-				t.Fatalf("%s: the %s lists\n  %v\nwant the server's first %d\n  %v\nconsole:\n%s", step, name, got, n, want, b.console())
+				(browsertest.Timeout-time.Second).Milliseconds(), js)) {
+				got := browsertest.Eval[[]string](b, `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent)`)
+				t.Fatalf("%s: the %s lists\n  %v\nwant the server's first %d\n  %v\nconsole:\n%s", step, name, got, n, want, b.Console())
 			}
 		}
 	}
@@ -130,11 +131,11 @@ func TestLiveFilteredViews(t *testing.T) {
 		expect(s.name, s.n)
 	}
 	// A deletion, from the other device's own list.
-	clickInTask(c, "Report 04", `[data-ctl="delete"]`)
-	clickInTask(c, "Report 04", `[data-ctl="confirm-delete"]`)
+	browsertest.ClickInTask(c, "Report 04", `[data-ctl="delete"]`)
+	browsertest.ClickInTask(c, "Report 04", `[data-ctl="confirm-delete"]`)
 	// The deletion reaches the server once its undo has passed; the
 	// fresh query must come after it.
-	for deadline := time.Now().Add(browserTimeout); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(browsertest.Timeout); ; time.Sleep(100 * time.Millisecond) {
 		err := rawapi.Call(context.Background(), base, token, http.MethodGet, "/api/tasks/"+string(ids["Report 04"]), "", nil)
 		if err != nil && strings.Contains(err.Error(), ": 404 ") {
 			break

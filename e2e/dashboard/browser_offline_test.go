@@ -1,4 +1,4 @@
-package browser
+package dashboard
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/e2e/internal/rawapi"
 	"github.com/authdash/authdash/wire"
 )
@@ -24,8 +25,8 @@ import (
 // (navigator.onLine and the offline event follow) and its browser
 // context's service workers, through which the page's fetches go (network
 // emulation of the page alone does not cut those).
-func setOffline(b *tab, offline bool) {
-	b.t.Helper()
+func setOffline(b *browsertest.Tab, offline bool) {
+	b.T.Helper()
 	emulate := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
 			return err
@@ -37,19 +38,19 @@ func setOffline(b *tab, offline bool) {
 		})
 		return err
 	})
-	b.do(fmt.Sprintf("offline %v", offline), emulate, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	b.Do(fmt.Sprintf("offline %v", offline), emulate, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, network.OverrideNetworkState, network.OverrideNetworkStateParams{
 			Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
 		return err
 	}))
-	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+	ctx, cancel := context.WithTimeout(b.Ctx, browsertest.Timeout)
 	defer cancel()
 	targets, err := chromedp.Targets(ctx)
 	if err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	var bc cdp.BrowserContextID
-	me := chromedp.FromContext(b.ctx).Target.TargetID
+	me := chromedp.FromContext(b.Ctx).Target.TargetID
 	for _, ti := range targets {
 		if ti.TargetID == me {
 			bc = ti.BrowserContextID
@@ -59,25 +60,25 @@ func setOffline(b *tab, offline bool) {
 		if ti.Type != "service_worker" || ti.BrowserContextID != bc {
 			continue
 		}
-		if b.workers == nil {
-			b.workers = map[target.ID]context.Context{}
+		if b.Workers == nil {
+			b.Workers = map[target.ID]context.Context{}
 		}
-		wctx, ok := b.workers[ti.TargetID]
+		wctx, ok := b.Workers[ti.TargetID]
 		if !ok {
 			var cancel context.CancelFunc
-			wctx, cancel = chromedp.NewContext(b.ctx, chromedp.WithTargetID(ti.TargetID))
-			b.t.Cleanup(cancel)
+			wctx, cancel = chromedp.NewContext(b.Ctx, chromedp.WithTargetID(ti.TargetID))
+			b.T.Cleanup(cancel)
 			// Attached for as long as the tab (the first Run's context).
 			if err := chromedp.Do(wctx); err != nil {
-				b.t.Fatalf("attach to the service worker: %v", err)
+				b.T.Fatalf("attach to the service worker: %v", err)
 			}
-			b.workers[ti.TargetID] = wctx
+			b.Workers[ti.TargetID] = wctx
 		}
-		ectx, ecancel := context.WithTimeout(wctx, browserTimeout)
+		ectx, ecancel := context.WithTimeout(wctx, browsertest.Timeout)
 		err := chromedp.Do(ectx, emulate)
 		ecancel()
 		if err != nil {
-			b.t.Fatalf("service worker offline %v: %v", offline, err)
+			b.T.Fatalf("service worker offline %v: %v", offline, err)
 		}
 	}
 }
@@ -92,11 +93,11 @@ const keptJS = `new Promise((ok, fail) => { const r = indexedDB.open("authdash")
 		c.onsuccess = () => { db.close(); ok(c.result); }; c.onerror = () => fail(c.error); }; })`
 
 // waitKept waits until the app keeps n tasks for offline use.
-func waitKept(b *tab, n int) {
-	b.t.Helper()
-	b.do(fmt.Sprintf("%d tasks kept offline", n), chromedp.Poll[chromedp.Void](
+func waitKept(b *browsertest.Tab, n int) {
+	b.T.Helper()
+	b.Do(fmt.Sprintf("%d tasks kept offline", n), chromedp.Poll[chromedp.Void](
 		fmt.Sprintf(`(%s).then(k => k === %d)`, keptJS, n),
-		chromedp.WithPollingTimeout(browserTimeout), chromedp.WithPollingInterval(100*time.Millisecond)))
+		chromedp.WithPollingTimeout(browsertest.Timeout), chromedp.WithPollingInterval(100*time.Millisecond)))
 }
 
 // TestOfflineWholeList: a reload without a network shows every task, not
@@ -107,13 +108,13 @@ func TestOfflineWholeList(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
-	d.size = screenSizes[0]
-	b := newTab(t, d.browser, true)
-	b.email = "whole-list@example.com"
-	signUpByAPI(t, b, w, b.email)
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
+	d.size = browsertest.ScreenSizes[0]
+	b := browsertest.NewTab(t, d.browser, true)
+	b.Email = "whole-list@example.com"
+	browsertest.SignUpByAPI(t, b, w, b.Email)
 	const n = 45
 	for i := 1; i <= n; i++ {
 		status := "todo"
@@ -121,66 +122,66 @@ func TestOfflineWholeList(t *testing.T) {
 			status = "done"
 		}
 		body := fmt.Sprintf(`{"title": "Task %02d", "status": %q}`, i, status)
-		if st := eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
 			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, body)); st != 201 {
 			t.Fatalf("create %s: %d", body, st)
 		}
 	}
 	d.open(b, 20)
-	b.waitJS("live", liveJS)
+	b.WaitJS("live", liveJS)
 	waitKept(b, n)
 	// A change elsewhere reaches the kept list through the live stream.
 	other := d.device(t, b, 20)
-	clickInTask(other, "Task 45", `[data-ctl="delete"]`)
-	clickInTask(other, "Task 45", `[data-ctl="confirm-delete"]`)
+	browsertest.ClickInTask(other, "Task 45", `[data-ctl="delete"]`)
+	browsertest.ClickInTask(other, "Task 45", `[data-ctl="confirm-delete"]`)
 	waitKept(b, n-1)
-	b.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+	b.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
 
 	setOffline(b, true)
-	b.do("reload offline", chromedp.Reload(), appReady, chromedp.WaitVisible("#offline-banner"))
-	b.waitJS("first page from the kept list", countJS(20)+" && "+taskJS("Task 44")+" && !"+taskJS("Task 45"))
-	click(b, "#load-more")
-	b.waitJS("second page", countJS(40))
-	click(b, "#load-more")
-	b.waitJS("the whole list", countJS(n-1)+` && document.querySelector("#load-more") === null`)
-	if got := eval[string](b, `document.querySelector("#stat-total").textContent`); got != fmt.Sprint(n-1) {
+	b.Do("reload offline", chromedp.Reload(), browsertest.AppReady, chromedp.WaitVisible("#offline-banner"))
+	b.WaitJS("first page from the kept list", browsertest.CountJS(20)+" && "+browsertest.TaskJS("Task 44")+" && !"+browsertest.TaskJS("Task 45"))
+	browsertest.Click(b, "#load-more")
+	b.WaitJS("second page", browsertest.CountJS(40))
+	browsertest.Click(b, "#load-more")
+	b.WaitJS("the whole list", browsertest.CountJS(n-1)+` && document.querySelector("#load-more") === null`)
+	if got := browsertest.Eval[string](b, `document.querySelector("#stat-total").textContent`); got != fmt.Sprint(n-1) {
 		t.Errorf("total offline %s, want %d", got, n-1)
 	}
 	// Search, filter and sort over the kept list.
-	b.do("search", chromedp.SendKeys("#search", "task 1"))
-	b.waitJS("searched", countJS(10)+" && "+taskJS("Task 10")+" && "+taskJS("Task 19"))
+	b.Do("search", chromedp.SendKeys("#search", "task 1"))
+	b.WaitJS("searched", browsertest.CountJS(10)+" && "+browsertest.TaskJS("Task 10")+" && "+browsertest.TaskJS("Task 19"))
 	openFilters(b)
 	choose(b, "#filter-status", "Done")
-	b.waitJS("searched and filtered", countJS(3)+" && "+taskJS("Task 12")+" && "+taskJS("Task 15")+" && "+taskJS("Task 18"))
+	b.WaitJS("searched and filtered", browsertest.CountJS(3)+" && "+browsertest.TaskJS("Task 12")+" && "+browsertest.TaskJS("Task 15")+" && "+browsertest.TaskJS("Task 18"))
 	choose(b, "#sort", "Title")
 	choose(b, "#order", "Ascending")
-	b.waitJS("sorted by title", `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join() === "Task 12,Task 15,Task 18"`)
+	b.WaitJS("sorted by title", `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join() === "Task 12,Task 15,Task 18"`)
 
 	setOffline(b, false)
-	b.waitJS("back online", liveJS)
-	click(b, "#signout")
-	b.do("sign out", chromedp.WaitVisible("#signin-form"))
-	if k := eval[int](b, keptJS); k != 0 {
+	b.WaitJS("back online", liveJS)
+	browsertest.Click(b, "#signout")
+	b.Do("sign out", chromedp.WaitVisible("#signin-form"))
+	if k := browsertest.Eval[int](b, keptJS); k != 0 {
 		t.Errorf("%d tasks kept after sign-out", k)
 	}
 }
 
 // apiAs signs the person in over the API (another device, in the test
 // process) and returns its access token.
-func apiAs(t *testing.T, w *webapp, email string) string {
+func apiAs(t *testing.T, w *browsertest.Webapp, email string) string {
 	t.Helper()
 	var g wire.Grant
 	body := fmt.Sprintf(`{"email":%q,"password":"benchmark password"}`, email)
-	if err := rawapi.Call(context.Background(), "http://"+w.addr, "", http.MethodPost, "/api/auth/login", body, &g); err != nil {
+	if err := rawapi.Call(context.Background(), "http://"+w.Addr, "", http.MethodPost, "/api/auth/login", body, &g); err != nil {
 		t.Fatalf("sign in over the API: %v", err)
 	}
 	return g.AccessToken
 }
 
 // byTitle returns the person's tasks by title, failing on a title twice.
-func byTitle(t *testing.T, w *webapp, token string) map[string]authdash.Task {
+func byTitle(t *testing.T, w *browsertest.Webapp, token string) map[string]authdash.Task {
 	t.Helper()
-	all, err := rawapi.ListAll(context.Background(), "http://"+w.addr, token)
+	all, err := rawapi.ListAll(context.Background(), "http://"+w.Addr, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,12 +207,12 @@ func rowJS(title, js string) string {
 }
 
 // editTask opens a task's editor, sets one field and saves.
-func editTask(b *tab, title, sel, value, event string) {
-	b.t.Helper()
-	clickInTask(b, title, `button[aria-label^="Edit"]`)
-	b.do("editor of "+title, chromedp.WaitVisible("#edit-form"))
-	setField(b, sel, value, event)
-	b.do("save "+title, chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
+func editTask(b *browsertest.Tab, title, sel, value, event string) {
+	b.T.Helper()
+	browsertest.ClickInTask(b, title, `button[aria-label^="Edit"]`)
+	b.Do("editor of "+title, chromedp.WaitVisible("#edit-form"))
+	browsertest.SetField(b, sel, value, event)
+	b.Do("save "+title, chromedp.Click("#edit-save"), chromedp.WaitNotPresent("#edit-form"))
 }
 
 // TestOfflineEdits is issue 17's journey: a tab goes offline and makes ten
@@ -226,10 +227,10 @@ func TestOfflineEdits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
-	d.size = screenSizes[0]
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
+	d.size = browsertest.ScreenSizes[0]
 	titles := []string{"Rename me", "Describe me", "Prioritise me", "Finish me", "Finish me too", "Remove me", "Remove me too"}
 	var bodies []string
 	for _, ti := range titles {
@@ -237,44 +238,44 @@ func TestOfflineEdits(t *testing.T) {
 	}
 	a := d.person(t, bodies...)
 	b := d.device(t, a, len(titles))
-	a.waitJS("live", liveJS)
+	a.WaitJS("live", liveJS)
 	waitKept(a, len(titles))
-	a.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
-	token := apiAs(t, w, a.email)
+	a.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+	token := apiAs(t, w, a.Email)
 	before := byTitle(t, w, token)
 
 	setOffline(a, true)
 	// 1-2: two new tasks.
-	a.do("add offline", chromedp.SendKeys("#new-title", "Made offline"+kb.Enter))
-	a.waitJS("kept, shown as not sent", rowJS("Made offline", `li.querySelector(".badge.pending")`))
-	a.do("add another", chromedp.SendKeys("#new-title", "Made offline too"+kb.Enter))
-	a.waitJS("both kept", rowJS("Made offline too", `li.querySelector(".badge.pending")`))
+	a.Do("add offline", chromedp.SendKeys("#new-title", "Made offline"+kb.Enter))
+	a.WaitJS("kept, shown as not sent", rowJS("Made offline", `li.querySelector(".badge.pending")`))
+	a.Do("add another", chromedp.SendKeys("#new-title", "Made offline too"+kb.Enter))
+	a.WaitJS("both kept", rowJS("Made offline too", `li.querySelector(".badge.pending")`))
 	// 3-5: edits; 3 and 4 will conflict, 5 will merge.
 	editTask(a, "Rename me", "#edit-title", "Renamed offline", "input")
 	editTask(a, "Describe me", "#edit-description", "offline words", "input")
 	editTask(a, "Prioritise me", "#edit-priority", "high", "change")
-	a.waitJS("edits shown as not sent", pendingJS(5))
+	a.WaitJS("edits shown as not sent", pendingJS(5))
 
-	a.do("reload offline", chromedp.Reload(), appReady, chromedp.WaitVisible("#offline-banner"))
-	a.waitJS("the five changes survive the reload", pendingJS(5)+" && "+taskJS("Renamed offline")+" && "+taskJS("Made offline too")+
+	a.Do("reload offline", chromedp.Reload(), browsertest.AppReady, chromedp.WaitVisible("#offline-banner"))
+	a.WaitJS("the five changes survive the reload", pendingJS(5)+" && "+browsertest.TaskJS("Renamed offline")+" && "+browsertest.TaskJS("Made offline too")+
 		" && "+rowJS("Prioritise me", `li.querySelector(".badge.prio-high")`)+" && "+rowJS("Describe me", `li.textContent.includes("offline words")`))
 	// 6-7: completions; 7 will merge with a priority set meanwhile.
-	clickInTask(a, "Finish me", ".check-box")
-	a.waitJS("done offline", checkJS("Finish me", true))
-	clickInTask(a, "Finish me too", ".check-box")
-	a.waitJS("done offline too", checkJS("Finish me too", true))
+	browsertest.ClickInTask(a, "Finish me", ".check-box")
+	a.WaitJS("done offline", checkJS("Finish me", true))
+	browsertest.ClickInTask(a, "Finish me too", ".check-box")
+	a.WaitJS("done offline too", checkJS("Finish me too", true))
 	// 8-9: deletions.
 	for _, ti := range []string{"Remove me", "Remove me too"} {
-		clickInTask(a, ti, `[data-ctl="delete"]`)
-		clickInTask(a, ti, `[data-ctl="confirm-delete"]`)
-		a.waitJS(ti+" gone offline", "!"+taskJS(ti))
+		browsertest.ClickInTask(a, ti, `[data-ctl="delete"]`)
+		browsertest.ClickInTask(a, ti, `[data-ctl="confirm-delete"]`)
+		a.WaitJS(ti+" gone offline", "!"+browsertest.TaskJS(ti))
 	}
 	// 10: a change to a task that exists only on this device so far.
-	clickInTask(a, "Made offline too", ".check-box")
-	a.waitJS("a task made offline, done offline", checkJS("Made offline too", true))
+	browsertest.ClickInTask(a, "Made offline too", ".check-box")
+	a.WaitJS("a task made offline, done offline", checkJS("Made offline too", true))
 
-	a.do("reload offline again", chromedp.Reload(), appReady, chromedp.WaitVisible("#offline-banner"))
-	a.waitJS("the ten changes survive", pendingJS(7)+" && "+countJS(7)+" && !"+taskJS("Remove me")+" && "+checkJS("Made offline too", true)+
+	a.Do("reload offline again", chromedp.Reload(), browsertest.AppReady, chromedp.WaitVisible("#offline-banner"))
+	a.WaitJS("the ten changes survive", pendingJS(7)+" && "+browsertest.CountJS(7)+" && !"+browsertest.TaskJS("Remove me")+" && "+checkJS("Made offline too", true)+
 		" && "+checkJS("Finish me", true))
 
 	// Meanwhile, elsewhere: two changes that conflict with this tab's and
@@ -285,22 +286,22 @@ func TestOfflineEdits(t *testing.T) {
 		{"Prioritise me", `{"title": "Prioritised online"}`},
 		{"Finish me too", `{"priority": "low"}`},
 	} {
-		if err := rawapi.Call(context.Background(), "http://"+w.addr, token, http.MethodPatch, "/api/tasks/"+string(before[c.title].ID), c.patch, nil); err != nil {
+		if err := rawapi.Call(context.Background(), "http://"+w.Addr, token, http.MethodPatch, "/api/tasks/"+string(before[c.title].ID), c.patch, nil); err != nil {
 			t.Fatalf("change %s over the API: %v", c.title, err)
 		}
 	}
-	b.waitJS("the other device has the API's changes", taskJS("Renamed online")+" && "+taskJS("Prioritised online"))
+	b.WaitJS("the other device has the API's changes", browsertest.TaskJS("Renamed online")+" && "+browsertest.TaskJS("Prioritised online"))
 
 	setOffline(a, false)
 	// Replayed in order: the rename's conflict comes first.
-	a.do("first conflict", chromedp.WaitVisible("#conflict"))
-	if got := eval[string](a, `document.querySelector("#conflict").textContent`); !strings.Contains(got, "Renamed online") || !strings.Contains(got, "Renamed offline") {
+	a.Do("first conflict", chromedp.WaitVisible("#conflict"))
+	if got := browsertest.Eval[string](a, `document.querySelector("#conflict").textContent`); !strings.Contains(got, "Renamed online") || !strings.Contains(got, "Renamed offline") {
 		t.Fatalf("first conflict shows %q, want both titles", got)
 	}
-	click(a, "#keep-mine")
-	a.waitJS("second conflict", `document.querySelector("#conflict") !== null && document.querySelector("#conflict").textContent.includes("online words")`)
-	click(a, "#take-theirs")
-	a.waitJS("no conflict left", `document.querySelector("#conflict") === null`)
+	browsertest.Click(a, "#keep-mine")
+	a.WaitJS("second conflict", `document.querySelector("#conflict") !== null && document.querySelector("#conflict").textContent.includes("online words")`)
+	browsertest.Click(a, "#take-theirs")
+	a.WaitJS("no conflict left", `document.querySelector("#conflict") === null`)
 
 	want := map[string]string{ // title → what must hold of it
 		"Renamed offline":    "todo",
@@ -321,15 +322,15 @@ func TestOfflineEdits(t *testing.T) {
 		}
 		return s
 	}
-	for name, tb := range map[string]*tab{"this tab": a, "the other device": b} {
+	for name, tb := range map[string]*browsertest.Tab{"this tab": a, "the other device": b} {
 		for ti, wd := range want {
-			js := taskJS(ti) + " && " + checkJS(ti, strings.HasPrefix(wd, "done"))
+			js := browsertest.TaskJS(ti) + " && " + checkJS(ti, strings.HasPrefix(wd, "done"))
 			if strings.Contains(wd, "high") || strings.Contains(wd, "low") {
 				js += " && " + rowJS(ti, `li.querySelector(".badge.prio-`+strings.Fields(wd)[len(strings.Fields(wd))-1]+`")`)
 			}
-			tb.waitJS(name+": "+ti, js)
+			tb.WaitJS(name+": "+ti, js)
 		}
-		tb.waitJS(name+": seven tasks, nothing pending", countJS(len(want))+" && "+pendingJS(0))
+		tb.WaitJS(name+": seven tasks, nothing pending", browsertest.CountJS(len(want))+" && "+pendingJS(0))
 	}
 	// Both tabs show it once the replay is over, and so the server has it.
 	got := byTitle(t, w, token)

@@ -1,4 +1,4 @@
-package browser
+package dashboard
 
 import (
 	"strings"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // smallTargetsJS lists the visible buttons, links and inputs smaller than
@@ -28,10 +30,10 @@ func TestPhone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
-	d.size = screenSizes[1]
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
+	d.size = browsertest.ScreenSizes[1]
 	day := func(n int) string { return time.Now().AddDate(0, 0, n).Format("2006-01-02T15:00:00Z") }
 	b := d.person(t,
 		`{"title": "Write the quarterly report", "priority": "high", "tags": ["work"], "dueDate": "`+day(-3)+`"}`,
@@ -42,28 +44,28 @@ func TestPhone(t *testing.T) {
 
 	check := func(where string) {
 		t.Helper()
-		if sw, iw := eval[int](b, `document.documentElement.scrollWidth`), eval[int](b, `innerWidth`); sw > iw {
+		if sw, iw := browsertest.Eval[int](b, `document.documentElement.scrollWidth`), browsertest.Eval[int](b, `innerWidth`); sw > iw {
 			t.Errorf("%s: the page scrolls sideways (scrollWidth %d > innerWidth %d)", where, sw, iw)
 		}
-		if small := eval[[]string](b, smallTargetsJS); len(small) > 0 {
+		if small := browsertest.Eval[[]string](b, smallTargetsJS); len(small) > 0 {
 			t.Errorf("%s: touch targets under 44 × 44 px: %s", where, strings.Join(small, "; "))
 		}
 	}
-	if eval[int](b, `scrollY`) != 0 {
+	if browsertest.Eval[int](b, `scrollY`) != 0 {
 		t.Fatal("the page opened scrolled")
 	}
-	if !eval[bool](b, `(() => { const r = document.querySelector("#task-list > li").getBoundingClientRect();
+	if !browsertest.Eval[bool](b, `(() => { const r = document.querySelector("#task-list > li").getBoundingClientRect();
 		const bar = document.querySelector("#create-form").getBoundingClientRect();
 		return r.top >= 0 && r.top + 40 <= Math.min(innerHeight, bar.top); })()`) {
 		t.Error("the first task is not in view without scrolling")
 	}
-	if pos := eval[string](b, `getComputedStyle(document.querySelector("#create-form")).position`); pos != "fixed" && pos != "sticky" {
+	if pos := browsertest.Eval[string](b, `getComputedStyle(document.querySelector("#create-form")).position`); pos != "fixed" && pos != "sticky" {
 		t.Errorf("the quick-add bar is %s, want fixed at the bottom", pos)
 	}
-	if !eval[bool](b, `Math.abs(document.querySelector("#create-form").getBoundingClientRect().bottom - innerHeight) < 2`) {
+	if !browsertest.Eval[bool](b, `Math.abs(document.querySelector("#create-form").getBoundingClientRect().bottom - innerHeight) < 2`) {
 		t.Error("the quick-add bar is not at the bottom of the screen")
 	}
-	if eval[bool](b, `document.querySelector("#filter-status").offsetParent !== null`) {
+	if browsertest.Eval[bool](b, `document.querySelector("#filter-status").offsetParent !== null`) {
 		t.Error("the filters show unfolded on a phone")
 	}
 	check("dashboard")
@@ -71,33 +73,33 @@ func TestPhone(t *testing.T) {
 	openFilters(b)
 	check("filters open")
 	choose(b, "#filter-status", "Done")
-	b.waitJS("one task", countJS(1))
-	b.waitJS("the button counts the filter", `document.querySelector("#filters-toggle").textContent.includes("1")`)
+	b.WaitJS("one task", browsertest.CountJS(1))
+	b.WaitJS("the button counts the filter", `document.querySelector("#filters-toggle").textContent.includes("1")`)
 	choose(b, "#filter-priority", "Low")
-	b.waitJS("the button counts two", `document.querySelector("#filters-toggle").textContent.includes("2")`)
-	if got := eval[string](b, `document.querySelector("#filters-toggle").getAttribute("aria-expanded")`); got != "true" {
+	b.WaitJS("the button counts two", `document.querySelector("#filters-toggle").textContent.includes("2")`)
+	if got := browsertest.Eval[string](b, `document.querySelector("#filters-toggle").getAttribute("aria-expanded")`); got != "true" {
 		t.Errorf("filters button aria-expanded %q while open", got)
 	}
 
-	clickInTask(b, "Buy milk", `button[aria-label^="Edit"]`)
-	b.do("editor", chromedp.WaitVisible("#edit-form"))
+	browsertest.ClickInTask(b, "Buy milk", `button[aria-label^="Edit"]`)
+	b.Do("editor", chromedp.WaitVisible("#edit-form"))
 	check("editor")
-	b.do("close", chromedp.KeyEvent(kb.Escape))
+	b.Do("close", chromedp.KeyEvent(kb.Escape))
 
-	b.do("profile", chromedp.Navigate(w.url("/profile")), appReady, chromedp.WaitVisible("#profile-form"))
-	b.waitJS("sessions listed", `document.querySelectorAll("#sessions li").length > 0`)
+	b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady, chromedp.WaitVisible("#profile-form"))
+	b.WaitJS("sessions listed", `document.querySelectorAll("#sessions li").length > 0`)
 	check("profile")
 
 	// The signed-out pages in a browser of their own: signed in, /signin
 	// leaves for the dashboard, and which of the two check saw would depend
 	// on when the app ran.
-	out := newTab(t, d.browser, true)
-	out.do("viewport", chromedp.EmulateViewport(d.size.w, d.size.h, d.size.opts...))
+	out := browsertest.NewTab(t, d.browser, true)
+	out.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
 	b = out
 	for _, p := range []struct{ path, form string }{
 		{"/signin", "#signin-form"}, {"/signup", "#signup-form"}, {"/forgot-password", "#forgot-form"},
 	} {
-		b.do(p.path, chromedp.Navigate(w.url(p.path)), appReady, chromedp.WaitVisible(p.form))
+		b.Do(p.path, chromedp.Navigate(w.URL(p.path)), browsertest.AppReady, chromedp.WaitVisible(p.form))
 		check(p.path)
 	}
 }

@@ -1,4 +1,9 @@
-package browser
+// Package browsertest drives the real server binary and app.wasm in headless
+// Chromium for the browser tests (e2e/browser, e2e/dashboard): the server
+// as a subprocess (Webapp), tabs in browser contexts of one shared
+// Chromium (Tab) with their console recorded, and the steps and page
+// predicates several tests take (page.go).
+package browsertest
 
 import (
 	"bufio"
@@ -23,36 +28,83 @@ import (
 	"github.com/authdash/authdash/internal/testkit"
 )
 
-// chromiumPath is Debian's Chromium, which `make tools` installs.
-const chromiumPath = "/usr/bin/chromium"
+// Kit is what one test binary's browser tests share: the server and
+// app.wasm built once (e2e/internal/binaries) and one Chromium, in which
+// every test opens browser contexts of its own (it used to be one Chromium
+// and one build a test: 11-19 s before each test's first step). The
+// package's TestMain owns its Kit and closes it at the end.
+type Kit struct {
+	builds binaries.Builds
 
-// browserTimeout bounds each browser step; a step that waits longer has
-// failed (the app never showed what it should).
-const browserTimeout = 30 * time.Second
-
-// webapp is the real server binary with a freshly built app.wasm, run as a
-// subprocess from a directory of its own.
-type webapp struct {
-	t       testing.TB
-	dir     string // working directory: build/web/app.wasm and the data
-	bin     string
-	addr    string // host:port, fixed after the first start
-	cmd     *exec.Cmd
-	waitErr chan error
-	logs    *testkit.Logs
-	env     []string // set before start: more of the server's environment
+	mu      sync.Mutex
+	browser context.Context // the running Chromium; nil before the first test
+	cancel  func()
 }
 
-// mustBuildWebapp gives the test a directory of its own with the server
-// binary and app.wasm of this test run (built once, by builds) and room
-// for its data.
-func mustBuildWebapp(t testing.TB) *webapp {
+// chromium returns the Chromium of this test run, started on first use and
+// again if it has gone (crashed), so that one lost browser does not fail
+// every later test.
+func (k *Kit) chromium(t testing.TB) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("no Chromium at %s (make tools installs it)", chromiumPath)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.browser != nil && k.browser.Err() == nil {
+		return k.browser
 	}
-	bin := builds.Server(t)
-	wasm := builds.AppWasm(t)
+	if k.cancel != nil {
+		k.cancel()
+	}
+	profile, err := k.builds.TempDir("chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.browser, k.cancel, err = startChromium(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.browser
+}
+
+// Close ends the Chromium and removes the builds.
+func (k *Kit) Close() {
+	k.mu.Lock()
+	if k.cancel != nil {
+		k.cancel()
+	}
+	k.mu.Unlock()
+	k.builds.Remove()
+}
+
+// ChromiumPath is Debian's Chromium, which `make tools` installs.
+const ChromiumPath = "/usr/bin/chromium"
+
+// Timeout bounds each browser step; a step that waits longer has
+// failed (the app never showed what it should).
+const Timeout = 30 * time.Second
+
+// Webapp is the real server binary with a freshly built app.wasm, run as a
+// subprocess from a directory of its own.
+type Webapp struct {
+	T       testing.TB
+	Dir     string // working directory: build/web/app.wasm and the data
+	bin     string
+	Addr    string // host:port, fixed after the first start
+	cmd     *exec.Cmd
+	waitErr chan error
+	Logs    *testkit.Logs
+	Env     []string // set before start: more of the server's environment
+}
+
+// Webapp gives the test a directory of its own with the server
+// binary and app.wasm of this test run (built once, by the Kit) and room
+// for its data.
+func (k *Kit) Webapp(t testing.TB) *Webapp {
+	t.Helper()
+	if _, err := os.Stat(ChromiumPath); err != nil {
+		t.Skipf("no Chromium at %s (make tools installs it)", ChromiumPath)
+	}
+	bin := k.builds.Server(t)
+	wasm := k.builds.AppWasm(t)
 	dir := t.TempDir()
 	web := filepath.Join(dir, "build", "web")
 	if err := os.MkdirAll(web, 0o755); err != nil {
@@ -61,25 +113,25 @@ func mustBuildWebapp(t testing.TB) *webapp {
 	if err := binaries.LinkOrCopy(wasm, filepath.Join(web, "app.wasm")); err != nil {
 		t.Fatal(err)
 	}
-	return &webapp{t: t, dir: dir, bin: bin, addr: "127.0.0.1:0", logs: &testkit.Logs{}}
+	return &Webapp{T: t, Dir: dir, bin: bin, Addr: "127.0.0.1:0", Logs: &testkit.Logs{}}
 }
 
 var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)|"msg":"listening","addr":"([^"]+)"`)
 
-// start runs the server and waits until it listens. A restart reuses the
+// Start runs the server and waits until it listens. A restart reuses the
 // address, as a server coming back after an outage would.
-func (w *webapp) start() {
-	t := w.t
+func (w *Webapp) Start() {
+	t := w.T
 	t.Helper()
 	cmd := exec.Command(w.bin)
-	cmd.Dir = w.dir
-	cmd.Env = append(os.Environ(), "ADDR="+w.addr, "DATA_DIR="+filepath.Join(w.dir, "data"))
-	cmd.Env = append(cmd.Env, w.env...)
+	cmd.Dir = w.Dir
+	cmd.Env = append(os.Environ(), "ADDR="+w.Addr, "DATA_DIR="+filepath.Join(w.Dir, "data"))
+	cmd.Env = append(cmd.Env, w.Env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = w.logs
+	cmd.Stderr = w.Logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +143,7 @@ func (w *webapp) start() {
 		found := false
 		for sc.Scan() {
 			line := sc.Text()
-			fmt.Fprintln(w.logs, line)
+			fmt.Fprintln(w.Logs, line)
 			if m := listeningRE.FindStringSubmatch(line); m != nil && !found {
 				found = true
 				addr <- m[1] + m[2]
@@ -102,17 +154,17 @@ func (w *webapp) start() {
 	go func() { w.waitErr <- cmd.Wait() }()
 	select {
 	case a := <-addr:
-		w.addr = a
+		w.Addr = a
 	case err := <-w.waitErr:
-		t.Fatalf("server exited: %v\n%s", err, w.logs)
+		t.Fatalf("server exited: %v\n%s", err, w.Logs)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not listen in time\n%s", w.logs)
+		t.Fatalf("server did not listen in time\n%s", w.Logs)
 	}
-	t.Cleanup(w.stop)
+	t.Cleanup(w.Stop)
 }
 
-// stop ends the server gracefully; it is safe to call twice.
-func (w *webapp) stop() {
+// Stop ends the server gracefully; it is safe to call twice.
+func (w *Webapp) Stop() {
 	if w.cmd == nil {
 		return
 	}
@@ -126,22 +178,34 @@ func (w *webapp) stop() {
 	w.cmd = nil
 }
 
-func (w *webapp) url(path string) string { return "http://" + w.addr + path }
+// Kill ends the server at once, as a crash or a lost network would: no
+// goodbye on the sockets.
+func (w *Webapp) Kill() {
+	w.T.Helper()
+	if w.cmd == nil {
+		return
+	}
+	w.cmd.Process.Kill()
+	<-w.waitErr
+	w.cmd = nil
+}
 
-// mustBrowser gives the test a browser of its own: a new browser context
+func (w *Webapp) URL(path string) string { return "http://" + w.Addr + path }
+
+// Browser gives the test a browser of its own: a new browser context
 // (its own cookies, storage, cache and service workers, as a fresh
-// profile has) in the Chromium of this test run (chromium), which
+// profile has) in the Chromium of this test run (the Kit's), which
 // starts once instead of once a test. Tabs opened from it without
 // isolation share its cookies, as tabs of one profile do. A benchmark
-// gets a Chromium of its own (mustOwnBrowser), as before, so that what it
+// gets a Chromium of its own (MustOwnBrowser), as before, so that what it
 // measures (a first visit, a repeat visit from the disk cache) stays
 // comparable.
-func mustBrowser(t testing.TB) context.Context {
+func (k *Kit) Browser(t testing.TB) context.Context {
 	t.Helper()
 	if _, bench := t.(*testing.B); bench {
-		return mustOwnBrowser(t)
+		return MustOwnBrowser(t)
 	}
-	root := chromium.get(t)
+	root := k.chromium(t)
 	bctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(bctx); err != nil {
@@ -150,11 +214,11 @@ func mustBrowser(t testing.TB) context.Context {
 	return bctx
 }
 
-// mustOwnBrowser starts a Chromium of the test's own, with a fresh profile
-// on disk. A test needs it for what a browser context of mustBrowser does
+// MustOwnBrowser starts a Chromium of the test's own, with a fresh profile
+// on disk. A test needs it for what a browser context of Kit.Browser does
 // not have: every context that CDP creates is off the record, like an
 // incognito window, and Chromium offers no installation there.
-func mustOwnBrowser(t testing.TB) context.Context {
+func MustOwnBrowser(t testing.TB) context.Context {
 	t.Helper()
 	bctx, cancel, err := startChromium(t.TempDir())
 	if err != nil {
@@ -168,7 +232,7 @@ func mustOwnBrowser(t testing.TB) context.Context {
 // runs until cancel is called.
 func startChromium(dir string) (_ context.Context, cancel func(), _ error) {
 	opts := append([]chromedp.ExecAllocatorOption{},
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(ChromiumPath),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
@@ -195,25 +259,25 @@ func startChromium(dir string) (_ context.Context, cancel func(), _ error) {
 	return bctx, cancel, nil
 }
 
-// tab is one page in a browser context of its own (its own cookies and
+// Tab is one page in a browser context of its own (its own cookies and
 // storage), with every console message recorded.
-type tab struct {
-	t   testing.TB
-	ctx context.Context
-	// email is the person's, when a test signed one up (dash.person).
-	email string
-	mu    sync.Mutex
-	log   []chromedp.ConsoleMessage
-	// logged is signalled (without blocking) on every message.
-	logged chan struct{}
-	// workers are the service workers setOffline attached to.
-	workers map[target.ID]context.Context
+type Tab struct {
+	T   testing.TB
+	Ctx context.Context
+	// Email is the person's, when a test signed one up (dash.person).
+	Email string
+	Mu    sync.Mutex
+	Log   []chromedp.ConsoleMessage
+	// Logged is signalled (without blocking) on every message.
+	Logged chan struct{}
+	// Workers are the service workers setOffline attached to.
+	Workers map[target.ID]context.Context
 }
 
-// newTab opens a tab; isolated means in a new browser context (another
+// NewTab opens a tab; isolated means in a new browser context (another
 // "person"), else in the browser's default context (another tab of the same
 // person, sharing cookies).
-func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
+func NewTab(t testing.TB, browser context.Context, isolated bool) *Tab {
 	t.Helper()
 	var opts []chromedp.ContextOption
 	if isolated {
@@ -221,7 +285,7 @@ func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
 	}
 	ctx, cancel := chromedp.NewContext(browser, opts...)
 	t.Cleanup(cancel)
-	tb := &tab{t: t, ctx: ctx, logged: make(chan struct{}, 1)}
+	tb := &Tab{T: t, Ctx: ctx, Logged: make(chan struct{}, 1)}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
@@ -231,11 +295,11 @@ func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
 			if err != nil {
 				return
 			}
-			tb.mu.Lock()
-			tb.log = append(tb.log, m)
-			tb.mu.Unlock()
+			tb.Mu.Lock()
+			tb.Log = append(tb.Log, m)
+			tb.Mu.Unlock()
 			select {
-			case tb.logged <- struct{}{}:
+			case tb.Logged <- struct{}{}:
 			default:
 			}
 		}
@@ -243,58 +307,58 @@ func newTab(t testing.TB, browser context.Context, isolated bool) *tab {
 	return tb
 }
 
-// appReady waits until the app runs: the server's prerendered page is only
+// AppReady waits until the app runs: the server's prerendered page is only
 // the shell, and what is typed into it before the app starts is lost.
-var appReady = chromedp.WaitVisible(`.page[data-ready="true"]`)
+var AppReady = chromedp.WaitVisible(`.page[data-ready="true"]`)
 
-// do runs steps with the step timeout and fails the test on error.
-func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+// Do runs steps with the step timeout and fails the test on error.
+func (b *Tab) Do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, Timeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.screenshot("failed-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.t.Name()))
-		b.t.Fatalf("%s: %v\nconsole:\n%s", what, err, b.console())
+		b.Screenshot("failed-" + strings.NewReplacer("/", "-", " ", "-").Replace(b.T.Name()))
+		b.T.Fatalf("%s: %v\nconsole:\n%s", what, err, b.Console())
 	}
 }
 
-// eval evaluates a JavaScript expression.
-func eval[T any](b *tab, expr string) T {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+// Eval evaluates a JavaScript expression.
+func Eval[T any](b *Tab, expr string) T {
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, Timeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
-		b.t.Fatalf("eval %s: %v", expr, err)
+		b.T.Fatalf("eval %s: %v", expr, err)
 	}
 	return v
 }
 
-// waitJS waits until a JavaScript predicate holds. It checks at an
+// WaitJS waits until a JavaScript predicate holds. It checks at an
 // interval rather than on DOM mutations: go-app changes text by setting a
 // text node's value, which the mutation mode does not watch.
-func (b *tab) waitJS(what, expr string) {
-	b.t.Helper()
-	b.do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(browserTimeout), chromedp.WithPollingInterval(50*time.Millisecond)))
+func (b *Tab) WaitJS(what, expr string) {
+	b.T.Helper()
+	b.Do(what, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(Timeout), chromedp.WithPollingInterval(50*time.Millisecond)))
 }
 
-func (b *tab) console() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func (b *Tab) Console() string {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
 	var s strings.Builder
-	for _, m := range b.log {
+	for _, m := range b.Log {
 		fmt.Fprintf(&s, "  [%s %s] %s\n", m.Type, m.Source, m.Text)
 	}
 	return s.String()
 }
 
-// cspViolations returns the Content-Security-Policy violations the page
+// CSPViolations returns the Content-Security-Policy violations the page
 // reported.
-func (b *tab) cspViolations() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func (b *Tab) CSPViolations() []string {
+	b.Mu.Lock()
+	defer b.Mu.Unlock()
 	var out []string
-	for _, m := range b.log {
+	for _, m := range b.Log {
 		if strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Refused to") {
 			out = append(out, m.Text)
 		}
@@ -302,18 +366,18 @@ func (b *tab) cspViolations() []string {
 	return out
 }
 
-// waitConsole waits until a console message contains text.
-func (b *tab) waitConsole(text string) bool {
-	deadline := time.After(browserTimeout)
+// WaitConsole waits until a console message contains text.
+func (b *Tab) WaitConsole(text string) bool {
+	deadline := time.After(Timeout)
 	for {
-		b.mu.Lock()
-		found := slices.ContainsFunc(b.log, func(m chromedp.ConsoleMessage) bool { return strings.Contains(m.Text, text) })
-		b.mu.Unlock()
+		b.Mu.Lock()
+		found := slices.ContainsFunc(b.Log, func(m chromedp.ConsoleMessage) bool { return strings.Contains(m.Text, text) })
+		b.Mu.Unlock()
 		if found {
 			return true
 		}
 		select {
-		case <-b.logged:
+		case <-b.Logged:
 		case <-deadline:
 			return false
 		}
@@ -324,20 +388,20 @@ func (b *tab) waitConsole(text string) bool {
 // from this package's directory.
 const artifacts = "../artifacts"
 
-// screenshot saves a full-page screenshot under e2e/artifacts.
-func (b *tab) screenshot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, browserTimeout)
+// Screenshot saves a full-page screenshot under e2e/artifacts.
+func (b *Tab) Screenshot(name string) {
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, Timeout)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		b.t.Errorf("screenshot %s: %v", name, err)
+		b.T.Errorf("screenshot %s: %v", name, err)
 		return
 	}
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(artifacts, name+".png"), png, 0o644); err != nil {
-		b.t.Fatal(err)
+		b.T.Fatal(err)
 	}
 }
