@@ -1,4 +1,4 @@
-package e2e
+package dashboard
 
 import (
 	"testing"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
 )
 
 // TestSignOutAsksBeforeDiscarding: signing out clears the device, the
@@ -17,44 +19,44 @@ func TestSignOutAsksBeforeDiscarding(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the app and drives Chromium")
 	}
-	w := mustBuildWebapp(t)
-	w.start()
-	d := &dash{w: w, browser: mustBrowser(t)}
-	d.size = screenSizes[0]
+	w := kit.Webapp(t)
+	w.Start()
+	d := &dash{w: w, browser: kit.Browser(t)}
+	d.size = browsertest.ScreenSizes[0]
 	a := d.person(t, `{"title": "Already there"}`)
-	a.waitJS("live", liveJS)
+	a.WaitJS("live", liveJS)
 	waitKept(a, 1)
-	a.waitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
-	token := apiAs(t, w, a.email)
+	a.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+	token := apiAs(t, w, a.Email)
 	const dialog = `document.querySelector("#signout-unsent-dialog").open`
 
 	setOffline(a, true)
-	a.do("add offline", chromedp.SendKeys("#new-title", "Kept through a sign-out"+kb.Enter))
-	a.waitJS("kept, not sent", pendingJS(1))
-	click(a, "#signout")
-	a.waitJS("asked", dialog+` && document.querySelector("#signout-unsent-what").textContent.startsWith("1 change ")`)
-	if got := eval[string](a, `document.activeElement.id`); got != "signout-unsent-cancel" {
+	a.Do("add offline", chromedp.SendKeys("#new-title", "Kept through a sign-out"+kb.Enter))
+	a.WaitJS("kept, not sent", pendingJS(1))
+	browsertest.Click(a, "#signout")
+	a.WaitJS("asked", dialog+` && document.querySelector("#signout-unsent-what").textContent.startsWith("1 change ")`)
+	if got := browsertest.Eval[string](a, `document.activeElement.id`); got != "signout-unsent-cancel" {
 		t.Errorf("the focus is on %q, want the button that keeps the changes", got)
 	}
-	click(a, "#signout-unsent-cancel")
-	a.waitJS("still signed in, the change kept", "!"+dialog+" && "+pendingJS(1)+` && document.querySelector("#signout") !== null`)
+	browsertest.Click(a, "#signout-unsent-cancel")
+	a.WaitJS("still signed in, the change kept", "!"+dialog+" && "+pendingJS(1)+` && document.querySelector("#signout") !== null`)
 
 	setOffline(a, false)
-	a.waitJS("sent once online", pendingJS(0)+" && "+taskJS("Kept through a sign-out"))
+	a.WaitJS("sent once online", pendingJS(0)+" && "+browsertest.TaskJS("Kept through a sign-out"))
 	if _, ok := byTitle(t, w, token)["Kept through a sign-out"]; !ok {
 		t.Fatal("the change kept through the sign-out's question is not on the server")
 	}
 
 	// Signing out anyway discards.
-	a.waitJS("live again", liveJS)
+	a.WaitJS("live again", liveJS)
 	setOffline(a, true)
-	a.do("add offline again", chromedp.SendKeys("#new-title", "Discarded on purpose"+kb.Enter))
-	a.waitJS("kept again", pendingJS(1))
-	click(a, "#signout")
-	a.waitJS("asked again", dialog)
-	click(a, "#signout-unsent-confirm")
-	a.do("signed out", chromedp.WaitVisible("#signin-form"))
-	if k := eval[int](a, keptJS); k != 0 {
+	a.Do("add offline again", chromedp.SendKeys("#new-title", "Discarded on purpose"+kb.Enter))
+	a.WaitJS("kept again", pendingJS(1))
+	browsertest.Click(a, "#signout")
+	a.WaitJS("asked again", dialog)
+	browsertest.Click(a, "#signout-unsent-confirm")
+	a.Do("signed out", chromedp.WaitVisible("#signin-form"))
+	if k := browsertest.Eval[int](a, keptJS); k != 0 {
 		t.Errorf("%d tasks kept after sign-out", k)
 	}
 	setOffline(a, false)
@@ -70,7 +72,7 @@ func TestSignOutAsksBeforeDiscarding(t *testing.T) {
 
 	// Signed in again with nothing waiting, Sign out asks nothing.
 	b := d.device(t, a, 2)
-	b.waitJS("live", liveJS)
-	click(b, "#signout")
-	b.do("signed out without a question", chromedp.WaitVisible("#signin-form"))
+	b.WaitJS("live", liveJS)
+	browsertest.Click(b, "#signout")
+	b.Do("signed out without a question", chromedp.WaitVisible("#signin-form"))
 }
