@@ -2,7 +2,6 @@ package browser
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -46,32 +45,12 @@ func TestOneSocketPerDevice(t *testing.T) {
 	api := apiSession(t, w, email)
 
 	const n = 10
-	type appTab struct {
-		*browsertest.Tab
-		close context.CancelFunc
-	}
-	var tabs []appTab
-	open := func() appTab {
-		ctx, cancel := chromedp.NewContext(home.Ctx)
-		t.Cleanup(cancel)
-		b := &browsertest.Tab{T: t, Ctx: ctx, Logged: make(chan struct{}, 1)}
-		if err := chromedp.Do(ctx); err != nil {
-			t.Fatalf("open tab: %v", err)
-		}
-		msgs := chromedp.Console(ctx)
-		go func() {
-			for m, err := range msgs {
-				if err != nil {
-					return
-				}
-				b.Mu.Lock()
-				b.Log = append(b.Log, m)
-				b.Mu.Unlock()
-			}
-		}()
+	var tabs []*browsertest.Tab
+	open := func() *browsertest.Tab {
+		b := browsertest.NewTab(t, home.Ctx, false)
 		b.Do("dashboard", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(w.URL("/")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 		b.WaitJS(fmt.Sprintf("tab %d live", len(tabs)), `document.querySelector("#live.live-live") !== null`)
-		return appTab{b, cancel}
+		return b
 	}
 	tabs = append(tabs, open())
 	waitMetric(t, "the first tab's socket", sockets, 1)
@@ -88,7 +67,7 @@ func TestOneSocketPerDevice(t *testing.T) {
 	// The first tab, alone when it opened, holds the socket; the others
 	// wait for the lock.
 	held := `navigator.locks.query().then(s => s.held.filter(l => l.name.startsWith("authdash-live:")).length + "/" + s.pending.filter(l => l.name.startsWith("authdash-live:")).length)`
-	if got := browsertest.Eval[string](tabs[0].Tab, held); got != fmt.Sprintf("1/%d", n-1) {
+	if got := browsertest.Eval[string](tabs[0], held); got != fmt.Sprintf("1/%d", n-1) {
 		t.Errorf("locks held/waiting %s, want 1/%d", got, n-1)
 	}
 
@@ -100,7 +79,7 @@ func TestOneSocketPerDevice(t *testing.T) {
 	// The leader closes; changes are made at once, while the others may
 	// still be taking over.
 	start := time.Now()
-	tabs[0].close()
+	tabs[0].Close()
 	tabs = tabs[1:]
 	for i := range 5 {
 		api.create(t, fmt.Sprintf("right after the close %d", i))
@@ -120,7 +99,7 @@ func TestOneSocketPerDevice(t *testing.T) {
 
 	// Signing out in a tab that does not hold the socket ends the
 	// session in every tab, and the socket closes.
-	last := tabs[len(tabs)-1].Tab
+	last := tabs[len(tabs)-1]
 	browsertest.Click(last, "#signout")
 	for i, b := range tabs {
 		b.Do(fmt.Sprintf("tab %d signed out", i), chromedp.WaitVisible("#signin-form"))

@@ -46,6 +46,18 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
+// startDash starts the server for a test of its own, with the package's
+// Chromium, at a laptop's size; it skips the test with -short.
+func startDash(t *testing.T) *dash {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the app and drives Chromium")
+	}
+	w := kit.Webapp(t)
+	w.Start()
+	return &dash{w: w, browser: kit.Browser(t), size: browsertest.ScreenSizes[0]}
+}
+
 // dash is what TestDashboard's subtests share.
 type dash struct {
 	w       *browsertest.Webapp

@@ -23,13 +23,7 @@ const rowOfFocusJS = `(document.activeElement?.closest("#task-list > li")?.query
 // checks the list's words: relative due dates, overdue rows, tag chips
 // that filter, and the two empty states.
 func TestKeyboardAndLists(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
-	d.size = browsertest.ScreenSizes[0]
+	d := startDash(t)
 	t.Run("Shortcuts", d.shortcuts)
 	t.Run("ToastFocus", d.toastFocus)
 	t.Run("DatesAndTags", d.datesAndTags)

@@ -26,13 +26,8 @@ import (
 // change each tab must show exactly the first tasks of a fresh query of
 // the server with that view, as many as it had plus what entered.
 func TestLiveFilteredViews(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
-	d.size = browsertest.ScreenSizes[0]
+	d := startDash(t)
+	w := d.w
 
 	a := browsertest.NewTab(t, d.browser, true)
 	a.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))

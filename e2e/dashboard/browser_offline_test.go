@@ -105,13 +105,8 @@ func waitKept(b *browsertest.Tab, n int) {
 // elsewhere while the page was open, searched, filtered and paged offline
 // with the server's rules; signing out leaves nothing of it.
 func TestOfflineWholeList(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
-	d.size = browsertest.ScreenSizes[0]
+	d := startDash(t)
+	w := d.w
 	b := browsertest.NewTab(t, d.browser, true)
 	b.Email = "whole-list@example.com"
 	browsertest.SignUpByAPI(t, b, w, b.Email)
@@ -224,13 +219,8 @@ func editTask(b *browsertest.Tab, title, sel, value, event string) {
 // shown and decided, and the server, this tab and another device's tab
 // end up with the same merged tasks, none lost or duplicated.
 func TestOfflineEdits(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
-	d.size = browsertest.ScreenSizes[0]
+	d := startDash(t)
+	w := d.w
 	titles := []string{"Rename me", "Describe me", "Prioritise me", "Finish me", "Finish me too", "Remove me", "Remove me too"}
 	var bodies []string
 	for _, ti := range titles {

@@ -16,13 +16,8 @@ import (
 // back; signing out without any waiting asks nothing; signing out anyway
 // discards them, and the server never gets them.
 func TestSignOutAsksBeforeDiscarding(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
-	d.size = browsertest.ScreenSizes[0]
+	d := startDash(t)
+	w := d.w
 	a := d.person(t, `{"title": "Already there"}`)
 	a.WaitJS("live", liveJS)
 	waitKept(a, 1)

@@ -272,7 +272,13 @@ type Tab struct {
 	Logged chan struct{}
 	// Workers are the service workers setOffline attached to.
 	Workers map[target.ID]context.Context
+	// close ends the tab (NewTab's context).
+	close context.CancelFunc
 }
+
+// Close closes the tab as a person does, before the test ends (the test's
+// cleanup closes it otherwise).
+func (b *Tab) Close() { b.close() }
 
 // NewTab opens a tab; isolated means in a new browser context (another
 // "person"), else in the browser's default context (another tab of the same
@@ -285,7 +291,7 @@ func NewTab(t testing.TB, browser context.Context, isolated bool) *Tab {
 	}
 	ctx, cancel := chromedp.NewContext(browser, opts...)
 	t.Cleanup(cancel)
-	tb := &Tab{T: t, Ctx: ctx, Logged: make(chan struct{}, 1)}
+	tb := &Tab{T: t, Ctx: ctx, Logged: make(chan struct{}, 1), close: cancel}
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
