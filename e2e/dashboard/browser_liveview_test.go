@@ -74,8 +74,10 @@ func TestLiveFilteredViews(t *testing.T) {
 
 	// expect waits until every tab lists the first n tasks of a fresh
 	// query of the view, in the server's order. A tab may once load its
-	// list again (its socket came back, say: on a loaded machine it does),
-	// which leaves it a fresh first page of 20; from then on it must list
+	// list again (a page loads it at once and again after its socket's
+	// first ready, which comes after the live badge; on a loaded machine
+	// a change falls between the two), which leaves it a fresh first page
+	// of 20; from then on it must list
 	// as many more or fewer than n as it did then. Any other count, or any
 	// list that is not the start of the server's, fails.
 	const pageSize = 20
