@@ -70,10 +70,11 @@ func (db *DB) FindTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 // findTasks returns up to q.Limit+1 tasks after the cursor, the extra one
 // telling whether another page follows.
 //
-// A search first weighs the term's trigrams in the owner's search index
-// (see grams.go): the cost of each plan is estimated by the sizes of their
-// posting lists, the owner's alone (searchWay chooses). If one trigram is
-// rare, in creation order (the default) the index's rows come in page
+// A search first weighs the term's trigrams and long grams in the owner's
+// search index (see grams.go): the cost of each plan is estimated by the
+// sizes of their posting lists, the owner's alone (searchWay chooses). If
+// one long gram is rare, the tasks holding all the term's long grams are
+// as few as its matches; else one trigram may be. Either way, in creation order (the default) the index's rows come in page
 // order, so walkGrams walks its rows from the cursor to the end of the
 // page; in another order its few tasks are read and sorted, the page being
 // all the term's matches there are. If none is rare but few tasks hold all
@@ -114,9 +115,9 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	}
 	switch db.searchWay(q.Sort, sp.rare != "", n) {
 	case walkRare:
-		return db.walkGrams(ctx, owner, q, after, matchAll(sp.rare), want)
+		return db.walkGrams(ctx, owner, q, after, sp.rare, want)
 	case sortRare:
-		return db.candidates(ctx, owner, q, after, matchAll(sp.rare), nil, want)
+		return db.candidates(ctx, owner, q, after, sp.rare, nil, want)
 	case sortAll:
 		return db.candidates(ctx, owner, q, after, all, nil, want)
 	case walkAll:
@@ -161,15 +162,16 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 type searchWay int
 
 const (
-	walkRare    searchWay = iota // walk the rarest trigram's rows in page order
-	sortRare                     // read the rarest trigram's tasks and sort them
+	walkRare    searchWay = iota // walk the rows of the rare grams (weighGrams) in page order
+	sortRare                     // read the rare grams' tasks and sort them
 	sortAll                      // read the tasks holding every trigram and sort them
 	walkAll                      // walk the rows holding every trigram in page order
 	walkInOrder                  // the owner's tasks in page order, then bounded walks
 )
 
 // searchWay chooses how to answer a search in order s: rare is whether one
-// of the term's trigrams is in fewer than db.gramCap of the owner's tasks,
+// of the term's long grams or trigrams is in fewer than db.gramCap of the
+// owner's tasks,
 // and all how many tasks hold every trigram (up to db.gramCap), counted
 // only when none is rare.
 //
@@ -307,12 +309,19 @@ func matchAll(toks ...string) string {
 // order.
 const defaultGramCap = 256
 
-// weighGrams returns the token of the term's trigram that the fewest of
-// the owner's tasks hold, or "" if every one is in db.gramCap tasks or
-// more, and the tokens it weighed. One statement counts them all, each
-// count stopping at the cap.
-func (db *DB) weighGrams(ctx context.Context, owner authdash.UserID, term string) (string, []string, error) {
-	toks := termGrams(string(owner), term)
+// weighGrams returns a MATCH expression for the few of the owner's tasks
+// that may hold the term, or "" if it has none, and the tokens of the
+// term's trigrams. One statement counts the tasks holding each trigram and
+// each long gram (grams.go) if withLong, each count stopping at db.gramCap. If a long
+// gram is under the cap the expression asks for all the term's long grams
+// together: as rare as the term, whatever its trigrams. Else, if a
+// trigram is, it asks for the rarest.
+func (db *DB) weighGrams(ctx context.Context, owner authdash.UserID, term string, withLong bool) (string, []string, error) {
+	grams, long := termGrams(string(owner), term)
+	if !withLong {
+		long = nil
+	}
+	toks := append(slices.Clip(grams), long...)
 	var b strings.Builder
 	args := make([]any, len(toks))
 	counts := make([]int, len(toks))
@@ -332,16 +341,19 @@ func (db *DB) weighGrams(ctx context.Context, owner authdash.UserID, term string
 	if err := row.Scan(dst...); err != nil {
 		return "", nil, err
 	}
+	if len(long) > 0 && slices.Min(counts[len(grams):]) < db.gramCap {
+		return matchAll(long...), grams, nil
+	}
 	best := -1
-	for i, n := range counts {
+	for i, n := range counts[:len(grams)] {
 		if n < db.gramCap && (best < 0 || n < counts[best]) {
 			best = i
 		}
 	}
 	if best < 0 {
-		return "", toks, nil
+		return "", grams, nil
 	}
-	return toks[best], toks, nil
+	return matchAll(grams[best]), grams, nil
 }
 
 type scanMode int

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -37,28 +39,60 @@ func ownerPrefix(owner string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// appendGrams appends to dst the token of each trigram of s not yet in seen.
-func appendGrams(dst []string, seen map[string]struct{}, prefix, s string) []string {
+// Besides its trigrams, task_grams holds a task's long grams: its distinct
+// runs of longGram runes. A term made of common trigrams can still be rare
+// (ref00012 in an account whose tasks are numbered ref00001 to ref10000:
+// every trigram of it in 1,700 to 10,000 tasks, the term in 11), and the
+// index can only find those by intersecting the trigrams' posting lists,
+// which costs their entries where they overlap (tens of thousands), not
+// the matches. A long gram of such a term is as rare as the term, so its
+// posting list is as short as the answer. The sort-ordered copies hold
+// trigrams only (taskGrams): a rare term's few tasks are read and sorted,
+// never walked in a copy.
+const longGram = 6
+
+// longMark starts a long gram's hex, so that it never equals a trigram's
+// token (three runes of UTF-8 take six bytes as often as six ASCII ones do).
+const longMark = "x"
+
+// appendGrams appends to dst the token of each n-rune gram of s not yet in
+// seen: prefix, then mark, then the gram's bytes in hex.
+func appendGrams(dst []string, seen map[string]struct{}, prefix, mark string, n int, s string) []string {
 	rs := []rune(s)
-	for i := 0; i+3 <= len(rs); i++ {
-		g := string(rs[i : i+3])
+	for i := 0; i+n <= len(rs); i++ {
+		g := string(rs[i : i+n])
 		if _, ok := seen[g]; ok {
 			continue
 		}
 		seen[g] = struct{}{}
-		dst = append(dst, prefix+hex.EncodeToString([]byte(g)))
+		dst = append(dst, prefix+mark+hex.EncodeToString([]byte(g)))
 	}
 	return dst
 }
 
-// taskGrams is the index text of a task: its tokens, space separated.
-// Title and description are taken apart, so no trigram spans the two.
+// taskGrams is the index text of a task in the sort-ordered copies of the
+// index (sorted.go): its trigrams' tokens, space separated. Title and
+// description are taken apart, so no gram spans the two.
 func taskGrams(owner, titleKey, descKey string) string {
+	return strings.Join(appendTaskGrams(nil, owner, titleKey, descKey, false), " ")
+}
+
+// taskTokens is the index text of a task in task_grams: its trigrams' and
+// its long grams' tokens.
+func taskTokens(owner, titleKey, descKey string) string {
+	return strings.Join(appendTaskGrams(nil, owner, titleKey, descKey, true), " ")
+}
+
+func appendTaskGrams(dst []string, owner, titleKey, descKey string, long bool) []string {
 	prefix := ownerPrefix(owner)
-	seen := make(map[string]struct{}, len(titleKey)+len(descKey))
-	toks := appendGrams(nil, seen, prefix, titleKey)
-	toks = appendGrams(toks, seen, prefix, descKey)
-	return strings.Join(toks, " ")
+	seen := make(map[string]struct{}, 2*(len(titleKey)+len(descKey)))
+	dst = appendGrams(dst, seen, prefix, "", 3, titleKey)
+	dst = appendGrams(dst, seen, prefix, "", 3, descKey)
+	if long {
+		dst = appendGrams(dst, seen, prefix, longMark, longGram, titleKey)
+		dst = appendGrams(dst, seen, prefix, longMark, longGram, descKey)
+	}
+	return dst
 }
 
 // indexDirty brings the search index up to date with the tasks the
@@ -88,21 +122,106 @@ func indexDirty(tx *wtx) error {
 	return nil
 }
 
+// longBatch is how many tasks one step of the long-gram builder indexes
+// again: a step is a write of its own, so other writes queue behind one at
+// most (a few milliseconds).
+const longBatch = 64
+
+// longStep indexes again, with their long grams, up to longBatch of the
+// tasks migration 16 found, and reports whether none is left.
+func (db *DB) longStep(ctx context.Context) (bool, error) {
+	var done bool
+	err := db.write(ctx, func(tx *wtx) error {
+		var next, last int64
+		err := tx.queryRow(`SELECT next_rid, last_rid FROM long_grams_build WHERE id = 1`).Scan(&next, &last)
+		if errors.Is(err, sql.ErrNoRows) {
+			done = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var end sql.NullInt64
+		if err := tx.queryRow(`SELECT max(rid) FROM (SELECT rid FROM tasks WHERE rid BETWEEN ? AND ? ORDER BY rid LIMIT ?)`,
+			next, last, longBatch).Scan(&end); err != nil {
+			return err
+		}
+		if !end.Valid || end.Int64 >= last {
+			done = true
+			end.Int64 = last
+		}
+		for _, q := range []string{
+			`DELETE FROM task_grams WHERE rowid IN (SELECT rid FROM tasks WHERE rid BETWEEN ?1 AND ?2)`,
+			`INSERT INTO task_grams (rowid, grams)
+				SELECT rid, ` + gramsFunc + `(owner_id, title_key, desc_key) FROM tasks WHERE rid BETWEEN ?1 AND ?2 ORDER BY rid`,
+		} {
+			if _, err := tx.exec(q, next, end.Int64); err != nil {
+				return fmt.Errorf("index long grams: %w", err)
+			}
+		}
+		if done {
+			_, err = tx.exec(`DELETE FROM long_grams_build WHERE id = 1`)
+		} else {
+			_, err = tx.exec(`UPDATE long_grams_build SET next_rid = ? WHERE id = 1`, end.Int64+1)
+		}
+		return err
+	})
+	return done, err
+}
+
+// longBuilder indexes the tasks of before migration 16 again, with their
+// long grams, in the background (longStep), then sets longReady.
+func (db *DB) longBuilder() {
+	defer db.writerWG.Done()
+	ctx := context.Background()
+	for {
+		done, err := db.longStep(ctx)
+		if err == nil && done {
+			db.longReady.Store(true)
+			return
+		}
+		if err == nil {
+			select {
+			case <-db.closing:
+				return
+			default:
+				continue
+			}
+		}
+		// A failed step (the disk full, say) is tried again later.
+		t := time.NewTimer(buildInterval)
+		select {
+		case <-t.C:
+		case <-db.closing:
+			t.Stop()
+			return
+		}
+	}
+}
+
 // maxTermGrams bounds how many of a long term's trigrams a search weighs:
 // each costs an index probe, and a dozen spread over the term find a rare
 // one as surely as all of them.
 const maxTermGrams = 12
 
 // termGrams returns the tokens of up to maxTermGrams distinct trigrams of
-// the (lower-cased) term, spread evenly over it.
-func termGrams(owner, term string) []string {
-	all := appendGrams(nil, map[string]struct{}{}, ownerPrefix(owner), term)
-	if len(all) <= maxTermGrams {
-		return all
+// the (lower-cased) term, spread evenly over it, and as many of its long
+// grams (none if it is shorter than longGram).
+func termGrams(owner, term string) (grams, long []string) {
+	prefix := ownerPrefix(owner)
+	return spread(appendGrams(nil, map[string]struct{}{}, prefix, "", 3, term)),
+		spread(appendGrams(nil, map[string]struct{}{}, prefix, longMark, longGram, term))
+}
+
+// spread returns up to maxTermGrams of toks, evenly spread, the first and
+// the last among them.
+func spread(toks []string) []string {
+	if len(toks) <= maxTermGrams {
+		return toks
 	}
 	picked := make([]string, 0, maxTermGrams)
 	for i := range maxTermGrams {
-		picked = append(picked, all[i*(len(all)-1)/(maxTermGrams-1)])
+		picked = append(picked, toks[i*(len(toks)-1)/(maxTermGrams-1)])
 	}
 	return picked
 }
@@ -125,7 +244,7 @@ func newDriver() (*sqlite.Driver, error) {
 				return nil, fmt.Errorf("%s: argument %d is %T, not text", gramsFunc, i+1, a)
 			}
 		}
-		return taskGrams(s[0], s[1], s[2]), nil
+		return taskTokens(s[0], s[1], s[2]), nil
 	})
 	if err != nil {
 		return nil, err

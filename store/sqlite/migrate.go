@@ -379,6 +379,21 @@ INSERT INTO task_grams_due (task_grams_due) VALUES ('delete-all');
 INSERT INTO task_grams_priority (task_grams_priority) VALUES ('delete-all');
 UPDATE tasks SET drid = NULL, prid = NULL WHERE drid IS NOT NULL OR prid IS NOT NULL;
 `,
+	// 16: task_grams holds each task's long grams beside its trigrams
+	// (grams.go). A task indexed before has none, so the builder indexes
+	// again, in the background, the tasks there are now (rids first_rid to
+	// last_rid, next_rid being the next to do); a task written later is
+	// indexed whole by indexDirty. Searches use long grams only once the
+	// row is gone (longReady). Nothing at start-up, whatever the size.
+	`
+CREATE TABLE IF NOT EXISTS long_grams_build (
+	id       INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+	next_rid INTEGER NOT NULL,
+	last_rid INTEGER NOT NULL
+) STRICT;
+INSERT OR REPLACE INTO long_grams_build (id, next_rid, last_rid)
+	SELECT 1, min(rid), max(rid) FROM tasks HAVING count(*) > 0;
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each

@@ -28,13 +28,15 @@ const (
 
 // searchPlan is what weighing a term found.
 type searchPlan struct {
-	rare  string   // the rarest trigram's token, "" if every one is common
-	grams []string // the tokens weighed
+	rare  string   // a MATCH expression for the term's few tasks, "" if it has none (weighGrams)
+	grams []string // the tokens of the trigrams weighed
 	// all counts the tasks holding every token, up to gramCap; -1 until
 	// a search needs it.
 	all int
-	// gramCap is the cap the counts were taken with (tests change it).
+	// gramCap is the cap the counts were taken with (tests change it),
+	// long whether long grams were weighed.
 	gramCap int
+	long    bool
 	expires time.Time
 }
 
@@ -47,11 +49,11 @@ type plans struct {
 func planKey(owner authdash.UserID, term string) string { return string(owner) + "\x00" + term }
 
 // get returns a copy of the plan for owner and term if one is fresh.
-func (p *plans) get(key string, gramCap int, now time.Time) (searchPlan, bool) {
+func (p *plans) get(key string, gramCap int, long bool, now time.Time) (searchPlan, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	sp, ok := p.m[key]
-	if !ok || sp.gramCap != gramCap || !now.Before(sp.expires) {
+	if !ok || sp.gramCap != gramCap || sp.long != long || !now.Before(sp.expires) {
 		return searchPlan{}, false
 	}
 	return *sp, true
@@ -83,14 +85,15 @@ func (p *plans) put(key string, sp searchPlan, now time.Time) {
 // weighing the term's trigrams if no fresh plan is kept.
 func (db *DB) plan(ctx context.Context, owner authdash.UserID, term string) (searchPlan, error) {
 	key, now := planKey(owner, term), time.Now()
-	if sp, ok := db.plans.get(key, db.gramCap, now); ok {
+	long := db.longReady.Load()
+	if sp, ok := db.plans.get(key, db.gramCap, long, now); ok {
 		return sp, nil
 	}
-	rare, grams, err := db.weighGrams(ctx, owner, term)
+	rare, grams, err := db.weighGrams(ctx, owner, term, long)
 	if err != nil {
 		return searchPlan{}, err
 	}
-	sp := searchPlan{rare: rare, grams: grams, all: -1, gramCap: db.gramCap, expires: now.Add(planTTL)}
+	sp := searchPlan{rare: rare, grams: grams, all: -1, gramCap: db.gramCap, long: long, expires: now.Add(planTTL)}
 	db.plans.put(key, sp, now)
 	return sp, nil
 }

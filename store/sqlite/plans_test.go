@@ -11,26 +11,29 @@ import (
 	"github.com/authdash/authdash"
 )
 
-// TestPlanCache checks freshness, the cap a plan was weighed under, and
+// TestPlanCache checks freshness, the cap a plan was weighed under,
+// whether long grams were, and
 // that the cache never holds more than maxPlans plans.
 func TestPlanCache(t *testing.T) {
 	t0 := time.Unix(1_800_000_000, 0)
 	var p plans
-	p.put("a", searchPlan{rare: "r", gramCap: 256, expires: t0.Add(planTTL)}, t0)
+	p.put("a", searchPlan{rare: "r", gramCap: 256, long: true, expires: t0.Add(planTTL)}, t0)
 	for _, c := range []struct {
 		name string
 		key  string
 		cap  int
+		long bool
 		at   time.Time
 		ok   bool
 	}{
-		{"Fresh", "a", 256, t0.Add(planTTL - time.Millisecond), true},
-		{"Expired", "a", 256, t0.Add(planTTL), false},
-		{"OtherCap", "a", 8, t0, false},
-		{"OtherKey", "b", 256, t0, false},
+		{"Fresh", "a", 256, true, t0.Add(planTTL - time.Millisecond), true},
+		{"Expired", "a", 256, true, t0.Add(planTTL), false},
+		{"OtherCap", "a", 8, true, t0, false},
+		{"WithoutLongGrams", "a", 256, false, t0, false},
+		{"OtherKey", "b", 256, true, t0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if sp, ok := p.get(c.key, c.cap, c.at); ok != c.ok || (ok && sp.rare != "r") {
+			if sp, ok := p.get(c.key, c.cap, c.long, c.at); ok != c.ok || (ok && sp.rare != "r") {
 				t.Errorf("get = %+v, %v; want ok %v", sp, ok, c.ok)
 			}
 		})

@@ -107,6 +107,8 @@ func TestSearchPaths(t *testing.T) {
 		"alpha\nbudget",  // no trigram spans title and description
 		"pha alp",        // every trigram common, the term rare
 		"ref000120 ref0", // longer than maxTermGrams trigrams
+		// Six characters or more: long grams, rare and common.
+		"ref000120", "ref00120", "🚀launc", "budget rev",
 	}
 	if err := db.r.QueryRow(`SELECT count(*) FROM task_sorts_dirty`).Scan(&left); err != nil || left != 0 {
 		t.Fatalf("%d tasks left out of the sort-ordered copies after commit (%v)", left, err)
@@ -121,17 +123,20 @@ func TestSearchPaths(t *testing.T) {
 		name                     string
 		window, gram, walk, sort int
 		copies                   bool
+		long                     bool // long grams ready
 	}{
-		{"Defaults", dw, dg, dl, ds, true},
-		{"RarestGram", 2, dg, dl, ds, false},
-		{"SmallCap", 2, 8, dl, ds, false},
+		{"Defaults", dw, dg, dl, ds, true, true},
+		{"NoLongGrams", dw, dg, dl, ds, true, false},
+		{"SmallCapLongGrams", 2, 8, dl, ds, false, true},
+		{"RarestGram", 2, dg, dl, ds, false, false},
+		{"SmallCap", 2, 8, dl, ds, false, false},
 		// No trigram is ever rare: past the window, the walk ...
-		{"Walk", 2, 1, dl, ds, false},
+		{"Walk", 2, 1, dl, ds, false, false},
 		// ... and past a short walk, the rest sorted or walked.
-		{"WalkThenSort", 2, 1, 3, 1 << 20, false},
-		{"WalkThenWalk", 2, 1, 3, 1, false},
+		{"WalkThenSort", 2, 1, 3, 1 << 20, false, false},
+		{"WalkThenWalk", 2, 1, 3, 1, false, false},
 		// No trigram is ever rare: the sort-ordered copy walked.
-		{"SortedCopy", 2, 1, dl, ds, true},
+		{"SortedCopy", 2, 1, dl, ds, true, false},
 	}
 	for _, q := range []authdash.TaskQuery{
 		{Sort: authdash.SortCreated, Order: authdash.Desc, Limit: 9},
@@ -157,6 +162,7 @@ func TestSearchPaths(t *testing.T) {
 			for _, c := range configs {
 				t.Run(fmt.Sprintf("%s.%s.%s/%s/%q", q.Sort, q.Order, q.Status, c.name, term), func(t *testing.T) {
 					db.searchWindow, db.gramCap, db.walkLimit, db.sortLimit, db.sortCopies = c.window, c.gram, c.walk, c.sort, c.copies
+					db.longReady.Store(c.long)
 					qs := q
 					qs.Search = term
 					var got []authdash.TaskID

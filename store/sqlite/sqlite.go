@@ -60,6 +60,9 @@ type DB struct {
 	// sortsReady is set once the sort-ordered copies of the search index
 	// hold every task (sorted.go); until then searches do without them.
 	sortsReady atomic.Bool
+	// longReady is set once task_grams holds every task's long grams
+	// (grams.go); until then searches weigh trigrams only.
+	longReady atomic.Bool
 
 	clock func() time.Time
 	// log hears what a migration must tell an operator (WithLog).
@@ -181,11 +184,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		c.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.writerWG.Add(4)
+	var building bool
+	if err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM long_grams_build WHERE id = 1)`).Scan(&building); err != nil {
+		w.Close()
+		r.Close()
+		c.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.longReady.Store(!building)
+	db.writerWG.Add(5)
 	go db.writer()
 	go db.checkpointer()
 	go db.compactor()
 	go db.builder()
+	go db.longBuilder()
 	return db, nil
 }
 
