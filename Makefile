@@ -15,7 +15,7 @@ NPM_DIR := build/npm
 STATICCHECK := build/staticcheck
 VETFLAGS := $(strip $(shell $(GO) env GOFLAGS) -trimpath)
 
-.PHONY: run build wasm static embedweb test test-short vet bench bench-api tools cluster cluster-down clean screenshots lighthouse bench-startup fuzz
+.PHONY: run build wasm static embedweb test test-short vet bench bench-api bench-wal tools cluster cluster-down clean screenshots lighthouse bench-startup fuzz
 
 ## run: the whole product on http://localhost:8080 with embedded defaults
 run: wasm
@@ -130,6 +130,11 @@ bench: tools wasm build
 ## prints Markdown rows, and at the end the one table of issue 16 part 3)
 bench-api: tools
 	deploy/bench/api.sh
+
+## bench-wal: an hour of paced writes (200/s), WAL size and the longest write each ten
+## minutes (issue 16 part 2; deploy/bench/wal.sh, BENCH_WAL_MINUTES shortens it)
+bench-wal:
+	deploy/bench/wal.sh
 
 ## cluster: three instances, Redis and nginx on loopback, at http://127.0.0.1:8088
 ## (deploy/cluster/cluster.sh; data and logs in build/cluster)
