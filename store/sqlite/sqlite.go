@@ -178,20 +178,19 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	c.SetMaxOpenConns(1)
 
 	db.w, db.r, db.ckpt = w, r, c
-	if err := db.migrateRetrying(ctx); err != nil {
+	err = db.migrateRetrying(ctx)
+	if err == nil {
+		// Long grams are searched only once migration 16's build is done.
+		var building bool
+		err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM long_grams_build WHERE id = 1)`).Scan(&building)
+		db.longReady.Store(!building)
+	}
+	if err != nil {
 		w.Close()
 		r.Close()
 		c.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	var building bool
-	if err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM long_grams_build WHERE id = 1)`).Scan(&building); err != nil {
-		w.Close()
-		r.Close()
-		c.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	db.longReady.Store(!building)
 	db.writerWG.Add(5)
 	go db.writer()
 	go db.checkpointer()
