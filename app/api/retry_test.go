@@ -88,10 +88,11 @@ func (s statuses) waitFor(t *testing.T, st LiveStatus) {
 	}
 }
 
-// TestRetryCutsTheWaitShort: a stream waiting to reconnect tries again at
-// once on Retry (the browser's online event, the tab shown again), not at
-// the end of its backoff, which here is an hour.
-func TestRetryCutsTheWaitShort(t *testing.T) {
+// hourStream registers an account and returns a stream to it through a
+// cutter, whose backoff between attempts is an hour, so that only Retry
+// can make it try again within a test.
+func hourStream(t *testing.T, h StreamHandler) (*Stream, *cutter) {
+	t.Helper()
 	srv := apitest.Start(t, apitest.Options{})
 	proxy := newCutter(t, strings.TrimPrefix(srv.URL, "http://"))
 	jar, err := cookiejar.New(nil)
@@ -102,19 +103,32 @@ func TestRetryCutsTheWaitShort(t *testing.T) {
 	if _, err := c.Register(t.Context(), authdash.Registration{Email: "retry@example.com", Password: "long enough pw", Name: "Ada"}); err != nil {
 		t.Fatal(err)
 	}
-	st := make(statuses, 64)
-	s := c.NewStream("ws://"+proxy.ln.Addr().String()+"/api/ws", st)
+	s := c.NewStream("ws://"+proxy.ln.Addr().String()+"/api/ws", h)
 	hour := func(time.Duration) time.Duration { return time.Hour }
 	s.retry = backoff.Policy{Base: time.Hour, Max: time.Hour, Rand: hour}
+	return s, proxy
+}
+
+// run runs s until the test ends.
+func run(t *testing.T, s *Stream) {
 	ctx, stop := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-	}()
+	})
+}
+
+// TestRetryCutsTheWaitShort: a stream waiting to reconnect tries again at
+// once on Retry (the browser's online event, the tab shown again), not at
+// the end of its backoff, which here is an hour.
+func TestRetryCutsTheWaitShort(t *testing.T) {
+	st := make(statuses, 64)
+	s, proxy := hourStream(t, st)
+	run(t, s)
 
 	st.waitFor(t, LiveOn)
 	for range 2 {
@@ -123,4 +137,34 @@ func TestRetryCutsTheWaitShort(t *testing.T) {
 		s.Retry()
 		st.waitFor(t, LiveOn)
 	}
+}
+
+// retrying is a handler that calls Retry as soon as it hears the stream is
+// reconnecting, before the stream has begun its wait: the order a tab's
+// online event can take.
+type retrying struct {
+	statuses
+	s *Stream
+}
+
+func (r *retrying) Status(st LiveStatus, err error) {
+	if st == LiveReconnecting {
+		r.s.Retry()
+	}
+	r.statuses.Status(st, err)
+}
+
+// TestRetryOnTheStatus: a Retry made on hearing "reconnecting" is not taken
+// for a stale one; the stream reconnects at once, not after its backoff
+// (an hour here).
+func TestRetryOnTheStatus(t *testing.T) {
+	h := &retrying{statuses: make(statuses, 64)}
+	var proxy *cutter
+	h.s, proxy = hourStream(t, h)
+	run(t, h.s)
+
+	h.waitFor(t, LiveOn)
+	proxy.cut()
+	h.waitFor(t, LiveReconnecting)
+	h.waitFor(t, LiveOn)
 }

@@ -149,12 +149,15 @@ func (s *Stream) Run(ctx context.Context) error {
 		if failures >= offlineAfter {
 			st = LiveOffline
 		}
-		s.h.Status(st, err)
-		// A kick from before this wait (while connected) is stale.
+		// A kick from before this wait (while connected) is stale. It is
+		// dropped before the status goes out: a Retry made on seeing it
+		// (the tab shown again, the browser online) must cut this wait
+		// short, not be taken for stale (TestRetryCutsTheWaitShort).
 		select {
 		case <-s.kick:
 		default:
 		}
+		s.h.Status(st, err)
 		t := time.NewTimer(s.retry.Delay(failures))
 		select {
 		case <-ctx.Done():
