@@ -270,10 +270,15 @@ func TestOneSocketPerDevice(t *testing.T) {
 			for range tc.closes {
 				_, lead := leaders(tabs)
 				all = append(all, made(5)...)
-				// Every tab has them (so each knows where to resume
-				// from) before the leader goes.
+				// Every tab has them and knows where to resume from
+				// before the leader goes. Holding them is not enough: a
+				// follower that applies the leader's reload takes the
+				// server's whole state at once, before the leader's
+				// socket has confirmed any point past it.
 				for _, r := range tabs {
-					waitFor(t, "the changes before the close", func() bool { return r.t.has(all...) })
+					waitFor(t, "the changes before the close", func() bool {
+						return r.t.has(all...) && r.l.Last() == int64(len(all))
+					})
 				}
 				lead.close()
 				var rest []*running
