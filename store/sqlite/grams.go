@@ -264,13 +264,12 @@ func (c connector) Driver() driver.Driver                        { return c.d }
 // Every write transaction adds a small segment to the search index, and a
 // search probes every segment for each trigram it weighs, so their number
 // sets its cost (measured: six trigrams over ten segments 590 µs, over one
-// 80 µs). The merger (below) leaves a dozen or more. The compactor merges
+// 80 µs). FTS5's own automerge leaves a dozen or more. The compactor merges
 // them down to one, a step at a time, each step a write of its own so that
 // other writes queue behind one step at most. Merging down to one rewrites
-// the whole index, and a merge once started is carried on by the merger's
-// steps as writes go on (when FTS5's automerge carried it on, one step a
-// second under sustained creates made them five times dearer), so the
-// compactor works only in
+// the whole index, and a merge once started is carried on by FTS5's
+// automerge at every later commit (one step a second under sustained
+// creates made them five times dearer), so the compactor works only in
 // ticks with fewer than compactBusy commits, and finishes the merge then,
 // giving way whenever another write waits (compactRun).
 const (
@@ -337,70 +336,10 @@ func (db *DB) compactRun(ctx context.Context) bool {
 	return false
 }
 
-// compactStep does one step of merging every level down to one segment and
-// reports whether there was any to do.
+// compactStep does one step of merging and reports whether there was any
+// to do. The merge parameter is negative so that FTS5 merges segments of
+// all levels, down to one.
 func (db *DB) compactStep(ctx context.Context) (bool, error) {
-	return db.mergeStep(ctx, -compactPages)
-}
-
-// The search index's tables do not merge inside commits of their own accord
-// (automerge 0, migration 17). FTS5's automerge works in lumps: whenever a
-// table's count of leaf pages written passes a multiple of 64, that commit
-// merges 64 pages times the number of levels, and with four tables about one
-// commit in fifty under sustained creates took 60-175 ms instead of 2-5,
-// with every write queued behind it waiting as long (issue 16, part 2:
-// creates p99 124-135 ms at 64 connections; 58-60 ms with the merger).
-// The merger does that work in steps of at most mergePages pages a table,
-// one at a time through the writer: a step joins the batch of writes queued
-// beside it, so no commit carries more than one, and steps follow one
-// another for as long as a level of some table holds four segments or more
-// (FTS5's usermerge), as automerge's did, and before any level reaches the
-// sixteen at which FTS5 merges it inside the commit regardless
-// (crisismerge). The compactor merges the rest down to one segment once
-// writes pause.
-const (
-	mergePages = 32
-	// mergeAfter is how many commits the merger lets pass after a step
-	// that found nothing to merge before it looks again. Each commit adds
-	// at most one segment to a table's lowest level, which then held three
-	// at most, so no level nears sixteen meanwhile; and the steps that
-	// find nothing (a transaction that writes nothing) stay a fraction of
-	// the commits when writes trickle in.
-	mergeAfter = 3
-)
-
-// merger merges the search index's segments as writes add them, until
-// Close.
-func (db *DB) merger() {
-	defer db.writerWG.Done()
-	ctx := context.Background()
-	for {
-		did, err := db.mergeStep(ctx, mergePages)
-		if err == nil && did {
-			select {
-			case <-db.closing:
-				return
-			default:
-				continue
-			}
-		}
-		// Nothing to merge, or an error (a full disk, say) that the next
-		// commits may see the end of. The step's own commit is counted.
-		for until := db.commits.Load() + mergeAfter; db.commits.Load() < until; {
-			select {
-			case <-db.wrote:
-			case <-db.closing:
-				return
-			}
-		}
-	}
-}
-
-// mergeStep writes up to pages pages of merged segments to each table of the
-// search index and reports whether any table had merging to do. A positive
-// pages merges only levels holding four segments or more; a negative one
-// merges every level, down to one segment.
-func (db *DB) mergeStep(ctx context.Context, pages int) (bool, error) {
 	var did bool
 	err := db.write(ctx, func(tx *wtx) error {
 		did = false
@@ -411,7 +350,7 @@ func (db *DB) mergeStep(ctx context.Context, pages int) (bool, error) {
 			if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
 				return err
 			}
-			if _, err := tx.exec(`INSERT INTO `+ix.table+` (`+ix.table+`, rank) VALUES ('merge', ?)`, pages); err != nil {
+			if _, err := tx.exec(`INSERT INTO `+ix.table+` (`+ix.table+`, rank) VALUES ('merge', ?)`, -compactPages); err != nil {
 				return err
 			}
 			if err := tx.queryRow(`SELECT total_changes()`).Scan(&after); err != nil {
@@ -420,7 +359,6 @@ func (db *DB) mergeStep(ctx context.Context, pages int) (bool, error) {
 			// FTS5 documents this test: a merge that did work changes at
 			// least two rows.
 			did = did || after-before >= 2
-			db.mergedRows.Add(after - before)
 		}
 		return nil
 	})

@@ -52,17 +52,8 @@ type DB struct {
 	// plans keeps what weighing a search's trigrams found (plans.go).
 	plans plans
 
-	// commits counts committed write transactions, for the compactor and
-	// the merger; wrote (one slot) is signalled after each, for the merger
-	// to wait on.
+	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
-	wrote   chan struct{}
-	// mergedRows counts the rows the merger's and the compactor's steps
-	// changed (FTS5 writes a page as a row), on the writer's connection.
-	mergedRows atomic.Int64
-	// noMerger and noCompactor keep the merger and the compactor from
-	// starting (tests).
-	noMerger, noCompactor bool
 	// waiting counts the writes not yet handed to the writer, for the
 	// compactor, which gives way to them.
 	waiting atomic.Int64
@@ -132,7 +123,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db := &DB{searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
-		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, sortCopies: true, writes: make(chan *writeReq), closing: make(chan struct{}), wrote: make(chan struct{}, 1),
+		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, sortCopies: true, writes: make(chan *writeReq), closing: make(chan struct{}),
 		clock: time.Now}
 	for _, o := range opts {
 		o(db)
@@ -200,19 +191,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		c.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db.writerWG.Add(3)
+	db.writerWG.Add(5)
 	go db.writer()
 	go db.checkpointer()
+	go db.compactor()
 	go db.builder()
-	if !db.noMerger {
-		db.writerWG.Add(1)
-		go db.merger()
-	}
-	if !db.noCompactor {
-		db.writerWG.Add(1)
-		go db.compactor()
-	}
-	db.writerWG.Add(1)
 	go db.longBuilder()
 	return db, nil
 }

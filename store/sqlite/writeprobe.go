@@ -48,15 +48,10 @@ func (db *DB) noteWriteFailure(err error) {
 	}
 }
 
-// committed counts a commit, clears the failure a commit disproves and
-// wakes the merger.
+// committed counts a commit and clears the failure a commit disproves.
 func (db *DB) committed() {
 	db.commits.Add(1)
 	db.cannotWrite.Store(false)
-	select {
-	case db.wrote <- struct{}{}:
-	default:
-	}
 }
 
 // probeWrite commits a write that needs fresh pages, as a task or a session
