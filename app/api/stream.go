@@ -152,7 +152,7 @@ func (s *Stream) Run(ctx context.Context) error {
 		// A kick from before this wait (while connected) is stale. It is
 		// dropped before the status goes out: a Retry made on seeing it
 		// (the tab shown again, the browser online) must cut this wait
-		// short, not be taken for stale (TestRetryCutsTheWaitShort).
+		// short, not be taken for stale (TestRetryOnTheStatus).
 		select {
 		case <-s.kick:
 		default:
