@@ -100,12 +100,25 @@ func appendTaskGrams(dst []string, owner, titleKey, descKey string, long bool) [
 // whatever the number of writes in the batch. The writer runs it just
 // before every commit.
 func indexDirty(tx *wtx) error {
-	if err := indexSorts(tx); err != nil {
-		return err
+	var sorts, grams bool
+	if err := tx.queryRow(`SELECT EXISTS (SELECT 1 FROM task_sorts_dirty), EXISTS (SELECT 1 FROM task_grams_dirty)`).Scan(&sorts, &grams); err != nil {
+		return fmt.Errorf("index changed tasks: %w", err)
 	}
-	var dirty bool
-	if err := tx.queryRow(`SELECT EXISTS (SELECT 1 FROM task_grams_dirty)`).Scan(&dirty); err != nil || !dirty {
-		return err
+	if !sorts && !grams {
+		return nil
+	}
+	if !tx.db.lumpMerges {
+		if err := paceMerges(tx); err != nil {
+			return err
+		}
+	}
+	if sorts {
+		if err := indexSorts(tx); err != nil {
+			return err
+		}
+	}
+	if !grams {
+		return nil
 	}
 	for _, q := range []string{
 		`DELETE FROM task_grams WHERE rowid IN (SELECT rid FROM task_grams_dirty WHERE indexed)`,
@@ -264,12 +277,13 @@ func (c connector) Driver() driver.Driver                        { return c.d }
 // Every write transaction adds a small segment to the search index, and a
 // search probes every segment for each trigram it weighs, so their number
 // sets its cost (measured: six trigrams over ten segments 590 µs, over one
-// 80 µs). FTS5's own automerge leaves a dozen or more. The compactor merges
-// them down to one, a step at a time, each step a write of its own so that
-// other writes queue behind one step at most. Merging down to one rewrites
-// the whole index, and a merge once started is carried on by FTS5's
-// automerge at every later commit (one step a second under sustained
-// creates made them five times dearer), so the compactor works only in
+// 80 µs). The merging the writes pay for (merge.go) leaves a dozen or
+// more. The compactor merges them down to one, a step at a time, each step
+// a write of its own so that other writes queue behind one step at most.
+// Merging down to one rewrites the whole index, and a merge once started is
+// carried on by the writes' steps (when FTS5's automerge carried it on, at
+// every commit, one step a second under sustained creates made them five
+// times dearer), so the compactor works only in
 // ticks with fewer than compactBusy commits, and finishes the merge then,
 // giving way whenever another write waits (compactRun).
 const (

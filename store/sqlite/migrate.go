@@ -394,6 +394,15 @@ CREATE TABLE IF NOT EXISTS long_grams_build (
 INSERT OR REPLACE INTO long_grams_build (id, next_rid, last_rid)
 	SELECT 1, min(rid), max(rid) FROM tasks HAVING count(*) > 0;
 `,
+	// 17: the search index's tables merge their segments only in the
+	// steps the writes pay for (merge.go, paceMerges), never in FTS5's own
+	// lumps inside a commit. FTS5 keeps the setting in each table's config.
+	`
+INSERT INTO task_grams (task_grams, rank) VALUES ('automerge', 0);
+INSERT INTO task_grams_updated (task_grams_updated, rank) VALUES ('automerge', 0);
+INSERT INTO task_grams_due (task_grams_due, rank) VALUES ('automerge', 0);
+INSERT INTO task_grams_priority (task_grams_priority, rank) VALUES ('automerge', 0);
+`,
 }
 
 // migrationSteps are the parts of migrations SQL cannot do, by version: each

@@ -54,6 +54,14 @@ type DB struct {
 
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
+	// debts is what each table of the search index owes in merging
+	// (merge.go), used by the writer goroutine only; mergedRows counts the
+	// rows (FTS5 writes a page as a row) paceMerges' steps changed.
+	debts      [4]mergeDebt
+	mergedRows atomic.Int64
+	// lumpMerges (tests) leaves merging to FTS5's automerge, as before
+	// migration 17; noCompactor keeps the compactor from starting.
+	lumpMerges, noCompactor bool
 	// waiting counts the writes not yet handed to the writer, for the
 	// compactor, which gives way to them.
 	waiting atomic.Int64
@@ -194,7 +202,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db.writerWG.Add(5)
 	go db.writer()
 	go db.checkpointer()
-	go db.compactor()
+	if db.noCompactor {
+		db.writerWG.Done()
+	} else {
+		go db.compactor()
+	}
 	go db.builder()
 	go db.longBuilder()
 	return db, nil
