@@ -59,6 +59,14 @@ type DB struct {
 	// rows (FTS5 writes a page as a row) paceMerges' steps changed.
 	debts      [4]mergeDebt
 	mergedRows atomic.Int64
+	// checkpointEvery is the checkpointer's interval: checkpointInterval
+	// but in tests.
+	checkpointEvery time.Duration
+	// afterPass (tests) runs after each of the checkpointer's passes off
+	// the write path; writerPassFrames is how many frames its pass in the
+	// writer goroutine copied last.
+	afterPass        func(pass int)
+	writerPassFrames atomic.Int64
 	// lumpMerges (tests) leaves merging to FTS5's automerge, as before
 	// migration 17; noCompactor keeps the compactor from starting.
 	lumpMerges, noCompactor bool
@@ -132,7 +140,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
 		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, sortCopies: true, writes: make(chan *writeReq), closing: make(chan struct{}),
-		clock: time.Now}
+		clock: time.Now, checkpointEvery: checkpointInterval}
 	for _, o := range opts {
 		o(db)
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/authdash/authdash"
 )
@@ -261,5 +263,59 @@ func TestCheckpointStartsWALAgain(t *testing.T) {
 	}
 	if after := frames(); after >= before {
 		t.Errorf("the WAL holds %d frames after a tick and a write, %d before: it did not start again", after, before)
+	}
+}
+
+// TestCheckpointLeavesWriterLittle checks that the checkpointer's pass in
+// the writer goroutine, which every write waits behind, copies only a few
+// frames: the frames committed during its passes off the write path are
+// copied by another such pass first. With one pass off the write path the
+// writer's pass copied the frames of the whole of it, 15-30 ms twice a
+// second under sustained creates.
+func TestCheckpointLeavesWriterLittle(t *testing.T) {
+	ctx := context.Background()
+	var db *DB
+	var owner authdash.UserID
+	writing := false
+	// After the first pass off the write path, commits that write some
+	// thousand frames, as sustained writes do while a pass runs.
+	afterPass := func(pass int) {
+		if !writing || pass != 0 {
+			return
+		}
+		for i := range 40 {
+			if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("during %d", i),
+				Description: strings.Repeat(fmt.Sprintf("words of task %d ", i), 20),
+				Status:      authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"), func(db *DB) {
+		db.checkpointEvery = time.Hour // the test's ticks only
+		db.afterPass = afterPass
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	owner = mustUser(t, db, "owner@example.com")
+	for i := range 20 {
+		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("before %d", i), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writing = true
+	db.checkpointTick(ctx)
+	writing = false
+	var busy, log, done int
+	if err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		t.Fatal(err)
+	}
+	if got := db.writerPassFrames.Load(); got >= ckptFew {
+		t.Errorf("the pass in the writer goroutine copied %d frames, want fewer than %d", got, ckptFew)
+	}
+	if done != log {
+		t.Errorf("after the tick %d of the WAL's %d frames are copied back, want all", done, log)
 	}
 }
