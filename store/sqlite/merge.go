@@ -21,11 +21,11 @@ import (
 // 60-190 ms instead of 2-5, every write queued behind it waiting as long
 // (issue 16, part 2: per-commit timing in docs/BENCHMARKS.md, "Write
 // tails"). paceMerges owes the same amount, counted from the leaves of the
-// segments each commit added, and pays it at most mergeCap pages a table a
-// commit, the debt carried over. An earlier merger (393d2a9, reverted)
+// segments each commit added, and pays it in steps of mergeCap pages a
+// table, one a commit at most, once that much is owed. An earlier merger (393d2a9, reverted)
 // merged whenever a level held four segments, so more than automerge did:
 // it took 38 % of the writer under updates.
-const mergeCap = 16
+const mergeCap = 32
 
 // mergeDebt is what one table of the search index owes in merging. Only
 // the writer goroutine touches it.
@@ -47,10 +47,11 @@ var searchSorts = [4]authdash.TaskSort{authdash.SortCreated, authdash.SortUpdate
 
 // paceMerges pays part of the merging each table of the search index owes:
 // the segments committed since the last look add their leaves times the
-// count of the table's levels holding segments, and a step merges up to mergeCap pages of it. It
-// runs at the start of a transaction's indexing, before the transaction
-// adds its own entries: a merge writes out the table's pending entries
-// first, and a second segment for the same commit would follow.
+// count of the table's levels holding segments, and once mergeCap pages
+// are owed a step merges that many. It runs at the start of a
+// transaction's indexing, before the transaction adds its own entries: a
+// merge writes out the table's pending entries first, and a second segment
+// for the same commit would follow.
 func paceMerges(tx *wtx) error {
 	for i, s := range searchSorts {
 		ix, _ := sortIndexOf(s)
@@ -88,10 +89,14 @@ func paceMerges(tx *wtx) error {
 			}
 		}
 		d.seen = now
-		if d.pages == 0 {
+		// A step has a cost of its own whatever its size (reading the
+		// structure, starting an iterator on each segment it merges):
+		// a step of whatever was owed, every commit, took a quarter of
+		// the updates' rate at 16 connections.
+		if d.pages < mergeCap {
 			continue
 		}
-		step := min(d.pages, mergeCap)
+		step := mergeCap
 		var before, after int64
 		if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
 			return fmt.Errorf("pace merges: %w", err)
