@@ -31,20 +31,28 @@ func searchTables() []string {
 	return ts
 }
 
+// readStructure reads and parses table's structure record, and returns
+// the record too.
+func readStructure(t *testing.T, db *DB, table string) (ftsStructure, []byte) {
+	t.Helper()
+	var rec []byte
+	if err := db.r.QueryRow(`SELECT block FROM ` + table + `_data WHERE id = 10`).Scan(&rec); err != nil {
+		t.Fatal(err)
+	}
+	st, err := parseStructure(rec)
+	if err != nil {
+		t.Fatalf("%s: %v", table, err)
+	}
+	return st, rec
+}
+
 // levelCounts returns the segment count of each level of each table of the
 // search index, as FTS5's structure record gives them.
 func levelCounts(t *testing.T, db *DB) map[string][]int {
 	t.Helper()
 	m := map[string][]int{}
 	for _, tb := range searchTables() {
-		var rec []byte
-		if err := db.r.QueryRow(`SELECT block FROM ` + tb + `_data WHERE id = 10`).Scan(&rec); err != nil {
-			t.Fatal(err)
-		}
-		st, err := parseStructure(rec)
-		if err != nil {
-			t.Fatalf("%s: %v", tb, err)
-		}
+		st, _ := readStructure(t, db, tb)
 		for _, l := range st.levels {
 			m[tb] = append(m[tb], len(l))
 		}
@@ -173,14 +181,7 @@ func TestParseStructure(t *testing.T) {
 		}
 	}
 	for _, tb := range searchTables() {
-		var rec []byte
-		if err := db.r.QueryRow(`SELECT block FROM ` + tb + `_data WHERE id = 10`).Scan(&rec); err != nil {
-			t.Fatal(err)
-		}
-		st, err := parseStructure(rec)
-		if err != nil {
-			t.Fatalf("%s: %v", tb, err)
-		}
+		st, rec := readStructure(t, db, tb)
 		var ids []int
 		for _, l := range st.levels {
 			for _, s := range l {
