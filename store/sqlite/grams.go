@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authdash/authdash"
 	"modernc.org/sqlite"
 )
 
@@ -358,21 +357,13 @@ func (db *DB) compactStep(ctx context.Context) (bool, error) {
 	err := db.write(ctx, func(tx *wtx) error {
 		did = false
 		// task_grams and its sort-ordered copies (sorted.go).
-		for _, s := range []authdash.TaskSort{authdash.SortCreated, authdash.SortUpdated, authdash.SortDue, authdash.SortPriority} {
+		for _, s := range searchSorts {
 			ix, _ := sortIndexOf(s)
-			var before, after int64
-			if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
+			n, err := mergeTable(tx, ix.table, -compactPages)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.exec(`INSERT INTO `+ix.table+` (`+ix.table+`, rank) VALUES ('merge', ?)`, -compactPages); err != nil {
-				return err
-			}
-			if err := tx.queryRow(`SELECT total_changes()`).Scan(&after); err != nil {
-				return err
-			}
-			// FTS5 documents this test: a merge that did work changes at
-			// least two rows.
-			did = did || after-before >= 2
+			did = did || n >= 2
 		}
 		return nil
 	})

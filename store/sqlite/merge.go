@@ -96,28 +96,39 @@ func paceMerges(tx *wtx) error {
 		if d.pages < mergeCap {
 			continue
 		}
-		step := mergeCap
-		var before, after int64
-		if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
+		n, err := mergeTable(tx, ix.table, mergeCap)
+		if err != nil {
 			return fmt.Errorf("pace merges: %w", err)
 		}
-		if _, err := tx.exec(`INSERT INTO `+ix.table+` (`+ix.table+`, rank) VALUES ('merge', ?)`, step); err != nil {
-			return fmt.Errorf("pace merges: %w", err)
-		}
-		if err := tx.queryRow(`SELECT total_changes()`).Scan(&after); err != nil {
-			return fmt.Errorf("pace merges: %w", err)
-		}
-		d.pages -= step
-		// A merge that did work changes at least two rows (FTS5's
-		// documented test). One that did none found no level of four
-		// segments: nothing is owed until the next segments come, as
-		// automerge forgets its work when there is nothing to merge.
-		if after-before < 2 {
+		d.pages -= mergeCap
+		// One that did no work found no level of four segments: nothing
+		// is owed until the next segments come, as automerge forgets its
+		// work when there is nothing to merge.
+		if n < 2 {
 			d.pages = 0
 		}
-		tx.db.mergedRows.Add(after - before)
+		tx.db.mergedRows.Add(n)
 	}
 	return nil
+}
+
+// mergeTable runs FTS5's merge command on table, writing up to |pages| pages
+// of merged segments (a positive pages merges only levels of four segments
+// or more, a negative one every level, down to one segment), and returns
+// the rows it changed: FTS5 documents that a merge that did work changes at
+// least two.
+func mergeTable(tx *wtx, table string, pages int) (int64, error) {
+	var before, after int64
+	if err := tx.queryRow(`SELECT total_changes()`).Scan(&before); err != nil {
+		return 0, err
+	}
+	if _, err := tx.exec(`INSERT INTO `+table+` (`+table+`, rank) VALUES ('merge', ?)`, pages); err != nil {
+		return 0, err
+	}
+	if err := tx.queryRow(`SELECT total_changes()`).Scan(&after); err != nil {
+		return 0, err
+	}
+	return after - before, nil
 }
 
 // ftsStructure is what paceMerges reads of an FTS5 table's structure record

@@ -224,8 +224,8 @@ func (db *DB) commit(batch []*writeReq) {
 const checkpointInterval = 500 * time.Millisecond
 
 // checkpointer runs checkpoints until Close, in two passes. The first,
-// passive (repeated while it copies many frames), copies back what the WAL holds off the write path: it waits for
-// no one and no one waits for it. But the WAL starts again from its
+// passive (repeated while it copies many frames), copies back what the WAL
+// holds off the write path: it waits for no one and no one waits for it. But the WAL starts again from its
 // beginning only when a commit finds every frame of it copied back, and
 // under a steady stream of commits the frames written during the first
 // pass were never all copied: the WAL grew until the writer's own
