@@ -167,21 +167,23 @@ func comparePositions(a, b *authdash.Task, s authdash.TaskSort) int {
 // (TestOneSegmentPerCommit).
 func indexSorts(tx *wtx) error {
 	type dirty struct {
-		rid    int64
-		old    [3]sql.NullInt64
-		exists bool
-		text   bool
-		task   authdash.Task
-		owner  string
-		tk, dk string
-		keys   [3]int64
+		rid int64
+		// old is the task's place in each copy before the transaction,
+		// cur in its row now: a create placed it (insertTaskRow).
+		old, cur [3]sql.NullInt64
+		exists   bool
+		text     bool
+		task     authdash.Task
+		owner    string
+		tk, dk   string
+		keys     [3]int64
 		// Where the task goes in each copy: at, and if place is set, a
 		// new place in bucket.
 		at     [3]any
 		place  [3]bool
 		bucket [3]int64
 	}
-	rows, err := tx.query(`SELECT d.rid, d.urid, d.drid, d.prid, t.rid IS NOT NULL,
+	rows, err := tx.query(`SELECT d.rid, d.urid, d.drid, d.prid, t.urid, t.drid, t.prid, t.rid IS NOT NULL,
 		EXISTS (SELECT 1 FROM task_grams_dirty g WHERE g.rid = d.rid),
 		ifnull(t.id, ''), ifnull(t.owner_id, ''), ifnull(t.title_key, ''), ifnull(t.desc_key, ''),
 		ifnull(t.updated_ms, 0), ifnull(t.due_sort, 0), ifnull(t.priority_rank, 0)
@@ -193,7 +195,7 @@ func indexSorts(tx *wtx) error {
 	for rows.Next() {
 		var d dirty
 		var id string
-		if err := rows.Scan(&d.rid, &d.old[0], &d.old[1], &d.old[2], &d.exists, &d.text,
+		if err := rows.Scan(&d.rid, &d.old[0], &d.old[1], &d.old[2], &d.cur[0], &d.cur[1], &d.cur[2], &d.exists, &d.text,
 			&id, &d.owner, &d.tk, &d.dk, &d.keys[0], &d.keys[1], &d.keys[2]); err != nil {
 			rows.Close()
 			return fmt.Errorf("index sorts: %w", err)
@@ -235,6 +237,10 @@ func indexSorts(tx *wtx) error {
 					continue
 				}
 				d.place[i] = true
+				if cur := d.cur[i]; cur.Valid && cur != old && cur.Int64>>ridShift == d.bucket[i] {
+					// Placed by the insert: its entry goes there.
+					d.at[i] = cur.Int64
+				}
 			}
 			if old.Valid {
 				dels[i] = append(dels[i], old.Int64)
@@ -256,29 +262,29 @@ func indexSorts(tx *wtx) error {
 			continue
 		}
 		var grams string
+		moved := false
 		for i, s := range sorts {
 			if !d.place[i] {
 				continue
 			}
-			ix, _ := sortIndexOf(s)
-			lo := d.bucket[i] << ridShift
-			var r int64
-			if err := tx.queryRow(`SELECT ifnull(max(`+ix.col+`) + 1, ?) FROM tasks WHERE `+ix.col+` BETWEEN ? AND ?`,
-				lo, lo, lo+ridSpan-1).Scan(&r); err != nil {
-				return fmt.Errorf("index sorts: %w", err)
-			}
-			if r > lo+ridSpan-1 {
-				// Left unplaced: the copies are not used while any task
-				// is; the builder tries again.
-				d.at[i] = nil
-				tx.db.sortsReady.Store(false)
-				continue
+			if d.at[i] == nil {
+				ix, _ := sortIndexOf(s)
+				r, err := placeIn(tx, ix, d.bucket[i])
+				if err != nil {
+					return fmt.Errorf("index sorts: %w", err)
+				}
+				d.at[i], moved = r, true
+				if r == nil {
+					continue
+				}
 			}
 			if grams == "" {
-				grams = taskGrams(d.owner, d.tk, d.dk)
+				grams = tx.db.texts.grams(d.owner, d.tk, d.dk)
 			}
-			ins[i] = append(ins[i], entry{r, grams})
-			d.at[i] = r
+			ins[i] = append(ins[i], entry{d.at[i].(int64), grams})
+		}
+		if !moved {
+			continue
 		}
 		if _, err := tx.exec(`UPDATE tasks SET urid = ?, drid = ?, prid = ? WHERE rid = ?`,
 			d.at[0], d.at[1], d.at[2], d.rid); err != nil {
@@ -298,6 +304,40 @@ func indexSorts(tx *wtx) error {
 		return fmt.Errorf("index sorts: %w", err)
 	}
 	return nil
+}
+
+// placeIn returns a new place in bucket of copy ix: one past the highest
+// rowid of the bucket's tasks, or nil if the bucket is full (ridSpan tasks
+// of all owners), when the task is left unplaced in that copy: the copies
+// are not used while any task is, and the builder tries again.
+func placeIn(tx *wtx, ix sortIndex, bucket int64) (any, error) {
+	lo := bucket << ridShift
+	var r int64
+	if err := tx.queryRow(`SELECT ifnull(max(`+ix.col+`) + 1, ?) FROM tasks WHERE `+ix.col+` BETWEEN ? AND ?`,
+		lo, lo, lo+ridSpan-1).Scan(&r); err != nil {
+		return nil, err
+	}
+	if r > lo+ridSpan-1 {
+		tx.db.sortsReady.Store(false)
+		return nil, nil
+	}
+	return r, nil
+}
+
+// placeTask returns the places of a task about to be inserted in each
+// sort-ordered copy (urid, drid, prid), chosen as indexSorts would, which
+// then adds its entries there.
+func placeTask(tx *wtx, t *authdash.Task) ([3]any, error) {
+	var at [3]any
+	for i, s := range indexedSorts() {
+		ix, _ := sortIndexOf(s)
+		r, err := placeIn(tx, ix, taskBucket(t, s))
+		if err != nil {
+			return at, err
+		}
+		at[i] = r
+	}
+	return at, nil
 }
 
 // buildBatch is how many tasks one step of the builder places: a step is a

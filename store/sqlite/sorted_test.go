@@ -369,3 +369,91 @@ func TestOneSegmentPerCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestCreatesIndexedByWhatTheyBring checks that a create costs the writer
+// goroutine no more than it must: the insert gives the task its places in
+// the sort-ordered copies (indexSorts wrote every new row a second time
+// to record them), and its index text comes worked out by the caller. An
+// update of the text, whose caller cannot know the whole text, is worked
+// out by the writer, and a moved task is written again; both are counted
+// so that the test can fail.
+func TestCreatesIndexedByWhatTheyBring(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	owner := mustUser(t, db, "owner@example.com")
+	// Temporary objects live on the connection that made them: the
+	// writer's only one.
+	err := db.write(ctx, func(tx *wtx) error {
+		for _, q := range []string{
+			`CREATE TEMP TABLE rewrites (n INTEGER NOT NULL)`,
+			`INSERT INTO rewrites VALUES (0)`,
+			`CREATE TEMP TRIGGER count_rewrites AFTER UPDATE OF urid, drid, prid ON main.tasks BEGIN
+				UPDATE rewrites SET n = n + 1;
+			END`,
+		} {
+			if _, err := tx.exec(q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrites := func() int {
+		var n int
+		if err := db.write(ctx, func(tx *wtx) error { return tx.queryRow(`SELECT n FROM rewrites`).Scan(&n) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	missed := func() int64 {
+		db.texts.mu.Lock()
+		defer db.texts.mu.Unlock()
+		return db.texts.missed
+	}
+	// Concurrent creates share transactions, several to a bucket.
+	const n = 40
+	ids := make([]authdash.TaskID, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			task, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("wombat %d", i),
+				Status: authdash.StatusTodo, Priority: authdash.TaskPriorities[i%3]})
+			if err == nil {
+				ids[i] = task.ID
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, m := rewrites(), missed(); r != 0 || m != 0 {
+		t.Errorf("%d creates: rows written again %d times, texts worked out by the writer %d times; want 0 and 0", n, r, m)
+	}
+	title := "renamed wombat"
+	if _, _, err := db.UpdateTask(ctx, owner, ids[0], authdash.TaskPatch{Title: &title}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if r, m := rewrites(), missed(); r != 1 || m == 0 {
+		t.Errorf("a rename: rows written again %d times, texts worked out %d times; want 1 and more than 0", r, m)
+	}
+	// Every create is where its row says, in every copy, and found there.
+	for _, s := range indexedSorts() {
+		ix, _ := sortIndexOf(s)
+		var lacking int
+		q := `SELECT count(*) FROM tasks t WHERE t.` + ix.col + ` IS NULL OR NOT EXISTS
+			(SELECT 1 FROM ` + ix.table + `_docsize d WHERE d.id = t.` + ix.col + `)`
+		if err := db.r.QueryRow(q).Scan(&lacking); err != nil || lacking != 0 {
+			t.Errorf("%s: %d tasks without their entry (%v)", ix.table, lacking, err)
+		}
+		db.gramCap = 1 // no trigram rare: the search walks the copy
+		got := allPages(t, db, owner, authdash.TaskQuery{Sort: s, Order: authdash.Desc, Limit: 7, Search: "WOMBAT"})
+		if len(got) != n {
+			t.Errorf("%s: a search found %d of %d tasks", s, len(got), n)
+		}
+	}
+}

@@ -52,6 +52,9 @@ type DB struct {
 	// plans keeps what weighing a search's trigrams found (plans.go).
 	plans plans
 
+	// texts holds the index text of the current batch's new tasks.
+	texts *textCache
+
 	// commits counts committed write transactions, for the compactor.
 	commits atomic.Int64
 	// debts is what each table of the search index owes in merging
@@ -134,13 +137,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: open: empty path")
 	}
-	d, err := newDriver()
+	texts := new(textCache)
+	d, err := newDriver(texts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	db := &DB{searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
 		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, sortCopies: true, writes: make(chan *writeReq), closing: make(chan struct{}),
-		clock: time.Now, checkpointEvery: checkpointInterval}
+		clock: time.Now, checkpointEvery: checkpointInterval, texts: texts}
 	for _, o := range opts {
 		o(db)
 	}

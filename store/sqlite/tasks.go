@@ -125,8 +125,8 @@ const (
 	// ridBase), which the last three arguments give: its start, twice, and
 	// its end.
 	insertTask = `INSERT INTO tasks (id, owner_id, title, description, status, priority, priority_rank,
-		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq, rid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		due_ms, due_sort, title_key, desc_key, tags, created_ms, updated_ms, version, seq, urid, drid, prid, rid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			(SELECT ifnull(max(rid) + 1, ?) FROM tasks WHERE rid BETWEEN ? AND ?))`
 	insertTag = `INSERT INTO task_tags (task_id, owner_id, tag_key) VALUES (?, ?, ?)`
 )
@@ -151,9 +151,15 @@ func insertTags(tx *wtx, owner authdash.UserID, id authdash.TaskID, tags []strin
 	return nil
 }
 
-// insertTaskRow writes t (with its tags) as the owner's change seq.
+// insertTaskRow writes t (row r, with its tags) as the owner's change seq,
+// with its places in the sort-ordered copies of the search index, so that
+// indexSorts need not write the row again to record them.
 func insertTaskRow(tx *wtx, owner authdash.UserID, t *authdash.Task, seq int64) error {
 	r, err := rowOf(t)
+	if err != nil {
+		return err
+	}
+	at, err := placeTask(tx, t)
 	if err != nil {
 		return err
 	}
@@ -161,7 +167,7 @@ func insertTaskRow(tx *wtx, owner authdash.UserID, t *authdash.Task, seq int64) 
 	_, err = tx.exec(insertTask,
 		t.ID, owner, t.Title, t.Description, t.Status, t.Priority, r.rank,
 		r.dueMs, r.dueSort, r.titleKey, r.descKey, r.tags, t.CreatedAt.UnixMilli(), t.UpdatedAt.UnixMilli(), t.Version, seq,
-		lo, lo, lo+ridSpan-1)
+		at[0], at[1], at[2], lo, lo, lo+ridSpan-1)
 	if err != nil {
 		return err
 	}
@@ -213,9 +219,15 @@ func (db *DB) createTask(ctx context.Context, owner authdash.UserID, d authdash.
 			return nil, authdash.Event{}, false, db.fail(ctx, "create task", err)
 		}
 	}
+	r, err := rowOf(t)
+	if err != nil {
+		return nil, authdash.Event{}, false, db.fail(ctx, "create task", err)
+	}
+	// Worked out here, not by the writer goroutine every write waits for.
+	text := newIndexText(owner, r.titleKey, r.descKey)
 	var seq int64
 	var first *authdash.Task
-	err := db.write(ctx, func(tx *wtx) error {
+	err = db.write(ctx, func(tx *wtx) error {
 		first = nil
 		if k != nil {
 			var err error
@@ -230,6 +242,7 @@ func (db *DB) createTask(ctx context.Context, owner authdash.UserID, d authdash.
 		if err := insertTaskRow(tx, owner, t, seq); err != nil {
 			return err
 		}
+		tx.db.texts.put(text)
 		if k == nil {
 			return nil
 		}

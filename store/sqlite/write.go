@@ -143,6 +143,7 @@ func (db *DB) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	var uncached []string
 	defer func() {
+		db.texts.reset()
 		for i, req := range batch {
 			req.done <- errs[i]
 		}
