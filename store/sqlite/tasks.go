@@ -151,14 +151,20 @@ func insertTags(tx *wtx, owner authdash.UserID, id authdash.TaskID, tags []strin
 	return nil
 }
 
-// insertTaskRow writes t (row r, with its tags) as the owner's change seq,
-// with its places in the sort-ordered copies of the search index, so that
-// indexSorts need not write the row again to record them.
+// insertTaskRow writes t (with its tags) as the owner's change seq.
 func insertTaskRow(tx *wtx, owner authdash.UserID, t *authdash.Task, seq int64) error {
 	r, err := rowOf(t)
 	if err != nil {
 		return err
 	}
+	return insertRow(tx, owner, t, r, seq)
+}
+
+// insertRow is insertTaskRow with t's row already made (by a create, before
+// its write is queued), and gives the task its places in the sort-ordered
+// copies of the search index, so that indexSorts need not write the row
+// again to record them.
+func insertRow(tx *wtx, owner authdash.UserID, t *authdash.Task, r taskRow, seq int64) error {
 	at, err := placeTask(tx, t)
 	if err != nil {
 		return err
@@ -239,7 +245,7 @@ func (db *DB) createTask(ctx context.Context, owner authdash.UserID, d authdash.
 		if seq, err = nextSeq(tx, owner); err != nil {
 			return err
 		}
-		if err := insertTaskRow(tx, owner, t, seq); err != nil {
+		if err := insertRow(tx, owner, t, r, seq); err != nil {
 			return err
 		}
 		tx.db.texts.put(text)
