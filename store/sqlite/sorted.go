@@ -66,7 +66,8 @@ const ridShift = 20
 // never decrease along the order: (key, id) ≤ (key', id') gives
 // sortBucket(key, id) ≤ sortBucket(key', id'). Undated tasks, which all
 // share one due key, and each priority are split by the first 40 bits of
-// the ID (its creation second and one random byte): a walk reads the whole
+// the ID (its creation second and the 256th part of it, about 4 ms; before
+// 2026-12-06 a random byte): a walk reads the whole
 // bucket of a page's last task, so a bucket must hold few tasks even when
 // thousands were made in one second (an import, or the benchmark's seeding,
 // which put ~500 matches of a common term in one bucket of the second alone
@@ -103,7 +104,7 @@ const (
 
 // idPrefix maps an ID to idBits bits without ever reversing byte order: for
 // the IDs newID makes (lowercase hex) it is their first 10 hex digits, the
-// creation second and a random byte. A byte that is no hex digit is mapped
+// creation second and its 256th part. A byte that is no hex digit is mapped
 // to the nearest digit below or above and ends the number (the rest filled
 // with 0 or f alike for every ID that shares it), so that any string, a
 // cursor's too, gets a bucket no greater than those of the strings after it.

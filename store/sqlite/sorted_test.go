@@ -45,18 +45,17 @@ func TestSortBucketsFollowOrder(t *testing.T) {
 	}
 }
 
-// TestSortBucketsSplitASecond checks that the tasks made in one second do
-// not share a bucket in the orders whose key many tasks share (undated, one
+// TestSortBucketsSplitASecond checks that the tasks made throughout one
+// second (a thousand, a millisecond apart) do not share a bucket in the orders whose key many tasks share (undated, one
 // priority): a walk reads the whole bucket of a page's last task, so one
 // bucket per second made a common term's search read hundreds of tasks in
 // an account filled by an import.
 func TestSortBucketsSplitASecond(t *testing.T) {
 	const n = 1000
 	ids := make([]authdash.TaskID, n)
+	start := time.Unix(1_800_000_000, 0)
 	for i := range ids {
-		// newID's first 8 hex digits are the second: make them one.
-		ids[i] = authdash.TaskID(newID())
-		ids[i] = ids[0][:8] + ids[i][8:]
+		ids[i] = authdash.TaskID(newIDAt(start.Add(time.Duration(i) * time.Second / n)))
 	}
 	for _, c := range []struct {
 		sort authdash.TaskSort

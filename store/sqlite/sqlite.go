@@ -359,13 +359,26 @@ func isForeignKey(err error) bool {
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// newID returns 24 lowercase hex characters: 4 bytes of Unix seconds and 8
-// random bytes, the shape of a MongoDB ObjectID, so IDs look the same
-// whichever store made them and sort roughly by creation.
-func newID() string {
+// newID returns 24 lowercase hex characters, the shape of a MongoDB
+// ObjectID so IDs look the same whichever store made them: 4 bytes of Unix
+// seconds, 3 of the fraction of that second (in 2^-24 s, about 60 ns) and
+// 5 random bytes. IDs sort by when they were made, so a row's entry in
+// every index that ends in an ID (a task's in tasks_priority, tasks_due and
+// tasks_title, its tags' in task_tags and task_tags_owner, the ID's own)
+// goes at the end of its run, in the pages the writes just before touched:
+// with the 8 bytes after the second random, a commit of 30 creates wrote
+// some 45 more pages, each a WAL frame, and the writer spent a fifth more
+// on a create (issue 16, docs/BENCHMARKS.md "Write tails"). The fifth byte,
+// the second's 256th part (about 4 ms), is what splits a second's tasks
+// into buckets in the sort-ordered search index (idPrefix).
+func newID() string { return newIDAt(time.Now()) }
+
+func newIDAt(t time.Time) string {
 	var b [12]byte
-	binary.BigEndian.PutUint32(b[:4], uint32(time.Now().Unix()))
-	rand.Read(b[4:]) // never fails (crypto/rand panics instead)
+	binary.BigEndian.PutUint32(b[:4], uint32(t.Unix()))
+	frac := uint64(t.Nanosecond()) << 24 / uint64(time.Second)
+	b[4], b[5], b[6] = byte(frac>>16), byte(frac>>8), byte(frac)
+	rand.Read(b[7:]) // never fails (crypto/rand panics instead)
 	return hex.EncodeToString(b[:])
 }
 
