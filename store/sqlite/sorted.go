@@ -308,20 +308,32 @@ func indexSorts(tx *wtx) error {
 }
 
 // placeIn returns a new place in bucket of copy ix: one past the highest
-// rowid of the bucket's tasks, or nil if the bucket is full (ridSpan tasks
+// rowid of the bucket's tasks (or of the places the transaction gave in it
+// already, txShared), or nil if the bucket is full (ridSpan tasks
 // of all owners), when the task is left unplaced in that copy: the copies
 // are not used while any task is, and the builder tries again.
 func placeIn(tx *wtx, ix sortIndex, bucket int64) (any, error) {
 	lo := bucket << ridShift
-	var r int64
-	if err := tx.queryRow(`SELECT ifnull(max(`+ix.col+`) + 1, ?) FROM tasks WHERE `+ix.col+` BETWEEN ? AND ?`,
-		lo, lo, lo+ridSpan-1).Scan(&r); err != nil {
-		return nil, err
+	k := placeKey{ix.col, bucket}
+	r, ok := tx.shared.places[k]
+	if !ok {
+		tx.db.placesAsked.Add(1)
+		if err := tx.queryRow(`SELECT ifnull(max(`+ix.col+`) + 1, ?) FROM tasks WHERE `+ix.col+` BETWEEN ? AND ?`,
+			lo, lo, lo+ridSpan-1).Scan(&r); err != nil {
+			return nil, err
+		}
 	}
 	if r > lo+ridSpan-1 {
 		tx.db.sortsReady.Store(false)
 		return nil, nil
 	}
+	// The next place in the bucket is one past this one: the task's row
+	// holds it before the transaction asks again, and nothing else
+	// places tasks while it runs.
+	if tx.shared.places == nil {
+		tx.shared.places = make(map[placeKey]int64)
+	}
+	tx.shared.places[k] = r + 1
 	return r, nil
 }
 

@@ -62,6 +62,9 @@ type DB struct {
 	// rows (FTS5 writes a page as a row) paceMerges' steps changed.
 	debts      [4]mergeDebt
 	mergedRows atomic.Int64
+	// placesAsked counts the times placeIn asked the tasks' index for a
+	// bucket's next place.
+	placesAsked atomic.Int64
 	// checkpointEvery is the checkpointer's interval: checkpointInterval
 	// but in tests.
 	checkpointEvery time.Duration

@@ -51,6 +51,23 @@ type wtx struct {
 	// transaction has released its only connection; preparing them now
 	// would wait for that connection forever.
 	uncached []string
+	// shared is what the writes of one transaction share.
+	shared *txShared
+}
+
+// txShared is what the writes of one transaction share, made afresh for
+// each transaction, so a rollback takes it with it.
+type txShared struct {
+	// places is the next free place in each bucket of a sort-ordered copy
+	// of the search index that a write of the transaction took a place
+	// in (placeIn): the creates of a batch share buckets (a priority, the
+	// 4 ms of creation), and each asked the tasks' index again.
+	places map[placeKey]int64
+}
+
+type placeKey struct {
+	col    string
+	bucket int64
 }
 
 func (t *wtx) prep(query string) (*sql.Stmt, error) {
@@ -179,8 +196,9 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
+	shared := new(txShared)
 	for _, i := range pending {
-		t := &wtx{ctx: context.WithoutCancel(batch[i].ctx), db: db, tx: tx}
+		t := &wtx{ctx: context.WithoutCancel(batch[i].ctx), db: db, tx: tx, shared: shared}
 		errs[i] = batch[i].fn(t)
 		uncached = append(uncached, t.uncached...)
 		var de *authdash.Error
@@ -200,7 +218,7 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
-	t := &wtx{ctx: context.Background(), db: db, tx: tx}
+	t := &wtx{ctx: context.Background(), db: db, tx: tx, shared: shared}
 	err = indexDirty(t)
 	uncached = append(uncached, t.uncached...)
 	if err != nil {
@@ -316,7 +334,7 @@ func (db *DB) commitOne(req *writeReq) error {
 	if err != nil {
 		return err
 	}
-	t := &wtx{ctx: context.WithoutCancel(req.ctx), db: db, tx: tx}
+	t := &wtx{ctx: context.WithoutCancel(req.ctx), db: db, tx: tx, shared: new(txShared)}
 	if err := req.fn(t); err != nil {
 		tx.Rollback()
 		db.noteWriteFailure(err)
