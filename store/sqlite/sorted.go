@@ -307,6 +307,13 @@ func indexSorts(tx *wtx) error {
 	return nil
 }
 
+// placeKey names a bucket of a sort-ordered copy: the tasks column that
+// holds a task's place in it, and the bucket.
+type placeKey struct {
+	col    string
+	bucket int64
+}
+
 // placeIn returns a new place in bucket of copy ix: one past the highest
 // rowid of the bucket's tasks (or of the places the transaction gave in it
 // already, txShared), or nil if the bucket is full (ridSpan tasks

@@ -46,10 +46,11 @@ func TestSortBucketsFollowOrder(t *testing.T) {
 }
 
 // TestSortBucketsSplitASecond checks that the tasks made throughout one
-// second (a thousand, a millisecond apart) do not share a bucket in the orders whose key many tasks share (undated, one
-// priority): a walk reads the whole bucket of a page's last task, so one
-// bucket per second made a common term's search read hundreds of tasks in
-// an account filled by an import.
+// second (a thousand, a millisecond apart) do not share a bucket in the
+// orders whose key many tasks share (undated, one priority): a walk reads
+// the whole bucket of a page's last task, so one bucket per second made a
+// common term's search read hundreds of tasks in an account filled by an
+// import.
 func TestSortBucketsSplitASecond(t *testing.T) {
 	const n = 1000
 	ids := make([]authdash.TaskID, n)

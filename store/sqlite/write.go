@@ -65,11 +65,6 @@ type txShared struct {
 	places map[placeKey]int64
 }
 
-type placeKey struct {
-	col    string
-	bucket int64
-}
-
 func (t *wtx) prep(query string) (*sql.Stmt, error) {
 	if s, ok := t.db.stmts.Load(stmtKey{true, query}); ok {
 		return t.tx.StmtContext(t.ctx, s.(*sql.Stmt)), nil
