@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -83,11 +82,7 @@ func TestCommitsMergeInSteps(t *testing.T) {
 			if tc.lumps {
 				opts = append(opts, lumpMerges())
 			}
-			db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"), opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
+			db := openTemp(t, opts...)
 			if tc.lumps {
 				for _, tb := range searchTables() {
 					if _, err := db.w.Exec(`INSERT INTO ` + tb + ` (` + tb + `, rank) VALUES ('automerge', 4)`); err != nil {
@@ -169,11 +164,7 @@ func TestCommitsMergeInSteps(t *testing.T) {
 // records.
 func TestParseStructure(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"), lumpMerges())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTemp(t, lumpMerges())
 	owner := mustUser(t, db, "owner@example.com")
 	for i := range 40 {
 		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("task %d", i), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {

@@ -194,10 +194,11 @@ func buildSorts(t testing.TB, db *DB) {
 	}
 }
 
-// openTemp opens a database in a fresh temp dir, closed at cleanup.
-func openTemp(t *testing.T) *DB {
+// openTemp opens a database with opts in a fresh temp dir, closed at
+// cleanup.
+func openTemp(t *testing.T, opts ...Option) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

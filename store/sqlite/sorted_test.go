@@ -465,11 +465,7 @@ func TestCreatesIndexedByWhatTheyBring(t *testing.T) {
 // Before, 30 creates asked 90 times.
 func TestBatchAsksEachBucketOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"), noCompactor())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openTemp(t, noCompactor())
 	owner := mustUser(t, db, "owner@example.com")
 	// A write that holds the writer until every create is queued, so that
 	// they all go into the next transaction.

@@ -291,14 +291,10 @@ func TestCheckpointLeavesWriterLittle(t *testing.T) {
 			}
 		}
 	}
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "test.db"), func(db *DB) {
+	db = openTemp(t, func(db *DB) {
 		db.checkpointEvery = time.Hour // the test's ticks only
 		db.afterPass = afterPass
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	owner = mustUser(t, db, "owner@example.com")
 	for i := range 20 {
 		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("before %d", i), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {
