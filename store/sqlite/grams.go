@@ -8,13 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"modernc.org/sqlite"
-
-	"github.com/authdash/authdash"
 )
 
 // Search runs on an index of each task's trigrams, one token per distinct
@@ -57,32 +55,103 @@ const longGram = 6
 // token (three runes of UTF-8 take six bytes as often as six ASCII ones do).
 const longMark = "x"
 
-// appendGrams appends to dst the token of each n-rune gram of s not yet in
-// seen: prefix, then mark, then the gram's bytes in hex.
-func appendGrams(dst []string, seen map[string]struct{}, prefix, mark string, n int, s string) []string {
-	rs := []rune(s)
-	for i := 0; i+n <= len(rs); i++ {
-		g := string(rs[i : i+n])
+// distinctGrams calls yield with each n-rune gram of s that seen does not
+// hold yet, in order, and adds it to seen. The grams are substrings of s,
+// not copies: a task has a couple of hundred, and every create's caller
+// splits them.
+func distinctGrams(seen map[string]struct{}, n int, s string, yield func(gram string)) {
+	if !utf8.ValidString(s) {
+		s = string([]rune(s)) // each invalid byte a U+FFFD, as the index has always held it
+	}
+	var buf [256]int
+	starts := buf[:0] // the byte offset of every rune, and the end
+	for i := range s {
+		starts = append(starts, i)
+	}
+	starts = append(starts, len(s))
+	for i := 0; i+n < len(starts); i++ {
+		g := s[starts[i]:starts[i+n]]
 		if _, ok := seen[g]; ok {
 			continue
 		}
 		seen[g] = struct{}{}
-		dst = append(dst, prefix+mark+hex.EncodeToString([]byte(g)))
+		yield(g)
+	}
+}
+
+// appendToken appends the token of gram: prefix, then mark, then the gram's
+// bytes in hex.
+func appendToken(dst []byte, prefix, mark, gram string) []byte {
+	const digits = "0123456789abcdef"
+	dst = append(dst, prefix...)
+	dst = append(dst, mark...)
+	for i := 0; i < len(gram); i++ {
+		dst = append(dst, digits[gram[i]>>4], digits[gram[i]&0x0f])
 	}
 	return dst
 }
 
+// appendGrams appends to dst the token of each n-rune gram of s not yet in
+// seen.
+func appendGrams(dst []string, seen map[string]struct{}, prefix, mark string, n int, s string) []string {
+	distinctGrams(seen, n, s, func(g string) {
+		dst = append(dst, string(appendToken(nil, prefix, mark, g)))
+	})
+	return dst
+}
+
+// gramScratch is indexTokens' working space. textCache keeps some between
+// calls: a create's caller would otherwise allocate some 25 KB for them.
+type gramScratch struct {
+	seen map[string]struct{}
+	buf  []byte
+}
+
+// indexTokens returns a task's index text for task_grams, its trigrams' and
+// then its long grams' tokens, space separated, and how many of its bytes
+// the trigrams take: the text of the sort-ordered copies (sorted.go), which
+// hold trigrams only. Title and description are taken apart, so no gram
+// spans the two. sc may be nil.
+func indexTokens(sc *gramScratch, owner, titleKey, descKey string) (tokens string, trigrams int) {
+	if sc == nil {
+		sc = new(gramScratch)
+	}
+	if sc.seen == nil {
+		sc.seen = make(map[string]struct{}, 2*(len(titleKey)+len(descKey)))
+	}
+	defer clear(sc.seen) // its keys are substrings of this text
+	prefix := ownerPrefix(owner)
+	b := sc.buf[:0]
+	add := func(mark string) func(string) {
+		return func(g string) {
+			if len(b) > 0 {
+				b = append(b, ' ')
+			}
+			b = appendToken(b, prefix, mark, g)
+		}
+	}
+	tri, long := add(""), add(longMark)
+	distinctGrams(sc.seen, 3, titleKey, tri)
+	distinctGrams(sc.seen, 3, descKey, tri)
+	trigrams = len(b)
+	distinctGrams(sc.seen, longGram, titleKey, long)
+	distinctGrams(sc.seen, longGram, descKey, long)
+	sc.buf = b
+	return string(b), trigrams
+}
+
 // taskGrams is the index text of a task in the sort-ordered copies of the
-// index (sorted.go): its trigrams' tokens, space separated. Title and
-// description are taken apart, so no gram spans the two.
+// index (sorted.go): its trigrams' tokens.
 func taskGrams(owner, titleKey, descKey string) string {
-	return strings.Join(appendTaskGrams(nil, owner, titleKey, descKey, false), " ")
+	tokens, n := indexTokens(nil, owner, titleKey, descKey)
+	return tokens[:n]
 }
 
 // taskTokens is the index text of a task in task_grams: its trigrams' and
 // its long grams' tokens.
 func taskTokens(owner, titleKey, descKey string) string {
-	return strings.Join(appendTaskGrams(nil, owner, titleKey, descKey, true), " ")
+	tokens, _ := indexTokens(nil, owner, titleKey, descKey)
+	return tokens
 }
 
 // indexText is a task's text as the search index holds it: tokens in
@@ -95,21 +164,29 @@ type indexText struct {
 // textKey is what a task's index text is made from.
 type textKey struct{ owner, titleKey, descKey string }
 
-func newIndexText(owner authdash.UserID, titleKey, descKey string) indexText {
-	k := textKey{string(owner), titleKey, descKey}
-	return indexText{key: k, tokens: taskTokens(k.owner, titleKey, descKey), grams: taskGrams(k.owner, titleKey, descKey)}
-}
-
 // textCache holds the index text of the tasks a batch of writes creates,
-// worked out by their callers before queueing, so that the writer
+// worked out by their callers before queueing (text), so that the writer
 // goroutine, which every write waits for, need not split their text into
 // grams (about a tenth of its time under creates). The writer empties it
-// after every batch; what is not in it, it works out itself.
+// after every batch; what is not in it, it works out itself, once a task.
 type textCache struct {
 	mu sync.Mutex // the writer goroutine is its only user, but SQL calls gramsFunc
 	m  map[textKey]indexText
 	// missed counts the texts the writer had to work out (tests).
 	missed int64
+	// scratch holds *gramScratch for text, which callers run concurrently.
+	scratch sync.Pool
+}
+
+// text works out a task's index text.
+func (c *textCache) text(owner, titleKey, descKey string) indexText {
+	sc, _ := c.scratch.Get().(*gramScratch)
+	if sc == nil {
+		sc = new(gramScratch)
+	}
+	tokens, n := indexTokens(sc, owner, titleKey, descKey)
+	c.scratch.Put(sc)
+	return indexText{key: textKey{owner, titleKey, descKey}, tokens: tokens, grams: tokens[:n]}
 }
 
 func (c *textCache) put(t indexText) {
@@ -132,37 +209,31 @@ func (c *textCache) get(owner, titleKey, descKey string) (indexText, bool) {
 }
 
 // tokens and grams return the text's index text from the cache, or worked
-// out if it is not there.
+// out if it is not there. grams, which indexDirty asks first (indexSorts),
+// keeps what it works out for tokens (task_grams), so that an update's
+// text is split once, not twice; tokens keeps nothing, since SQL calls it
+// outside batches too (a migration's rebuild of task_grams) and the cache
+// would hold every task's text until the next batch.
 func (c *textCache) tokens(owner, titleKey, descKey string) string {
 	if t, ok := c.get(owner, titleKey, descKey); ok {
 		return t.tokens
 	}
-	return taskTokens(owner, titleKey, descKey)
+	return c.text(owner, titleKey, descKey).tokens
 }
 
 func (c *textCache) grams(owner, titleKey, descKey string) string {
 	if t, ok := c.get(owner, titleKey, descKey); ok {
 		return t.grams
 	}
-	return taskGrams(owner, titleKey, descKey)
+	t := c.text(owner, titleKey, descKey)
+	c.put(t)
+	return t.grams
 }
 
 func (c *textCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.m)
-}
-
-func appendTaskGrams(dst []string, owner, titleKey, descKey string, long bool) []string {
-	prefix := ownerPrefix(owner)
-	seen := make(map[string]struct{}, 2*(len(titleKey)+len(descKey)))
-	dst = appendGrams(dst, seen, prefix, "", 3, titleKey)
-	dst = appendGrams(dst, seen, prefix, "", 3, descKey)
-	if long {
-		dst = appendGrams(dst, seen, prefix, longMark, longGram, titleKey)
-		dst = appendGrams(dst, seen, prefix, longMark, longGram, descKey)
-	}
-	return dst
 }
 
 // indexDirty brings the search index up to date with the tasks the

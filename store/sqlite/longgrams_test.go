@@ -29,6 +29,9 @@ func TestTaskTokens(t *testing.T) {
 		{"Repeats", "aaaaaaa", "", []string{tri("aaa"), long("aaaaaa")}},
 		// Runes, not bytes: ß is two bytes, 🚀 four.
 		{"Runes", "straße🚀", "", []string{tri("str"), tri("tra"), tri("raß"), tri("aße"), tri("ße🚀"), long("straße"), long("traße🚀")}},
+		// An invalid byte is a U+FFFD, as []rune makes it: what the index
+		// has always held.
+		{"InvalidUTF8", "ab\xffc", "", []string{tri("ab\uFFFD"), tri("b\uFFFDc")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := strings.Fields(taskTokens("o", c.title, c.desc))
@@ -210,5 +213,17 @@ func TestLongGramsBuilder(t *testing.T) {
 		if want := []string{newTask.Title, "ref00012"}; !slices.Equal(titles, want) {
 			t.Errorf("%s: found %q, want %q", s, titles, want)
 		}
+	}
+}
+
+// BenchmarkIndexText is the work a create's caller does before queueing it:
+// the task's tokens for task_grams and grams for the sort-ordered copies.
+func BenchmarkIndexText(b *testing.B) {
+	title := authdash.TitleKey("Review the quarterly budget report 0042")
+	desc := strings.ToLower("Check the numbers against last year's and send notes to Finance before Friday.")
+	var c textCache
+	b.ReportAllocs()
+	for b.Loop() {
+		c.text("0193a1f2c4d5e6f708192a3b", title, desc)
 	}
 }

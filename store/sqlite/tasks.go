@@ -230,7 +230,7 @@ func (db *DB) createTask(ctx context.Context, owner authdash.UserID, d authdash.
 		return nil, authdash.Event{}, false, db.fail(ctx, "create task", err)
 	}
 	// Worked out here, not by the writer goroutine every write waits for.
-	text := newIndexText(owner, r.titleKey, r.descKey)
+	text := db.texts.text(string(owner), r.titleKey, r.descKey)
 	var seq int64
 	var first *authdash.Task
 	err = db.write(ctx, func(tx *wtx) error {
