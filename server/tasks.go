@@ -86,16 +86,20 @@ func parseTaskQuery(raw string) (authdash.TaskQuery, error) {
 			*dst = &t
 		}
 	}
-	if len(bad) == 0 {
-		return q, nil // TaskService validates the rest
-	}
-	q.Normalize()
-	if err := q.Validate(); err != nil {
+	// TaskService validates the query again, for every caller; checking
+	// it here too makes its faults the query's (a client reading the detail
+	// would otherwise be told of "fields" it never sent).
+	n := q
+	n.Normalize()
+	if err := n.Validate(); err != nil {
 		for k, m := range authdash.ErrorFieldsOf(err) {
 			if _, ok := bad[k]; !ok {
 				bad[k] = m
 			}
 		}
+	}
+	if len(bad) == 0 {
+		return q, nil
 	}
 	return q, &authdash.Error{Code: authdash.CodeInvalid, Message: "Some query parameters are not valid.", Fields: bad}
 }

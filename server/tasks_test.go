@@ -243,8 +243,14 @@ func TestListTasks(t *testing.T) {
 		{name: "ErrBadParams", method: "GET", path: "/api/tasks?limit=abc&status=later&dueBefore=yesterday&bogus=1&sort=size", as: "alice",
 			wantStatus: 400, wantProblemCode: "invalid",
 			wantBody: []string{`"limit":`, `"status":`, `"dueBefore":`, `"bogus":`, `"sort":`}},
-		{name: "ErrLimitZero", method: "GET", path: "/api/tasks?limit=0", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("limit")},
-		{name: "ErrLimitTooBig", method: "GET", path: "/api/tasks?limit=101", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("limit")},
+		// Every bad query parameter is said to be one, whether the
+		// handler or TaskService found it.
+		{name: "ErrLimitZero", method: "GET", path: "/api/tasks?limit=0", as: "alice", wantStatus: 400, wantProblemCode: "invalid",
+			wantBody: []string{queryDetail}, check: wantField("limit")},
+		{name: "ErrLimitTooBig", method: "GET", path: "/api/tasks?limit=101", as: "alice", wantStatus: 400, wantProblemCode: "invalid",
+			wantBody: []string{queryDetail}, check: wantField("limit")},
+		{name: "ErrSearchTooLong", method: "GET", path: "/api/tasks?q=" + strings.Repeat("a", 501), as: "alice", wantStatus: 400, wantProblemCode: "invalid",
+			wantBody: []string{queryDetail}, check: wantField("q")},
 		{name: "ErrRepeatedParam", method: "GET", path: "/api/tasks?status=done&status=todo", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("status")},
 		// Go's own query parser drops these pairs silently, so the filter
 		// would be ignored and the answer look valid.
@@ -254,13 +260,17 @@ func TestListTasks(t *testing.T) {
 		{name: "ErrBadEscape", method: "GET", path: "/api/tasks?q=%zz", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("q")},
 		{name: "EscapedSemicolonIsText", method: "GET", path: "/api/tasks?q=%3B", as: "alice", wantStatus: 200, wantBody: []string{`"items":[]`}},
 		{name: "EmptyPairsIgnored", method: "GET", path: "/api/tasks?&status=done&&", as: "alice", wantStatus: 200, check: titles("File taxes")},
-		{name: "ErrBadCursor", method: "GET", path: "/api/tasks?cursor=garbage", as: "alice", wantStatus: 400, wantProblemCode: "invalid", check: wantField("cursor")},
+		{name: "ErrBadCursor", method: "GET", path: "/api/tasks?cursor=garbage", as: "alice", wantStatus: 400, wantProblemCode: "invalid",
+			wantBody: []string{queryDetail}, check: wantField("cursor")},
 		{name: "ErrAnonymous", method: "GET", path: "/api/tasks", wantStatus: 401, wantProblemCode: "unauthorized"},
 		{name: "Stats", method: "GET", path: "/api/tasks/stats", as: "alice", wantStatus: 200,
 			wantBody: []string{`"todo":1`, `"inProgress":1`, `"done":1`, `"total":3`}},
 		{name: "StatsOfOtherUser", method: "GET", path: "/api/tasks/stats", as: "bob", wantStatus: 200, wantBody: []string{`"total":1`}},
 	})
 }
+
+// queryDetail is the problem detail of a list's bad query parameters.
+const queryDetail = `"detail":"Some query parameters are not valid."`
 
 // TestPaginationStable pages through a list while tasks are added and
 // removed between pages: no task is seen twice, and every task that existed
