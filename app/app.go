@@ -66,6 +66,15 @@ func Register() {
 	app.Route(routeOIDCLink, func() app.Composer { return &oidcLinkPage{} })
 	app.Route(NotFoundRoute, func() app.Composer { return &notFoundPage{} })
 	app.NotFound = &notFoundPage{}
+	// go-app's server answers an unknown address with app.NotFound (status
+	// 404), but its browser side then loads its own bare page there
+	// (engine.go in v10.1.11 ignores app.NotFound). A route matching every
+	// path, checked after all the others, gives the browser ours; only in
+	// the browser, since on the server it would make every address a page
+	// answered with 200.
+	if app.IsClient {
+		app.RouteWithRegexp("^/", func() app.Composer { return &notFoundPage{} })
+	}
 	newController().register()
 }
 

@@ -22,13 +22,16 @@ func TestSmallThings(t *testing.T) {
 	browsertest.SignUpByAPI(t, browsertest.NewTab(t, browser, true), w, "small@example.com")
 	b := browsertest.NewTab(t, browser, true)
 
-	// An address the app does not have: its own page, the way back.
-	b.Do("unknown page", chromedp.Navigate(w.URL("/no-such-page")), chromedp.WaitVisible("#notfound-title"))
-	if got := browsertest.Eval[int](b, `fetch("/no-such-page").then(r => r.status)`); got != 404 {
-		t.Errorf("unknown page: status %d, want 404", got)
-	}
-	if !browsertest.Eval[bool](b, `document.querySelector("#notfound-home")?.getAttribute("href") === "/" && document.querySelector(".brand") !== null`) {
-		t.Error("the not-found page has no way home or is not in the app's frame")
+	// An address the app does not have: its own page, the way back, once
+	// the app runs too (the server's prerendered page is ours either way).
+	for _, path := range []string{"/no-such-page", "/some/old/link"} {
+		b.Do("unknown page "+path, chromedp.Navigate(w.URL(path)), browsertest.AppReady, chromedp.WaitVisible("#notfound-title"))
+		if got := browsertest.Eval[int](b, `fetch("`+path+`").then(r => r.status)`); got != 404 {
+			t.Errorf("unknown page %s: status %d, want 404", path, got)
+		}
+		if !browsertest.Eval[bool](b, `document.querySelector("#notfound-home")?.getAttribute("href") === "/" && document.querySelector(".brand") !== null`) {
+			t.Errorf("the not-found page of %s has no way home or is not in the app's frame", path)
+		}
 	}
 
 	// Sign in with the keyboard: the focus lands on the dashboard's heading.
