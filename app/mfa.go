@@ -232,9 +232,11 @@ func (s *secondFactorStep) OnMount(ctx app.Context) {
 }
 
 func (s *secondFactorStep) Render() app.UI {
-	label, hint, auto := "Code", "The 6-digit code your authenticator app shows for this account.", "one-time-code"
+	// A code from the app is digits: a phone shows its number pad.
+	// Recovery codes have letters too.
+	label, hint, auto, mode := "Code", "The 6-digit code your authenticator app shows for this account.", "one-time-code", "numeric"
 	if s.recovery {
-		label, hint, auto = "Recovery code", "One of the codes you saved when you turned two-factor authentication on. Each works once.", "off"
+		label, hint, auto, mode = "Recovery code", "One of the codes you saved when you turned two-factor authentication on. Each works once.", "off", "text"
 	}
 	return app.Section().Class("card auth-card").Aria("labelledby", "mfa-title").Body(
 		app.H1().ID("mfa-title").Text("Two-factor authentication"),
@@ -244,7 +246,7 @@ func (s *secondFactorStep) Render() app.UI {
 		}).Body(
 			formError(s.form.Err),
 			field{ID: "mfa-code", Label: label, Value: s.code, Err: firstOf(s.form.Fields, "code", "recoveryCode"),
-				AutoComplete: auto, Required: true, Hint: hint, OnInput: value(&s.code)}.render(),
+				AutoComplete: auto, InputMode: mode, Required: true, Hint: hint, OnInput: value(&s.code)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(s.form.Busy).Text(busyText(s.form.Busy, "Verify", "Verifying…")),
 		),
 		app.P().Body(app.Button().Type("button").ID("mfa-switch").Class("btn ghost").OnClick(func(ctx app.Context, e app.Event) {
@@ -351,7 +353,7 @@ func (c *twoFactorCard) body() app.UI {
 			}).Body(
 				formError(c.confirm.Err),
 				field{ID: "totp-code", Label: "Code from your app", Value: c.code, Err: c.confirm.Fields["code"],
-					AutoComplete: "one-time-code", Required: true, OnInput: value(&c.code)}.render(),
+					AutoComplete: "one-time-code", InputMode: "numeric", Required: true, OnInput: value(&c.code)}.render(),
 				app.Div().Class("actions").Body(
 					app.Button().Type("submit").Class("btn primary").Disabled(c.confirm.Busy).Text(busyText(c.confirm.Busy, "Turn on", "Checking…")),
 					app.Button().Type("button").Class("btn").OnClick(func(ctx app.Context, e app.Event) {

@@ -19,6 +19,7 @@ type field struct {
 	Value        string
 	Err          string
 	AutoComplete string
+	InputMode    string // the keyboard a phone shows: "numeric" for a code of digits
 	Required     bool
 	Max          int
 	Hint         string
@@ -35,6 +36,9 @@ func (f field) render() app.UI {
 	in := app.Input().ID(f.ID).Name(f.ID).Type(typ).Value(f.Value).Required(f.Required).OnInput(f.OnInput, app.EventScope(f.ID))
 	if f.AutoComplete != "" {
 		in = in.Attr("autocomplete", f.AutoComplete)
+	}
+	if f.InputMode != "" {
+		in = in.Attr("inputmode", f.InputMode)
 	}
 	if f.Max > 0 {
 		in = in.MaxLength(f.Max)
