@@ -102,22 +102,33 @@ func TestSplitTags(t *testing.T) {
 	}
 }
 
-// A form's summary that repeats a field's message is not shown twice.
+// A form's summary that repeats the message of a field it shows is not
+// shown twice; one of a field it does not show is.
 func TestSummary(t *testing.T) {
+	const wrongCode = "The code is not right. Check it and try again."
 	tests := []struct {
 		name   string
+		form   string
 		msg    string
 		fields map[string]string
 		want   string
 	}{
-		{"NoFields", "Email or password is incorrect.", nil, "Email or password is incorrect."},
-		{"Repeats", "Password is incorrect.", map[string]string{"currentPassword": "Password is incorrect."}, ""},
-		{"Summarises", "Some fields are not valid.", map[string]string{"title": "Title is required."}, "Some fields are not valid."},
+		{"NoFields", formSignIn, "Email or password is incorrect.", nil, "Email or password is incorrect."},
+		{"Repeats", formPassword, "Password is incorrect.", map[string]string{"currentPassword": "Password is incorrect."}, ""},
+		{"Summarises", formNew, "Some fields are not valid.", map[string]string{"title": "Title is required."}, "Some fields are not valid."},
+		{"WrongCode", formMFA, wrongCode, map[string]string{"code": wrongCode}, ""},
+		{"WrongRecoveryCode", formMFA, "This recovery code is not right.", map[string]string{"recoveryCode": "This recovery code is not right."}, ""},
+		{"SignInExpired", formMFA, "This sign-in has expired. Sign in again.", map[string]string{"mfaToken": "This sign-in has expired. Sign in again."},
+			"This sign-in has expired. Sign in again."},
+		{"TOTPConfirm", formTOTPConfirm, wrongCode, map[string]string{"code": wrongCode}, ""},
+		{"TOTPDisable", formTOTPDisable, "Password is incorrect.", map[string]string{"password": "Password is incorrect."}, ""},
+		{"PasskeyName", formPasskeyAdd, "Give the passkey a name.", map[string]string{"name": "Give the passkey a name."}, ""},
+		{"MailedToken", formReset, "This link has expired.", map[string]string{"token": "This link has expired."}, "This link has expired."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := summary(tt.msg, tt.fields); got != tt.want {
-				t.Errorf("summary(%q, %v) = %q, want %q", tt.msg, tt.fields, got, tt.want)
+			if got := summary(tt.form, tt.msg, tt.fields); got != tt.want {
+				t.Errorf("summary(%s, %q, %v) = %q, want %q", tt.form, tt.msg, tt.fields, got, tt.want)
 			}
 		})
 	}

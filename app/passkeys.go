@@ -70,7 +70,7 @@ func (c *controller) addPasskey(ctx app.Context, a app.Action) {
 	name, _ := a.Value.(string)
 	if strings.TrimSpace(name) == "" {
 		msg := "Give the passkey a name, such as the device it is on."
-		setState(ctx, formKey(formPasskeyAdd), formState{Err: msg, Fields: map[string]string{"name": msg}})
+		setForm(ctx, formPasskeyAdd, formState{}, &authdash.Error{Code: authdash.CodeInvalid, Message: msg, Fields: map[string]string{"name": msg}})
 		return
 	}
 	setForm(ctx, formPasskeyAdd, formState{Busy: true}, nil)

@@ -99,28 +99,42 @@ func setForm(ctx app.Context, form string, st formState, err error) {
 		if !errors.As(err, &e) {
 			st.Err = "Something went wrong."
 		}
-		if showsFields(form) {
-			st.Err = summary(st.Err, st.Fields)
-		}
+		st.Err = summary(form, st.Err, st.Fields)
 	}
 	setState(ctx, formKey(form), st)
 }
 
-// showsFields reports whether a form shows every field error the server
-// names under its field (a mailed link's token, say, has none to show).
-func showsFields(form string) bool {
+// shownFields reports which fields' errors form shows under the field:
+// every field the server names, or those listed (a mailed link's token,
+// say, or a sign-in that expired, has no field to show it).
+func shownFields(form string) func(field string) bool {
+	only := func(names ...string) func(string) bool {
+		return func(f string) bool { return slices.Contains(names, f) }
+	}
 	switch form {
 	case formSignIn, formSignUp, formProfile, formPassword, formDelete:
-		return true
+		return func(string) bool { return true }
+	case formMFA:
+		return only("code", "recoveryCode")
+	case formTOTPBegin:
+		return only("password")
+	case formTOTPConfirm:
+		return only("code")
+	case formTOTPDisable:
+		return only("password", "code")
+	case formPasskeyAdd:
+		return only("name")
 	}
-	return false
+	return func(string) bool { return false }
 }
 
-// summary is a form's error summary, or "" when it only repeats a field's
-// message ("Password is incorrect." once, under the field, not twice).
-func summary(msg string, fields map[string]string) string {
-	for _, f := range fields {
-		if f == msg {
+// summary is form's error summary, or "" when it only repeats the message
+// of a field the form shows ("Password is incorrect." once, under the
+// field, not twice).
+func summary(form, msg string, fields map[string]string) string {
+	shown := shownFields(form)
+	for k, f := range fields {
+		if f == msg && shown(k) {
 			return ""
 		}
 	}
