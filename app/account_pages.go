@@ -434,6 +434,7 @@ func (c *emailChangeCard) Render() app.UI {
 			ctx.NewActionWithValue(string(actChangeEmail), authdash.EmailChange{NewEmail: c.newEmail, Password: c.password})
 		}).Body(
 			formError(c.form.Err),
+			accountField(c.sess.User.Email),
 			field{ID: "email-new", Label: "New email address", Type: "email", Value: c.newEmail, Err: f["newEmail"],
 				AutoComplete: "email", Required: true, OnInput: value(&c.newEmail)}.render(),
 			field{ID: "email-password", Label: "Current password", Type: "password", Value: c.password, Err: f["password"],

@@ -281,6 +281,7 @@ func firstOf(m map[string]string, keys ...string) string {
 // twoFactorCard is the profile's "Two-factor authentication" section.
 type twoFactorCard struct {
 	app.Compo
+	sess                   sessionView
 	status                 mfaStatus
 	setup                  totpSetup
 	recovery               []string
@@ -290,6 +291,7 @@ type twoFactorCard struct {
 }
 
 func (c *twoFactorCard) OnMount(ctx app.Context) {
+	observe(ctx, stSession, &c.sess)
 	observe(ctx, stMFA, &c.status)
 	observe(ctx, stTOTPSetup, &c.setup).OnChange(func() { c.pw, c.code = "", "" })
 	observe(ctx, stRecovery, &c.recovery)
@@ -335,6 +337,7 @@ func (c *twoFactorCard) body() app.UI {
 				ctx.NewActionWithValue(string(actDisableTOTP), totpOff{Password: c.offPw, Code: c.offCd})
 			}).Body(
 				formError(c.off.Err),
+				accountField(c.sess.User.Email),
 				field{ID: "totp-off-password", Label: "Password", Type: "password", Value: c.offPw, Err: c.off.Fields["password"],
 					AutoComplete: "current-password", Required: true, OnInput: value(&c.offPw)}.render(),
 				field{ID: "totp-off-code", Label: "Code from your app, or a recovery code", Value: c.offCd, Err: c.off.Fields["code"],
@@ -372,6 +375,7 @@ func (c *twoFactorCard) body() app.UI {
 			ctx.NewActionWithValue(string(actBeginTOTP), c.pw)
 		}).Body(
 			formError(c.begin.Err),
+			accountField(c.sess.User.Email),
 			field{ID: "totp-password", Label: "Confirm with your password", Type: "password", Value: c.pw, Err: c.begin.Fields["password"],
 				AutoComplete: "current-password", Required: true, OnInput: value(&c.pw)}.render(),
 			app.Button().Type("submit").Class("btn primary").Disabled(c.begin.Busy).Text(busyText(c.begin.Busy, "Set up", "Setting up…")),

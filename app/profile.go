@@ -127,6 +127,7 @@ func (p *profilePage) renderPassword() app.UI {
 			ctx.NewActionWithValue(string(actChangePassword), authdash.PasswordChange{CurrentPassword: p.curPw, NewPassword: p.newPw})
 		}).Body(
 			formError(p.password.Err),
+			accountField(p.sess.User.Email),
 			field{ID: "current-password", Label: "Current password", Type: "password", Value: p.curPw, Err: f["currentPassword"],
 				AutoComplete: "current-password", Required: true, OnInput: value(&p.curPw)}.render(),
 			field{ID: "new-password", Label: "New password", Type: "password", Value: p.newPw, Err: f["newPassword"],
@@ -181,6 +182,7 @@ func (p *profilePage) renderDelete() app.UI {
 				ctx.NewActionWithValue(string(actDeleteAccount), p.delPw)
 			}).Body(
 				formError(p.deletion.Err),
+				accountField(p.sess.User.Email),
 				field{ID: "delete-password", Label: "Confirm with your password", Type: "password", Value: p.delPw,
 					Err: p.deletion.Fields["password"], AutoComplete: "current-password", Required: true, OnInput: value(&p.delPw)}.render(),
 				app.Div().Class("actions").Body(

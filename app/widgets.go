@@ -83,6 +83,15 @@ func selectField(id, label, value, errMsg string, opts []option, onChange app.Ev
 	)
 }
 
+// accountField is the account's email, hidden, in a form that asks for a
+// password without it: a password manager reads it to know whose saved
+// password the form wants or changes (Chromium warns of password forms
+// without one).
+func accountField(email string) app.UI {
+	return app.Input().Type("email").Name("username").Attr("autocomplete", "username").
+		Value(email).ReadOnly(true).Hidden(true)
+}
+
 // formError is the summary at the top of a form; role=alert announces it.
 // It is always in the page, hidden when empty: a live region present before
 // its text changes is announced reliably, and a stable structure keeps

@@ -65,6 +65,20 @@ func TestSmallThings(t *testing.T) {
 		t.Errorf(`"Password is incorrect." shown %d times, want once`, n)
 	}
 
+	// Every form asking for the password without the address carries the
+	// address, hidden, for password managers: the password's, the
+	// address's, two-factor's, and the deletion's once opened.
+	browsertest.Click(b, "#delete-start")
+	b.Do("deletion form", chromedp.WaitVisible("#delete-form"))
+	const lacking = `[...document.querySelectorAll("form")].filter(f => f.querySelector("input[type=password]")).
+		filter(f => f.querySelector("input[autocomplete=username]")?.value !== "small@example.com").map(f => f.id)`
+	if got := browsertest.Eval[[]string](b, lacking); len(got) != 0 {
+		t.Errorf("password forms without the account's address: %q", got)
+	}
+	if got := browsertest.Eval[int](b, `document.querySelectorAll("form input[type=password]").length`); got < 5 {
+		t.Errorf("%d password fields on the profile, want the five forms' at least", got)
+	}
+
 	// Notices go by themselves.
 	b.Do("save the profile", chromedp.SendKeys("#profile-name", " Lovelace"+kb.Enter))
 	b.WaitJS("notice shown", `document.querySelector("#notice") !== null`)
