@@ -22,6 +22,8 @@ type profilePage struct {
 	confirmDel          bool
 	profileSet          bool
 	profileDone, pwDone int
+	// pwChanged: the password was changed on this page.
+	pwChanged bool
 }
 
 func (p *profilePage) OnMount(ctx app.Context) {
@@ -47,6 +49,8 @@ func (p *profilePage) OnMount(ctx app.Context) {
 			p.pwDone = p.password.Done
 			p.curPw, p.newPw = "", ""
 			clearInputs("current-password", "new-password")
+			p.pwChanged = true
+			focusLater(ctx, "password-changed")
 		}
 	})
 	observe(ctx, formKey(formDelete), &p.deletion)
@@ -122,6 +126,8 @@ func (p *profilePage) renderPassword() app.UI {
 	f := p.password.Fields
 	return app.Section().Class("card").Aria("labelledby", "password-title").Body(
 		app.H2().ID("password-title").Text("Change password"),
+		app.P().ID("password-changed").Class("muted").TabIndex(-1).Role("status").Hidden(!p.pwChanged).
+			Text("Password changed. Your other devices were signed out."),
 		app.Form().ID("password-form").Class("form").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			ctx.NewActionWithValue(string(actChangePassword), authdash.PasswordChange{CurrentPassword: p.curPw, NewPassword: p.newPw})
@@ -175,7 +181,10 @@ func (p *profilePage) renderDelete() app.UI {
 		app.P().Text("This deletes your account and all your tasks. It cannot be undone."),
 		app.If(!p.confirmDel, func() app.UI {
 			return app.Button().Type("button").ID("delete-start").Class("btn danger").
-				OnClick(func(ctx app.Context, e app.Event) { p.confirmDel = true }).Text("Delete my account…")
+				OnClick(func(ctx app.Context, e app.Event) {
+					p.confirmDel = true
+					focusLater(ctx, "delete-password")
+				}).Text("Delete my account…")
 		}).Else(func() app.UI {
 			return app.Form().ID("delete-form").Class("form").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
@@ -187,8 +196,9 @@ func (p *profilePage) renderDelete() app.UI {
 					Err: p.deletion.Fields["password"], AutoComplete: "current-password", Required: true, OnInput: value(&p.delPw)}.render(),
 				app.Div().Class("actions").Body(
 					app.Button().Type("submit").Class("btn danger").Disabled(p.deletion.Busy).Text("Delete account forever"),
-					app.Button().Type("button").Class("btn").OnClick(func(ctx app.Context, e app.Event) {
+					app.Button().Type("button").ID("delete-cancel").Class("btn").OnClick(func(ctx app.Context, e app.Event) {
 						p.confirmDel, p.delPw = false, ""
+						focusLater(ctx, "delete-start")
 					}).Text("Cancel"),
 				),
 			)

@@ -42,8 +42,9 @@ func (c *controller) changePassword(ctx app.Context, a app.Action) {
 		setForm(ctx, formPassword, formState{}, err)
 		return
 	}
+	// Said in the form's card (profilePage), not in the notice at the top
+	// of the page, which is out of view from the form.
 	setForm(ctx, formPassword, formState{Done: 1}, nil)
-	setState(ctx, stNotice, notice{Text: "Password changed. Your other devices were signed out."})
 	c.loadSessions(ctx, app.Action{})
 }
 

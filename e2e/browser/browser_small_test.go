@@ -70,6 +70,7 @@ func TestSmallThings(t *testing.T) {
 	// address's, two-factor's, and the deletion's once opened.
 	browsertest.Click(b, "#delete-start")
 	b.Do("deletion form", chromedp.WaitVisible("#delete-form"))
+	b.WaitJS("focus on its password", browsertest.FocusJS+` === "delete-password"`)
 	const lacking = `[...document.querySelectorAll("form")].filter(f => f.querySelector("input[type=password]")).
 		filter(f => f.querySelector("input[autocomplete=username]")?.value !== "small@example.com").map(f => f.id)`
 	if got := browsertest.Eval[[]string](b, lacking); len(got) != 0 {
@@ -78,6 +79,9 @@ func TestSmallThings(t *testing.T) {
 	if got := browsertest.Eval[int](b, `document.querySelectorAll("form input[type=password]").length`); got < 5 {
 		t.Errorf("%d password fields on the profile, want the five forms' at least", got)
 	}
+	browsertest.Click(b, "#delete-cancel")
+	b.Do("deletion cancelled", chromedp.WaitNotPresent("#delete-form"))
+	b.WaitJS("focus back on its button", browsertest.FocusJS+` === "delete-start"`)
 
 	// Notices go by themselves.
 	b.Do("save the profile", chromedp.SendKeys("#profile-name", " Lovelace"+kb.Enter))

@@ -223,7 +223,9 @@ func TestBrowser(t *testing.T) {
 		}
 		browsertest.SetField(a, "#current-password", pw, "input")
 		a.Do("change", chromedp.Click(`#password-form button[type="submit"]`))
-		a.WaitJS("changed", `document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("Password changed")`)
+		// Said by the form, where the eyes and the focus are.
+		a.WaitJS("changed", `!document.querySelector("#password-changed").hidden && document.querySelector("#password-changed").textContent.includes("Password changed")`)
+		a.WaitJS("focus on it", browsertest.FocusJS+` === "password-changed"`)
 		// The other browser's session ended: it is signed out, and its
 		// access token no longer works even before it expires.
 		b.Do("the other browser is signed out", chromedp.WaitVisible("#signin-form"))
