@@ -12,6 +12,9 @@ import (
 )
 
 // offer puts up a toast offering to undo what was just done to a task.
+// The toast goes when its countdown runs out (toasts), which stands still
+// while the person is on it; the offer ends at the latest after
+// undo.Limit, well inside the server's authdash.RestoreWindow.
 func (c *controller) offer(ctx app.Context, k undo.Kind, before, after authdash.Task) {
 	c.mu.Lock()
 	c.offers.Add(k, before, after, time.Now())

@@ -16,21 +16,32 @@ var shortcuts = []keyHelp{
 	{"x", "Mark the task done or not done"},
 	{"e", "Edit the task"},
 	{"Delete / Backspace", "Delete the task (with Undo)"},
+	{"Ctrl+Z / ⌘Z", "Undo what the newest toast offers to undo (a deletion, done or not done)"},
 	{"?", "Show these shortcuts"},
 	{"Esc", "Close a dialog"},
 }
 
 // onShortcut acts on a keydown anywhere in the dashboard, unless the user
 // is typing in a field, a dialog is open or a modifier is held: the keys
-// of the best task apps (n, /, j, k, x, e, Delete, ?). The task acted on
-// is the one whose row holds the focus; j and k move it. It reports
-// whether the key was a shortcut, whose keydown it then cancelled.
+// of the best task apps (n, /, j, k, x, e, Delete, ?), and Ctrl+Z (⌘Z)
+// while a toast offers to undo. The task acted on is the one whose row
+// holds the focus; j and k move it. It reports whether the key was a
+// shortcut, whose keydown it then cancelled.
 func onShortcut(ctx app.Context, e app.Value) bool {
 	p := shortcut.Press{
 		Key:  e.Get("key").String(),
 		Ctrl: e.Get("ctrlKey").Bool(), Meta: e.Get("metaKey").Bool(), Alt: e.Get("altKey").Bool(),
 		Composing: e.Get("isComposing").Bool(), Repeat: e.Get("repeat").Bool(),
 		Prevented: e.Get("defaultPrevented").Bool(),
+	}
+	shift := e.Get("shiftKey").Bool()
+	if isUndoKey(p, shift) {
+		p.Typing, p.Modal = typing(e.Get("target")), anyModalOpen()
+		if !isUndoKey(p, shift) || !clickNewestUndo() {
+			return false // the browser's own undo, if any
+		}
+		e.Call("preventDefault")
+		return true
 	}
 	if shortcut.Of(p) == shortcut.None {
 		return false
@@ -71,6 +82,30 @@ func onShortcut(ctx app.Context, e app.Value) bool {
 		e.Call("preventDefault")
 	}
 	return handled
+}
+
+// isUndoKey reports whether a keydown is the undo shortcut: Ctrl+Z, or
+// ⌘Z (Cmd, which Macs use for it), Z with Caps Lock too. Not while the
+// person types in a field (the field's own undo), with a dialog open, with
+// Shift (redo) or Alt, while an input method composes, when the key
+// repeats (one press, one undo) or something else handled it.
+func isUndoKey(p shortcut.Press, shift bool) bool {
+	if p.Ctrl == p.Meta || shift || p.Alt || p.Composing || p.Repeat || p.Prevented || p.Typing || p.Modal {
+		return false
+	}
+	return p.Key == "z" || p.Key == "Z"
+}
+
+// clickNewestUndo presses the Undo of the newest offer shown (offers are
+// listed oldest first), and reports whether there was one.
+func clickNewestUndo() bool {
+	undos := document().Call("querySelectorAll", "#toasts .undo")
+	n := undos.Length()
+	if n == 0 {
+		return false
+	}
+	undos.Index(n - 1).Call("click")
+	return true
 }
 
 // typing reports whether el takes text: shortcuts must not fire there.

@@ -26,6 +26,14 @@ type taskList struct {
 	focusCtl string // and which of its controls (data-ctl)
 	order    []authdash.TaskID
 	rowFocus rowFocus // the last request for a row's focus
+	// more is the list as it was when Load more was pressed, until the
+	// rows it loads come (nil when none are awaited): the focus goes to
+	// the first of them, as the button may be gone (the last page).
+	more []authdash.TaskID
+	// awaited is a task asked for the focus (focusRow) before it was
+	// listed, as the undo of its deletion is: the focus goes to it when it
+	// comes, if it is still on the heading that stood in for it.
+	awaited authdash.TaskID
 }
 
 func (l *taskList) OnMount(ctx app.Context) {
@@ -55,6 +63,7 @@ func (l *taskList) onFocusIn(ctx app.Context, e app.Event) {
 	t := e.Get("target")
 	ds := t.Get("dataset")
 	if id := ds.Get("task"); id.Truthy() {
+		l.awaited = ""
 		l.focusID, l.focusCtl = id.String(), ds.Get("ctl").String()
 		l.order = l.ids()
 	}
@@ -75,6 +84,7 @@ func (l *taskList) focusRow(id authdash.TaskID) {
 	if id == "" {
 		return
 	}
+	l.awaited = ""
 	l.focusID, l.focusCtl = string(id), "check"
 	if focusEl(query(taskControlSel(l.focusID, "check"))) {
 		return
@@ -83,13 +93,30 @@ func (l *taskList) focusRow(id authdash.TaskID) {
 		l.focusCtl = "edit"
 		return
 	}
+	l.awaited = id
 	focusID("tasks-title")
+}
+
+// focusAwaited puts the focus on the awaited task once it is listed, if
+// the focus is still on the heading (or lost); it reports whether it did.
+func (l *taskList) focusAwaited() bool {
+	id := l.awaited
+	if id == "" || !app.IsClient || !slices.Contains(l.ids(), id) {
+		return false
+	}
+	l.awaited = ""
+	active := document().Get("activeElement")
+	if active.Truthy() && !active.Equal(document().Get("body")) && active.Get("id").String() != "tasks-title" {
+		return false
+	}
+	l.focusRow(id)
+	return true
 }
 
 // keepFocus runs after the list changed (see taskList).
 func (l *taskList) keepFocus() {
 	defer func() { l.order = l.ids() }()
-	if !app.IsClient || l.focusID == "" {
+	if l.focusLoaded() || l.focusAwaited() || !app.IsClient || l.focusID == "" {
 		return
 	}
 	doc := document()
@@ -129,6 +156,58 @@ func (l *taskList) keepFocus() {
 	if !focusID("new-title") {
 		focusID("tasks-title")
 	}
+}
+
+// onMore asks for the next page, and for the focus on its first row.
+func (l *taskList) onMore(ctx app.Context, _ app.Event) {
+	l.more = l.ids()
+	ctx.NewAction(string(actMore))
+}
+
+// focusLoaded puts the focus on the first row Load more brought, once it
+// is listed, unless the person went elsewhere meanwhile; it reports
+// whether it did.
+func (l *taskList) focusLoaded() bool {
+	if l.more == nil {
+		return false
+	}
+	t := l.tasks
+	id := firstLoaded(l.more, l.ids())
+	if id == "" {
+		if t.Err != "" || (!t.HasMore && !t.Loading) {
+			l.more = nil // nothing came, nor will
+		}
+		return false
+	}
+	l.more = nil
+	if !app.IsClient {
+		return false
+	}
+	active := document().Get("activeElement")
+	if active.Truthy() && !active.Equal(document().Get("body")) && active.Get("id").String() != "load-more" {
+		return false // the person is elsewhere
+	}
+	l.focusRow(id)
+	return true
+}
+
+// firstLoaded returns the first task of now that was not in before and
+// comes after the last of before still listed (a page loaded below them),
+// else "". A task added meanwhile elsewhere in the list is not one.
+func firstLoaded(before, now []authdash.TaskID) authdash.TaskID {
+	i := 0
+	for k := len(before) - 1; k >= 0; k-- {
+		if j := slices.Index(now, before[k]); j >= 0 {
+			i = j + 1
+			break
+		}
+	}
+	for _, id := range now[i:] {
+		if !slices.Contains(before, id) {
+			return id
+		}
+	}
+	return ""
 }
 
 func (l *taskList) Render() app.UI {
@@ -173,7 +252,7 @@ func (l *taskList) Render() app.UI {
 		}),
 		app.If(t.HasMore && (!readOnly || t.Offline), func() app.UI {
 			return app.Button().Type("button").ID("load-more").Class("btn").Disabled(t.Loading).
-				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(string(actMore)) }).Text("Load more")
+				OnClick(l.onMore).Text("Load more")
 		}),
 	)
 }

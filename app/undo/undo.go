@@ -1,7 +1,7 @@
 // Package undo keeps the offers to undo what the user just did to a task
-// (completed it, deleted it), each for a few seconds: what a toast with an
-// "Undo" button shows. An offer holds the task as it was before, which is
-// what undoing puts back.
+// (completed it, deleted it): what a toast with an "Undo" button shows, for
+// a few seconds unless the person is on it (Countdown). An offer holds the
+// task as it was before, which is what undoing puts back.
 package undo
 
 import (
@@ -11,9 +11,22 @@ import (
 	"github.com/authdash/authdash"
 )
 
-// Window is how long an offer lasts: long enough to notice a slip and
-// reach the button, short enough not to linger.
+// Window is how long an offer's toast shows when nobody is on it: long
+// enough to notice a slip and reach the button, short enough not to
+// linger. While the pointer is over the toast or the focus inside it, the
+// toast stays (Countdown), up to Limit.
 const Window = 6 * time.Second
+
+// Limit is how long an offer lasts at most, however long its toast is
+// held. The server restores a deleted task for authdash.RestoreWindow
+// (24 hours) after the deletion, so an undo offered is never one it
+// refuses; an undo of done or not done is a plain change, with no window.
+// The limit is for the person: a toast held for minutes was forgotten.
+const Limit = 10 * time.Minute
+
+// Resume is the least a toast has left once it is let go: one held to
+// its last moment does not vanish as the pointer or the focus leaves it.
+const Resume = 2 * time.Second
 
 // Kind is what was done.
 type Kind int
@@ -55,13 +68,13 @@ type Offers struct {
 	items []Offer
 }
 
-// Add records an action done at now and returns its offer. An older offer
-// about the same task is withdrawn: undoing it would now undo more than it
-// says.
+// Add records an action done at now and returns its offer, which expires
+// after Limit (its toast goes sooner: Countdown). An older offer about the
+// same task is withdrawn: undoing it would now undo more than it says.
 func (o *Offers) Add(k Kind, before, after authdash.Task, now time.Time) Offer {
 	o.Withdraw(before.ID)
 	o.next++
-	of := Offer{ID: o.next, Kind: k, Before: before, After: after, Expires: now.Add(Window)}
+	of := Offer{ID: o.next, Kind: k, Before: before, After: after, Expires: now.Add(Limit)}
 	o.items = append(o.items, of)
 	return of
 }
@@ -103,3 +116,50 @@ func (o *Offers) Next() time.Time {
 	}
 	return t
 }
+
+// Hold is what keeps a toast up: a set of reasons.
+type Hold uint8
+
+// Holds.
+const (
+	Pointer Hold = 1 << iota // the pointer is over the toast
+	Focus                    // the focus is inside it
+)
+
+// Countdown is the time a toast has left. It runs while nothing holds the
+// toast and stands still while something does (the pointer over it, the
+// focus inside it), as Gmail's and Google Docs' do; let go, it runs on
+// from where it stood, with at least Resume left.
+type Countdown struct {
+	end  time.Time     // when it runs out, while it runs
+	left time.Duration // what is left, while it is held
+	hold Hold
+}
+
+// Start returns a countdown of d from now.
+func Start(d time.Duration, now time.Time) Countdown { return Countdown{end: now.Add(d)} }
+
+// Set turns a reason to hold the toast on or off at now.
+func (c *Countdown) Set(h Hold, on bool, now time.Time) {
+	was := c.hold
+	if on {
+		c.hold |= h
+	} else {
+		c.hold &^= h
+	}
+	switch {
+	case was == 0 && c.hold != 0:
+		c.left = max(c.end.Sub(now), 0)
+	case was != 0 && c.hold == 0:
+		c.end = now.Add(max(c.left, Resume))
+	}
+}
+
+// Held reports whether something holds the toast.
+func (c Countdown) Held() bool { return c.hold != 0 }
+
+// Ends returns when the countdown runs out; false while it is held.
+func (c Countdown) Ends() (time.Time, bool) { return c.end, c.hold == 0 }
+
+// Over reports whether the countdown ran out by now.
+func (c Countdown) Over(now time.Time) bool { return c.hold == 0 && !now.Before(c.end) }

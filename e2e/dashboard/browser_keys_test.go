@@ -147,8 +147,9 @@ func (d *dash) shortcuts(t *testing.T) {
 }
 
 // toastFocus: the focus stays on the Undo button a person is on when an
-// earlier toast goes, and when that toast itself goes (it expires, or
-// Undo is pressed) the focus goes to its task's row, never to <body>.
+// earlier toast goes, and when that toast itself goes (dismissed, or
+// Undo is pressed; while the focus is in it, it does not expire) the focus
+// goes to its task's row, never to <body>.
 func (d *dash) toastFocus(t *testing.T) {
 	b := d.person(t, `{"title": "Stays"}`, `{"title": "Later"}`, `{"title": "Earlier"}`)
 	toastJS := func(title string) string {
@@ -170,6 +171,8 @@ func (d *dash) toastFocus(t *testing.T) {
 	if !browsertest.Soon(b, onUndoOf("Later")) {
 		t.Errorf("when the earlier toast went, the focus moved from Undo to %s", browsertest.Eval[string](b, browsertest.FocusJS))
 	}
+	browsertest.Eval[chromedp.Void](b, toastJS("Later")+`.querySelector('[data-ctl="dismiss"]').focus()`)
+	b.Do("Dismiss", chromedp.KeyEvent(kb.Enter))
 	b.WaitJS("the second offer gone", toastJS("Later")+` === undefined`)
 	if !browsertest.Soon(b, rowOfFocusJS+` === "Later"`) {
 		t.Errorf("when the focused toast went, the focus went to %s, want its task's row", browsertest.Eval[string](b, browsertest.FocusJS))

@@ -1,0 +1,121 @@
+package dashboard
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/authdash/authdash"
+	"github.com/authdash/authdash/app/undo"
+	"github.com/authdash/authdash/e2e/internal/browsertest"
+)
+
+// TestUndoAndLoadMoreByKeyboard: what the keyboard alone reaches in time.
+// Ctrl+Z undoes a deletion while its toast shows; a toast holding the
+// focus does not go, so its Undo can be reached by Tab however long that
+// takes; Load more gives the focus to the first row it loaded.
+func TestUndoAndLoadMoreByKeyboard(t *testing.T) {
+	d := startDash(t)
+	t.Run("CtrlZUndoesDeletion", d.ctrlZUndoesDeletion)
+	t.Run("FocusHoldsUndoToast", d.focusHoldsUndoToast)
+	t.Run("LoadMoreFocusesFirstNewRow", d.loadMoreFocusesFirstNewRow)
+}
+
+// deleteByKey deletes the task titled title with the Delete shortcut,
+// from its checkbox, and waits for the toast offering to undo it.
+func deleteByKey(b *browsertest.Tab, title string) {
+	b.T.Helper()
+	focusInTask(b, title, `[data-ctl="check"]`)
+	b.Do("Delete", chromedp.KeyEvent(kb.Delete))
+	b.WaitJS(title+" gone", "!("+browsertest.TaskJS(title)+")")
+	b.WaitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes(`+strconv.Quote(title)+`) && t.querySelector(".undo"))`)
+}
+
+func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
+	b := d.person(t, `{"title": "Slip"}`, `{"title": "Neighbour"}`)
+	deleteByKey(b, "Slip")
+	if got := browsertest.Eval[string](b, rowOfFocusJS); got != "Neighbour" {
+		t.Fatalf("after Delete the focus is on %q (%s), want the next task", got, browsertest.Eval[string](b, browsertest.FocusJS))
+	}
+	b.Do("Ctrl+Z", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	b.WaitJS("back", browsertest.TaskJS("Slip")+` && `+browsertest.CountJS(2)+` && !document.querySelector("#toasts .undo")`)
+	// On the server too: a fresh page lists it.
+	d.open(b, 2)
+	if !browsertest.Eval[bool](b, browsertest.TaskJS("Slip")) {
+		t.Error("after a reload the undone deletion is not listed")
+	}
+	// Nothing to undo: Ctrl+Z does nothing (and is not cancelled).
+	focusInTask(b, "Slip", `[data-ctl="check"]`)
+	b.Do("Ctrl+Z again", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	if !browsertest.Soon(b, browsertest.CountJS(2)+` && `+rowOfFocusJS+` === "Slip"`) {
+		t.Error("Ctrl+Z with nothing to undo changed the list or the focus")
+	}
+}
+
+func (d *dash) focusHoldsUndoToast(t *testing.T) {
+	b := d.person(t, `{"title": "Far away"}`, `{"title": "Other"}`)
+	deleteByKey(b, "Far away")
+	browsertest.Eval[chromedp.Void](b, `document.querySelector("#toasts .undo").focus()`)
+	// Longer than an unattended toast lasts.
+	time.Sleep(undo.Window + 1500*time.Millisecond)
+	if !browsertest.Eval[bool](b, `document.activeElement?.classList.contains("undo") && document.activeElement.closest("#toasts") !== null`) {
+		t.Fatalf("%v after the deletion, with the focus on Undo, the toast is gone (focus on %s)", undo.Window+1500*time.Millisecond,
+			browsertest.Eval[string](b, browsertest.FocusJS))
+	}
+	b.Do("Enter", chromedp.KeyEvent(kb.Enter))
+	b.WaitJS("back", browsertest.TaskJS("Far away")+` && `+browsertest.CountJS(2))
+	if !browsertest.Soon(b, rowOfFocusJS+` === "Far away"`) {
+		t.Errorf("after Undo the focus is on %s, want the task's row", browsertest.Eval[string](b, browsertest.FocusJS))
+	}
+	// Once the focus leaves, the toast goes in its own time.
+	deleteByKey(b, "Other")
+	browsertest.Eval[chromedp.Void](b, `document.querySelector("#toasts .undo").focus()`)
+	time.Sleep(time.Second)
+	focusInTask(b, "Far away", `[data-ctl="check"]`)
+	b.WaitJS("toast gone", `!document.querySelector("#toasts .undo")`)
+}
+
+func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
+	n := authdash.DefaultPageSize + 5
+	tasks := make([]string, n)
+	for i := range tasks {
+		tasks[i] = fmt.Sprintf(`{"title": "Task %02d"}`, i)
+	}
+	b := browsertest.NewTab(t, d.browser, true)
+	b.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	b.Email = fmt.Sprintf("person%d@example.com", d.people.Add(1))
+	browsertest.SignUpByAPI(t, b, d.w, b.Email)
+	for _, body := range tasks {
+		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, body)); st != 201 {
+			t.Fatalf("create task %s: %d", body, st)
+		}
+	}
+	d.open(b, authdash.DefaultPageSize)
+	// On Load more once the page is settled: the stream's start reloads
+	// the list, which disables the button for a moment, and a disabled
+	// button loses the focus.
+	settled := liveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false" && document.querySelector("#load-more") !== null`
+	for i := 0; ; i++ {
+		b.WaitJS("settled", settled)
+		browsertest.Eval[chromedp.Void](b, `document.querySelector("#load-more").focus()`)
+		time.Sleep(300 * time.Millisecond)
+		if browsertest.Eval[bool](b, settled+` && document.activeElement?.id === "load-more"`) {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("the focus does not stay on Load more (on %s)", browsertest.Eval[string](b, browsertest.FocusJS))
+		}
+	}
+	b.Do("Enter", chromedp.KeyEvent(kb.Enter))
+	b.WaitJS("all listed", browsertest.CountJS(n))
+	firstNew := fmt.Sprintf(`document.querySelectorAll("#task-list > li")[%d]`, authdash.DefaultPageSize)
+	if !browsertest.Soon(b, `(`+firstNew+`?.contains(document.activeElement) ?? false)`) {
+		t.Errorf("after Load more the focus is on %s (row %q), want the first new row (%q)", browsertest.Eval[string](b, browsertest.FocusJS),
+			browsertest.Eval[string](b, rowOfFocusJS), browsertest.Eval[string](b, `(`+firstNew+`?.querySelector(".task-title").textContent ?? "")`))
+	}
+}
