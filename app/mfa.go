@@ -288,19 +288,37 @@ type twoFactorCard struct {
 	begin, confirm, off    formState
 	pw, code, offPw, offCd string
 	offDone                int
+	// hadCodes: the recovery codes were showing.
+	hadCodes bool
 }
 
 func (c *twoFactorCard) OnMount(ctx app.Context) {
 	observe(ctx, stSession, &c.sess)
 	observe(ctx, stMFA, &c.status)
-	observe(ctx, stTOTPSetup, &c.setup).OnChange(func() { c.pw, c.code = "", "" })
-	observe(ctx, stRecovery, &c.recovery)
+	// Each step puts the focus on what comes next, since the control that
+	// led to it is gone: the code field, the recovery codes, the status.
+	observe(ctx, stTOTPSetup, &c.setup).OnChange(func() {
+		c.pw, c.code = "", ""
+		if c.setup.Secret != "" {
+			focusLater(ctx, "totp-code")
+		}
+	})
+	observe(ctx, stRecovery, &c.recovery).OnChange(func() {
+		switch {
+		case len(c.recovery) > 0:
+			focusLater(ctx, "recovery-status")
+		case c.hadCodes: // saved
+			focusLater(ctx, "two-factor-status")
+		}
+		c.hadCodes = len(c.recovery) > 0
+	})
 	observe(ctx, formKey(formTOTPBegin), &c.begin)
 	observe(ctx, formKey(formTOTPConfirm), &c.confirm)
 	observe(ctx, formKey(formTOTPDisable), &c.off).OnChange(func() {
 		if c.off.Done != c.offDone {
 			c.offDone = c.off.Done
 			c.offPw, c.offCd = "", ""
+			focusLater(ctx, "two-factor-status")
 		}
 	})
 	c.offDone = c.off.Done
@@ -319,7 +337,7 @@ func (c *twoFactorCard) body() app.UI {
 	switch {
 	case len(c.recovery) > 0:
 		return app.Div().ID("recovery-codes-box").Body(
-			app.P().Role("status").Text("Two-factor authentication is on."),
+			app.P().ID("recovery-status").TabIndex(-1).Role("status").Text("Two-factor authentication is on."),
 			app.P().Text("Save these recovery codes somewhere safe. Each one signs you in once if you lose your authenticator app. They will not be shown again."),
 			app.Ol().ID("recovery-codes").Class("recovery-codes").Body(
 				app.Range(c.recovery).Slice(func(i int) app.UI { return app.Li().Body(app.Code().Text(c.recovery[i])) }),
@@ -330,7 +348,7 @@ func (c *twoFactorCard) body() app.UI {
 		)
 	case c.status.On:
 		return app.Div().Body(
-			app.P().ID("two-factor-status").Text("On: signing in asks for a code from your authenticator app. "+
+			app.P().ID("two-factor-status").TabIndex(-1).Text("On: signing in asks for a code from your authenticator app. "+
 				strconv.Itoa(c.status.RecoveryLeft)+" recovery codes left."),
 			app.Form().ID("totp-disable-form").Class("form").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
 				e.PreventDefault()
@@ -369,7 +387,7 @@ func (c *twoFactorCard) body() app.UI {
 		return app.P().Class("muted").Role("status").Text("Loading…")
 	}
 	return app.Div().Body(
-		app.P().ID("two-factor-status").Text("Off. With it on, signing in also asks for a code from an authenticator app on your phone, so a stolen password alone cannot get in."),
+		app.P().ID("two-factor-status").TabIndex(-1).Text("Off. With it on, signing in also asks for a code from an authenticator app on your phone, so a stolen password alone cannot get in."),
 		app.Form().ID("totp-begin-form").Class("form").NoValidate(true).OnSubmit(func(ctx app.Context, e app.Event) {
 			e.PreventDefault()
 			ctx.NewActionWithValue(string(actBeginTOTP), c.pw)

@@ -65,6 +65,8 @@ func TestTwoFactorJourney(t *testing.T) {
 		chromedp.WaitVisible("#totp-secret"),
 		chromedp.WaitVisible("#totp-qr svg"))
 	look("setup")
+	// Each step's control is gone once it is done: the focus goes on.
+	a.WaitJS("focus on the code", browsertest.FocusJS+` === "totp-code"`)
 	secret := strings.TrimSpace(browsertest.Eval[string](a, `document.querySelector("#totp-secret").textContent`))
 	if len(secret) != 32 {
 		t.Fatalf("secret %q", secret)
@@ -74,11 +76,13 @@ func TestTwoFactorJourney(t *testing.T) {
 		chromedp.Click(`#totp-confirm-form button[type="submit"]`),
 		chromedp.WaitVisible("#recovery-codes"))
 	look("recovery-codes")
+	a.WaitJS("focus on the codes", browsertest.FocusJS+` === "recovery-status"`)
 	recovery := browsertest.Eval[[]string](a, `[...document.querySelectorAll("#recovery-codes code")].map(e => e.textContent)`)
 	if len(recovery) != 10 {
 		t.Fatalf("recovery codes %q", recovery)
 	}
 	a.Do("codes saved", chromedp.Click("#recovery-saved"), chromedp.WaitVisible("#totp-disable-form"))
+	a.WaitJS("focus on the status", browsertest.FocusJS+` === "two-factor-status"`)
 	if got := browsertest.Eval[string](a, `document.querySelector("#two-factor-status").textContent`); !strings.Contains(got, "10 recovery codes") {
 		t.Errorf("status %q", got)
 	}
@@ -131,5 +135,6 @@ func TestTwoFactorJourney(t *testing.T) {
 		chromedp.SendKeys("#totp-off-code", recovery[0]),
 		chromedp.Click(`#totp-disable-form button[type="submit"]`),
 		chromedp.WaitVisible("#totp-begin-form"))
+	a.WaitJS("focus on the status, off", browsertest.FocusJS+` === "two-factor-status"`)
 	signInAgain("#hello") // the password alone
 }
