@@ -160,6 +160,9 @@ func (l *taskList) keepFocus() {
 
 // onMore asks for the next page, and for the focus on its first row.
 func (l *taskList) onMore(ctx app.Context, _ app.Event) {
+	if l.tasks.Loading {
+		return // aria-disabled
+	}
 	l.more = l.ids()
 	ctx.NewAction(string(actMore))
 }
@@ -251,7 +254,10 @@ func (l *taskList) Render() app.UI {
 			return app.P().Class("muted").ID("offline-partial").Text("Offline, only your open and most recently changed tasks are kept on this device.")
 		}),
 		app.If(t.HasMore && (!readOnly || t.Offline), func() app.UI {
-			return app.Button().Type("button").ID("load-more").Class("btn").Disabled(t.Loading).
+			// aria-disabled, not disabled, while a load runs: a disabled
+			// button drops the focus, and a reload comes unasked (the live
+			// connection's first, a resync).
+			return app.Button().Type("button").ID("load-more").Class("btn").Aria("disabled", t.Loading).
 				OnClick(l.onMore).Text("Load more")
 		}),
 	)

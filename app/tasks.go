@@ -10,18 +10,25 @@ import (
 	"github.com/authdash/authdash/app/tasklist"
 )
 
-// reload loads the first page of the query the page asks for (its URL)
-// and the stats.
+// reload loads the query the page asks for (its URL) again, as deep as
+// the list shows it (tasklist.ReloadQuery), and the stats.
 func (c *controller) reload(ctx app.Context, session int) {
 	c.mu.Lock()
 	q := c.want
+	first := c.list.ReloadQuery(q)
 	c.mu.Unlock()
-	c.load(ctx, session, q)
+	c.loadAs(ctx, session, q, first)
 	c.loadStats(ctx, session)
 }
 
 // load replaces the list with the first page of q.
 func (c *controller) load(ctx app.Context, session int, q authdash.TaskQuery) {
+	c.loadAs(ctx, session, q, tasklist.New(q).Query())
+}
+
+// loadAs replaces the list with q's tasks as first, q's first page
+// perhaps asked deeper, lists them.
+func (c *controller) loadAs(ctx app.Context, session int, q, first authdash.TaskQuery) {
 	c.mu.Lock()
 	if c.session != session {
 		c.mu.Unlock()
@@ -36,7 +43,7 @@ func (c *controller) load(ctx app.Context, session int, q authdash.TaskQuery) {
 	c.mu.Unlock()
 	c.publishLoading(ctx, next.Query())
 
-	page, err := c.client.ListTasks(ctx, next.Query())
+	page, err := c.client.ListTasks(ctx, first)
 
 	c.mu.Lock()
 	if c.session != session || c.loading != gen {

@@ -10,6 +10,7 @@ package tasklist
 
 import (
 	"slices"
+	"time"
 
 	"github.com/authdash/authdash"
 )
@@ -40,6 +41,29 @@ func New(q authdash.TaskQuery) *List {
 
 // Query returns the list's query without a cursor.
 func (l *List) Query() authdash.TaskQuery { return l.query }
+
+// ReloadQuery returns the query that loads want's first page again. When
+// the list shows want's tasks (the same filters and order), it asks for as
+// many as the list holds, up to a page's most, so that a reload (the live
+// connection's first, a resync) keeps the pages Load more added rather
+// than dropping back to the first. The page size of the pages after it is
+// the query's own.
+func (l *List) ReloadQuery(want authdash.TaskQuery) authdash.TaskQuery {
+	want.Cursor = ""
+	want.Normalize()
+	if l != nil && sameView(l.query, want) && len(l.items) > want.Limit {
+		want.Limit = min(len(l.items), authdash.MaxPageSize)
+	}
+	return want
+}
+
+// sameView reports whether two normalised queries list the same tasks in
+// the same order, whatever their page size and cursor.
+func sameView(a, b authdash.TaskQuery) bool {
+	sameTime := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	return a.Search == b.Search && a.Status == b.Status && a.Priority == b.Priority && a.Tag == b.Tag &&
+		a.Sort == b.Sort && a.Order == b.Order && sameTime(a.DueBefore, b.DueBefore) && sameTime(a.DueAfter, b.DueAfter)
+}
 
 // NextQuery returns the query of the next page and whether there is one.
 func (l *List) NextQuery() (authdash.TaskQuery, bool) {

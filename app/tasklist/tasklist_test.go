@@ -243,3 +243,44 @@ func TestMatchesDue(t *testing.T) {
 		}
 	}
 }
+
+// A reload asks for as many tasks as the list shows of the same view, so
+// the pages Load more added stay; another view starts from its first page.
+func TestReloadQuery(t *testing.T) {
+	due := t0.Add(48 * time.Hour)
+	dueAgain := due // equal, another pointer
+	shown := func(q authdash.TaskQuery, n int) *tasklist.List {
+		l := tasklist.New(q)
+		items := make([]authdash.Task, n)
+		for i := range items {
+			items[i] = task(string(rune('a'+i%26))+string(rune('a'+i/26)), 1, "t", i)
+		}
+		l.Reset(authdash.TaskPage{Items: items, NextCursor: "next"})
+		return l
+	}
+	for _, c := range []struct {
+		name      string
+		list      *tasklist.List
+		want      authdash.TaskQuery
+		wantLimit int
+	}{
+		{"NoList", nil, authdash.TaskQuery{}, authdash.DefaultPageSize},
+		{"FirstPage", shown(authdash.TaskQuery{}, 20), authdash.TaskQuery{}, authdash.DefaultPageSize},
+		{"ThreePages", shown(authdash.TaskQuery{}, 60), authdash.TaskQuery{}, 60},
+		{"AtMostAPagesMost", shown(authdash.TaskQuery{}, 140), authdash.TaskQuery{}, authdash.MaxPageSize},
+		{"SameDueByValue", shown(authdash.TaskQuery{DueBefore: &due}, 40), authdash.TaskQuery{DueBefore: &dueAgain}, 40},
+		{"OtherSearch", shown(authdash.TaskQuery{Search: "milk"}, 60), authdash.TaskQuery{Search: "bread"}, authdash.DefaultPageSize},
+		{"OtherOrder", shown(authdash.TaskQuery{}, 60), authdash.TaskQuery{Order: authdash.Asc}, authdash.DefaultPageSize},
+		{"OtherDue", shown(authdash.TaskQuery{DueBefore: &due}, 60), authdash.TaskQuery{}, authdash.DefaultPageSize},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			q := c.list.ReloadQuery(c.want)
+			if q.Limit != c.wantLimit || q.Cursor != "" {
+				t.Errorf("ReloadQuery: limit %d, cursor %q; want %d and none", q.Limit, q.Cursor, c.wantLimit)
+			}
+			if c.list != nil && c.list.Query().Limit != authdash.DefaultPageSize {
+				t.Errorf("the list's own page size became %d", c.list.Query().Limit)
+			}
+		})
+	}
+}

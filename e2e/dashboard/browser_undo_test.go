@@ -23,6 +23,7 @@ func TestUndoAndLoadMoreByKeyboard(t *testing.T) {
 	t.Run("CtrlZUndoesDeletion", d.ctrlZUndoesDeletion)
 	t.Run("FocusHoldsUndoToast", d.focusHoldsUndoToast)
 	t.Run("LoadMoreFocusesFirstNewRow", d.loadMoreFocusesFirstNewRow)
+	t.Run("ReloadKeepsLoadedPages", d.reloadKeepsLoadedPages)
 }
 
 // deleteByKey deletes the task titled title with the Delete shortcut,
@@ -117,5 +118,40 @@ func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
 	if !browsertest.Soon(b, `(`+firstNew+`?.contains(document.activeElement) ?? false)`) {
 		t.Errorf("after Load more the focus is on %s (row %q), want the first new row (%q)", browsertest.Eval[string](b, browsertest.FocusJS),
 			browsertest.Eval[string](b, rowOfFocusJS), browsertest.Eval[string](b, `(`+firstNew+`?.querySelector(".task-title").textContent ?? "")`))
+	}
+}
+
+// reloadKeepsLoadedPages: the list is loaded again when the connection
+// comes back (as on a resync, and on the live connection's first ready);
+// the pages Load more added stay listed.
+func (d *dash) reloadKeepsLoadedPages(t *testing.T) {
+	n := 2*authdash.DefaultPageSize + 5
+	b := browsertest.NewTab(t, d.browser, true)
+	b.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	b.Email = fmt.Sprintf("person%d@example.com", d.people.Add(1))
+	browsertest.SignUpByAPI(t, b, d.w, b.Email)
+	for i := range n {
+		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
+			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, fmt.Sprintf(`{"title": "Task %02d"}`, i))); st != 201 {
+			t.Fatalf("create task %d: %d", i, st)
+		}
+	}
+	d.open(b, authdash.DefaultPageSize)
+	settled := liveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`
+	b.WaitJS("live", settled)
+	for _, want := range []int{2 * authdash.DefaultPageSize, n} {
+		browsertest.Click(b, "#load-more")
+		b.WaitJS(fmt.Sprintf("%d listed", want), browsertest.CountJS(want))
+	}
+	// A change made offline, sent when the network is back, after which
+	// the list is loaded again.
+	setOffline(b, true)
+	browsertest.ClickInTask(b, "Task 44", ".check-box")
+	b.WaitJS("kept offline", pendingJS(1))
+	setOffline(b, false)
+	b.WaitJS("sent", pendingJS(0)+" && "+settled)
+	time.Sleep(time.Second) // a reload that dropped the pages would show by now
+	if got := browsertest.Eval[int](b, `document.querySelectorAll("#task-list > li").length`); got != n {
+		t.Errorf("after the connection came back %d tasks listed, want the %d loaded", got, n)
 	}
 }
