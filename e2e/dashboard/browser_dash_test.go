@@ -71,6 +71,15 @@ type dash struct {
 // opens the dashboard at the subtest's size, with every task listed.
 func (d *dash) person(t *testing.T, tasks ...string) *browsertest.Tab {
 	t.Helper()
+	b := d.signedUp(t, tasks...)
+	d.open(b, len(tasks))
+	return b
+}
+
+// signedUp is person without opening the dashboard: for more tasks than
+// its first page lists.
+func (d *dash) signedUp(t *testing.T, tasks ...string) *browsertest.Tab {
+	t.Helper()
 	b := browsertest.NewTab(t, d.browser, true)
 	b.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
 	email := fmt.Sprintf("person%d@example.com", d.people.Add(1))
@@ -82,7 +91,6 @@ func (d *dash) person(t *testing.T, tasks ...string) *browsertest.Tab {
 			t.Fatalf("create task %s: %d", body, st)
 		}
 	}
-	d.open(b, len(tasks))
 	return b
 }
 

@@ -82,20 +82,7 @@ func (d *dash) focusHoldsUndoToast(t *testing.T) {
 
 func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
 	n := authdash.DefaultPageSize + 5
-	tasks := make([]string, n)
-	for i := range tasks {
-		tasks[i] = fmt.Sprintf(`{"title": "Task %02d"}`, i)
-	}
-	b := browsertest.NewTab(t, d.browser, true)
-	b.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
-	b.Email = fmt.Sprintf("person%d@example.com", d.people.Add(1))
-	browsertest.SignUpByAPI(t, b, d.w, b.Email)
-	for _, body := range tasks {
-		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
-			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, body)); st != 201 {
-			t.Fatalf("create task %s: %d", body, st)
-		}
-	}
+	b := d.signedUp(t, numbered(n)...)
 	d.open(b, authdash.DefaultPageSize)
 	// On Load more once the page is settled: the stream's start reloads
 	// the list, which disables the button for a moment, and a disabled
@@ -126,16 +113,7 @@ func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
 // the pages Load more added stay listed.
 func (d *dash) reloadKeepsLoadedPages(t *testing.T) {
 	n := 2*authdash.DefaultPageSize + 5
-	b := browsertest.NewTab(t, d.browser, true)
-	b.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
-	b.Email = fmt.Sprintf("person%d@example.com", d.people.Add(1))
-	browsertest.SignUpByAPI(t, b, d.w, b.Email)
-	for i := range n {
-		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
-			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, fmt.Sprintf(`{"title": "Task %02d"}`, i))); st != 201 {
-			t.Fatalf("create task %d: %d", i, st)
-		}
-	}
+	b := d.signedUp(t, numbered(n)...)
 	d.open(b, authdash.DefaultPageSize)
 	settled := liveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`
 	b.WaitJS("live", settled)
@@ -154,4 +132,13 @@ func (d *dash) reloadKeepsLoadedPages(t *testing.T) {
 	if got := browsertest.Eval[int](b, `document.querySelectorAll("#task-list > li").length`); got != n {
 		t.Errorf("after the connection came back %d tasks listed, want the %d loaded", got, n)
 	}
+}
+
+// numbered returns n tasks' JSON bodies, titled Task 00 onwards.
+func numbered(n int) []string {
+	tasks := make([]string, n)
+	for i := range tasks {
+		tasks[i] = fmt.Sprintf(`{"title": "Task %02d"}`, i)
+	}
+	return tasks
 }
