@@ -26,8 +26,8 @@ func (c *controller) load(ctx app.Context, session int, q authdash.TaskQuery) {
 	c.loadAs(ctx, session, q, tasklist.New(q).Query())
 }
 
-// loadAs replaces the list with q's tasks as first, q's first page
-// perhaps asked deeper, lists them.
+// loadAs replaces the list with a new list of q, filled from the answer to
+// first: q's first page, or (reload) that page asked for more tasks.
 func (c *controller) loadAs(ctx app.Context, session int, q, first authdash.TaskQuery) {
 	c.mu.Lock()
 	if c.session != session {
