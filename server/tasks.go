@@ -22,6 +22,11 @@ func handleListTasks(tasks *authdash.TaskService) http.Handler {
 			return err
 		}
 		page, err := tasks.List(r.Context(), authdash.UserFrom(r.Context()), q)
+		if authdash.ErrorCodeOf(err) == authdash.CodeInvalid {
+			// TaskService validates what parseTaskQuery read; its faults
+			// here are the query parameters', not "fields" never sent.
+			return queryInvalid(authdash.ErrorFieldsOf(err))
+		}
 		if err != nil {
 			return err
 		}
@@ -86,22 +91,24 @@ func parseTaskQuery(raw string) (authdash.TaskQuery, error) {
 			*dst = &t
 		}
 	}
-	// TaskService validates the query again, for every caller; checking
-	// it here too makes its faults the query's (a client reading the detail
-	// would otherwise be told of "fields" it never sent).
-	n := q
-	n.Normalize()
-	if err := n.Validate(); err != nil {
+	if len(bad) == 0 {
+		return q, nil // TaskService validates the rest (handleListTasks)
+	}
+	q.Normalize()
+	if err := q.Validate(); err != nil {
 		for k, m := range authdash.ErrorFieldsOf(err) {
 			if _, ok := bad[k]; !ok {
 				bad[k] = m
 			}
 		}
 	}
-	if len(bad) == 0 {
-		return q, nil
-	}
-	return q, &authdash.Error{Code: authdash.CodeInvalid, Message: "Some query parameters are not valid.", Fields: bad}
+	return q, queryInvalid(bad)
+}
+
+// queryInvalid is the answer to a list's bad query parameters, each with
+// its message.
+func queryInvalid(bad map[string]string) error {
+	return &authdash.Error{Code: authdash.CodeInvalid, Message: "Some query parameters are not valid.", Fields: bad}
 }
 
 // parseQueryStrict splits a raw query string as url.ParseQuery does, but
