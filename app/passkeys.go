@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -331,21 +332,43 @@ func await(ctx context.Context, p app.Value, abort []app.Value) (app.Value, erro
 	}
 }
 
-// browserError reads a rejected WebAuthn request: the person cancelling
-// (NotAllowedError, AbortError) reads as such; a passkey this account has
-// on the authenticator already (InvalidStateError) says so.
+// browserError reads a rejected WebAuthn request (a DOMException).
 func browserError(args []app.Value) error {
 	name, msg := "", ""
 	if len(args) > 0 && args[0].Truthy() {
 		name, msg = args[0].Get("name").String(), args[0].Get("message").String()
 	}
+	return passkeyFailure(name, msg)
+}
+
+// passkeyFailure words a WebAuthn failure, by the DOMException's name, as
+// what happened and what the person can do. The browser's own message is
+// not shown: it is written for developers ("The operation either timed
+// out or was not allowed. See: https://www.w3.org/TR/webauthn-2/…"), in
+// the browser's language rather than the page's; it is kept as the
+// error's cause for whoever debugs. The person cancelling or no passkey
+// being there (NotAllowedError, AbortError) reads as such.
+func passkeyFailure(name, msg string) error {
+	var cause error
+	if msg != "" {
+		cause = fmt.Errorf("%s: %s", name, msg)
+	}
+	fail := func(code authdash.ErrorCode, text string) error {
+		return &authdash.Error{Code: code, Message: text, Err: cause}
+	}
 	switch name {
 	case "NotAllowedError", "AbortError":
 		return errPasskeyCancelled
 	case "InvalidStateError":
-		return &authdash.Error{Code: authdash.CodeConflict, Message: "This device already holds a passkey for your account."}
+		return fail(authdash.CodeConflict, "This device already holds a passkey for your account.")
+	case "SecurityError":
+		return fail(authdash.CodeInvalid, "Passkeys cannot be used at this address. Open the app at its usual address and try again.")
+	case "NotSupportedError":
+		return fail(authdash.CodeInvalid, "This device cannot make the kind of passkey needed here. Try another device, or sign in another way.")
+	case "ConstraintError":
+		return fail(authdash.CodeInvalid, "This device has no screen lock, fingerprint or face to check it is you. Set one up, or use another device.")
 	}
-	return &authdash.Error{Code: authdash.CodeInvalid, Message: "The passkey did not work: " + msg}
+	return fail(authdash.CodeInvalid, "The passkey did not work on this device. Try again, or sign in another way.")
 }
 
 // passkeysCard is the profile's "Passkeys" section.
