@@ -92,11 +92,12 @@ func (t *toolbar) Render() app.UI {
 		label = "Filters (" + strconv.Itoa(active) + ")"
 	}
 	any := option{anyValue, "Any"}
-	before := ""
+	from, by := "", ""
+	if q.DueAfter != nil {
+		from = queryurl.FromDay(*q.DueAfter)
+	}
 	if q.DueBefore != nil {
-		// The query holds "before the next day"; the field shows the day.
-		d := q.DueBefore.Add(-24 * time.Hour)
-		before = dateValue(&d)
+		by = queryurl.ByDay(*q.DueBefore)
 	}
 	panel := "filters"
 	if t.open {
@@ -127,18 +128,22 @@ func (t *toolbar) Render() app.UI {
 					OnChange(t.set(func(q *authdash.TaskQuery, v string) { q.Tag = queryurl.NormalizeTag(v) }), app.EventScope("tag")),
 			),
 			app.Div().Class("field").Body(
-				app.Label().For("filter-due-after").Text("Due after"),
-				app.Input().ID("filter-due-after").Type("date").Value(dateValue(q.DueAfter)).
-					OnChange(t.set(func(q *authdash.TaskQuery, v string) { q.DueAfter, _ = parseDate(v) }), app.EventScope("after")),
+				app.Label().For("filter-due-after").Text("Due from"),
+				app.Input().ID("filter-due-after").Type("date").Value(from).
+					OnChange(t.set(func(q *authdash.TaskQuery, v string) {
+						q.DueAfter = nil
+						if d, _ := parseDate(v); d != nil {
+							q.DueAfter = queryurl.DueFrom(*d)
+						}
+					}), app.EventScope("after")),
 			),
 			app.Div().Class("field").Body(
 				app.Label().For("filter-due-before").Text("Due by"),
-				app.Input().ID("filter-due-before").Type("date").Value(before).
+				app.Input().ID("filter-due-before").Type("date").Value(by).
 					OnChange(t.set(func(q *authdash.TaskQuery, v string) {
 						q.DueBefore = nil
 						if d, _ := parseDate(v); d != nil {
-							e := d.Add(24 * time.Hour)
-							q.DueBefore = &e
+							q.DueBefore = queryurl.DueBy(*d)
 						}
 					}), app.EventScope("before")),
 			),

@@ -21,7 +21,7 @@ const (
 	Status   = "status"
 	Priority = "priority"
 	Tag      = "tag"
-	After    = "after"  // due after this day (YYYY-MM-DD)
+	After    = "after"  // due from this day (YYYY-MM-DD), inclusive
 	Before   = "before" // due by this day, inclusive
 	Sort     = "sort"
 	Order    = "order"
@@ -52,10 +52,10 @@ func Encode(q authdash.TaskQuery) string {
 	add(Priority, string(q.Priority))
 	add(Tag, q.Tag)
 	if q.DueAfter != nil {
-		add(After, q.DueAfter.UTC().Format(time.DateOnly))
+		add(After, FromDay(*q.DueAfter))
 	}
 	if q.DueBefore != nil {
-		add(Before, q.DueBefore.UTC().Add(-24*time.Hour).Format(time.DateOnly))
+		add(Before, ByDay(*q.DueBefore))
 	}
 	if q.Sort != authdash.SortCreated {
 		add(Sort, string(q.Sort))
@@ -101,15 +101,14 @@ func Decode(v url.Values) (q authdash.TaskQuery, dropped []string) {
 	}
 	if s := get(After); s != "" {
 		if d, err := time.Parse(time.DateOnly, s); err == nil {
-			q.DueAfter = &d
+			q.DueAfter = DueFrom(d)
 		} else {
 			drop(After)
 		}
 	}
 	if s := get(Before); s != "" {
 		if d, err := time.Parse(time.DateOnly, s); err == nil {
-			e := d.Add(24 * time.Hour)
-			q.DueBefore = &e
+			q.DueBefore = DueBy(d)
 		} else {
 			drop(Before)
 		}
@@ -152,3 +151,32 @@ func Active(q authdash.TaskQuery) int {
 
 // Filtered reports whether q hides any task: a search or a filter.
 func Filtered(q authdash.TaskQuery) bool { return q.Search != "" || Active(q) > 0 }
+
+// The filters pick whole days (a date field's midnight, UTC), and both
+// ends take in the whole of their day, whatever time of it a task is due
+// at: a date picked in the app is that day's midnight, an API client's may
+// be any time of it. The query's bounds are strict (due after, due
+// before), so "due from" a day is due after the millisecond before it
+// starts, and "due by" a day is due before the next one starts.
+
+// DueFrom is the query's DueAfter for "due from" day.
+func DueFrom(day time.Time) *time.Time {
+	t := day.Add(-time.Millisecond)
+	return &t
+}
+
+// FromDay is the day (YYYY-MM-DD) of a DueAfter made by DueFrom.
+func FromDay(after time.Time) string {
+	return after.UTC().Add(time.Millisecond).Format(time.DateOnly)
+}
+
+// DueBy is the query's DueBefore for "due by" day.
+func DueBy(day time.Time) *time.Time {
+	t := day.Add(24 * time.Hour)
+	return &t
+}
+
+// ByDay is the day (YYYY-MM-DD) of a DueBefore made by DueBy.
+func ByDay(before time.Time) string {
+	return before.UTC().Add(-24 * time.Hour).Format(time.DateOnly)
+}

@@ -116,3 +116,43 @@ func TestActive(t *testing.T) {
 		}
 	}
 }
+
+// TestDueDays: "due from" and "due by" a day each take in the whole of it,
+// whatever time of it a task is due at, and nothing of the days around it.
+func TestDueDays(t *testing.T) {
+	q, dropped := queryurl.Decode(url.Values{queryurl.After: {"2031-01-10"}, queryurl.Before: {"2031-01-12"}})
+	if len(dropped) > 0 {
+		t.Fatalf("dropped %v", dropped)
+	}
+	q.Normalize()
+	at := func(s string) *time.Time {
+		d, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &d
+	}
+	tests := []struct {
+		due  *time.Time
+		want bool
+	}{
+		{at("2031-01-09T23:59:59.999Z"), false},
+		{day("2031-01-10"), true}, // as the app's date field sets it
+		{at("2031-01-10T00:00:00.001Z"), true},
+		{at("2031-01-10T15:00:00Z"), true},
+		{day("2031-01-11"), true},
+		{day("2031-01-12"), true},
+		{at("2031-01-12T23:59:59.999Z"), true},
+		{day("2031-01-13"), false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := q.Matches(authdash.Task{DueDate: tt.due}); got != tt.want {
+			t.Errorf("due %v: matches %v, want %v", tt.due, got, tt.want)
+		}
+	}
+	// The days read back as they were picked.
+	if got, want := queryurl.Encode(q), "after=2031-01-10&before=2031-01-12"; got != want {
+		t.Errorf("Encode = %q, want %q", got, want)
+	}
+}
