@@ -95,7 +95,7 @@ func (p *forgotPasswordPage) Render() app.UI {
 		app.H1().ID("forgot-title").Text("Forgot your password?"),
 		app.P().Class("muted").ID("forgot-intro").Text("Enter the email address of your account and we will send you a link to choose a new password."),
 		app.Form().ID("forgot-form").Class("form").Method("post").NoValidate(true).Aria("describedby", "forgot-intro").OnSubmit(p.submit).Body(
-			formError(p.form.Err),
+			formError(p.form.summary("email")),
 			field{ID: "forgot-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
 				AutoComplete: "email", Required: true, OnInput: value(&p.email)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(p.form.Busy).Text(busyText(p.form.Busy, "Send the link", "Sending…")),
@@ -151,7 +151,7 @@ func (p *resetPasswordPage) Render() app.UI {
 		app.H1().ID("reset-title").Text("Choose a new password"),
 		app.If(p.token == "" && app.IsClient, func() app.UI { return badLink("ask for a new one") }),
 		app.Form().ID("reset-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
-			formError(p.form.Err),
+			formError(p.form.summary("newPassword")),
 			// For password managers: the account the new password belongs to is unknown here,
 			// so the field only tells them this is a new password.
 			field{ID: "reset-password", Label: "New password", Type: "password", Value: p.password, Err: p.form.Fields["newPassword"],

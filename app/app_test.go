@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -102,33 +103,56 @@ func TestSplitTags(t *testing.T) {
 	}
 }
 
-// A form's summary that repeats the message of a field it shows is not
-// shown twice; one of a field it does not show is.
+// TestSummary: a form's error that repeats the error under one of the
+// fields the form shows is said once, under the field; one of a field it
+// does not show (a sign-in that expired) is said in the summary. Each form
+// is rendered, so a form naming the wrong fields fails here.
 func TestSummary(t *testing.T) {
-	const wrongCode = "The code is not right. Check it and try again."
+	const (
+		wrongCode = "The code is not right. Check it and try again."
+		wrongPw   = "Password is incorrect."
+	)
+	on := mfaStatus{Loaded: true, On: true}
 	tests := []struct {
 		name   string
-		form   string
 		msg    string
 		fields map[string]string
-		want   string
+		ui     func(st formState) app.UI
 	}{
-		{"NoFields", formSignIn, "Email or password is incorrect.", nil, "Email or password is incorrect."},
-		{"Repeats", formPassword, "Password is incorrect.", map[string]string{"currentPassword": "Password is incorrect."}, ""},
-		{"Summarises", formNew, "Some fields are not valid.", map[string]string{"title": "Title is required."}, "Some fields are not valid."},
-		{"WrongCode", formMFA, wrongCode, map[string]string{"code": wrongCode}, ""},
-		{"WrongRecoveryCode", formMFA, "This recovery code is not right.", map[string]string{"recoveryCode": "This recovery code is not right."}, ""},
-		{"SignInExpired", formMFA, "This sign-in has expired. Sign in again.", map[string]string{"mfaToken": "This sign-in has expired. Sign in again."},
-			"This sign-in has expired. Sign in again."},
-		{"TOTPConfirm", formTOTPConfirm, wrongCode, map[string]string{"code": wrongCode}, ""},
-		{"TOTPDisable", formTOTPDisable, "Password is incorrect.", map[string]string{"password": "Password is incorrect."}, ""},
-		{"PasskeyName", formPasskeyAdd, "Give the passkey a name.", map[string]string{"name": "Give the passkey a name."}, ""},
-		{"MailedToken", formReset, "This link has expired.", map[string]string{"token": "This link has expired."}, "This link has expired."},
+		{"SignInNoFields", "Email or password is incorrect.", nil,
+			func(st formState) app.UI { return &signInPage{form: st} }},
+		{"SignUpEmail", "An account with this email already exists.", map[string]string{"email": "An account with this email already exists."},
+			func(st formState) app.UI { return &signUpPage{form: st} }},
+		{"ProfileName", "Name is required.", map[string]string{"name": "Name is required."},
+			func(st formState) app.UI { return (&profilePage{profile: st}).renderProfile() }},
+		{"Password", wrongPw, map[string]string{"currentPassword": wrongPw},
+			func(st formState) app.UI { return (&profilePage{password: st}).renderPassword() }},
+		{"Delete", wrongPw, map[string]string{"password": wrongPw},
+			func(st formState) app.UI { return (&profilePage{deletion: st, confirmDel: true}).renderDelete() }},
+		{"WrongCode", wrongCode, map[string]string{"code": wrongCode},
+			func(st formState) app.UI { return &secondFactorStep{form: st} }},
+		{"WrongRecoveryCode", "This recovery code is not right.", map[string]string{"recoveryCode": "This recovery code is not right."},
+			func(st formState) app.UI { return &secondFactorStep{form: st, recovery: true} }},
+		{"SignInExpired", "This sign-in has expired. Sign in again.", map[string]string{"mfaToken": "This sign-in has expired. Sign in again."},
+			func(st formState) app.UI { return &secondFactorStep{form: st} }},
+		{"TOTPBegin", wrongPw, map[string]string{"password": wrongPw},
+			func(st formState) app.UI { return &twoFactorCard{begin: st, status: mfaStatus{Loaded: true}} }},
+		{"TOTPConfirm", wrongCode, map[string]string{"code": wrongCode},
+			func(st formState) app.UI { return &twoFactorCard{confirm: st, setup: totpSetup{Secret: "ABC"}} }},
+		{"TOTPDisable", wrongPw, map[string]string{"password": wrongPw},
+			func(st formState) app.UI { return &twoFactorCard{off: st, status: on} }},
+		{"TOTPDisableCode", wrongCode, map[string]string{"code": wrongCode},
+			func(st formState) app.UI { return &twoFactorCard{off: st, status: on} }},
+		{"PasskeyName", "Give the passkey a name.", map[string]string{"name": "Give the passkey a name."},
+			func(st formState) app.UI { return &passkeysCard{add: st} }},
+		{"ForgotEmail", "Email is not valid.", map[string]string{"email": "Email is not valid."},
+			func(st formState) app.UI { return &forgotPasswordPage{form: st} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := summary(tt.form, tt.msg, tt.fields); got != tt.want {
-				t.Errorf("summary(%s, %q, %v) = %q, want %q", tt.form, tt.msg, tt.fields, got, tt.want)
+			h := app.HTMLString(tt.ui(formState{Err: tt.msg, Fields: tt.fields}))
+			if n := strings.Count(h, tt.msg); n != 1 {
+				t.Errorf("%q said %d times, want once:\n%s", tt.msg, n, h)
 			}
 		})
 	}

@@ -49,7 +49,7 @@ func (p *signInPage) Render() app.UI {
 		app.H1().ID("signin-title").Text("Sign in"),
 		oidcReturnNote(p.oidc),
 		app.Form().ID("signin-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
-			formError(p.form.Err),
+			formError(p.form.summary("email", "password")),
 			field{ID: "signin-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],
 				AutoComplete: "username webauthn", Required: true, OnInput: value(&p.email)}.render(),
 			field{ID: "signin-password", Label: "Password", Type: "password", Value: p.password, Err: p.form.Fields["password"],
@@ -89,7 +89,7 @@ func (p *signUpPage) Render() app.UI {
 	return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "signup-title").Body(
 		app.H1().ID("signup-title").Text("Create your account"),
 		app.Form().ID("signup-form").Class("form").Method("post").NoValidate(true).OnSubmit(p.submit).Body(
-			formError(p.form.Err),
+			formError(p.form.summary("name", "email", "password")),
 			field{ID: "signup-name", Label: "Name", Value: p.name, Err: p.form.Fields["name"], AutoComplete: "name",
 				Required: true, Max: authdash.MaxNameLen, OnInput: value(&p.name)}.render(),
 			field{ID: "signup-email", Label: "Email", Type: "email", Value: p.email, Err: p.form.Fields["email"],

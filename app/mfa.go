@@ -244,7 +244,7 @@ func (s *secondFactorStep) Render() app.UI {
 			e.PreventDefault()
 			ctx.NewActionWithValue(string(actMFAVerify), mfaAttempt{Token: s.ch.Token, Code: s.code, Recovery: s.recovery})
 		}).Body(
-			formError(s.form.Err),
+			formError(s.form.summary("code", "recoveryCode")),
 			field{ID: "mfa-code", Label: label, Value: s.code, Err: firstOf(s.form.Fields, "code", "recoveryCode"),
 				AutoComplete: auto, InputMode: mode, Required: true, Hint: hint, OnInput: value(&s.code)}.render(),
 			app.Button().Type("submit").Class("btn primary wide").Disabled(s.form.Busy).Text(busyText(s.form.Busy, "Verify", "Verifying…")),
@@ -354,7 +354,7 @@ func (c *twoFactorCard) body() app.UI {
 				e.PreventDefault()
 				ctx.NewActionWithValue(string(actDisableTOTP), totpOff{Password: c.offPw, Code: c.offCd})
 			}).Body(
-				formError(c.off.Err),
+				formError(c.off.summary("password", "code")),
 				accountField(c.sess.User.Email),
 				field{ID: "totp-off-password", Label: "Password", Type: "password", Value: c.offPw, Err: c.off.Fields["password"],
 					AutoComplete: "current-password", Required: true, OnInput: value(&c.offPw)}.render(),
@@ -372,7 +372,7 @@ func (c *twoFactorCard) body() app.UI {
 				e.PreventDefault()
 				ctx.NewActionWithValue(string(actConfirmTOTP), c.code)
 			}).Body(
-				formError(c.confirm.Err),
+				formError(c.confirm.summary("code")),
 				field{ID: "totp-code", Label: "Code from your app", Value: c.code, Err: c.confirm.Fields["code"],
 					AutoComplete: "one-time-code", InputMode: "numeric", Required: true, OnInput: value(&c.code)}.render(),
 				app.Div().Class("actions").Body(
@@ -392,7 +392,7 @@ func (c *twoFactorCard) body() app.UI {
 			e.PreventDefault()
 			ctx.NewActionWithValue(string(actBeginTOTP), c.pw)
 		}).Body(
-			formError(c.begin.Err),
+			formError(c.begin.summary("password")),
 			accountField(c.sess.User.Email),
 			field{ID: "totp-password", Label: "Confirm with your password", Type: "password", Value: c.pw, Err: c.begin.Fields["password"],
 				AutoComplete: "current-password", Required: true, OnInput: value(&c.pw)}.render(),

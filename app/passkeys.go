@@ -411,7 +411,7 @@ func (c *passkeysCard) Render() app.UI {
 			e.PreventDefault()
 			ctx.NewActionWithValue(string(actAddPasskey), c.name)
 		}).Body(
-			formError(c.add.Err),
+			formError(c.add.summary("name")),
 			field{ID: "passkey-name", Label: "Name of the new passkey", Value: c.name, Err: c.add.Fields["name"], Max: authdash.MaxPasskeyNameLen,
 				Hint: "Such as the device it is on: \"Work laptop\".", Required: true, OnInput: value(&c.name)}.render(),
 			app.Button().Type("submit").ID("passkey-add").Class("btn primary").Disabled(c.add.Busy).Text(busyText(c.add.Busy, "Add a passkey", "Waiting for your device…")),

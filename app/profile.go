@@ -114,7 +114,7 @@ func (p *profilePage) renderProfile() app.UI {
 			}
 			ctx.NewActionWithValue(string(actUpdateProfile), patch)
 		}).Body(
-			formError(p.profile.Err),
+			formError(p.profile.summary("name")),
 			field{ID: "profile-name", Label: "Name", Value: p.name, Err: f["name"], AutoComplete: "name", Required: true,
 				Max: authdash.MaxNameLen, OnInput: value(&p.name)}.render(),
 			app.Button().Type("submit").Class("btn primary").Disabled(p.profile.Busy).Text(busyText(p.profile.Busy, "Save", "Saving…")),
@@ -132,7 +132,7 @@ func (p *profilePage) renderPassword() app.UI {
 			e.PreventDefault()
 			ctx.NewActionWithValue(string(actChangePassword), authdash.PasswordChange{CurrentPassword: p.curPw, NewPassword: p.newPw})
 		}).Body(
-			formError(p.password.Err),
+			formError(p.password.summary("currentPassword", "newPassword")),
 			accountField(p.sess.User.Email),
 			field{ID: "current-password", Label: "Current password", Type: "password", Value: p.curPw, Err: f["currentPassword"],
 				AutoComplete: "current-password", Required: true, OnInput: value(&p.curPw)}.render(),
@@ -190,7 +190,7 @@ func (p *profilePage) renderDelete() app.UI {
 				e.PreventDefault()
 				ctx.NewActionWithValue(string(actDeleteAccount), p.delPw)
 			}).Body(
-				formError(p.deletion.Err),
+				formError(p.deletion.summary("password")),
 				accountField(p.sess.User.Email),
 				field{ID: "delete-password", Label: "Confirm with your password", Type: "password", Value: p.delPw,
 					Err: p.deletion.Fields["password"], AutoComplete: "current-password", Required: true, OnInput: value(&p.delPw)}.render(),

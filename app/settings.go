@@ -100,46 +100,8 @@ func setForm(ctx app.Context, form string, st formState, err error) {
 		if !errors.As(err, &e) {
 			st.Err = "Something went wrong."
 		}
-		st.Err = summary(form, st.Err, st.Fields)
 	}
 	setState(ctx, formKey(form), st)
-}
-
-// shownFields reports which fields' errors form shows under the field:
-// every field the server names, or those listed (a mailed link's token,
-// say, or a sign-in that expired, has no field to show it).
-func shownFields(form string) func(field string) bool {
-	only := func(names ...string) func(string) bool {
-		return func(f string) bool { return slices.Contains(names, f) }
-	}
-	switch form {
-	case formSignIn, formSignUp, formProfile, formPassword, formDelete:
-		return func(string) bool { return true }
-	case formMFA:
-		return only("code", "recoveryCode")
-	case formTOTPBegin:
-		return only("password")
-	case formTOTPConfirm:
-		return only("code")
-	case formTOTPDisable:
-		return only("password", "code")
-	case formPasskeyAdd:
-		return only("name")
-	}
-	return func(string) bool { return false }
-}
-
-// summary is form's error summary, or "" when it only repeats the message
-// of a field the form shows ("Password is incorrect." once, under the
-// field, not twice).
-func summary(form, msg string, fields map[string]string) string {
-	shown := shownFields(form)
-	for k, f := range fields {
-		if f == msg && shown(k) {
-			return ""
-		}
-	}
-	return msg
 }
 
 func fieldText(err error) string {

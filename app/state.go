@@ -120,6 +120,20 @@ type formState struct {
 	Target authdash.TaskID
 }
 
+// summary is the form's error as the summary above its fields says it:
+// nothing when it only repeats the error under one of the fields the form
+// shows, named in shown as the server names them ("Password is
+// incorrect." once, under the field). A field the form does not show (a
+// mailed link's token, a sign-in that expired) is said in the summary.
+func (st formState) summary(shown ...string) string {
+	for _, k := range shown {
+		if f := st.Fields[k]; f != "" && f == st.Err {
+			return ""
+		}
+	}
+	return st.Err
+}
+
 // conflict is an edit that met a version saved elsewhere in which both
 // changed the same fields: the user chooses, for those fields, between
 // their value and the other one. Their other changes are kept either way.
