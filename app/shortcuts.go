@@ -1,6 +1,8 @@
 package app
 
 import (
+	"unicode/utf8"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash/app/shortcut"
@@ -29,7 +31,7 @@ var shortcuts = []keyHelp{
 // shortcut, whose keydown it then cancelled.
 func onShortcut(ctx app.Context, e app.Value) bool {
 	p := shortcut.Press{
-		Key:  e.Get("key").String(),
+		Key: e.Get("key").String(), Code: e.Get("code").String(),
 		Ctrl: e.Get("ctrlKey").Bool(), Meta: e.Get("metaKey").Bool(), Alt: e.Get("altKey").Bool(),
 		Composing: e.Get("isComposing").Bool(), Repeat: e.Get("repeat").Bool(),
 		Prevented: e.Get("defaultPrevented").Bool(),
@@ -89,11 +91,26 @@ func onShortcut(ctx app.Context, e app.Value) bool {
 // person types in a field (the field's own undo), with a dialog open, with
 // Shift (redo) or Alt, while an input method composes, when the key
 // repeats (one press, one undo) or something else handled it.
+//
+// Z is the key that types "z" (so Dvorak's Z, elsewhere on the keyboard,
+// counts), or, on a layout whose key there types no Latin letter (Russian
+// "я", Greek "ζ"), the key where QWERTY has Z, as the browser's own Ctrl+Z
+// does. Not that key when it types a Latin character: on QWERTZ it is Y,
+// and Ctrl+Y is redo; on Dvorak it is ";".
 func isUndoKey(p shortcut.Press, shift bool) bool {
 	if p.Ctrl == p.Meta || shift || p.Alt || p.Composing || p.Repeat || p.Prevented || p.Typing || p.Modal {
 		return false
 	}
-	return p.Key == "z" || p.Key == "Z"
+	if p.Key == "z" || p.Key == "Z" {
+		return true
+	}
+	return p.Code == "KeyZ" && !typesASCII(p.Key)
+}
+
+// typesASCII reports whether a KeyboardEvent.key is one ASCII character
+// (not a named key such as "Control", nor a letter of another script).
+func typesASCII(key string) bool {
+	return len(key) == 1 && key[0] < utf8.RuneSelf
 }
 
 // clickNewestUndo presses the Undo of the newest offer shown (offers are

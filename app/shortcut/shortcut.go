@@ -23,6 +23,7 @@ const (
 // Press is a keydown as the page sees it.
 type Press struct {
 	Key                          string // KeyboardEvent.key
+	Code                         string // KeyboardEvent.code: the physical key
 	Ctrl, Meta, Alt              bool
 	Composing, Repeat, Prevented bool
 	Typing                       bool // the target takes text

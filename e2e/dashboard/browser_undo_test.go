@@ -1,11 +1,14 @@
 package dashboard
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -15,9 +18,10 @@ import (
 )
 
 // TestUndoAndLoadMoreByKeyboard: what the keyboard alone reaches in time.
-// Ctrl+Z undoes a deletion while its toast shows; a toast holding the
-// focus does not go, so its Undo can be reached by Tab however long that
-// takes; Load more gives the focus to the first row it loaded.
+// Ctrl+Z undoes a deletion while its toast shows, on a Russian layout
+// too; a toast holding the focus does not go, so its Undo can be reached
+// by Tab however long that takes; Load more gives the focus to the first
+// row it loaded.
 func TestUndoAndLoadMoreByKeyboard(t *testing.T) {
 	d := startDash(t)
 	t.Run("CtrlZUndoesDeletion", d.ctrlZUndoesDeletion)
@@ -55,6 +59,18 @@ func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
 	if !browsertest.Soon(b, browsertest.CountJS(2)+` && `+rowOfFocusJS+` === "Slip"`) {
 		t.Error("Ctrl+Z with nothing to undo changed the list or the focus")
 	}
+	// On a Russian layout the Z key types "я": it is Ctrl+Z by its code.
+	deleteByKey(b, "Slip")
+	b.Do("Ctrl+Я", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			ev := input.DispatchKeyEventParams{Type: typ, Key: "я", Code: "KeyZ", WindowsVirtualKeyCode: 90, Modifiers: int64(chromedp.ModifierCtrl)}
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	b.WaitJS("back again", browsertest.TaskJS("Slip")+` && `+browsertest.CountJS(2)+` && !document.querySelector("#toasts .undo")`)
 }
 
 func (d *dash) focusHoldsUndoToast(t *testing.T) {
