@@ -70,7 +70,10 @@ func (c *controller) restore(ctx app.Context, task authdash.Task) {
 	}
 }
 
-// toast shows a message for a few seconds (errors for longer).
+// toast shows a message for a few seconds (errors for longer). Like an
+// offer's, its countdown (toasts) stands still while the person is on it,
+// so they can read it to the end (WCAG 2.2.1); it ends at the latest after
+// undo.Limit, by when a person holding it has forgotten it.
 func (c *controller) toast(ctx app.Context, text string, isErr bool) {
 	life := undo.Window
 	if isErr {
@@ -78,7 +81,8 @@ func (c *controller) toast(ctx app.Context, text string, isErr bool) {
 	}
 	c.mu.Lock()
 	c.toastSeq++
-	c.messages = append(c.messages, message{toast: toast{ID: c.toastSeq, Text: text, Error: isErr}, expires: time.Now().Add(life)})
+	c.messages = append(c.messages, message{toast: toast{ID: c.toastSeq, Text: text, Error: isErr, Life: life},
+		expires: time.Now().Add(undo.Limit)})
 	c.mu.Unlock()
 	c.publishToasts(ctx)
 }
@@ -114,8 +118,9 @@ func (c *controller) retryToast(ctx app.Context, a app.Action) {
 	}
 }
 
-// message is a toast without an offer, until it expires (never, when
-// expires is zero); retry, if set, is what its Retry button does.
+// message is a toast without an offer, until its countdown runs out
+// (toasts) or, held, it expires (never, when expires is zero); retry, if
+// set, is what its Retry button does.
 type message struct {
 	toast
 	expires time.Time
@@ -147,7 +152,7 @@ func (c *controller) publishToasts(ctx app.Context) {
 	next := c.offers.Next()
 	for _, of := range c.offers.Open() {
 		// Offers' toasts have negative IDs: apart from the messages'.
-		out = append(out, toast{ID: -of.ID, Text: of.Text(), Offer: of.ID, Task: of.Before.ID})
+		out = append(out, toast{ID: -of.ID, Text: of.Text(), Offer: of.ID, Task: of.Before.ID, Life: undo.Window})
 	}
 	for _, m := range c.messages {
 		out = append(out, m.toast)

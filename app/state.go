@@ -170,6 +170,9 @@ type toast struct {
 	// Task is the task the toast is about, if any: where the focus goes
 	// when the toast goes from under it.
 	Task authdash.TaskID
+	// Life is how long the toast shows while nobody is on it (its
+	// undo.Countdown in toasts); 0: until it is closed.
+	Life time.Duration
 }
 
 // rowFocus asks the task list to put the focus on a task's row; N tells

@@ -14,18 +14,18 @@ import (
 // toasts shows short messages at the bottom of the screen, in a live
 // region present from the start (so screen readers announce each), with
 // "Undo" for the actions that offer it. They go by themselves, or with
-// their close button: messages when the controller expires them, offers
-// when their countdown runs out, which stands still while the pointer is
-// over the toast or the focus inside it (so a person can reach Undo by
-// Tab however far it is), up to undo.Limit, when the controller ends the
-// offer. The newest offer is also taken up by Ctrl+Z (shortcuts.go). The
+// their close button: when their countdown (toast.Life) runs out, which
+// stands still while the pointer is over the toast or the focus inside it
+// (so a person can read it to the end, or reach Undo by Tab however far
+// it is), up to undo.Limit, when the controller ends the offer or the
+// message. Those with Retry have no countdown: only a press ends them. The newest offer is also taken up by Ctrl+Z (shortcuts.go). The
 // focus stays on the control a person is on while other toasts come and
 // go, and goes to the toast's task (or the list) when that toast goes.
 type toasts struct {
 	app.Compo
 	items []toast
 	asked int // requests for a row's focus made (rowFocus.N)
-	// clocks are the countdowns of the offers' toasts, by toast ID.
+	// clocks are the countdowns of the toasts that have one, by toast ID.
 	clocks map[int]*undo.Countdown
 	timers int // timers set: one set before the last does nothing
 }
@@ -38,26 +38,33 @@ func (t *toasts) OnMount(ctx app.Context) {
 	t.count(ctx)
 }
 
-// count starts the countdown of each offer's toast as it shows and drops
-// those of the toasts gone.
+// count starts the countdowns of the toasts as they show and drops those
+// of the toasts gone.
 func (t *toasts) count(ctx app.Context) {
 	now := time.Now()
 	if t.clocks == nil {
 		t.clocks = make(map[int]*undo.Countdown)
 	}
-	shown := make(map[int]bool, len(t.items))
-	for _, it := range t.items {
-		if it.Offer == 0 {
+	keepClocks(t.clocks, t.items, now)
+	t.tick(ctx, now)
+}
+
+// keepClocks starts at now the countdown of each toast with a Life that
+// has none yet, leaves those running alone, and drops those of the toasts
+// no longer shown.
+func keepClocks(clocks map[int]*undo.Countdown, items []toast, now time.Time) {
+	shown := make(map[int]bool, len(items))
+	for _, it := range items {
+		if it.Life <= 0 {
 			continue
 		}
 		shown[it.ID] = true
-		if t.clocks[it.ID] == nil {
-			c := undo.Start(undo.Window, now)
-			t.clocks[it.ID] = &c
+		if clocks[it.ID] == nil {
+			c := undo.Start(it.Life, now)
+			clocks[it.ID] = &c
 		}
 	}
-	maps.DeleteFunc(t.clocks, func(id int, _ *undo.Countdown) bool { return !shown[id] })
-	t.tick(ctx, now)
+	maps.DeleteFunc(clocks, func(id int, _ *undo.Countdown) bool { return !shown[id] })
 }
 
 // tick dismisses the toasts whose countdown ran out by now and sets a

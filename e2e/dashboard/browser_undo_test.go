@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -20,12 +21,14 @@ import (
 // TestUndoAndLoadMoreByKeyboard: what the keyboard alone reaches in time.
 // Ctrl+Z undoes a deletion while its toast shows, on a Russian layout
 // too; a toast holding the focus does not go, so its Undo can be reached
-// by Tab however long that takes; Load more gives the focus to the first
-// row it loaded.
+// by Tab however long that takes, nor does a message's toast held by the
+// focus or the pointer; Load more gives the focus to the first row it
+// loaded.
 func TestUndoAndLoadMoreByKeyboard(t *testing.T) {
 	d := startDash(t)
 	t.Run("CtrlZUndoesDeletion", d.ctrlZUndoesDeletion)
 	t.Run("FocusHoldsUndoToast", d.focusHoldsUndoToast)
+	t.Run("FocusAndPointerHoldMessageToasts", d.holdMessageToasts)
 	t.Run("LoadMoreFocusesFirstNewRow", d.loadMoreFocusesFirstNewRow)
 	t.Run("ReloadKeepsLoadedPages", d.reloadKeepsLoadedPages)
 }
@@ -94,6 +97,45 @@ func (d *dash) focusHoldsUndoToast(t *testing.T) {
 	time.Sleep(time.Second)
 	focusInTask(b, "Far away", `[data-ctl="check"]`)
 	b.WaitJS("toast gone", `!document.querySelector("#toasts .undo")`)
+}
+
+// holdMessageToasts: the toasts of messages (here errors: the server
+// refuses two changes) stay, like the offers', while the focus is in one
+// and the pointer over the other, however long past their time, and go in
+// their own time once let go.
+func (d *dash) holdMessageToasts(t *testing.T) {
+	b := d.person(t, `{"title": "Focused"}`, `{"title": "Pointed at"}`)
+	// The server refuses: each change is sent for a task it does not have.
+	browsertest.Eval[chromedp.Void](b, `(() => { const orig = window.fetch; window.fetch = function(url, opts) {
+		if (opts && opts.method === "PATCH") url = String(url).replace(/\/api\/tasks\/[^/?]+/, "/api/tasks/no-such-task");
+		return orig.call(this, url, opts); }; })()`)
+	errors := `[...document.querySelectorAll("#toasts .toast.error")]`
+	for i, title := range []string{"Focused", "Pointed at"} {
+		browsertest.ClickInTask(b, title, ".check-box")
+		b.WaitJS(title+": refused", fmt.Sprintf(`%s.length === %d`, errors, i+1))
+	}
+	ids := browsertest.Eval[[]string](b, errors+`.map(t => t.id)`)
+	browsertest.Eval[chromedp.Void](b, errors+`[0].querySelector(".ghost").focus()`)
+	// The pointer on the middle of the second, where nothing covers it.
+	at := browsertest.Eval[[]float64](b, `(() => { const r = `+errors+`[1].getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	b.Do("pointer on the toast", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, at[0], at[1]))
+	if !browsertest.Eval[bool](b, fmt.Sprintf(`document.elementFromPoint(%v, %v)?.closest("#%s") !== null`, at[0], at[1], ids[1])) {
+		t.Fatalf("the pointer is not over the second toast (%s)", ids[1])
+	}
+	// Longer than an unattended error's toast lasts.
+	life := 2*undo.Window + 1500*time.Millisecond
+	time.Sleep(life)
+	held := fmt.Sprintf(`[document.querySelector("#%s") !== null, document.querySelector("#%s") !== null,
+		document.activeElement?.closest("#%s") !== null]`, ids[0], ids[1], ids[0])
+	if got := browsertest.Eval[[]bool](b, held); !slices.Equal(got, []bool{true, true, true}) {
+		t.Fatalf("%v after the refusals, the toast with the focus is there: %v, the one under the pointer: %v, the focus in the first: %v (on %s)",
+			life, got[0], got[1], got[2], browsertest.Eval[string](b, browsertest.FocusJS))
+	}
+	// Let go, they go in their own time.
+	b.Do("pointer away", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 1, 1))
+	focusInTask(b, "Focused", `[data-ctl="check"]`)
+	b.WaitJS("toasts gone", `document.querySelector("#toasts .toast.error") === null`)
 }
 
 func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
