@@ -18,9 +18,10 @@ import (
 // stands still while the pointer is over the toast or the focus inside it
 // (so a person can read it to the end, or reach Undo by Tab however far
 // it is), up to undo.Limit, when the controller ends the offer or the
-// message. Those with Retry have no countdown: only a press ends them. The newest offer is also taken up by Ctrl+Z (shortcuts.go). The
-// focus stays on the control a person is on while other toasts come and
-// go, and goes to the toast's task (or the list) when that toast goes.
+// message. Those with Retry have no countdown: only a press ends them.
+// The newest offer is also taken up by Ctrl+Z (shortcuts.go). The focus
+// stays on the control a person is on while other toasts come and go,
+// and goes to the toast's task (or the list) when that toast goes.
 type toasts struct {
 	app.Compo
 	items []toast
