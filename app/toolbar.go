@@ -127,26 +127,18 @@ func (t *toolbar) Render() app.UI {
 				app.Input().ID("filter-tag").Type("text").Value(q.Tag).MaxLength(authdash.MaxTagLen+1).Placeholder("#tag").
 					OnChange(t.set(func(q *authdash.TaskQuery, v string) { q.Tag = queryurl.NormalizeTag(v) }), app.EventScope("tag")),
 			),
-			app.Div().Class("field").Body(
-				app.Label().For("filter-due-after").Text("Due from"),
-				app.Input().ID("filter-due-after").Type("date").Value(from).
-					OnChange(t.set(func(q *authdash.TaskQuery, v string) {
-						q.DueAfter = nil
-						if d, _ := parseDate(v); d != nil {
-							q.DueAfter = queryurl.DueFrom(*d)
-						}
-					}), app.EventScope("after")),
-			),
-			app.Div().Class("field").Body(
-				app.Label().For("filter-due-before").Text("Due by"),
-				app.Input().ID("filter-due-before").Type("date").Value(by).
-					OnChange(t.set(func(q *authdash.TaskQuery, v string) {
-						q.DueBefore = nil
-						if d, _ := parseDate(v); d != nil {
-							q.DueBefore = queryurl.DueBy(*d)
-						}
-					}), app.EventScope("before")),
-			),
+			t.dayField("filter-due-after", "Due from", from, func(q *authdash.TaskQuery, d *time.Time) {
+				q.DueAfter = nil
+				if d != nil {
+					q.DueAfter = queryurl.DueFrom(*d)
+				}
+			}),
+			t.dayField("filter-due-before", "Due by", by, func(q *authdash.TaskQuery, d *time.Time) {
+				q.DueBefore = nil
+				if d != nil {
+					q.DueBefore = queryurl.DueBy(*d)
+				}
+			}),
 			selectField("sort", "Sort by", orDefault(string(q.Sort), "created"), "", []option{
 				{"created", "Created"}, {"updated", "Updated"}, {"due", "Due date"}, {"priority", "Priority"}, {"title", "Title"},
 			}, t.set(func(q *authdash.TaskQuery, v string) { q.Sort = authdash.TaskSort(v) })),
@@ -181,4 +173,17 @@ func orDefault(v, d string) string {
 		return d
 	}
 	return v
+}
+
+// dayField is a filter picking a day (YYYY-MM-DD, "" for none); set puts
+// the day picked, or nil, into the query.
+func (t *toolbar) dayField(id, label, day string, set func(q *authdash.TaskQuery, d *time.Time)) app.UI {
+	return app.Div().Class("field").Body(
+		app.Label().For(id).Text(label),
+		app.Input().ID(id).Type("date").Value(day).
+			OnChange(t.set(func(q *authdash.TaskQuery, v string) {
+				d, _ := parseDate(v)
+				set(q, d)
+			}), app.EventScope(id)),
+	)
 }
