@@ -224,6 +224,12 @@ func TestHealth(t *testing.T) {
 	if res := e.do("GET", "/healthz", "", nil, ""); res.Code != 200 || res.Body.String() != "{\"status\":\"ok\"}\n" {
 		t.Errorf("healthz %d %s", res.Code, res.Body)
 	}
+	// Probes may use HEAD (RFC 9110: wherever GET is answered).
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if res := e.do("HEAD", path, "", nil, ""); res.Code != 200 {
+			t.Errorf("HEAD %s: %d", path, res.Code)
+		}
+	}
 	res := e.do("GET", "/readyz", "", nil, "")
 	if res.Code != 200 || !strings.Contains(res.Body.String(), `"checks":{"broker":"ok","store":"ok"}`) {
 		t.Errorf("readyz %d %s", res.Code, res.Body)

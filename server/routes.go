@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"runtime"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -36,10 +37,10 @@ func addRoutes(r chi.Router, d Deps) {
 		cors(d.AllowedOrigins),
 	)
 	r.NotFound(problemHandler(errNotFound))
-	r.MethodNotAllowed(problemHandler(errMethodNotAllowed))
+	r.MethodNotAllowed(methodNotAllowed)
 
-	r.Get("/healthz", handleHealthz())
-	r.Get("/readyz", handleReadyz(d.Ready, d.Log))
+	get(r, "/healthz", handleHealthz())
+	get(r, "/readyz", handleReadyz(d.Ready, d.Log))
 	// The WebSocket hijacks its connection: no compression, no body limit.
 	// clientAddr: sockets waiting to authenticate are capped per client.
 	r.With(clientAddr(d.TrustedProxies)).Method(http.MethodGet, "/api/ws", orNotFound(d.Realtime))
@@ -50,7 +51,7 @@ func addRoutes(r chi.Router, d Deps) {
 		r.Route("/api", func(r chi.Router) {
 			r.Use(noStore, clientID, clientAddr(d.TrustedProxies), identify)
 			r.NotFound(problemHandler(errNotFound))
-			r.MethodNotAllowed(problemHandler(errMethodNotAllowed))
+			r.MethodNotAllowed(methodNotAllowed)
 
 			r.Route("/auth", func(r chi.Router) {
 				r.With(signIn.perIP("register")).Method(http.MethodPost, "/register", handleRegister(svc, account, cookie))
@@ -68,7 +69,9 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/mfa/passkey/begin", handleBeginMFAPasskey(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/begin", handleBeginPasskeyLogin(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/finish", handleFinishPasskeyLogin(svc, cookie))
-				r.Method(http.MethodGet, "/oidc/providers", handleOIDCProviders(svc))
+				get(r, "/oidc/providers", handleOIDCProviders(svc))
+				// GET only: each starts or ends a sign-in, which a HEAD (a link
+				// scanner's, say) must not do.
 				r.With(signIn.perIP("oidc")).Method(http.MethodGet, "/oidc/{name}/start", handleOIDCStart(svc, binding, d.AppURL))
 				r.With(signIn.perIP("oidc")).Method(http.MethodGet, "/oidc/{name}/callback", handleOIDCCallback(svc, binding, cookie, d.AppURL))
 				r.With(signIn.perIP("link")).Method(http.MethodPost, "/oidc/link", handleOIDCLink(svc, cookie))
@@ -76,36 +79,36 @@ func addRoutes(r chi.Router, d Deps) {
 					r.Use(require)
 					r.Method(http.MethodPost, "/verify-email/resend", handleResendVerification(svc, mail))
 					r.Method(http.MethodPost, "/logout-all", handleLogoutAll(svc, cookie))
-					r.Method(http.MethodGet, "/sessions", handleSessions(svc))
+					get(r, "/sessions", handleSessions(svc))
 					r.Method(http.MethodDelete, "/sessions/{id}", handleRevokeSession(svc, cookie))
 				})
 			})
 
 			r.Group(func(r chi.Router) {
 				r.Use(require)
-				r.With(reads.handler).Method(http.MethodGet, "/me", handleProfile(svc))
+				get(r.With(reads.handler), "/me", handleProfile(svc))
 				r.Method(http.MethodPatch, "/me", handleUpdateProfile(svc))
 				r.Method(http.MethodDelete, "/me", handleDeleteAccount(svc, account, cookie))
 				r.Method(http.MethodPost, "/me/password", handleChangePassword(svc, account))
 				r.Method(http.MethodPost, "/me/email", handleChangeEmail(svc, account, mail))
-				r.Method(http.MethodGet, "/me/mfa", handleMFAStatus(svc))
+				get(r, "/me/mfa", handleMFAStatus(svc))
 				r.Method(http.MethodPost, "/me/mfa/totp", handleBeginTOTP(svc, account))
 				r.Method(http.MethodPost, "/me/mfa/totp/confirm", handleConfirmTOTP(svc, account))
 				r.Method(http.MethodDelete, "/me/mfa/totp", handleDisableTOTP(svc, account))
-				r.Method(http.MethodGet, "/me/activity", handleActivity(svc))
-				r.Method(http.MethodGet, "/me/passkeys", handleListPasskeys(svc))
+				get(r, "/me/activity", handleActivity(svc))
+				get(r, "/me/passkeys", handleListPasskeys(svc))
 				r.Method(http.MethodPost, "/me/passkeys/begin", handleBeginPasskey(svc, account))
 				r.Method(http.MethodPost, "/me/passkeys/finish", handleFinishPasskey(svc, account))
 				r.Method(http.MethodPatch, "/me/passkeys/{id}", handleRenamePasskey(svc))
 				r.Method(http.MethodDelete, "/me/passkeys/{id}", handleDeletePasskey(svc))
-				r.Method(http.MethodGet, "/me/identities", handleIdentities(svc))
+				get(r, "/me/identities", handleIdentities(svc))
 				r.Method(http.MethodPost, "/me/identities/{name}/link", handleLinkIdentity(svc, binding))
 				r.Method(http.MethodDelete, "/me/identities/{id}", handleUnlinkIdentity(svc))
 
-				r.With(reads.handler).Method(http.MethodGet, "/tasks", handleListTasks(d.Tasks))
+				get(r.With(reads.handler), "/tasks", handleListTasks(d.Tasks))
 				r.Method(http.MethodPost, "/tasks", handleCreateTask(d.Tasks))
-				r.With(reads.handler).Method(http.MethodGet, "/tasks/stats", handleTaskStats(d.Tasks))
-				r.With(reads.handler).Method(http.MethodGet, "/tasks/{id}", handleGetTask(d.Tasks))
+				get(r.With(reads.handler), "/tasks/stats", handleTaskStats(d.Tasks))
+				get(r.With(reads.handler), "/tasks/{id}", handleGetTask(d.Tasks))
 				r.Method(http.MethodPatch, "/tasks/{id}", handleUpdateTask(d.Tasks))
 				r.Method(http.MethodDelete, "/tasks/{id}", handleDeleteTask(d.Tasks))
 				r.Method(http.MethodPost, "/tasks/{id}/restore", handleRestoreTask(d.Tasks))
@@ -114,6 +117,39 @@ func addRoutes(r chi.Router, d Deps) {
 
 		r.Handle("/*", orNotFound(d.Frontend))
 	})
+}
+
+// get binds h to GET and HEAD: RFC 9110 asks for HEAD wherever GET is
+// answered (load balancers' and uptime probes use it), and net/http leaves
+// out a HEAD response's body by itself.
+func get(r chi.Router, pattern string, h http.Handler) {
+	r.Method(http.MethodGet, pattern, h)
+	r.Method(http.MethodHead, pattern, h)
+}
+
+// routeMethods are the methods a route may answer, in the order Allow
+// lists them.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// methodNotAllowed answers 405 with the methods the path does answer in
+// Allow, which RFC 9110 requires of a 405.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.Routes != nil {
+		path := r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+		var allow []string
+		for _, m := range routeMethods {
+			if rctx.Routes.Match(chi.NewRouteContext(), m, path) {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+		}
+	}
+	writeProblem(w, r, errMethodNotAllowed)
 }
 
 // problemHandler answers every request with err.

@@ -186,9 +186,26 @@ func TestTasks(t *testing.T) {
 
 		// Routing
 		{name: "ErrMethodNotAllowed", method: "PUT", path: "/api/tasks/{task}", as: "alice", body: `{}`,
-			wantStatus: 405, wantProblemCode: "method_not_allowed"},
+			wantStatus: 405, wantProblemCode: "method_not_allowed", check: wantAllow("GET, HEAD, PATCH, DELETE")},
+		{name: "ErrMethodNotAllowedList", method: "DELETE", path: "/api/tasks", as: "alice",
+			wantStatus: 405, wantProblemCode: "method_not_allowed", check: wantAllow("GET, HEAD, POST")},
+		{name: "HeadOK", method: "HEAD", path: "/api/tasks/{task}", as: "alice", wantStatus: 200,
+			check: func(t *testing.T, e *env, res *httptest.ResponseRecorder, evs []authdash.Event) {
+				if res.Header().Get("ETag") != `"1"` {
+					t.Errorf("ETag %q, want the GET's", res.Header().Get("ETag"))
+				}
+			}},
 		{name: "ErrUnknownEndpoint", method: "GET", path: "/api/nothing-here", as: "alice", wantStatus: 404, wantProblemCode: "not_found"},
 	})
+}
+
+// wantAllow checks a 405's Allow header (RFC 9110 requires it).
+func wantAllow(methods string) func(*testing.T, *env, *httptest.ResponseRecorder, []authdash.Event) {
+	return func(t *testing.T, e *env, res *httptest.ResponseRecorder, evs []authdash.Event) {
+		if got := res.Header().Get("Allow"); got != methods {
+			t.Errorf("Allow %q, want %q", got, methods)
+		}
+	}
 }
 
 func manyTags(n int) string {

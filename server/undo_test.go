@@ -250,6 +250,6 @@ func TestRestoreTask(t *testing.T) {
 		{name: "ErrAnonymous", method: "POST", path: "/api/tasks/{task}/restore", setup: deleted,
 			wantStatus: 401, wantProblemCode: "unauthorized"},
 		{name: "ErrMethodNotAllowed", method: "GET", path: "/api/tasks/{task}/restore", as: "alice",
-			wantStatus: 405, wantProblemCode: "method_not_allowed"},
+			wantStatus: 405, wantProblemCode: "method_not_allowed", check: wantAllow("POST")},
 	})
 }
