@@ -121,6 +121,15 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		go func() {
 			defer h.wg.Done()
 			defer release()
+			// The error frame first, as before every close of ours: a
+			// browser's page cannot read close codes, and must learn that
+			// redialling will not help.
+			ctx, cancel := context.WithTimeout(context.Background(), h.cfg.WriteTimeout)
+			defer cancel()
+			if data, err := closingError(wire.CloseOriginNotAllowed, nil); err == nil && ws.Write(ctx, websocket.MessageText, data) != nil {
+				ws.CloseNow()
+				return
+			}
 			ws.Close(websocket.StatusCode(wire.CloseOriginNotAllowed), wire.CloseOriginNotAllowed.Reason())
 		}()
 		return
@@ -634,17 +643,23 @@ func (c *conn) finish() {
 	// A slow consumer gets no error frame: its socket is the one that is
 	// stuck, and the close frame says why.
 	if c.code >= 4000 && c.code != wire.CloseSlowConsumer {
-		msg := wire.Error{Code: authdash.ErrorCodeOf(c.code.Err()), Message: authdash.ErrorMessageOf(c.code.Err()), Close: c.code}
-		var e *authdash.Error
-		if errors.As(c.cause, &e) {
-			msg.Code, msg.Message = e.Code, e.Message
-		}
-		if data, err := json.Marshal(msg); err == nil && !c.write(data) {
+		if data, err := closingError(c.code, c.cause); err == nil && !c.write(data) {
 			c.ws.CloseNow()
 			return
 		}
 	}
 	c.ws.Close(websocket.StatusCode(c.code), c.code.Reason())
+}
+
+// closingError is the error frame sent before closing with code: the
+// close's own meaning, or cause's when it is a domain error.
+func closingError(code wire.CloseCode, cause error) ([]byte, error) {
+	msg := wire.Error{Code: authdash.ErrorCodeOf(code.Err()), Message: authdash.ErrorMessageOf(code.Err()), Close: code}
+	var e *authdash.Error
+	if errors.As(cause, &e) {
+		msg.Code, msg.Message = e.Code, e.Message
+	}
+	return json.Marshal(msg)
 }
 
 // limiter is a token bucket: n messages per period, in bursts of up to n.

@@ -112,7 +112,14 @@ func TestOrigin(t *testing.T) {
 			}
 			c := dialURL(t, "ws"+strings.TrimPrefix(e.srv.URL, "http"), &websocket.DialOptions{HTTPHeader: h, Host: tt.host})
 			if !tt.ok {
-				c.expectClose(wire.CloseOriginNotAllowed)
+				// The error frame comes first: a page cannot read the close code.
+				frames := c.expectClose(wire.CloseOriginNotAllowed)
+				if len(frames) != 1 {
+					t.Fatalf("frames before the close: %#v, want one error frame", frames)
+				}
+				if e, ok := frames[0].(wire.Error); !ok || e.Close != wire.CloseOriginNotAllowed {
+					t.Errorf("frame before the close: %#v, want the error of 4504", frames[0])
+				}
 				return
 			}
 			c.send(wire.Auth{Token: e.tokens.issue(alice, "s1", time.Hour)})
