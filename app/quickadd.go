@@ -73,7 +73,7 @@ func (q *quickAdd) Render() app.UI {
 			in,
 			app.Button().Type("submit").ID("create-submit").Class("btn primary").Disabled(q.busy()).
 				Text(busyText(q.busy(), "Add", "Adding…")),
-			app.Button().Type("button").ID("create-more").Class("btn").Aria("label", "Add a task with details").
+			app.Button().Type("button").ID("create-more").Class("btn").Aria("label", "More: add a task with details").
 				Title("Description, due date, tags, priority").OnClick(q.more).Text("More…"),
 		),
 		app.P().ID("create-error").Class("field-error").Role("alert").Hidden(errMsg == "").Text(errMsg),

@@ -60,9 +60,11 @@ func (m Mode) Label() string {
 }
 
 // Describe is the button's accessible name: what it shows and what a
-// press does.
+// press does. It starts with the button's visible Label, so that a person
+// who speaks what they see to voice control names it (WCAG 2.5.3, Label
+// in Name).
 func (m Mode) Describe() string {
-	now := map[Mode]string{System: "follows the system", Light: "light", Dark: "dark"}
+	now := map[Mode]string{System: " theme, following the system", Light: " theme", Dark: " theme"}
 	next := map[Mode]string{System: "the system's", Light: "light", Dark: "dark"}
-	return "Theme: " + now[Parse(string(m))] + ". Switch to " + next[m.Next()] + " theme"
+	return m.Label() + now[Parse(string(m))] + ". Switch to " + next[m.Next()] + " theme"
 }

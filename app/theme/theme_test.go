@@ -14,11 +14,11 @@ func TestModes(t *testing.T) {
 		attr      string
 		describes string
 	}{
-		{"", theme.System, theme.Light, "", "Theme: follows the system. Switch to light theme"},
-		{"bogus", theme.System, theme.Light, "", "Theme: follows the system. Switch to light theme"},
-		{"system", theme.System, theme.Light, "", "Theme: follows the system. Switch to light theme"},
-		{"light", theme.Light, theme.Dark, "light", "Theme: light. Switch to dark theme"},
-		{"dark", theme.Dark, theme.System, "dark", "Theme: dark. Switch to the system's theme"},
+		{"", theme.System, theme.Light, "", "Auto theme, following the system. Switch to light theme"},
+		{"bogus", theme.System, theme.Light, "", "Auto theme, following the system. Switch to light theme"},
+		{"system", theme.System, theme.Light, "", "Auto theme, following the system. Switch to light theme"},
+		{"light", theme.Light, theme.Dark, "light", "Light theme. Switch to dark theme"},
+		{"dark", theme.Dark, theme.System, "dark", "Dark theme. Switch to the system's theme"},
 	}
 	for _, tt := range tests {
 		m := theme.Parse(tt.stored)

@@ -50,7 +50,9 @@ func (v axeViolation) String() string {
 }
 
 // axeViolations runs axe-core's default rules (WCAG 2.x A and AA and its
-// best practices) on the page as it is now.
+// best practices) on the page as it is now, and Label in Name (WCAG 2.5.3,
+// level A), which axe 4.10 ships turned off as experimental and later
+// versions run by default.
 func axeViolations(b *browsertest.Tab, axe string) []axeViolation {
 	b.T.Helper()
 	if !browsertest.Eval[bool](b, `typeof axe !== "undefined"`) {
@@ -58,7 +60,8 @@ func axeViolations(b *browsertest.Tab, axe string) []axeViolation {
 		// does not govern.
 		browsertest.Eval[chromedp.Void](b, axe)
 	}
-	return browsertest.Eval[[]axeViolation](b, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations)`)
+	return browsertest.Eval[[]axeViolation](b, `axe.run(document, {resultTypes: ["violations"],
+		rules: {"label-content-name-mismatch": {enabled: true}}}).then(r => r.violations)`)
 }
 
 // checkA11y fails the test for every axe-core violation on the page, and
