@@ -14,6 +14,9 @@ import (
 // dialog (a full-height sheet on a phone). An edit is the user's change of
 // the version the dialog opened; while it is open, a change saved
 // elsewhere is announced at once, and saving merges the two (app/merge).
+// A deletion elsewhere is announced too, and the edit is then kept by
+// saving it as a new task, until a restore (Undo elsewhere) brings the
+// task back and saving is an edit again.
 type editorDialog struct {
 	app.Compo
 	st      editorState
@@ -26,8 +29,11 @@ type editorDialog struct {
 	// sending guards a new task against a second submit before the first
 	// one's Busy state arrives; key makes a retry of it create it once.
 	sending bool
-	key     idempotencyKey
-	modal   modal
+	// asNew: the edit of a deleted task was sent as a new task, whose
+	// creation (formNew) closes the dialog as a new task's does.
+	asNew bool
+	key   idempotencyKey
+	modal modal
 }
 
 func (d *editorDialog) OnMount(ctx app.Context) {
@@ -61,7 +67,7 @@ func (d *editorDialog) OnMount(ctx app.Context) {
 		if d.created.Done != d.newDone && !d.created.Busy {
 			d.newDone = d.created.Done
 			d.key.reset()
-			if d.st.Open && d.st.New {
+			if d.st.Open && (d.st.New || d.asNew) {
 				d.close(ctx)
 			}
 		}
@@ -84,6 +90,8 @@ func (d *editorDialog) fill() {
 		return
 	}
 	t := d.st.Base
+	d.asNew = false
+	d.created.Err, d.created.Fields = "", nil
 	d.title, d.desc, d.status, d.priority = t.Title, t.Description, string(t.Status), string(t.Priority)
 	d.due, d.tags = dateValue(t.DueDate), strings.Join(t.Tags, ", ")
 	d.edit = formState{}
@@ -107,6 +115,12 @@ func (d *editorDialog) current() (authdash.Task, bool) {
 	return d.tasks.Items[i], true
 }
 
+// deleted reports whether the edited task was deleted (elsewhere: the
+// dialog is modal) and not restored since.
+func (d *editorDialog) deleted() bool {
+	return !d.st.New && slices.Contains(d.tasks.Deleted, d.st.Base.ID)
+}
+
 // edited is the dialog's content as a task: the version it opened with
 // the user's changes. A due date the user left alone keeps its time.
 func (d *editorDialog) edited() (authdash.Task, bool) {
@@ -128,8 +142,10 @@ func (d *editorDialog) edited() (authdash.Task, bool) {
 
 func (d *editorDialog) submit(ctx app.Context, e app.Event) {
 	e.PreventDefault()
+	// An edit of a deleted task can only be kept as a new task.
+	asNew := d.deleted()
 	form := formEdit
-	if d.st.New {
+	if d.st.New || asNew {
 		form = formNew
 	}
 	due, ok := parseDate(d.due)
@@ -138,13 +154,13 @@ func (d *editorDialog) submit(ctx app.Context, e app.Event) {
 			Fields: map[string]string{"dueDate": "Enter a date."}})
 		return
 	}
-	if d.st.New {
+	if d.st.New || asNew {
 		if d.sending || d.created.Busy {
 			return
 		}
 		dr := authdash.TaskDraft{Title: d.title, Description: d.desc, Status: authdash.TaskStatus(d.status),
 			Priority: authdash.TaskPriority(d.priority), DueDate: due, Tags: splitTags(d.tags)}
-		d.sending = true
+		d.sending, d.asNew = true, asNew
 		ctx.NewActionWithValue(string(actCreate), taskCreate{Key: d.key.For(dr), Draft: dr, Form: formNew})
 		return
 	}
@@ -169,6 +185,9 @@ func (d *editorDialog) renderForm() app.UI {
 	if d.st.New {
 		fs = d.created
 		heading, save, busy = "New task", "Add task", d.created.Busy || d.sending
+	} else if d.deleted() {
+		fs = d.created
+		save, busy = "Save as new task", d.created.Busy || d.sending
 	} else if fs.Target != d.st.Base.ID {
 		fs = formState{}
 	}
@@ -202,26 +221,42 @@ func (d *editorDialog) renderForm() app.UI {
 }
 
 // renderChangedElsewhere tells the user, while they edit, that the task
-// was saved elsewhere since the dialog opened: which fields, and which of
-// those they changed too (they will choose when saving). Always in the
-// form, so screen readers announce it when it fills (role=status).
+// was saved or deleted elsewhere since the dialog opened (elsewhere).
+// Always in the form, so screen readers announce it when it fills
+// (role=status).
 func (d *editorDialog) renderChangedElsewhere() app.UI {
-	var msg string
-	if cur, ok := d.current(); ok && cur.Version != d.st.Base.Version {
-		theirs := merge.Changed(d.st.Base, cur)
-		msg = "This task was just changed elsewhere"
-		if len(theirs) > 0 {
-			msg += " (" + fieldList(theirs) + ")"
-		}
-		msg += ". Saving keeps those changes and yours."
-		if mine, ok := d.edited(); ok {
-			if r := merge.Merge(d.st.Base, mine, cur); r.Conflicted() {
-				msg = "This task was just changed elsewhere. You both changed " + fieldList(r.Conflicts) +
-					": when you save, you choose which to keep; other changes are kept."
-			}
+	cur, found := d.current()
+	mine, mineOK := d.edited()
+	msg := elsewhere(d.st.Base, mine, mineOK, cur, found, d.deleted())
+	return app.P().ID("edit-elsewhere").Class("elsewhere span2").Role("status").Hidden(msg == "").Text(msg)
+}
+
+// elsewhere is what the editor says of the task's changes made elsewhere
+// since it opened base: the user's edit is mine (ok: it parses), cur the
+// list's newest version (found: the list has it), deleted whether the list
+// saw it deleted. A deletion says how the edit is kept; a change, which
+// fields, and which of those the user changed too (they will choose when
+// saving). A new version that changed no field (a restore of the version
+// the editor opened) says nothing: saving is an ordinary edit.
+func elsewhere(base, mine authdash.Task, ok bool, cur authdash.Task, found, deleted bool) string {
+	if deleted {
+		return "This task was deleted elsewhere. Your changes are still here: " +
+			"save them as a new task, or cancel to discard them."
+	}
+	if !found || cur.Version == base.Version {
+		return ""
+	}
+	theirs := merge.Changed(base, cur)
+	if len(theirs) == 0 {
+		return ""
+	}
+	if ok {
+		if r := merge.Merge(base, mine, cur); r.Conflicted() {
+			return "This task was just changed elsewhere. You both changed " + fieldList(r.Conflicts) +
+				": when you save, you choose which to keep; other changes are kept."
 		}
 	}
-	return app.P().ID("edit-elsewhere").Class("elsewhere span2").Role("status").Hidden(msg == "").Text(msg)
+	return "This task was just changed elsewhere (" + fieldList(theirs) + "). Saving keeps those changes and yours."
 }
 
 func fieldList(fs []merge.Field) string {

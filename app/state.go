@@ -107,6 +107,9 @@ type tasksView struct {
 	// Pending are the tasks with changes kept on this device that the
 	// server has not yet (made offline, waiting to be sent).
 	Pending []authdash.TaskID
+	// Deleted are the tasks whose deletion the list has seen (and no
+	// restore since), sorted: what tells an open editor its task is gone.
+	Deleted []authdash.TaskID
 }
 
 // formState is the status of a form's submission.

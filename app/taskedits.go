@@ -180,6 +180,18 @@ func (c *controller) save(ctx app.Context, form string, base, mine, theirs authd
 				keepMine = nil
 			}
 			theirs = fresh
+		case authdash.ErrorCodeOf(err) == authdash.CodeNotFound:
+			// Deleted elsewhere, and this device not told yet (or told
+			// while the request was on its way). The list learns it now;
+			// an open editor then says so and keeps the user's text, to
+			// save as a new task (editorDialog), so the form gets no
+			// error of its own.
+			c.gone(ctx, id)
+			set(formState{}, nil)
+			if keepMine != nil || form == "" {
+				c.toast(ctx, deletedElsewhere, true)
+			}
+			return nil, false
 		default:
 			if shown {
 				c.force(ctx, theirs)
@@ -219,14 +231,8 @@ func (c *controller) fetchTheirs(ctx app.Context, id authdash.TaskID, orig authd
 	theirs, err := c.client.Task(ctx, id)
 	if err != nil {
 		if authdash.ErrorCodeOf(err) == authdash.CodeNotFound {
-			c.cacheRemove(id)
-			c.mu.Lock()
-			if c.list != nil {
-				c.list.Remove(id, 0)
-			}
-			c.mu.Unlock()
-			c.publishTasks(ctx, "")
-			setState(ctx, stNotice, notice{Text: "That task was deleted elsewhere.", Error: true})
+			c.gone(ctx, id)
+			setState(ctx, stNotice, notice{Text: deletedElsewhere, Error: true})
 			return authdash.Task{}, false
 		}
 		if shown {
@@ -240,6 +246,22 @@ func (c *controller) fetchTheirs(ctx app.Context, id authdash.TaskID, orig authd
 	c.cachePut(*theirs)
 	c.force(ctx, *theirs)
 	return *theirs, true
+}
+
+// deletedElsewhere is what a change to a task that no longer exists says.
+const deletedElsewhere = "That task was deleted elsewhere."
+
+// gone applies a deletion the server reported by refusing a change (404)
+// rather than by an event: the task leaves the list and the kept copy,
+// and the list remembers it as deleted until a restore brings it back.
+func (c *controller) gone(ctx app.Context, id authdash.TaskID) {
+	c.cacheRemove(id)
+	c.mu.Lock()
+	if c.list != nil {
+		c.list.Remove(id, 0)
+	}
+	c.mu.Unlock()
+	c.publishTasks(ctx, "")
 }
 
 // force shows t although its version is not newer (see tasklist.Force).

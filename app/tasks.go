@@ -93,6 +93,7 @@ func (c *controller) viewLocked(errMsg string) tasksView {
 		Loading: c.loading != 0,
 		Loaded:  true,
 		Err:     errMsg,
+		Deleted: c.list.Deleted(),
 	}
 }
 

@@ -9,6 +9,7 @@
 package tasklist
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -91,6 +92,14 @@ func (l *List) Get(id authdash.TaskID) (authdash.Task, bool) {
 // Version returns the newest version of the task the list has seen (0 if
 // none), deleted or not.
 func (l *List) Version(id authdash.TaskID) int64 { return l.versions[id] }
+
+// Deleted returns the tasks whose deletion the list has seen and which
+// have not come back since (a restore), sorted: an editor open on one of
+// them tells its user the task is gone, which a task merely missing from
+// the list (filtered out, not loaded) does not mean.
+func (l *List) Deleted() []authdash.TaskID {
+	return slices.Sorted(maps.Keys(l.deleted))
+}
 
 // Reset replaces the contents with the first page of the query, keeping the
 // version memory so that a page older than an event already applied cannot

@@ -284,3 +284,49 @@ func TestReloadQuery(t *testing.T) {
 		})
 	}
 }
+
+// Deleted names the tasks an open editor must call deleted: those whose
+// deletion the list saw, by event or by its own delete (or a refused
+// change's 404), until a restore brings them back; never a task that only
+// left the list because it no longer matches the query.
+func TestDeleted(t *testing.T) {
+	a, b := task("a", 1, "alpha", 1), task("b", 1, "beta", 2)
+	restored := a
+	restored.Version = 3
+	done := b
+	done.Status, done.Version = authdash.StatusDone, 2
+	tests := []struct {
+		name  string
+		query authdash.TaskQuery
+		apply func(l *tasklist.List)
+		want  []authdash.TaskID
+	}{
+		{"OKNone", authdash.TaskQuery{}, func(l *tasklist.List) {}, nil},
+		{"OKDeletedByEvent", authdash.TaskQuery{}, func(l *tasklist.List) {
+			l.Apply(ev(authdash.EventTaskDeleted, 1, task("a", 2, "", 0)))
+		}, []authdash.TaskID{"a"}},
+		{"OKDeletedHere", authdash.TaskQuery{}, func(l *tasklist.List) { l.Remove("b", 0) }, []authdash.TaskID{"b"}},
+		{"OKBothSorted", authdash.TaskQuery{}, func(l *tasklist.List) {
+			l.Remove("b", 0)
+			l.Apply(ev(authdash.EventTaskDeleted, 1, task("a", 2, "", 0)))
+		}, []authdash.TaskID{"a", "b"}},
+		{"OKRestoredIsNotDeleted", authdash.TaskQuery{}, func(l *tasklist.List) {
+			l.Apply(ev(authdash.EventTaskDeleted, 1, task("a", 2, "", 0)))
+			l.Apply(ev(authdash.EventTaskCreated, 2, restored))
+		}, nil},
+		{"OKFilteredOutIsNotDeleted", authdash.TaskQuery{Status: authdash.StatusTodo}, func(l *tasklist.List) {
+			l.Apply(ev(authdash.EventTaskUpdated, 1, done))
+		}, nil},
+		{"OKHiddenIsNotDeletedYet", authdash.TaskQuery{}, func(l *tasklist.List) { l.Hide("a") }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := tasklist.New(tt.query)
+			l.Reset(authdash.TaskPage{Items: []authdash.Task{b, a}})
+			tt.apply(l)
+			if got := l.Deleted(); !slices.Equal(got, tt.want) {
+				t.Errorf("Deleted() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -39,6 +39,7 @@ func TestDashboard(t *testing.T) {
 			t.Run("CompleteRefusedReverts", d.completeRefusedReverts)
 			t.Run("DeleteAndUndoInEveryTab", d.deleteAndUndo)
 			t.Run("EnterTwiceOnDeleteDeletesNothing", d.enterTwiceOnDelete)
+			t.Run("EditOfDeletedTaskIsKept", d.editOfDeletedTaskIsKept)
 			t.Run("EditorDialogKeepsAndReturnsFocus", d.editorDialogFocus)
 			t.Run("URLIsTheView", d.urlIsTheView)
 			t.Run("SharedLinkAndBadParameter", d.sharedLink)
