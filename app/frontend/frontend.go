@@ -279,7 +279,9 @@ func (s *Site) serve(w http.ResponseWriter, r *http.Request, a *asset, cache str
 	h.Set("ETag", a.etag)
 	h.Set("Content-Type", a.typ)
 	h.Set("X-Content-Type-Options", "nosniff")
-	if a.br != nil || a.gz != nil {
+	// Once: the API server's compression in front of the site may have
+	// said it already.
+	if (a.br != nil || a.gz != nil) && !slices.Contains(h.Values("Vary"), "Accept-Encoding") {
 		h.Add("Vary", "Accept-Encoding")
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, a.etag) {

@@ -98,6 +98,26 @@ func TestServesHashedPrecompressedAssets(t *testing.T) {
 	}
 }
 
+// TestVaryOnce: a precompressed asset says Vary: Accept-Encoding once,
+// served alone (from a CDN's origin) or behind the API server's
+// compression, which says it for every response.
+func TestVaryOnce(t *testing.T) {
+	site := mustSite(t, "wasm bytes")
+	path := site.Resolve("/web/app.wasm")
+	compressed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
+		site.ServeHTTP(w, r)
+	})
+	for name, h := range map[string]http.Handler{"Alone": site, "BehindCompression": compressed} {
+		t.Run(name, func(t *testing.T) {
+			res := get(t, h, path, "gzip, br")
+			if got := res.Header.Values("Vary"); len(got) != 1 || got[0] != "Accept-Encoding" {
+				t.Errorf("Vary = %q, want Accept-Encoding once", got)
+			}
+		})
+	}
+}
+
 // The shell refers to the hashed names, and the service worker changes
 // exactly when the build does.
 func TestShellAndWorkerFollowTheBuild(t *testing.T) {
