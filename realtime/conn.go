@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,12 +91,19 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		h.cfg.Refuse(w, r, errShuttingDown)
 		return
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
+	// Refused here rather than by websocket.Accept, whose answer is plain
+	// text: like every error of the API, it is a problem document.
+	if !isUpgrade(r) {
+		h.wg.Done()
+		w.Header().Set("Upgrade", "websocket")
+		h.cfg.Refuse(w, r, errNotUpgrade)
+		return
+	}
 	release, err := h.admit(r)
 	if err != nil {
 		h.wg.Done()
@@ -140,7 +148,25 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	go h.serveConn(ws, release)
 }
 
+// isUpgrade reports whether r asks to switch to the WebSocket protocol
+// (RFC 6455: Connection names "upgrade", Upgrade names "websocket").
+func isUpgrade(r *http.Request) bool {
+	has := func(name, token string) bool {
+		for _, v := range r.Header.Values(name) {
+			for _, t := range strings.Split(v, ",") {
+				if strings.EqualFold(strings.TrimSpace(t), token) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return has("Connection", "upgrade") && has("Upgrade", "websocket")
+}
+
 var (
+	errNotUpgrade    = authdash.Errorf(wire.CodeUpgradeRequired, "This endpoint speaks only WebSocket: open it with an Upgrade: websocket request.")
+	errShuttingDown  = authdash.Errorf(authdash.CodeUnavailable, "The server is shutting down; try again in a moment.")
 	errTooManyFromIP = authdash.Errorf(authdash.CodeUnavailable, "Too many connections from your address are waiting to sign in; try again in a moment.")
 	errTooManyAll    = authdash.Errorf(authdash.CodeUnavailable, "Too many connections are waiting to sign in; try again in a moment.")
 )

@@ -111,8 +111,11 @@ func (c *Config) setDefaults() {
 	defaultTo(&c.MaxUnauthenticatedPerIP, 64)
 	if c.Refuse == nil {
 		c.Refuse = func(w http.ResponseWriter, _ *http.Request, err error) {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, authdash.ErrorMessageOf(err), http.StatusServiceUnavailable)
+			status := wire.StatusOf(authdash.ErrorCodeOf(err))
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", "1")
+			}
+			http.Error(w, authdash.ErrorMessageOf(err), status)
 		}
 	}
 	if c.Log == nil {

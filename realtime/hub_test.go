@@ -83,6 +83,57 @@ func TestAuth(t *testing.T) {
 	})
 }
 
+// TestNotAHandshake: a plain request is refused with 426 and the protocol
+// to upgrade to, through the configured refusal (the server's problem
+// document), not websocket.Accept's plain text; a handshake still opens.
+func TestNotAHandshake(t *testing.T) {
+	var mu sync.Mutex
+	var refused []error
+	e := newEnv(t, func(c *realtime.Config) {
+		c.Refuse = func(w http.ResponseWriter, r *http.Request, err error) {
+			mu.Lock()
+			refused = append(refused, err)
+			mu.Unlock()
+			w.WriteHeader(wire.StatusOf(authdash.ErrorCodeOf(err)))
+		}
+	})
+	tests := []struct {
+		name    string
+		headers map[string]string
+	}{
+		{"Plain", nil},
+		{"UpgradeOther", map[string]string{"Connection": "Upgrade", "Upgrade": "h2c"}},
+		{"NoConnectionUpgrade", map[string]string{"Connection": "keep-alive", "Upgrade": "websocket"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			refused = nil
+			mu.Unlock()
+			req, _ := http.NewRequest(http.MethodGet, e.srv.URL, nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUpgradeRequired || res.Header.Get("Upgrade") != "websocket" {
+				t.Errorf("status %d, Upgrade %q; want 426 and websocket", res.StatusCode, res.Header.Get("Upgrade"))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(refused) != 1 || authdash.ErrorCodeOf(refused[0]) != wire.CodeUpgradeRequired {
+				t.Errorf("refused with %v, want one upgrade_required", refused)
+			}
+		})
+	}
+	c := e.dial(nil)
+	c.send(wire.Auth{Token: e.tokens.issue(e.user("alice"), "s1", time.Hour)})
+	c.expectType(wire.TypeAuthed)
+}
+
 func TestOrigin(t *testing.T) {
 	e := newEnv(t, nil)
 	alice := e.user("alice")

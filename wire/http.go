@@ -12,6 +12,8 @@ import (
 const (
 	CodeUnsupportedMediaType authdash.ErrorCode = "unsupported_media_type"
 	CodeMethodNotAllowed     authdash.ErrorCode = "method_not_allowed"
+	// CodeUpgradeRequired: a plain request to the WebSocket endpoint.
+	CodeUpgradeRequired authdash.ErrorCode = "upgrade_required"
 )
 
 // statusTable is the one table from error kind to HTTP status, read both
@@ -33,6 +35,7 @@ var statusTable = []struct {
 	{authdash.CodeForbidden, http.StatusForbidden},
 	{authdash.CodeNotFound, http.StatusNotFound},
 	{CodeMethodNotAllowed, http.StatusMethodNotAllowed},
+	{CodeUpgradeRequired, http.StatusUpgradeRequired},
 	{authdash.CodeConflict, http.StatusConflict},
 	{authdash.CodePreconditionFailed, http.StatusPreconditionFailed},
 	// As the Idempotency-Key draft asks: the key is well-formed, but it

@@ -22,6 +22,7 @@ func TestStatusTable(t *testing.T) {
 		{authdash.CodeForbidden, 403},
 		{authdash.CodeNotFound, 404},
 		{wire.CodeMethodNotAllowed, 405},
+		{wire.CodeUpgradeRequired, 426},
 		{authdash.CodeConflict, 409},
 		{authdash.CodePreconditionFailed, 412},
 		{authdash.CodeIdempotencyKeyReused, 422},
