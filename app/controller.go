@@ -38,7 +38,10 @@ type controller struct {
 	// for the session (the stream, the outbox's replay) ends with it.
 	live   context.Context
 	stream *api.Stream
-	link   *devicelink.Link // the socket shared with the user's other tabs
+	// liveStatus is what the stream last said (shown unless the network
+	// is down: presence).
+	liveStatus api.LiveStatus
+	link       *devicelink.Link // the socket shared with the user's other tabs
 	// wake cuts short the wait of the offline boot loop (retryNow).
 	wake chan struct{}
 	list *tasklist.List
@@ -146,7 +149,7 @@ func (c *controller) boot(ctx app.Context, _ app.Action) {
 	c.booted = true
 	c.mu.Unlock()
 	c.watchNetwork()
-	c.replayWhenOnline(ctx)
+	c.followNetwork(ctx)
 
 	cl := c.api()
 	if !cl.MayHaveSession() {
@@ -248,6 +251,7 @@ func (c *controller) startSession(ctx app.Context, u authdash.User) {
 	c.mu.Lock()
 	c.session++
 	c.user = u
+	c.liveStatus = ""
 	if c.off.queue == nil || c.off.queue.Len() == 0 {
 		c.off.showing = false
 	}
@@ -347,7 +351,10 @@ func (h *streamHandler) Event(ev authdash.Event) {
 
 func (h *streamHandler) Status(s api.LiveStatus, _ error) {
 	if h.c.current(h.session) {
-		setState(h.ctx, stLive, liveView{Status: s})
+		h.c.mu.Lock()
+		h.c.liveStatus = s
+		h.c.mu.Unlock()
+		h.c.showPresence(h.ctx)
 		if s == api.LiveOn {
 			// The server answers again: send what was kept meanwhile.
 			h.c.replay(h.ctx)
@@ -363,7 +370,7 @@ func (c *controller) setUser(ctx app.Context, u authdash.User) {
 	}
 	c.user = u
 	c.mu.Unlock()
-	setState(ctx, stSession, sessionView{Phase: phaseSignedIn, User: u})
+	c.showPresence(ctx)
 	c.saveOffline(ctx)
 }
 
@@ -451,6 +458,8 @@ func (c *controller) endSession(ctx app.Context, why string) {
 		c.stop, c.live = nil, nil
 	}
 	c.stream = nil
+	c.liveStatus = ""
+	c.off.netDown = false
 	c.list = nil
 	c.loading = 0
 	c.during = nil

@@ -49,6 +49,9 @@ type offlineState struct {
 	queueOwner authdash.UserID
 	replaying  bool
 	conflicts  []conflict
+	// netDown: the browser said the network is gone while signed in, and
+	// has not said it is back (network.go).
+	netDown bool
 }
 
 // storage returns the database, opened on first use; when IndexedDB cannot
@@ -352,9 +355,14 @@ func (c *controller) goOffline(ctx app.Context) bool {
 	if ok && !c.off.showing {
 		c.off.showing, c.off.shown = true, 0
 	}
+	if ok {
+		c.off.netDown = true
+	}
 	c.mu.Unlock()
 	if ok {
 		c.publishCached(ctx)
+		// Said, not only done: the banner and the live badge (network.go).
+		c.showPresence(ctx)
 	}
 	return ok
 }
@@ -481,18 +489,6 @@ func (c *controller) settle(ctx app.Context, session int, q pendingQueue, rep re
 		c.publishCached(ctx)
 	}
 	return done
-}
-
-// replayWhenOnline sends the kept changes when the browser says the
-// network is back, for a page whose socket never noticed it was gone.
-func (c *controller) replayWhenOnline(ctx app.Context) {
-	if !app.IsClient {
-		return
-	}
-	app.Window().Call("addEventListener", "online", app.FuncOf(func(app.Value, []app.Value) any {
-		ctx.Async(func() { c.replay(ctx) })
-		return nil
-	}))
 }
 
 // nextConflict shows the next conflict a replay left, if none is shown.

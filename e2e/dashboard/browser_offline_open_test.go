@@ -1,0 +1,53 @@
+package dashboard
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
+)
+
+// keepingJS is a predicate: the banner says changes are kept on the
+// device, and the live badge does not claim "Live".
+const keepingJS = `!document.querySelector("#offline-banner").hidden &&
+	document.querySelector("#offline-banner").textContent.includes("kept here and sent when the connection is back") &&
+	document.querySelector("#live.live-live") === null`
+
+// TestOfflineWhileOpen: a tab that loses its network while open (its
+// socket, which Chromium keeps open, never noticing) says at once that it
+// is offline and keeps changes on the device; back online, it is live
+// again, sends them once and shows what another device did meanwhile.
+// Before, the banner stayed hidden and the badge said "Live" while every
+// change was kept silently.
+func TestOfflineWhileOpen(t *testing.T) {
+	d := startDash(t)
+	a := d.person(t, `{"title": "Edit me"}`, `{"title": "Keep me"}`)
+	b := d.device(t, a, 2)
+	a.WaitJS("live", liveJS)
+	waitKept(a, 2)
+	a.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+
+	setOffline(a, true)
+	a.WaitJS("says it is offline", keepingJS)
+	a.Do("add offline", chromedp.SendKeys("#new-title", "Added offline"+kb.Enter))
+	a.WaitJS("kept, shown as not sent", rowJS("Added offline", `li.querySelector(".badge.pending")`))
+	editTask(a, "Edit me", "#edit-title", "Edited offline", "input")
+	a.WaitJS("both kept, still saying so", pendingJS(2)+" && "+keepingJS)
+	browsertest.CreateTask(b, "From elsewhere", "")
+
+	setOffline(a, false)
+	a.WaitJS("live again, everything sent", liveJS+" && "+pendingJS(0)+" && "+browsertest.CountJS(4)+" && "+browsertest.TaskJS("Added offline")+
+		" && "+browsertest.TaskJS("Edited offline")+" && "+browsertest.TaskJS("From elsewhere"))
+	b.WaitJS("the other device has them", browsertest.TaskJS("Added offline")+" && "+browsertest.TaskJS("Edited offline"))
+	got := byTitle(t, d.w, apiAs(t, d.w, a.Email))
+	for _, ti := range []string{"Added offline", "Edited offline", "Keep me", "From elsewhere"} {
+		if _, ok := got[ti]; !ok {
+			t.Errorf("no %q on the server", ti)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("server has %d tasks, want 4: %v", len(got), got)
+	}
+}
