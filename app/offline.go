@@ -428,7 +428,10 @@ func (c *controller) keptAt(id authdash.TaskID, version int64) authdash.Task {
 func (c *controller) replay(ctx app.Context) {
 	c.mu.Lock()
 	q, session, live := c.off.queue, c.session, c.live
-	if q == nil || c.off.replaying || c.stop == nil || q.Len() == 0 {
+	// Not only when this tab's queue holds changes: Replay reads the
+	// device's outbox again, with what the other tabs kept (a tab closed
+	// offline leaves its changes to the others).
+	if q == nil || c.off.replaying || c.stop == nil {
 		c.mu.Unlock()
 		return
 	}
@@ -478,14 +481,17 @@ func (c *controller) settle(ctx app.Context, session int, q pendingQueue, rep re
 	c.mu.Lock()
 	c.off.conflicts = append(c.off.conflicts, rep.Conflicts...)
 	done := q.Len() == 0 && c.session == session && c.stop != nil
+	// The list is loaded again only when the replay changed something or
+	// the kept list was shown: most replays find nothing to send.
+	changed := done && (c.off.showing || len(rep.Saved)+len(rep.Deleted) > 0)
 	if done {
 		c.off.showing = false
 	}
 	c.mu.Unlock()
 	c.nextConflict(ctx)
-	if done {
+	if changed {
 		c.reload(ctx, session)
-	} else {
+	} else if !done {
 		c.publishCached(ctx)
 	}
 	return done

@@ -5,14 +5,21 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/api"
+	"github.com/authdash/authdash/app/devicelink"
 	"github.com/authdash/authdash/app/idb"
 	"github.com/authdash/authdash/app/outbox"
 )
 
 // openOutbox opens owner's outbox in db (bucket bucketOutbox), sending
-// through client.
-func openOutbox(ctx context.Context, db *idb.DB, _ authdash.UserID, client *api.Client) (pendingQueue, error) {
-	q, err := outbox.Open(ctx, db, bucketOutbox, client)
+// through client. Its replays take turns with the other tabs of the
+// browser profile (a Web Lock named for the user), so that a change kept
+// by one tab is sent once by whichever replays first.
+func openOutbox(ctx context.Context, db *idb.DB, owner authdash.UserID, client *api.Client) (pendingQueue, error) {
+	var lock outbox.Lock
+	if l, _, ok := devicelink.Browser("authdash-outbox:" + string(owner)); ok {
+		lock = l
+	}
+	q, err := outbox.Open(ctx, db, bucketOutbox, client, lock)
 	if err != nil {
 		return nil, err
 	}

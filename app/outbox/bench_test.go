@@ -29,7 +29,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			}
 			tasks = append(tasks, *task)
 		}
-		q, err := outbox.Open(ctx, idb.NewMemory("outbox"), "outbox", f.client)
+		q, err := outbox.Open(ctx, idb.NewMemory("outbox"), "outbox", f.client, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

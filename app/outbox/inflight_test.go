@@ -79,7 +79,7 @@ func TestChangeWhileSending(t *testing.T) {
 			f := start(t)
 			ctx := t.Context()
 			h := &hooked{Client: f.client}
-			q, err := outbox.Open(ctx, f.db, "outbox", h)
+			q, err := outbox.Open(ctx, f.db, "outbox", h, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

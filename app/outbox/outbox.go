@@ -84,12 +84,26 @@ type Report struct {
 	Refused []string
 }
 
+// Lock keeps replays of the same bucket from running at once in several
+// tabs of a device (app/devicelink's Lock: a Web Lock in the browser).
+// Acquire blocks until the lock is held or ctx ends.
+type Lock interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
 // Queue is one user's outbox. Its methods are safe for concurrent use;
-// one Replay runs at a time.
+// one Replay runs at a time, on the device when the queue has a Lock.
+//
+// Other tabs of the device may keep changes in the same bucket: the
+// bucket, written before any change is the queue's, is the truth, and the
+// queue reads it again before each change it keeps and each replay, so
+// that a tab sends what another tab kept (and closed meanwhile) and a
+// change another tab already sent is not sent again.
 type Queue struct {
 	db     *idb.DB
 	bucket string
 	client Client
+	lock   Lock
 
 	mu      sync.Mutex
 	changes []Change
@@ -109,22 +123,39 @@ type Queue struct {
 }
 
 // Open returns the outbox kept in bucket of db, with what an earlier page
-// left there, sending through client.
-func Open(ctx context.Context, db *idb.DB, bucket string, client Client) (*Queue, error) {
-	es, err := db.All(ctx, bucket)
-	if err != nil {
-		return nil, fmt.Errorf("outbox: open: %w", err)
+// (or another tab) left there, sending through client. lock, if not nil,
+// is held by each Replay: the device's tabs that share db take turns.
+func Open(ctx context.Context, db *idb.DB, bucket string, client Client, lock Lock) (*Queue, error) {
+	q := &Queue{db: db, bucket: bucket, client: client, lock: lock, next: 1}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.reread(ctx); err != nil {
+		return nil, err
 	}
-	q := &Queue{db: db, bucket: bucket, client: client, next: 1}
+	return q, nil
+}
+
+// reread makes the changes in the bucket the queue's: those another tab
+// kept since are added, those it sent are gone. Called with q.mu held, so
+// that no change of this queue's is half kept meanwhile.
+func (q *Queue) reread(ctx context.Context) error {
+	es, err := q.db.All(ctx, q.bucket)
+	if err != nil {
+		return fmt.Errorf("outbox: read: %w", err)
+	}
+	changes := make([]Change, 0, len(es))
 	for _, e := range es {
 		var c Change
 		if err := json.Unmarshal(e.Value, &c); err != nil {
-			return nil, fmt.Errorf("outbox: open: change %s: %w", e.Key, err)
+			return fmt.Errorf("outbox: read: change %s: %w", e.Key, err)
 		}
-		q.changes = append(q.changes, c)
+		changes = append(changes, c)
+		// Never below a number in use: a change kept under it would
+		// overwrite another tab's.
 		q.next = max(q.next, c.Seq+1)
 	}
-	return q, nil
+	q.changes = changes
+	return nil
 }
 
 // key is a change's key in the bucket: zero-padded, so key order is
@@ -172,6 +203,9 @@ func (q *Queue) Create(ctx context.Context, key string, d authdash.TaskDraft) (a
 	t := taskOf(LocalID(key), d)
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if err := q.reread(ctx); err != nil {
+		return authdash.Task{}, err
+	}
 	c := Change{Seq: q.next, Kind: Create, Key: key, Task: t}
 	if err := q.commit(ctx, append(q.changes[:len(q.changes):len(q.changes)], c), []idb.Op{q.put(c)}); err != nil {
 		return authdash.Task{}, err
@@ -213,6 +247,9 @@ func draftOf(t authdash.Task) authdash.TaskDraft {
 func (q *Queue) Update(ctx context.Context, base authdash.Task, p authdash.TaskPatch) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if err := q.reread(ctx); err != nil {
+		return err
+	}
 	changes := append([]Change(nil), q.changes...)
 	for i := len(changes) - 1; i >= 0; i-- {
 		c := &changes[i]
@@ -253,6 +290,9 @@ func (q *Queue) Update(ctx context.Context, base authdash.Task, p authdash.TaskP
 func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if err := q.reread(ctx); err != nil {
+		return err
+	}
 	var changes []Change
 	var ops []idb.Op
 	local := false
@@ -342,9 +382,22 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 	q.replay.Lock()
 	defer q.replay.Unlock()
 	var rep Report
+	if q.lock != nil {
+		release, err := q.lock.Acquire(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("outbox: wait for the other tabs: %w", err)
+		}
+		defer release()
+	}
 	q.mu.Lock()
 	q.sent, q.created, q.gone = map[authdash.TaskID]authdash.Task{}, nil, map[authdash.TaskID]bool{}
+	// What other tabs kept (or sent, holding the lock) since this queue
+	// last read the bucket.
+	err := q.reread(ctx)
 	q.mu.Unlock()
+	if err != nil {
+		return rep, err
+	}
 	defer func() {
 		q.mu.Lock()
 		q.sending = 0

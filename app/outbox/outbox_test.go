@@ -34,6 +34,8 @@ type network struct {
 	// network goes down (a cut in the middle of a replay).
 	cut      atomic.Bool
 	cutAfter atomic.Int32
+	// writes counts the changes sent (every request but a GET).
+	writes atomic.Int32
 }
 
 const (
@@ -43,6 +45,9 @@ const (
 )
 
 func (n *network) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		n.writes.Add(1)
+	}
 	if n.cut.Load() && n.cutAfter.Add(-1) < 0 {
 		n.mode.Store(down)
 	}
@@ -103,7 +108,7 @@ func startB(t testing.TB) *fixture {
 
 func (f *fixture) open(t *testing.T) *outbox.Queue {
 	t.Helper()
-	q, err := outbox.Open(t.Context(), f.db, "outbox", f.client)
+	q, err := outbox.Open(t.Context(), f.db, "outbox", f.client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

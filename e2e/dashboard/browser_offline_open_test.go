@@ -51,3 +51,35 @@ func TestOfflineWhileOpen(t *testing.T) {
 		t.Errorf("server has %d tasks, want 4: %v", len(got), got)
 	}
 }
+
+// TestOfflineOtherTab: a change kept offline by a tab that is then closed
+// is sent, once, by another open tab of the device when the network is
+// back. Before, the other tab sent only what its own outbox had read at
+// start-up, and the change waited for a reload.
+func TestOfflineOtherTab(t *testing.T) {
+	d := startDash(t)
+	// The tabs are opened from a page that does not run the app, so that
+	// closing one closes no other.
+	home := d.signedUp(t, `{"title": "Already there"}`)
+	a1 := d.sibling(t, home, 1)
+	a1.WaitJS("live", liveJS)
+	waitKept(a1, 1)
+	a1.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
+	a2 := d.sibling(t, home, 1)
+	a2.WaitJS("live", liveJS)
+	other := d.device(t, home, 1)
+
+	setOffline(a1, true)
+	setOffline(a2, true)
+	a1.Do("add offline", chromedp.SendKeys("#new-title", "Orphan"+kb.Enter))
+	a1.WaitJS("kept, shown as not sent", rowJS("Orphan", `li.querySelector(".badge.pending")`))
+	a1.Close()
+
+	setOffline(a2, false)
+	a2.WaitJS("the other tab sent it", browsertest.TaskJS("Orphan")+" && "+pendingJS(0)+" && "+browsertest.CountJS(2))
+	other.WaitJS("another device has it", browsertest.TaskJS("Orphan"))
+	got := byTitle(t, d.w, apiAs(t, d.w, home.Email))
+	if _, ok := got["Orphan"]; !ok || len(got) != 2 {
+		t.Errorf("server has %v, want Orphan and Already there, once each", got)
+	}
+}
