@@ -332,14 +332,20 @@ func (d *dash) completeAndUndo(t *testing.T) {
 	a.WaitJS("toast gone", `!document.querySelector("#toasts .undo")`)
 }
 
-// CompleteRefusedReverts: the server cannot be reached; the checkbox goes
-// back and a message says the change was not saved.
+// CompleteRefusedReverts: the server refuses the change; the checkbox goes
+// back and a message says why, with nothing to retry. A refusal with 404
+// (the task deleted elsewhere, the page not told yet) takes the row away
+// and says so.
 func (d *dash) completeRefusedReverts(t *testing.T) {
-	a := d.person(t, `{"title": "Cannot tick"}`, `{"title": "Cannot untick", "status": "done"}`)
-	// The server refuses: the change is sent for a task it does not have,
-	// so it answers 404 (as after a deletion the page has not heard of).
+	a := d.person(t, `{"title": "Cannot tick"}`, `{"title": "Cannot untick", "status": "done"}`, `{"title": "Gone"}`)
+	// The server refuses: a change to "Gone" is sent for a task it does not
+	// have (404); the others are sent with a status it does not know (400).
 	browsertest.Eval[chromedp.Void](a, `(() => { const orig = window.fetch; window.fetch = function(url, opts) {
-		if (opts && opts.method === "PATCH") url = String(url).replace(/\/api\/tasks\/[^/?]+/, "/api/tasks/no-such-task");
+		if (opts && opts.method === "PATCH") {
+			const li = [...document.querySelectorAll("#task-list > li")].find(li => String(url).includes(li.dataset.id));
+			if (li && li.querySelector(".task-title").textContent === "Gone") url = String(url).replace(/\/api\/tasks\/[^/?]+/, "/api/tasks/no-such-task");
+			else opts = {...opts, body: JSON.stringify({status: "nope"})};
+		}
 		return orig.call(this, url, opts); }; })()`)
 	for _, c := range []struct {
 		title string
@@ -347,7 +353,7 @@ func (d *dash) completeRefusedReverts(t *testing.T) {
 	}{{"Cannot tick", false}, {"Cannot untick", true}} {
 		browsertest.ClickInTask(a, c.title, ".check-box")
 		a.WaitJS(c.title+": reverted with a message", checkJS(c.title, c.was)+
-			` && [...document.querySelectorAll("#toasts .toast.error")].some(t => t.textContent.includes("Task not found."))`)
+			` && document.querySelector("#toasts .toast.error") !== null`)
 		// A refusal is final: nothing to retry.
 		if browsertest.Eval[bool](a, `document.querySelector("#toasts .retry") !== null`) {
 			t.Errorf("%s: a refused change offers Retry", c.title)
@@ -355,6 +361,9 @@ func (d *dash) completeRefusedReverts(t *testing.T) {
 		browsertest.Eval[chromedp.Void](a, `document.querySelectorAll("#toasts .toast.error .ghost").forEach(b => b.click())`)
 		a.WaitJS("toasts dismissed", `document.querySelector("#toasts .toast.error") === null`)
 	}
+	browsertest.ClickInTask(a, "Gone", ".check-box")
+	a.WaitJS("Gone: taken away with a message", "!"+browsertest.TaskJS("Gone")+
+		` && [...document.querySelectorAll("#toasts .toast.error")].some(t => t.textContent.includes("deleted elsewhere"))`)
 }
 
 // DeleteAndUndoInEveryTab: deleting (after the confirmation) removes the

@@ -73,7 +73,12 @@ func TestOfflineOtherTab(t *testing.T) {
 	setOffline(a2, true)
 	a1.Do("add offline", chromedp.SendKeys("#new-title", "Orphan"+kb.Enter))
 	a1.WaitJS("kept, shown as not sent", rowJS("Orphan", `li.querySelector(".badge.pending")`))
-	a1.Close()
+	// A1 leaves the app rather than closing, and its tab takes the shared
+	// service worker back online: the worker stays offline for as long as
+	// any DevTools session holding it so is attached, and a closed tab's
+	// session may linger, failing A2's requests (net::ERR_FAILED).
+	a1.Do("leave the app", chromedp.Navigate("about:blank"))
+	setOffline(a1, false)
 
 	setOffline(a2, false)
 	a2.WaitJS("the other tab sent it", browsertest.TaskJS("Orphan")+" && "+pendingJS(0)+" && "+browsertest.CountJS(2))
