@@ -117,10 +117,20 @@ func (d *dash) sibling(t *testing.T, b *browsertest.Tab, n int) *browsertest.Tab
 // there.
 func (d *dash) device(t *testing.T, b *browsertest.Tab, n int) *browsertest.Tab {
 	t.Helper()
+	return d.deviceWith(t, b, n, nil)
+}
+
+// deviceWith is device with setup, if not nil, run on the signed-in tab
+// before the dashboard opens.
+func (d *dash) deviceWith(t *testing.T, b *browsertest.Tab, n int, setup func(c *browsertest.Tab)) *browsertest.Tab {
+	t.Helper()
 	c := browsertest.NewTab(t, d.browser, true)
 	c.Email = b.Email
 	c.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
 	browsertest.SignInByAPI(t, c, d.w, b.Email)
+	if setup != nil {
+		setup(c)
+	}
 	d.open(c, n)
 	return c
 }

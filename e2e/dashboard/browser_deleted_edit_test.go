@@ -47,16 +47,12 @@ const holdLiveJS = `(() => {
 // deviceHoldingLive is device, with holdLiveJS in the dashboard's page.
 func (d *dash) deviceHoldingLive(t *testing.T, b *browsertest.Tab, n int) *browsertest.Tab {
 	t.Helper()
-	c := browsertest.NewTab(t, d.browser, true)
-	c.Email = b.Email
-	c.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
-	browsertest.SignInByAPI(t, c, d.w, b.Email)
-	c.Do("hold live", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdLiveJS})
-		return err
-	}))
-	d.open(c, n)
-	return c
+	return d.deviceWith(t, b, n, func(c *browsertest.Tab) {
+		c.Do("hold live", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdLiveJS})
+			return err
+		}))
+	})
 }
 
 // deleteTask deletes the task titled title in a, confirming, and waits
