@@ -402,6 +402,10 @@ func (d *dash) deleteAndUndo(t *testing.T) {
 // on Cancel, so a second Enter cancels; the focus is back on Delete.
 func (d *dash) enterTwiceOnDelete(t *testing.T) {
 	a := d.person(t, `{"title": "Precious"}`)
+	// Once the list is settled: the stream's first ready loads it again,
+	// and a row drawn again under the keyboard can drop the focus (as it
+	// did here once in CI, on a busy machine).
+	a.WaitJS("settled", liveJS+` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`)
 	focusInTask(a, "Precious", `[data-ctl="delete"]`)
 	a.Do("enter", chromedp.KeyEvent("\r"))
 	a.WaitJS("asked, Cancel focused", `document.activeElement && document.activeElement.dataset.ctl === "cancel-delete"`)
