@@ -81,12 +81,12 @@ func (c *controller) showPresence(ctx app.Context) {
 // the network is down (the socket may not have noticed), and the offline
 // phase, with the outbox, while changes are kept on the device.
 func presence(u authdash.User, stream api.LiveStatus, netDown, keeping bool) (sessionView, liveView) {
-	if !netDown {
-		return sessionView{Phase: phaseSignedIn, User: u}, liveView{Status: stream}
-	}
 	sess := sessionView{Phase: phaseSignedIn, User: u}
+	if !netDown {
+		return sess, liveView{Status: stream}
+	}
 	if keeping {
-		sess = sessionView{Phase: phaseOffline, User: u, Outbox: true}
+		sess.Phase, sess.Outbox = phaseOffline, true
 	}
 	return sess, liveView{Status: api.LiveOffline}
 }

@@ -64,7 +64,10 @@ func (m Mode) Label() string {
 // who speaks what they see to voice control names it (WCAG 2.5.3, Label
 // in Name).
 func (m Mode) Describe() string {
-	now := map[Mode]string{System: " theme, following the system", Light: " theme", Dark: " theme"}
+	name := m.Label() + " theme"
+	if Parse(string(m)) == System {
+		name += ", following the system"
+	}
 	next := map[Mode]string{System: "the system's", Light: "light", Dark: "dark"}
-	return m.Label() + now[Parse(string(m))] + ". Switch to " + next[m.Next()] + " theme"
+	return name + ". Switch to " + next[m.Next()] + " theme"
 }
