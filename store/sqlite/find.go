@@ -101,9 +101,6 @@ func (db *DB) findTasks(ctx context.Context, owner authdash.UserID, q authdash.T
 	if utf8.RuneCountInString(q.Search) < 3 {
 		return db.taskRows(ctx, findTasksSQL(owner, q, after, nil, scanRows), nil, want)
 	}
-	if err := db.catchUp(ctx, owner); err != nil {
-		return nil, err
-	}
 	term := strings.ToLower(q.Search)
 	sp, err := db.plan(ctx, owner, term)
 	if err != nil {
@@ -216,33 +213,6 @@ const (
 	defaultWalkLimit = 2000
 	defaultSortLimit = 4096
 )
-
-// lacksOwner tells whether the search index lacks a change to one of an
-// owner's tasks. The tables of changes hold the writes of a few dozen
-// milliseconds at most (indexEvery, indexLag), so each is read whole, every
-// row finding its task by rowid (CROSS JOIN keeps it outermost; the
-// owner's index would walk all their tasks). A task deleted since leaves a
-// stale entry behind, but no task of the owner's can match it without
-// being a change the tables hold: a create is placed where a deleted
-// task's entry may still be (sorted.go), and is noted as it is.
-const lacksOwner = `SELECT
-	EXISTS (SELECT 1 FROM task_grams_dirty d CROSS JOIN tasks t ON t.rid = d.rid WHERE t.owner_id = ?1) OR
-	EXISTS (SELECT 1 FROM task_sorts_dirty d CROSS JOIN tasks t ON t.rid = d.rid WHERE t.owner_id = ?1)`
-
-// catchUp brings the search index up to date if it lacks a change to one
-// of the owner's tasks, so that a search sees every write that returned
-// before it began (see indexEvery).
-func (db *DB) catchUp(ctx context.Context, owner authdash.UserID) error {
-	row, err := db.queryRow(ctx, lacksOwner, owner)
-	if err != nil {
-		return err
-	}
-	var lacks bool
-	if err := row.Scan(&lacks); err != nil || !lacks {
-		return err
-	}
-	return db.indexNow(ctx)
-}
 
 // candidates appends to items, up to want in all, the tasks after the
 // position after that the search index names for match, sorted.

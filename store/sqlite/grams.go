@@ -164,12 +164,11 @@ type indexText struct {
 // textKey is what a task's index text is made from.
 type textKey struct{ owner, titleKey, descKey string }
 
-// textCache holds the index text of the tasks created since the last index
-// pass (indexEvery), worked out by their callers before queueing (text), so
-// that the writer goroutine, which every write waits for, need not split
-// their text into grams (about a tenth of its time under creates). The
-// writer empties it after every index pass; what is not in it, it works
-// out itself, once a task.
+// textCache holds the index text of the tasks a batch of writes creates,
+// worked out by their callers before queueing (text), so that the writer
+// goroutine, which every write waits for, need not split their text into
+// grams (about a tenth of its time under creates). The writer empties it
+// after every batch; what is not in it, it works out itself, once a task.
 type textCache struct {
 	mu sync.Mutex // the writer goroutine is its only user, but SQL calls gramsFunc
 	m  map[textKey]indexText
@@ -237,10 +236,10 @@ func (c *textCache) reset() {
 	clear(c.m)
 }
 
-// indexDirty brings the search index up to date with the tasks changed
-// since the last index pass, as the triggers noted them, in three
-// statements whatever their number. The writer runs it just before the
-// commit of an index pass (indexEvery).
+// indexDirty brings the search index up to date with the tasks the
+// transaction changed, as the triggers noted them, in three statements
+// whatever the number of writes in the batch. The writer runs it just
+// before every commit.
 func indexDirty(tx *wtx) error {
 	var sorts, grams bool
 	if err := tx.queryRow(`SELECT EXISTS (SELECT 1 FROM task_sorts_dirty), EXISTS (SELECT 1 FROM task_grams_dirty)`).Scan(&sorts, &grams); err != nil {

@@ -194,9 +194,6 @@ func TestLongGramsBuilder(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := db.indexNow(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if n := holding(db); n != 2 {
 		t.Errorf("%d tasks hold ref00012's long grams, want 2", n)
 	}

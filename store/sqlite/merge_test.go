@@ -20,10 +20,6 @@ func lumpMerges() Option { return func(db *DB) { db.lumpMerges = true } }
 // second is under the race detector.
 func noCompactor() Option { return func(db *DB) { db.noCompactor = true } }
 
-// indexEachCommit makes every commit bring the search index up to date,
-// as before indexEvery, for tests of what one index pass does.
-func indexEachCommit() Option { return func(db *DB) { db.indexEvery = 1 } }
-
 // searchTables are the FTS5 tables of the search index.
 func searchTables() []string {
 	var ts []string
@@ -82,7 +78,7 @@ func TestCommitsMergeInSteps(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			opts := []Option{noCompactor(), indexEachCommit()}
+			opts := []Option{noCompactor()}
 			if tc.lumps {
 				opts = append(opts, lumpMerges())
 			}
@@ -168,7 +164,7 @@ func TestCommitsMergeInSteps(t *testing.T) {
 // records.
 func TestParseStructure(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t, lumpMerges(), indexEachCommit())
+	db := openTemp(t, lumpMerges())
 	owner := mustUser(t, db, "owner@example.com")
 	for i := range 40 {
 		if _, _, err := db.CreateTask(ctx, owner, authdash.TaskDraft{Title: fmt.Sprintf("task %d", i), Status: authdash.StatusTodo, Priority: authdash.PriorityLow}); err != nil {

@@ -165,7 +165,7 @@ func comparePositions(a, b *authdash.Task, s authdash.TaskSort) int {
 // (and to the updated copy for n updates), and at sixteen segments on a
 // level FTS5 merges them inside the commit that makes the sixteenth: long
 // commits behind the create and update tails of issue 16
-// (TestOneSegmentPerIndexPass).
+// (TestOneSegmentPerCommit).
 func indexSorts(tx *wtx) error {
 	type dirty struct {
 		rid int64

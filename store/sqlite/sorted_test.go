@@ -282,15 +282,15 @@ func TestSortedCopiesDeleteAndMoveInOneBatch(t *testing.T) {
 	}
 }
 
-// TestOneSegmentPerIndexPass checks that an index pass over many writes
-// adds at most one segment to each FTS5 table of the search index. Writing the sorted
+// TestOneSegmentPerCommit checks that a commit of many writes adds at most
+// one segment to each FTS5 table of the search index. Writing the sorted
 // copies task by task added one segment per task whose rowid fell below
 // the one written before (a dozen creates of mixed priorities, or any two
 // updates), and FTS5 merges a level's segments inside the commit that
 // brings them to sixteen: the long commits behind the write tails of
 // issue 16. The writes of each case share one transaction, as a batch of
 // the group commit does.
-func TestOneSegmentPerIndexPass(t *testing.T) {
+func TestOneSegmentPerCommit(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
 	owner := mustUser(t, db, "owner@example.com")
@@ -352,9 +352,6 @@ func TestOneSegmentPerIndexPass(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := segments()
 			if err := db.write(ctx, tc.write); err != nil {
-				t.Fatal(err)
-			}
-			if err := db.indexNow(ctx); err != nil {
 				t.Fatal(err)
 			}
 			after := segments()
@@ -434,17 +431,11 @@ func TestCreatesIndexedByWhatTheyBring(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.indexNow(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if r, m := rewrites(), missed(); r != 0 || m != 0 {
 		t.Errorf("%d creates: rows written again %d times, texts worked out by the writer %d times; want 0 and 0", n, r, m)
 	}
 	title := "renamed wombat"
 	if _, _, err := db.UpdateTask(ctx, owner, ids[0], authdash.TaskPatch{Title: &title}, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.indexNow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// The writer splits the new text once, for the copies and task_grams.
@@ -506,9 +497,6 @@ func TestBatchAsksEachBucketOnce(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := db.indexNow(ctx); err != nil {
-		t.Fatal(err)
 	}
 	// Three copies; the priority and undated buckets hold many of the
 	// creates, the updated ones (a millisecond each) a few.

@@ -96,16 +96,6 @@ type DB struct {
 	// meanwhile (writeprobe.go).
 	cannotWrite atomic.Bool
 
-	// indexEvery and indexLag are when the writer brings the search index
-	// up to date (see indexEvery in write.go); tests change them.
-	indexEvery int
-	indexLag   time.Duration
-	// unindexed counts the writes committed since the search index was
-	// last brought up to date, the first of them at unindexedAt; used by
-	// the writer goroutine only.
-	unindexed   int
-	unindexedAt time.Time
-
 	writes    chan *writeReq
 	closing   chan struct{}
 	writerWG  sync.WaitGroup
@@ -157,8 +147,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{searchWindow: defaultSearchWindow, gramCap: defaultGramCap,
 		walkLimit: defaultWalkLimit, sortLimit: defaultSortLimit, sortCopies: true, writes: make(chan *writeReq), closing: make(chan struct{}),
-		clock: time.Now, checkpointEvery: checkpointInterval, texts: texts,
-		indexEvery: indexEvery, indexLag: indexLag}
+		clock: time.Now, checkpointEvery: checkpointInterval, texts: texts}
 	for _, o := range opts {
 		o(db)
 	}
@@ -215,16 +204,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	err = db.migrateRetrying(ctx)
 	if err == nil {
 		// Long grams are searched only once migration 16's build is done.
-		var building, left bool
-		err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM long_grams_build WHERE id = 1),
-			EXISTS (SELECT 1 FROM task_grams_dirty) OR EXISTS (SELECT 1 FROM task_sorts_dirty)`).Scan(&building, &left)
+		var building bool
+		err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM long_grams_build WHERE id = 1)`).Scan(&building)
 		db.longReady.Store(!building)
-		// A crash may have left changes the search index lacks; they are
-		// durable, so the writer indexes them indexLag after it starts, or
-		// when a search needs them.
-		if left {
-			db.unindexed, db.unindexedAt = 1, time.Now()
-		}
 	}
 	if err != nil {
 		w.Close()

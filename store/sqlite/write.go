@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/authdash/authdash"
@@ -36,9 +35,6 @@ type writeReq struct {
 	// before, if set, runs in the writer goroutine before the batch's
 	// transaction begins (the checkpointer's second pass).
 	before func()
-	// index makes the batch bring the search index up to date before it
-	// commits, whatever indexEvery and indexLag say (catchUp).
-	index bool
 }
 
 // wtx is one write inside a (possibly shared) transaction.
@@ -112,11 +108,7 @@ func (t *wtx) returning(query string, args ...any) *sql.Row {
 // rolled back. fn may run more than once (on a fresh transaction each
 // time), so it must set its results afresh on each run.
 func (db *DB) write(ctx context.Context, fn func(tx *wtx) error) error {
-	return db.send(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
-}
-
-// send hands req to the writer goroutine and waits for it to end.
-func (db *DB) send(ctx context.Context, req *writeReq) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	db.waiting.Add(1)
 	select {
 	case db.writes <- req:
@@ -132,46 +124,17 @@ func (db *DB) send(ctx context.Context, req *writeReq) error {
 	return <-req.done
 }
 
-// The search index is brought up to date with the tasks' changes (the
-// rows the triggers note in task_grams_dirty and task_sorts_dirty, written
-// in the same transaction as the change, so nothing is lost in a crash)
-// not in every commit but in the first commit after indexEvery writes, or
-// indexLag after the first change it lacks if writes stop; and before any
-// search of an owner whose tasks it lacks changes to (catchUp), so that a
-// search sees every write that returned before it began. Every commit that
-// indexed added a segment to each of the index's four FTS5 tables, and each
-// segment was merged later, level by level: indexing every commit cost a
-// create at 64 connections about 40 % of the writer goroutine's time
-// (issue 16, docs/BENCHMARKS.md); indexing many writes at once costs one
-// segment and one merge step for them all.
-const (
-	indexEvery = 64
-	indexLag   = 50 * time.Millisecond
-)
-
 // writer serves write requests until Close.
 func (db *DB) writer() {
 	defer db.writerWG.Done()
 	batch := make([]*writeReq, 0, maxBatch)
-	lag := time.NewTimer(time.Hour)
-	lag.Stop()
 	for {
-		if db.unindexed > 0 {
-			lag.Reset(time.Until(db.unindexedAt.Add(db.indexLag)))
-		}
 		select {
 		case req := <-db.writes:
 			batch = append(batch[:0], req)
-		case <-lag.C:
-			batch = append(batch[:0], indexReq(context.Background()))
 		case <-db.closing:
-			if db.unindexed > 0 {
-				// Best effort: what is left is indexed at the next Open.
-				db.commit([]*writeReq{indexReq(context.Background())})
-			}
 			return
 		}
-		lag.Stop()
 	fill:
 		for len(batch) < maxBatch {
 			select {
@@ -186,26 +149,13 @@ func (db *DB) writer() {
 	}
 }
 
-// indexNow brings the search index up to date with every write committed
-// before it.
-func (db *DB) indexNow(ctx context.Context) error {
-	if err := db.send(ctx, indexReq(ctx)); err != nil {
-		return fmt.Errorf("bring the search index up to date: %w", err)
-	}
-	return nil
-}
-
-// indexReq is a request that only brings the search index up to date.
-func indexReq(ctx context.Context) *writeReq {
-	return &writeReq{ctx: ctx, fn: func(*wtx) error { return nil }, index: true, done: make(chan error, 1)}
-}
-
 // commit runs a batch of writes in one transaction and tells each caller
 // how its write ended.
 func (db *DB) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	var uncached []string
 	defer func() {
+		db.texts.reset()
 		for i, req := range batch {
 			req.done <- errs[i]
 		}
@@ -216,9 +166,7 @@ func (db *DB) commit(batch []*writeReq) {
 	}()
 
 	pending := make([]int, 0, len(batch))
-	index := false
 	for i, req := range batch {
-		index = index || req.index
 		switch {
 		case req.fn == nil: // only before
 		case req.ctx.Err() != nil:
@@ -244,14 +192,10 @@ func (db *DB) commit(batch []*writeReq) {
 		return
 	}
 	shared := new(txShared)
-	wrote := 0 // the writes that changed something, for indexEvery
 	for _, i := range pending {
 		t := &wtx{ctx: context.WithoutCancel(batch[i].ctx), db: db, tx: tx, shared: shared}
 		errs[i] = batch[i].fn(t)
 		uncached = append(uncached, t.uncached...)
-		if errs[i] == nil && t.wrote {
-			wrote++
-		}
 		var de *authdash.Error
 		if errs[i] == nil || (errors.As(errs[i], &de) && !t.wrote) {
 			continue
@@ -269,13 +213,9 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
-	index = index || db.unindexed+wrote >= db.indexEvery ||
-		db.unindexed > 0 && time.Since(db.unindexedAt) >= db.indexLag
-	if index {
-		t := &wtx{ctx: context.Background(), db: db, tx: tx, shared: shared}
-		err = indexDirty(t)
-		uncached = append(uncached, t.uncached...)
-	}
+	t := &wtx{ctx: context.Background(), db: db, tx: tx, shared: shared}
+	err = indexDirty(t)
+	uncached = append(uncached, t.uncached...)
 	if err != nil {
 		tx.Rollback()
 	} else {
@@ -291,20 +231,6 @@ func (db *DB) commit(batch []*writeReq) {
 		return
 	}
 	db.committed()
-	if index {
-		db.indexed()
-	} else if wrote > 0 {
-		if db.unindexed == 0 {
-			db.unindexedAt = time.Now()
-		}
-		db.unindexed += wrote
-	}
-}
-
-// indexed notes that a commit brought the search index up to date.
-func (db *DB) indexed() {
-	db.unindexed = 0
-	db.texts.reset()
 }
 
 // checkpointInterval is how often the checkpointer copies the WAL back
@@ -419,7 +345,6 @@ func (db *DB) commitOne(req *writeReq) error {
 		return err
 	}
 	db.committed()
-	db.indexed()
 	return nil
 }
 
