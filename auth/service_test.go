@@ -456,6 +456,102 @@ func TestChangePassword(t *testing.T) {
 	}
 }
 
+// TestCheckResetToken: the check gives, without spending the link, the answer the
+// reset would give for its token; a good link stays good after it.
+func TestCheckResetToken(t *testing.T) {
+	e := mustEnv(t, auth.Config{}, nil)
+	ctx := t.Context()
+	// mint stores a link of purpose for the account of email, as the service would
+	// mail it, and returns its token.
+	mint := func(t *testing.T, email string, purpose authdash.TokenPurpose) string {
+		t.Helper()
+		u, _, err := e.store.FindLogin(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, hash := authdash.NewAccountToken()
+		now := e.clock.Now()
+		if err := e.store.CreateAccountToken(ctx, authdash.AccountToken{Hash: hash, Purpose: purpose, User: u.ID, Email: u.Email,
+			CreatedAt: now, ExpiresAt: now.Add(purpose.TTL())}); err != nil {
+			t.Fatal(err)
+		}
+		return token
+	}
+	tests := []struct {
+		name    string
+		link    func(t *testing.T, email string) string // the token presented for the account of email
+		wantMsg string                                  // what the token error says; "" for a good link
+	}{
+		{"OK", func(t *testing.T, email string) string { return mint(t, email, authdash.PurposeResetPassword) }, ""},
+		{"ErrUsed", func(t *testing.T, email string) string {
+			token := mint(t, email, authdash.PurposeResetPassword)
+			if _, err := e.store.UseAccountToken(ctx, authdash.TokenHash(token), authdash.PurposeResetPassword, e.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			return token
+		}, "already used"},
+		{"ErrExpired", func(t *testing.T, email string) string {
+			token := mint(t, email, authdash.PurposeResetPassword)
+			e.clock.Advance(authdash.PurposeResetPassword.TTL())
+			return token
+		}, "expired"},
+		{"ErrOtherPurpose", func(t *testing.T, email string) string { return mint(t, email, authdash.PurposeVerifyEmail) }, "not valid"},
+		{"ErrUnknown", func(t *testing.T, email string) string { token, _ := authdash.NewAccountToken(); return token }, "not valid"},
+		{"ErrEmpty", func(t *testing.T, email string) string { return "" }, "not valid"},
+		{"ErrTooLong", func(t *testing.T, email string) string { return strings.Repeat("x", 129) }, "not valid"},
+		{"ErrEmailChangedSince", func(t *testing.T, email string) string {
+			token := mint(t, email, authdash.PurposeResetPassword)
+			if _, err := e.store.SetEmail(ctx, e.mustLogin(t, email).User.ID, email, "moved-"+email); err != nil {
+				t.Fatal(err)
+			}
+			return token
+		}, "no longer uses"},
+		{"ErrAccountDeleted", func(t *testing.T, email string) string {
+			token := mint(t, email, authdash.PurposeResetPassword)
+			if err := e.store.DeleteUser(ctx, e.mustLogin(t, email).User.ID); err != nil {
+				t.Fatal(err)
+			}
+			return token
+		}, "not valid"}, // the account's links went with it
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			email := strings.ToLower(tt.name) + "@example.com"
+			e.mustRegister(t, email)
+			token := tt.link(t, email)
+			reset := authdash.PasswordReset{Token: token, NewPassword: "a brand new passphrase"}
+			err := e.svc.CheckResetToken(ctx, token)
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("good link refused: %v", err)
+				}
+				// The check spent nothing: the link still works, once.
+				if err := e.svc.CheckResetToken(ctx, token); err != nil {
+					t.Fatalf("second check: %v", err)
+				}
+				if err := e.svc.ResetPassword(ctx, reset); err != nil {
+					t.Fatalf("reset after the check: %v", err)
+				}
+				wantCode(t, e.svc.CheckResetToken(ctx, token), authdash.CodeInvalid)
+				return
+			}
+			wantCode(t, err, authdash.CodeInvalid)
+			msg := authdash.ErrorFieldsOf(err)["token"]
+			if !strings.Contains(msg, tt.wantMsg) {
+				t.Fatalf("token error %q, want %q", msg, tt.wantMsg)
+			}
+			// The reset says the same of the link (of no token at all, its
+			// Validate answers first), and the check did not change it.
+			if token == "" {
+				return
+			}
+			if got := authdash.ErrorFieldsOf(e.svc.ResetPassword(ctx, reset))["token"]; got != msg {
+				t.Fatalf("reset says %q of the link, the check %q", got, msg)
+			}
+		})
+	}
+}
+
 func TestDeleteAccount(t *testing.T) {
 	e := mustEnv(t, auth.Config{}, nil)
 	ctx := t.Context()
