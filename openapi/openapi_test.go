@@ -235,9 +235,12 @@ func TestAPIMatchesSpec(t *testing.T) {
 		{name: "ForgotPassword", method: "POST", path: "/api/auth/password/forgot", body: `{"email":"cat@example.com"}`, wantStatus: 202,
 			capture: mailedToken(a, "reset", "cat@example.com", "Reset your Authdash password", "/reset-password")},
 		{name: "ErrForgotPasswordInvalid", method: "POST", path: "/api/auth/password/forgot", body: `{"email":"not an address"}`, wantStatus: 400},
+		{name: "CheckResetLink", method: "POST", path: "/api/auth/password/reset/check", body: `{"token":"{reset}"}`, wantStatus: 204},
+		{name: "ErrCheckResetLinkNoToken", method: "POST", path: "/api/auth/password/reset/check", body: `{}`, wantStatus: 400, req: specRejects},
 		{name: "ErrResetPasswordShort", method: "POST", path: "/api/auth/password/reset", body: `{"token":"{reset}","newPassword":"short"}`, wantStatus: 400, req: specRejects},
 		{name: "ResetPassword", method: "POST", path: "/api/auth/password/reset", body: `{"token":"{reset}","newPassword":"cat-password-2"}`, wantStatus: 204},
 		{name: "ErrResetPasswordUsed", method: "POST", path: "/api/auth/password/reset", body: `{"token":"{reset}","newPassword":"cat-password-3"}`, wantStatus: 400},
+		{name: "ErrCheckResetLinkUsed", method: "POST", path: "/api/auth/password/reset/check", body: `{"token":"{reset}"}`, wantStatus: 400},
 
 		// Two-factor sign-in and the sign-in activity, with codes computed as the app would.
 		// Code checks share the per-account limit (6 here): this section makes exactly 6.

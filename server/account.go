@@ -26,7 +26,9 @@ func handleRevertEmail(svc *auth.Service) http.Handler {
 	return handleToken(svc.RevertEmailChange)
 }
 
-func handleToken(spend func(ctx context.Context, token string) error) http.Handler {
+// handleToken answers a route whose body is a mailed link's token: 204 once use (which
+// spends or checks it) accepts it.
+func handleToken(use func(ctx context.Context, token string) error) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		var t authdash.TokenSubmission
 		if err := decode(r, &t); err != nil {
@@ -35,7 +37,7 @@ func handleToken(spend func(ctx context.Context, token string) error) http.Handl
 		if err := t.Validate(); err != nil {
 			return err
 		}
-		if err := spend(r.Context(), t.Token); err != nil {
+		if err := use(r.Context(), t.Token); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -95,6 +97,12 @@ func handleResetPassword(svc *auth.Service) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
+}
+
+// handleCheckReset tells whether a reset link still works (204) or not (the problem the
+// reset would give for its token), without spending it.
+func handleCheckReset(svc *auth.Service) http.Handler {
+	return handleToken(svc.CheckResetToken)
 }
 
 // handleChangeEmail mails a confirmation link to a new address (202), after the

@@ -165,6 +165,14 @@ func TestPasswordReset(t *testing.T) {
 			}},
 		{name: "ErrForgotInvalid", method: "POST", path: "/api/auth/password/forgot", body: `{"email":"not an address"}`,
 			wantStatus: 400, wantProblemCode: "invalid", check: wantField("email")},
+		// The reset page asks whether its link works as it opens: the answer spends nothing.
+		{name: "CheckOK", method: "POST", path: "/api/auth/password/reset/check", wantStatus: 204,
+			setup: func(t *testing.T, e *env, s *scenario) { s.body = tokenBody(token) }},
+		{name: "ErrCheckUnknown", method: "POST", path: "/api/auth/password/reset/check",
+			setup:      func(t *testing.T, e *env, s *scenario) { s.body = tokenBody(flip(token)) },
+			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("not valid")},
+		{name: "ErrCheckNoToken", method: "POST", path: "/api/auth/password/reset/check", body: `{"token":""}`,
+			wantStatus: 400, wantProblemCode: "invalid", check: wantField("token")},
 		// The policy applies, and a refused password leaves the link usable.
 		{name: "ErrResetWeakPassword", method: "POST", path: "/api/auth/password/reset",
 			setup:      func(t *testing.T, e *env, s *scenario) { s.body = `{"token":"` + token + `","newPassword":"short"}` },
@@ -209,6 +217,17 @@ func TestPasswordReset(t *testing.T) {
 				s.body = `{"token":"` + token + `","newPassword":"yet another passphrase"}`
 			},
 			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("already used")},
+		{name: "ErrCheckUsed", method: "POST", path: "/api/auth/password/reset/check",
+			setup:      func(t *testing.T, e *env, s *scenario) { s.body = tokenBody(token) },
+			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("already used")},
+		{name: "ErrCheckExpired", method: "POST", path: "/api/auth/password/reset/check",
+			setup: func(t *testing.T, e *env, s *scenario) {
+				e.do("POST", "/api/auth/password/forgot", `{"email":"alice@example.com"}`, nil, "")
+				m := e.mailTo(t, "alice@example.com", auth.MailResetPassword)
+				e.clock.Advance(30 * time.Minute)
+				s.body = tokenBody(m.Token)
+			},
+			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("expired")},
 		{name: "ErrResetExpired", method: "POST", path: "/api/auth/password/reset",
 			setup: func(t *testing.T, e *env, s *scenario) {
 				e.do("POST", "/api/auth/password/forgot", `{"email":"alice@example.com"}`, nil, "")
@@ -366,6 +385,19 @@ func TestAccountMailRateLimits(t *testing.T) {
 	}
 	if codes[3] != 429 {
 		t.Errorf("per IP: %v, want the fourth over the limit of 3", codes)
+	}
+	// Per IP, for the reset page's check of its link, whatever the token.
+	codes = codes[:0]
+	for range 4 {
+		req := httptest.NewRequest("POST", "/api/auth/password/reset/check", strings.NewReader(tokenBody("x")))
+		req.Header.Set("Content-Type", "application/json")
+		req.RemoteAddr = "203.0.113.10:5555"
+		res := httptest.NewRecorder()
+		e.h.ServeHTTP(res, req)
+		codes = append(codes, res.Code)
+	}
+	if codes[2] != 400 || codes[3] != 429 {
+		t.Errorf("check per IP: %v, want the fourth over the limit of 3", codes)
 	}
 	// Per account, for resend.
 	for i, want := range []int{202, 202, 429} {

@@ -65,6 +65,9 @@ func addRoutes(r chi.Router, d Deps) {
 				r.With(signIn.perIP("link")).Method(http.MethodPost, "/email/revert", handleRevertEmail(svc))
 				r.With(signIn.perIP("forgot")).Method(http.MethodPost, "/password/forgot", handleForgotPassword(svc, mail))
 				r.With(signIn.perIP("reset")).Method(http.MethodPost, "/password/reset", handleResetPassword(svc))
+				// Its own budget: the reset page asks as it opens, and that must not
+				// use up the tries of the reset itself.
+				r.With(signIn.perIP("reset-check")).Method(http.MethodPost, "/password/reset/check", handleCheckReset(svc))
 				r.With(signIn.perIP("mfa")).Method(http.MethodPost, "/mfa", handleMFA(svc, account, cookie))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/mfa/passkey/begin", handleBeginMFAPasskey(svc))
 				r.With(signIn.perIP("passkey")).Method(http.MethodPost, "/passkey/begin", handleBeginPasskeyLogin(svc))
