@@ -25,6 +25,13 @@ func (c *Client) ResetPassword(ctx context.Context, token, newPassword string) e
 		authdash.PasswordReset{Token: token, NewPassword: newPassword}, nil, callOpts{anonymous: true})
 }
 
+// CheckResetLink tells whether a reset link's token still works (nil) or not (the
+// error ResetPassword would give for it), without spending it: the reset page asks
+// before a new password is typed.
+func (c *Client) CheckResetLink(ctx context.Context, token string) error {
+	return c.spend(ctx, "/api/auth/password/reset/check", token)
+}
+
 // VerifyEmail proves the account's address with a verification link's token.
 func (c *Client) VerifyEmail(ctx context.Context, token string) error {
 	return c.spend(ctx, "/api/auth/verify-email", token)
@@ -57,6 +64,8 @@ func (c *Client) RevertEmail(ctx context.Context, token string) error {
 	return c.spend(ctx, "/api/auth/email/revert", token)
 }
 
+// spend posts a mailed link's token to path (which spends it, or for
+// CheckResetLink only checks it).
 func (c *Client) spend(ctx context.Context, path, token string) error {
 	return c.do(ctx, http.MethodPost, path, nil, authdash.TokenSubmission{Token: token}, nil, callOpts{anonymous: true})
 }

@@ -105,11 +105,20 @@ func TestAccountFlows(t *testing.T) {
 		tok := tokenIn(t, smtp, "ann@example.com", "Reset your Authdash password", "/reset-password")
 		// The token of a reset link verifies nothing, and spends nothing.
 		wantMessage(t, c.VerifyEmail(ctx, tok), authdash.CodeInvalid, authdash.ErrorMessageOf(authdash.ErrTokenInvalid()))
+		// The page's check of the link spends nothing either.
+		if err := c.CheckResetLink(ctx, tok); err != nil {
+			t.Fatalf("check of a good link: %v", err)
+		}
 		// The password policy applies.
 		wantCode(t, c.ResetPassword(ctx, tok, "short"), authdash.CodeInvalid)
 		const next = "a brand new passphrase 7"
 		if err := c.ResetPassword(ctx, tok, next); err != nil {
 			t.Fatal(err)
+		}
+		used := authdash.ErrorMessageOf(authdash.ErrTokenUsed())
+		wantMessage(t, c.CheckResetLink(ctx, tok), authdash.CodeInvalid, used)
+		if got := authdash.ErrorFieldsOf(c.CheckResetLink(ctx, tok))["token"]; got != used {
+			t.Fatalf("the check's token error %q, want %q", got, used)
 		}
 		// Every session ended, both browsers'.
 		for _, cl := range []*api.Client{c, other} {
