@@ -51,6 +51,7 @@ const (
 const (
 	actForgotPassword     action = "authdash.forgot-password"     // string: the address
 	actResetPassword      action = "authdash.reset-password"      // authdash.PasswordReset
+	actCheckResetLink     action = "authdash.check-reset-link"    // string: the token
 	actVerifyEmail        action = "authdash.verify-email"        // string: the token
 	actResendVerification action = "authdash.resend-verification" // nil
 	actChangeEmail        action = "authdash.change-email"        // authdash.EmailChange
@@ -62,6 +63,7 @@ const (
 func (c *controller) registerAccount() {
 	app.Handle(string(actForgotPassword), c.forgotPassword)
 	app.Handle(string(actResetPassword), c.resetPassword)
+	app.Handle(string(actCheckResetLink), c.checkResetLink)
 	app.Handle(string(actVerifyEmail), c.spendToken(formVerify, (*api.Client).VerifyEmail, c.verified))
 	app.Handle(string(actResendVerification), c.resendVerification)
 	app.Handle(string(actChangeEmail), c.changeEmail)
@@ -97,6 +99,35 @@ func (c *controller) resetPassword(ctx app.Context, a app.Action) {
 	}
 	setForm(ctx, formReset, formState{Done: 1}, nil)
 	c.sessionMayHaveEnded(ctx)
+}
+
+// resetLinkVerdict is what the server said of a reset link when the page
+// opened: Bad is why Token does not work. The token is part of it so that a
+// verdict about one link never shows on the page of another.
+type resetLinkVerdict struct {
+	Token, Bad string
+}
+
+// checkResetLink asks whether the reset page's link still works, so that a
+// used or expired one says so before a new password is typed. Only a
+// definite "this link does not work" is published: a check that could not be
+// made leaves the form, whose reset then tells.
+func (c *controller) checkResetLink(ctx app.Context, a app.Action) {
+	tok, _ := a.Value.(string)
+	if bad, ok := linkRefusal(c.api().CheckResetLink(ctx, tok)); ok {
+		setState(ctx, stResetLink, resetLinkVerdict{Token: tok, Bad: bad})
+	}
+}
+
+// linkRefusal reads the answer to a link's check: the server's words when the
+// link itself was refused (CodeInvalid naming the token), else nothing; a
+// network failure, a rate limit or a server fault says nothing of the link.
+func linkRefusal(err error) (string, bool) {
+	if authdash.ErrorCodeOf(err) != authdash.CodeInvalid {
+		return "", false
+	}
+	bad := authdash.ErrorFieldsOf(err)["token"]
+	return bad, bad != ""
 }
 
 // spendToken returns the handler of an action that spends a mailed link's

@@ -110,11 +110,15 @@ func (p *forgotPasswordPage) submit(ctx app.Context, e app.Event) {
 }
 
 // resetPasswordPage sets a new password with the token of a reset link.
+// It asks the server about the link as it opens: one that no longer works
+// says so at once, instead of after a new password was typed. Until the
+// answer comes (and when none does) the form shows, as for a good link.
 type resetPasswordPage struct {
 	app.Compo
 	sess     sessionView
 	form     formState
 	done     doneWatch
+	verdict  resetLinkVerdict
 	token    string
 	password string
 	reset    bool
@@ -129,8 +133,22 @@ func (p *resetPasswordPage) OnMount(ctx app.Context) {
 		}
 	})
 	p.done.seen = p.form.Done
+	observe(ctx, stResetLink, &p.verdict).OnChange(func() {
+		if p.linkBad() {
+			ctx.Page().SetTitle("This link no longer works · Authdash")
+			focusLater(ctx, "reset-bad-title")
+		}
+	})
 	observe(ctx, stSession, &p.sess)
 	ctx.NewAction(string(actBoot))
+	if p.token != "" {
+		ctx.NewActionWithValue(string(actCheckResetLink), p.token)
+	}
+}
+
+// linkBad reports whether the server said this page's link does not work.
+func (p *resetPasswordPage) linkBad() bool {
+	return p.token != "" && p.verdict.Token == p.token && p.verdict.Bad != ""
 }
 
 func (p *resetPasswordPage) OnNav(ctx app.Context) {
@@ -143,6 +161,16 @@ func (p *resetPasswordPage) Render() app.UI {
 			result("reset-done", "Your password was changed",
 				app.P().Text("Every device that was signed in to your account has been signed out. We have emailed you a note of the change."),
 				app.P().Body(app.A().ID("reset-signin").Class("btn primary wide").Href(routeSignIn).Text("Sign in with the new password")),
+			),
+		))
+	}
+	if p.linkBad() {
+		return layout(p.sess, app.Section().Class("card auth-card").Aria("labelledby", "reset-bad-title").Body(
+			result("reset-bad", "This link no longer works",
+				app.P().ID("reset-bad-why").Text(p.verdict.Bad),
+				app.P().Text("Reset links work once, for 30 minutes."),
+				app.P().Body(app.A().ID("reset-new-link").Class("btn primary wide").Href(routeForgotPassword).Text("Ask for a new link")),
+				app.P().Class("muted").Body(app.Text("Remembered your password? "), app.A().Href(routeSignIn).Text("Sign in")),
 			),
 		))
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -110,5 +111,76 @@ func TestDoneWatch(t *testing.T) {
 		if got := w.moved(s.f); got != s.want {
 			t.Errorf("step %d (%+v): moved = %v, want %v", i, s.f, got, s.want)
 		}
+	}
+}
+
+// Only the server's definite refusal of the link hides the reset form: a
+// check that could not be made says nothing of the link.
+func TestLinkRefusal(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		wantBad string
+	}{
+		{"Works", nil, ""},
+		{"ErrUsed", authdash.ErrTokenUsed(), "This link was already used."},
+		{"ErrExpired", authdash.ErrTokenExpired(), "This link has expired. Ask for a new one."},
+		{"ErrStale", errors.Join(authdash.ErrTokenStale(), authdash.Errorf(authdash.CodePreconditionFailed, "moved")),
+			"This link was sent to an address the account no longer uses."},
+		{"NetworkDown", errors.New("fetch failed"), ""},
+		{"Unavailable", authdash.Errorf(authdash.CodeUnavailable, "The server did not answer."), ""},
+		{"RateLimited", authdash.Errorf(authdash.CodeRateLimited, "Too many requests."), ""},
+		{"InvalidNotAboutTheLink", &authdash.Error{Code: authdash.CodeInvalid, Message: "Bad JSON."}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad, ok := linkRefusal(tt.err)
+			if bad != tt.wantBad || ok != (tt.wantBad != "") {
+				t.Fatalf("linkRefusal = %q, %v; want %q", bad, ok, tt.wantBad)
+			}
+		})
+	}
+}
+
+// The reset page shows its form until the server says its link does not
+// work; then what happened and the way to a new link, and no form.
+func TestResetPasswordPageBadLink(t *testing.T) {
+	tests := []struct {
+		name    string
+		verdict resetLinkVerdict
+		want    app.UI // the card's first child
+	}{
+		{"Unchecked", resetLinkVerdict{}, app.H1().ID("reset-title")},
+		{"OtherLinkBad", resetLinkVerdict{Token: "other", Bad: "This link was already used."}, app.H1().ID("reset-title")},
+		{"Bad", resetLinkVerdict{Token: "tok", Bad: "This link was already used."}, app.Div().ID("reset-bad").Class("result")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &resetPasswordPage{}
+			e := app.NewTestEngine()
+			if err := e.Load(p); err != nil {
+				t.Fatal(err)
+			}
+			e.ConsumeAll()
+			p.token, p.verdict = "tok", tt.verdict
+			ui := p.Render()
+			// div.page > [skip link, header, offline banner, notices, main > section]
+			if err := app.TestMatch(ui, app.TestUIDescriptor{Path: app.TestPath(4, 0, 0), Expected: tt.want}); err != nil {
+				t.Error(err)
+			}
+			if tt.verdict.Token != "tok" {
+				return
+			}
+			// result: [h1, why, the rule, the way to a new link, sign in]
+			checks := []app.TestUIDescriptor{
+				{Path: app.TestPath(4, 0, 0, 1, 0), Expected: app.Text("This link was already used.")},
+				{Path: app.TestPath(4, 0, 0, 3, 0), Expected: app.A().ID("reset-new-link").Class("btn primary wide").Href(routeForgotPassword)},
+			}
+			for _, d := range checks {
+				if err := app.TestMatch(ui, d); err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }

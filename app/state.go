@@ -27,6 +27,8 @@ const (
 	stNotice   stateKey = "authdash.notice"
 	stUpdate   stateKey = "authdash.update"
 	stToasts   stateKey = "authdash.toasts"
+	// resetLinkVerdict: a reset link that does not work, as the server said.
+	stResetLink stateKey = "authdash.reset-link"
 	// UI state, set by components.
 	stEditor stateKey = "authdash.editor" // editorState
 	stHelp   stateKey = "authdash.help"   // bool: the shortcuts dialog is open
