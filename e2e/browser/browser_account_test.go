@@ -209,6 +209,38 @@ func TestAccountJourney(t *testing.T) {
 		a.WaitJS("already used", `document.querySelector(".form-error").textContent.includes("already used")`)
 		check("link-used")
 	})
+
+	// A reset link already used says so as it opens, before a password is typed.
+	// Its own account, so it runs alone too.
+	run("UsedResetLinkSaysSo", func(t *testing.T) {
+		const ada = "ada@example.com"
+		if code := apiCall(t, w, "POST", "/api/auth/register", "", map[string]string{"email": ada, "password": pw, "name": "Ada"}, nil); code != 201 {
+			t.Fatalf("register: %d", code)
+		}
+		if code := apiCall(t, w, "POST", "/api/auth/password/forgot", "", map[string]string{"email": ada}, nil); code != 202 {
+			t.Fatalf("forgot: %d", code)
+		}
+		link, err := smtp.Last(t, ada, "Reset your Authdash password", mailWait).Link("/reset-password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := apiCall(t, w, "POST", "/api/auth/password/reset", "", map[string]string{"token": link.Query().Get("token"), "newPassword": pw2}, nil); code != 204 {
+			t.Fatalf("reset: %d", code)
+		}
+		openMailedLink(t, a, w, smtp, ada, "Reset your Authdash password", "/reset-password")
+		a.Do("says so", chromedp.WaitVisible("#reset-bad"), chromedp.WaitVisible("#reset-new-link"))
+		a.WaitJS("focus on the result", `document.activeElement.id === "reset-bad-title"`)
+		if got := browsertest.Eval[string](a, `document.querySelector("#reset-bad").textContent`); !strings.Contains(got, "already used") || !strings.Contains(got, "30 minutes") {
+			t.Errorf("the page says %q, want why and for how long links work", got)
+		}
+		if got := browsertest.Eval[string](a, `document.querySelector("#reset-new-link").textContent`); got != "Ask for a new link" {
+			t.Errorf("primary action %q", got)
+		}
+		if browsertest.Eval[bool](a, `document.querySelector('input[type="password"]') !== null`) {
+			t.Error("a password field shows for a link that cannot set one")
+		}
+		check("reset-link-used")
+	})
 }
 
 // tabTo presses Tab from the top of the page until the element with id has
