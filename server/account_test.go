@@ -53,6 +53,17 @@ func (e *env) profile(tb testing.TB, as string) authdash.User {
 
 func tokenBody(token string) string { return `{"token":"` + token + `"}` }
 
+// expiredReset is the setup of a scenario presenting a reset link mailed to
+// alice 30 minutes ago, in the body body makes of its token.
+func expiredReset(body func(token string) string) func(*testing.T, *env, *scenario) {
+	return func(t *testing.T, e *env, s *scenario) {
+		e.do("POST", "/api/auth/password/forgot", `{"email":"alice@example.com"}`, nil, "")
+		m := e.mailTo(t, "alice@example.com", auth.MailResetPassword)
+		e.clock.Advance(30 * time.Minute)
+		s.body = body(m.Token)
+	}
+}
+
 // wantLink checks a problem is about the link, saying msg.
 func wantLink(msg string) func(*testing.T, *env, *httptest.ResponseRecorder, []authdash.Event) {
 	return func(t *testing.T, e *env, res *httptest.ResponseRecorder, evs []authdash.Event) {
@@ -221,20 +232,12 @@ func TestPasswordReset(t *testing.T) {
 			setup:      func(t *testing.T, e *env, s *scenario) { s.body = tokenBody(token) },
 			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("already used")},
 		{name: "ErrCheckExpired", method: "POST", path: "/api/auth/password/reset/check",
-			setup: func(t *testing.T, e *env, s *scenario) {
-				e.do("POST", "/api/auth/password/forgot", `{"email":"alice@example.com"}`, nil, "")
-				m := e.mailTo(t, "alice@example.com", auth.MailResetPassword)
-				e.clock.Advance(30 * time.Minute)
-				s.body = tokenBody(m.Token)
-			},
+			setup:      expiredReset(tokenBody),
 			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("expired")},
 		{name: "ErrResetExpired", method: "POST", path: "/api/auth/password/reset",
-			setup: func(t *testing.T, e *env, s *scenario) {
-				e.do("POST", "/api/auth/password/forgot", `{"email":"alice@example.com"}`, nil, "")
-				m := e.mailTo(t, "alice@example.com", auth.MailResetPassword)
-				e.clock.Advance(30 * time.Minute)
-				s.body = `{"token":"` + m.Token + `","newPassword":"yet another passphrase"}`
-			},
+			setup: expiredReset(func(token string) string {
+				return `{"token":"` + token + `","newPassword":"yet another passphrase"}`
+			}),
 			wantStatus: 400, wantProblemCode: "invalid", check: wantLink("expired")},
 		{name: "ErrResetOtherLinkEnded", method: "POST", path: "/api/auth/password/reset",
 			setup: func(t *testing.T, e *env, s *scenario) {
