@@ -12,6 +12,7 @@ import (
 	"github.com/authdash/authdash/app/api"
 	"github.com/authdash/authdash/app/backoff"
 	"github.com/authdash/authdash/app/idb"
+	"github.com/authdash/authdash/app/outbox"
 	"github.com/authdash/authdash/app/taskcache"
 )
 
@@ -295,8 +296,12 @@ type pendingQueue interface {
 	// Update keeps an edit made on base (the version shown).
 	Update(ctx context.Context, base authdash.Task, p authdash.TaskPatch) error
 	// Delete keeps the deletion of base, the task as shown (ID and
-	// version; the rest names it in a refusal and a conflict).
-	Delete(ctx context.Context, base authdash.Task) error
+	// version; the rest names it in a refusal and a conflict), and
+	// returns what Withdraw takes back.
+	Delete(ctx context.Context, base authdash.Task) (outbox.Deletion, error)
+	// Withdraw takes a kept deletion back, with the changes it replaced;
+	// false when it is no longer kept (sent).
+	Withdraw(ctx context.Context, d outbox.Deletion) (bool, error)
 	// View lays the kept changes over tasks, and names the changed ones.
 	View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID)
 	// Len counts the changes kept.
@@ -402,7 +407,10 @@ func (c *controller) queueUpdate(ctx app.Context, base authdash.Task, p authdash
 
 func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version int64) bool {
 	base := c.keptAt(id, version)
-	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Delete(sctx, base) })
+	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error {
+		_, err := q.Delete(sctx, base)
+		return err
+	})
 }
 
 // keptAt is the task id at version as the kept list has it, so that a

@@ -44,7 +44,7 @@ func BenchmarkCatchUp(b *testing.B) {
 			}
 		}
 		for _, task := range tasks[30:] {
-			if err := q.Delete(ctx, task); err != nil {
+			if _, err := q.Delete(ctx, task); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -53,7 +53,10 @@ func TestChangeWhileSending(t *testing.T) {
 	edit := func(p authdash.TaskPatch) step {
 		return func(ctx context.Context, q *outbox.Queue, shown authdash.Task) error { return q.Update(ctx, shown, p) }
 	}
-	del := func(ctx context.Context, q *outbox.Queue, shown authdash.Task) error { return q.Delete(ctx, shown) }
+	del := func(ctx context.Context, q *outbox.Queue, shown authdash.Task) error {
+		_, err := q.Delete(ctx, shown)
+		return err
+	}
 	tests := []struct {
 		name    string
 		offline bool // the task is made offline (else on the server, then edited offline)

@@ -15,10 +15,12 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -284,17 +286,28 @@ func (q *Queue) Update(ctx context.Context, base authdash.Task, p authdash.TaskP
 	return nil
 }
 
+// Deletion is a deletion Delete kept, as Withdraw takes it back.
+type Deletion struct {
+	// Seq is the deletion's change; 0 when none was kept (the task was
+	// made offline: its create was dropped, nothing is sent).
+	Seq int64
+	// Dropped are the changes of the task the deletion replaced (its
+	// create, an edit not sent yet), as they were kept.
+	Dropped []Change
+}
+
 // Delete keeps the deletion of base. Deleting a task made offline drops
 // its create; deleting an edited task replaces the edit, on the edit's
-// base version.
-func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
+// base version. What it returns takes the deletion back (Withdraw).
+func (q *Queue) Delete(ctx context.Context, base authdash.Task) (Deletion, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err := q.reread(ctx); err != nil {
-		return err
+		return Deletion{}, err
 	}
 	var changes []Change
 	var ops []idb.Op
+	var d Deletion
 	local := false
 	for _, c := range q.changes {
 		if c.Task.ID != base.ID || c.Seq == q.sending {
@@ -302,6 +315,7 @@ func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
 			continue
 		}
 		ops = append(ops, idb.Delete(q.bucket, key(c.Seq)))
+		d.Dropped = append(d.Dropped, c)
 		switch c.Kind {
 		case Create:
 			local = true
@@ -310,14 +324,76 @@ func (q *Queue) Delete(ctx context.Context, base authdash.Task) error {
 		}
 	}
 	if local {
-		return q.commit(ctx, changes, ops)
+		return d, q.commit(ctx, changes, ops)
 	}
 	c := Change{Seq: q.next, Kind: Delete, Task: q.onSent(base)}
 	if err := q.commit(ctx, append(changes, c), append(ops, q.put(c))); err != nil {
-		return err
+		return Deletion{}, err
 	}
 	q.next++
-	return nil
+	d.Seq = c.Seq
+	return d, nil
+}
+
+// Withdraw takes back a deletion Delete kept, if it is still kept: the
+// deletion goes, never sent, and the changes it replaced come back under
+// their own numbers, so in their place in the order. Those are put back
+// rather than a plain "the task is not deleted": the person who undoes a
+// deletion gets back what they had, an edit not sent yet (or a task made
+// offline) included, not the older version the server has. It reports
+// false when the deletion is no longer kept (sent, by this tab or
+// another): then only the server can bring the task back.
+//
+// It waits for a replay under way, this tab's or another's (the queue's
+// Lock): a deletion a replay has read may be on its way, and must not be
+// withdrawn here and done there; once the replay is over, it is either
+// still kept (not sent) or gone.
+func (q *Queue) Withdraw(ctx context.Context, d Deletion) (bool, error) {
+	q.replay.Lock()
+	defer q.replay.Unlock()
+	if q.lock != nil {
+		release, err := q.lock.Acquire(ctx)
+		if err != nil {
+			return false, fmt.Errorf("outbox: wait for the other tabs: %w", err)
+		}
+		defer release()
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.reread(ctx); err != nil {
+		return false, err
+	}
+	var ops []idb.Op
+	changes := make([]Change, 0, len(q.changes)+len(d.Dropped))
+	// By number only: a replay may have moved the deletion onto the
+	// server's answer to a create sent meanwhile (another ID), and a
+	// number is never used twice while the change under it is kept.
+	found := d.Seq == 0
+	for _, c := range q.changes {
+		if d.Seq != 0 && c.Seq == d.Seq && c.Kind == Delete {
+			found = true
+			ops = append(ops, idb.Delete(q.bucket, key(c.Seq)))
+			continue
+		}
+		changes = append(changes, c)
+	}
+	if !found {
+		return false, nil
+	}
+	for _, c := range d.Dropped {
+		if slices.ContainsFunc(changes, func(k Change) bool { return k.Seq == c.Seq }) {
+			// Not expected (numbers only grow while the bucket holds the
+			// deletion); never overwrite another change.
+			return false, fmt.Errorf("outbox: withdraw: change %d is in use", c.Seq)
+		}
+		changes = append(changes, c)
+		ops = append(ops, q.put(c))
+	}
+	slices.SortFunc(changes, func(a, b Change) int { return cmp.Compare(a.Seq, b.Seq) })
+	if err := q.commit(ctx, changes, ops); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // View lays the kept changes over tasks (the list as last known) and

@@ -174,7 +174,7 @@ func TestReplay(t *testing.T) {
 		func() error {
 			tk, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "never sent"})
 			if err == nil {
-				err = q.Delete(ctx, tk)
+				_, err = q.Delete(ctx, tk)
 			}
 			return err
 		},
@@ -183,8 +183,8 @@ func TestReplay(t *testing.T) {
 			return q.Update(ctx, merged, authdash.TaskPatch{Status: ptr(authdash.StatusDone)})
 		},
 		func() error { return q.Update(ctx, clash, authdash.TaskPatch{Title: ptr("clash: mine")}) },
-		func() error { return q.Delete(ctx, gone) },
-		func() error { return q.Delete(ctx, clashDel) },
+		func() error { _, err := q.Delete(ctx, gone); return err },
+		func() error { _, err := q.Delete(ctx, clashDel); return err },
 	}
 	for i, c := range changes {
 		if err := c(); err != nil {

@@ -30,7 +30,7 @@ func TestReplayCut(t *testing.T) {
 			if err := q.Update(ctx, a, authdash.TaskPatch{Title: ptr("a, edited")}); err != nil {
 				t.Fatal(err)
 			}
-			if err := q.Delete(ctx, b); err != nil {
+			if _, err := q.Delete(ctx, b); err != nil {
 				t.Fatal(err)
 			}
 			f.net.cutAfter.Store(after)

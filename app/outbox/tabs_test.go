@@ -47,7 +47,7 @@ func TestOtherTabs(t *testing.T) {
 			if err := a1.Update(ctx, edit, authdash.TaskPatch{Title: ptr("edited")}); err != nil {
 				t.Fatal(err)
 			}
-			if err := a1.Delete(ctx, gone); err != nil {
+			if _, err := a1.Delete(ctx, gone); err != nil {
 				t.Fatal(err)
 			}
 			if c.both {
