@@ -467,6 +467,7 @@ func (c *controller) endSession(ctx app.Context, why string) {
 	c.stats = authdash.TaskStats{}
 	c.want = authdash.TaskQuery{}
 	c.offers = undo.Offers{}
+	c.off.withdrawals = nil
 	c.messages = nil
 	if c.toastTimer != nil {
 		c.toastTimer.Stop()

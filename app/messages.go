@@ -48,7 +48,7 @@ func (c *controller) undo(ctx app.Context, a app.Action) {
 		}
 		again(ctx)
 	case undo.Deleted:
-		c.restore(ctx, of.Before)
+		c.undoDeletion(ctx, of)
 	}
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/authdash/authdash/app/idb"
 	"github.com/authdash/authdash/app/outbox"
 	"github.com/authdash/authdash/app/taskcache"
+	"github.com/authdash/authdash/app/undo"
 )
 
 // bucketOutbox holds the changes made offline, waiting to be sent.
@@ -50,6 +52,10 @@ type offlineState struct {
 	queueOwner authdash.UserID
 	replaying  bool
 	conflicts  []conflict
+	// withdrawals are the deletions kept in the outbox that an open offer
+	// (by its ID) can take back: its Undo withdraws the deletion before
+	// it is ever sent (queueDelete).
+	withdrawals map[int]withdrawal
 	// netDown: the browser said the network is gone while signed in, and
 	// has not said it is back (network.go).
 	netDown bool
@@ -375,23 +381,36 @@ func (c *controller) goOffline(ctx app.Context) bool {
 // queued runs f on the outbox and shows the result; it reports whether
 // the change is kept.
 func (c *controller) queued(ctx app.Context, f func(ctx context.Context, q pendingQueue) error) bool {
+	err := c.keep(ctx, f)
+	if err != nil && !errors.Is(err, errNoOutbox) {
+		c.toast(ctx, "Not kept on this device: "+authdash.ErrorMessageOf(err), true)
+	}
+	return err == nil
+}
+
+// errNoOutbox is keep's error when there is no outbox (signed out, or
+// IndexedDB not opened).
+var errNoOutbox = errors.New("no outbox")
+
+// keep runs f on the outbox and, once it is done, shows the result and
+// sends what is kept.
+func (c *controller) keep(ctx app.Context, f func(ctx context.Context, q pendingQueue) error) error {
 	c.mu.Lock()
 	q := c.off.queue
 	c.mu.Unlock()
 	if q == nil {
-		return false
+		return errNoOutbox
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), storageWait)
 	defer cancel()
 	if err := f(sctx, q); err != nil {
-		c.toast(ctx, "Not kept on this device: "+authdash.ErrorMessageOf(err), true)
-		return false
+		return err
 	}
 	c.publishCached(ctx)
 	// Signed in (not a page opened offline): try to send it at once, and
 	// keep trying until the server answers.
 	c.replay(ctx)
-	return true
+	return nil
 }
 
 func (c *controller) queueCreate(ctx app.Context, key string, d authdash.TaskDraft) bool {
@@ -405,12 +424,97 @@ func (c *controller) queueUpdate(ctx app.Context, base authdash.Task, p authdash
 	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Update(sctx, base, p) })
 }
 
+// queueDelete keeps a deletion in the outbox and, as online, offers to
+// undo it: a person who deleted the wrong task offline must not have to
+// wait for the network to get it back.
 func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version int64) bool {
 	base := c.keptAt(id, version)
-	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error {
-		_, err := q.Delete(sctx, base)
+	// The toast names the task as the person saw it: with the edits the
+	// outbox keeps for it (base is the version they were made on).
+	shown := c.shownOffline(base)
+	var d outbox.Deletion
+	if !c.queued(ctx, func(sctx context.Context, q pendingQueue) error {
+		var err error
+		d, err = q.Delete(sctx, base)
+		return err
+	}) {
+		return false
+	}
+	c.mu.Lock()
+	of := c.offers.Add(undo.Deleted, shown, shown, time.Now())
+	open := map[int]withdrawal{}
+	for _, o := range c.offers.Open() {
+		if w, ok := c.off.withdrawals[o.ID]; ok {
+			open[o.ID] = w
+		}
+	}
+	open[of.ID] = withdrawal{task: shown.ID, deletion: d}
+	c.off.withdrawals = open // those of offers gone, dropped
+	c.mu.Unlock()
+	c.publishToasts(ctx)
+	return true
+}
+
+// withdrawal is a deletion kept in the outbox, for the offer to undo it.
+type withdrawal struct {
+	task     authdash.TaskID
+	deletion outbox.Deletion
+}
+
+// shownOffline is base as the kept list shows it, with the outbox's
+// changes laid over it; base when it does not show it.
+func (c *controller) shownOffline(base authdash.Task) authdash.Task {
+	c.mu.Lock()
+	tc, q := c.off.cache, c.off.queue
+	c.mu.Unlock()
+	if tc == nil || q == nil {
+		return base
+	}
+	all, _ := q.View(tc.Tasks())
+	for _, t := range all {
+		if t.ID == base.ID {
+			return t
+		}
+	}
+	return base
+}
+
+// undoDeletion brings back the task of an offer of undo.Deleted: the
+// deletion taken out of the outbox when it is still kept there (never
+// sent), the task restored by the server otherwise.
+func (c *controller) undoDeletion(ctx app.Context, of undo.Offer) {
+	c.mu.Lock()
+	w, kept := c.off.withdrawals[of.ID]
+	delete(c.off.withdrawals, of.ID)
+	c.mu.Unlock()
+	if !kept || w.task != of.Before.ID {
+		c.restore(ctx, of.Before)
+		return
+	}
+	c.withdraw(ctx, of.Before, w)
+}
+
+// withdraw takes a deletion of task back out of the outbox, or has the
+// server restore it when it was sent.
+func (c *controller) withdraw(ctx app.Context, task authdash.Task, w withdrawal) {
+	withdrawn := false
+	err := c.keep(ctx, func(sctx context.Context, q pendingQueue) error {
+		var err error
+		withdrawn, err = q.Withdraw(sctx, w.deletion)
 		return err
 	})
+	switch {
+	case errors.Is(err, errNoOutbox):
+		// Signed out meanwhile: nothing kept is left to take back.
+	case err != nil:
+		// Still kept, or being sent by a replay that outlasted the wait:
+		// Retry asks again (then withdrawn, or restored once sent).
+		c.toastRetry(ctx, task.ID, "“"+task.Title+"” not brought back: "+authdash.ErrorMessageOf(err),
+			func(ctx app.Context) { c.withdraw(ctx, task, w) })
+	case !withdrawn:
+		// Sent meanwhile (back online): the server brings it back.
+		c.restore(ctx, task)
+	}
 }
 
 // keptAt is the task id at version as the kept list has it, so that a

@@ -1,0 +1,60 @@
+package dashboard
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authdash/authdash/e2e/internal/browsertest"
+)
+
+// outboxKindsJS is a JavaScript promise of the kinds of the changes the
+// outbox keeps in IndexedDB, in order, joined by commas.
+const outboxKindsJS = `new Promise((ok, fail) => { const r = indexedDB.open("authdash");
+	r.onerror = () => fail(r.error);
+	r.onsuccess = () => { const db = r.result;
+		const all = db.transaction("outbox").objectStore("outbox").getAll();
+		all.onsuccess = () => { db.close(); ok(all.result.map(v => JSON.parse(typeof v === "string" ? v : new TextDecoder().decode(v)).kind).join()); };
+		all.onerror = () => fail(all.error); }; })`
+
+// TestOfflineUndoDelete: a task deleted offline is offered back, as online:
+// the toast's Undo takes the deletion out of the outbox before it is ever
+// sent, and the task comes back as the person had it, with the edit they
+// made offline before deleting it, still to be sent. Back online, the
+// server has the task, edited. Before, a deletion kept offline had no
+// Undo. One screen size: what differs is the outbox, not the layout.
+func TestOfflineUndoDelete(t *testing.T) {
+	d := startDash(t)
+	w := d.w
+	a := d.person(t, `{"title": "Keep me"}`, `{"title": "Deleted by mistake"}`)
+	a.WaitJS("live", liveJS)
+	waitKept(a, 2)
+	token := apiAs(t, w, a.Email)
+
+	setOffline(a, true)
+	const edited = "Edited, then deleted"
+	editTask(a, "Deleted by mistake", "#edit-title", edited, "input")
+	a.WaitJS("edit kept", pendingJS(1)+" && "+browsertest.TaskJS(edited))
+	browsertest.ClickInTask(a, edited, `[data-ctl="delete"]`)
+	browsertest.ClickInTask(a, edited, `[data-ctl="confirm-delete"]`)
+	a.WaitJS("gone offline", "!"+browsertest.TaskJS(edited)+" && "+browsertest.CountJS(1))
+	undoJS := `[...document.querySelectorAll("#toasts .toast")].find(t => t.textContent.includes(` + strconv.Quote(edited) + `))?.querySelector(".undo")`
+	a.WaitJS("undo offered offline", undoJS+" != null")
+	if got := browsertest.Eval[string](a, outboxKindsJS); got != "delete" {
+		t.Fatalf("the outbox keeps %q before Undo, want the deletion alone (it replaced the edit)", got)
+	}
+	browsertest.Eval[chromedp.Void](a, undoJS+".click()")
+	a.WaitJS("back, edited, its edit still to be sent", browsertest.CountJS(2)+" && "+pendingJS(1)+" && "+
+		rowJS(edited, `li.querySelector(".badge.pending")`)+` && !document.querySelector("#toasts .undo")`)
+	if got := browsertest.Eval[string](a, outboxKindsJS); got != "update" {
+		t.Errorf("the outbox keeps %q after Undo, want the edit alone (no deletion)", got)
+	}
+
+	setOffline(a, false)
+	a.WaitJS("sent", liveJS+" && "+pendingJS(0)+" && "+browsertest.CountJS(2)+" && "+browsertest.TaskJS(edited))
+	got := byTitle(t, w, token)
+	if _, ok := got[edited]; !ok || len(got) != 2 {
+		t.Errorf("the server holds %v, want %q and \"Keep me\"", got, edited)
+	}
+}
