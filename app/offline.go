@@ -593,17 +593,23 @@ func (c *controller) settle(ctx app.Context, session int, q pendingQueue, rep re
 	c.mu.Lock()
 	c.off.conflicts = append(c.off.conflicts, rep.Conflicts...)
 	done := q.Len() == 0 && c.session == session && c.stop != nil
+	// While the browser says the network is gone, the kept list stays,
+	// though nothing is left to send (an Undo took the last change back,
+	// a task made offline was deleted): the server's list cannot be loaded
+	// (before, the page said "The server cannot be reached" over a list as
+	// it was before the outage), and networkBack turns to it once it can.
+	leave := done && !c.off.netDown
 	// The list is loaded again only when the replay changed something or
 	// the kept list was shown: most replays find nothing to send.
-	changed := done && (c.off.showing || len(rep.Saved)+len(rep.Deleted) > 0)
-	if done {
+	changed := leave && (c.off.showing || len(rep.Saved)+len(rep.Deleted) > 0)
+	if leave {
 		c.off.showing = false
 	}
 	c.mu.Unlock()
 	c.nextConflict(ctx)
 	if changed {
 		c.reload(ctx, session)
-	} else if !done {
+	} else if !leave {
 		c.publishCached(ctx)
 	}
 	return done

@@ -33,13 +33,32 @@ func TestOfflineUndoDelete(t *testing.T) {
 	token := apiAs(t, w, a.Email)
 
 	setOffline(a, true)
+	// Alone: Undo leaves nothing to send.
+	browsertest.ClickInTask(a, "Keep me", `[data-ctl="delete"]`)
+	browsertest.ClickInTask(a, "Keep me", `[data-ctl="confirm-delete"]`)
+	a.WaitJS("deleted offline", "!"+browsertest.TaskJS("Keep me")+" && "+browsertest.CountJS(1))
+	undoKeep := undoOfJS("Keep me")
+	a.WaitJS("its undo offered", undoKeep+" != null")
+	if got := browsertest.Eval[string](a, outboxKindsJS); got != "delete" {
+		t.Fatalf("the outbox keeps %q, want the deletion", got)
+	}
+	browsertest.Eval[chromedp.Void](a, undoKeep+".click()")
+	a.WaitJS("back, nothing to send", browsertest.CountJS(2)+" && "+browsertest.TaskJS("Keep me")+" && "+pendingJS(0)+` && !document.querySelector("#toasts .undo")`)
+	if got := browsertest.Eval[string](a, outboxKindsJS); got != "" {
+		t.Errorf("the outbox keeps %q after Undo, want nothing", got)
+	}
+	// Still the kept list, offline: the server's cannot be loaded.
+	if browsertest.Soon(a, `document.querySelector("main").innerText.includes("cannot be reached")`) {
+		t.Errorf("with nothing left to send offline, the page tried the server's list: %q", browsertest.Eval[string](a, `document.querySelector("main").innerText`))
+	}
+
 	const edited = "Edited, then deleted"
 	editTask(a, "Deleted by mistake", "#edit-title", edited, "input")
 	a.WaitJS("edit kept", pendingJS(1)+" && "+browsertest.TaskJS(edited))
 	browsertest.ClickInTask(a, edited, `[data-ctl="delete"]`)
 	browsertest.ClickInTask(a, edited, `[data-ctl="confirm-delete"]`)
 	a.WaitJS("gone offline", "!"+browsertest.TaskJS(edited)+" && "+browsertest.CountJS(1))
-	undoJS := `[...document.querySelectorAll("#toasts .toast")].find(t => t.textContent.includes(` + strconv.Quote(edited) + `))?.querySelector(".undo")`
+	undoJS := undoOfJS(edited)
 	a.WaitJS("undo offered offline", undoJS+" != null")
 	if got := browsertest.Eval[string](a, outboxKindsJS); got != "delete" {
 		t.Fatalf("the outbox keeps %q before Undo, want the deletion alone (it replaced the edit)", got)
@@ -57,4 +76,10 @@ func TestOfflineUndoDelete(t *testing.T) {
 	if _, ok := got[edited]; !ok || len(got) != 2 {
 		t.Errorf("the server holds %v, want %q and \"Keep me\"", got, edited)
 	}
+}
+
+// undoOfJS is an expression: the Undo button of the toast about title,
+// or undefined.
+func undoOfJS(title string) string {
+	return `[...document.querySelectorAll("#toasts .toast")].find(t => t.textContent.includes(` + strconv.Quote(title) + `))?.querySelector(".undo")`
 }
