@@ -24,7 +24,8 @@ func (c *controller) offer(ctx app.Context, k undo.Kind, before, after authdash.
 
 // undo takes back what an offer says was done: the task's status as it
 // was, or the deleted task itself (restored by the server, so every tab
-// sees it come back).
+// sees it come back; a deletion kept offline and not sent yet is taken
+// out of the outbox instead: undoDeletion).
 func (c *controller) undo(ctx app.Context, a app.Action) {
 	id, _ := a.Value.(int)
 	c.mu.Lock()

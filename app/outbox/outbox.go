@@ -342,7 +342,10 @@ func (q *Queue) Delete(ctx context.Context, base authdash.Task) (Deletion, error
 // deletion gets back what they had, an edit not sent yet (or a task made
 // offline) included, not the older version the server has. It reports
 // false when the deletion is no longer kept (sent, by this tab or
-// another): then only the server can bring the task back.
+// another): then only the server can bring the task back. A deletion is
+// withdrawn once (an offer is taken once): that of a task made offline
+// left nothing kept to find again, so a second withdrawal, after its
+// create was sent, would keep the create again.
 //
 // It waits for a replay under way, this tab's or another's (the queue's
 // Lock): a deletion a replay has read may be on its way, and must not be
