@@ -352,15 +352,11 @@ func (q *Queue) Delete(ctx context.Context, base authdash.Task) (Deletion, error
 // withdrawn here and done there; once the replay is over, it is either
 // still kept (not sent) or gone.
 func (q *Queue) Withdraw(ctx context.Context, d Deletion) (bool, error) {
-	q.replay.Lock()
-	defer q.replay.Unlock()
-	if q.lock != nil {
-		release, err := q.lock.Acquire(ctx)
-		if err != nil {
-			return false, fmt.Errorf("outbox: wait for the other tabs: %w", err)
-		}
-		defer release()
+	release, err := q.exclusive(ctx)
+	if err != nil {
+		return false, err
 	}
+	defer release()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err := q.reread(ctx); err != nil {
@@ -453,26 +449,39 @@ func (q *Queue) View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID)
 	return out, touched
 }
 
+// exclusive waits until no replay runs on this device, this tab's (replay)
+// or another's (the device's lock), and holds both until release: what a
+// replay reads from the bucket is then sent, or still kept, and nothing
+// between.
+func (q *Queue) exclusive(ctx context.Context) (release func(), err error) {
+	q.replay.Lock()
+	if q.lock == nil {
+		return q.replay.Unlock, nil
+	}
+	unlock, err := q.lock.Acquire(ctx)
+	if err != nil {
+		q.replay.Unlock()
+		return nil, fmt.Errorf("outbox: wait for the other tabs: %w", err)
+	}
+	return func() { unlock(); q.replay.Unlock() }, nil
+}
+
 // Replay sends the kept changes in order. It stops at the first the server
 // cannot be reached for, or answers with a fault of its own, keeping that
 // one and the rest for the next replay, and returns that error; every
 // change it got an answer for is done, and gone from the queue.
 func (q *Queue) Replay(ctx context.Context) (Report, error) {
-	q.replay.Lock()
-	defer q.replay.Unlock()
 	var rep Report
-	if q.lock != nil {
-		release, err := q.lock.Acquire(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("outbox: wait for the other tabs: %w", err)
-		}
-		defer release()
+	release, err := q.exclusive(ctx)
+	if err != nil {
+		return rep, err
 	}
+	defer release()
 	q.mu.Lock()
 	q.sent, q.created, q.gone = map[authdash.TaskID]authdash.Task{}, nil, map[authdash.TaskID]bool{}
 	// What other tabs kept (or sent, holding the lock) since this queue
 	// last read the bucket.
-	err := q.reread(ctx)
+	err = q.reread(ctx)
 	q.mu.Unlock()
 	if err != nil {
 		return rep, err
