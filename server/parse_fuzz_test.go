@@ -3,9 +3,12 @@ package server
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/authdash/authdash"
 )
 
 // FuzzDuplicateKey holds the scan that refuses bodies readable two ways to
@@ -98,11 +101,11 @@ func FuzzIfMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string, version int64) {
 		r := httptest.NewRequest("PATCH", "/api/tasks/x", nil)
 		r.Header.Set("If-Match", h)
-		v, err := ifMatch(r)
-		if err != nil && v != 0 || err == nil && v < 0 {
-			t.Fatalf("If-Match %q: %d, %v", h, v, err)
+		vs, err := ifMatch(r)
+		if err != nil && vs != nil || len(vs) > maxIfMatch || slices.ContainsFunc(vs, func(v int64) bool { return v < 1 }) {
+			t.Fatalf("If-Match %q: %d, %v", h, vs, err)
 		}
-		if err == nil && v == 0 && strings.TrimSpace(r.Header.Get("If-Match")) != "" && strings.TrimSpace(r.Header.Get("If-Match")) != "*" {
+		if err == nil && vs == nil && strings.TrimSpace(r.Header.Get("If-Match")) != "" && strings.TrimSpace(r.Header.Get("If-Match")) != "*" {
 			t.Fatalf("If-Match %q taken as unconditional", h)
 		}
 		if version >= 1 {
@@ -115,4 +118,50 @@ func FuzzIfMatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIfMatch: the forms of If-Match a write is conditional on, one ETag or
+// a list of them over one field or several (RFC 9110, 13.1.1).
+func TestIfMatch(t *testing.T) {
+	many := strings.TrimSuffix(strings.Repeat(`"1", `, maxIfMatch+1), ", ")
+	for _, tc := range []struct {
+		name   string
+		fields []string
+		want   []int64
+		bad    bool
+	}{
+		{name: "Absent"},
+		{name: "Empty", fields: []string{" "}},
+		{name: "Any", fields: []string{"*"}},
+		{name: "One", fields: []string{`"3"`}, want: []int64{3}},
+		{name: "Weak", fields: []string{`W/"3"`}, want: []int64{3}},
+		{name: "Bare", fields: []string{`3`}, want: []int64{3}},
+		{name: "List", fields: []string{`"3", W/"5",7`}, want: []int64{3, 5, 7}},
+		{name: "EmptyElementsIgnored", fields: []string{`, "3",, "4" ,`}, want: []int64{3, 4}},
+		{name: "OverFields", fields: []string{`"3"`, `"4", "5"`}, want: []int64{3, 4, 5}},
+		{name: "AtTheLimit", fields: []string{strings.TrimSuffix(strings.Repeat(`"1", `, maxIfMatch), ", ")}, want: slices.Repeat([]int64{1}, maxIfMatch)},
+		{name: "ErrTooMany", fields: []string{many}, bad: true},
+		{name: "ErrOnlyCommas", fields: []string{", ,"}, bad: true},
+		{name: "ErrAnyInAList", fields: []string{`*, "3"`}, bad: true},
+		{name: "ErrAnyOverFields", fields: []string{`*`, `"3"`}, bad: true},
+		{name: "ErrOneBad", fields: []string{`"3", "x"`}, bad: true},
+		{name: "ErrZero", fields: []string{`"0"`}, bad: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("PATCH", "/api/tasks/x", nil)
+			for _, f := range tc.fields {
+				r.Header.Add("If-Match", f)
+			}
+			got, err := ifMatch(r)
+			if tc.bad {
+				if authdash.ErrorCodeOf(err) != authdash.CodeInvalid || got != nil {
+					t.Fatalf("ifMatch = %v, %v; want a 400", got, err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("ifMatch = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -234,7 +236,7 @@ func handleGetTask(tasks *authdash.TaskService) http.Handler {
 // handleUpdateTask applies a partial update, conditional on If-Match.
 func handleUpdateTask(tasks *authdash.TaskService) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		ifVersion, err := ifMatch(r)
+		versions, err := ifMatch(r)
 		if err != nil {
 			return err
 		}
@@ -242,7 +244,12 @@ func handleUpdateTask(tasks *authdash.TaskService) http.Handler {
 		if err := decode(r, &p); err != nil {
 			return err
 		}
-		t, err := tasks.Update(r.Context(), authdash.UserFrom(r.Context()), taskID(r), p, ifVersion)
+		owner, id := authdash.UserFrom(r.Context()), taskID(r)
+		ifVersion, err := condition(r.Context(), tasks, owner, id, versions)
+		if err != nil {
+			return err
+		}
+		t, err := tasks.Update(r.Context(), owner, id, p, ifVersion)
 		if err != nil {
 			return err
 		}
@@ -254,11 +261,16 @@ func handleUpdateTask(tasks *authdash.TaskService) http.Handler {
 // handleDeleteTask removes a task, conditional on If-Match.
 func handleDeleteTask(tasks *authdash.TaskService) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		ifVersion, err := ifMatch(r)
+		versions, err := ifMatch(r)
 		if err != nil {
 			return err
 		}
-		if err := tasks.Delete(r.Context(), authdash.UserFrom(r.Context()), taskID(r), ifVersion); err != nil {
+		owner, id := authdash.UserFrom(r.Context()), taskID(r)
+		ifVersion, err := condition(r.Context(), tasks, owner, id, versions)
+		if err != nil {
+			return err
+		}
+		if err := tasks.Delete(r.Context(), owner, id, ifVersion); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -303,23 +315,61 @@ func writeTask(w http.ResponseWriter, status int, t *authdash.Task) {
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
 var errIfMatch = &authdash.Error{Code: authdash.CodeInvalid,
-	Message: `If-Match must be one ETag of this task, e.g. "3".`,
-	Fields:  map[string]string{"If-Match": `Must be one ETag, e.g. "3".`}}
+	Message: `If-Match must be ETags of this task, e.g. "3" or "3", "4".`,
+	Fields:  map[string]string{"If-Match": `Must be "*" or ETags separated by commas, e.g. "3".`}}
 
-// ifMatch reads the version a write is conditional on: 0 (unconditional)
-// when If-Match is absent or "*". It accepts "3", W/"3" and a bare 3, as
-// clients differ in how they echo an ETag; anything else is a 400 rather
-// than a write that silently ignores the condition.
-func ifMatch(r *http.Request) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
+// maxIfMatch bounds the ETags one If-Match may list: a client names the
+// versions it has seen, a handful; thousands are an attack on the parser.
+const maxIfMatch = 32
+
+// ifMatch reads the versions a write is conditional on: none
+// (unconditional) when If-Match is absent or "*". It accepts "3", W/"3"
+// and a bare 3, as clients differ in how they echo an ETag, and a list of
+// them (RFC 9110, 13.1.1), over one field or several; anything else is a
+// 400 rather than a write that silently ignores the condition.
+func ifMatch(r *http.Request) ([]int64, error) {
+	h := strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), ","))
 	if h == "" || h == "*" {
+		return nil, nil
+	}
+	var versions []int64
+	for part := range strings.SplitSeq(h, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue // an empty element of a list, which RFC 9110 (5.6.1) says to ignore
+		}
+		v, ok := parseETag(part)
+		if !ok || len(versions) == maxIfMatch {
+			return nil, errIfMatch
+		}
+		versions = append(versions, v)
+	}
+	if len(versions) == 0 {
+		return nil, errIfMatch
+	}
+	return versions, nil
+}
+
+// condition is the version a write must find (0: any). With one ETag it is
+// that ETag's version, which the store checks as it writes. With several,
+// the write may go ahead on whichever the task is at: the task's version is
+// read, and the write made conditional on it when it is one of them, so a
+// write that lands in between still makes it stale (412) rather than being
+// overwritten.
+func condition(ctx context.Context, tasks *authdash.TaskService, owner authdash.UserID, id authdash.TaskID, versions []int64) (int64, error) {
+	switch len(versions) {
+	case 0:
 		return 0, nil
+	case 1:
+		return versions[0], nil
 	}
-	v, ok := parseETag(h)
-	if !ok {
-		return 0, errIfMatch
+	t, err := tasks.Get(ctx, owner, id)
+	if err != nil {
+		return 0, err
 	}
-	return v, nil
+	if !slices.Contains(versions, t.Version) {
+		return 0, authdash.Errorf(authdash.CodePreconditionFailed, "The task has changed since you loaded it; reload and try again.")
+	}
+	return t.Version, nil
 }
 
 func parseETag(s string) (int64, bool) {
