@@ -110,9 +110,11 @@ type Queue struct {
 	mu      sync.Mutex
 	changes []Change
 	next    int64
-	// sending is the Seq of the change a replay is sending (0: none): an
-	// edit or deletion made meanwhile is not folded into it (its answer
-	// removes it) but kept after it, and moved onto the server's answer.
+	// sending is the Seq of the change a replay of the device is sending
+	// (0: none), as the bucket's marker said when last read (sending.go):
+	// an edit or deletion made meanwhile, in any tab, is not folded into it
+	// (its answer removes it) but kept after it, and moved onto the
+	// server's answer.
 	sending int64
 	// sent holds the server's answers to this replay's changes, by the ID
 	// the person saw (a task made offline also under its LocalID), until
@@ -138,15 +140,22 @@ func Open(ctx context.Context, db *idb.DB, bucket string, client Client, lock Lo
 }
 
 // reread makes the changes in the bucket the queue's: those another tab
-// kept since are added, those it sent are gone. Called with q.mu held, so
-// that no change of this queue's is half kept meanwhile.
+// kept since are added, those it sent are gone; and the change a replay of
+// the device is sending, that of this tab or another's, q.sending.
+// Called with q.mu held, so that no change of this queue's is half kept
+// meanwhile.
 func (q *Queue) reread(ctx context.Context) error {
 	es, err := q.db.All(ctx, q.bucket)
 	if err != nil {
 		return fmt.Errorf("outbox: read: %w", err)
 	}
 	changes := make([]Change, 0, len(es))
+	q.sending = 0
 	for _, e := range es {
+		if e.Key == sendingKey {
+			q.readMarker(e.Value)
+			continue
+		}
 		var c Change
 		if err := json.Unmarshal(e.Value, &c); err != nil {
 			return fmt.Errorf("outbox: read: change %s: %w", e.Key, err)
@@ -488,18 +497,16 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 	}
 	defer func() {
 		q.mu.Lock()
-		q.sending = 0
+		q.unmark(ctx)
 		q.mu.Unlock()
 	}()
 	for {
 		q.mu.Lock()
-		if len(q.changes) == 0 {
-			q.mu.Unlock()
-			return rep, nil
-		}
-		c := q.changes[0]
-		q.sending = c.Seq
+		c, ok, err := q.mark(ctx)
 		q.mu.Unlock()
+		if err != nil || !ok {
+			return rep, err
+		}
 		saved, deleted := len(rep.Saved), len(rep.Deleted)
 		if err := q.send(ctx, c, &rep); err != nil {
 			return rep, err
@@ -515,13 +522,16 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 }
 
 // done removes the change c, answered with the task saved (nil if none)
-// or its deletion. The changes of the same task made while it was sent,
-// on what the page showed, go onto the answer; when a create was not
-// saved, they go with it (its refusal said so).
+// or its deletion, and the marker naming it. The changes of the same task
+// made while it was sent, in this tab or another (so read again), on what
+// the page showed, go onto the answer; when a create was not saved, they
+// go with it (its refusal said so).
 func (q *Queue) done(ctx context.Context, c Change, saved *authdash.Task, deleted bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.sending = 0
+	if err := q.reread(ctx); err != nil {
+		return err
+	}
 	if saved != nil {
 		q.sent[c.Task.ID] = *saved
 		q.sent[saved.ID] = *saved
@@ -532,23 +542,33 @@ func (q *Queue) done(ctx context.Context, c Change, saved *authdash.Task, delete
 	if deleted {
 		q.gone[c.Task.ID] = true
 	}
-	ops := []idb.Op{idb.Delete(q.bucket, key(c.Seq))}
+	ops := []idb.Op{idb.Delete(q.bucket, key(c.Seq)), idb.Delete(q.bucket, sendingKey)}
 	var changes []Change
 	for _, l := range q.changes {
+		changed := false
+		if l.Seq == c.Seq {
+			if l, changed = rest(c, l); !changed {
+				continue
+			}
+		}
 		switch {
-		case l.Seq == c.Seq:
-			continue
 		case l.Task.ID != c.Task.ID || deleted:
 		case saved == nil && c.Kind == Create:
 			ops = append(ops, idb.Delete(q.bucket, key(l.Seq)))
 			continue
 		case saved != nil && (c.Kind == Create || l.Task.Version <= c.Task.Version):
-			l.Task = *saved
+			l.Task, changed = *saved, true
+		}
+		if changed {
 			ops = append(ops, q.put(l))
 		}
 		changes = append(changes, l)
 	}
-	return q.commit(ctx, changes, ops)
+	if err := q.commit(ctx, changes, ops); err != nil {
+		return err
+	}
+	q.sending = 0
+	return nil
 }
 
 // transient reports whether err means "not now": the change stays.
