@@ -10,12 +10,14 @@ import (
 )
 
 // outboxKindsJS is a JavaScript promise of the kinds of the changes the
-// outbox keeps in IndexedDB, in order, joined by commas.
+// outbox keeps in IndexedDB, in order, joined by commas. An entry with no
+// kind is not a change: the marker of a replay under way (one attempted
+// offline fails, and removes it, within moments).
 const outboxKindsJS = `new Promise((ok, fail) => { const r = indexedDB.open("authdash");
 	r.onerror = () => fail(r.error);
 	r.onsuccess = () => { const db = r.result;
 		const all = db.transaction("outbox").objectStore("outbox").getAll();
-		all.onsuccess = () => { db.close(); ok(all.result.map(v => JSON.parse(typeof v === "string" ? v : new TextDecoder().decode(v)).kind).join()); };
+		all.onsuccess = () => { db.close(); ok(all.result.map(v => JSON.parse(typeof v === "string" ? v : new TextDecoder().decode(v)).kind).filter(k => k).join()); };
 		all.onerror = () => fail(all.error); }; })`
 
 // TestOfflineUndoDelete: a task deleted offline is offered back, as online:
