@@ -11,7 +11,8 @@
 // The queue is one bucket of an app/idb database: IndexedDB in the
 // browser, memory in tests. Each change is stored under its sequence
 // number, written before Create, Update or Delete return and removed only
-// once the server has answered it.
+// once the server has answered it; the change a replay is sending is
+// marked there too, for all the tabs (sending.go).
 package outbox
 
 import (

@@ -36,11 +36,12 @@ func (q *Queue) readMarker(v []byte) {
 
 // mark names the first change kept as being sent, in the bucket, and
 // returns it as the bucket then holds it (false: none is kept). The
-// changes are read again once the marker is written: a tab that kept a
-// change before seeing the marker did so before that read, and what is
-// sent is what it left. A marker left by a replay that died (its tab
-// closed) is overwritten here, or removed when the replay ends. Called by
-// Replay, holding the device's lock, with q.mu held.
+// changes are read again once the marker is written, so that what a tab
+// kept without seeing the marker is, but for a write landing after that
+// read (done's rest takes that one), part of what is sent. A marker left by
+// a replay that died (its tab closed) is overwritten here, or removed when
+// the replay ends. Called by Replay, holding the device's lock, with q.mu
+// held.
 func (q *Queue) mark(ctx context.Context) (Change, bool, error) {
 	for len(q.changes) > 0 {
 		c := q.changes[0]
