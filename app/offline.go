@@ -15,7 +15,6 @@ import (
 	"github.com/authdash/authdash/app/idb"
 	"github.com/authdash/authdash/app/outbox"
 	"github.com/authdash/authdash/app/taskcache"
-	"github.com/authdash/authdash/app/undo"
 )
 
 // bucketOutbox holds the changes made offline, waiting to be sent.
@@ -55,7 +54,7 @@ type offlineState struct {
 	// withdrawals are the deletions kept in the outbox that an open offer
 	// (by its ID) can take back: its Undo withdraws the deletion before
 	// it is ever sent (queueDelete).
-	withdrawals map[int]withdrawal
+	withdrawals withdrawals
 	// netDown: the browser said the network is gone while signed in, and
 	// has not said it is back (network.go).
 	netDown bool
@@ -422,114 +421,6 @@ func (c *controller) queueCreate(ctx app.Context, key string, d authdash.TaskDra
 
 func (c *controller) queueUpdate(ctx app.Context, base authdash.Task, p authdash.TaskPatch) bool {
 	return c.queued(ctx, func(sctx context.Context, q pendingQueue) error { return q.Update(sctx, base, p) })
-}
-
-// queueDelete keeps a deletion in the outbox and, as online, offers to
-// undo it: a person who deleted the wrong task offline must not have to
-// wait for the network to get it back.
-func (c *controller) queueDelete(ctx app.Context, id authdash.TaskID, version int64) bool {
-	base := c.keptAt(id, version)
-	// The toast names the task as the person saw it: with the edits the
-	// outbox keeps for it (base is the version they were made on).
-	shown := c.shownOffline(base)
-	var d outbox.Deletion
-	if !c.queued(ctx, func(sctx context.Context, q pendingQueue) error {
-		var err error
-		d, err = q.Delete(sctx, base)
-		return err
-	}) {
-		return false
-	}
-	c.mu.Lock()
-	of := c.offers.Add(undo.Deleted, shown, shown, time.Now())
-	open := map[int]withdrawal{}
-	for _, o := range c.offers.Open() {
-		if w, ok := c.off.withdrawals[o.ID]; ok {
-			open[o.ID] = w
-		}
-	}
-	open[of.ID] = withdrawal{task: shown.ID, deletion: d}
-	c.off.withdrawals = open // those of offers gone, dropped
-	c.mu.Unlock()
-	c.publishToasts(ctx)
-	return true
-}
-
-// withdrawal is a deletion kept in the outbox, for the offer to undo it.
-type withdrawal struct {
-	task     authdash.TaskID
-	deletion outbox.Deletion
-}
-
-// shownOffline is base as the kept list shows it, with the outbox's
-// changes laid over it; base when it does not show it.
-func (c *controller) shownOffline(base authdash.Task) authdash.Task {
-	c.mu.Lock()
-	tc, q := c.off.cache, c.off.queue
-	c.mu.Unlock()
-	if tc == nil || q == nil {
-		return base
-	}
-	all, _ := q.View(tc.Tasks())
-	for _, t := range all {
-		if t.ID == base.ID {
-			return t
-		}
-	}
-	return base
-}
-
-// undoDeletion brings back the task of an offer of undo.Deleted: the
-// deletion taken out of the outbox when it is still kept there (never
-// sent), the task restored by the server otherwise.
-func (c *controller) undoDeletion(ctx app.Context, of undo.Offer) {
-	c.mu.Lock()
-	w, kept := c.off.withdrawals[of.ID]
-	delete(c.off.withdrawals, of.ID)
-	c.mu.Unlock()
-	if !kept || w.task != of.Before.ID {
-		c.restore(ctx, of.Before)
-		return
-	}
-	c.withdraw(ctx, of.Before, w)
-}
-
-// withdraw takes a deletion of task back out of the outbox, or has the
-// server restore it when it was sent.
-func (c *controller) withdraw(ctx app.Context, task authdash.Task, w withdrawal) {
-	withdrawn := false
-	err := c.keep(ctx, func(sctx context.Context, q pendingQueue) error {
-		var err error
-		withdrawn, err = q.Withdraw(sctx, w.deletion)
-		return err
-	})
-	switch {
-	case errors.Is(err, errNoOutbox):
-		// Signed out meanwhile: nothing kept is left to take back.
-	case err != nil:
-		// Still kept, or being sent by a replay that outlasted the wait:
-		// Retry asks again (then withdrawn, or restored once sent).
-		c.toastRetry(ctx, task.ID, "“"+task.Title+"” not brought back: "+authdash.ErrorMessageOf(err),
-			func(ctx app.Context) { c.withdraw(ctx, task, w) })
-	case !withdrawn:
-		// Sent meanwhile (back online): the server brings it back.
-		c.restore(ctx, task)
-	}
-}
-
-// keptAt is the task id at version as the kept list has it, so that a
-// deletion kept in the outbox names its task should the server refuse it
-// ("“Title” was not deleted: …"); only its ID and version when the kept
-// list has another version or none.
-func (c *controller) keptAt(id authdash.TaskID, version int64) authdash.Task {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.off.cache != nil {
-		if t, ok := c.off.cache.Get(id); ok && t.Version == version {
-			return t
-		}
-	}
-	return authdash.Task{ID: id, Version: version}
 }
 
 // replay sends what the outbox keeps, once the server answers again (the

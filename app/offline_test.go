@@ -1,14 +1,11 @@
 package app
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/app/idb"
-	"github.com/authdash/authdash/app/taskcache"
 )
 
 // A row whose change is kept on this device, not yet sent, says so in
@@ -71,38 +68,5 @@ func TestCanEdit(t *testing.T) {
 		if got := c.s.canEdit(); got != c.want {
 			t.Errorf("%s: canEdit = %v, want %v", c.name, got, c.want)
 		}
-	}
-}
-
-// A deletion kept offline carries the kept task at the version shown, so
-// that a refusal names it; at another version, or unknown, only ID and
-// version.
-func TestKeptAt(t *testing.T) {
-	ctx := t.Context()
-	tc, err := taskcache.Open(ctx, idb.NewMemory(storageSchema.Buckets...), "u1", taskcache.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := authdash.Task{ID: "t1", Title: "Water the plants", Status: authdash.StatusTodo, Priority: authdash.PriorityLow, Version: 3}
-	if _, err := tc.Put(ctx, kept); err != nil {
-		t.Fatal(err)
-	}
-	c := &controller{}
-	c.off.cache = tc
-	for _, tt := range []struct {
-		name    string
-		id      authdash.TaskID
-		version int64
-		want    authdash.Task
-	}{
-		{"KeptAtThatVersion", "t1", 3, kept},
-		{"KeptAtAnother", "t1", 2, authdash.Task{ID: "t1", Version: 2}},
-		{"NotKept", "t9", 1, authdash.Task{ID: "t9", Version: 1}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := c.keptAt(tt.id, tt.version); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("keptAt(%s, %d) = %+v, want %+v", tt.id, tt.version, got, tt.want)
-			}
-		})
 	}
 }
