@@ -12,10 +12,10 @@ import (
 )
 
 // Two-factor authentication in the browser: the sign-in page's second step
-// (when the password was right and the account asks for a code), the
+// (when the password was right and the account asks for a code) and the
 // profile's "Two-factor authentication" card (set up with the QR code, turn
-// on with a code, see the recovery codes once, turn off) and its "Recent
-// sign-in activity" card.
+// on with a code, see the recovery codes once, turn off). Its "Recent
+// sign-in activity" card is in activity.go.
 
 // State of the second factor.
 const (
@@ -23,7 +23,6 @@ const (
 	stMFA       stateKey = "authdash.mfa.status"    // mfaStatus
 	stTOTPSetup stateKey = "authdash.mfa.setup"     // totpSetup: a secret not yet on
 	stRecovery  stateKey = "authdash.mfa.recovery"  // []string: shown once
-	stActivity  stateKey = "authdash.activity"      // activityView
 )
 
 // Forms of the second factor.
@@ -36,15 +35,14 @@ const (
 
 // Actions of the second factor.
 const (
-	actMFAVerify    action = "authdash.mfa.verify"     // mfaAttempt
-	actMFACancel    action = "authdash.mfa.cancel"     // nil
-	actLoadMFA      action = "authdash.mfa.load"       // nil
-	actBeginTOTP    action = "authdash.mfa.begin"      // string: password
-	actConfirmTOTP  action = "authdash.mfa.confirm"    // string: code
-	actDisableTOTP  action = "authdash.mfa.disable"    // totpOff
-	actCancelTOTP   action = "authdash.mfa.setup-done" // nil: forget the secret shown
-	actCodesSaved   action = "authdash.mfa.codes-done" // nil: forget the recovery codes shown
-	actLoadActivity action = "authdash.activity.load"  // nil
+	actMFAVerify   action = "authdash.mfa.verify"     // mfaAttempt
+	actMFACancel   action = "authdash.mfa.cancel"     // nil
+	actLoadMFA     action = "authdash.mfa.load"       // nil
+	actBeginTOTP   action = "authdash.mfa.begin"      // string: password
+	actConfirmTOTP action = "authdash.mfa.confirm"    // string: code
+	actDisableTOTP action = "authdash.mfa.disable"    // totpOff
+	actCancelTOTP  action = "authdash.mfa.setup-done" // nil: forget the secret shown
+	actCodesSaved  action = "authdash.mfa.codes-done" // nil: forget the recovery codes shown
 )
 
 // mfaChallenge is a sign-in whose password was right, waiting for its code.
@@ -76,15 +74,8 @@ type totpSetup struct {
 // totpOff is what turns two-factor authentication off.
 type totpOff struct{ Password, Code string }
 
-// activityView is the account's recent sign-ins.
-type activityView struct {
-	Items   []authdash.SignInEvent
-	Loaded  bool
-	Loading bool
-	Err     string
-}
-
-// registerMFA installs the second factor's handlers.
+// registerMFA installs the second factor's handlers, and the sign-in
+// activity's.
 func (c *controller) registerMFA() {
 	app.Handle(string(actMFAVerify), c.verifyMFA)
 	app.Handle(string(actMFACancel), func(ctx app.Context, _ app.Action) {
@@ -190,16 +181,6 @@ func (c *controller) disableTOTP(ctx app.Context, a app.Action) {
 	setForm(ctx, formTOTPDisable, formState{Done: 1}, nil)
 	setState(ctx, stRecovery, []string(nil))
 	c.loadMFA(ctx, app.Action{})
-}
-
-func (c *controller) loadActivity(ctx app.Context, _ app.Action) {
-	setState(ctx, stActivity, activityView{Loading: true})
-	items, err := c.api().SignInActivity(ctx)
-	if err != nil {
-		setState(ctx, stActivity, activityView{Loaded: true, Err: authdash.ErrorMessageOf(err)})
-		return
-	}
-	setState(ctx, stActivity, activityView{Loaded: true, Items: items})
 }
 
 // forgetMFA clears what the second factor showed (a secret being set up,
@@ -399,70 +380,4 @@ func (c *twoFactorCard) body() app.UI {
 			app.Button().Type("submit").Class("btn primary").Disabled(c.begin.Busy).Text(busyText(c.begin.Busy, "Set up", "Setting up…")),
 		),
 	)
-}
-
-// activityCard is the profile's "Recent sign-in activity" section.
-type activityCard struct {
-	app.Compo
-	view activityView
-}
-
-func (c *activityCard) OnMount(ctx app.Context) {
-	observe(ctx, stActivity, &c.view)
-	ctx.NewAction(string(actLoadActivity))
-}
-
-func (c *activityCard) Render() app.UI {
-	v := c.view
-	return app.Section().Class("card").Aria("labelledby", "activity-title").Body(
-		app.H2().ID("activity-title").Text("Recent sign-in activity"),
-		formError(v.Err),
-		app.P().Class("muted").Role("status").Hidden(!v.Loading).Text("Loading…"),
-		app.If(v.Loaded && len(v.Items) == 0 && v.Err == "", func() app.UI { return app.P().Class("muted").Text("No sign-ins yet.") }),
-		app.Ul().Class("sessions").ID("activity").Body(
-			app.Range(v.Items).Slice(func(i int) app.UI {
-				e := v.Items[i]
-				return app.Li().Class("session activity-" + string(e.Outcome)).Body(
-					app.Div().Body(
-						app.Strong().Text(e.Device),
-						app.Span().Class("badge").Text(outcomeLabel(e)),
-						app.P().Class("muted").Text(e.At.Local().Format("Jan 2, 2006 15:04")+" · "+e.IP+" · "+methodLabel(e.Method)),
-					),
-				)
-			}),
-		),
-		app.Div().Class("actions").Body(
-			app.Button().Type("button").ID("activity-refresh").Class("btn small").OnClick(func(ctx app.Context, e app.Event) {
-				ctx.NewAction(string(actLoadActivity))
-			}).Text("Refresh"),
-		),
-	)
-}
-
-func outcomeLabel(e authdash.SignInEvent) string {
-	switch {
-	case e.Outcome == authdash.SignInSuccess:
-		return "Signed in"
-	case e.Reason == authdash.ReasonWrongPassword:
-		return "Failed: wrong password"
-	case e.Reason == authdash.ReasonWrongCode:
-		return "Failed: wrong code"
-	case e.Reason == authdash.ReasonPasskeyRefused:
-		return "Failed: passkey refused"
-	}
-	return "Failed"
-}
-
-func methodLabel(m authdash.SignInMethod) string {
-	switch m {
-	case authdash.SignInTOTP:
-		return "password and app code"
-	case authdash.SignInRecovery:
-		return "password and recovery code"
-	case authdash.SignInPasskey:
-		return "passkey"
-	case authdash.SignInOIDC:
-		return "identity provider"
-	}
-	return "password"
 }
