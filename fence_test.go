@@ -217,8 +217,8 @@ func readImportTable(path string) (map[string]row, error) {
 // keyed by the package's path in the module ("authdash" for the root).
 func goList(t *testing.T, graph map[string][]string, env []string, pkgs ...string) {
 	t.Helper()
-	// Directories of tests only (e2e/browser, e2e/dashboard, e2e/cluster,
-	// deploy) have no package to place.
+	// Directories of tests only (e2e/browser, e2e/dashboard, e2e/offline,
+	// e2e/cluster, deploy) have no package to place.
 	args := append([]string{"list", "-f", "{{if .GoFiles}}{{.ImportPath}}{{range .Imports}} {{.}}{{end}}{{end}}"}, pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Env = append(cmd.Environ(), env...)

@@ -1,16 +1,15 @@
 package dashboard
 
 import (
-	"context"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // TestDashboard drives the dashboard's task flows in headless Chromium
@@ -25,11 +24,11 @@ func TestDashboard(t *testing.T) {
 	w := kit.Webapp(t)
 	w.Start()
 	browser := kit.Browser(t)
-	d := &dash{w: w, browser: browser}
+	d := &dash{&dashtest.Dash{W: w, Browser: browser}}
 
 	for _, size := range browsertest.ScreenSizes {
 		t.Run(size.Name, func(t *testing.T) {
-			d.size = size
+			d.Size = size
 			t.Run("FilterBackToAny", d.filterBackToAny)
 			t.Run("MergeKeepsOtherTabsEdit", d.mergeKeepsOtherTabsEdit)
 			t.Run("ConflictSideBySide", d.conflictSideBySide)
@@ -51,113 +50,14 @@ func TestDashboard(t *testing.T) {
 // Chromium, at a laptop's size; it skips the test with -short.
 func startDash(t *testing.T) *dash {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	return &dash{w: w, browser: kit.Browser(t), size: browsertest.ScreenSizes[0]}
+	return &dash{dashtest.Start(t, &kit)}
 }
 
-// dash is what TestDashboard's subtests share.
+// dash is what this package's tests and subtests share: the dashboard
+// steps both browser packages take (dashtest.Dash), with this package's
+// subtests as its methods.
 type dash struct {
-	w       *browsertest.Webapp
-	browser context.Context
-	size    browsertest.ScreenSize
-	people  atomic.Int64
-}
-
-// person signs a new person up (by the API, from a page that does not
-// load the app), creates their tasks (JSON bodies of POST /api/tasks) and
-// opens the dashboard at the subtest's size, with every task listed.
-func (d *dash) person(t *testing.T, tasks ...string) *browsertest.Tab {
-	t.Helper()
-	b := d.signedUp(t, tasks...)
-	d.open(b, len(tasks))
-	return b
-}
-
-// signedUp is person without opening the dashboard: for more tasks than
-// its first page lists.
-func (d *dash) signedUp(t *testing.T, tasks ...string) *browsertest.Tab {
-	t.Helper()
-	b := browsertest.NewTab(t, d.browser, true)
-	b.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
-	email := fmt.Sprintf("person%d@example.com", d.people.Add(1))
-	b.Email = email
-	browsertest.SignUpByAPI(t, b, d.w, email)
-	for _, body := range tasks {
-		if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch("/api/tasks", {method: "POST", headers: {"Content-Type": "application/json",
-			"Authorization": "Bearer " + window.__token}, body: %q}).then(r => r.status)`, body)); st != 201 {
-			t.Fatalf("create task %s: %d", body, st)
-		}
-	}
-	return b
-}
-
-// open shows the dashboard in b and waits for n tasks.
-func (d *dash) open(b *browsertest.Tab, n int) {
-	b.T.Helper()
-	b.Do("dashboard", chromedp.Navigate(d.w.URL("/")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
-	b.WaitJS(fmt.Sprintf("%d tasks listed", n), browsertest.CountJS(n))
-}
-
-// sibling opens another tab of b's person (same browser context, so the
-// same cookies) on the dashboard.
-func (d *dash) sibling(t *testing.T, b *browsertest.Tab, n int) *browsertest.Tab {
-	t.Helper()
-	s := browsertest.NewTab(t, b.Ctx, false)
-	s.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
-	d.open(s, n)
-	return s
-}
-
-// device signs b's person in from another browser context (another
-// device: cookies, session and socket of its own) and opens the dashboard
-// there.
-func (d *dash) device(t *testing.T, b *browsertest.Tab, n int) *browsertest.Tab {
-	t.Helper()
-	return d.deviceWith(t, b, n, nil)
-}
-
-// deviceWith is device with setup, if not nil, run on the signed-in tab
-// before the dashboard opens.
-func (d *dash) deviceWith(t *testing.T, b *browsertest.Tab, n int, setup func(c *browsertest.Tab)) *browsertest.Tab {
-	t.Helper()
-	c := browsertest.NewTab(t, d.browser, true)
-	c.Email = b.Email
-	c.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
-	browsertest.SignInByAPI(t, c, d.w, b.Email)
-	if setup != nil {
-		setup(c)
-	}
-	d.open(c, n)
-	return c
-}
-
-// choose picks the option of a select whose text is label, as a person
-// does: the select's value becomes that option's value, whatever it is.
-func choose(b *browsertest.Tab, sel, label string) {
-	b.T.Helper()
-	b.Do("find "+sel, chromedp.WaitVisible(sel))
-	ok := browsertest.Eval[bool](b, fmt.Sprintf(`(() => { const s = document.querySelector(%s);
-		const i = [...s.options].findIndex(o => o.text === %s);
-		if (i < 0) return false;
-		s.selectedIndex = i; s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`,
-		strconv.Quote(sel), strconv.Quote(label)))
-	if !ok {
-		b.T.Fatalf("%s has no option %q", sel, label)
-	}
-}
-
-// openFilters shows the filters: on a phone they fold behind a button.
-func openFilters(b *browsertest.Tab) {
-	b.T.Helper()
-	if browsertest.Eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none" &&
-		document.querySelector("#filters-toggle").getAttribute("aria-expanded") !== "true"`) {
-		browsertest.Click(b, "#filters-toggle")
-	}
-	b.Do("filters shown", chromedp.WaitVisible("#filter-status"))
+	*dashtest.Dash
 }
 
 // listErrorJS is a predicate: the list shows no error.
@@ -167,13 +67,13 @@ const listErrorJS = `[...document.querySelectorAll(".list-wrap .form-error")].ev
 // the toolbar keeps working after it (the "Any" option once sent
 // status=Any, which the API refuses, and jammed every later query).
 func (d *dash) filterBackToAny(t *testing.T) {
-	a := d.person(t, `{"title": "Open task", "priority": "low"}`, `{"title": "Finished task", "status": "done", "priority": "high"}`)
-	openFilters(a)
+	a := d.Person(t, `{"title": "Open task", "priority": "low"}`, `{"title": "Finished task", "status": "done", "priority": "high"}`)
+	dashtest.OpenFilters(a)
 	for _, f := range []struct{ sel, pick string }{{"#filter-status", "Done"}, {"#filter-priority", "High"}} {
-		choose(a, f.sel, f.pick)
+		dashtest.Choose(a, f.sel, f.pick)
 		a.WaitJS(f.sel+" filters", browsertest.CountJS(1)+" && "+browsertest.TaskJS("Finished task")+
 			` && document.querySelector("#filters-toggle").textContent === "Filters (1)"`)
-		choose(a, f.sel, "Any")
+		dashtest.Choose(a, f.sel, "Any")
 		a.WaitJS(f.sel+" back to any", browsertest.CountJS(2)+" && "+listErrorJS)
 	}
 	// And later searches still run.
@@ -186,8 +86,8 @@ func (d *dash) filterBackToAny(t *testing.T) {
 // title. B is told at once that the task changed, and B's save keeps A's
 // priority without asking.
 func (d *dash) mergeKeepsOtherTabsEdit(t *testing.T) {
-	a := d.person(t, `{"title": "Merge me", "priority": "medium"}`)
-	b := d.device(t, a, 1)
+	a := d.Person(t, `{"title": "Merge me", "priority": "medium"}`)
+	b := d.Device(t, a, 1)
 	browsertest.ClickInTask(a, "Merge me", `button[aria-label^="Edit"]`)
 	a.Do("editor in A", chromedp.WaitVisible("#edit-form"))
 	browsertest.ClickInTask(b, "Merge me", `button[aria-label^="Edit"]`)
@@ -217,8 +117,8 @@ func (d *dash) mergeKeepsOtherTabsEdit(t *testing.T) {
 // just that field, both values side by side; B's other change (the status)
 // and A's (the priority) are kept whichever title B keeps.
 func (d *dash) conflictSideBySide(t *testing.T) {
-	a := d.person(t, `{"title": "Contested"}`)
-	b := d.device(t, a, 1)
+	a := d.Person(t, `{"title": "Contested"}`)
+	b := d.Device(t, a, 1)
 	browsertest.ClickInTask(a, "Contested", `button[aria-label^="Edit"]`)
 	a.Do("editor in A", chromedp.WaitVisible("#edit-form"))
 	browsertest.ClickInTask(b, "Contested", `button[aria-label^="Edit"]`)
@@ -247,7 +147,7 @@ func (d *dash) conflictSideBySide(t *testing.T) {
 // DoubleClickAddsOne: two clicks on "Add task" before the first answer
 // send one request, with an Idempotency-Key, and add one task.
 func (d *dash) doubleClickAddsOne(t *testing.T) {
-	a := d.person(t)
+	a := d.Person(t)
 	recordCreates(a)
 	a.Do("title", chromedp.WaitVisible("#new-title"), chromedp.SendKeys("#new-title", "Only once"))
 	browsertest.Eval[chromedp.Void](a, `(() => { const b = document.querySelector("#create-submit"); b.click(); b.click(); })()`)
@@ -256,14 +156,14 @@ func (d *dash) doubleClickAddsOne(t *testing.T) {
 	if len(keys) != 1 || keys[0] == "" {
 		t.Errorf("POST /api/tasks sent %d times with keys %q; want once, with a key", len(keys), keys)
 	}
-	d.open(a, 1)
+	d.Open(a, 1)
 }
 
 // RetryAfterLostAnswerAddsOne: the answer to a create is lost (the request
 // reached the server); the person presses "Add task" again and still gets
 // one task, because the retry carries the same Idempotency-Key.
 func (d *dash) retryAfterLostAnswerAddsOne(t *testing.T) {
-	a := d.person(t)
+	a := d.Person(t)
 	recordCreates(a)
 	browsertest.Eval[chromedp.Void](a, `window.__loseNextCreate = true`)
 	a.Do("title", chromedp.WaitVisible("#new-title"), chromedp.SendKeys("#new-title", "Sent twice"))
@@ -278,7 +178,7 @@ func (d *dash) retryAfterLostAnswerAddsOne(t *testing.T) {
 	if keys := browsertest.Eval[[]string](a, `window.__createKeys`); len(keys) != 2 || keys[0] != keys[1] || keys[0] == "" {
 		t.Errorf("the retry sent keys %q; want the first one again", keys)
 	}
-	d.open(a, 1)
+	d.Open(a, 1)
 	if n := browsertest.Eval[int](a, `[...document.querySelectorAll("#task-list .task-title")].filter(e => e.textContent === "Sent twice").length`); n != 1 {
 		t.Errorf("%d tasks after a retry, want 1", n)
 	}
@@ -314,22 +214,16 @@ func taskWithJS(title, sel string) string {
 		strconv.Quote(title), strconv.Quote(sel), strconv.Quote(sel))
 }
 
-// checkJS is a predicate: the task's checkbox is (un)checked.
-func checkJS(title string, checked bool) string {
-	return fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
-		li.querySelector(".task-title")?.textContent === %s && li.querySelector(".check-box").checked === %v)`, strconv.Quote(title), checked)
-}
-
 // CompleteAndUndoInEveryTab: one browsertest.Click on the checkbox completes the task
 // (the other tab sees it done), and the toast's Undo puts it back as it
 // was (in progress), in both tabs.
 func (d *dash) completeAndUndo(t *testing.T) {
-	a := d.person(t, `{"title": "Tick me", "status": "in_progress"}`)
-	b := d.sibling(t, a, 1)
-	c := d.device(t, a, 1)
+	a := d.Person(t, `{"title": "Tick me", "status": "in_progress"}`)
+	b := d.Sibling(t, a, 1)
+	c := d.Device(t, a, 1)
 	browsertest.ClickInTask(a, "Tick me", ".check-box")
 	for name, tb := range map[string]*browsertest.Tab{"A": a, "B": b, "C (another device)": c} {
-		tb.WaitJS("done in "+name, checkJS("Tick me", true)+" && "+taskWithJS("Tick me", ".task.status-done"))
+		tb.WaitJS("done in "+name, dashtest.CheckJS("Tick me", true)+" && "+taskWithJS("Tick me", ".task.status-done"))
 	}
 	a.WaitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes("marked done") && t.querySelector(".undo"))`)
 	if live := browsertest.Eval[string](a, `document.querySelector("#toasts").getAttribute("aria-live")`); live != "polite" {
@@ -337,7 +231,7 @@ func (d *dash) completeAndUndo(t *testing.T) {
 	}
 	browsertest.Click(a, "#toasts .undo")
 	for name, tb := range map[string]*browsertest.Tab{"A": a, "B": b, "C (another device)": c} {
-		tb.WaitJS("undone in "+name, checkJS("Tick me", false)+" && "+taskWithJS("Tick me", ".task.status-in_progress"))
+		tb.WaitJS("undone in "+name, dashtest.CheckJS("Tick me", false)+" && "+taskWithJS("Tick me", ".task.status-in_progress"))
 	}
 	a.WaitJS("toast gone", `!document.querySelector("#toasts .undo")`)
 }
@@ -347,7 +241,7 @@ func (d *dash) completeAndUndo(t *testing.T) {
 // (the task deleted elsewhere, the page not told yet) takes the row away
 // and says so.
 func (d *dash) completeRefusedReverts(t *testing.T) {
-	a := d.person(t, `{"title": "Cannot tick"}`, `{"title": "Cannot untick", "status": "done"}`, `{"title": "Gone"}`)
+	a := d.Person(t, `{"title": "Cannot tick"}`, `{"title": "Cannot untick", "status": "done"}`, `{"title": "Gone"}`)
 	// The server refuses: a change to "Gone" is sent for a task it does not
 	// have (404); the others are sent with a status it does not know (400).
 	browsertest.Eval[chromedp.Void](a, `(() => { const orig = window.fetch; window.fetch = function(url, opts) {
@@ -362,7 +256,7 @@ func (d *dash) completeRefusedReverts(t *testing.T) {
 		was   bool
 	}{{"Cannot tick", false}, {"Cannot untick", true}} {
 		browsertest.ClickInTask(a, c.title, ".check-box")
-		a.WaitJS(c.title+": reverted with a message", checkJS(c.title, c.was)+
+		a.WaitJS(c.title+": reverted with a message", dashtest.CheckJS(c.title, c.was)+
 			` && document.querySelector("#toasts .toast.error") !== null`)
 		// A refusal is final: nothing to retry.
 		if browsertest.Eval[bool](a, `document.querySelector("#toasts .retry") !== null`) {
@@ -380,9 +274,9 @@ func (d *dash) completeRefusedReverts(t *testing.T) {
 // task in both tabs; Undo brings the same task back (same id, fields and
 // tags) in both.
 func (d *dash) deleteAndUndo(t *testing.T) {
-	a := d.person(t, `{"title": "Keep me", "description": "with notes", "tags": ["home", "urgent"], "priority": "high"}`, `{"title": "Other"}`)
-	b := d.sibling(t, a, 2)
-	c := d.device(t, a, 2)
+	a := d.Person(t, `{"title": "Keep me", "description": "with notes", "tags": ["home", "urgent"], "priority": "high"}`, `{"title": "Other"}`)
+	b := d.Sibling(t, a, 2)
+	c := d.Device(t, a, 2)
 	id := browsertest.Eval[string](a, `[...document.querySelectorAll("#task-list > li")].find(li => li.querySelector(".task-title").textContent === "Keep me").dataset.id`)
 	browsertest.ClickInTask(a, "Keep me", `button[aria-label^="Delete"]`)
 	browsertest.ClickInTask(a, "Keep me", `.confirm .btn.danger`)
@@ -401,24 +295,24 @@ func (d *dash) deleteAndUndo(t *testing.T) {
 // EnterTwiceOnDeleteDeletesNothing: Enter on Delete asks, with the focus
 // on Cancel, so a second Enter cancels; the focus is back on Delete.
 func (d *dash) enterTwiceOnDelete(t *testing.T) {
-	a := d.person(t, `{"title": "Precious"}`)
+	a := d.Person(t, `{"title": "Precious"}`)
 	// Once the list is settled: the stream's first ready loads it again,
 	// and a row drawn again under the keyboard can drop the focus (as it
 	// did here once in CI, on a busy machine).
-	a.WaitJS("settled", liveJS+` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`)
+	a.WaitJS("settled", dashtest.LiveJS+` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`)
 	focusInTask(a, "Precious", `[data-ctl="delete"]`)
 	a.Do("enter", chromedp.KeyEvent("\r"))
 	a.WaitJS("asked, Cancel focused", `document.activeElement && document.activeElement.dataset.ctl === "cancel-delete"`)
 	a.Do("enter again", chromedp.KeyEvent("\r"))
 	a.WaitJS("cancelled, Delete focused", `!document.querySelector(".confirm") && document.activeElement && document.activeElement.dataset.ctl === "delete"`)
-	d.open(a, 1)
+	d.Open(a, 1)
 }
 
 // EditorDialogKeepsAndReturnsFocus: the editor is a modal dialog that
 // keeps Tab inside it, closes on Esc, and gives the focus back to the
 // Edit button that opened it.
 func (d *dash) editorDialogFocus(t *testing.T) {
-	a := d.person(t, `{"title": "Focus me"}`)
+	a := d.Person(t, `{"title": "Focus me"}`)
 	focusInTask(a, "Focus me", `[data-ctl="edit"]`)
 	a.Do("open", chromedp.KeyEvent("\r"), chromedp.WaitVisible("#edit-form"))
 	a.WaitJS("title focused", `document.activeElement && document.activeElement.id === "edit-title"`)
@@ -445,12 +339,12 @@ func focusInTask(b *browsertest.Tab, title, sel string) {
 // URLIsTheView: a filter and a sort go into the address; a reload shows
 // the same view, Back the one before, Forward the one after.
 func (d *dash) urlIsTheView(t *testing.T) {
-	a := d.person(t, `{"title": "Alpha", "status": "done"}`, `{"title": "Beta"}`, `{"title": "Gamma", "status": "done"}`)
-	openFilters(a)
-	choose(a, "#filter-status", "Done")
+	a := d.Person(t, `{"title": "Alpha", "status": "done"}`, `{"title": "Beta"}`, `{"title": "Gamma", "status": "done"}`)
+	dashtest.OpenFilters(a)
+	dashtest.Choose(a, "#filter-status", "Done")
 	a.WaitJS("filtered", browsertest.CountJS(2)+` && location.search === "?status=done"`)
-	choose(a, "#sort", "Title")
-	choose(a, "#order", "Ascending")
+	dashtest.Choose(a, "#sort", "Title")
+	dashtest.Choose(a, "#order", "Ascending")
 	const sorted = `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join("|") === "Alpha|Gamma"`
 	a.WaitJS("sorted", sorted+` && location.search === "?status=done&sort=title&order=asc"`)
 
@@ -471,12 +365,12 @@ func (d *dash) urlIsTheView(t *testing.T) {
 // "#home" for "home"); a parameter that is not valid is dropped with a
 // notice, the rest applies, and the list works.
 func (d *dash) sharedLink(t *testing.T) {
-	a := d.person(t, `{"title": "Buy milk", "tags": ["home"]}`, `{"title": "Buy milk at work", "tags": ["work"]}`, `{"title": "Water plants", "tags": ["home"]}`)
-	a.Do("shared link", chromedp.Navigate(d.w.URL("/?q=milk&tag=%23home")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
+	a := d.Person(t, `{"title": "Buy milk", "tags": ["home"]}`, `{"title": "Buy milk at work", "tags": ["work"]}`, `{"title": "Water plants", "tags": ["home"]}`)
+	a.Do("shared link", chromedp.Navigate(d.W.URL("/?q=milk&tag=%23home")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 	a.WaitJS("link's view", browsertest.CountJS(1)+" && "+browsertest.TaskJS("Buy milk")+` && document.querySelector("#search").value === "milk" &&
 		document.querySelector("#filters-toggle").textContent === "Filters (1)"`)
 
-	a.Do("bad link", chromedp.Navigate(d.w.URL("/?status=Any&sort=colour&tag=home")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
+	a.Do("bad link", chromedp.Navigate(d.W.URL("/?status=Any&sort=colour&tag=home")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 	a.WaitJS("notice, and the rest applied", browsertest.CountJS(2)+" && "+listErrorJS+` &&
 		document.querySelector("#notice") && document.querySelector("#notice").textContent.includes("status") &&
 		document.querySelector("#notice").textContent.includes("sort") && location.search === "?tag=home"`)

@@ -44,10 +44,10 @@ const holdLiveJS = `(() => {
 	};
 })()`
 
-// deviceHoldingLive is device, with holdLiveJS in the dashboard's page.
+// deviceHoldingLive is Device, with holdLiveJS in the dashboard's page.
 func (d *dash) deviceHoldingLive(t *testing.T, b *browsertest.Tab, n int) *browsertest.Tab {
 	t.Helper()
-	return d.deviceWith(t, b, n, func(c *browsertest.Tab) {
+	return d.DeviceWith(t, b, n, func(c *browsertest.Tab) {
 		c.Do("hold live", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: holdLiveJS})
 			return err
@@ -87,7 +87,7 @@ func titleIsJS(v string) string {
 // and B's save is an ordinary edit again. Before, B was told nothing, and
 // its save showed a bare "Task not found." that stayed after the restore.
 func (d *dash) editOfDeletedTaskIsKept(t *testing.T) {
-	a := d.person(t, `{"title": "Doomed", "priority": "high"}`)
+	a := d.Person(t, `{"title": "Doomed", "priority": "high"}`)
 	b := d.deviceHoldingLive(t, a, 1)
 	id := browsertest.Eval[string](a, `document.querySelector("#task-list > li").dataset.id`)
 
@@ -97,7 +97,7 @@ func (d *dash) editOfDeletedTaskIsKept(t *testing.T) {
 	browsertest.SetField(b, "#edit-title", "Doomed, edited by B", "input")
 	deleteTask(a, "Doomed", 0)
 	b.WaitJS("B told of the deletion, edit kept", deletedNoticeJS+" && "+titleIsJS("Doomed, edited by B"))
-	b.Screenshot("edit-deleted-elsewhere-" + d.size.Name)
+	b.Screenshot("edit-deleted-elsewhere-" + d.Size.Name)
 	if !browsertest.Eval[bool](b, `(() => { const r = document.querySelector("#edit-save").getBoundingClientRect();
 		return r.width > 0 && r.right <= innerWidth && document.querySelector("#edit-save").scrollWidth <= Math.ceil(r.width); })()`) {
 		t.Error("Save as new task does not fit the screen")
@@ -122,7 +122,7 @@ func (d *dash) editOfDeletedTaskIsKept(t *testing.T) {
 	deleteTask(a, "Doomed, edited by B", 0)
 	browsertest.Click(b, "#edit-save")
 	b.WaitJS("B's refused save kept the edit", deletedNoticeJS+" && "+titleIsJS("Kept as new"))
-	b.Screenshot("edit-deleted-404-" + d.size.Name)
+	b.Screenshot("edit-deleted-404-" + d.Size.Name)
 	browsertest.Eval[chromedp.Void](b, `window.__holdLive(false)`)
 	browsertest.Click(b, "#edit-save")
 	b.Do("B's editor closes", chromedp.WaitNotPresent("#edit-form"))

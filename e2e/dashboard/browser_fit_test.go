@@ -15,6 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // recoveryCodesJS lists what is wrong with the recovery codes' layout: a
@@ -102,7 +103,7 @@ func TestLongContentFits(t *testing.T) {
 	}
 	w := kit.Webapp(t)
 	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
+	d := &dash{&dashtest.Dash{W: w, Browser: kit.Browser(t)}}
 	name := strings.Repeat("Wolfeschlg", 10) // 100 characters, no space
 	tag := strings.Repeat("abcdefgh", 4)     // 32 characters, no break
 	tasks := []string{
@@ -113,9 +114,9 @@ func TestLongContentFits(t *testing.T) {
 	}
 	for _, size := range browsertest.ScreenSizes {
 		t.Run(size.Name, func(t *testing.T) {
-			b := browsertest.NewTab(t, d.browser, true)
+			b := browsertest.NewTab(t, d.Browser, true)
 			b.Do("viewport", chromedp.EmulateViewport(size.W, size.H, size.Opts...))
-			browsertest.SignUpByAPI(t, b, w, fmt.Sprintf("fit%d@example.com", d.people.Add(1)))
+			browsertest.SignUpByAPI(t, b, w, d.Email("fit"))
 			api := func(method, path, body string, want int) {
 				t.Helper()
 				if st := browsertest.Eval[int](b, fmt.Sprintf(`fetch(%q, {method: %q, headers: {"Content-Type": "application/json",
@@ -127,8 +128,8 @@ func TestLongContentFits(t *testing.T) {
 			for _, body := range tasks {
 				api("POST", "/api/tasks", body, 201)
 			}
-			d.size = size
-			d.open(b, len(tasks))
+			d.Size = size
+			d.Open(b, len(tasks))
 
 			if bad := browsertest.Eval[[]string](b, `(() => {
 				const h = document.querySelector("#hello"), col = document.querySelector(".dash").getBoundingClientRect(), r = h.getBoundingClientRect(), out = [];
@@ -173,7 +174,7 @@ func TestLongContentFits(t *testing.T) {
 			}
 			picture(b, "recovery-codes", "#two-factor", size)
 
-			out := browsertest.NewTab(t, d.browser, true)
+			out := browsertest.NewTab(t, d.Browser, true)
 			out.Do("viewport", chromedp.EmulateViewport(size.W, size.H, size.Opts...))
 			out.Do("sign-in page", chromedp.Navigate(w.URL("/signin")), browsertest.AppReady, chromedp.WaitVisible("#passkey-signin"))
 			gap := browsertest.Eval[float64](out, `document.querySelector("#passkey-signin").getBoundingClientRect().top -

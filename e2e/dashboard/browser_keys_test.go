@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // rowOfFocusJS is the title of the task whose row holds the focus ("" for
@@ -31,7 +32,7 @@ func TestKeyboardAndLists(t *testing.T) {
 }
 
 func (d *dash) shortcuts(t *testing.T) {
-	b := d.person(t, `{"title": "Third"}`, `{"title": "Second"}`, `{"title": "First"}`)
+	b := d.Person(t, `{"title": "Third"}`, `{"title": "Second"}`, `{"title": "First"}`)
 	// Real key presses, as the protocol sends a person's: keydown, then
 	// the character (keypress and input in the focused field), keyup. A
 	// shortcut that focuses a field must cancel its keydown in time, or
@@ -113,7 +114,7 @@ func (d *dash) shortcuts(t *testing.T) {
 	b.WaitJS("k: back to the first", rowOfFocusJS+` === "First"`)
 
 	key("x")
-	b.WaitJS("x: done", checkJS("First", true))
+	b.WaitJS("x: done", dashtest.CheckJS("First", true))
 	b.WaitJS("undo offered", `document.querySelector("#toasts .undo") !== null`)
 	if !browsertest.Soon(b, rowOfFocusJS+` === "First"`) {
 		t.Errorf("after x the focus is on %q (%s), want the same task", browsertest.Eval[string](b, rowOfFocusJS), browsertest.Eval[string](b, browsertest.FocusJS))
@@ -151,7 +152,7 @@ func (d *dash) shortcuts(t *testing.T) {
 // Undo is pressed; while the focus is in it, it does not expire) the focus
 // goes to its task's row, never to <body>.
 func (d *dash) toastFocus(t *testing.T) {
-	b := d.person(t, `{"title": "Stays"}`, `{"title": "Later"}`, `{"title": "Earlier"}`)
+	b := d.Person(t, `{"title": "Stays"}`, `{"title": "Later"}`, `{"title": "Earlier"}`)
 	toastJS := func(title string) string {
 		return fmt.Sprintf(`[...document.querySelectorAll("#toasts .toast")].find(t => t.textContent.includes(%s))`, strconv.Quote(title))
 	}
@@ -184,7 +185,7 @@ func (d *dash) toastFocus(t *testing.T) {
 	b.WaitJS("an offer", toastJS("Stays")+` !== undefined`)
 	browsertest.Eval[chromedp.Void](b, toastJS("Stays")+`.querySelector(".undo").focus()`)
 	b.Do("Undo", chromedp.KeyEvent(kb.Enter))
-	b.WaitJS("undone", checkJS("Stays", false)+` && `+toastJS("Stays")+` === undefined`)
+	b.WaitJS("undone", dashtest.CheckJS("Stays", false)+` && `+toastJS("Stays")+` === undefined`)
 	if !browsertest.Soon(b, rowOfFocusJS+` === "Stays"`) {
 		t.Errorf("after Undo the focus is on %s, want the task's row", browsertest.Eval[string](b, browsertest.FocusJS))
 	}
@@ -192,7 +193,7 @@ func (d *dash) toastFocus(t *testing.T) {
 
 func (d *dash) datesAndTags(t *testing.T) {
 	day := func(n int) string { return time.Now().AddDate(0, 0, n).Format(time.DateOnly) + "T12:00:00Z" }
-	b := d.person(t,
+	b := d.Person(t,
 		`{"title": "Late", "tags": ["work"], "dueDate": "`+day(-3)+`"}`,
 		`{"title": "Now", "tags": ["home"], "dueDate": "`+day(0)+`"}`,
 		`{"title": "Soon", "tags": ["home"], "dueDate": "`+day(1)+`"}`)
@@ -240,12 +241,12 @@ func (d *dash) datesAndTags(t *testing.T) {
 		browsertest.SetField(b, "#filter-tag", "", "change")
 		b.WaitJS("unfiltered", browsertest.CountJS(3))
 	}
-	b.Do("a link with #work", chromedp.Navigate(d.w.URL("/?tag=%23work")), browsertest.AppReady)
+	b.Do("a link with #work", chromedp.Navigate(d.W.URL("/?tag=%23work")), browsertest.AppReady)
 	b.WaitJS("filtered by the link's #work", browsertest.CountJS(1)+" && "+browsertest.TaskJS("Late"))
 }
 
 func (d *dash) emptyStates(t *testing.T) {
-	b := d.person(t)
+	b := d.Person(t)
 	b.WaitJS("no tasks yet", `document.querySelector("#empty") !== null && document.querySelector("#empty-filtered") === null`)
 	// Found and clicked at once: the list's status is rendered again as
 	// the live connection's first load lands.
@@ -256,7 +257,7 @@ func (d *dash) emptyStates(t *testing.T) {
 	b.Do("add", chromedp.SendKeys("#new-title", "The first"+kb.Enter))
 	b.WaitJS("listed", browsertest.CountJS(1))
 
-	b.Do("a search that finds nothing", chromedp.Navigate(d.w.URL("/?q=nothing-like-this")), browsertest.AppReady)
+	b.Do("a search that finds nothing", chromedp.Navigate(d.W.URL("/?q=nothing-like-this")), browsertest.AppReady)
 	b.WaitJS("no match", `document.querySelector("#empty-filtered") !== null && document.querySelector("#empty") === null`)
 	if !browsertest.Soon(b, `(() => { const e = document.querySelector("#empty-clear"); if (!e) return false; e.click(); return true; })()`) {
 		t.Fatal("no Clear filters button")

@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // TestLayout measures what a walk through the screens at 1280×800 and
@@ -22,12 +23,12 @@ func TestLayout(t *testing.T) {
 	}
 	w := kit.Webapp(t)
 	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
+	d := &dash{&dashtest.Dash{W: w, Browser: kit.Browser(t)}}
 	late := time.Now().AddDate(0, 0, -3).Format(time.DateOnly) + "T12:00:00Z"
 	for _, size := range browsertest.ScreenSizes {
 		t.Run(size.Name, func(t *testing.T) {
-			d.size = size
-			b := d.person(t, `{"title": "Late", "dueDate": "`+late+`"}`)
+			d.Size = size
+			b := d.Person(t, `{"title": "Late", "dueDate": "`+late+`"}`)
 			if browsertest.Eval[bool](b, `getComputedStyle(document.querySelector("#filters-toggle")).display !== "none"`) {
 				browsertest.Click(b, "#filters-toggle")
 			}
@@ -67,15 +68,15 @@ func TestLayout(t *testing.T) {
 			// The header keeps its rows when the live badge says the
 			// server is gone (on a phone "Reconnecting…" pushed Sign out
 			// to a row of its own).
-			b.WaitJS("live", liveJS)
+			b.WaitJS("live", dashtest.LiveJS)
 			before := browsertest.Eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`)
 			w.Kill()
-			b.WaitJS("outage", outageJS+` && document.querySelector("#live.live-live") === null`)
+			b.WaitJS("outage", dashtest.OutageJS+` && document.querySelector("#live.live-live") === null`)
 			if during := browsertest.Eval[float64](b, `document.querySelector(".topbar").getBoundingClientRect().height`); during != before {
 				t.Errorf("the header is %.0f px high during an outage, %.0f px live", during, before)
 			}
 			w.Start()
-			b.WaitJS("live again", liveJS)
+			b.WaitJS("live again", dashtest.LiveJS)
 
 			b.Do("profile", chromedp.Navigate(w.URL("/profile")), browsertest.AppReady)
 			b.WaitJS("devices and activity listed", `document.querySelector("#sessions .badge") !== null && document.querySelector("#activity .badge") !== null`)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 	"github.com/authdash/authdash/e2e/internal/rawapi"
 )
 
@@ -27,13 +28,13 @@ import (
 // the server with that view, as many as it had plus what entered.
 func TestLiveFilteredViews(t *testing.T) {
 	d := startDash(t)
-	w := d.w
+	w := d.W
 
-	a := browsertest.NewTab(t, d.browser, true)
-	a.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	a := browsertest.NewTab(t, d.Browser, true)
+	a.Do("viewport", chromedp.EmulateViewport(d.Size.W, d.Size.H, d.Size.Opts...))
 	a.Email = "live-view@example.com"
 	browsertest.SignUpByAPI(t, a, w, a.Email)
-	token := apiAs(t, w, a.Email)
+	token := dashtest.APIAs(t, w, a.Email)
 	base := "http://" + w.Addr
 	day := func(n int) string { return time.Now().UTC().AddDate(0, 0, n).Format("2006-01-02T15:00:00Z") }
 	ids := map[string]authdash.TaskID{}
@@ -60,14 +61,14 @@ func TestLiveFilteredViews(t *testing.T) {
 		t.Helper()
 		b.Do("the view", chromedp.Navigate(w.URL(view)), browsertest.AppReady, chromedp.WaitVisible("#hello"))
 		b.WaitJS("first page of the view", browsertest.CountJS(20))
-		b.WaitJS("live", liveJS)
+		b.WaitJS("live", dashtest.LiveJS)
 	}
 	open(a)
 	a2 := browsertest.NewTab(t, a.Ctx, false) // same browser: the socket is a's, shared
-	a2.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	a2.Do("viewport", chromedp.EmulateViewport(d.Size.W, d.Size.H, d.Size.Opts...))
 	open(a2)
-	c := browsertest.NewTab(t, d.browser, true) // another device: a socket of its own
-	c.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	c := browsertest.NewTab(t, d.Browser, true) // another device: a socket of its own
+	c.Do("viewport", chromedp.EmulateViewport(d.Size.W, d.Size.H, d.Size.Opts...))
 	browsertest.SignInByAPI(t, c, w, a.Email)
 	open(c)
 	tabs := map[string]*browsertest.Tab{"first tab": a, "second tab": a2, "other device": c}

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // smallTargetsJS lists the visible buttons, links and inputs smaller than
@@ -32,10 +33,10 @@ func TestPhone(t *testing.T) {
 	}
 	w := kit.Webapp(t)
 	w.Start()
-	d := &dash{w: w, browser: kit.Browser(t)}
-	d.size = browsertest.ScreenSizes[1]
+	d := &dash{&dashtest.Dash{W: w, Browser: kit.Browser(t)}}
+	d.Size = browsertest.ScreenSizes[1]
 	day := func(n int) string { return time.Now().AddDate(0, 0, n).Format("2006-01-02T15:00:00Z") }
-	b := d.person(t,
+	b := d.Person(t,
 		`{"title": "Write the quarterly report", "priority": "high", "tags": ["work"], "dueDate": "`+day(-3)+`"}`,
 		`{"title": "Book the train to Lyon", "status": "in_progress", "tags": ["travel"], "dueDate": "`+day(0)+`"}`,
 		`{"title": "Buy milk", "status": "done", "priority": "low", "tags": ["home"]}`,
@@ -70,12 +71,12 @@ func TestPhone(t *testing.T) {
 	}
 	check("dashboard")
 
-	openFilters(b)
+	dashtest.OpenFilters(b)
 	check("filters open")
-	choose(b, "#filter-status", "Done")
+	dashtest.Choose(b, "#filter-status", "Done")
 	b.WaitJS("one task", browsertest.CountJS(1))
 	b.WaitJS("the button counts the filter", `document.querySelector("#filters-toggle").textContent.includes("1")`)
-	choose(b, "#filter-priority", "Low")
+	dashtest.Choose(b, "#filter-priority", "Low")
 	b.WaitJS("the button counts two", `document.querySelector("#filters-toggle").textContent.includes("2")`)
 	if got := browsertest.Eval[string](b, `document.querySelector("#filters-toggle").getAttribute("aria-expanded")`); got != "true" {
 		t.Errorf("filters button aria-expanded %q while open", got)
@@ -93,8 +94,8 @@ func TestPhone(t *testing.T) {
 	// The signed-out pages in a browser of their own: signed in, /signin
 	// leaves for the dashboard, and which of the two check saw would depend
 	// on when the app ran.
-	out := browsertest.NewTab(t, d.browser, true)
-	out.Do("viewport", chromedp.EmulateViewport(d.size.W, d.size.H, d.size.Opts...))
+	out := browsertest.NewTab(t, d.Browser, true)
+	out.Do("viewport", chromedp.EmulateViewport(d.Size.W, d.Size.H, d.Size.Opts...))
 	b = out
 	for _, p := range []struct{ path, form string }{
 		{"/signin", "#signin-form"}, {"/signup", "#signup-form"}, {"/forgot-password", "#forgot-form"},

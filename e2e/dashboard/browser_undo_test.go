@@ -16,6 +16,7 @@ import (
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/app/undo"
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // TestUndoAndLoadMoreByKeyboard: what the keyboard alone reaches in time.
@@ -44,7 +45,7 @@ func deleteByKey(b *browsertest.Tab, title string) {
 }
 
 func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
-	b := d.person(t, `{"title": "Slip"}`, `{"title": "Neighbour"}`)
+	b := d.Person(t, `{"title": "Slip"}`, `{"title": "Neighbour"}`)
 	deleteByKey(b, "Slip")
 	if got := browsertest.Eval[string](b, rowOfFocusJS); got != "Neighbour" {
 		t.Fatalf("after Delete the focus is on %q (%s), want the next task", got, browsertest.Eval[string](b, browsertest.FocusJS))
@@ -52,7 +53,7 @@ func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
 	b.Do("Ctrl+Z", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	b.WaitJS("back", browsertest.TaskJS("Slip")+` && `+browsertest.CountJS(2)+` && !document.querySelector("#toasts .undo")`)
 	// On the server too: a fresh page lists it.
-	d.open(b, 2)
+	d.Open(b, 2)
 	if !browsertest.Eval[bool](b, browsertest.TaskJS("Slip")) {
 		t.Error("after a reload the undone deletion is not listed")
 	}
@@ -77,7 +78,7 @@ func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
 }
 
 func (d *dash) focusHoldsUndoToast(t *testing.T) {
-	b := d.person(t, `{"title": "Far away"}`, `{"title": "Other"}`)
+	b := d.Person(t, `{"title": "Far away"}`, `{"title": "Other"}`)
 	deleteByKey(b, "Far away")
 	browsertest.Eval[chromedp.Void](b, `document.querySelector("#toasts .undo").focus()`)
 	// Longer than an unattended toast lasts.
@@ -104,7 +105,7 @@ func (d *dash) focusHoldsUndoToast(t *testing.T) {
 // and the pointer over the other, however long past their time, and go in
 // their own time once let go.
 func (d *dash) holdMessageToasts(t *testing.T) {
-	b := d.person(t, `{"title": "Focused"}`, `{"title": "Pointed at"}`)
+	b := d.Person(t, `{"title": "Focused"}`, `{"title": "Pointed at"}`)
 	// The server refuses: each change is sent with a status it does not
 	// know (400). Not a 404: that says the task was deleted elsewhere, and
 	// its row goes (5d2b61e).
@@ -142,12 +143,12 @@ func (d *dash) holdMessageToasts(t *testing.T) {
 
 func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
 	n := authdash.DefaultPageSize + 5
-	b := d.signedUp(t, numbered(n)...)
-	d.open(b, authdash.DefaultPageSize)
+	b := d.SignedUp(t, numbered(n)...)
+	d.Open(b, authdash.DefaultPageSize)
 	// On Load more once the page is settled: the stream's start reloads
 	// the list, which disables the button for a moment, and a disabled
 	// button loses the focus.
-	settled := liveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false" && document.querySelector("#load-more") !== null`
+	settled := dashtest.LiveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false" && document.querySelector("#load-more") !== null`
 	for i := 0; ; i++ {
 		b.WaitJS("settled", settled)
 		browsertest.Eval[chromedp.Void](b, `document.querySelector("#load-more").focus()`)
@@ -173,9 +174,9 @@ func (d *dash) loadMoreFocusesFirstNewRow(t *testing.T) {
 // the pages Load more added stay listed.
 func (d *dash) reloadKeepsLoadedPages(t *testing.T) {
 	n := 2*authdash.DefaultPageSize + 5
-	b := d.signedUp(t, numbered(n)...)
-	d.open(b, authdash.DefaultPageSize)
-	settled := liveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`
+	b := d.SignedUp(t, numbered(n)...)
+	d.Open(b, authdash.DefaultPageSize)
+	settled := dashtest.LiveJS + ` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`
 	b.WaitJS("live", settled)
 	for _, want := range []int{2 * authdash.DefaultPageSize, n} {
 		browsertest.Click(b, "#load-more")
@@ -183,11 +184,11 @@ func (d *dash) reloadKeepsLoadedPages(t *testing.T) {
 	}
 	// A change made offline, sent when the network is back, after which
 	// the list is loaded again.
-	setOffline(b, true)
+	dashtest.SetOffline(b, true)
 	browsertest.ClickInTask(b, "Task 44", ".check-box")
-	b.WaitJS("kept offline", pendingJS(1))
-	setOffline(b, false)
-	b.WaitJS("sent", pendingJS(0)+" && "+settled)
+	b.WaitJS("kept offline", dashtest.PendingJS(1))
+	dashtest.SetOffline(b, false)
+	b.WaitJS("sent", dashtest.PendingJS(0)+" && "+settled)
 	time.Sleep(time.Second) // a reload that dropped the pages would show by now
 	if got := browsertest.Eval[int](b, `document.querySelectorAll("#task-list > li").length`); got != n {
 		t.Errorf("after the connection came back %d tasks listed, want the %d loaded", got, n)

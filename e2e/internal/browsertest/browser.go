@@ -1,8 +1,8 @@
 // Package browsertest drives the real server binary and app.wasm in headless
-// Chromium for the browser tests (e2e/browser, e2e/dashboard): the server
-// as a subprocess (Webapp), tabs in browser contexts of one shared
-// Chromium (Tab) with their console recorded, and the steps and page
-// predicates several tests take (page.go).
+// Chromium for the browser tests (e2e/browser, e2e/dashboard,
+// e2e/offline): the server as a subprocess (Webapp), tabs in browser
+// contexts of one shared Chromium (Tab) with their console recorded, and
+// the steps and page predicates several tests take (page.go).
 package browsertest
 
 import (
@@ -264,13 +264,13 @@ func startChromium(dir string) (_ context.Context, cancel func(), _ error) {
 type Tab struct {
 	T   testing.TB
 	Ctx context.Context
-	// Email is the person's, when a test signed one up (dash.person).
+	// Email is the person's, when a test signed one up (dashtest.Dash.Person).
 	Email string
 	Mu    sync.Mutex
 	Log   []chromedp.ConsoleMessage
 	// Logged is signalled (without blocking) on every message.
 	Logged chan struct{}
-	// Workers are the service workers setOffline attached to.
+	// Workers are the service workers dashtest.SetOffline attached to.
 	Workers map[target.ID]context.Context
 	// close ends the tab (NewTab's context).
 	close context.CancelFunc

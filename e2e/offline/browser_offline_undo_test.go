@@ -1,4 +1,4 @@
-package dashboard
+package offline
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // outboxKindsJS is a JavaScript promise of the kinds of the changes the
@@ -27,14 +28,14 @@ const outboxKindsJS = `new Promise((ok, fail) => { const r = indexedDB.open("aut
 // server has the task, edited. Before, a deletion kept offline had no
 // Undo. One screen size: what differs is the outbox, not the layout.
 func TestOfflineUndoDelete(t *testing.T) {
-	d := startDash(t)
-	w := d.w
-	a := d.person(t, `{"title": "Keep me"}`, `{"title": "Deleted by mistake"}`)
-	a.WaitJS("live", liveJS)
+	d := dashtest.Start(t, &kit)
+	w := d.W
+	a := d.Person(t, `{"title": "Keep me"}`, `{"title": "Deleted by mistake"}`)
+	a.WaitJS("live", dashtest.LiveJS)
 	waitKept(a, 2)
-	token := apiAs(t, w, a.Email)
+	token := dashtest.APIAs(t, w, a.Email)
 
-	setOffline(a, true)
+	dashtest.SetOffline(a, true)
 	// Alone: Undo leaves nothing to send.
 	browsertest.ClickInTask(a, "Keep me", `[data-ctl="delete"]`)
 	browsertest.ClickInTask(a, "Keep me", `[data-ctl="confirm-delete"]`)
@@ -45,7 +46,7 @@ func TestOfflineUndoDelete(t *testing.T) {
 		t.Fatalf("the outbox keeps %q, want the deletion", got)
 	}
 	browsertest.Eval[chromedp.Void](a, undoKeep+".click()")
-	a.WaitJS("back, nothing to send", browsertest.CountJS(2)+" && "+browsertest.TaskJS("Keep me")+" && "+pendingJS(0)+` && !document.querySelector("#toasts .undo")`)
+	a.WaitJS("back, nothing to send", browsertest.CountJS(2)+" && "+browsertest.TaskJS("Keep me")+" && "+dashtest.PendingJS(0)+` && !document.querySelector("#toasts .undo")`)
 	if got := browsertest.Eval[string](a, outboxKindsJS); got != "" {
 		t.Errorf("the outbox keeps %q after Undo, want nothing", got)
 	}
@@ -56,7 +57,7 @@ func TestOfflineUndoDelete(t *testing.T) {
 
 	const edited = "Edited, then deleted"
 	editTask(a, "Deleted by mistake", "#edit-title", edited, "input")
-	a.WaitJS("edit kept", pendingJS(1)+" && "+browsertest.TaskJS(edited))
+	a.WaitJS("edit kept", dashtest.PendingJS(1)+" && "+browsertest.TaskJS(edited))
 	browsertest.ClickInTask(a, edited, `[data-ctl="delete"]`)
 	browsertest.ClickInTask(a, edited, `[data-ctl="confirm-delete"]`)
 	a.WaitJS("gone offline", "!"+browsertest.TaskJS(edited)+" && "+browsertest.CountJS(1))
@@ -66,14 +67,14 @@ func TestOfflineUndoDelete(t *testing.T) {
 		t.Fatalf("the outbox keeps %q before Undo, want the deletion alone (it replaced the edit)", got)
 	}
 	browsertest.Eval[chromedp.Void](a, undoJS+".click()")
-	a.WaitJS("back, edited, its edit still to be sent", browsertest.CountJS(2)+" && "+pendingJS(1)+" && "+
+	a.WaitJS("back, edited, its edit still to be sent", browsertest.CountJS(2)+" && "+dashtest.PendingJS(1)+" && "+
 		rowJS(edited, `li.querySelector(".badge.pending")`)+` && !document.querySelector("#toasts .undo")`)
 	if got := browsertest.Eval[string](a, outboxKindsJS); got != "update" {
 		t.Errorf("the outbox keeps %q after Undo, want the edit alone (no deletion)", got)
 	}
 
-	setOffline(a, false)
-	a.WaitJS("sent", liveJS+" && "+pendingJS(0)+" && "+browsertest.CountJS(2)+" && "+browsertest.TaskJS(edited))
+	dashtest.SetOffline(a, false)
+	a.WaitJS("sent", dashtest.LiveJS+" && "+dashtest.PendingJS(0)+" && "+browsertest.CountJS(2)+" && "+browsertest.TaskJS(edited))
 	got := byTitle(t, w, token)
 	if _, ok := got[edited]; !ok || len(got) != 2 {
 		t.Errorf("the server holds %v, want %q and \"Keep me\"", got, edited)

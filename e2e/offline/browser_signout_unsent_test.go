@@ -1,4 +1,4 @@
-package dashboard
+package offline
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // TestSignOutAsksBeforeDiscarding: signing out clears the device, the
@@ -16,37 +17,37 @@ import (
 // back; signing out without any waiting asks nothing; signing out anyway
 // discards them, and the server never gets them.
 func TestSignOutAsksBeforeDiscarding(t *testing.T) {
-	d := startDash(t)
-	w := d.w
-	a := d.person(t, `{"title": "Already there"}`)
-	a.WaitJS("live", liveJS)
+	d := dashtest.Start(t, &kit)
+	w := d.W
+	a := d.Person(t, `{"title": "Already there"}`)
+	a.WaitJS("live", dashtest.LiveJS)
 	waitKept(a, 1)
 	a.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
-	token := apiAs(t, w, a.Email)
+	token := dashtest.APIAs(t, w, a.Email)
 	const dialog = `document.querySelector("#signout-unsent-dialog").open`
 
-	setOffline(a, true)
+	dashtest.SetOffline(a, true)
 	a.Do("add offline", chromedp.SendKeys("#new-title", "Kept through a sign-out"+kb.Enter))
-	a.WaitJS("kept, not sent", pendingJS(1))
+	a.WaitJS("kept, not sent", dashtest.PendingJS(1))
 	browsertest.Click(a, "#signout")
 	a.WaitJS("asked", dialog+` && document.querySelector("#signout-unsent-what").textContent.startsWith("1 change ")`)
 	if got := browsertest.Eval[string](a, `document.activeElement.id`); got != "signout-unsent-cancel" {
 		t.Errorf("the focus is on %q, want the button that keeps the changes", got)
 	}
 	browsertest.Click(a, "#signout-unsent-cancel")
-	a.WaitJS("still signed in, the change kept", "!"+dialog+" && "+pendingJS(1)+` && document.querySelector("#signout") !== null`)
+	a.WaitJS("still signed in, the change kept", "!"+dialog+" && "+dashtest.PendingJS(1)+` && document.querySelector("#signout") !== null`)
 
-	setOffline(a, false)
-	a.WaitJS("sent once online", pendingJS(0)+" && "+browsertest.TaskJS("Kept through a sign-out"))
+	dashtest.SetOffline(a, false)
+	a.WaitJS("sent once online", dashtest.PendingJS(0)+" && "+browsertest.TaskJS("Kept through a sign-out"))
 	if _, ok := byTitle(t, w, token)["Kept through a sign-out"]; !ok {
 		t.Fatal("the change kept through the sign-out's question is not on the server")
 	}
 
 	// Signing out anyway discards.
-	a.WaitJS("live again", liveJS)
-	setOffline(a, true)
+	a.WaitJS("live again", dashtest.LiveJS)
+	dashtest.SetOffline(a, true)
 	a.Do("add offline again", chromedp.SendKeys("#new-title", "Discarded on purpose"+kb.Enter))
-	a.WaitJS("kept again", pendingJS(1))
+	a.WaitJS("kept again", dashtest.PendingJS(1))
 	browsertest.Click(a, "#signout")
 	a.WaitJS("asked again", dialog)
 	browsertest.Click(a, "#signout-unsent-confirm")
@@ -54,7 +55,7 @@ func TestSignOutAsksBeforeDiscarding(t *testing.T) {
 	if k := browsertest.Eval[int](a, keptJS); k != 0 {
 		t.Errorf("%d tasks kept after sign-out", k)
 	}
-	setOffline(a, false)
+	dashtest.SetOffline(a, false)
 	// The discarded change is never sent. Before the replay ran in the
 	// session's context, its next attempt (at most the reconnection
 	// backoff's 1.5 s away) sent it once the network was back: watch for
@@ -66,8 +67,8 @@ func TestSignOutAsksBeforeDiscarding(t *testing.T) {
 	}
 
 	// Signed in again with nothing waiting, Sign out asks nothing.
-	b := d.device(t, a, 2)
-	b.WaitJS("live", liveJS)
+	b := d.Device(t, a, 2)
+	b.WaitJS("live", dashtest.LiveJS)
 	browsertest.Click(b, "#signout")
 	b.Do("signed out without a question", chromedp.WaitVisible("#signin-form"))
 }

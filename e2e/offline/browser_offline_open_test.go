@@ -1,4 +1,4 @@
-package dashboard
+package offline
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
 
 // keepingJS is a predicate: the banner says changes are kept on the
@@ -22,26 +23,26 @@ const keepingJS = `!document.querySelector("#offline-banner").hidden &&
 // Before, the banner stayed hidden and the badge said "Live" while every
 // change was kept silently.
 func TestOfflineWhileOpen(t *testing.T) {
-	d := startDash(t)
-	a := d.person(t, `{"title": "Edit me"}`, `{"title": "Keep me"}`)
-	b := d.device(t, a, 2)
-	a.WaitJS("live", liveJS)
+	d := dashtest.Start(t, &kit)
+	a := d.Person(t, `{"title": "Edit me"}`, `{"title": "Keep me"}`)
+	b := d.Device(t, a, 2)
+	a.WaitJS("live", dashtest.LiveJS)
 	waitKept(a, 2)
 	a.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
 
-	setOffline(a, true)
+	dashtest.SetOffline(a, true)
 	a.WaitJS("says it is offline", keepingJS)
 	a.Do("add offline", chromedp.SendKeys("#new-title", "Added offline"+kb.Enter))
 	a.WaitJS("kept, shown as not sent", rowJS("Added offline", `li.querySelector(".badge.pending")`))
 	editTask(a, "Edit me", "#edit-title", "Edited offline", "input")
-	a.WaitJS("both kept, still saying so", pendingJS(2)+" && "+keepingJS)
+	a.WaitJS("both kept, still saying so", dashtest.PendingJS(2)+" && "+keepingJS)
 	browsertest.CreateTask(b, "From elsewhere", "")
 
-	setOffline(a, false)
-	a.WaitJS("live again, everything sent", liveJS+" && "+pendingJS(0)+" && "+browsertest.CountJS(4)+" && "+browsertest.TaskJS("Added offline")+
+	dashtest.SetOffline(a, false)
+	a.WaitJS("live again, everything sent", dashtest.LiveJS+" && "+dashtest.PendingJS(0)+" && "+browsertest.CountJS(4)+" && "+browsertest.TaskJS("Added offline")+
 		" && "+browsertest.TaskJS("Edited offline")+" && "+browsertest.TaskJS("From elsewhere"))
 	b.WaitJS("the other device has them", browsertest.TaskJS("Added offline")+" && "+browsertest.TaskJS("Edited offline"))
-	got := byTitle(t, d.w, apiAs(t, d.w, a.Email))
+	got := byTitle(t, d.W, dashtest.APIAs(t, d.W, a.Email))
 	for _, ti := range []string{"Added offline", "Edited offline", "Keep me", "From elsewhere"} {
 		if _, ok := got[ti]; !ok {
 			t.Errorf("no %q on the server", ti)
@@ -57,20 +58,20 @@ func TestOfflineWhileOpen(t *testing.T) {
 // back. Before, the other tab sent only what its own outbox had read at
 // start-up, and the change waited for a reload.
 func TestOfflineOtherTab(t *testing.T) {
-	d := startDash(t)
+	d := dashtest.Start(t, &kit)
 	// The tabs are opened from a page that does not run the app, so that
 	// closing one closes no other.
-	home := d.signedUp(t, `{"title": "Already there"}`)
-	a1 := d.sibling(t, home, 1)
-	a1.WaitJS("live", liveJS)
+	home := d.SignedUp(t, `{"title": "Already there"}`)
+	a1 := d.Sibling(t, home, 1)
+	a1.WaitJS("live", dashtest.LiveJS)
 	waitKept(a1, 1)
 	a1.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
-	a2 := d.sibling(t, home, 1)
-	a2.WaitJS("live", liveJS)
-	other := d.device(t, home, 1)
+	a2 := d.Sibling(t, home, 1)
+	a2.WaitJS("live", dashtest.LiveJS)
+	other := d.Device(t, home, 1)
 
-	setOffline(a1, true)
-	setOffline(a2, true)
+	dashtest.SetOffline(a1, true)
+	dashtest.SetOffline(a2, true)
 	a1.Do("add offline", chromedp.SendKeys("#new-title", "Orphan"+kb.Enter))
 	a1.WaitJS("kept, shown as not sent", rowJS("Orphan", `li.querySelector(".badge.pending")`))
 	// A1 leaves the app rather than closing, and its tab takes the shared
@@ -78,12 +79,12 @@ func TestOfflineOtherTab(t *testing.T) {
 	// any DevTools session holding it so is attached, and a closed tab's
 	// session may linger, failing A2's requests (net::ERR_FAILED).
 	a1.Do("leave the app", chromedp.Navigate("about:blank"))
-	setOffline(a1, false)
+	dashtest.SetOffline(a1, false)
 
-	setOffline(a2, false)
-	a2.WaitJS("the other tab sent it", browsertest.TaskJS("Orphan")+" && "+pendingJS(0)+" && "+browsertest.CountJS(2))
+	dashtest.SetOffline(a2, false)
+	a2.WaitJS("the other tab sent it", browsertest.TaskJS("Orphan")+" && "+dashtest.PendingJS(0)+" && "+browsertest.CountJS(2))
 	other.WaitJS("another device has it", browsertest.TaskJS("Orphan"))
-	got := byTitle(t, d.w, apiAs(t, d.w, home.Email))
+	got := byTitle(t, d.W, dashtest.APIAs(t, d.W, home.Email))
 	if _, ok := got["Orphan"]; !ok || len(got) != 2 {
 		t.Errorf("server has %v, want Orphan and Already there, once each", got)
 	}

@@ -1,4 +1,4 @@
-package dashboard
+package offline
 
 import (
 	"context"
@@ -9,79 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash"
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 	"github.com/authdash/authdash/e2e/internal/rawapi"
-	"github.com/authdash/authdash/wire"
 )
-
-// setOffline cuts the tab off the network or restores it: the page
-// (navigator.onLine and the offline event follow) and its browser
-// context's service workers, through which the page's fetches go (network
-// emulation of the page alone does not cut those).
-func setOffline(b *browsertest.Tab, offline bool) {
-	b.T.Helper()
-	emulate := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
-			return err
-		}
-		sw := offline
-		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			EmulateOfflineServiceWorker: &sw,
-			MatchedNetworkConditions:    []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
-		})
-		return err
-	})
-	b.Do(fmt.Sprintf("offline %v", offline), emulate, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, network.OverrideNetworkState, network.OverrideNetworkStateParams{
-			Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
-		return err
-	}))
-	ctx, cancel := context.WithTimeout(b.Ctx, browsertest.Timeout)
-	defer cancel()
-	targets, err := chromedp.Targets(ctx)
-	if err != nil {
-		b.T.Fatal(err)
-	}
-	var bc cdp.BrowserContextID
-	me := chromedp.FromContext(b.Ctx).Target.TargetID
-	for _, ti := range targets {
-		if ti.TargetID == me {
-			bc = ti.BrowserContextID
-		}
-	}
-	for _, ti := range targets {
-		if ti.Type != "service_worker" || ti.BrowserContextID != bc {
-			continue
-		}
-		if b.Workers == nil {
-			b.Workers = map[target.ID]context.Context{}
-		}
-		wctx, ok := b.Workers[ti.TargetID]
-		if !ok {
-			var cancel context.CancelFunc
-			wctx, cancel = chromedp.NewContext(b.Ctx, chromedp.WithTargetID(ti.TargetID))
-			b.T.Cleanup(cancel)
-			// Attached for as long as the tab (the first Run's context).
-			if err := chromedp.Do(wctx); err != nil {
-				b.T.Fatalf("attach to the service worker: %v", err)
-			}
-			b.Workers[ti.TargetID] = wctx
-		}
-		ectx, ecancel := context.WithTimeout(wctx, browsertest.Timeout)
-		err := chromedp.Do(ectx, emulate)
-		ecancel()
-		if err != nil {
-			b.T.Fatalf("service worker offline %v: %v", offline, err)
-		}
-	}
-}
 
 // keptJS is a JavaScript promise of the number of tasks the app keeps in
 // IndexedDB for offline use.
@@ -105,9 +40,9 @@ func waitKept(b *browsertest.Tab, n int) {
 // elsewhere while the page was open, searched, filtered and paged offline
 // with the server's rules; signing out leaves nothing of it.
 func TestOfflineWholeList(t *testing.T) {
-	d := startDash(t)
-	w := d.w
-	b := browsertest.NewTab(t, d.browser, true)
+	d := dashtest.Start(t, &kit)
+	w := d.W
+	b := browsertest.NewTab(t, d.Browser, true)
 	b.Email = "whole-list@example.com"
 	browsertest.SignUpByAPI(t, b, w, b.Email)
 	const n = 45
@@ -122,17 +57,17 @@ func TestOfflineWholeList(t *testing.T) {
 			t.Fatalf("create %s: %d", body, st)
 		}
 	}
-	d.open(b, 20)
-	b.WaitJS("live", liveJS)
+	d.Open(b, 20)
+	b.WaitJS("live", dashtest.LiveJS)
 	waitKept(b, n)
 	// A change elsewhere reaches the kept list through the live stream.
-	other := d.device(t, b, 20)
+	other := d.Device(t, b, 20)
 	browsertest.ClickInTask(other, "Task 45", `[data-ctl="delete"]`)
 	browsertest.ClickInTask(other, "Task 45", `[data-ctl="confirm-delete"]`)
 	waitKept(b, n-1)
 	b.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
 
-	setOffline(b, true)
+	dashtest.SetOffline(b, true)
 	b.Do("reload offline", chromedp.Reload(), browsertest.AppReady, chromedp.WaitVisible("#offline-banner"))
 	b.WaitJS("first page from the kept list", browsertest.CountJS(20)+" && "+browsertest.TaskJS("Task 44")+" && !"+browsertest.TaskJS("Task 45"))
 	browsertest.Click(b, "#load-more")
@@ -145,32 +80,20 @@ func TestOfflineWholeList(t *testing.T) {
 	// Search, filter and sort over the kept list.
 	b.Do("search", chromedp.SendKeys("#search", "task 1"))
 	b.WaitJS("searched", browsertest.CountJS(10)+" && "+browsertest.TaskJS("Task 10")+" && "+browsertest.TaskJS("Task 19"))
-	openFilters(b)
-	choose(b, "#filter-status", "Done")
+	dashtest.OpenFilters(b)
+	dashtest.Choose(b, "#filter-status", "Done")
 	b.WaitJS("searched and filtered", browsertest.CountJS(3)+" && "+browsertest.TaskJS("Task 12")+" && "+browsertest.TaskJS("Task 15")+" && "+browsertest.TaskJS("Task 18"))
-	choose(b, "#sort", "Title")
-	choose(b, "#order", "Ascending")
+	dashtest.Choose(b, "#sort", "Title")
+	dashtest.Choose(b, "#order", "Ascending")
 	b.WaitJS("sorted by title", `[...document.querySelectorAll("#task-list .task-title")].map(e => e.textContent).join() === "Task 12,Task 15,Task 18"`)
 
-	setOffline(b, false)
-	b.WaitJS("back online", liveJS)
+	dashtest.SetOffline(b, false)
+	b.WaitJS("back online", dashtest.LiveJS)
 	browsertest.Click(b, "#signout")
 	b.Do("sign out", chromedp.WaitVisible("#signin-form"))
 	if k := browsertest.Eval[int](b, keptJS); k != 0 {
 		t.Errorf("%d tasks kept after sign-out", k)
 	}
-}
-
-// apiAs signs the person in over the API (another device, in the test
-// process) and returns its access token.
-func apiAs(t *testing.T, w *browsertest.Webapp, email string) string {
-	t.Helper()
-	var g wire.Grant
-	body := fmt.Sprintf(`{"email":%q,"password":"benchmark password"}`, email)
-	if err := rawapi.Call(context.Background(), "http://"+w.Addr, "", http.MethodPost, "/api/auth/login", body, &g); err != nil {
-		t.Fatalf("sign in over the API: %v", err)
-	}
-	return g.AccessToken
 }
 
 // byTitle returns the person's tasks by title, failing on a title twice.
@@ -188,11 +111,6 @@ func byTitle(t *testing.T, w *browsertest.Webapp, token string) map[string]authd
 		out[tk.Title] = tk
 	}
 	return out
-}
-
-// pendingJS is a predicate: exactly n rows are marked as not sent yet.
-func pendingJS(n int) string {
-	return fmt.Sprintf(`document.querySelectorAll("#task-list > li.pending .badge.pending").length === %d`, n)
 }
 
 // rowJS is a predicate on the row titled title: js, with li bound to it.
@@ -219,22 +137,22 @@ func editTask(b *browsertest.Tab, title, sel, value, event string) {
 // shown and decided, and the server, this tab and another device's tab
 // end up with the same merged tasks, none lost or duplicated.
 func TestOfflineEdits(t *testing.T) {
-	d := startDash(t)
-	w := d.w
+	d := dashtest.Start(t, &kit)
+	w := d.W
 	titles := []string{"Rename me", "Describe me", "Prioritise me", "Finish me", "Finish me too", "Remove me", "Remove me too"}
 	var bodies []string
 	for _, ti := range titles {
 		bodies = append(bodies, fmt.Sprintf(`{"title": %q, "description": "as it was"}`, ti))
 	}
-	a := d.person(t, bodies...)
-	b := d.device(t, a, len(titles))
-	a.WaitJS("live", liveJS)
+	a := d.Person(t, bodies...)
+	b := d.Device(t, a, len(titles))
+	a.WaitJS("live", dashtest.LiveJS)
 	waitKept(a, len(titles))
 	a.WaitJS("service worker in control", `navigator.serviceWorker.controller !== null`)
-	token := apiAs(t, w, a.Email)
+	token := dashtest.APIAs(t, w, a.Email)
 	before := byTitle(t, w, token)
 
-	setOffline(a, true)
+	dashtest.SetOffline(a, true)
 	// 1-2: two new tasks.
 	a.Do("add offline", chromedp.SendKeys("#new-title", "Made offline"+kb.Enter))
 	a.WaitJS("kept, shown as not sent", rowJS("Made offline", `li.querySelector(".badge.pending")`))
@@ -244,16 +162,16 @@ func TestOfflineEdits(t *testing.T) {
 	editTask(a, "Rename me", "#edit-title", "Renamed offline", "input")
 	editTask(a, "Describe me", "#edit-description", "offline words", "input")
 	editTask(a, "Prioritise me", "#edit-priority", "high", "change")
-	a.WaitJS("edits shown as not sent", pendingJS(5))
+	a.WaitJS("edits shown as not sent", dashtest.PendingJS(5))
 
 	a.Do("reload offline", chromedp.Reload(), browsertest.AppReady, chromedp.WaitVisible("#offline-banner"))
-	a.WaitJS("the five changes survive the reload", pendingJS(5)+" && "+browsertest.TaskJS("Renamed offline")+" && "+browsertest.TaskJS("Made offline too")+
+	a.WaitJS("the five changes survive the reload", dashtest.PendingJS(5)+" && "+browsertest.TaskJS("Renamed offline")+" && "+browsertest.TaskJS("Made offline too")+
 		" && "+rowJS("Prioritise me", `li.querySelector(".badge.prio-high")`)+" && "+rowJS("Describe me", `li.textContent.includes("offline words")`))
 	// 6-7: completions; 7 will merge with a priority set meanwhile.
 	browsertest.ClickInTask(a, "Finish me", ".check-box")
-	a.WaitJS("done offline", checkJS("Finish me", true))
+	a.WaitJS("done offline", dashtest.CheckJS("Finish me", true))
 	browsertest.ClickInTask(a, "Finish me too", ".check-box")
-	a.WaitJS("done offline too", checkJS("Finish me too", true))
+	a.WaitJS("done offline too", dashtest.CheckJS("Finish me too", true))
 	// 8-9: deletions.
 	for _, ti := range []string{"Remove me", "Remove me too"} {
 		browsertest.ClickInTask(a, ti, `[data-ctl="delete"]`)
@@ -262,11 +180,11 @@ func TestOfflineEdits(t *testing.T) {
 	}
 	// 10: a change to a task that exists only on this device so far.
 	browsertest.ClickInTask(a, "Made offline too", ".check-box")
-	a.WaitJS("a task made offline, done offline", checkJS("Made offline too", true))
+	a.WaitJS("a task made offline, done offline", dashtest.CheckJS("Made offline too", true))
 
 	a.Do("reload offline again", chromedp.Reload(), browsertest.AppReady, chromedp.WaitVisible("#offline-banner"))
-	a.WaitJS("the ten changes survive", pendingJS(7)+" && "+browsertest.CountJS(7)+" && !"+browsertest.TaskJS("Remove me")+" && "+checkJS("Made offline too", true)+
-		" && "+checkJS("Finish me", true))
+	a.WaitJS("the ten changes survive", dashtest.PendingJS(7)+" && "+browsertest.CountJS(7)+" && !"+browsertest.TaskJS("Remove me")+" && "+dashtest.CheckJS("Made offline too", true)+
+		" && "+dashtest.CheckJS("Finish me", true))
 
 	// Meanwhile, elsewhere: two changes that conflict with this tab's and
 	// two that do not.
@@ -282,7 +200,7 @@ func TestOfflineEdits(t *testing.T) {
 	}
 	b.WaitJS("the other device has the API's changes", browsertest.TaskJS("Renamed online")+" && "+browsertest.TaskJS("Prioritised online"))
 
-	setOffline(a, false)
+	dashtest.SetOffline(a, false)
 	// Replayed in order: the rename's conflict comes first.
 	a.Do("first conflict", chromedp.WaitVisible("#conflict"))
 	if got := browsertest.Eval[string](a, `document.querySelector("#conflict").textContent`); !strings.Contains(got, "Renamed online") || !strings.Contains(got, "Renamed offline") {
@@ -314,13 +232,13 @@ func TestOfflineEdits(t *testing.T) {
 	}
 	for name, tb := range map[string]*browsertest.Tab{"this tab": a, "the other device": b} {
 		for ti, wd := range want {
-			js := browsertest.TaskJS(ti) + " && " + checkJS(ti, strings.HasPrefix(wd, "done"))
+			js := browsertest.TaskJS(ti) + " && " + dashtest.CheckJS(ti, strings.HasPrefix(wd, "done"))
 			if strings.Contains(wd, "high") || strings.Contains(wd, "low") {
 				js += " && " + rowJS(ti, `li.querySelector(".badge.prio-`+strings.Fields(wd)[len(strings.Fields(wd))-1]+`")`)
 			}
 			tb.WaitJS(name+": "+ti, js)
 		}
-		tb.WaitJS(name+": seven tasks, nothing pending", browsertest.CountJS(len(want))+" && "+pendingJS(0))
+		tb.WaitJS(name+": seven tasks, nothing pending", browsertest.CountJS(len(want))+" && "+dashtest.PendingJS(0))
 	}
 	// Both tabs show it once the replay is over, and so the server has it.
 	got := byTitle(t, w, token)

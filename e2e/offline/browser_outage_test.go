@@ -1,4 +1,4 @@
-package dashboard
+package offline
 
 import (
 	"fmt"
@@ -10,14 +10,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
+	"github.com/authdash/authdash/e2e/internal/dashtest"
 )
-
-// liveJS is a predicate: the page is live again (the badge says so and
-// the outage banner is gone).
-const liveJS = `document.querySelector("#live.live-live") !== null && document.querySelector("#offline-banner").hidden`
-
-// outageJS is a predicate: the outage banner is up.
-const outageJS = `!document.querySelector("#offline-banner").hidden`
 
 // TestOutage: with the server gone, a banner says so and stays in view
 // (sticky, role=status, in view after scrolling); a task added meanwhile
@@ -27,23 +21,17 @@ const outageJS = `!document.querySelector("#offline-banner").hidden`
 // not done (the row shows what the server has, a toast keeps the change
 // with Retry); the page goes live again by itself.
 func TestOutage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the app and drives Chromium")
-	}
-	w := kit.Webapp(t)
-	w.Start()
-	browser := kit.Browser(t)
-	d := &dash{w: w, browser: browser}
-	d.size = browsertest.ScreenSizes[0]
+	d := dashtest.Start(t, &kit)
+	w := d.W
 	tasks := []string{`{"title": "Tick me"}`, `{"title": "Untick me", "status": "done"}`}
 	for range 12 {
 		tasks = append(tasks, `{"title": "Something to do"}`)
 	}
-	b := d.person(t, tasks...)
-	b.WaitJS("live", liveJS)
+	b := d.Person(t, tasks...)
+	b.WaitJS("live", dashtest.LiveJS)
 
 	w.Kill()
-	b.WaitJS("outage banner", outageJS)
+	b.WaitJS("outage banner", dashtest.OutageJS)
 	if got := browsertest.Eval[string](b, `document.querySelector("#offline-banner").getAttribute("role")`); got != "status" && got != "alert" {
 		t.Errorf("outage banner role %q, want status or alert", got)
 	}
@@ -74,17 +62,17 @@ func TestOutage(t *testing.T) {
 	}{{"Tick me", false}, {"Untick me", true}} {
 		browsertest.ClickInTask(b, c.title, ".check-box")
 		b.WaitJS(c.title+": not sent, Retry offered", retryJS(c.title))
-		b.WaitJS(c.title+": the row as the server has it", checkJS(c.title, c.was))
+		b.WaitJS(c.title+": the row as the server has it", dashtest.CheckJS(c.title, c.was))
 	}
 
 	w.Start()
-	b.WaitJS("live again", liveJS)
+	b.WaitJS("live again", dashtest.LiveJS)
 	clickRetry(b, "Not deleted")
 	b.WaitJS("deleted on retry", browsertest.CountJS(n-1))
 	clickRetry(b, "Tick me")
-	b.WaitJS("marked done on retry", checkJS("Tick me", true))
+	b.WaitJS("marked done on retry", dashtest.CheckJS("Tick me", true))
 	clickRetry(b, "Untick me")
-	b.WaitJS("marked not done on retry", checkJS("Untick me", false))
+	b.WaitJS("marked not done on retry", dashtest.CheckJS("Untick me", false))
 	if browsertest.Eval[bool](b, `document.querySelector("#toasts .retry") !== null`) {
 		t.Error("a Retry is still offered after every change was sent")
 	}
@@ -93,8 +81,8 @@ func TestOutage(t *testing.T) {
 	b.WaitJS("bar cleared", `document.querySelector("#new-title").value === ""`)
 
 	// Kept by the server, not only shown.
-	d.open(b, n)
-	b.WaitJS("done after a reload", checkJS("Tick me", true)+" && "+checkJS("Untick me", false))
+	d.Open(b, n)
+	b.WaitJS("done after a reload", dashtest.CheckJS("Tick me", true)+" && "+dashtest.CheckJS("Untick me", false))
 }
 
 // retryJS is a predicate: a toast whose text holds text offers Retry.
@@ -114,7 +102,7 @@ func clickRetry(b *browsertest.Tab, text string) {
 // the page's backoff to reach its cap: from the restarted server
 // listening to the live badge with no outage banner.
 //
-// Run: go test -run '^$' -bench ReconnectAfterCrash -benchtime 5x ./e2e/
+// Run: go test -run '^$' -bench ReconnectAfterCrash -benchtime 5x ./e2e/offline/
 func BenchmarkReconnectAfterCrash(bm *testing.B) {
 	w := kit.Webapp(bm)
 	w.Start()
@@ -122,20 +110,20 @@ func BenchmarkReconnectAfterCrash(bm *testing.B) {
 	b := browsertest.NewTab(bm, browser, true)
 	browsertest.SignUpByAPI(bm, b, w, "reconnect@example.com")
 	b.Do("dashboard", chromedp.Navigate(w.URL("/")), browsertest.AppReady, chromedp.WaitVisible("#hello"))
-	b.WaitJS("live", liveJS)
+	b.WaitJS("live", dashtest.LiveJS)
 	var total time.Duration
 	var worst time.Duration
 	bm.ResetTimer()
 	for range bm.N {
 		bm.StopTimer()
 		w.Kill()
-		b.WaitJS("outage banner", outageJS)
+		b.WaitJS("outage banner", dashtest.OutageJS)
 		// The client's backoff has grown to its cap meanwhile.
 		time.Sleep(3 * time.Second)
 		w.Start()
 		start := time.Now()
 		bm.StartTimer()
-		b.WaitJS("live again", liveJS)
+		b.WaitJS("live again", dashtest.LiveJS)
 		took := time.Since(start)
 		total += took
 		worst = max(worst, took)
