@@ -300,7 +300,7 @@ func (d *dash) enterTwiceOnDelete(t *testing.T) {
 	// and a row drawn again under the keyboard can drop the focus (as it
 	// did here once in CI, on a busy machine).
 	a.WaitJS("settled", dashtest.LiveJS+` && document.querySelector(".list-wrap").getAttribute("aria-busy") === "false"`)
-	focusInTask(a, "Precious", `[data-ctl="delete"]`)
+	dashtest.FocusInTask(a, "Precious", `[data-ctl="delete"]`)
 	a.Do("enter", chromedp.KeyEvent("\r"))
 	a.WaitJS("asked, Cancel focused", `document.activeElement && document.activeElement.dataset.ctl === "cancel-delete"`)
 	a.Do("enter again", chromedp.KeyEvent("\r"))
@@ -313,7 +313,7 @@ func (d *dash) enterTwiceOnDelete(t *testing.T) {
 // Edit button that opened it.
 func (d *dash) editorDialogFocus(t *testing.T) {
 	a := d.Person(t, `{"title": "Focus me"}`)
-	focusInTask(a, "Focus me", `[data-ctl="edit"]`)
+	dashtest.FocusInTask(a, "Focus me", `[data-ctl="edit"]`)
 	a.Do("open", chromedp.KeyEvent("\r"), chromedp.WaitVisible("#edit-form"))
 	a.WaitJS("title focused", `document.activeElement && document.activeElement.id === "edit-title"`)
 	for i := range 15 {
@@ -324,16 +324,6 @@ func (d *dash) editorDialogFocus(t *testing.T) {
 	}
 	a.Do("escape", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent("#edit-form"))
 	a.WaitJS("focus back on Edit", `document.activeElement && document.activeElement.dataset.ctl === "edit"`)
-}
-
-// focusInTask focuses the element matching sel inside the task titled
-// title.
-func focusInTask(b *browsertest.Tab, title, sel string) {
-	b.T.Helper()
-	b.WaitJS("find "+title, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
-		li.querySelector(".task-title")?.textContent === %s && li.querySelector(%s))`, strconv.Quote(title), strconv.Quote(sel)))
-	browsertest.Eval[chromedp.Void](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
-		li.querySelector(".task-title")?.textContent === %s).querySelector(%s).focus()`, strconv.Quote(title), strconv.Quote(sel)))
 }
 
 // URLIsTheView: a filter and a sort go into the address; a reload shows

@@ -118,7 +118,7 @@ func (d *dash) shortcuts(t *testing.T) {
 	b.WaitJS("undo offered", `document.querySelector("#toasts .undo") !== null`)
 	if !browsertest.Soon(b, rowOfFocusJS+` === "First"`) {
 		t.Errorf("after x the focus is on %q (%s), want the same task", browsertest.Eval[string](b, rowOfFocusJS), browsertest.Eval[string](b, browsertest.FocusJS))
-		focusInTask(b, "First", `[data-ctl="check"]`)
+		dashtest.FocusInTask(b, "First", `[data-ctl="check"]`)
 	}
 
 	key("e")

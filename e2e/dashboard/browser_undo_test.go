@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -34,19 +33,9 @@ func TestUndoAndLoadMoreByKeyboard(t *testing.T) {
 	t.Run("ReloadKeepsLoadedPages", d.reloadKeepsLoadedPages)
 }
 
-// deleteByKey deletes the task titled title with the Delete shortcut,
-// from its checkbox, and waits for the toast offering to undo it.
-func deleteByKey(b *browsertest.Tab, title string) {
-	b.T.Helper()
-	focusInTask(b, title, `[data-ctl="check"]`)
-	b.Do("Delete", chromedp.KeyEvent(kb.Delete))
-	b.WaitJS(title+" gone", "!("+browsertest.TaskJS(title)+")")
-	b.WaitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes(`+strconv.Quote(title)+`) && t.querySelector(".undo"))`)
-}
-
 func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
 	b := d.Person(t, `{"title": "Slip"}`, `{"title": "Neighbour"}`)
-	deleteByKey(b, "Slip")
+	dashtest.DeleteByKey(b, "Slip")
 	if got := browsertest.Eval[string](b, rowOfFocusJS); got != "Neighbour" {
 		t.Fatalf("after Delete the focus is on %q (%s), want the next task", got, browsertest.Eval[string](b, browsertest.FocusJS))
 	}
@@ -58,13 +47,13 @@ func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
 		t.Error("after a reload the undone deletion is not listed")
 	}
 	// Nothing to undo: Ctrl+Z does nothing (and is not cancelled).
-	focusInTask(b, "Slip", `[data-ctl="check"]`)
+	dashtest.FocusInTask(b, "Slip", `[data-ctl="check"]`)
 	b.Do("Ctrl+Z again", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	if !browsertest.Soon(b, browsertest.CountJS(2)+` && `+rowOfFocusJS+` === "Slip"`) {
 		t.Error("Ctrl+Z with nothing to undo changed the list or the focus")
 	}
 	// On a Russian layout the Z key types "я": it is Ctrl+Z by its code.
-	deleteByKey(b, "Slip")
+	dashtest.DeleteByKey(b, "Slip")
 	b.Do("Ctrl+Я", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
 			ev := input.DispatchKeyEventParams{Type: typ, Key: "я", Code: "KeyZ", WindowsVirtualKeyCode: 90, Modifiers: int64(chromedp.ModifierCtrl)}
@@ -79,7 +68,7 @@ func (d *dash) ctrlZUndoesDeletion(t *testing.T) {
 
 func (d *dash) focusHoldsUndoToast(t *testing.T) {
 	b := d.Person(t, `{"title": "Far away"}`, `{"title": "Other"}`)
-	deleteByKey(b, "Far away")
+	dashtest.DeleteByKey(b, "Far away")
 	browsertest.Eval[chromedp.Void](b, `document.querySelector("#toasts .undo").focus()`)
 	// Longer than an unattended toast lasts.
 	time.Sleep(undo.Window + 1500*time.Millisecond)
@@ -93,10 +82,10 @@ func (d *dash) focusHoldsUndoToast(t *testing.T) {
 		t.Errorf("after Undo the focus is on %s, want the task's row", browsertest.Eval[string](b, browsertest.FocusJS))
 	}
 	// Once the focus leaves, the toast goes in its own time.
-	deleteByKey(b, "Other")
+	dashtest.DeleteByKey(b, "Other")
 	browsertest.Eval[chromedp.Void](b, `document.querySelector("#toasts .undo").focus()`)
 	time.Sleep(time.Second)
-	focusInTask(b, "Far away", `[data-ctl="check"]`)
+	dashtest.FocusInTask(b, "Far away", `[data-ctl="check"]`)
 	b.WaitJS("toast gone", `!document.querySelector("#toasts .undo")`)
 }
 
@@ -137,7 +126,7 @@ func (d *dash) holdMessageToasts(t *testing.T) {
 	}
 	// Let go, they go in their own time.
 	b.Do("pointer away", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 1, 1))
-	focusInTask(b, "Focused", `[data-ctl="check"]`)
+	dashtest.FocusInTask(b, "Focused", `[data-ctl="check"]`)
 	b.WaitJS("toasts gone", `document.querySelector("#toasts .toast.error") === null`)
 }
 

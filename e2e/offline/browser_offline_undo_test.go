@@ -24,9 +24,10 @@ const outboxKindsJS = `new Promise((ok, fail) => { const r = indexedDB.open("aut
 // TestOfflineUndoDelete: a task deleted offline is offered back, as online:
 // the toast's Undo takes the deletion out of the outbox before it is ever
 // sent, and the task comes back as the person had it, with the edit they
-// made offline before deleting it, still to be sent. Back online, the
-// server has the task, edited. Before, a deletion kept offline had no
-// Undo. One screen size: what differs is the outbox, not the layout.
+// made offline before deleting it, still to be sent; Ctrl+Z takes a
+// deletion back too, as online. Back online, the server has the task,
+// edited. Before, a deletion kept offline had no Undo. One screen size:
+// what differs is the outbox, not the layout.
 func TestOfflineUndoDelete(t *testing.T) {
 	d := dashtest.Start(t, &kit)
 	w := d.W
@@ -71,6 +72,19 @@ func TestOfflineUndoDelete(t *testing.T) {
 		rowJS(edited, `li.querySelector(".badge.pending")`)+` && !document.querySelector("#toasts .undo")`)
 	if got := browsertest.Eval[string](a, outboxKindsJS); got != "update" {
 		t.Errorf("the outbox keeps %q after Undo, want the edit alone (no deletion)", got)
+	}
+
+	// By the keyboard, as online (TestUndoAndLoadMoreByKeyboard): Delete
+	// on the row, then Ctrl+Z while its toast shows.
+	dashtest.DeleteByKey(a, "Keep me")
+	if got := browsertest.Eval[string](a, outboxKindsJS); got != "update,delete" {
+		t.Fatalf("the outbox keeps %q before Ctrl+Z, want the edit, then the deletion", got)
+	}
+	a.Do("Ctrl+Z", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	a.WaitJS("back by Ctrl+Z, nothing more to send", browsertest.CountJS(2)+" && "+browsertest.TaskJS("Keep me")+" && "+
+		dashtest.PendingJS(1)+` && !document.querySelector("#toasts .undo")`)
+	if got := browsertest.Eval[string](a, outboxKindsJS); got != "update" {
+		t.Errorf("the outbox keeps %q after Ctrl+Z, want the edit alone (no deletion)", got)
 	}
 
 	dashtest.SetOffline(a, false)

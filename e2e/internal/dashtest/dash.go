@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/authdash/authdash/e2e/internal/browsertest"
 	"github.com/authdash/authdash/e2e/internal/rawapi"
@@ -155,6 +156,26 @@ func OpenFilters(b *browsertest.Tab) {
 		browsertest.Click(b, "#filters-toggle")
 	}
 	b.Do("filters shown", chromedp.WaitVisible("#filter-status"))
+}
+
+// FocusInTask focuses the element matching sel inside the task titled
+// title.
+func FocusInTask(b *browsertest.Tab, title, sel string) {
+	b.T.Helper()
+	b.WaitJS("find "+title, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].some(li =>
+		li.querySelector(".task-title")?.textContent === %s && li.querySelector(%s))`, strconv.Quote(title), strconv.Quote(sel)))
+	browsertest.Eval[chromedp.Void](b, fmt.Sprintf(`[...document.querySelectorAll("#task-list > li")].find(li =>
+		li.querySelector(".task-title")?.textContent === %s).querySelector(%s).focus()`, strconv.Quote(title), strconv.Quote(sel)))
+}
+
+// DeleteByKey deletes the task titled title with the Delete shortcut,
+// from its checkbox, and waits for the toast offering to undo it.
+func DeleteByKey(b *browsertest.Tab, title string) {
+	b.T.Helper()
+	FocusInTask(b, title, `[data-ctl="check"]`)
+	b.Do("Delete", chromedp.KeyEvent(kb.Delete))
+	b.WaitJS(title+" gone", "!("+browsertest.TaskJS(title)+")")
+	b.WaitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes(`+strconv.Quote(title)+`) && t.querySelector(".undo"))`)
 }
 
 // CheckJS is a predicate: the task's checkbox is (un)checked.
