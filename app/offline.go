@@ -426,43 +426,64 @@ func (c *controller) queueUpdate(ctx app.Context, base authdash.Task, p authdash
 // replay sends what the outbox keeps, once the server answers again (the
 // session restored, the stream live, the browser's online event, a change
 // kept while the session is live). While the server cannot be reached it
-// tries again after the reconnection backoff. When nothing is left, the
-// page goes back to the server's list.
+// tries again after the reconnection backoff; while the browser says the
+// network is gone it does not try at all, and networkBack starts it
+// again. When nothing is left, the page goes back to the server's list.
 func (c *controller) replay(ctx app.Context) {
 	c.mu.Lock()
 	q, session, live := c.off.queue, c.session, c.live
 	// Not only when this tab's queue holds changes: Replay reads the
 	// device's outbox again, with what the other tabs kept (a tab closed
 	// offline leaves its changes to the others).
-	if q == nil || c.off.replaying || c.stop == nil {
+	if q == nil || c.off.replaying || c.stop == nil || c.off.netDown {
 		c.mu.Unlock()
 		return
 	}
 	c.off.replaying = true
 	c.mu.Unlock()
 	ctx.Async(func() {
-		defer func() {
-			c.mu.Lock()
-			c.off.replaying = false
-			c.mu.Unlock()
-		}()
 		// The replay runs in the session's context: a sign-out that
 		// discards the kept changes (signOutUnsentDialog) must also stop
 		// the attempt under way and the ones it would make next, or a
 		// change discarded offline reached the server once it came back
 		// (TestSignOutAsksBeforeDiscarding).
-		for attempt := 1; ; attempt++ {
+		for attempt := 1; c.replayOn(); attempt++ {
 			rep, err := q.Replay(live)
 			if live.Err() != nil || c.settle(ctx, session, q, rep, err) || !api.IsOffline(err) || !c.current(session) {
+				c.replayOff()
 				return
 			}
 			select {
 			case <-live.Done():
+				c.replayOff()
 				return
 			case <-time.After(backoff.Reconnect.Delay(attempt)):
 			}
 		}
 	})
+}
+
+// replayOn reports whether a replay under way goes on to its next
+// attempt: not while the browser says the network is gone. An attempt
+// then fails before it reaches the network, but not before it has marked
+// the change it sends (app/outbox): a deletion made meanwhile would keep
+// the edit it replaces, as one that might be on its way (two changes to
+// send where one does). It ends the replay, in the same hold of c.mu as
+// networkBack's turn of netDown, so that networkBack starts one again.
+func (c *controller) replayOn() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.off.netDown {
+		c.off.replaying = false
+	}
+	return !c.off.netDown
+}
+
+// replayOff ends the replay under way.
+func (c *controller) replayOff() {
+	c.mu.Lock()
+	c.off.replaying = false
+	c.mu.Unlock()
 }
 
 // settle applies what a replay did: the tasks saved and deleted to the

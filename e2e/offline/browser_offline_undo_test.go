@@ -37,6 +37,7 @@ func TestOfflineUndoDelete(t *testing.T) {
 	token := dashtest.APIAs(t, w, a.Email)
 
 	dashtest.SetOffline(a, true)
+	browsertest.Eval[chromedp.Void](a, countOfflineWritesJS)
 	// Alone: Undo leaves nothing to send.
 	browsertest.ClickInTask(a, "Keep me", `[data-ctl="delete"]`)
 	browsertest.ClickInTask(a, "Keep me", `[data-ctl="confirm-delete"]`)
@@ -87,6 +88,13 @@ func TestOfflineUndoDelete(t *testing.T) {
 		t.Errorf("the outbox keeps %q after Ctrl+Z, want the edit alone (no deletion)", got)
 	}
 
+	// While the browser said the network was gone, no replay was tried: a
+	// try fails without reaching the server, but marks the change it sends
+	// in the outbox first, and a deletion made meanwhile kept the edit it
+	// replaces ("update,delete" above, now and then, before).
+	if n := browsertest.Eval[int](a, "window.offlineWrites"); n != 0 {
+		t.Errorf("%d task writes were tried while the browser said it was offline, want none", n)
+	}
 	dashtest.SetOffline(a, false)
 	a.WaitJS("sent", dashtest.LiveJS+" && "+dashtest.PendingJS(0)+" && "+browsertest.CountJS(2)+" && "+browsertest.TaskJS(edited))
 	got := byTitle(t, w, token)
@@ -94,6 +102,16 @@ func TestOfflineUndoDelete(t *testing.T) {
 		t.Errorf("the server holds %v, want %q and \"Keep me\"", got, edited)
 	}
 }
+
+// countOfflineWritesJS counts in window.offlineWrites the task writes
+// (not GETs) the page tries while the browser says it is offline. Go's
+// net/http calls window.fetch afresh for each request, so the count sees
+// every one.
+const countOfflineWritesJS = `(() => { window.offlineWrites = 0; const f = window.fetch;
+	window.fetch = function (url, opt) {
+		if (!navigator.onLine && String(url).includes("/api/tasks") && opt && opt.method && opt.method !== "GET") window.offlineWrites++;
+		return f.apply(this, arguments);
+	}; })()`
 
 // undoOfJS is an expression: the Undo button of the toast about title,
 // or undefined.
