@@ -86,18 +86,7 @@ func TestChangeWhileSending(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var list []authdash.Task
-			if tt.offline {
-				if _, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "made offline", Description: "d"}); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				task := f.create(t, "server's", "d")
-				list = append(list, task)
-				if err := q.Update(ctx, task, authdash.TaskPatch{Title: ptr("first")}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			list := f.keepFirst(t, q, tt.offline)
 			// Something after it, so that there is a second answer.
 			if _, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "after"}); err != nil {
 				t.Fatal(err)

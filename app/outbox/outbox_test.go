@@ -124,6 +124,24 @@ func (f *fixture) create(t *testing.T, title, desc string) authdash.Task {
 	return *task
 }
 
+// keepFirst has q keep a first change of a task, to be sent: the create
+// of one made offline, or an edit (its title "first") of one the server
+// has. It returns the list as the page had it: the server's task, or none.
+func (f *fixture) keepFirst(t *testing.T, q *outbox.Queue, offline bool) []authdash.Task {
+	t.Helper()
+	if offline {
+		if _, err := q.Create(t.Context(), api.NewIdempotencyKey(), authdash.TaskDraft{Title: "made offline", Description: "d"}); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	}
+	task := f.create(t, "server's", "d")
+	if err := q.Update(t.Context(), task, authdash.TaskPatch{Title: ptr("first")}); err != nil {
+		t.Fatal(err)
+	}
+	return []authdash.Task{task}
+}
+
 func (f *fixture) serverTasks(t *testing.T) map[string]authdash.Task {
 	t.Helper()
 	page, err := f.direct.ListTasks(t.Context(), authdash.TaskQuery{Limit: 100})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/authdash/authdash"
-	"github.com/authdash/authdash/app/api"
 	"github.com/authdash/authdash/app/devicelink"
 	"github.com/authdash/authdash/app/idb"
 	"github.com/authdash/authdash/app/merge"
@@ -181,18 +180,7 @@ func TestChangeWhileAnotherTabSends(t *testing.T) {
 				return q
 			}
 			a, b := open(f.client), open(g)
-			var list []authdash.Task
-			if tt.offline {
-				if _, err := a.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "made offline", Description: "d"}); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				task := f.create(t, "server's", "d")
-				list = append(list, task)
-				if err := a.Update(ctx, task, authdash.TaskPatch{Title: ptr("first")}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			list := f.keepFirst(t, a, tt.offline)
 			view, _ := a.View(list)
 			shown := view[0] // A's row, not refreshed while B sends
 			finish := replayHeld(t, b, g)
