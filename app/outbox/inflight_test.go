@@ -114,15 +114,7 @@ func TestChangeWhileSending(t *testing.T) {
 			}
 			server := f.serverTasks(t)
 			delete(server, "after")
-			switch {
-			case tt.want == nil && len(server) != 0:
-				t.Errorf("server holds %v, want the task gone", server)
-			case tt.want != nil:
-				got, ok := server[tt.want.Title]
-				if !ok || len(server) != 1 || got.Description != tt.want.Description || got.Status != tt.want.Status {
-					t.Errorf("server holds %+v, want one task %+v", server, *tt.want)
-				}
-			}
+			wantServer(t, server, tt.want)
 		})
 	}
 }

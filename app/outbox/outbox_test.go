@@ -142,6 +142,21 @@ func (f *fixture) keepFirst(t *testing.T, q *outbox.Queue, offline bool) []authd
 	return []authdash.Task{task}
 }
 
+// wantServer checks that server (the server's tasks by title) holds want
+// alone, as to title, description and status; or nothing when want is nil.
+func wantServer(t *testing.T, server map[string]authdash.Task, want *authdash.Task) {
+	t.Helper()
+	switch {
+	case want == nil && len(server) != 0:
+		t.Errorf("server holds %v, want the task gone", server)
+	case want != nil:
+		got, ok := server[want.Title]
+		if !ok || len(server) != 1 || got.Description != want.Description || got.Status != want.Status {
+			t.Errorf("server holds %+v, want one task %+v", server, *want)
+		}
+	}
+}
+
 func (f *fixture) serverTasks(t *testing.T) map[string]authdash.Task {
 	t.Helper()
 	page, err := f.direct.ListTasks(t.Context(), authdash.TaskQuery{Limit: 100})

@@ -202,15 +202,7 @@ func TestChangeWhileAnotherTabSends(t *testing.T) {
 				t.Errorf("B sent %+v, want two changes, the second on the version the first's answer gave", w)
 			}
 			server := f.serverTasks(t)
-			switch {
-			case tt.want == nil && len(server) != 0:
-				t.Errorf("server holds %v, want the task gone", server)
-			case tt.want != nil:
-				got, ok := server[tt.want.Title]
-				if !ok || len(server) != 1 || got.Description != tt.want.Description || got.Status != tt.want.Status {
-					t.Errorf("server holds %+v, want one task %+v", server, *tt.want)
-				}
-			}
+			wantServer(t, server, tt.want)
 		})
 	}
 }
