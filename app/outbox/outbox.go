@@ -124,14 +124,22 @@ type Queue struct {
 	sent    map[authdash.TaskID]authdash.Task
 	created []authdash.TaskID // the LocalIDs in sent, in order
 	gone    map[authdash.TaskID]bool
-	replay  sync.Mutex
+	// known is what the server made of the creates the device sent, by
+	// LocalID, as the bucket said when last read (created.go): a change
+	// made on a local row another tab's replay sent goes onto it.
+	known map[authdash.TaskID]created
+	// elsewhere are the LocalIDs of creates this queue held that another
+	// tab's replay sent, until this tab's next replay: View shows the
+	// server's task in their place, as it does for those in created.
+	elsewhere []authdash.TaskID
+	replay    sync.Mutex
 }
 
 // Open returns the outbox kept in bucket of db, with what an earlier page
 // (or another tab) left there, sending through client. lock, if not nil,
 // is held by each Replay: the device's tabs that share db take turns.
 func Open(ctx context.Context, db *idb.DB, bucket string, client Client, lock Lock) (*Queue, error) {
-	q := &Queue{db: db, bucket: bucket, client: client, lock: lock, next: 1}
+	q := &Queue{db: db, bucket: bucket, client: client, lock: lock, next: 1, known: map[authdash.TaskID]created{}}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err := q.reread(ctx); err != nil {
@@ -141,8 +149,9 @@ func Open(ctx context.Context, db *idb.DB, bucket string, client Client, lock Lo
 }
 
 // reread makes the changes in the bucket the queue's: those another tab
-// kept since are added, those it sent are gone; and the change a replay of
-// the device is sending, that of this tab or another's, q.sending.
+// kept since are added, those it sent are gone; the change a replay of
+// the device is sending, that of this tab or another's, q.sending; and
+// what the server made of the creates the device sent, q.known.
 // Called with q.mu held, so that no change of this queue's is half kept
 // meanwhile.
 func (q *Queue) reread(ctx context.Context) error {
@@ -152,9 +161,14 @@ func (q *Queue) reread(ctx context.Context) error {
 	}
 	changes := make([]Change, 0, len(es))
 	q.sending = 0
+	q.known = map[authdash.TaskID]created{}
 	for _, e := range es {
 		if e.Key == sendingKey {
 			q.readMarker(e.Value)
+			continue
+		}
+		if strings.HasPrefix(e.Key, createdPrefix) {
+			q.readCreated(e.Key, e.Value)
 			continue
 		}
 		var c Change
@@ -166,7 +180,9 @@ func (q *Queue) reread(ctx context.Context) error {
 		// overwrite another tab's.
 		q.next = max(q.next, c.Seq+1)
 	}
+	before := q.changes
 	q.changes = changes
+	q.sentElsewhere(before)
 	return nil
 }
 
@@ -236,11 +252,19 @@ func taskOf(id authdash.TaskID, d authdash.TaskDraft) authdash.Task {
 		Priority: d.Priority, DueDate: d.DueDate, Tags: tags}
 }
 
-// onSent returns base, or the server's answer to this replay's change of
-// it when base is what the page showed before that answer (a task made
-// offline, an older version). Called with q.mu held.
+// onSent returns base, or the server's answer to a change of it when base
+// is what the page showed before that answer: for a task made offline, the
+// task the server made of it, whichever tab's replay sent the create (the
+// device's record, or this replay's newer answer); for an older version,
+// this replay's answer. Called with q.mu held.
 func (q *Queue) onSent(base authdash.Task) authdash.Task {
-	if s, ok := q.sent[base.ID]; ok && (IsLocal(base.ID) || base.Version < s.Version) {
+	if IsLocal(base.ID) {
+		if s, ok := q.answer(base.ID); ok {
+			return s
+		}
+		return base
+	}
+	if s, ok := q.sent[base.ID]; ok && base.Version < s.Version {
 		return s
 	}
 	return base
@@ -436,6 +460,18 @@ func (q *Queue) View(tasks []authdash.Task) ([]authdash.Task, []authdash.TaskID)
 			out = append([]authdash.Task{s}, out...)
 		}
 	}
+	// The creates another tab's replay sent, in place of their local row.
+	for _, id := range q.elsewhere {
+		s, ok := q.answer(id)
+		if !ok || q.gone[s.ID] {
+			continue
+		}
+		if i := index(s.ID); i < 0 {
+			out = append([]authdash.Task{s}, out...)
+		} else if out[i].Version < s.Version {
+			out[i] = s
+		}
+	}
 	for _, c := range q.changes {
 		i := index(c.Task.ID)
 		switch c.Kind {
@@ -489,6 +525,7 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 	defer release()
 	q.mu.Lock()
 	q.sent, q.created, q.gone = map[authdash.TaskID]authdash.Task{}, nil, map[authdash.TaskID]bool{}
+	q.elsewhere = nil
 	// What other tabs kept (or sent, holding the lock) since this queue
 	// last read the bucket.
 	err = q.reread(ctx)
@@ -526,7 +563,9 @@ func (q *Queue) Replay(ctx context.Context) (Report, error) {
 // or its deletion, and the marker naming it. The changes of the same task
 // made while it was sent, in this tab or another (so read again), on what
 // the page showed, go onto the answer; when a create was not saved, they
-// go with it (its refusal said so).
+// go with it (its refusal said so). A create saved is recorded in the
+// bucket, in the same write, for the device's other tabs, and forgotten
+// there once its deletion is (created.go).
 func (q *Queue) done(ctx context.Context, c Change, saved *authdash.Task, deleted bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -544,6 +583,15 @@ func (q *Queue) done(ctx context.Context, c Change, saved *authdash.Task, delete
 		q.gone[c.Task.ID] = true
 	}
 	ops := []idb.Op{idb.Delete(q.bucket, key(c.Seq)), idb.Delete(q.bucket, sendingKey)}
+	record := func() {}
+	var rec []idb.Op
+	switch {
+	case saved != nil && c.Kind == Create:
+		rec, record = q.recordCreated(c, *saved)
+	case deleted:
+		rec, record = q.forgetCreated(c.Task.ID)
+	}
+	ops = append(ops, rec...)
 	var changes []Change
 	for _, l := range q.changes {
 		changed := false
@@ -568,6 +616,7 @@ func (q *Queue) done(ctx context.Context, c Change, saved *authdash.Task, delete
 	if err := q.commit(ctx, changes, ops); err != nil {
 		return err
 	}
+	record()
 	q.sending = 0
 	return nil
 }

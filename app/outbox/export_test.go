@@ -1,0 +1,4 @@
+package outbox
+
+// MaxCreated is maxCreated, for the tests.
+const MaxCreated = maxCreated
