@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/authdash/authdash"
@@ -12,14 +13,14 @@ import (
 
 // createdPrefix starts the keys, in the queue's bucket, of the entries
 // recording what the server made of a create the device sent: under
-// createdPrefix+LocalID, the server's task. Any tab of the device may still
-// show the local row of a create another tab's replay sent (its list not
-// read again since), and edit or delete it: the answer must be the
-// device's knowledge, not the replaying tab's memory, or that change goes
-// to the local ID, which the server never heard of (an edit refused as
-// "deleted elsewhere", a deletion that leaves the task). Letters sort after
-// the zero-padded numbers of the changes; reread takes these entries apart
-// from them, like the marker.
+// createdPrefix, the create's number (as key pads it), the server's ID and
+// the create's LocalID, joined by ":", the server's task. Any tab of the device may still show the local row of
+// a create another tab's replay sent (its list not read again since), and
+// edit or delete it: the answer must be the device's knowledge, not the
+// replaying tab's memory, or that change goes to the local ID, which the
+// server never heard of (an edit refused as "deleted elsewhere", a deletion
+// that leaves the task). Letters sort after the zero-padded numbers of the
+// changes; reread takes these entries apart from them, like the marker.
 const createdPrefix = "created:"
 
 // maxCreated bounds the entries recording creates sent: done drops the
@@ -27,29 +28,55 @@ const createdPrefix = "created:"
 // tab may stay open, offline, for hours or overnight still showing a local
 // row, and it should still map when the person edits it then; what bounds
 // the need is how many creates were sent since, and a tab behind by more
-// than 256 of them is not to be expected. 256 tasks are some hundred
-// kilobytes at most, read by each reread.
-const maxCreated = 256
+// than 128 of them is not to be expected. Every reread reads them with the
+// changes, so they are few, and their values are decoded only when a local
+// row is looked up (answer).
+const maxCreated = 128
 
-// created is the value under createdPrefix+LocalID.
+// created is an entry recording a create sent: its number (the order the
+// entries are dropped in; reread keeps the queue's numbers above it, so a
+// later create has a higher one even once the bucket holds no change) and
+// the server's task, decoded from raw on first use.
 type created struct {
-	// Seq is the create's number: the order the entries are dropped in.
-	// reread keeps the queue's numbers above it, so a later create has a
-	// higher one even once the bucket holds no change.
-	Seq  int64         `json:"seq"`
-	Task authdash.Task `json:"task"`
+	seq    int64
+	server authdash.TaskID
+	raw    []byte
+	task   *authdash.Task
 }
 
-// readCreated records in q.known the entry under k, of value v. One that
-// cannot be read is left out: all it can do is map a local row, and its
-// change is then refused as before. Called with q.mu held.
+// createdKey is the key of the entry recording that the create seq of
+// local made the server's task server. The server's IDs hold no ":"; a
+// LocalID may (an Idempotency-Key's characters), so it comes last.
+func createdKey(seq int64, server, local authdash.TaskID) string {
+	return createdPrefix + key(seq) + ":" + string(server) + ":" + string(local)
+}
+
+// readCreated records in q.known the entry under k, of value v, from its
+// key alone: most rereads never look a local row up. One whose key cannot
+// be read is left out: all it can do is map a local row, and its change is
+// then refused as before. Called with q.mu held.
 func (q *Queue) readCreated(k string, v []byte) {
-	var c created
-	if json.Unmarshal(v, &c) != nil {
+	n, rest, ok1 := strings.Cut(strings.TrimPrefix(k, createdPrefix), ":")
+	server, local, ok2 := strings.Cut(rest, ":")
+	seq, err := strconv.ParseInt(n, 10, 64)
+	if !ok1 || !ok2 || err != nil || server == "" || !IsLocal(authdash.TaskID(local)) {
 		return
 	}
-	q.known[authdash.TaskID(strings.TrimPrefix(k, createdPrefix))] = c
-	q.next = max(q.next, c.Seq+1)
+	q.known[authdash.TaskID(local)] = &created{seq: seq, server: authdash.TaskID(server), raw: v}
+	q.next = max(q.next, seq+1)
+}
+
+// taskOf returns the server's task the entry records, decoding it once;
+// false if it cannot be read.
+func (c *created) taskOf() (authdash.Task, bool) {
+	if c.task == nil {
+		var t authdash.Task
+		if json.Unmarshal(c.raw, &t) != nil || t.ID != c.server {
+			return authdash.Task{}, false
+		}
+		c.task, c.raw = &t, nil
+	}
+	return *c.task, true
 }
 
 // sentElsewhere notes, once reread has read the bucket into q.changes and
@@ -78,11 +105,13 @@ func (q *Queue) sentElsewhere(before []Change) {
 func (q *Queue) answer(id authdash.TaskID) (authdash.Task, bool) {
 	s, ok := q.sent[id]
 	if k, known := q.known[id]; known {
-		if n, newer := q.sent[k.Task.ID]; newer && n.Version > k.Task.Version {
-			k.Task = n
-		}
-		if !ok || k.Task.Version > s.Version {
-			s, ok = k.Task, true
+		if t, read := k.taskOf(); read {
+			if n, newer := q.sent[t.ID]; newer && n.Version > t.Version {
+				t = n
+			}
+			if !ok || t.Version > s.Version {
+				s, ok = t, true
+			}
 		}
 	}
 	return s, ok
@@ -93,32 +122,31 @@ func (q *Queue) answer(id authdash.TaskID) (authdash.Task, bool) {
 // in q.known once they are written (the returned func). Called with q.mu
 // held, q.known read from the bucket just before.
 func (q *Queue) recordCreated(c Change, saved authdash.Task) ([]idb.Op, func()) {
-	r := created{Seq: c.Seq, Task: saved}
-	b, _ := json.Marshal(r) // always encodes
-	ops := []idb.Op{idb.Put(q.bucket, createdPrefix+string(c.Task.ID), b)}
+	b, _ := json.Marshal(saved) // always encodes
+	ops := []idb.Op{idb.Put(q.bucket, createdKey(c.Seq, saved.ID, c.Task.ID), b)}
 	type rec struct {
-		id  authdash.TaskID
-		seq int64
+		id authdash.TaskID
+		k  *created
 	}
 	var old []rec
 	for id, k := range q.known {
 		if id != c.Task.ID {
-			old = append(old, rec{id, k.Seq})
+			old = append(old, rec{id, k})
 		}
 	}
 	var drop []authdash.TaskID
 	if over := len(old) + 1 - maxCreated; over > 0 {
-		slices.SortFunc(old, func(a, b rec) int { return cmp.Compare(a.seq, b.seq) })
+		slices.SortFunc(old, func(a, b rec) int { return cmp.Compare(a.k.seq, b.k.seq) })
 		for _, o := range old[:over] {
 			drop = append(drop, o.id)
-			ops = append(ops, idb.Delete(q.bucket, createdPrefix+string(o.id)))
+			ops = append(ops, idb.Delete(q.bucket, createdKey(o.k.seq, o.k.server, o.id)))
 		}
 	}
 	return ops, func() {
 		for _, id := range drop {
 			delete(q.known, id)
 		}
-		q.known[c.Task.ID] = r
+		q.known[c.Task.ID] = &created{seq: c.Seq, server: saved.ID, task: &saved}
 	}
 }
 
@@ -132,9 +160,9 @@ func (q *Queue) forgetCreated(id authdash.TaskID) ([]idb.Op, func()) {
 	var ops []idb.Op
 	var drop []authdash.TaskID
 	for local, k := range q.known {
-		if k.Task.ID == id {
+		if k.server == id {
 			drop = append(drop, local)
-			ops = append(ops, idb.Delete(q.bucket, createdPrefix+string(local)))
+			ops = append(ops, idb.Delete(q.bucket, createdKey(k.seq, k.server, local)))
 		}
 	}
 	return ops, func() {

@@ -127,7 +127,7 @@ type Queue struct {
 	// known is what the server made of the creates the device sent, by
 	// LocalID, as the bucket said when last read (created.go): a change
 	// made on a local row another tab's replay sent goes onto it.
-	known map[authdash.TaskID]created
+	known map[authdash.TaskID]*created
 	// elsewhere are the LocalIDs of creates this queue held that another
 	// tab's replay sent, until this tab's next replay: View shows the
 	// server's task in their place, as it does for those in created.
@@ -139,7 +139,7 @@ type Queue struct {
 // (or another tab) left there, sending through client. lock, if not nil,
 // is held by each Replay: the device's tabs that share db take turns.
 func Open(ctx context.Context, db *idb.DB, bucket string, client Client, lock Lock) (*Queue, error) {
-	q := &Queue{db: db, bucket: bucket, client: client, lock: lock, next: 1, known: map[authdash.TaskID]created{}}
+	q := &Queue{db: db, bucket: bucket, client: client, lock: lock, next: 1, known: map[authdash.TaskID]*created{}}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err := q.reread(ctx); err != nil {
@@ -161,7 +161,7 @@ func (q *Queue) reread(ctx context.Context) error {
 	}
 	changes := make([]Change, 0, len(es))
 	q.sending = 0
-	q.known = map[authdash.TaskID]created{}
+	q.known = map[authdash.TaskID]*created{}
 	for _, e := range es {
 		if e.Key == sendingKey {
 			q.readMarker(e.Value)
