@@ -63,13 +63,7 @@ func TestCreateSentByAnotherTab(t *testing.T) {
 			f := start(t)
 			ctx := t.Context()
 			lock := &devicelink.MemoryLock{}
-			open := func() *outbox.Queue {
-				q, err := outbox.Open(ctx, f.db, "outbox", f.client, lock)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return q
-			}
+			open := func() *outbox.Queue { return f.openWith(t, f.client, lock) }
 			a, b := open(), open()
 			f.keepFirst(t, a, true)
 			view, _ := a.View(nil)
@@ -135,14 +129,8 @@ func TestCreatedBound(t *testing.T) {
 	f := start(t)
 	ctx := t.Context()
 	lock := &devicelink.MemoryLock{}
-	a, err := outbox.Open(ctx, f.db, "outbox", f.client, lock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := outbox.Open(ctx, f.db, "outbox", f.client, lock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := f.openWith(t, f.client, lock)
+	b := f.openWith(t, f.client, lock)
 	var last authdash.Task
 	for i := range outbox.MaxCreated + 3 {
 		var err error

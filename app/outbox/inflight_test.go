@@ -82,10 +82,7 @@ func TestChangeWhileSending(t *testing.T) {
 			f := start(t)
 			ctx := t.Context()
 			h := &hooked{Client: f.client}
-			q, err := outbox.Open(ctx, f.db, "outbox", h, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			q := f.openWith(t, h, nil)
 			list := f.keepFirst(t, q, tt.offline)
 			// Something after it, so that there is a second answer.
 			if _, err := q.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "after"}); err != nil {

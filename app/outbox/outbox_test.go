@@ -106,9 +106,13 @@ func startB(t testing.TB) *fixture {
 	return f
 }
 
-func (f *fixture) open(t *testing.T) *outbox.Queue {
+func (f *fixture) open(t *testing.T) *outbox.Queue { return f.openWith(t, f.client, nil) }
+
+// openWith opens the fixture's outbox as a tab does, sending through c and
+// taking turns with the device's other tabs by lock (none if nil).
+func (f *fixture) openWith(t testing.TB, c outbox.Client, lock outbox.Lock) *outbox.Queue {
 	t.Helper()
-	q, err := outbox.Open(t.Context(), f.db, "outbox", f.client, nil)
+	q, err := outbox.Open(t.Context(), f.db, "outbox", c, lock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,13 +187,7 @@ func TestChangeWhileAnotherTabSends(t *testing.T) {
 			ctx := t.Context()
 			lock := &devicelink.MemoryLock{}
 			g := newGate(f.client)
-			open := func(c outbox.Client) *outbox.Queue {
-				q, err := outbox.Open(ctx, f.db, "outbox", c, lock)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return q
-			}
+			open := func(c outbox.Client) *outbox.Queue { return f.openWith(t, c, lock) }
 			a, b := open(f.client), open(g)
 			list := f.keepFirst(t, a, tt.offline)
 			view, _ := a.View(list)
@@ -233,10 +227,7 @@ func TestReplayDiedMidSend(t *testing.T) {
 	ctx := t.Context()
 	task := f.create(t, "server's", "d")
 	g := newGate(f.client)
-	died, err := outbox.Open(ctx, f.db, "outbox", g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	died := f.openWith(t, g, nil)
 	if err := died.Update(ctx, task, authdash.TaskPatch{Title: ptr("first")}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,13 +33,7 @@ func TestOtherTabs(t *testing.T) {
 			ctx := t.Context()
 			edit, gone := f.create(t, "edit me", ""), f.create(t, "delete me", "")
 			lock := &devicelink.MemoryLock{}
-			open := func() *outbox.Queue {
-				q, err := outbox.Open(ctx, f.db, "outbox", f.client, lock)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return q
-			}
+			open := func() *outbox.Queue { return f.openWith(t, f.client, lock) }
 			a1, a2 := open(), open()
 			if _, err := a1.Create(ctx, api.NewIdempotencyKey(), authdash.TaskDraft{Title: "Orphan"}); err != nil {
 				t.Fatal(err)

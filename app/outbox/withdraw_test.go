@@ -71,13 +71,7 @@ func TestWithdraw(t *testing.T) {
 			ctx := t.Context()
 			task := f.create(t, "as it was", "")
 			lock := &devicelink.MemoryLock{}
-			open := func() *outbox.Queue {
-				q, err := outbox.Open(ctx, f.db, "outbox", f.client, lock)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return q
-			}
+			open := func() *outbox.Queue { return f.openWith(t, f.client, lock) }
 			q, other := open(), open()
 			f.net.mode.Store(down)
 			shown := task
@@ -167,10 +161,7 @@ func TestWithdrawWaitsForAReplay(t *testing.T) {
 	ctx := t.Context()
 	task := f.create(t, "as it was", "")
 	lock := &devicelink.MemoryLock{}
-	q, err := outbox.Open(ctx, f.db, "outbox", f.client, lock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := f.openWith(t, f.client, lock)
 	f.net.mode.Store(down)
 	d, err := q.Delete(ctx, task)
 	if err != nil {
