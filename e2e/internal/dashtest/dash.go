@@ -170,12 +170,40 @@ func FocusInTask(b *browsertest.Tab, title, sel string) {
 
 // DeleteByKey deletes the task titled title with the Delete shortcut,
 // from its checkbox, and waits for the toast offering to undo it.
+//
+// A press the page did not take (the row still listed seconds later: a
+// press it takes hides the row at once, before the server answers) is
+// made again, twice at most, and logged with where the focus was: in a
+// CI run on a loaded machine one press in hundreds left the row, and the
+// test then waited out its timeout (TestUndoAndLoadMoreByKeyboard,
+// 2026-12-07), which four runs alone did not show again. The page loads
+// its list a second time after its socket's first ready
+// (docs/REALTIME.md); a focus given just before that may be on a row the
+// second load rendered anew.
 func DeleteByKey(b *browsertest.Tab, title string) {
 	b.T.Helper()
-	FocusInTask(b, title, `[data-ctl="check"]`)
-	b.Do("Delete", chromedp.KeyEvent(kb.Delete))
-	b.WaitJS(title+" gone", "!("+browsertest.TaskJS(title)+")")
+	gone := "!(" + browsertest.TaskJS(title) + ")"
+	for try := 1; try <= 3; try++ {
+		FocusInTask(b, title, `[data-ctl="check"]`)
+		b.Do("Delete", chromedp.KeyEvent(kb.Delete))
+		if try == 3 || soonWithin(b, gone, 5) {
+			break
+		}
+		b.T.Logf("Delete on %q not taken (focus on %s): pressed again", title, browsertest.Eval[string](b, browsertest.FocusJS))
+	}
+	b.WaitJS(title+" gone", gone)
 	b.WaitJS("undo offered", `[...document.querySelectorAll("#toasts .toast")].some(t => t.textContent.includes(`+strconv.Quote(title)+`) && t.querySelector(".undo"))`)
+}
+
+// soonWithin reports whether a JavaScript predicate holds within about n
+// seconds (browsertest.Soon n times).
+func soonWithin(b *browsertest.Tab, expr string, n int) bool {
+	for range n {
+		if browsertest.Soon(b, expr) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckJS is a predicate: the task's checkbox is (un)checked.
